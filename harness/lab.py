@@ -1,0 +1,377 @@
+"""The reference lab: a customer site, its router, the internet, the operator and an outsider.
+
+Built from real parts in network namespaces joined by veth pairs::
+
+    lan  192.168.254.10 ─┐                        ┌─ op  198.51.100.10 (Kamailio)
+                          rtr ── 192.0.2.2 ── inet ┤
+    data 192.168.1.10  ──┘  NAT, nftables, ALG    └─ out 203.0.113.66 (outsider)
+
+Every namespace is named ``<prefix>-<role>`` with a prefix ``rct`` + 4 hex digits, so a lab
+left behind by a killed run is found and removed by :func:`down_all`. Lab state (Kamailio's
+config, PID file and log, the policy in force) lives under ``/run/recette/<prefix>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from ipaddress import IPv4Address
+from pathlib import Path
+
+from . import kamailio, netns
+from .errors import LabError, PreflightError
+from .lab_firewall import FirewallMode, RouterPolicy, ruleset
+from .lab_profile import lab_profile_data
+from .profile import Profile
+
+STATE_ROOT = Path("/run/recette")
+PREFIX_RE = re.compile(r"^rct[0-9a-f]{4}$")
+ROLES = ("lan", "data", "rtr", "inet", "op", "out")
+
+# Addresses (documentation ranges on the internet side, OpIOS defaults on the LAN side).
+VOICE_HOST = IPv4Address("192.168.254.10")
+DATA_HOST = IPv4Address("192.168.1.10")
+RTR_VOICE = IPv4Address("192.168.254.1")
+RTR_DATA = IPv4Address("192.168.1.1")
+RTR_WAN = IPv4Address("192.0.2.2")
+INET_WAN = IPv4Address("192.0.2.1")
+INET_OP = IPv4Address("198.51.100.1")
+INET_OUT = IPv4Address("203.0.113.1")
+OP_SERVER = IPv4Address("198.51.100.10")
+OUTSIDER = IPv4Address("203.0.113.66")
+SIP_DOMAIN = "sip.recette.example"
+
+# (ns A, ifname in A, address/len in A, ns B, ifname in B, address/len in B)
+LINKS: tuple[tuple[str, str, str, str, str, str], ...] = (
+    ("lan", "eth0", f"{VOICE_HOST}/24", "rtr", "voice0", f"{RTR_VOICE}/24"),
+    ("data", "eth0", f"{DATA_HOST}/24", "rtr", "data0", f"{RTR_DATA}/24"),
+    ("rtr", "wan0", f"{RTR_WAN}/24", "inet", "site0", f"{INET_WAN}/24"),
+    ("op", "eth0", f"{OP_SERVER}/24", "inet", "op0", f"{INET_OP}/24"),
+    ("out", "eth0", f"{OUTSIDER}/24", "inet", "out0", f"{INET_OUT}/24"),
+)
+GATEWAYS = {"lan": RTR_VOICE, "data": RTR_DATA, "rtr": INET_WAN, "op": INET_OP, "out": INET_OUT}
+
+REQUIRED_COMMANDS = {"ip": "iproute2", "nft": "nftables", "kamailio": "kamailio",
+                     "conntrack": "conntrack"}
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def preflight(commands: dict[str, str] = REQUIRED_COMMANDS) -> None:
+    """Fail with one actionable line when not root or a needed system package is missing."""
+    if os.geteuid() != 0:
+        raise PreflightError(
+            "the lab needs root (it creates network namespaces): run it with sudo"
+        )
+    missing = sorted({pkg for cmd, pkg in commands.items() if shutil.which(cmd) is None})
+    if missing:
+        raise PreflightError(
+            f"missing system package(s): {', '.join(missing)}: run `sudo ./setup.sh` "
+            f"(or apt-get install {' '.join(missing)})"
+        )
+
+
+def _sh(argv: list[str], *, ns: str | None = None, input: str | None = None) -> str:
+    try:
+        return netns.run(ns, argv, input=input).stdout
+    except subprocess.CalledProcessError as exc:
+        where = f" in {ns}" if ns else ""
+        detail = (exc.stderr or exc.stdout or "").strip().splitlines()
+        raise LabError(
+            f"`{' '.join(argv)}`{where} failed: {detail[-1] if detail else exc.returncode}"
+        ) from None
+
+
+@dataclass
+class LabState:
+    """What ``lab up`` built, persisted so ``status``/``down`` work from another process."""
+
+    prefix: str
+    alg: bool
+    firewall: FirewallMode
+    profile_path: str | None
+    created: float
+
+
+class Lab:
+    """Handle on one built lab; obtain with :meth:`up` or :meth:`attach`."""
+
+    def __init__(self, state: LabState, profile: Profile) -> None:
+        self.state = state
+        self.profile = profile
+
+    # -- naming -------------------------------------------------------------------------------
+    @property
+    def prefix(self) -> str:
+        return self.state.prefix
+
+    @property
+    def dir(self) -> Path:
+        return STATE_ROOT / self.prefix
+
+    def ns(self, role: str) -> str:
+        """Namespace name of a lab host role (``lan``, ``data``, ``rtr``, ``inet``, ``op``,
+        ``out``)."""
+        if role not in ROLES:
+            raise KeyError(role)
+        return f"{self.prefix}-{role}"
+
+    @property
+    def policy(self) -> RouterPolicy:
+        return RouterPolicy(alg=self.state.alg, mode=self.state.firewall, server=OP_SERVER,
+                            ipbx=VOICE_HOST)
+
+    # -- life cycle ---------------------------------------------------------------------------
+    @classmethod
+    def up(
+        cls,
+        *,
+        prefix: str | None = None,
+        alg: bool = False,
+        firewall: FirewallMode = "strict",
+        profile_path: Path | None = None,
+        progress: Progress = _quiet,
+    ) -> Lab:
+        """Build the lab; on any failure everything built so far is torn down again."""
+        preflight()
+        prefix = prefix or f"rct{secrets.token_hex(2)}"
+        if not PREFIX_RE.match(prefix):
+            raise LabError(f"lab prefix {prefix!r} must be 'rct' followed by 4 hex digits")
+        if any(netns.exists(f"{prefix}-{r}") for r in ROLES):
+            raise LabError(f"a lab named {prefix} already exists: run `recette lab down` first")
+        state = LabState(prefix, alg, firewall, str(profile_path) if profile_path else None,
+                         time.time())
+        profile = Profile.model_validate(lab_profile_data(prefix))
+        lab = cls(state, profile)
+        try:
+            lab._build(progress)
+        except BaseException:
+            down(prefix)
+            raise
+        return lab
+
+    def _build(self, progress: Progress) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._save_state()
+        progress(f"namespaces {self.prefix}-{{{','.join(ROLES)}}}")
+        for role in ROLES:
+            _sh(["ip", "netns", "add", self.ns(role)])
+            _sh(["ip", "-n", self.ns(role), "link", "set", "lo", "up"])
+        progress("links and addresses")
+        for a, if_a, ip_a, b, if_b, ip_b in LINKS:
+            _sh(["ip", "link", "add", if_a, "netns", self.ns(a), "type", "veth",
+                 "peer", "name", if_b, "netns", self.ns(b)])
+            for ns_role, ifname, addr in ((a, if_a, ip_a), (b, if_b, ip_b)):
+                _sh(["ip", "-n", self.ns(ns_role), "addr", "add", addr, "dev", ifname])
+                _sh(["ip", "-n", self.ns(ns_role), "link", "set", ifname, "up"])
+        for role, gw in GATEWAYS.items():
+            _sh(["ip", "-n", self.ns(role), "route", "add", "default", "via", str(gw)])
+        for role in ("rtr", "inet"):
+            _sh(["sysctl", "-qw", "net.ipv4.ip_forward=1"], ns=self.ns(role))
+        progress(f"router: firewall {self.state.firewall}, SIP ALG "
+                 f"{'on' if self.state.alg else 'off'}")
+        self._apply_policy()
+        progress(f"operator: Kamailio on {OP_SERVER}:5060")
+        self.start_kamailio()
+        if self.state.profile_path:
+            self.write_profile(Path(self.state.profile_path))
+            progress(f"profile written to {self.state.profile_path}")
+
+    def _save_state(self) -> None:
+        (self.dir / "state.json").write_text(json.dumps(asdict(self.state)))
+
+    @classmethod
+    def attach(cls, prefix: str) -> Lab:
+        """Handle on a lab built by another process."""
+        path = STATE_ROOT / prefix / "state.json"
+        try:
+            state = LabState(**json.loads(path.read_text()))
+        except FileNotFoundError:
+            raise LabError(f"no lab named {prefix} (no {path})") from None
+        return cls(state, Profile.model_validate(lab_profile_data(prefix)))
+
+    def down(self) -> None:
+        """Tear this lab down (idempotent)."""
+        down(self.prefix)
+
+    # -- router -------------------------------------------------------------------------------
+    def set_policy(self, *, alg: bool | None = None, firewall: FirewallMode | None = None,
+                   rtp: tuple[int, int] | None = None) -> None:
+        """Change the router's ALG/firewall in place; flushes conntrack so it applies at once."""
+        if alg is not None:
+            self.state.alg = alg
+        if firewall is not None:
+            self.state.firewall = firewall
+        self._apply_policy(rtp=rtp)
+        self._save_state()
+
+    def _apply_policy(self, rtp: tuple[int, int] | None = None) -> None:
+        policy = self.policy if rtp is None else RouterPolicy(
+            alg=self.state.alg, mode=self.state.firewall, server=OP_SERVER, ipbx=VOICE_HOST,
+            rtp=rtp)
+        text = ruleset(policy, wan="wan0", voice="voice0", data="data0")
+        (self.dir / "router.nft").write_text(text)
+        _sh(["nft", "-f", "-"], ns=self.ns("rtr"), input=text)
+        # Existing flows keep the helper/NAT they were created with: start clean.
+        netns.run(self.ns("rtr"), ["conntrack", "-F"], check=False)
+
+    # -- operator's Kamailio ------------------------------------------------------------------
+    @property
+    def kamailio_pidfile(self) -> Path:
+        return self.dir / "kamailio.pid"
+
+    def start_kamailio(self, timeout: float = 10.0) -> None:
+        """Start the operator's Kamailio in ``op`` and wait until it answers OPTIONS."""
+        cfg = self.dir / "kamailio.cfg"
+        cfg.write_text(kamailio.render(self.profile))
+        cfg.chmod(0o600)
+        check = netns.run(None, ["kamailio", "-c", "-f", str(cfg)], check=False)
+        if check.returncode != 0:
+            tail = (check.stderr or "").strip().splitlines()[-3:]
+            raise LabError(f"kamailio rejected {cfg}: {' | '.join(tail)}")
+        log = open(self.dir / "kamailio.log", "ab")  # noqa: SIM115 - handed to the daemon
+        with log:
+            rc = netns.popen(
+                self.ns("op"),
+                ["kamailio", "-f", str(cfg), "-P", str(self.kamailio_pidfile),
+                 "-w", str(self.dir), "-m", "32", "-M", "8"],
+                stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            ).wait(timeout)
+        if rc != 0:
+            raise LabError(f"kamailio exited with {rc}: see {self.dir / 'kamailio.log'}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._options_ping():
+                return
+        raise LabError(f"kamailio did not answer within {timeout:.0f} s: see "
+                       f"{self.dir / 'kamailio.log'}")
+
+    def _options_ping(self) -> bool:
+        with netns.inside(self.ns("op")):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        with s:
+            s.settimeout(0.2)
+            s.bind((str(OP_SERVER), 0))
+            port = s.getsockname()[1]
+            msg = (
+                f"OPTIONS sip:{OP_SERVER} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {OP_SERVER}:{port};branch=z9hG4bK{secrets.token_hex(6)}\r\n"
+                f"From: <sip:ping@{OP_SERVER}>;tag=1\r\nTo: <sip:{OP_SERVER}>\r\n"
+                f"Call-ID: {secrets.token_hex(8)}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                "Content-Length: 0\r\n\r\n"
+            )
+            try:
+                s.sendto(msg.encode(), (str(OP_SERVER), 5060))
+                return s.recv(4096).startswith(b"SIP/2.0 200")
+            except OSError:
+                time.sleep(0.05)
+                return False
+
+    def kamailio_running(self) -> bool:
+        return _pid_alive(self.kamailio_pidfile)
+
+    def stop_kamailio(self) -> None:
+        """Stop the operator's Kamailio (all its children) and wait for them to exit."""
+        for pid in _ns_pids(self.ns("op")):
+            _kill(pid)
+        self.kamailio_pidfile.unlink(missing_ok=True)
+
+    # -- profile ------------------------------------------------------------------------------
+    def write_profile(self, path: Path) -> None:
+        """Write the lab's site profile (it holds the lab's random passwords: mode 0600)."""
+        from .lab_profile import dump_yaml
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_yaml(lab_profile_data(self.prefix)))
+        path.chmod(0o600)
+
+    def status(self) -> dict[str, object]:
+        """Live state: which namespaces exist, whether Kamailio runs, the router policy."""
+        return {
+            "prefix": self.prefix,
+            "namespaces": {r: netns.exists(self.ns(r)) for r in ROLES},
+            "kamailio": self.kamailio_running(),
+            "alg": self.state.alg,
+            "firewall": self.state.firewall,
+            "profile": self.state.profile_path,
+        }
+
+
+def _pid_alive(pidfile: Path) -> bool:
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _ns_pids(ns: str) -> list[int]:
+    if not netns.exists(ns):
+        return []
+    out = netns.run(None, ["ip", "netns", "pids", ns], check=False).stdout
+    return [int(p) for p in out.split() if p.isdigit()]
+
+
+def _kill(pid: int, grace: float = 2.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def existing_prefixes() -> list[str]:
+    """Prefixes of every lab with at least a namespace or a state folder on this machine."""
+    found = {n.split("-", 1)[0] for n in netns.list_names()
+             if "-" in n and PREFIX_RE.match(n.split("-", 1)[0])}
+    if STATE_ROOT.is_dir():
+        found |= {p.name for p in STATE_ROOT.iterdir() if PREFIX_RE.match(p.name)}
+    return sorted(found)
+
+
+def down(prefix: str) -> None:
+    """Remove one lab: kill its processes, delete its namespaces and state (idempotent)."""
+    if not PREFIX_RE.match(prefix):
+        raise LabError(f"lab prefix {prefix!r} must be 'rct' followed by 4 hex digits")
+    for role in ROLES:
+        name = f"{prefix}-{role}"
+        for pid in _ns_pids(name):
+            _kill(pid)
+        if netns.exists(name):
+            netns.run(None, ["ip", "netns", "del", name], check=False)
+    shutil.rmtree(STATE_ROOT / prefix, ignore_errors=True)
+
+
+def down_all() -> list[str]:
+    """Remove every recette lab on this machine; returns the prefixes removed."""
+    prefixes = existing_prefixes()
+    for p in prefixes:
+        down(p)
+    return prefixes

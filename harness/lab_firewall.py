@@ -1,0 +1,83 @@
+"""The lab router's nftables ruleset: NAT, the voice port-forward, the firewall, the SIP ALG.
+
+Rendered as text so the exact rules the lab installs can be shown, audited (router audit
+issue) and compared with what the active probes see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from typing import Literal
+
+FirewallMode = Literal["strict", "open", "closed"]
+FIREWALL_MODES: tuple[FirewallMode, ...] = ("strict", "open", "closed")
+
+
+@dataclass(frozen=True)
+class RouterPolicy:
+    """What the lab router lets in and whether its SIP ALG is on.
+
+    ``mode``: ``strict`` forwards SIP/RTP only from ``server``; ``open`` from anyone; ``closed``
+    from no one. ``rtp`` can be narrowed to build the "half-open" variants a firewall check
+    must catch.
+    """
+
+    alg: bool = False
+    mode: FirewallMode = "strict"
+    server: IPv4Address = IPv4Address("198.51.100.10")
+    ipbx: IPv4Address = IPv4Address("192.168.254.10")
+    sip_port: int = 5060
+    rtp: tuple[int, int] = (10000, 20000)
+
+
+def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
+    """nft script (replacing the whole ruleset) for the interfaces ``wan``/``voice``/``data``."""
+    lo, hi = policy.rtp
+    ports = f"{{ {policy.sip_port}, {lo}-{hi} }}"
+    helper = ""
+    helper_chain = ""
+    if policy.alg:
+        helper = f'  ct helper sip-{policy.sip_port} {{ type "sip" protocol udp; }}\n'
+        helper_chain = (
+            "  chain alg {\n"
+            "    type filter hook prerouting priority 0; policy accept;\n"
+            f'    udp dport {policy.sip_port} ct helper set "sip-{policy.sip_port}"\n'
+            "  }\n"
+        )
+    inbound = {
+        "strict": f'    iifname "{wan}" oifname "{voice}" ct status dnat '
+        f"ip saddr {policy.server} udp dport {ports} accept\n",
+        "open": f'    iifname "{wan}" oifname "{voice}" ct status dnat udp dport {ports} accept\n',
+        "closed": "",
+    }[policy.mode]
+    return (
+        "flush ruleset\n"
+        "table ip recette_nat {\n"
+        f"{helper}"
+        "  chain pre {\n"
+        "    type nat hook prerouting priority dstnat; policy accept;\n"
+        f'    iifname "{wan}" udp dport {ports} dnat to {policy.ipbx}\n'
+        "  }\n"
+        f"{helper_chain}"
+        "  chain post {\n"
+        "    type nat hook postrouting priority srcnat; policy accept;\n"
+        f'    oifname "{wan}" masquerade\n'
+        "  }\n"
+        "}\n"
+        "table inet recette_filter {\n"
+        "  chain forward {\n"
+        "    type filter hook forward priority filter; policy drop;\n"
+        "    ct state established,related accept\n"
+        f'    iifname {{ "{voice}", "{data}" }} oifname "{wan}" accept\n'
+        f"{inbound}"
+        "  }\n"
+        "  chain input {\n"
+        "    type filter hook input priority filter; policy drop;\n"
+        '    iifname "lo" accept\n'
+        "    ct state established,related accept\n"
+        f'    iifname {{ "{voice}", "{data}" }} accept\n'
+        "    icmp type echo-request accept\n"
+        "  }\n"
+        "}\n"
+    )

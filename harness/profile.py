@@ -1,0 +1,479 @@
+"""The site profile: what was sold to the customer and how to reach it, validated up front.
+
+A profile is the contract the checks verify (accounts, DIDs, channels, the operator server and
+the expected LAN plan). It is loaded from YAML with :func:`load_profile`; any problem comes back
+as :class:`ProfileError` whose lines each read ``file:line: field.path: what was expected``.
+Secrets are :class:`pydantic.SecretStr` or the name of an environment variable; neither the
+model's repr nor an error message ever contains them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from . import yamlsrc
+from .errors import RecetteError
+
+SECRET_FIELDS = frozenset({"password", "enable_secret", "token"})
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Hostname = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=253,
+        pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+        r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
+    ),
+]
+Port = Annotated[int, Field(ge=1, le=65535)]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+_DID = re.compile(r"^(\+[1-9]\d{6,14}|0[1-9]\d{8})$")
+
+
+class ProfileError(RecetteError):
+    """One or more problems in a profile; ``lines`` holds one self-contained line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class _Model(BaseModel):
+    """Common config: unknown keys are errors (a typo must not silently drop a setting)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+def siret_is_valid(siret: str) -> bool:
+    """Luhn check of a 14-digit SIRET (La Poste's establishments use a digit-sum rule)."""
+    if not re.fullmatch(r"\d{14}", siret):
+        return False
+    if siret.startswith("356000000"):
+        return sum(int(c) for c in siret) % 5 == 0
+    total = 0
+    for i, c in enumerate(reversed(siret)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+class Customer(_Model):
+    """Who signs the acceptance sheet on the customer side, and who installed."""
+
+    name: NonEmpty
+    siret: str | None = None
+    integrator: NonEmpty
+    technician: str | None = None
+
+    @field_validator("siret")
+    @classmethod
+    def _siret(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        digits = re.sub(r"[\s.]", "", v)
+        if not siret_is_valid(digits):
+            raise ValueError("expected a 14-digit SIRET with a valid check digit")
+        return digits
+
+
+class Site(_Model):
+    """The delivered site (a customer may have several profiles, one per site)."""
+
+    name: NonEmpty
+    address: NonEmpty
+
+
+class SipServer(_Model):
+    """The operator's SIP server the site registers to (its IP is what the firewall allows)."""
+
+    ip: IPv4Address
+    domain: Hostname
+    port: Port = 5060
+    transport: Literal["udp", "tcp"] = "udp"
+
+
+class Operator(_Model):
+    """The operator side: SIP server and, when known, separate media (RTP) source addresses."""
+
+    name: NonEmpty = "OpenIP"
+    sip_server: SipServer
+    media_ips: list[IPv4Address] = []
+
+
+class Account(_Model):
+    """A SIP identity with digest credentials: inline ``password`` or ``password_env``."""
+
+    user: NonEmpty
+    auth_user: str | None = None
+    password: SecretStr | None = None
+    password_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> Account:
+        if (self.password is None) == (self.password_env is None):
+            raise ValueError("give exactly one of 'password' or 'password_env'")
+        return self
+
+    @property
+    def auth_username(self) -> str:
+        """Digest username; defaults to the SIP user as most operators issue them."""
+        return self.auth_user or self.user
+
+    def secret(self) -> str:
+        """The password in clear, for the digest computation only; never log the result."""
+        if self.password is not None:
+            return self.password.get_secret_value()
+        assert self.password_env is not None
+        try:
+            return os.environ[self.password_env]
+        except KeyError:
+            raise RecetteError(
+                f"{self.user}: environment variable {self.password_env} is not set"
+            ) from None
+
+
+def _check_did(v: str) -> str:
+    compact = re.sub(r"[\s.\-]", "", v)
+    if not _DID.fullmatch(compact):
+        raise ValueError(
+            f"expected a phone number in E.164 (+33123456789) or national (0123456789) form, "
+            f"got {v!r}"
+        )
+    return compact
+
+
+class Trunk(Account):
+    """A SIP trunk: its DIDs (numbers that must ring inbound) and ordered channel count."""
+
+    name: NonEmpty
+    dids: list[str] = []
+    channels: Annotated[int, Field(ge=1, le=1000)] = 2
+
+    @field_validator("dids")
+    @classmethod
+    def _dids(cls, v: list[str]) -> list[str]:
+        return [_check_did(d) for d in v]
+
+
+class CentrexAccount(Account):
+    """A hosted-PBX (Centrex) user account: one registration, one number."""
+
+    name: NonEmpty
+    did: str | None = None
+
+    @field_validator("did")
+    @classmethod
+    def _did(cls, v: str | None) -> str | None:
+        return None if v is None else _check_did(v)
+
+
+class DhcpRange(_Model):
+    """A DHCP pool, inclusive."""
+
+    start: IPv4Address
+    end: IPv4Address
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DhcpRange:
+        if int(self.start) > int(self.end):
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self
+
+
+class Lan(_Model):
+    """An expected LAN of the site: addressing, gateway, DHCP pool, optional VLAN id."""
+
+    network: IPv4Network
+    gateway: IPv4Address
+    dhcp: DhcpRange | None = None
+    vlan: Annotated[int, Field(ge=1, le=4094)] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Lan:
+        if self.gateway not in self.network:
+            raise ValueError(f"gateway {self.gateway} is outside {self.network}")
+        if self.dhcp is not None:
+            for end in (self.dhcp.start, self.dhcp.end):
+                if end not in self.network:
+                    raise ValueError(f"DHCP range end {end} is outside {self.network}")
+            if int(self.dhcp.start) <= int(self.gateway) <= int(self.dhcp.end):
+                raise ValueError(f"DHCP range covers the gateway {self.gateway}")
+        return self
+
+
+def _opios_lan(third: int) -> Lan:
+    return Lan(
+        network=IPv4Network(f"192.168.{third}.0/24"),
+        gateway=IPv4Address(f"192.168.{third}.1"),
+        dhcp=DhcpRange(
+            start=IPv4Address(f"192.168.{third}.100"), end=IPv4Address(f"192.168.{third}.200")
+        ),
+    )
+
+
+class Lans(_Model):
+    """Data and voice LANs; defaults are the OpIOS router's defaults (operator handbook §I)."""
+
+    data: Lan = Field(default_factory=lambda: _opios_lan(1))
+    voice: Lan = Field(default_factory=lambda: _opios_lan(254))
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Lans:
+        if self.data.network.overlaps(self.voice.network):
+            raise ValueError(
+                f"data LAN {self.data.network} and voice LAN {self.voice.network} overlap"
+            )
+        return self
+
+
+class Router(_Model):
+    """The site router the audit logs into (SSH): OpIOS (Linux) or Cisco IOS."""
+
+    kind: Literal["opios", "cisco_ios"]
+    host: NonEmpty
+    port: Port = 22
+    username: NonEmpty
+    password: SecretStr | None = None
+    password_env: EnvName | None = None
+    enable_secret: SecretStr | None = None
+    enable_secret_env: EnvName | None = None
+    model: str | None = None
+    lans: Lans = Field(default_factory=Lans)
+
+    @model_validator(mode="after")
+    def _one_password(self) -> Router:
+        if (self.password is None) == (self.password_env is None):
+            raise ValueError("give exactly one of 'password' or 'password_env'")
+        if self.enable_secret is not None and self.enable_secret_env is not None:
+            raise ValueError("give at most one of 'enable_secret' or 'enable_secret_env'")
+        return self
+
+
+class VantagePoint(_Model):
+    """A host on the internet side from which the firewall is probed."""
+
+    address: IPv4Address
+    control_port: Port = 5099
+
+
+class VantagePoints(_Model):
+    """The operator's server-side probe and an outsider (any other internet address)."""
+
+    server: VantagePoint | None = None
+    outsider: VantagePoint | None = None
+
+
+class Thresholds(_Model):
+    """Voice-quality limits (ITU-T G.114/G.107 guidance); override per site if sold otherwise."""
+
+    loss_pct: Annotated[float, Field(ge=0, le=100)] = 1.0
+    jitter_ms: Annotated[float, Field(gt=0)] = 30.0
+    one_way_delay_ms: Annotated[float, Field(gt=0)] = 150.0
+    r_pass: Annotated[float, Field(ge=0, le=100)] = 80.0
+    r_warn: Annotated[float, Field(ge=0, le=100)] = 70.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.r_warn > self.r_pass:
+            raise ValueError(f"r_warn {self.r_warn} is above r_pass {self.r_pass}")
+        return self
+
+
+class LabBinding(_Model):
+    """Present only in the lab's generated profile: where the lab's hosts live."""
+
+    prefix: NonEmpty
+    agent_netns: NonEmpty
+    namespaces: dict[str, str] = {}
+
+
+class Profile(_Model):
+    """A whole site profile (see ``profiles/example.yaml``)."""
+
+    customer: Customer
+    site: Site
+    operator: Operator
+    trunks: list[Trunk] = []
+    centrex: list[CentrexAccount] = []
+    router: Router | None = None
+    vantage_points: VantagePoints = Field(default_factory=VantagePoints)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    lab: LabBinding | None = None
+
+    @model_validator(mode="after")
+    def _services(self) -> Profile:
+        if not self.trunks and not self.centrex:
+            raise ValueError("no service to accept: give at least one of 'trunks' or 'centrex'")
+        names = [a.name for a in [*self.trunks, *self.centrex]]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"account names must be unique, repeated: {', '.join(dup)}")
+        return self
+
+    def accounts(self) -> list[Trunk | CentrexAccount]:
+        """Every registrable account, trunks first."""
+        return [*self.trunks, *self.centrex]
+
+    def missing_env(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """``(field loc, variable)`` for each ``*_env`` secret whose variable is unset."""
+        out: list[tuple[tuple[str | int, ...], str]] = []
+        for section, items in (("trunks", self.trunks), ("centrex", self.centrex)):
+            for i, acc in enumerate(items):
+                if acc.password_env and acc.password_env not in os.environ:
+                    out.append(((section, i, "password_env"), acc.password_env))
+        if self.router is not None:
+            for fld in ("password_env", "enable_secret_env"):
+                var = getattr(self.router, fld)
+                if var and var not in os.environ:
+                    out.append((("router", fld), var))
+        return out
+
+    def secrets(self) -> list[str]:
+        """Every secret value this profile can resolve, for redaction of logs and reports."""
+        found: list[str] = []
+        for acc in self.accounts():
+            try:
+                found.append(acc.secret())
+            except RecetteError:
+                pass
+        if self.router is not None:
+            for inline, env in (
+                (self.router.password, self.router.password_env),
+                (self.router.enable_secret, self.router.enable_secret_env),
+            ):
+                if inline is not None:
+                    found.append(inline.get_secret_value())
+                elif env and env in os.environ:
+                    found.append(os.environ[env])
+        return [s for s in found if s]
+
+
+# --- error rendering -------------------------------------------------------------------------
+
+_EXPECT = {
+    "missing": "required field is missing",
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "bool_parsing": "expected true or false",
+    "string_type": "expected text",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping (key: value lines)",
+    "model_type": "expected a mapping (key: value lines)",
+    "model_attributes_type": "expected a mapping (key: value lines)",
+    "ip_v4_address": "expected an IPv4 address such as 198.51.100.10",
+    "ip_v4_network": "expected an IPv4 network such as 192.168.254.0/24 (host bits zero)",
+    "string_too_short": "expected a non-empty value",
+}
+
+
+def _describe(err: dict[str, Any], known_fields: list[str]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    loc = err["loc"]
+    if kind == "extra_forbidden":
+        guess = difflib.get_close_matches(str(loc[-1]), known_fields, n=1)
+        return "unknown field" + (f" (did you mean '{guess[0]}'?)" if guess else "")
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected', '')}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤",
+                "less_than": "<"}[kind]
+        bound = next(iter(ctx.values()), "")
+        return f"expected a number {sign} {bound}"
+    if kind == "string_pattern_mismatch":
+        field = str(loc[-1]) if loc else ""
+        if field.endswith("_env"):
+            return "expected an environment variable name (letters, digits, _)"
+        if field == "domain":
+            return "expected a DNS domain name such as sip.operator.example"
+        return f"expected text matching {ctx.get('pattern', '')}"
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    if kind == "assertion_error":
+        return str(err["msg"]).removeprefix("Assertion failed, ")
+    return _EXPECT.get(kind, str(err["msg"]).rstrip(".").lower())
+
+
+def _shown_input(err: dict[str, Any]) -> str:
+    """``, got X`` for short scalar inputs of non-secret fields; nothing otherwise."""
+    if err["type"] in ("missing", "extra_forbidden", "value_error"):
+        return ""
+    if any(str(part) in SECRET_FIELDS for part in err["loc"]):
+        return ""
+    value = err.get("input")
+    if isinstance(value, (dict, list)) or value is None:
+        return ""
+    text = str(value)
+    return f", got {text!r}" if len(text) <= 40 else f", got {text[:37]!r}..."
+
+
+def _fields_at(loc: tuple[str | int, ...]) -> list[str]:
+    """Field names valid beside ``loc``'s last element, for 'did you mean' hints."""
+    model: Any = Profile
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fld = getattr(model, "model_fields", {}).get(part)
+        if fld is None:
+            return []
+        ann = fld.annotation
+        for cand in (ann, *getattr(ann, "__args__", ())):
+            for inner in (cand, *getattr(cand, "__args__", ())):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    model = inner
+                    break
+    return list(getattr(model, "model_fields", {}))
+
+
+def format_errors(name: str, exc: ValidationError, smap: yamlsrc.SourceMap) -> list[str]:
+    """One ``file:line: path: expectation`` line per pydantic error, secrets never echoed."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        line = smap.line_of(loc)
+        where = f"{name}:{line}" if line else name
+        text = _describe(err, _fields_at(loc)) + _shown_input(err)
+        lines.append(f"{where}: {yamlsrc.dotted(loc)}: {text}")
+    return lines
+
+
+def load_profile(path: str | Path, *, require_env: bool = False) -> Profile:
+    """Load and validate a profile; ``require_env`` also demands every ``*_env`` be set."""
+    path = Path(path)
+    data, smap = yamlsrc.load(path)
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(format_errors(str(path), exc, smap)) from None
+    if require_env:
+        missing = profile.missing_env()
+        if missing:
+            raise ProfileError(
+                [
+                    f"{path}:{smap.line_of(loc)}: {yamlsrc.dotted(loc)}: "
+                    f"environment variable {var} is not set"
+                    for loc, var in missing
+                ]
+            )
+    return profile
