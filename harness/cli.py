@@ -1,0 +1,186 @@
+"""``recette`` command line: profile check, lab up/down/status, run, demo.
+
+Every failure the user can fix is one line on stderr (``recette: ...``) and exit status 2;
+a run whose checks did not all pass exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import RecetteError
+from .lab_firewall import FIREWALL_MODES
+
+DEFAULT_LAB_PROFILE = Path("profiles/lab.yaml")
+
+
+def _on_off(value: str) -> bool:
+    if value not in ("on", "off"):
+        raise argparse.ArgumentTypeError("expected 'on' or 'off'")
+    return value == "on"
+
+
+def _progress(msg: str) -> None:
+    print(f"  - {msg}", file=sys.stderr, flush=True)
+
+
+def cmd_profile_check(args: argparse.Namespace) -> int:
+    from .profile import ProfileError, load_profile
+    from .yamlsrc import YamlSourceError
+
+    bad = 0
+    for path in args.files:
+        try:
+            prof = load_profile(path, require_env=args.require_env)
+        except (ProfileError, YamlSourceError) as exc:
+            bad += 1
+            print(str(exc), file=sys.stderr)
+            continue
+        dids = sum(len(t.dids) for t in prof.trunks) + sum(1 for c in prof.centrex if c.did)
+        router = f"router {prof.router.kind}" if prof.router else "no router"
+        print(f"{path}: ok ({len(prof.trunks)} trunk(s), {len(prof.centrex)} Centrex "
+              f"account(s), {dids} number(s), {router})")
+    return 1 if bad else 0
+
+
+def cmd_lab_up(args: argparse.Namespace) -> int:
+    import time
+
+    from . import lab
+
+    current = lab.existing_prefixes()
+    if current and not args.prefix:
+        raise RecetteError(f"a lab is already up ({', '.join(current)}): "
+                           "run `recette lab down` first")
+    t0 = time.monotonic()
+    print(f"recette: building the lab (firewall {args.firewall}, SIP ALG "
+          f"{'on' if args.alg else 'off'})", file=sys.stderr)
+    built = lab.Lab.up(prefix=args.prefix, alg=args.alg, firewall=args.firewall,
+                       profile_path=args.profile_out, progress=_progress)
+    print(f"recette: lab {built.prefix} up in {time.monotonic() - t0:.2f} s; "
+          f"profile: {args.profile_out}", file=sys.stderr)
+    print(built.prefix)
+    return 0
+
+
+def cmd_lab_down(args: argparse.Namespace) -> int:
+    from . import lab
+
+    lab.preflight({"ip": "iproute2"})
+    if args.prefix:
+        lab.down(args.prefix)
+        removed = [args.prefix]
+    else:
+        removed = lab.down_all()
+    print(f"recette: removed {', '.join(removed) if removed else 'nothing (no lab was up)'}",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_lab_status(args: argparse.Namespace) -> int:
+    from . import lab
+
+    prefixes = lab.existing_prefixes()
+    if not prefixes:
+        print("no lab is up")
+        return 3
+    out = []
+    for p in prefixes:
+        try:
+            out.append(lab.Lab.attach(p).status())
+        except RecetteError as exc:
+            out.append({"prefix": p, "error": str(exc)})
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        for st in out:
+            if "error" in st:
+                print(f"{st['prefix']}: broken ({st['error']}); `recette lab down` removes it")
+                continue
+            ns = st["namespaces"]
+            assert isinstance(ns, dict)
+            missing = [r for r, ok in ns.items() if not ok]
+            print(f"{st['prefix']}: firewall {st['firewall']}, SIP ALG "
+                  f"{'on' if st['alg'] else 'off'}, Kamailio "
+                  f"{'running' if st['kamailio'] else 'STOPPED'}, namespaces "
+                  f"{'all present' if not missing else 'MISSING ' + ','.join(missing)}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run_checks
+
+    return run_checks(profile=args.profile, out=args.out, only=args.only, lang=args.lang)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import demo
+
+    return demo(alg=args.alg, firewall=args.firewall, out=args.out, lang=args.lang)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="recette", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"recette {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    prof = sub.add_parser("profile", help="site profiles").add_subparsers(dest="sub",
+                                                                          required=True)
+    chk = prof.add_parser("check", help="validate site profile files")
+    chk.add_argument("files", nargs="+", type=Path)
+    chk.add_argument("--require-env", action="store_true",
+                     help="also fail when a *_env secret's variable is unset")
+    chk.set_defaults(func=cmd_profile_check)
+
+    lab = sub.add_parser("lab", help="the reference lab").add_subparsers(dest="sub",
+                                                                        required=True)
+    up = lab.add_parser("up", help="build the lab (root)")
+    up.add_argument("--alg", type=_on_off, default=False, metavar="on|off")
+    up.add_argument("--firewall", choices=FIREWALL_MODES, default="strict")
+    up.add_argument("--profile-out", type=Path, default=DEFAULT_LAB_PROFILE)
+    up.add_argument("--prefix", help="lab name (rct + 4 hex digits); random by default")
+    up.set_defaults(func=cmd_lab_up)
+    down = lab.add_parser("down", help="remove the lab, or every leftover lab (idempotent)")
+    down.add_argument("--prefix")
+    down.set_defaults(func=cmd_lab_down)
+    st = lab.add_parser("status", help="show labs on this machine")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_lab_status)
+
+    run = sub.add_parser("run", help="run the checks for a site profile")
+    run.add_argument("--profile", type=Path, required=True)
+    run.add_argument("--out", type=Path, default=None, help="output folder (default: out/<ts>)")
+    run.add_argument("--only", action="append", default=[],
+                     help="run only checks whose name contains this (repeatable)")
+    run.add_argument("--lang", choices=("fr", "en"), default="fr")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="lab up, every check, report, lab down")
+    demo.add_argument("--alg", type=_on_off, default=False, metavar="on|off")
+    demo.add_argument("--firewall", choices=FIREWALL_MODES, default="strict")
+    demo.add_argument("--out", type=Path, default=None)
+    demo.add_argument("--lang", choices=("fr", "en"), default="fr")
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RecetteError as exc:
+        for line in str(exc).splitlines() or ["failed"]:
+            print(f"recette: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("recette: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

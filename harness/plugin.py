@@ -1,0 +1,214 @@
+"""pytest plugin: turns pytest into the recette check runner.
+
+Registered through the ``pytest11`` entry point, and inert unless ``--recette-profile`` is
+given. Then it loads the profile, moves the run into the lab's LAN namespace when the profile
+says so, hands checks their fixtures (``profile``, ``evidence``), maps outcomes to
+``pass``/``fail``/``error``/``skip``, redacts secrets, and writes ``results.json``.
+
+Verdicts: an ``AssertionError`` is a ``fail`` (the service does not conform); any other
+exception means the check could not reach a verdict and is an ``error`` with its reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import netns
+from .errors import CheckError, RecetteError
+from .evidence import Evidence, Redactor
+from .profile import Profile, load_profile
+
+PROFILE_KEY = pytest.StashKey[Profile]()
+REDACT_KEY = pytest.StashKey[Redactor]()
+RESULTS_KEY = pytest.StashKey[dict[str, dict[str, Any]]]()
+HOME_NS_KEY = pytest.StashKey[int]()
+EVIDENCE_KEY = pytest.StashKey[Evidence]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("recette", "recette check runner")
+    g.addoption("--recette-profile", default=None, help="site profile YAML to check")
+    g.addoption("--recette-json", default=None, help="write check results as JSON here")
+    g.addoption("--recette-only", action="append", default=[],
+                help="keep only checks whose id or name contains this (repeatable)")
+    g.addoption("--recette-lang", default="fr", choices=("fr", "en"))
+
+
+def _active(config: pytest.Config) -> bool:
+    return PROFILE_KEY in config.stash
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "check(id, fr, en): a recette check with its stable id and titles"
+    )
+    path = config.getoption("--recette-profile", None)
+    if not path:
+        return
+    try:
+        profile = load_profile(path, require_env=True)
+    except RecetteError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[PROFILE_KEY] = profile
+    config.stash[REDACT_KEY] = Redactor(profile.secrets())
+    config.stash[RESULTS_KEY] = {}
+    if profile.lab is not None:
+        if not netns.exists(profile.lab.agent_netns):
+            raise pytest.UsageError(
+                f"{path}: lab.agent_netns: namespace {profile.lab.agent_netns} does not exist "
+                "(is the lab up? `recette lab status`)"
+            )
+        config.stash[HOME_NS_KEY] = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        netns.enter(profile.lab.agent_netns)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    fd = config.stash.get(HOME_NS_KEY, None)
+    if fd is not None:
+        netns._setns(fd)
+        os.close(fd)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.getoption("--recette-only")
+    if not _active(config) or not wanted:
+        return
+    keep, drop = [], []
+    for item in items:
+        ident = f"{check_meta(item)['id']} {item.name}"
+        (keep if any(w in ident for w in wanted) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
+
+def check_meta(item: pytest.Item) -> dict[str, str]:
+    """The check's id and titles from its ``@pytest.mark.check`` marker (name as fallback)."""
+    mark = item.get_closest_marker("check")
+    kw = dict(mark.kwargs) if mark else {}
+    name = getattr(item, "originalname", item.name)
+    return {"id": kw.get("id", name), "fr": kw.get("fr", name), "en": kw.get("en", name)}
+
+
+@pytest.fixture(scope="session")
+def profile(request: pytest.FixtureRequest) -> Profile:
+    """The site profile under test."""
+    prof = request.config.stash.get(PROFILE_KEY, None)
+    if prof is None:
+        pytest.skip("no --recette-profile given")
+    return prof
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Iterator[Evidence]:
+    """Where a check records what it saw; shown under its verdict in every report."""
+    ev = Evidence()
+    request.node.stash[EVIDENCE_KEY] = ev
+    yield ev
+
+
+def _status(rep: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[str, str]:
+    """(status, reason) for a phase report."""
+    if rep.skipped:
+        reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        return "skip", str(reason).removeprefix("Skipped: ")
+    if rep.passed:
+        return "pass", ""
+    exc = call.excinfo.value if call.excinfo else None
+    if rep.when == "call" and isinstance(exc, AssertionError):
+        return "fail", str(exc).split("\nassert ")[0].strip() or "assertion failed"
+    if isinstance(exc, CheckError):
+        return "error", str(exc)
+    return "error", f"{type(exc).__name__}: {exc}" if exc else "error"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    rep: pytest.TestReport = outcome.get_result()
+    config = item.config
+    if not _active(config):
+        return
+    redact = config.stash[REDACT_KEY]
+    if rep.longrepr is not None and not rep.skipped:
+        rep.longrepr = redact(str(rep.longrepr))
+    status, reason = _status(rep, call)
+    if status == "error" and rep.when == "call":
+        # pytest, JUnit XML and pytest-html all classify a failure outside the call phase as
+        # an error; a check that could not run must never be counted as a plain failure.
+        rep.when = "setup"
+    results = config.stash[RESULTS_KEY]
+    meta = check_meta(item)
+    res = results.setdefault(item.nodeid, {**meta, "status": "pass", "reason": "",
+                                           "duration_s": 0.0, "evidence": [], "facts": {}})
+    res["duration_s"] = round(res["duration_s"] + rep.duration, 3)
+    if status != "pass" and res["status"] == "pass":
+        res["status"], res["reason"] = status, redact(reason)
+    ev = item.stash.get(EVIDENCE_KEY, None)
+    if call.when == "teardown" and ev is not None:
+        res["evidence"] = [{"title": redact(i.title), "text": redact(i.text)}
+                           for i in ev.items]
+        res["facts"] = {k: redact(v) for k, v in ev.facts.items()}
+    if call.when == "teardown" or status != "pass":
+        _attach_html(item, rep, res)
+
+
+def _attach_html(item: pytest.Item, rep: pytest.TestReport, res: dict[str, Any]) -> None:
+    try:
+        from pytest_html import extras
+    except ImportError:  # pragma: no cover - pytest-html is a dependency
+        return
+    blocks = list(getattr(rep, "extras", []))
+    if res["reason"]:
+        blocks.append(extras.text(res["reason"], name="reason"))
+    for ev in res["evidence"]:
+        blocks.append(extras.text(ev["text"], name=ev["title"]))
+    rep.extras = blocks  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if not _active(config):
+        return
+    out = config.getoption("--recette-json")
+    if not out:
+        return
+    profile = config.stash[PROFILE_KEY]
+    results = list(config.stash[RESULTS_KEY].values())
+    counts = {s: sum(1 for r in results if r["status"] == s)
+              for s in ("pass", "fail", "error", "skip")}
+    doc = {
+        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "customer": profile.customer.name,
+        "site": profile.site.name,
+        "operator_server": str(profile.operator.sip_server.ip),
+        "lang": config.getoption("--recette-lang"),
+        "counts": counts,
+        "checks": results,
+    }
+    Path(out).write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    if _active(config) and report.when == "setup" and report.failed:
+        return "error", "E", "ERROR"
+    return None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_report_title(report: Any) -> None:
+    report.title = "Feuille de recette" if _lang(report) == "fr" else "Acceptance sheet"
+
+
+def _lang(report: Any) -> str:
+    config = getattr(report, "_config", None) or getattr(report, "config", None)
+    return str(config.getoption("--recette-lang")) if config else "fr"

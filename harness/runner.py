@@ -1,0 +1,90 @@
+"""``recette run``: run the checks of a profile through pytest, write the report files.
+
+Output folder: ``report.html`` (self-contained pytest-html), ``results.json`` (our verdicts
+with evidence, redacted), ``junit.xml`` (for CI). A one-screen summary goes to stdout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from .errors import RecetteError
+from .profile import load_profile
+
+CHECK_PACKAGES = ("sip_checks", "router_checks")
+SYMBOL = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR", "skip": "skip "}
+
+
+def check_dirs() -> list[str]:
+    """Folders holding the check modules (installed package or source checkout)."""
+    import importlib
+
+    dirs = []
+    for name in CHECK_PACKAGES:
+        mod = importlib.import_module(name)
+        dirs.extend(str(Path(p)) for p in mod.__path__)
+    return dirs
+
+
+def default_out() -> Path:
+    return Path("out") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str) -> int:
+    """Run every check against ``profile``; 0 when all pass or skip, 1 otherwise."""
+    load_profile(profile, require_env=True)  # one-line errors before pytest starts
+    out = out or default_out()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RecetteError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    args = [
+        *check_dirs(),
+        f"--recette-profile={profile}",
+        f"--recette-json={out / 'results.json'}",
+        f"--recette-lang={lang}",
+        f"--html={out / 'report.html'}",
+        "--self-contained-html",
+        f"--junitxml={out / 'junit.xml'}",
+        "-o", "python_files=check_*.py",
+        "-o", "python_functions=check_*",
+        "-o", "junit_family=xunit2",
+        "-p", "no:cacheprovider",
+        "--rootdir", str(Path(check_dirs()[0]).parent),
+        "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        "-q", "--no-header", "-rN", "--tb=no",
+    ]
+    for o in only:
+        args.append(f"--recette-only={o}")
+    code = pytest.main(args)
+    results_path = out / "results.json"
+    if not results_path.exists():
+        raise RecetteError(f"the check run did not complete (pytest exit {int(code)})")
+    summary(json.loads(results_path.read_text()), out)
+    counts = json.loads(results_path.read_text())["counts"]
+    if sum(counts.values()) == 0:
+        raise RecetteError("no check matched (see --only)")
+    return 0 if counts["fail"] == 0 and counts["error"] == 0 else 1
+
+
+def summary(doc: dict[str, object], out: Path) -> None:
+    """Print one line per check and where the report is."""
+    checks = doc["checks"]
+    assert isinstance(checks, list)
+    lang = str(doc.get("lang", "fr"))
+    print()
+    for c in checks:
+        line = f"{SYMBOL.get(c['status'], c['status'])}  {c['id']:<24} {c[lang]}"
+        print(line)
+        if c["reason"]:
+            print(f"        {c['reason'].splitlines()[0][:160]}")
+    counts = doc["counts"]
+    assert isinstance(counts, dict)
+    print("\n" + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    print(f"report: {(out / 'report.html').resolve()}")
+    sys.stdout.flush()

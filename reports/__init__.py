@@ -1,0 +1,1 @@
+"""Report rendering: the recette sheet and its evidence."""
