@@ -53,6 +53,7 @@ def cmd_lab_up(args: argparse.Namespace) -> int:
 
     from . import lab
 
+    lab.preflight()
     current = lab.existing_prefixes()
     if current and not args.prefix:
         raise RecetteError(f"a lab is already up ({', '.join(current)}): "
