@@ -13,6 +13,7 @@ config, PID file and log, the policy in force) lives under ``/run/recette/<prefi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -341,10 +342,8 @@ def _kill(pid: int, grace: float = 2.0) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.02)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def existing_prefixes() -> list[str]:

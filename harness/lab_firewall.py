@@ -12,6 +12,8 @@ from typing import Literal
 
 FirewallMode = Literal["strict", "open", "closed"]
 FIREWALL_MODES: tuple[FirewallMode, ...] = ("strict", "open", "closed")
+LAB_SERVER = IPv4Address("198.51.100.10")
+LAB_IPBX = IPv4Address("192.168.254.10")
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,8 @@ class RouterPolicy:
 
     alg: bool = False
     mode: FirewallMode = "strict"
-    server: IPv4Address = IPv4Address("198.51.100.10")
-    ipbx: IPv4Address = IPv4Address("192.168.254.10")
+    server: IPv4Address = LAB_SERVER
+    ipbx: IPv4Address = LAB_IPBX
     sip_port: int = 5060
     rtp: tuple[int, int] = (10000, 20000)
 

@@ -80,4 +80,5 @@ def run(
 def popen(ns: str | None, argv: Sequence[str], **kwargs: object) -> subprocess.Popen[bytes]:
     """Start ``argv`` in the background inside ``ns``."""
     full = ["ip", "netns", "exec", ns, *argv] if ns else list(argv)
-    return subprocess.Popen(full, **kwargs)  # type: ignore[call-overload]
+    proc: subprocess.Popen[bytes] = subprocess.Popen(full, **kwargs)  # type: ignore[call-overload]
+    return proc

@@ -80,7 +80,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = config.getoption("--recette-only")
     if not _active(config) or not wanted:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         ident = f"{check_meta(item)['id']} {item.name}"
         (keep if any(w in ident for w in wanted) else drop).append(item)
@@ -164,7 +165,7 @@ def pytest_runtest_makereport(
 
 def _attach_html(item: pytest.Item, rep: pytest.TestReport, res: dict[str, Any]) -> None:
     try:
-        from pytest_html import extras
+        from pytest_html import extras  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - pytest-html is a dependency
         return
     blocks = list(getattr(rep, "extras", []))
@@ -187,7 +188,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     counts = {s: sum(1 for r in results if r["status"] == s)
               for s in ("pass", "fail", "error", "skip")}
     doc = {
-        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "customer": profile.customer.name,
         "site": profile.site.name,
         "operator_server": str(profile.operator.sip_server.ip),

@@ -9,6 +9,7 @@ model's repr nor an error message ever contains them.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -43,6 +45,7 @@ Hostname = Annotated[
     ),
 ]
 Port = Annotated[int, Field(ge=1, le=65535)]
+Secret = Annotated[SecretStr, Field(min_length=1)]
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 _DID = re.compile(r"^(\+[1-9]\d{6,14}|0[1-9]\d{8})$")
@@ -123,7 +126,7 @@ class Account(_Model):
 
     user: NonEmpty
     auth_user: str | None = None
-    password: SecretStr | None = None
+    password: Secret | None = None
     password_env: EnvName | None = None
 
     @model_validator(mode="after")
@@ -160,29 +163,22 @@ def _check_did(v: str) -> str:
     return compact
 
 
+Did = Annotated[str, AfterValidator(_check_did)]
+
+
 class Trunk(Account):
     """A SIP trunk: its DIDs (numbers that must ring inbound) and ordered channel count."""
 
     name: NonEmpty
-    dids: list[str] = []
+    dids: list[Did] = []
     channels: Annotated[int, Field(ge=1, le=1000)] = 2
-
-    @field_validator("dids")
-    @classmethod
-    def _dids(cls, v: list[str]) -> list[str]:
-        return [_check_did(d) for d in v]
 
 
 class CentrexAccount(Account):
     """A hosted-PBX (Centrex) user account: one registration, one number."""
 
     name: NonEmpty
-    did: str | None = None
-
-    @field_validator("did")
-    @classmethod
-    def _did(cls, v: str | None) -> str | None:
-        return None if v is None else _check_did(v)
+    did: Did | None = None
 
 
 class DhcpRange(_Model):
@@ -251,9 +247,9 @@ class Router(_Model):
     host: NonEmpty
     port: Port = 22
     username: NonEmpty
-    password: SecretStr | None = None
+    password: Secret | None = None
     password_env: EnvName | None = None
-    enable_secret: SecretStr | None = None
+    enable_secret: Secret | None = None
     enable_secret_env: EnvName | None = None
     model: str | None = None
     lans: Lans = Field(default_factory=Lans)
@@ -322,7 +318,7 @@ class Profile(_Model):
     def _services(self) -> Profile:
         if not self.trunks and not self.centrex:
             raise ValueError("no service to accept: give at least one of 'trunks' or 'centrex'")
-        names = [a.name for a in [*self.trunks, *self.centrex]]
+        names = [a.name for a in self.accounts()]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"account names must be unique, repeated: {', '.join(dup)}")
@@ -350,10 +346,8 @@ class Profile(_Model):
         """Every secret value this profile can resolve, for redaction of logs and reports."""
         found: list[str] = []
         for acc in self.accounts():
-            try:
+            with contextlib.suppress(RecetteError):
                 found.append(acc.secret())
-            except RecetteError:
-                pass
         if self.router is not None:
             for inline, env in (
                 (self.router.password, self.router.password_env),
@@ -384,6 +378,7 @@ _EXPECT = {
     "ip_v4_address": "expected an IPv4 address such as 198.51.100.10",
     "ip_v4_network": "expected an IPv4 network such as 192.168.254.0/24 (host bits zero)",
     "string_too_short": "expected a non-empty value",
+    "too_short": "expected a non-empty value",
 }
 
 
@@ -419,7 +414,8 @@ def _shown_input(err: dict[str, Any]) -> str:
     """``, got X`` for short scalar inputs of non-secret fields; nothing otherwise."""
     if err["type"] in ("missing", "extra_forbidden", "value_error"):
         return ""
-    if any(str(part) in SECRET_FIELDS for part in err["loc"]):
+    # A *_env field may hold the password itself when someone misread the profile docs.
+    if any(str(p) in SECRET_FIELDS or str(p).endswith("_env") for p in err["loc"]):
         return ""
     value = err.get("input")
     if isinstance(value, (dict, list)) or value is None:
@@ -449,8 +445,9 @@ def _fields_at(loc: tuple[str | int, ...]) -> list[str]:
 def format_errors(name: str, exc: ValidationError, smap: yamlsrc.SourceMap) -> list[str]:
     """One ``file:line: path: expectation`` line per pydantic error, secrets never echoed."""
     lines = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
+    for detail in exc.errors(include_url=False):
+        err: dict[str, Any] = dict(detail)
+        loc: yamlsrc.Loc = tuple(detail["loc"])
         line = smap.line_of(loc)
         where = f"{name}:{line}" if line else name
         text = _describe(err, _fields_at(loc)) + _shown_input(err)

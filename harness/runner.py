@@ -24,7 +24,7 @@ def check_dirs() -> list[str]:
     """Folders holding the check modules (installed package or source checkout)."""
     import importlib
 
-    dirs = []
+    dirs: list[str] = []
     for name in CHECK_PACKAGES:
         mod = importlib.import_module(name)
         dirs.extend(str(Path(p)) for p in mod.__path__)

@@ -93,6 +93,13 @@ def load(path: Path) -> tuple[Any, SourceMap]:
         mark = exc.problem_mark or exc.context_mark
         where = f":{mark.line + 1}" if mark else ""
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        problem = problem.replace("'<scalar>'", "a value").replace("'<block end>'", "the end "
+                                  "of an indented block")
+        if "'\\t'" in problem:
+            problem += " (indent with spaces, not tabs)"
+        if exc.context and exc.problem and exc.context_mark is not None:
+            started = exc.context_mark.line + 1
+            problem += f" ({exc.context} started on line {started})"
         raise YamlSourceError(f"{name}{where}: YAML syntax error: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlSourceError(f"{name}: YAML syntax error: {' '.join(str(exc).split())}") from None

@@ -38,9 +38,9 @@ def check_operator_answers_options(profile: Profile, evidence: Evidence) -> None
         try:
             ex = udp_transaction(sock, request, peer, branch=branch, timeout=8.0)
         except Exception as exc:
-            ex = getattr(exc, "exchange", None)
-            if ex is not None:
-                evidence.add("SIP", ex.transcript())
+            partial = getattr(exc, "exchange", None)
+            if partial is not None:
+                evidence.add("SIP", partial.transcript())
             raise
     evidence.add("SIP", ex.transcript())
     assert ex.final is not None

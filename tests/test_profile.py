@@ -53,10 +53,12 @@ class Case:
 
 CASES = (
     Case("yaml_syntax_error.yaml",
-         (":17: YAML syntax error: expected ',' or ']', but got '<scalar>'",),
+         (":17: YAML syntax error: expected ',' or ']', but got a value (while parsing a flow "
+          "sequence started on line 16)",),
          None, "channels: 4"),
     Case("tab_indent.yaml",
-         (":5: YAML syntax error: found character '\\t' that cannot start any token",),
+         (":5: YAML syntax error: found character '\\t' that cannot start any token "
+          "(indent with spaces, not tabs)",),
          None, "\tname: Rennes"),
     Case("empty.yaml",
          (": empty file, expected a site profile (a YAML mapping)",), None, None),
@@ -95,8 +97,8 @@ CASES = (
          (":3: customer.siret: expected a 14-digit SIRET with a valid check digit",),
          "customer.siret", "siret: 732 829 320 00075"),
     Case("bad_did.yaml",
-         (f":15: trunks[0].dids: {DID_HINT}, got '02 99 00 00 2'",),
-         "trunks[0].dids", "dids:"),
+         (f":17: trunks[0].dids[1]: {DID_HINT}, got '02 99 00 00 2'",),
+         "trunks[0].dids[1]", "02 99 00 00 2"),
     Case("channels_not_integer.yaml",
          (":16: trunks[0].channels: expected a whole number, got 'ten'",),
          "trunks[0].channels", "channels: ten"),
@@ -120,8 +122,18 @@ CASES = (
          "(top level)", "customer:"),
     Case("bad_password_env_name.yaml",
          (":14: centrex[0].password_env: expected an environment variable name "
-          "(letters, digits, _), got 'RECETTE-CENTREX-101'",),
+          "(letters, digits, _)",),
          "centrex[0].password_env", "password_env: RECETTE-CENTREX-101"),
+)
+CASES += (
+    # The password pasted into the *_env field: the error must not echo it.
+    Case("password_in_env_field.yaml",
+         (":14: centrex[0].password_env: expected an environment variable name "
+          "(letters, digits, _)",),
+         "centrex[0].password_env", "password_env:"),
+    Case("empty_password.yaml",
+         (":14: centrex[0].password: expected a non-empty value",),
+         "centrex[0].password", 'password: ""'),
 )
 CASE_IDS = [c.file.removesuffix(".yaml") for c in CASES]
 
