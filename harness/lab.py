@@ -286,8 +286,7 @@ class Lab:
 
     def stop_kamailio(self) -> None:
         """Stop the operator's Kamailio (all its children) and wait for them to exit."""
-        for pid in _ns_pids(self.ns("op")):
-            _kill(pid)
+        _kill_all(_ns_pids(self.ns("op")))
         self.kamailio_pidfile.unlink(missing_ok=True)
 
     # -- profile ------------------------------------------------------------------------------
@@ -330,20 +329,31 @@ def _ns_pids(ns: str) -> list[int]:
     return [int(p) for p in out.split() if p.isdigit()]
 
 
-def _kill(pid: int, grace: float = 2.0) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
+def _kill_all(pids: list[int], grace: float = 2.0) -> None:
+    """SIGTERM every pid at once, SIGKILL whatever is still there after ``grace`` seconds."""
+    alive = []
+    for pid in pids:
         try:
-            os.kill(pid, 0)
+            os.kill(pid, signal.SIGTERM)
+            alive.append(pid)
         except ProcessLookupError:
-            return
-        time.sleep(0.02)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+            pass
+    deadline = time.monotonic() + grace
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.01)
+        alive = [p for p in alive if _exists(p)]
+    for pid in alive:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _exists(pid: int) -> bool:
+    """True while ``pid`` is a live (non-zombie) process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
 
 
 def existing_prefixes() -> list[str]:
@@ -359,10 +369,9 @@ def down(prefix: str) -> None:
     """Remove one lab: kill its processes, delete its namespaces and state (idempotent)."""
     if not PREFIX_RE.match(prefix):
         raise LabError(f"lab prefix {prefix!r} must be 'rct' followed by 4 hex digits")
+    _kill_all([pid for role in ROLES for pid in _ns_pids(f"{prefix}-{role}")])
     for role in ROLES:
         name = f"{prefix}-{role}"
-        for pid in _ns_pids(name):
-            _kill(pid)
         if netns.exists(name):
             netns.run(None, ["ip", "netns", "del", name], check=False)
     shutil.rmtree(STATE_ROOT / prefix, ignore_errors=True)
