@@ -59,6 +59,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[PROFILE_KEY] = profile
     config.stash[REDACT_KEY] = Redactor(profile.secrets())
     config.stash[RESULTS_KEY] = {}
+    if config.pluginmanager.hasplugin("html"):
+        from reports import html
+
+        config.pluginmanager.register(html.HtmlSheet(config.getoption("--recette-lang")),
+                                      "recette-html")
     if profile.lab is not None:
         if not netns.exists(profile.lab.agent_netns):
             raise pytest.UsageError(
@@ -147,33 +152,28 @@ def pytest_runtest_makereport(
         # pytest, JUnit XML and pytest-html all classify a failure outside the call phase as
         # an error; a check that could not run must never be counted as a plain failure.
         rep.when = "setup"
-    results = config.stash[RESULTS_KEY]
     meta = check_meta(item)
-    res = results.setdefault(item.nodeid, {**meta, "status": "pass", "reason": "",
-                                           "duration_s": 0.0, "evidence": [], "facts": {}})
+    res = config.stash[RESULTS_KEY].setdefault(
+        item.nodeid,
+        {**meta, "status": "pass", "reason": "", "duration_s": 0.0, "evidence": [],
+         "facts": {}},
+    )
     res["duration_s"] = round(res["duration_s"] + rep.duration, 3)
     if status != "pass" and res["status"] == "pass":
         res["status"], res["reason"] = status, redact(reason)
     ev = item.stash.get(EVIDENCE_KEY, None)
-    if call.when == "teardown" and ev is not None:
+    if ev is not None:
         res["evidence"] = [{"title": redact(i.title), "text": redact(i.text)}
                            for i in ev.items]
         res["facts"] = {k: redact(v) for k, v in ev.facts.items()}
-    if call.when == "teardown" or status != "pass":
-        _attach_html(item, rep, res)
-
-
-def _attach_html(item: pytest.Item, rep: pytest.TestReport, res: dict[str, Any]) -> None:
-    try:
-        from pytest_html import extras  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - pytest-html is a dependency
-        return
-    blocks = list(getattr(rep, "extras", []))
-    if res["reason"]:
-        blocks.append(extras.text(res["reason"], name="reason"))
-    for ev in res["evidence"]:
-        blocks.append(extras.text(ev["text"], name=ev["title"]))
-    rep.extras = blocks  # type: ignore[attr-defined]
+    if call.when == "call" or status != "pass":
+        # The report row pytest-html shows for this check (see reports/html.py).
+        lang = config.getoption("--recette-lang")
+        rep.recette = {  # type: ignore[attr-defined]
+            "id": meta["id"], "title": meta[lang], "status": res["status"],
+            "reason": res["reason"], "facts": dict(res["facts"]),
+            "evidence": list(res["evidence"]),
+        }
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -205,11 +205,3 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     return None
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_report_title(report: Any) -> None:
-    report.title = "Feuille de recette" if _lang(report) == "fr" else "Acceptance sheet"
-
-
-def _lang(report: Any) -> str:
-    config = getattr(report, "_config", None) or getattr(report, "config", None)
-    return str(config.getoption("--recette-lang")) if config else "fr"
