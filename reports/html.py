@@ -46,7 +46,7 @@ class HtmlSheet:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Put the site, not the Python build, in the report's environment table."""
         try:
-            from pytest_metadata.plugin import metadata_key  # type: ignore[import-untyped]
+            from pytest_metadata.plugin import metadata_key
         except ImportError:  # pragma: no cover - pytest-html depends on pytest-metadata
             return
         from harness.plugin import PROFILE_KEY
