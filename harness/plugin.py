@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except RecetteError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROFILE_KEY] = profile
+    _CONFIG["config"] = config
     config.stash[REDACT_KEY] = Redactor(profile.secrets())
     config.stash[RESULTS_KEY] = {}
     if config.pluginmanager.hasplugin("html"):
@@ -174,6 +176,22 @@ def pytest_runtest_makereport(
             "reason": res["reason"], "facts": dict(res["facts"]),
             "evidence": list(res["evidence"]),
         }
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    """One progress line per finished check on stderr (calls and sweeps can take minutes)."""
+    config = _CONFIG.get("config")
+    if config is None or not _active(config):
+        return
+    results = config.stash[RESULTS_KEY]
+    res = results.get(nodeid)
+    if res is None:
+        return
+    print(f"  [{len(results)}] {res['status'].upper():<5} {res['id']} ({res['duration_s']:.1f} s)",
+          file=sys.stderr, flush=True)
+
+
+_CONFIG: dict[str, pytest.Config] = {}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

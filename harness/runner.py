@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from . import netns
 from .errors import RecetteError
 from .profile import load_profile
 
@@ -37,7 +38,12 @@ def default_out() -> Path:
 
 def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str) -> int:
     """Run every check against ``profile``; 0 when all pass or skip, 1 otherwise."""
-    load_profile(profile, require_env=True)  # one-line errors before pytest starts
+    prof = load_profile(profile, require_env=True)  # one-line errors before pytest starts
+    if prof.lab is not None and not netns.exists(prof.lab.agent_netns):
+        raise RecetteError(
+            f"{profile}: lab.agent_netns: namespace {prof.lab.agent_netns} does not exist; "
+            "is the lab up? (`recette lab status`, `recette lab up`)"
+        )
     out = out or default_out()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -57,7 +63,7 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str) -
         "-p", "no:cacheprovider",
         "--rootdir", str(Path(check_dirs()[0]).parent),
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
-        "-q", "--no-header", "-rN", "--tb=no",
+        "-p", "no:terminal",
     ]
     for o in only:
         args.append(f"--recette-only={o}")

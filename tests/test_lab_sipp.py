@@ -56,3 +56,44 @@ def test_sipp_refused_with_wrong_password(strict_lab: Lab, tmp_path: Path) -> No
     statuses = _statuses(trace)
     assert statuses[0] == 401 and statuses[1] in (401, 403), statuses
     assert 200 not in statuses
+
+
+@pytest.mark.lab
+def test_invite_to_did_reaches_the_registered_trunk_through_nat(
+    strict_lab: Lab, tmp_path: Path
+) -> None:
+    """Kamailio routes a call for a trunk DID to the contact SIPp registered, back through the
+    router's NAT binding: what the inbound-call checks will rely on."""
+    import socket
+
+    from harness.capture import UdpCapture
+    from sip_checks.sipmsg import build_request, new_branch, new_call_id, parse
+
+    trunk = strict_lab.profile.trunks[0]
+    rc, trace = _sipp_register(strict_lab, tmp_path, trunk.user, trunk.secret(), 5073)
+    assert rc == 0, trace
+    did = trunk.dids[0]
+    with UdpCapture(strict_lab.ns("lan"), "eth0") as cap:
+        with netns.inside(strict_lab.ns("out")):
+            caller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        with caller:
+            caller.bind((str(labmod.OUTSIDER), 0))
+            port = caller.getsockname()[1]
+            call_id = new_call_id("inbound-test")
+            caller.sendto(
+                build_request(
+                    "INVITE", f"sip:{did}@{labmod.SIP_DOMAIN}",
+                    via_host=str(labmod.OUTSIDER), via_port=port,
+                    from_uri=f"sip:+33100000000@{labmod.OUTSIDER}",
+                    to_uri=f"sip:{did}@{labmod.SIP_DOMAIN}", call_id=call_id, cseq=1,
+                    extra=[("Contact", f"<sip:caller@{labmod.OUTSIDER}:{port}>")],
+                ),
+                (str(labmod.OP_SERVER), 5060),
+            )
+            got = cap.wait_for(lambda d: call_id.encode() in d.payload, timeout=3.0)
+    assert got is not None, "the INVITE for the DID never reached the LAN host"
+    assert got.dst == (str(labmod.VOICE_HOST), 5073)
+    msg = parse(got.payload)
+    assert msg.method == "INVITE"
+    assert msg.first_line.startswith(f"INVITE sip:{trunk.user}@")
+    assert len(msg.get_all("Via")) == 2  # the proxy added its own

@@ -95,3 +95,20 @@ def test_run_refuses_a_broken_profile_in_one_line(tmp_path: Path) -> None:
         f"recette: {bad}:1: operator: required field is missing"
     ]
     assert not (tmp_path / "o").exists()
+
+
+def test_run_on_a_lab_that_is_down_says_so(tmp_path: Path) -> None:
+    prof = tmp_path / "lab.yaml"
+    prof.write_text(
+        (REPO / "profiles" / "example.yaml").read_text()
+        .replace("password_env: RECETTE_TRUNK_MAIN_PASSWORD", "password: x1")
+        .replace("password_env: RECETTE_CENTREX101_PASSWORD", "password: x2")
+        .replace("password_env: RECETTE_ROUTER_PASSWORD", "password: x3")
+        + "lab:\n  prefix: rctdead\n  agent_netns: rctdead-lan\n"
+    )
+    proc = _recette("run", "--profile", str(prof), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"recette: {prof}: lab.agent_netns: namespace rctdead-lan does not exist; is the lab "
+        "up? (`recette lab status`, `recette lab up`)\n"
+    )
