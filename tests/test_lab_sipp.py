@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
 
 from harness import lab as labmod
 from harness import netns
+from harness.capture import UdpCapture
 from harness.lab import Lab
+from sip_checks.sipmsg import build_request, new_call_id, parse
 
 SCENARIO = Path(__file__).parent / "sipp" / "register.xml"
 
@@ -64,11 +67,6 @@ def test_invite_to_did_reaches_the_registered_trunk_through_nat(
 ) -> None:
     """Kamailio routes a call for a trunk DID to the contact SIPp registered, back through the
     router's NAT binding: what the inbound-call checks will rely on."""
-    import socket
-
-    from harness.capture import UdpCapture
-    from sip_checks.sipmsg import build_request, new_branch, new_call_id, parse
-
     trunk = strict_lab.profile.trunks[0]
     rc, trace = _sipp_register(strict_lab, tmp_path, trunk.user, trunk.secret(), 5073)
     assert rc == 0, trace
