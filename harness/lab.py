@@ -31,10 +31,9 @@ from pathlib import Path
 from . import kamailio, netns
 from .errors import LabError, PreflightError
 from .lab_firewall import FirewallMode, RouterPolicy, ruleset
-from .lab_profile import lab_profile_data
+from .lab_profile import STATE_ROOT, dump_yaml, lab_profile_data
 from .profile import Profile
 
-STATE_ROOT = Path("/run/recette")
 PREFIX_RE = re.compile(r"^rct[0-9a-f]{4}$")
 ROLES = ("lan", "data", "rtr", "inet", "op", "out")
 
@@ -105,6 +104,7 @@ class LabState:
     firewall: FirewallMode
     profile_path: str | None
     created: float
+    rtp: tuple[int, int] = (10000, 20000)
 
 
 class Lab:
@@ -133,7 +133,7 @@ class Lab:
     @property
     def policy(self) -> RouterPolicy:
         return RouterPolicy(alg=self.state.alg, mode=self.state.firewall, server=OP_SERVER,
-                            ipbx=VOICE_HOST)
+                            ipbx=VOICE_HOST, rtp=self.state.rtp)
 
     # -- life cycle ---------------------------------------------------------------------------
     @classmethod
@@ -199,7 +199,8 @@ class Lab:
         """Handle on a lab built by another process."""
         path = STATE_ROOT / prefix / "state.json"
         try:
-            state = LabState(**json.loads(path.read_text()))
+            raw = json.loads(path.read_text())
+            state = LabState(**{**raw, "rtp": tuple(raw.get("rtp", (10000, 20000)))})
         except FileNotFoundError:
             raise LabError(f"no lab named {prefix} (no {path})") from None
         return cls(state, Profile.model_validate(lab_profile_data(prefix)))
@@ -210,20 +211,22 @@ class Lab:
 
     # -- router -------------------------------------------------------------------------------
     def set_policy(self, *, alg: bool | None = None, firewall: FirewallMode | None = None,
-                   rtp: tuple[int, int] | None = None) -> None:
-        """Change the router's ALG/firewall in place; flushes conntrack so it applies at once."""
+                   rtp: tuple[int, int] = (10000, 20000)) -> None:
+        """Change the router's ALG/firewall in place; flushes conntrack so it applies at once.
+
+        ``rtp`` narrows the forwarded media range (a half-open firewall a check must catch);
+        it is not sticky: each call states the range it wants.
+        """
         if alg is not None:
             self.state.alg = alg
         if firewall is not None:
             self.state.firewall = firewall
-        self._apply_policy(rtp=rtp)
+        self.state.rtp = rtp
+        self._apply_policy()
         self._save_state()
 
-    def _apply_policy(self, rtp: tuple[int, int] | None = None) -> None:
-        policy = self.policy if rtp is None else RouterPolicy(
-            alg=self.state.alg, mode=self.state.firewall, server=OP_SERVER, ipbx=VOICE_HOST,
-            rtp=rtp)
-        text = ruleset(policy, wan="wan0", voice="voice0", data="data0")
+    def _apply_policy(self) -> None:
+        text = ruleset(self.policy, wan="wan0", voice="voice0", data="data0")
         (self.dir / "router.nft").write_text(text)
         _sh(["nft", "-f", "-"], ns=self.ns("rtr"), input=text)
         # Existing flows keep the helper/NAT they were created with: start clean.
@@ -292,8 +295,6 @@ class Lab:
     # -- profile ------------------------------------------------------------------------------
     def write_profile(self, path: Path) -> None:
         """Write the lab's site profile (it holds the lab's random passwords: mode 0600)."""
-        from .lab_profile import dump_yaml
-
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dump_yaml(lab_profile_data(self.prefix)))
         path.chmod(0o600)
@@ -306,6 +307,7 @@ class Lab:
             "kamailio": self.kamailio_running(),
             "alg": self.state.alg,
             "firewall": self.state.firewall,
+            "rtp": list(self.state.rtp),
             "profile": self.state.profile_path,
         }
 

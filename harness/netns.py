@@ -26,6 +26,11 @@ def _setns(fd: int) -> None:
         raise OSError(err, os.strerror(err))
 
 
+def restore(fd: int) -> None:
+    """Move the calling thread back into the namespace ``fd`` refers to (see :func:`enter`)."""
+    _setns(fd)
+
+
 def exists(name: str) -> bool:
     """True when a named namespace (``ip netns add NAME``) exists."""
     return (NETNS_RUN_DIR / name).exists()

@@ -58,9 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except RecetteError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROFILE_KEY] = profile
-    _CONFIG["config"] = config
     config.stash[REDACT_KEY] = Redactor(profile.secrets())
     config.stash[RESULTS_KEY] = {}
+    config.pluginmanager.register(Progress(config.stash[RESULTS_KEY]), "recette-progress")
     if config.pluginmanager.hasplugin("html"):
         from reports import html
 
@@ -79,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     fd = config.stash.get(HOME_NS_KEY, None)
     if fd is not None:
-        netns._setns(fd)
+        netns.restore(fd)
         os.close(fd)
 
 
@@ -178,20 +178,21 @@ def pytest_runtest_makereport(
         }
 
 
-def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
-    """One progress line per finished check on stderr (calls and sweeps can take minutes)."""
-    config = _CONFIG.get("config")
-    if config is None or not _active(config):
-        return
-    results = config.stash[RESULTS_KEY]
-    res = results.get(nodeid)
-    if res is None:
-        return
-    print(f"  [{len(results)}] {res['status'].upper():<5} {res['id']} ({res['duration_s']:.1f} s)",
-          file=sys.stderr, flush=True)
+class Progress:
+    """One line per finished check on stderr: calls and port sweeps can take minutes."""
 
+    def __init__(self, results: dict[str, dict[str, Any]]) -> None:
+        self.results = results
+        self.total = 0
 
-_CONFIG: dict[str, pytest.Config] = {}
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.total = len(session.items)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        res = self.results.get(nodeid)
+        if res is not None:
+            print(f"  [{len(self.results)}/{self.total}] {res['status'].upper():<5} "
+                  f"{res['id']} ({res['duration_s']:.1f} s)", file=sys.stderr, flush=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -15,6 +15,7 @@ from harness.errors import CheckError
 
 from .sipmsg import SipMessage, SipParseError, parse
 
+MAX_DATAGRAM = 65535
 T1 = 0.5
 T2 = 4.0
 LIKELY_CAUSES = (
@@ -125,5 +126,3 @@ def udp_transaction(
     err.exchange = ex  # type: ignore[attr-defined]
     raise err
 
-
-MAX_DATAGRAM = 65535
