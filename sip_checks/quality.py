@@ -1,0 +1,100 @@
+"""Voice quality from measured RTP: ITU-T G.107 E-model R factor and MOS, and the verdict.
+
+Simplifications, stated so an expert can judge them:
+- R0 - Is = 93.2, the E-model's value at G.107 default parameters (no circuit noise, no
+  sidetone problems); A = 0.
+- Delay impairment Id from the Cole & Rosenbluth fit of G.107 for default echo loss:
+  Id = 0.024·Ta + 0.11·(Ta − 177.3)·H(Ta − 177.3), Ta the mouth-to-ear delay in ms, taken as
+  RTT/2 + packetisation (ptime) + a jitter buffer of twice the measured jitter.
+- Equipment impairment for G.711: Ie = 0 and packet-loss robustness Bpl = 25.1 (G.711 with
+  packet-loss concealment, ITU-T G.113 Appendix I); Bpl = 4.3 without concealment. Random
+  loss (BurstR = 1): Ie,eff = Ie + (95 − Ie)·Ppl / (Ppl/BurstR + Bpl).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Grade = Literal["good", "warn", "bad"]
+R0_MINUS_IS = 93.2
+BPL = {"G711_PLC": 25.1, "G711": 4.3}
+
+
+def delay_impairment(ta_ms: float) -> float:
+    """Id for mouth-to-ear delay ``ta_ms`` (Cole & Rosenbluth approximation of G.107)."""
+    return 0.024 * ta_ms + (0.11 * (ta_ms - 177.3) if ta_ms > 177.3 else 0.0)
+
+
+def loss_impairment(loss_pct: float, *, ie: float = 0.0, bpl: float = BPL["G711_PLC"],
+                    burst_r: float = 1.0) -> float:
+    """Ie,eff of G.107 §7.5 for packet loss ``loss_pct`` (%)."""
+    return ie + (95 - ie) * loss_pct / (loss_pct / burst_r + bpl)
+
+
+def r_factor(*, loss_pct: float, mouth_to_ear_ms: float, plc: bool = True) -> float:
+    """Transmission rating R for a G.711 call."""
+    bpl = BPL["G711_PLC"] if plc else BPL["G711"]
+    r = R0_MINUS_IS - delay_impairment(mouth_to_ear_ms) - loss_impairment(loss_pct, bpl=bpl)
+    return max(0.0, min(100.0, r))
+
+
+def mos(r: float) -> float:
+    """G.107 Annex B conversion of R to estimated MOS (conversational quality)."""
+    if r <= 0:
+        return 1.0
+    if r >= 100:
+        return 4.5
+    return 1 + 0.035 * r + r * (r - 60) * (100 - r) * 7e-6
+
+
+@dataclass(frozen=True)
+class Quality:
+    """Figures and verdict of one direction of a call."""
+
+    direction: str
+    sent: int | None
+    received: int
+    expected: int
+    loss_pct: float
+    jitter_ms: float
+    jitter_max_ms: float
+    rtt_ms: float | None
+    one_way_ms: float | None
+    r: float
+    mos: float
+    grade: Grade
+    problems: tuple[str, ...]
+
+    def line(self) -> str:
+        rtt = f"{self.rtt_ms:.1f} ms" if self.rtt_ms is not None else "n/a"
+        sent = "?" if self.sent is None else str(self.sent)
+        return (f"{self.direction}: sent {sent}, received {self.received}/{self.expected}, "
+                f"loss {self.loss_pct:.2f} %, jitter {self.jitter_ms:.2f} ms "
+                f"(max {self.jitter_max_ms:.2f}), RTT {rtt}, R {self.r:.1f}, "
+                f"MOS {self.mos:.2f} [{self.grade}]")
+
+
+def assess(
+    *, direction: str, sent: int | None, received: int, expected: int, loss_pct: float,
+    jitter_ms: float, jitter_max_ms: float, rtt_ms: float | None, ptime_ms: int,
+    loss_max: float, jitter_max: float, delay_max: float, r_pass: float, r_warn: float,
+) -> Quality:
+    """Grade one direction against the profile's thresholds."""
+    one_way = rtt_ms / 2 if rtt_ms is not None else None
+    ta = (one_way or 0.0) + ptime_ms + 2 * jitter_ms
+    r = r_factor(loss_pct=loss_pct, mouth_to_ear_ms=ta)
+    problems = []
+    if loss_pct >= loss_max:
+        problems.append(f"loss {loss_pct:.2f} % ≥ {loss_max:g} %")
+    if jitter_ms >= jitter_max:
+        problems.append(f"jitter {jitter_ms:.1f} ms ≥ {jitter_max:g} ms")
+    if one_way is not None and one_way >= delay_max:
+        problems.append(f"one-way delay {one_way:.0f} ms ≥ {delay_max:g} ms")
+    if r < r_pass:
+        problems.append(f"R {r:.1f} < {r_pass:g}")
+    # Below r_warn the call is bad whatever else; otherwise any threshold missed is a
+    # reserve ("warn"), and a clean sheet is good.
+    grade: Grade = "bad" if r < r_warn else ("warn" if problems else "good")
+    return Quality(direction, sent, received, expected, loss_pct, jitter_ms, jitter_max_ms,
+                   rtt_ms, one_way, r, mos(r), grade, tuple(problems))
