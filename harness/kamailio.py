@@ -26,6 +26,10 @@ def _quote(value: str) -> str:
     return f'"{value}"'
 
 
+FAR_END_PORT = 5080
+OUT_PORT = 5062
+
+
 def render(profile: Profile, *, max_expires: int = 3600) -> str:
     """Kamailio config text serving every trunk and Centrex account of ``profile``."""
     srv = profile.operator.sip_server
@@ -34,17 +38,21 @@ def render(profile: Profile, *, max_expires: int = 3600) -> str:
         auth = _quote(acc.auth_username)[1:-1]
         lines.append(f"  $sht(users=>{auth}) = {_quote(acc.secret())};")
         lines.append(f"  $sht(aors=>{auth}) = {_quote(acc.user)};")
+        lines.append(f"  $sht(locals=>{_quote(acc.user)[1:-1]}) = 1;")
     for trunk in profile.trunks:
         for did in trunk.dids:
             lines.append(f"  $sht(dids=>{did}) = {_quote(trunk.user)};")
     for cx in profile.centrex:
         if cx.did:
             lines.append(f"  $sht(dids=>{cx.did}) = {_quote(cx.user)};")
-    listen = "\n".join(f"listen={proto}:{srv.ip}:{srv.port}" for proto in ("udp", "tcp"))
+    listen = "\n".join([*(f"listen={proto}:{srv.ip}:{srv.port}" for proto in ("udp", "tcp")),
+                         f"listen=udp:{srv.ip}:{OUT_PORT}"])
     text = resources.files("harness").joinpath("templates/kamailio.cfg").read_text()
     return (
         text.replace("@@LISTEN@@", listen)
         .replace("@@MODULES@@", modules_dir())
         .replace("@@MAX_EXPIRES@@", str(max_expires))
         .replace("@@ACCOUNTS@@", "\n".join(lines))
+        .replace("@@FAR_END@@", f"{srv.ip}:{FAR_END_PORT}")
+        .replace("@@OUT_SOCKET@@", f"{srv.ip}:{OUT_PORT}")
     )

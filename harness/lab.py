@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from . import kamailio, netns
+from . import farend, kamailio, netns
 from .errors import LabError, PreflightError
 from .lab_firewall import FirewallMode, RouterPolicy, ruleset
 from .lab_profile import STATE_ROOT, dump_yaml, lab_profile_data
@@ -187,6 +187,9 @@ class Lab:
         self._apply_policy()
         progress(f"operator: Kamailio on {OP_SERVER}:5060")
         self.start_kamailio()
+        progress(f"operator: far end (SIPp UAS, RTP echo + stream) on {OP_SERVER}:"
+                 f"{kamailio.FAR_END_PORT}")
+        self.start_far_end()
         if self.state.profile_path:
             self.write_profile(Path(self.state.profile_path))
             progress(f"profile written to {self.state.profile_path}")
@@ -244,8 +247,9 @@ class Lab:
         cfg.chmod(0o600)
         check = netns.run(None, ["kamailio", "-c", "-f", str(cfg)], check=False)
         if check.returncode != 0:
-            tail = (check.stderr or "").strip().splitlines()[-3:]
-            raise LabError(f"kamailio rejected {cfg}: {' | '.join(tail)}")
+            lines = (check.stderr or "").strip().splitlines()
+            why = [ln.split(": ", 2)[-1] for ln in lines if "CRITICAL" in ln or "ERROR" in ln]
+            raise LabError(f"kamailio rejected {cfg}: {' | '.join(why[:2] or lines[-2:])}")
         log = open(self.dir / "kamailio.log", "ab")  # noqa: SIM115 - handed to the daemon
         with log:
             rc = netns.popen(
@@ -284,12 +288,37 @@ class Lab:
                 time.sleep(0.05)
                 return False
 
+    def start_far_end(self, timeout: float = 5.0) -> None:
+        """Start the SIPp far end in ``op`` and wait until its SIP port is bound."""
+        pcap = self.dir / "farend.pcap"
+        if not pcap.exists():
+            farend.write_pcap(pcap)
+        scen = self.dir / "farend.xml"
+        scen.write_text(farend.scenario(pcap))
+        log = open(self.dir / "farend.log", "ab")  # noqa: SIM115 - handed to the process
+        with log:
+            proc = netns.popen(self.ns("op"),
+                               farend.command(scen, str(OP_SERVER), kamailio.FAR_END_PORT),
+                               stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                               cwd=str(self.dir))
+        (self.dir / "farend.pid").write_text(str(proc.pid))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise LabError(f"the SIPp far end exited with {proc.returncode}: see "
+                               f"{self.dir / 'farend.log'}")
+            if _udp_port_taken(self.ns("op"), str(OP_SERVER), kamailio.FAR_END_PORT):
+                return
+            time.sleep(0.02)
+        raise LabError(f"the SIPp far end did not start within {timeout:.0f} s")
+
     def kamailio_running(self) -> bool:
         return _pid_alive(self.kamailio_pidfile)
 
     def stop_kamailio(self) -> None:
         """Stop the operator's Kamailio (all its children) and wait for them to exit."""
-        _kill_all(_ns_pids(self.ns("op")))
+        far = _read_pid(self.dir / "farend.pid")
+        _kill_all([p for p in _ns_pids(self.ns("op")) if p != far])
         self.kamailio_pidfile.unlink(missing_ok=True)
 
     # -- profile ------------------------------------------------------------------------------
@@ -312,10 +341,27 @@ class Lab:
         }
 
 
-def _pid_alive(pidfile: Path) -> bool:
+def _udp_port_taken(ns: str, ip: str, port: int) -> bool:
+    with netns.inside(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    with s:
+        try:
+            s.bind((ip, port))
+        except OSError:
+            return True
+    return False
+
+
+def _read_pid(pidfile: Path) -> int | None:
     try:
-        pid = int(pidfile.read_text().strip())
+        return int(pidfile.read_text().strip())
     except (FileNotFoundError, ValueError):
+        return None
+
+
+def _pid_alive(pidfile: Path) -> bool:
+    pid = _read_pid(pidfile)
+    if pid is None:
         return False
     try:
         os.kill(pid, 0)

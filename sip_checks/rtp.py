@@ -88,15 +88,15 @@ def _ulaw(sample: int) -> int:
     return ((seg << 4) | ((val >> (seg + 1)) & 0x0F)) ^ mask
 
 
-def tone_frame(codec: str, *, freq: float = 440.0, samples: int = 160, level: int = 8000
-               ) -> bytes:
-    """One frame of a sine tone: real, audible G.711 so a capture can be listened to."""
+def tone_frame(codec: str, *, freq: int = 400, samples: int = 160, level: int = 8000) -> bytes:
+    """One frame of a sine tone: real, audible G.711 so a capture can be listened to.
+
+    ``freq`` should be a multiple of 8000/``samples`` (50 Hz for 20 ms) so that repeating the
+    frame keeps the phase continuous.
+    """
     enc = _alaw if codec.upper() == "PCMA" else _ulaw
-    period = 8000 / freq
-    n = int(round(period * round(samples / period))) or samples
-    return bytes(enc(int(level * math.sin(2 * math.pi * i / period))) for i in range(n))[
-        :samples
-    ].ljust(samples, bytes([enc(0)]))
+    return bytes(enc(int(level * math.sin(2 * math.pi * freq * i / 8000)))
+                 for i in range(samples))
 
 
 def dtmf_payload(digit: str, *, end: bool, duration: int, volume: int = 10) -> bytes:
@@ -131,8 +131,12 @@ class ReceiverStats:
     last_arrival: float | None = None
     _seen: set[int] = field(default_factory=set)
 
-    def update(self, seq: int, ts: int, arrival: float) -> None:
-        """Account one packet; ``arrival`` in seconds (kernel receive timestamp)."""
+    def update(self, seq: int, ts: int, arrival: float, *, voice: bool = True) -> None:
+        """Account one packet; ``arrival`` in seconds (kernel receive timestamp).
+
+        Telephone-event packets (``voice=False``) count for loss but not for jitter: all
+        packets of one event carry the event's start timestamp.
+        """
         self.received += 1
         self.first_arrival = arrival if self.first_arrival is None else self.first_arrival
         self.last_arrival = arrival
@@ -148,6 +152,8 @@ class ReceiverStats:
         if ext in self._seen:
             self.duplicates_or_late += 1
         self._seen.add(ext)
+        if not voice:
+            return
         transit = arrival * self.clock_rate - ts
         if self._transit is not None:
             d = abs(transit - self._transit)
