@@ -48,6 +48,7 @@ def lab_profile_data(prefix: str) -> dict[str, Any]:
         "operator": {
             "name": "OpenIP (lab)",
             "sip_server": {"ip": "198.51.100.10", "domain": "sip.recette.example", "port": 5060},
+            "test_number": "0899000000",
         },
         "trunks": [
             {

@@ -24,6 +24,7 @@ import pytest
 from . import netns
 from .errors import CheckError, RecetteError
 from .evidence import Evidence, Redactor
+from .incidents import Incident, csv_text
 from .profile import Profile, load_profile
 
 PROFILE_KEY = pytest.StashKey[Profile]()
@@ -31,6 +32,12 @@ REDACT_KEY = pytest.StashKey[Redactor]()
 RESULTS_KEY = pytest.StashKey[dict[str, dict[str, Any]]]()
 HOME_NS_KEY = pytest.StashKey[int]()
 EVIDENCE_KEY = pytest.StashKey[Evidence]()
+INCIDENTS_KEY = pytest.StashKey[list[Incident]]()
+
+
+def incidents_of(config: pytest.Config) -> list[Incident]:
+    """The run's failed-call rows (checks append; the run writes ``incidents.csv``)."""
+    return config.stash.setdefault(INCIDENTS_KEY, [])
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -102,7 +109,11 @@ def check_meta(item: pytest.Item) -> dict[str, str]:
     mark = item.get_closest_marker("check")
     kw = dict(mark.kwargs) if mark else {}
     name = getattr(item, "originalname", item.name)
-    return {"id": kw.get("id", name), "fr": kw.get("fr", name), "en": kw.get("en", name)}
+    ident = kw.get("id", name)
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:  # one check per account/number: say which
+        ident = f"{ident}[{callspec.id}]"
+    return {"id": ident, "fr": kw.get("fr", name), "en": kw.get("en", name)}
 
 
 @pytest.fixture(scope="session")
@@ -206,6 +217,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     results = list(config.stash[RESULTS_KEY].values())
     counts = {s: sum(1 for r in results if r["status"] == s)
               for s in ("pass", "fail", "error", "skip")}
+    redact = config.stash[REDACT_KEY]
+    rows = incidents_of(config)
+    Path(out).with_name("incidents.csv").write_text(redact(csv_text(rows)), encoding="utf-8")
     doc = {
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "customer": profile.customer.name,
@@ -214,6 +228,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "lang": config.getoption("--recette-lang"),
         "counts": counts,
         "checks": results,
+        "incidents": [redact(i.row()) for i in rows],
     }
     Path(out).write_text(json.dumps(doc, indent=2, ensure_ascii=False))
 

@@ -51,6 +51,19 @@ EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 _DID = re.compile(r"^(\+[1-9]\d{6,14}|0[1-9]\d{8})$")
 
 
+def _check_did(v: str) -> str:
+    compact = re.sub(r"[\s.\-]", "", v)
+    if not _DID.fullmatch(compact):
+        raise ValueError(
+            f"expected a phone number in E.164 (+33123456789) or national (0123456789) form, "
+            f"got {v!r}"
+        )
+    return compact
+
+
+Did = Annotated[str, AfterValidator(_check_did)]
+
+
 class ProfileError(RecetteError):
     """One or more problems in a profile; ``lines`` holds one self-contained line per problem."""
 
@@ -119,6 +132,7 @@ class Operator(_Model):
     name: NonEmpty = "OpenIP"
     sip_server: SipServer
     media_ips: list[IPv4Address] = []
+    test_number: Did | None = None  # where outbound test calls go (an echo or test line)
 
 
 class Account(_Model):
@@ -153,17 +167,6 @@ class Account(_Model):
             ) from None
 
 
-def _check_did(v: str) -> str:
-    compact = re.sub(r"[\s.\-]", "", v)
-    if not _DID.fullmatch(compact):
-        raise ValueError(
-            f"expected a phone number in E.164 (+33123456789) or national (0123456789) form, "
-            f"got {v!r}"
-        )
-    return compact
-
-
-Did = Annotated[str, AfterValidator(_check_did)]
 
 
 class Trunk(Account):

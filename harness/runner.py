@@ -85,7 +85,7 @@ def summary(doc: dict[str, object], out: Path) -> None:
     lang = str(doc.get("lang", "fr"))
     print()
     for c in checks:
-        line = f"{SYMBOL.get(c['status'], c['status'])}  {c['id']:<24} {c[lang]}"
+        line = f"{SYMBOL.get(c['status'], c['status'])}  {c['id']:<34} {c[lang]}"
         print(line)
         if c["reason"]:
             print(f"        {c['reason'].splitlines()[0][:160]}")

@@ -46,6 +46,7 @@ class DtmfEvent:
     digit: str
     at: float
     duration_ms: float
+    echoed: bool = False  # our own event, returned by an echoing far end
 
 
 @dataclass
@@ -133,13 +134,13 @@ class MediaSession:
             stats = self.rx[pkt.ssrc] = ReceiverStats()
             self.rx_sources[pkt.ssrc] = src
         stats.update(pkt.seq, pkt.ts, arrival, voice=pkt.pt != self.event_pt)
-        if self.event_pt is not None and pkt.pt == self.event_pt and pkt.ssrc != self.ssrc:
+        if self.event_pt is not None and pkt.pt == self.event_pt:
             ev = dtmf_parse(pkt.payload)
-            if ev is not None and (pkt.ssrc, pkt.ts) not in self._dtmf_seen:
-                digit, end, duration = ev
-                if end:
-                    self._dtmf_seen.add((pkt.ssrc, pkt.ts))
-                    self.dtmf_received.append(DtmfEvent(digit, arrival, duration / 8))
+            if ev is not None and ev[1] and (pkt.ssrc, pkt.ts) not in self._dtmf_seen:
+                digit, _, duration = ev
+                self._dtmf_seen.add((pkt.ssrc, pkt.ts))
+                self.dtmf_received.append(
+                    DtmfEvent(digit, arrival, duration / 8, echoed=pkt.ssrc == self.ssrc))
 
 
 class RtpEngine:
