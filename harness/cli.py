@@ -54,7 +54,7 @@ def cmd_lab_up(args: argparse.Namespace) -> int:
     from . import lab
 
     lab.preflight()
-    current = lab.existing_prefixes()
+    current = [p for p in lab.existing_prefixes() if lab.owner_alive(p) is None]
     if current and not args.prefix:
         raise RecetteError(f"a lab is already up ({', '.join(current)}): "
                            "run `recette lab down` first")
@@ -62,7 +62,7 @@ def cmd_lab_up(args: argparse.Namespace) -> int:
     print(f"recette: building the lab (firewall {args.firewall}, SIP ALG "
           f"{'on' if args.alg else 'off'})", file=sys.stderr)
     built = lab.Lab.up(prefix=args.prefix, alg=args.alg, firewall=args.firewall,
-                       profile_path=args.profile_out, progress=_progress)
+                       profile_path=args.profile_out, progress=_progress, owned=False)
     print(f"recette: lab {built.prefix} up in {time.monotonic() - t0:.2f} s; "
           f"profile: {args.profile_out}", file=sys.stderr)
     print(built.prefix)
@@ -77,7 +77,10 @@ def cmd_lab_down(args: argparse.Namespace) -> int:
         lab.down(args.prefix)
         removed = [args.prefix]
     else:
-        removed = lab.down_all()
+        removed, kept = lab.down_all(force=args.all)
+        for p in kept:
+            print(f"recette: kept {p}: its owner (pid {lab.owner_alive(p)}) is still running; "
+                  "--all removes it anyway", file=sys.stderr)
     print(f"recette: removed {', '.join(removed) if removed else 'nothing (no lab was up)'}",
           file=sys.stderr)
     return 0
@@ -148,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_lab_up)
     down = lab.add_parser("down", help="remove the lab, or every leftover lab (idempotent)")
     down.add_argument("--prefix")
+    down.add_argument("--all", action="store_true",
+                      help="also remove labs whose owning process (a test run) still runs")
     down.set_defaults(func=cmd_lab_down)
     st = lab.add_parser("status", help="show labs on this machine")
     st.add_argument("--json", action="store_true")

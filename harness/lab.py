@@ -105,6 +105,7 @@ class LabState:
     profile_path: str | None
     created: float
     rtp: tuple[int, int] = (10000, 20000)
+    owner_pid: int | None = None  # a test or demo process that will tear it down itself
 
 
 class Lab:
@@ -145,8 +146,13 @@ class Lab:
         firewall: FirewallMode = "strict",
         profile_path: Path | None = None,
         progress: Progress = _quiet,
+        owned: bool = True,
     ) -> Lab:
-        """Build the lab; on any failure everything built so far is torn down again."""
+        """Build the lab; on any failure everything built so far is torn down again.
+
+        ``owned``: this process will tear the lab down (tests, demo), so ``lab down`` leaves it
+        alone while the process lives; ``recette lab up`` builds unowned labs.
+        """
         preflight()
         prefix = prefix or f"rct{secrets.token_hex(2)}"
         if not PREFIX_RE.match(prefix):
@@ -154,7 +160,7 @@ class Lab:
         if any(netns.exists(f"{prefix}-{r}") for r in ROLES):
             raise LabError(f"a lab named {prefix} already exists: run `recette lab down` first")
         state = LabState(prefix, alg, firewall, str(profile_path) if profile_path else None,
-                         time.time())
+                         time.time(), owner_pid=os.getpid() if owned else None)
         profile = Profile.model_validate(lab_profile_data(prefix))
         lab = cls(state, profile)
         try:
@@ -425,9 +431,25 @@ def down(prefix: str) -> None:
     shutil.rmtree(STATE_ROOT / prefix, ignore_errors=True)
 
 
-def down_all() -> list[str]:
-    """Remove every recette lab on this machine; returns the prefixes removed."""
-    prefixes = existing_prefixes()
-    for p in prefixes:
+def owner_alive(prefix: str) -> int | None:
+    """PID of the live process that owns lab ``prefix`` (and will remove it), if any."""
+    try:
+        raw = json.loads((STATE_ROOT / prefix / "state.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    pid = raw.get("owner_pid")
+    return pid if isinstance(pid, int) and _exists(pid) else None
+
+
+def down_all(*, force: bool = False) -> tuple[list[str], list[str]]:
+    """Remove the labs on this machine: those built by ``recette lab up``, and those left by
+    a run that died (owner gone, or half-built). A lab whose owning process still runs (a
+    test session, a demo) is kept unless ``force``. Returns (removed, kept)."""
+    removed, kept = [], []
+    for p in existing_prefixes():
+        if not force and owner_alive(p) is not None:
+            kept.append(p)
+            continue
         down(p)
-    return prefixes
+        removed.append(p)
+    return removed, kept

@@ -43,6 +43,7 @@ async def register_behind_nat(ua: UserAgent) -> Registration:
     calls and media are sent to the router's forwarded ports."""
     reg = await ua.register()
     if reg.status == 200 and reg.public_addr and reg.public_addr[0] != ua.ep.local[0]:
+        await ua.unregister()  # or the registrar forks calls to both bindings
         ua.advertised = (reg.public_addr[0], ua.ep.local[1])
         reg = await ua.register()
     return reg

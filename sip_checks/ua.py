@@ -361,7 +361,11 @@ class UserAgent:
 
     async def answer(self, *, media_ip: str, timeout: float, duration: float = 10.0,
                      dtmf: str | None = None, hangup: bool = True) -> CallRecord:
-        """Wait for an INVITE, answer it with RTP both ways, and let either side hang up."""
+        """Wait for an INVITE, answer it with RTP both ways, and let either side hang up.
+
+        With ``hangup`` false we wait for the caller's BYE, but never more than ``duration``
+        plus 15 s: then we hang up ourselves and say so in the record's symptom.
+        """
         try:
             invite, peer = await asyncio.wait_for(self._incoming.get(), timeout)
         except TimeoutError:
@@ -413,7 +417,10 @@ class UserAgent:
             dialog = Dialog(call_id, tag, _tag(invite.get("From")),
                             _angle(invite.get("To") or ""), _angle(invite.get("From") or ""),
                             target, routes, 0, uri_target(routes[0]) if routes else peer)
-            await self._talk(media, duration if hangup else 3600, dtmf, dialog, rec)
+            await self._talk(media, duration if hangup else duration + 15, dtmf, dialog, rec)
+            if not hangup and rec.ended_by == "local":
+                rec.symptom = (f"the caller did not hang up within {duration + 15:g} s "
+                               "(its BYE never arrived); we sent BYE")
             return rec
         finally:
             engine().remove(media)

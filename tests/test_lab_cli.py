@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import subprocess
 import sys
@@ -53,27 +54,45 @@ def test_up_status_down_round_trip(tmp_path: Path) -> None:
 
 
 @pytest.mark.lab
-def test_down_cleans_what_a_killed_run_left(tmp_path: Path) -> None:
-    """A full lab whose builder died, plus a half-built one: `lab down` removes both."""
-    full = labmod.Lab.up(prefix=f"rct{secrets.token_hex(2)}")
+def test_down_cleans_what_a_killed_run_left_and_spares_live_runs(tmp_path: Path) -> None:
+    """A lab whose building process was SIGKILLed, plus a half-built one: `lab down`
+    removes both; a lab whose owner is alive (another test session) is kept."""
+    dead = f"rct{secrets.token_hex(2)}"
+    builder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from harness.lab import Lab; Lab.up(prefix=sys.argv[1]); "
+         "print('up', flush=True); time.sleep(600)", dead],
+        cwd=REPO, stdout=subprocess.PIPE, text=True)
     half = f"rct{secrets.token_hex(2)}"
-    for role in ("lan", "rtr"):
-        netns.run(None, ["ip", "netns", "add", f"{half}-{role}"])
-    stray = netns.popen(f"{half}-rtr", ["sleep", "300"])
+    live = labmod.Lab.up(prefix=f"rct{secrets.token_hex(2)}")
+    stray = None
     try:
-        kamailio_pids = _lab_pids(full.prefix)
-        assert kamailio_pids, "Kamailio should be running in the full lab"
+        assert builder.stdout is not None and builder.stdout.readline() == "up\n"
+        builder.kill()
+        builder.wait(timeout=10)
+        for role in ("lan", "rtr"):
+            netns.run(None, ["ip", "netns", "add", f"{half}-{role}"])
+        stray = netns.popen(f"{half}-rtr", ["sleep", "300"])
+        kamailio_pids = _lab_pids(dead)
+        assert kamailio_pids, "Kamailio should be running in the orphaned lab"
         down = _recette("lab", "down")
         assert down.returncode == 0, down.stderr
-        assert full.prefix in down.stderr and half in down.stderr
-        assert labmod.existing_prefixes() == []
+        assert dead in down.stderr and half in down.stderr
+        assert f"kept {live.prefix}: its owner (pid {os.getpid()}) is still running" \
+            in down.stderr
+        left = labmod.existing_prefixes()
+        assert dead not in left and half not in left and live.prefix in left
         assert stray.wait(timeout=10) is not None
         for pid in kamailio_pids:
             assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
                 f"/proc/{pid}/status").read_text().lower()
     finally:
-        stray.kill()
-        labmod.down(full.prefix)
-        labmod.down(half)
-    st = _recette("lab", "status")
-    assert st.returncode == 3 and st.stdout.strip() == "no lab is up"
+        builder.kill()
+        if stray is not None:
+            stray.kill()
+        for p in (dead, half):
+            labmod.down(p)
+        live.down()
+    st = _recette("lab", "status", "--json")
+    assert not any(s["prefix"] in (dead, half, live.prefix)
+                   for s in (json.loads(st.stdout) if st.returncode == 0 else []))

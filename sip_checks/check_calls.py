@@ -1,0 +1,141 @@
+"""Test calls with real RTP both ways (operator handbook §I: "inbound and outbound calls").
+
+Outbound: each account calls the operator's test number; inbound: the operator side calls
+each DID and the harness answers as the registered contact. Every call carries RTP both ways
+for the configured time, DTMF (RFC 4733) both ways, and is graded per direction (loss,
+jitter, RTT, E-model R/MOS). A failed call becomes an incident row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from harness.errors import CheckError
+from harness.evidence import Evidence
+from harness.incidents import Incident
+from harness.profile import Profile
+
+from .session import (
+    Site,
+    call_quality,
+    one_way_diagnosis,
+    open_ua,
+    record_sip,
+    register_behind_nat,
+)
+from .ua import CallRecord, UserAgent
+
+CALL_SECONDS = 10.0
+DTMF_SENT = "2580"
+
+
+def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
+                  incidents: list[Incident]) -> None:
+    """Facts, quality lines, DTMF and the verdict on the media of an answered call."""
+    media = rec.media
+    assert media is not None
+    ev.fact("codec", f"{rec.codec} (telephone-event PT {rec.event_pt})")
+    ev.fact("RTP sent", f"{media.sent} packets to {rec.remote_media}")
+    qualities = call_quality(rec, profile.thresholds)
+    ev.add("RTP quality", "\n".join(q.line() for q in qualities) or "no RTP received")
+    for q in qualities:
+        ev.fact(f"MOS {q.direction}", f"{q.mos:.2f} (R {q.r:.1f}, {q.grade})")
+    silent = one_way_diagnosis(rec)
+    if silent:
+        incidents.append(Incident(rec.started, rec.calling, rec.called, silent))
+    assert silent is None, silent
+    bad = [q for q in qualities if q.grade == "bad"]
+    if bad:
+        symptom = "poor voice quality: " + "; ".join(", ".join(q.problems) for q in bad)
+        incidents.append(Incident(rec.started, rec.calling, rec.called, symptom))
+    assert not bad, symptom
+    reserves = [f"{q.direction}: {', '.join(q.problems)}" for q in qualities if q.problems]
+    if reserves:
+        ev.fact("reserve", "; ".join(reserves))
+    got = "".join(e.digit for e in media.dtmf_received if not e.echoed)
+    echoed = "".join(e.digit for e in media.dtmf_received if e.echoed)
+    ev.fact("DTMF", f"sent {DTMF_SENT!r}, echoed back {echoed!r}, received from the far "
+            f"end {got!r}")
+
+
+@pytest.mark.check(
+    id="sip.call.outbound",
+    fr="Appel sortant vers le numéro de test, audio dans les deux sens, DTMF, qualité",
+    en="Outbound call to the test number, two-way audio, DTMF, quality",
+)
+def check_outbound_call(profile: Profile, account: str, site: Site, evidence: Evidence,
+                        incidents: list[Incident]) -> None:
+    number = profile.operator.test_number
+    if number is None:
+        pytest.skip("no operator.test_number in the profile: nothing to call")
+    asyncio.run(_outbound(profile, account, number, site, evidence, incidents))
+
+
+async def _outbound(profile: Profile, account: str, number: str, site: Site, ev: Evidence,
+                    incidents: list[Incident]) -> None:
+    ua = await open_ua(profile, account, site)
+    rec: CallRecord | None = None
+    try:
+        reg = await register_behind_nat(ua)
+        assert reg.status == 200, f"cannot register {account}: {reg.status} {reg.reason}"
+        try:
+            rec = await ua.call(number, media_ip=site.ip, duration=CALL_SECONDS,
+                                dtmf=DTMF_SENT)
+        except CheckError as exc:
+            incidents.append(Incident(ua.ep.wire[-1].at, account, number, str(exc)))
+            raise
+        ev.fact("call", f"{rec.status} {rec.reason}, hung up by {rec.ended_by}")
+        if rec.status != 200 or rec.symptom:
+            symptom = rec.symptom or f"call failed: {rec.status} {rec.reason}"
+            incidents.append(Incident(rec.started, account, number, symptom))
+            raise AssertionError(symptom)
+        _report_media(rec, profile, ev, incidents)
+        await ua.unregister()
+    finally:
+        record_sip(ev, ua)
+        ua.ep.close()
+
+
+@pytest.mark.check(
+    id="sip.call.inbound",
+    fr="Appel entrant sur chaque SDA depuis le réseau de l'opérateur, audio dans les deux sens",
+    en="Inbound call to each DID from the operator's network, two-way audio",
+)
+def check_inbound_call(profile: Profile, did: tuple[str, str], site: Site, evidence: Evidence,
+                       incidents: list[Incident], inbound_caller: object) -> None:
+    asyncio.run(_inbound(profile, did, site, evidence, incidents, inbound_caller))
+
+
+async def _inbound(profile: Profile, did: tuple[str, str], site: Site, ev: Evidence,
+                   incidents: list[Incident], caller: object) -> None:
+    account, number = did
+    ua: UserAgent = await open_ua(profile, account, site)
+    try:
+        reg = await register_behind_nat(ua)
+        assert reg.status == 200, f"cannot register {account}: {reg.status} {reg.reason}"
+        placing = asyncio.create_task(caller.call(number, talk_s=CALL_SECONDS))  # type: ignore[attr-defined]
+        try:
+            rec = await ua.answer(media_ip=site.ip, timeout=20.0, duration=CALL_SECONDS,
+                                  hangup=False)
+        except CheckError as exc:
+            result = await placing
+            ev.add("operator-side caller", result.trace or "(no SIP trace)")
+            symptom = (f"call to {number} never reached the site ({exc}); the operator-side "
+                       f"caller {result.summary()}")
+            incidents.append(Incident(ua.ep.wire[-1].at, "+33100000000", number, symptom))
+            raise AssertionError(symptom) from None
+        if rec.media is not None:
+            rec.media.send_dtmf(DTMF_SENT)
+        result = await placing
+        ev.add("operator-side caller", result.trace)
+        ev.fact("call", f"answered; hung up by {rec.ended_by}; caller {result.summary()}")
+        if rec.symptom:
+            incidents.append(Incident(rec.started, rec.calling, number, rec.symptom))
+            raise AssertionError(rec.symptom)
+        _report_media(rec, profile, ev, incidents)
+        await ua.unregister()
+    finally:
+        record_sip(ev, ua)
+        ua.ep.close()
