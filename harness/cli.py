@@ -119,7 +119,10 @@ def cmd_lab_status(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_checks
 
-    return run_checks(profile=args.profile, out=args.out, only=args.only, lang=args.lang)
+    if not 1 <= args.call_seconds <= 3600:
+        raise RecetteError(f"--call-seconds: expected 1 to 3600 s, got {args.call_seconds:g}")
+    return run_checks(profile=args.profile, out=args.out, only=args.only, lang=args.lang,
+                      call_seconds=args.call_seconds)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -164,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--only", action="append", default=[],
                      help="run only checks whose name contains this (repeatable)")
     run.add_argument("--lang", choices=("fr", "en"), default="fr")
+    run.add_argument("--call-seconds", type=float, default=10.0,
+                     help="RTP time of each test call (default 10)")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="lab up, every check, report, lab down")

@@ -7,6 +7,7 @@ headers, the figures. It is redacted once, here, before reaching any report or f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 MASK = "********"
 
@@ -25,6 +26,7 @@ class Evidence:
 
     items: list[Item] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # figures for JSON, plots, tests
 
     def add(self, title: str, text: str) -> None:
         self.items.append(Item(title, text))

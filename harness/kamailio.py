@@ -40,6 +40,7 @@ def render(profile: Profile, *, max_expires: int = 3600) -> str:
         lines.append(f"  $sht(aors=>{auth}) = {_quote(acc.user)};")
         lines.append(f"  $sht(locals=>{_quote(acc.user)[1:-1]}) = 1;")
     for trunk in profile.trunks:
+        lines.append(f"  $sht(channels=>{_quote(trunk.user)[1:-1]}) = {trunk.channels};")
         for did in trunk.dids:
             lines.append(f"  $sht(dids=>{did}) = {_quote(trunk.user)};")
     for cx in profile.centrex:

@@ -47,6 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--recette-only", action="append", default=[],
                 help="keep only checks whose id or name contains this (repeatable)")
     g.addoption("--recette-lang", default="fr", choices=("fr", "en"))
+    g.addoption("--recette-call-seconds", default=10.0, type=float,
+                help="RTP time of each test call (default 10 s)")
 
 
 def _active(config: pytest.Config) -> bool:
@@ -179,6 +181,7 @@ def pytest_runtest_makereport(
         res["evidence"] = [{"title": redact(i.title), "text": redact(i.text)}
                            for i in ev.items]
         res["facts"] = {k: redact(v) for k, v in ev.facts.items()}
+        res["data"] = json.loads(redact(json.dumps(ev.data, default=str)))
     if call.when == "call" or status != "pass":
         # The report row pytest-html shows for this check (see reports/html.py).
         lang = config.getoption("--recette-lang")

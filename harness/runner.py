@@ -36,7 +36,8 @@ def default_out() -> Path:
     return Path("out") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str) -> int:
+def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
+               call_seconds: float = 10.0) -> int:
     """Run every check against ``profile``; 0 when all pass or skip, 1 otherwise."""
     prof = load_profile(profile, require_env=True)  # one-line errors before pytest starts
     if prof.lab is not None and not netns.exists(prof.lab.agent_netns):
@@ -54,6 +55,7 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str) -
         f"--recette-profile={profile}",
         f"--recette-json={out / 'results.json'}",
         f"--recette-lang={lang}",
+        f"--recette-call-seconds={call_seconds}",
         f"--html={out / 'report.html'}",
         "--self-contained-html",
         f"--junitxml={out / 'junit.xml'}",

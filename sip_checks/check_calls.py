@@ -9,6 +9,7 @@ jitter, RTT, E-model R/MOS). A failed call becomes an incident row.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 
 import pytest
 
@@ -27,7 +28,6 @@ from .session import (
 )
 from .ua import CallRecord, UserAgent
 
-CALL_SECONDS = 10.0
 DTMF_SENT = "2580"
 
 
@@ -39,6 +39,7 @@ def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
     ev.fact("codec", f"{rec.codec} (telephone-event PT {rec.event_pt})")
     ev.fact("RTP sent", f"{media.sent} packets to {rec.remote_media}")
     qualities = call_quality(rec, profile.thresholds)
+    ev.data.setdefault("quality", []).extend(asdict(q) for q in qualities)
     ev.add("RTP quality", "\n".join(q.line() for q in qualities) or "no RTP received")
     for q in qualities:
         ev.fact(f"MOS {q.direction}", f"{q.mos:.2f} (R {q.r:.1f}, {q.grade})")
@@ -66,22 +67,22 @@ def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
     en="Outbound call to the test number, two-way audio, DTMF, quality",
 )
 def check_outbound_call(profile: Profile, account: str, site: Site, evidence: Evidence,
-                        incidents: list[Incident]) -> None:
+                        incidents: list[Incident], call_seconds: float) -> None:
     number = profile.operator.test_number
     if number is None:
         pytest.skip("no operator.test_number in the profile: nothing to call")
-    asyncio.run(_outbound(profile, account, number, site, evidence, incidents))
+    asyncio.run(_outbound(profile, account, number, site, evidence, incidents, call_seconds))
 
 
 async def _outbound(profile: Profile, account: str, number: str, site: Site, ev: Evidence,
-                    incidents: list[Incident]) -> None:
+                    incidents: list[Incident], seconds: float) -> None:
     ua = await open_ua(profile, account, site)
     rec: CallRecord | None = None
     try:
         reg = await register_behind_nat(ua)
         assert reg.status == 200, f"cannot register {account}: {reg.status} {reg.reason}"
         try:
-            rec = await ua.call(number, media_ip=site.ip, duration=CALL_SECONDS,
+            rec = await ua.call(number, media_ip=site.ip, duration=seconds,
                                 dtmf=DTMF_SENT)
         except CheckError as exc:
             incidents.append(Incident(ua.ep.wire[-1].at, account, number, str(exc)))
@@ -104,21 +105,23 @@ async def _outbound(profile: Profile, account: str, number: str, site: Site, ev:
     en="Inbound call to each DID from the operator's network, two-way audio",
 )
 def check_inbound_call(profile: Profile, did: tuple[str, str], site: Site, evidence: Evidence,
-                       incidents: list[Incident], inbound_caller: object) -> None:
-    asyncio.run(_inbound(profile, did, site, evidence, incidents, inbound_caller))
+                       incidents: list[Incident], inbound_caller: object,
+                       call_seconds: float) -> None:
+    asyncio.run(_inbound(profile, did, site, evidence, incidents, inbound_caller,
+                         call_seconds))
 
 
 async def _inbound(profile: Profile, did: tuple[str, str], site: Site, ev: Evidence,
-                   incidents: list[Incident], caller: object) -> None:
+                   incidents: list[Incident], caller: object, seconds: float) -> None:
     account, number = did
     ua: UserAgent = await open_ua(profile, account, site)
     try:
         reg = await register_behind_nat(ua)
         assert reg.status == 200, f"cannot register {account}: {reg.status} {reg.reason}"
-        placing = asyncio.create_task(caller.call(number, talk_s=CALL_SECONDS))  # type: ignore[attr-defined]
+        placing = asyncio.create_task(caller.call(number, talk_s=seconds))  # type: ignore[attr-defined]
         try:
-            rec = await ua.answer(media_ip=site.ip, timeout=20.0, duration=CALL_SECONDS,
-                                  hangup=False)
+            rec = await ua.answer(media_ip=site.ip, timeout=20.0, duration=seconds,
+                                  dtmf=DTMF_SENT, hangup=False)
         except CheckError as exc:
             result = await placing
             ev.add("operator-side caller", result.trace or "(no SIP trace)")
@@ -126,8 +129,6 @@ async def _inbound(profile: Profile, did: tuple[str, str], site: Site, ev: Evide
                        f"caller {result.summary()}")
             incidents.append(Incident(ua.ep.wire[-1].at, "+33100000000", number, symptom))
             raise AssertionError(symptom) from None
-        if rec.media is not None:
-            rec.media.send_dtmf(DTMF_SENT)
         result = await placing
         ev.add("operator-side caller", result.trace)
         ev.fact("call", f"answered; hung up by {rec.ended_by}; caller {result.summary()}")

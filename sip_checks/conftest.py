@@ -60,6 +60,12 @@ def inbound_caller(profile: Profile) -> Any:
                      profile.operator.sip_server.port)
 
 
+@pytest.fixture(scope="session")
+def call_seconds(request: pytest.FixtureRequest) -> float:
+    """How long each test call carries RTP (``recette run --call-seconds``, default 10)."""
+    return float(request.config.getoption("--recette-call-seconds"))
+
+
 @pytest.fixture
 def incidents(request: pytest.FixtureRequest) -> list[Incident]:
     """Failed calls of this check, as the support desk's five-timestamp rows."""

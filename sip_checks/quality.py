@@ -67,7 +67,7 @@ class Quality:
     problems: tuple[str, ...]
 
     def line(self) -> str:
-        rtt = f"{self.rtt_ms:.1f} ms" if self.rtt_ms is not None else "n/a"
+        rtt = f"{self.rtt_ms:.2f} ms" if self.rtt_ms is not None else "n/a"
         sent = "?" if self.sent is None else str(self.sent)
         return (f"{self.direction}: sent {sent}, received {self.received}/{self.expected}, "
                 f"loss {self.loss_pct:.2f} %, jitter {self.jitter_ms:.2f} ms "

@@ -230,8 +230,22 @@ class UserAgent:
 
     # -- outbound call ------------------------------------------------------------------------
     async def call(self, number: str, *, media_ip: str, duration: float = 10.0,
-                   dtmf: str | None = None, answer_timeout: float = 30.0) -> CallRecord:
-        """Place a call with RTP both ways for ``duration`` s, then hang up (BYE)."""
+                   dtmf: str | None = None, answer_timeout: float = 30.0,
+                   settled: asyncio.Event | None = None) -> CallRecord:
+        """Place a call with RTP both ways for ``duration`` s, then hang up (BYE).
+
+        ``settled`` is set as soon as the call is answered or has failed, so a capacity check
+        can place one more call while these are up.
+        """
+        try:
+            return await self._call(number, media_ip=media_ip, duration=duration, dtmf=dtmf,
+                                    answer_timeout=answer_timeout, settled=settled)
+        finally:
+            if settled is not None:
+                settled.set()
+
+    async def _call(self, number: str, *, media_ip: str, duration: float, dtmf: str | None,
+                    answer_timeout: float, settled: asyncio.Event | None) -> CallRecord:
         call_id = new_call_id(self.ep.local[0])
         tag = new_tag()
         to_uri = f"sip:{number}@{self.id.domain}"
@@ -255,6 +269,8 @@ class UserAgent:
                 rec.symptom = f"call rejected: {final.status} {final.reason}"
                 return rec
             rec.answered = time.time()
+            if settled is not None:
+                settled.set()
             dialog = self._dialog_from_2xx(final, call_id, tag, to_uri)
             self._send_ack(dialog)
             try:

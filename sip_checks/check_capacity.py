@@ -1,0 +1,74 @@
+"""Channel capacity: as many simultaneous calls as the trunk's ordered channels, all with good
+two-way RTP, and what the operator does with one call more (handbook §II-E-a on sizing)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+
+import pytest
+
+from harness.evidence import Evidence
+from harness.incidents import Incident
+from harness.profile import Profile
+
+from .session import Site, call_quality, one_way_diagnosis, open_ua, record_sip, register_behind_nat
+from .ua import CallRecord
+
+
+@pytest.mark.check(
+    id="sip.capacity",
+    fr="Capacité : autant d'appels simultanés que de canaux commandés, audio correct",
+    en="Capacity: as many simultaneous calls as ordered channels, with good audio",
+)
+def check_channel_capacity(profile: Profile, trunk: str, site: Site, evidence: Evidence,
+                           incidents: list[Incident], call_seconds: float) -> None:
+    number = profile.operator.test_number
+    if number is None:
+        pytest.skip("no operator.test_number in the profile: nothing to call")
+    asyncio.run(_capacity(profile, trunk, number, site, evidence, incidents, call_seconds))
+
+
+async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: Evidence,
+                    incidents: list[Incident], seconds: float) -> None:
+    channels = next(t.channels for t in profile.trunks if t.user == trunk)
+    ua = await open_ua(profile, trunk, site)
+    try:
+        reg = await register_behind_nat(ua)
+        assert reg.status == 200, f"cannot register {trunk}: {reg.status} {reg.reason}"
+        settled = [asyncio.Event() for _ in range(channels)]
+        calls = [asyncio.create_task(ua.call(number, media_ip=site.ip, duration=seconds,
+                                             settled=s)) for s in settled]
+        await asyncio.gather(*(s.wait() for s in settled))
+        extra = await ua.call(number, media_ip=site.ip, duration=2.0)
+        records: list[CallRecord] = list(await asyncio.gather(*calls))
+        problems = []
+        lines = []
+        for i, rec in enumerate(records, 1):
+            qs = call_quality(rec, profile.thresholds)
+            ev.data.setdefault("quality", []).extend(asdict(q) for q in qs)
+            silent = one_way_diagnosis(rec)
+            bad = [q for q in qs if q.grade == "bad"]
+            worst = min((q.mos for q in qs), default=0.0)
+            lines.append(f"call {i}: {rec.status} {rec.reason}, MOS min {worst:.2f}, "
+                         f"{silent or 'two-way audio'}")
+            symptom = (rec.symptom or (f"{rec.status} {rec.reason}" if rec.status != 200
+                                       else None) or silent
+                       or ("poor quality: " + "; ".join(", ".join(q.problems) for q in bad)
+                           if bad else None))
+            if symptom:
+                problems.append(f"call {i}: {symptom}")
+                incidents.append(Incident(rec.started, trunk, number, symptom))
+        connected = sum(1 for r in records if r.status == 200)
+        ev.add("calls", "\n".join(lines))
+        ev.fact("channels ordered", channels)
+        ev.fact("connected", f"{connected}/{channels}")
+        beyond = (f"{extra.status} {extra.reason}" if extra.status != 200
+                  else "connected too: the operator does not enforce the channel count")
+        ev.fact(f"call {channels + 1}", beyond)
+        ev.data["extra_call_status"] = extra.status
+        assert not problems, f"{len(problems)} of {channels} calls failed: " + "; ".join(
+            problems[:3])
+    finally:
+        record_sip(ev, ua)
+        ua.ep.close()
