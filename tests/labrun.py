@@ -1,0 +1,34 @@
+"""Helpers for tests that run ``recette run`` against a lab and read its results."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def recette(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a subprocess, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def run(profile: Path, out: Path, *only: str, call_seconds: float = 3.0
+        ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """``recette run`` restricted to ``only``; returns the process and results.json."""
+    args = ["run", "--profile", str(profile), "--out", str(out),
+            "--call-seconds", str(call_seconds)]
+    for o in only:
+        args += ["--only", o]
+    proc = recette(*args)
+    results = out / "results.json"
+    assert results.exists(), proc.stdout + proc.stderr
+    return proc, json.loads(results.read_text())
+
+
+def by_id(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for c in doc["checks"]}
