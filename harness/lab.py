@@ -241,6 +241,34 @@ class Lab:
         # Existing flows keep the helper/NAT they were created with: start clean.
         netns.run(self.ns("rtr"), ["conntrack", "-F"], check=False)
 
+    def impair(self, *, loss_pct: float) -> None:
+        """Drop ``loss_pct`` % of the RTP entering the site (random, nftables numgen): this
+        kernel has no netem. Undone by the next :meth:`set_policy`."""
+        if not 0 <= loss_pct <= 100:
+            raise LabError(f"loss_pct {loss_pct} is not a percentage")
+        lo, hi = self.state.rtp
+        text = (
+            "table inet recette_impair {\n"
+            "  chain forward {\n"
+            "    type filter hook forward priority -10; policy accept;\n"
+            f'    iifname "wan0" udp dport {lo}-{hi} numgen random mod 10000 < '
+            f"{round(loss_pct * 100)} counter drop\n"
+            "  }\n"
+            "}\n"
+        )
+        netns.run(self.ns("rtr"), ["nft", "delete", "table", "inet", "recette_impair"],
+                  check=False)
+        _sh(["nft", "-f", "-"], ns=self.ns("rtr"), input=text)
+
+    def impairment_drops(self) -> int:
+        """Packets the loss impairment has dropped so far (its nftables counter)."""
+        out = _sh(["nft", "-j", "list", "table", "inet", "recette_impair"], ns=self.ns("rtr"))
+        for item in json.loads(out)["nftables"]:
+            for expr in item.get("rule", {}).get("expr", []):
+                if "counter" in expr:
+                    return int(expr["counter"]["packets"])
+        return 0
+
     # -- operator's Kamailio ------------------------------------------------------------------
     @property
     def kamailio_pidfile(self) -> Path:

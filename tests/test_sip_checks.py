@@ -90,6 +90,7 @@ def test_capacity_ten_channels_connect_and_the_eleventh_is_refused(strict_lab: L
     prof = tmp_path / "lab.yaml"
     strict_lab.write_profile(prof)
     proc, doc = run(prof, tmp_path / "out", "sip.capacity")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     (cap,) = doc["checks"]
     assert cap["status"] == "pass", cap["reason"]
     assert cap["facts"]["connected"] == "10/10"
