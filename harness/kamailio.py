@@ -30,7 +30,7 @@ FAR_END_PORT = 5080
 OUT_PORT = 5062
 
 
-def render(profile: Profile, *, max_expires: int = 3600) -> str:
+def render(profile: Profile, *, max_expires: int = 3600, algorithm: str = "MD5") -> str:
     """Kamailio config text serving every trunk and Centrex account of ``profile``."""
     srv = profile.operator.sip_server
     lines = []
@@ -56,4 +56,5 @@ def render(profile: Profile, *, max_expires: int = 3600) -> str:
         .replace("@@ACCOUNTS@@", "\n".join(lines))
         .replace("@@FAR_END@@", f"{srv.ip}:{FAR_END_PORT}")
         .replace("@@OUT_SOCKET@@", f"{srv.ip}:{OUT_PORT}")
+        .replace("@@DIGEST@@", algorithm)
     )

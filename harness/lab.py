@@ -106,6 +106,7 @@ class LabState:
     created: float
     rtp: tuple[int, int] = (10000, 20000)
     owner_pid: int | None = None  # a test or demo process that will tear it down itself
+    digest: str = "MD5"  # the algorithm Kamailio challenges with (MD5 or SHA-256)
 
 
 class Lab:
@@ -277,7 +278,7 @@ class Lab:
     def start_kamailio(self, timeout: float = 10.0) -> None:
         """Start the operator's Kamailio in ``op`` and wait until it answers OPTIONS."""
         cfg = self.dir / "kamailio.cfg"
-        cfg.write_text(kamailio.render(self.profile))
+        cfg.write_text(kamailio.render(self.profile, algorithm=self.state.digest))
         cfg.chmod(0o600)
         check = netns.run(None, ["kamailio", "-c", "-f", str(cfg)], check=False)
         if check.returncode != 0:
@@ -345,6 +346,15 @@ class Lab:
                 return
             time.sleep(0.02)
         raise LabError(f"the SIPp far end did not start within {timeout:.0f} s")
+
+    def set_digest(self, algorithm: str) -> None:
+        """Restart Kamailio challenging with ``algorithm`` (RFC 8760: "MD5" or "SHA-256")."""
+        if algorithm not in ("MD5", "SHA-256"):
+            raise LabError(f"digest algorithm {algorithm!r}: expected MD5 or SHA-256")
+        self.stop_kamailio()
+        self.state.digest = algorithm
+        self._save_state()
+        self.start_kamailio()
 
     def kamailio_running(self) -> bool:
         return _pid_alive(self.kamailio_pidfile)

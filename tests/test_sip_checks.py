@@ -97,3 +97,20 @@ def test_capacity_ten_channels_connect_and_the_eleventh_is_refused(strict_lab: L
     assert cap["facts"]["call 11"] == "486 Busy Here - all channels in use"
     assert len(cap["data"]["quality"]) == 20
     assert all(q["grade"] == "good" for q in cap["data"]["quality"])
+
+
+@pytest.mark.lab
+def test_sha256_digest_is_answered_when_the_registrar_offers_it(strict_lab: Lab,
+                                                                tmp_path: Path) -> None:
+    prof = tmp_path / "lab.yaml"
+    strict_lab.write_profile(prof)
+    strict_lab.set_digest("SHA-256")
+    try:
+        proc, doc = run(prof, tmp_path / "out", "sip.register[centrex101]")
+    finally:
+        strict_lab.set_digest("MD5")
+    (reg,) = doc["checks"]
+    assert proc.returncode == 0, reg["reason"]
+    assert reg["facts"]["digest"] == "SHA-256"
+    messages = next(e["text"] for e in reg["evidence"] if e["title"] == "SIP: messages")
+    assert "algorithm=SHA-256" in messages
