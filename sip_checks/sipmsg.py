@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass, field
 
 MAX_MESSAGE = 65535
+MAX_HEADER_LINE = 8192
+MAX_HEADERS = 256
 _COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact", "l":
             "content-length", "c": "content-type", "k": "supported", "s": "subject",
             "e": "content-encoding"}
@@ -102,7 +104,11 @@ def parse(data: bytes) -> SipMessage:
     if not (_STATUS.match(first) or _REQUEST.match(first)):
         raise SipParseError(f"not a SIP start line: {first[:80]!r}")
     headers: list[tuple[str, str]] = []
+    if len(lines) > MAX_HEADERS:
+        raise SipParseError(f"{len(lines) - 1} header lines exceed {MAX_HEADERS}")
     for line in lines[1:]:
+        if len(line) > MAX_HEADER_LINE:
+            raise SipParseError(f"header line of {len(line)} bytes exceeds {MAX_HEADER_LINE}")
         if line[:1] in (" ", "\t"):
             if not headers:
                 raise SipParseError("continuation line before any header")
@@ -125,8 +131,9 @@ def parse(data: bytes) -> SipMessage:
     for required in ("Via", "CSeq", "Call-ID", "From", "To"):
         if msg.get(required) is None:
             raise SipParseError(f"missing mandatory header {required}")
-    if msg.cseq is None:
-        raise SipParseError(f"malformed CSeq: {msg.get('CSeq')!r}")
+    cseq = msg.cseq
+    if cseq is None or cseq[0] >= 2**31:  # RFC 3261 8.1.1.5: less than 2**31
+        raise SipParseError(f"malformed CSeq: {(msg.get('CSeq') or '')[:40]!r}")
     return msg
 
 
