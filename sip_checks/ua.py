@@ -376,7 +376,8 @@ class UserAgent:
         return "\r\n".join(lines).encode() + body
 
     async def answer(self, *, media_ip: str, timeout: float, duration: float = 10.0,
-                     dtmf: str | None = None, hangup: bool = True) -> CallRecord:
+                     dtmf: str | None = None, hangup: bool = True, ring_s: float = 0.2
+                     ) -> CallRecord:
         """Wait for an INVITE, answer it with RTP both ways, and let either side hang up.
 
         With ``hangup`` false we wait for the caller's BYE, but never more than ``duration``
@@ -412,6 +413,7 @@ class UserAgent:
             answer = sdp.build(self.contact_addr[0], sock.getsockname()[1], codecs=codecs,
                                dtmf=offer.event_pt is not None)
             self.ep.respond(invite, self._response(invite, 180, "Ringing", to_tag=tag), peer)
+            await asyncio.sleep(ring_s)  # ring briefly, as a phone does, before answering
             ok = self._response(invite, 200, "OK", to_tag=tag, body=answer, extra=[
                 ("Contact", self.contact), ("Content-Type", "application/sdp")])
             ack = self._acks.setdefault(call_id, asyncio.Event())
