@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from harness import farend, netns  # noqa: E402
 from harness import lab as labmod  # noqa: E402
-from sip_checks.rtp import ReceiverStats, parse  # noqa: E402
+from sip_checks.rtp import ReceiverStats, parse, tone_frame  # noqa: E402
 
 SO_TIMESTAMPNS = 35
 
@@ -47,7 +47,7 @@ class WireJitter:
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.sock.settimeout(0.2)
         self.port = port
-        self.stats: dict[int, ReceiverStats] = {}
+        self.stats: dict[tuple[int, int], ReceiverStats] = {}
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -62,7 +62,8 @@ class WireJitter:
             if addr[2] == socket.PACKET_OUTGOING or len(pkt) < 28 or pkt[9] != 17:
                 continue
             ihl = (pkt[0] & 0x0F) * 4
-            if struct.unpack("!H", pkt[ihl + 2:ihl + 4])[0] != self.port:
+            sport, dport = struct.unpack("!HH", pkt[ihl:ihl + 4])
+            if dport != self.port:
                 continue
             rtp = parse(pkt[ihl + 8:])
             if rtp is None or rtp.pt == 101:
@@ -72,13 +73,17 @@ class WireJitter:
                 if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
                     sec, nsec = struct.unpack("qq", value[:16])
                     at = sec + nsec / 1e9
-            self.stats.setdefault(rtp.ssrc, ReceiverStats()).update(rtp.seq, rtp.ts, at)
+            # One stream per source port and SSRC: SIPp replays one pcap, so one SSRC, per call.
+            self.stats.setdefault((sport, rtp.ssrc), ReceiverStats()).update(rtp.seq, rtp.ts, at)
 
     def close(self) -> list[float]:
         self.stop.set()
         self.thread.join(2)
         self.sock.close()
         return [s.jitter_ms for s in self.stats.values() if s.received > 50]
+
+    def streams(self) -> int:
+        return sum(1 for s in self.stats.values() if s.received > 50)
 
 
 def run_harness(lab: labmod.Lab, n: int, seconds: float) -> dict[str, object]:
@@ -91,7 +96,15 @@ def run_harness(lab: labmod.Lab, n: int, seconds: float) -> dict[str, object]:
 def run_sipp(lab: labmod.Lab, n: int, seconds: float) -> dict[str, object]:
     work = lab.dir / f"bench-{secrets.token_hex(2)}"
     work.mkdir()
-    (work / "uac.xml").write_text(farend.scenario(lab.dir / "farend.pcap", "uac"))
+    # rtp_stream (not a pcap replay) gives every SIPp call its own socket and SSRC, so the
+    # wire capture can tell the calls' streams apart.
+    tone = work / "tone.alaw"
+    tone.write_bytes(tone_frame("PCMA") * 50 * 60)
+    text = farend.scenario(lab.dir / "farend.pcap", "uac")
+    text = text.replace(f'<exec play_pcap_audio="{lab.dir / "farend.pcap"}"/>',
+                        f'<exec rtp_stream="{tone},-1,8"/>')
+    text = text.replace("m=audio [media_port]", "m=audio [rtpstream_audio_port]")
+    (work / "uac.xml").write_text(text)
     (work / "numbers.csv").write_text(
         "SEQUENTIAL\n" + "".join(f"08996{i:05d};\n" for i in range(n)))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -126,13 +139,14 @@ def main() -> None:
             t0 = time.monotonic()
             res = runner(lab, args.calls, args.seconds)
             res["wall_s"] = time.monotonic() - t0
+            res["streams_on_wire"] = wire.streams()
             res["wire_jitter_ms"] = wire.close()
             results[name] = res
     finally:
         lab.down()
     n, secs = args.calls, args.seconds
     print(f"{n} concurrent calls x {secs:g} s of 20 ms G.711 RTP, lab far end, same run")
-    print(f"{'tool':<8} {'connected':>9} {'CPU s':>7} {'CPU ms/call-s':>13} "
+    print(f"{'tool':<8} {'connected':>9} {'streams':>7} {'CPU s':>7} {'CPU ms/call-s':>13} "
           f"{'sender jitter mean/max ms':>26}")
     for name, r in results.items():
         jit = r["wire_jitter_ms"]
@@ -140,7 +154,8 @@ def main() -> None:
         cpu = float(r["cpu_s"])  # type: ignore[arg-type]
         mean = statistics.mean(jit) if jit else float("nan")
         top = max(jit) if jit else float("nan")
-        print(f"{name:<8} {r['connected']!s:>9} {cpu:7.2f} {1000 * cpu / (n * secs):13.2f} "
+        print(f"{name:<8} {r['connected']!s:>9} {r['streams_on_wire']!s:>7} {cpu:7.2f} "
+              f"{1000 * cpu / (n * secs):13.2f} "
               f"{mean:12.3f} / {top:.3f}")
     h, s = results["harness"], results["sipp"]
     ratio = float(h["cpu_s"]) / float(s["cpu_s"]) if float(s["cpu_s"]) else float("nan")  # type: ignore[arg-type]
