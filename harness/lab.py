@@ -89,10 +89,10 @@ def _sh(argv: list[str], *, ns: str | None = None, input: str | None = None) -> 
         return netns.run(ns, argv, input=input).stdout
     except subprocess.CalledProcessError as exc:
         where = f" in {ns}" if ns else ""
-        detail = (exc.stderr or exc.stdout or "").strip().splitlines()
-        raise LabError(
-            f"`{' '.join(argv)}`{where} failed: {detail[-1] if detail else exc.returncode}"
-        ) from None
+        lines = (exc.stderr or exc.stdout or "").strip().splitlines()
+        errors = [ln for ln in lines if ln.lower().startswith("error")]
+        detail = (errors or lines or [str(exc.returncode)])[0]
+        raise LabError(f"`{' '.join(argv)}`{where} failed: {detail}") from None
 
 
 @dataclass
@@ -242,18 +242,24 @@ class Lab:
         # Existing flows keep the helper/NAT they were created with: start clean.
         netns.run(self.ns("rtr"), ["conntrack", "-F"], check=False)
 
-    def impair(self, *, loss_pct: float) -> None:
-        """Drop ``loss_pct`` % of the RTP entering the site (random, nftables numgen): this
-        kernel has no netem. Undone by the next :meth:`set_policy`."""
+    def impair(self, *, loss_pct: float, direction: str = "in") -> None:
+        """Drop ``loss_pct`` % of the site's RTP at random (nftables numgen; this kernel has
+        no netem): ``in`` what enters the site, ``out`` what leaves it. Undone by the next
+        :meth:`set_policy`."""
         if not 0 <= loss_pct <= 100:
             raise LabError(f"loss_pct {loss_pct} is not a percentage")
+        if direction not in ("in", "out"):
+            raise LabError(f"direction {direction!r}: expected 'in' or 'out'")
         lo, hi = self.state.rtp
+        match = (f'iifname "wan0" udp dport {lo}-{hi}' if direction == "in"
+                 else f'oifname "wan0" udp sport {lo}-{hi}')
+        per_10k = round(loss_pct * 100)
+        sample = "" if per_10k >= 10000 else f"numgen random mod 10000 < {per_10k} "
         text = (
             "table inet recette_impair {\n"
             "  chain forward {\n"
             "    type filter hook forward priority -10; policy accept;\n"
-            f'    iifname "wan0" udp dport {lo}-{hi} numgen random mod 10000 < '
-            f"{round(loss_pct * 100)} counter drop\n"
+            f"    {match} {sample}counter drop\n"
             "  }\n"
             "}\n"
         )

@@ -114,3 +114,27 @@ def test_sha256_digest_is_answered_when_the_registrar_offers_it(strict_lab: Lab,
     assert reg["facts"]["digest"] == "SHA-256"
     messages = next(e["text"] for e in reg["evidence"] if e["title"] == "SIP: messages")
     assert "algorithm=SHA-256" in messages
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize(("blocked", "named"), [
+    ("in", "far end→site silent: no RTP received at all"),
+    ("out", "site→far end silent: the far end's audio arrives but our own RTP never comes "
+            "back"),
+])
+def test_one_way_audio_names_the_silent_direction(strict_lab: Lab, tmp_path: Path,
+                                                  blocked: str, named: str) -> None:
+    prof = tmp_path / "lab.yaml"
+    strict_lab.write_profile(prof)
+    strict_lab.impair(loss_pct=100, direction=blocked)
+    try:
+        proc, doc = run(prof, tmp_path / "out", "sip.call.outbound[centrex101]")
+    finally:
+        strict_lab.set_policy()
+    (call,) = doc["checks"]
+    assert proc.returncode == 1
+    assert call["status"] == "fail"
+    assert call["reason"].startswith(named), call["reason"]
+    rows = (tmp_path / "out" / "incidents.csv").read_text().splitlines()
+    assert len(rows) == 2 and rows[1].split(" ; ")[2:4] == ["centrex101", "0899000000"]
+    assert named in rows[1]
