@@ -57,7 +57,7 @@ def _active(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "check(id, fr, en): a recette check with its stable id and titles"
+        "markers", "check(id, fr, en, order): a recette check, its stable id, titles and rank"
     )
     path = config.getoption("--recette-profile", None)
     if not path:
@@ -93,8 +93,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _active(config):
+        return
+    # The order a technician works in: reach the server, register, call, load. Checks say
+    # where they stand with the marker's ``order`` (stable sort keeps file order otherwise).
+    items.sort(key=lambda it: int((it.get_closest_marker("check") or
+                                   pytest.mark.check()).kwargs.get("order", 100)))
     wanted = config.getoption("--recette-only")
-    if not _active(config) or not wanted:
+    if not wanted:
         return
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []

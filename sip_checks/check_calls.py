@@ -62,6 +62,7 @@ def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
 
 
 @pytest.mark.check(
+    order=30,
     id="sip.call.outbound",
     fr="Appel sortant vers le numéro de test, audio dans les deux sens, DTMF, qualité",
     en="Outbound call to the test number, two-way audio, DTMF, quality",
@@ -100,6 +101,7 @@ async def _outbound(profile: Profile, account: str, number: str, site: Site, ev:
 
 
 @pytest.mark.check(
+    order=40,
     id="sip.call.inbound",
     fr="Appel entrant sur chaque SDA depuis le réseau de l'opérateur, audio dans les deux sens",
     en="Inbound call to each DID from the operator's network, two-way audio",

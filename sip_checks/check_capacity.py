@@ -17,6 +17,7 @@ from .ua import CallRecord
 
 
 @pytest.mark.check(
+    order=50,
     id="sip.capacity",
     fr="Capacité : autant d'appels simultanés que de canaux commandés, audio correct",
     en="Capacity: as many simultaneous calls as ordered channels, with good audio",

@@ -17,6 +17,7 @@ from sip_checks.transaction import udp_transaction
 
 
 @pytest.mark.check(
+    order=10,
     id="sip.options",
     fr="Le serveur SIP de l'opérateur répond à OPTIONS depuis le LAN voix",
     en="The operator's SIP server answers OPTIONS from the voice LAN",

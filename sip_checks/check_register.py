@@ -18,6 +18,7 @@ from .session import Site, open_ua, record_sip, register_behind_nat
 
 
 @pytest.mark.check(
+    order=20,
     id="sip.register",
     fr="Enregistrement du compte SIP (authentification digest, renouvellement, "
        "désenregistrement)",
