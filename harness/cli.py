@@ -131,6 +131,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo(alg=args.alg, firewall=args.firewall, out=args.out, lang=args.lang)
 
 
+def cmd_probe_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from .probe import ProbeConfig, serve
+
+    key = os.environ.get(args.key_env, "")
+    if not key:
+        raise RecetteError(f"--key-env: environment variable {args.key_env} is not set "
+                           "(the probe refuses to run without a key)")
+
+    def addr(value: str, flag: str) -> tuple[str, int]:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit():
+            raise RecetteError(f"{flag}: expected IP:PORT, got {value!r}")
+        return host, int(port)
+
+    cfg = ProbeConfig(control=addr(args.control, "--control"), send_from=args.send_from,
+                      key=key.encode(), sip_ip=args.sip_ip, log=args.log)
+    print(f"recette probe: control {args.control}, sending from {args.send_from}"
+          + (f", SIP on {args.sip_ip}:{list(cfg.sip_ports)}" if args.sip_ip else ""),
+          file=sys.stderr, flush=True)
+    try:
+        serve(cfg)
+    except OSError as exc:
+        raise RecetteError(f"probe: cannot listen: {exc.strerror}") from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="recette", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"recette {__version__}")
@@ -160,6 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
     st = lab.add_parser("status", help="show labs on this machine")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_lab_status)
+
+    probe = sub.add_parser("probe", help="the operator-side probe service").add_subparsers(
+        dest="sub", required=True)
+    ps = probe.add_parser("serve", help="serve firewall/ALG tests to site agents")
+    ps.add_argument("--control", required=True, help="IP:PORT of the control channel")
+    ps.add_argument("--send-from", required=True,
+                    help="source IP of test traffic (the SIP server's for the server probe)")
+    ps.add_argument("--sip-ip", help="listen for SIP (ALG detection) on this IP")
+    ps.add_argument("--key-env", default="RECETTE_PROBE_KEY",
+                    help="environment variable holding the shared key")
+    ps.add_argument("--log", type=Path, help="append one JSON line per test here")
+    ps.set_defaults(func=cmd_probe_serve)
 
     run = sub.add_parser("run", help="run the checks for a site profile")
     run.add_argument("--profile", type=Path, required=True)

@@ -22,6 +22,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -31,7 +32,7 @@ from pathlib import Path
 from . import farend, kamailio, netns
 from .errors import LabError, PreflightError
 from .lab_firewall import FirewallMode, RouterPolicy, ruleset
-from .lab_profile import STATE_ROOT, dump_yaml, lab_profile_data
+from .lab_profile import STATE_ROOT, dump_yaml, lab_password, lab_profile_data
 from .profile import Profile
 
 PREFIX_RE = re.compile(r"^rct[0-9a-f]{4}$")
@@ -48,6 +49,8 @@ INET_OP = IPv4Address("198.51.100.1")
 INET_OUT = IPv4Address("203.0.113.1")
 OP_SERVER = IPv4Address("198.51.100.10")
 OUTSIDER = IPv4Address("203.0.113.66")
+PROBE = IPv4Address("198.51.100.20")  # the operator's probe service, beside the SIP server
+PROBE_PORT = 5099
 SIP_DOMAIN = "sip.recette.example"
 
 # (ns A, ifname in A, address/len in A, ns B, ifname in B, address/len in B)
@@ -185,6 +188,7 @@ class Lab:
             for ns_role, ifname, addr in ((a, if_a, ip_a), (b, if_b, ip_b)):
                 _sh(["ip", "-n", self.ns(ns_role), "addr", "add", addr, "dev", ifname])
                 _sh(["ip", "-n", self.ns(ns_role), "link", "set", ifname, "up"])
+        _sh(["ip", "-n", self.ns("op"), "addr", "add", f"{PROBE}/24", "dev", "eth0"])
         for role, gw in GATEWAYS.items():
             _sh(["ip", "-n", self.ns(role), "route", "add", "default", "via", str(gw)])
         for role in ("rtr", "inet"):
@@ -197,6 +201,9 @@ class Lab:
         progress(f"operator: far end (SIPp UAS, RTP echo + stream) on {OP_SERVER}:"
                  f"{kamailio.FAR_END_PORT}")
         self.start_far_end()
+        progress(f"probes: server side {PROBE}:{PROBE_PORT} (sending from {OP_SERVER}), "
+                 f"outsider {OUTSIDER}:{PROBE_PORT}")
+        self.start_probes()
         if self.state.profile_path:
             self.write_profile(Path(self.state.profile_path))
             progress(f"profile written to {self.state.profile_path}")
@@ -362,6 +369,29 @@ class Lab:
         self._save_state()
         self.start_kamailio()
 
+    def start_probes(self, timeout: float = 10.0) -> None:
+        """``recette probe serve`` in ``op`` (SIP listeners, sending from the server IP) and in
+        ``out`` (the outsider vantage point), keyed with the lab's probe key."""
+        env = {**os.environ, "RECETTE_PROBE_KEY": lab_password(self.prefix, "probe")}
+        for role, control, send_from, sip in (
+            ("op", PROBE, OP_SERVER, PROBE), ("out", OUTSIDER, OUTSIDER, None),
+        ):
+            argv = [sys.executable, "-m", "harness.cli", "probe", "serve", "--control",
+                    f"{control}:{PROBE_PORT}", "--send-from", str(send_from),
+                    "--log", str(self.dir / f"probe-{role}.jsonl")]
+            if sip is not None:
+                argv += ["--sip-ip", str(sip)]
+            log = open(self.dir / f"probe-{role}.log", "ab")  # noqa: SIM115 - handed over
+            with log:
+                proc = netns.popen(self.ns(role), argv, stdout=log, stderr=log,
+                                   stdin=subprocess.DEVNULL, env=env)
+            deadline = time.monotonic() + timeout
+            while not _tcp_listening(self.ns(role), str(control), PROBE_PORT):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise LabError(f"the {role} probe did not start: see "
+                                   f"{self.dir / f'probe-{role}.log'}")
+                time.sleep(0.02)
+
     def kamailio_running(self) -> bool:
         return _pid_alive(self.kamailio_pidfile)
 
@@ -407,6 +437,14 @@ def _read_pid(pidfile: Path) -> int | None:
         return int(pidfile.read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
+
+
+def _tcp_listening(ns: str, ip: str, port: int) -> bool:
+    with netns.inside(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    with s:
+        s.settimeout(0.2)
+        return s.connect_ex((ip, port)) == 0
 
 
 def _pid_alive(pidfile: Path) -> bool:

@@ -72,8 +72,8 @@ def lab_profile_data(prefix: str) -> dict[str, Any]:
             "password": lab_password(prefix, "router"),
         },
         "vantage_points": {
-            "server": {"address": "198.51.100.10"},
-            "outsider": {"address": "203.0.113.66"},
+            "server": {"address": "198.51.100.20", "key": lab_password(prefix, "probe")},
+            "outsider": {"address": "203.0.113.66", "key": lab_password(prefix, "probe")},
         },
         "lab": {
             "prefix": prefix,

@@ -267,10 +267,21 @@ class Router(_Model):
 
 
 class VantagePoint(_Model):
-    """A host on the internet side from which the firewall is probed."""
+    """A probe service (``recette probe serve``) on the internet side: its control address,
+    and the shared key that authenticates the site agent to it."""
 
     address: IPv4Address
     control_port: Port = 5099
+    key: Secret | None = None
+    key_env: EnvName | None = None
+
+    def secret(self) -> bytes | None:
+        """The key, or None when the profile gives none (the probe cannot be used)."""
+        if self.key is not None:
+            return self.key.get_secret_value().encode()
+        if self.key_env and self.key_env in os.environ:
+            return os.environ[self.key_env].encode()
+        return None
 
 
 class VantagePoints(_Model):
@@ -351,6 +362,10 @@ class Profile(_Model):
         for acc in self.accounts():
             with contextlib.suppress(RecetteError):
                 found.append(acc.secret())
+        for vp in (self.vantage_points.server, self.vantage_points.outsider):
+            key = vp.secret() if vp is not None else None
+            if key:
+                found.append(key.decode())
         if self.router is not None:
             for inline, env in (
                 (self.router.password, self.router.password_env),

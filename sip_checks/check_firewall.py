@@ -1,0 +1,67 @@
+"""Firewall openings: UDP 5060 and 10000-20000 open to the operator's SIP server, and only to
+it (operator handbook §VIII-B: toll-fraud protection, the condition for international calls).
+Proved actively from two vantage points, cold and warm."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.errors import CheckError
+from harness.evidence import Evidence
+from harness.firewall_record import record_pass
+from harness.probe_client import ProbeClient
+from harness.profile import Profile, VantagePoint
+
+from .firewall import SWEPT, Listener, Sweep, discrepancies, sweep
+from .session import Site
+
+
+def _client(vp: VantagePoint | None, name: str) -> ProbeClient:
+    if vp is None:
+        raise CheckError(f"no vantage_points.{name} in the profile: the firewall cannot be "
+                         "verified from there")
+    key = vp.secret()
+    if key is None:
+        raise CheckError(f"vantage_points.{name}: no key (key or key_env) for its probe")
+    return ProbeClient(str(vp.address), vp.control_port, key, name=f"{name} probe")
+
+
+@pytest.mark.check(
+    order=60,
+    id="firewall.openings",
+    fr="Pare-feu : UDP 5060 et 10000-20000 ouverts au serveur SIP de l'opérateur, et à lui "
+       "seul",
+    en="Firewall: UDP 5060 and 10000-20000 open to the operator's SIP server, and only to it",
+)
+def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence) -> None:
+    server = _client(profile.vantage_points.server, "server")
+    outsider = _client(profile.vantage_points.outsider, "outsider")
+    sent_from = server.post("/whoami", {})
+    if sent_from.get("send_from") != str(profile.operator.sip_server.ip):
+        evidence.fact("note", f"the server probe sends from {sent_from.get('send_from')}, not "
+                      f"from the SIP server {profile.operator.sip_server.ip}")
+    evidence.fact("site public address", sent_from.get("requester", "?"))
+    listener = Listener(site.ip, SWEPT)
+    try:
+        if listener.busy:
+            raise CheckError(f"cannot listen on UDP {listener.busy[:5]} of {site.ip} (in use): "
+                             "stop the IPBX or softphone on this host during the check")
+        sweeps: list[Sweep] = []
+        for phase in ("cold", "warm"):
+            if phase == "warm":
+                listener.warm(str(sent_from.get("send_from")))
+            sweeps.append(sweep(listener, server, "server", phase))
+            sweeps.append(sweep(listener, outsider, "outsider", phase))
+    finally:
+        listener.close()
+    evidence.add("ports reached", "\n".join(s.line() for s in sweeps))
+    evidence.data["sweeps"] = [{"vantage": s.vantage, "phase": s.phase, "source": s.source,
+                                "open": sorted(s.open_ports), "sent": s.sent,
+                                "seconds": s.seconds} for s in sweeps]
+    problems = [p for i in range(0, len(sweeps), 2)
+                for p in discrepancies(sweeps[i], sweeps[i + 1])]
+    for s in sweeps:
+        evidence.fact(f"{s.phase} {s.vantage}", s.line().split(": open ", 1)[1])
+    assert not problems, "; ".join(problems)
+    ref = record_pass(profile, evidence)
+    evidence.fact("recorded for the international option", ref)
