@@ -67,6 +67,7 @@ class ProbeServer(ThreadingHTTPServer):
     def __init__(self, cfg: ProbeConfig) -> None:
         self.cfg = cfg
         self.state = ProbeState()
+        self.udp_socks: dict[int, socket.socket] = {}
         super().__init__(cfg.control, _Handler)
 
     def log_event(self, **event: Any) -> None:
@@ -82,6 +83,7 @@ class ProbeServer(ThreadingHTTPServer):
         for port in self.cfg.sip_ports:
             u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             u.bind((self.cfg.sip_ip, port))
+            self.udp_socks[port] = u
             threading.Thread(target=self._udp_loop, args=(u, port), daemon=True).start()
             t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -215,7 +217,11 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None:
             self._reply(HTTPStatus.NOT_FOUND, {"error": f"no such test {self.path}"})
             return
-        route(req, requester)
+        try:
+            route(req, requester)
+        except Exception as exc:  # a probe must answer, never drop the connection
+            self.server.log_event(event="error", path=self.path, error=repr(exc))
+            self._reply(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"probe failure: {exc}"})
 
     def _whoami(self, req: dict[str, Any], requester: str) -> None:
         self._reply(HTTPStatus.OK, {"requester": requester, "send_from": self.server.cfg.send_from})
@@ -267,15 +273,11 @@ class _Handler(BaseHTTPRequestHandler):
         except (KeyError, ValueError):
             self._reply(HTTPStatus.BAD_REQUEST, {"error": "expected data (base64) and port"})
             return
-        if self.server.cfg.sip_ip is None or from_port not in self.server.cfg.sip_ports:
+        if from_port not in self.server.udp_socks:
             self._reply(HTTPStatus.BAD_REQUEST, {"error": "this probe has no such SIP port"})
             return
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        with s:
-            s.bind((self.server.cfg.sip_ip, from_port))
-            s.sendto(data[:65000], (requester, port))
+        # From the listening socket itself: the message must come from the SIP port.
+        self.server.udp_socks[from_port].sendto(data[:65000], (requester, port))
         self.server.log_event(event="send-sip", requester=requester, port=port,
                               bytes=len(data))
         self._reply(HTTPStatus.OK, {"sent": len(data)})

@@ -9,21 +9,10 @@ import pytest
 from harness.errors import CheckError
 from harness.evidence import Evidence
 from harness.firewall_record import record_pass
-from harness.probe_client import ProbeClient
-from harness.profile import Profile, VantagePoint
+from harness.profile import Profile
 
 from .firewall import SWEPT, Listener, Sweep, discrepancies, sweep
-from .session import Site
-
-
-def _client(vp: VantagePoint | None, name: str) -> ProbeClient:
-    if vp is None:
-        raise CheckError(f"no vantage_points.{name} in the profile: the firewall cannot be "
-                         "verified from there")
-    key = vp.secret()
-    if key is None:
-        raise CheckError(f"vantage_points.{name}: no key (key or key_env) for its probe")
-    return ProbeClient(str(vp.address), vp.control_port, key, name=f"{name} probe")
+from .session import Site, probe_client
 
 
 @pytest.mark.check(
@@ -34,8 +23,8 @@ def _client(vp: VantagePoint | None, name: str) -> ProbeClient:
     en="Firewall: UDP 5060 and 10000-20000 open to the operator's SIP server, and only to it",
 )
 def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence) -> None:
-    server = _client(profile.vantage_points.server, "server")
-    outsider = _client(profile.vantage_points.outsider, "outsider")
+    server = probe_client(profile, "server")
+    outsider = probe_client(profile, "outsider")
     sent_from = server.post("/whoami", {})
     if sent_from.get("send_from") != str(profile.operator.sip_server.ip):
         evidence.fact("note", f"the server probe sends from {sent_from.get('send_from')}, not "

@@ -8,7 +8,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from harness.errors import CheckError
 from harness.evidence import Evidence
+from harness.probe_client import ProbeClient
 from harness.profile import Profile, Thresholds
 
 from .endpoint import SipEndpoint
@@ -92,3 +94,15 @@ def one_way_diagnosis(rec: CallRecord) -> str | None:
         return ("site→far end silent: the far end's audio arrives but our own RTP never comes "
                 f"back from its echo ({media.sent} sent): outbound media is lost")
     return None
+
+
+def probe_client(profile: Profile, name: str) -> ProbeClient:
+    """A client for the profile's ``server`` or ``outsider`` probe, or a CheckError saying
+    what the profile lacks."""
+    vp = getattr(profile.vantage_points, name)
+    if vp is None:
+        raise CheckError(f"no vantage_points.{name} in the profile: cannot test from there")
+    key = vp.secret()
+    if key is None:
+        raise CheckError(f"vantage_points.{name}: no key (key or key_env) for its probe")
+    return ProbeClient(str(vp.address), vp.control_port, key, name=f"{name} probe")
