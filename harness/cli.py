@@ -121,8 +121,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if not 1 <= args.call_seconds <= 3600:
         raise RecetteError(f"--call-seconds: expected 1 to 3600 s, got {args.call_seconds:g}")
+    if not 1 <= args.nat_idle_max <= 900:
+        raise RecetteError(f"--nat-idle-max: expected 1 to 900 s, got {args.nat_idle_max:g}")
     return run_checks(profile=args.profile, out=args.out, only=args.only, lang=args.lang,
-                      call_seconds=args.call_seconds)
+                      call_seconds=args.call_seconds, nat_idle_max=args.nat_idle_max)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -209,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", choices=("fr", "en"), default="fr")
     run.add_argument("--call-seconds", type=float, default=10.0,
                      help="RTP time of each test call (default 10)")
+    run.add_argument("--nat-idle-max", type=float, default=60.0,
+                     help="longest idle time tried on a UDP NAT binding (default 60)")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="lab up, every check, report, lab down")

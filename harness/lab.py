@@ -374,7 +374,7 @@ class Lab:
         ``out`` (the outsider vantage point), keyed with the lab's probe key."""
         env = {**os.environ, "RECETTE_PROBE_KEY": lab_password(self.prefix, "probe")}
         for role, control, send_from, sip in (
-            ("op", PROBE, OP_SERVER, PROBE), ("out", OUTSIDER, OUTSIDER, None),
+            ("op", PROBE, OP_SERVER, PROBE), ("out", OUTSIDER, OUTSIDER, OUTSIDER),
         ):
             argv = [sys.executable, "-m", "harness.cli", "probe", "serve", "--control",
                     f"{control}:{PROBE_PORT}", "--send-from", str(send_from),

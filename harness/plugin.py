@@ -49,6 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--recette-lang", default="fr", choices=("fr", "en"))
     g.addoption("--recette-call-seconds", default=10.0, type=float,
                 help="RTP time of each test call (default 10 s)")
+    g.addoption("--recette-nat-idle-max", default=60.0, type=float,
+                help="longest idle time tried on a UDP binding (default 60 s)")
 
 
 def _active(config: pytest.Config) -> bool:

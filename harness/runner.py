@@ -37,7 +37,7 @@ def default_out() -> Path:
 
 
 def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
-               call_seconds: float = 10.0) -> int:
+               call_seconds: float = 10.0, nat_idle_max: float = 60.0) -> int:
     """Run every check against ``profile``; 0 when all pass or skip, 1 otherwise."""
     prof = load_profile(profile, require_env=True)  # one-line errors before pytest starts
     if prof.lab is not None and not netns.exists(prof.lab.agent_netns):
@@ -56,6 +56,7 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
         f"--recette-json={out / 'results.json'}",
         f"--recette-lang={lang}",
         f"--recette-call-seconds={call_seconds}",
+        f"--recette-nat-idle-max={nat_idle_max}",
         f"--html={out / 'report.html'}",
         "--self-contained-html",
         f"--junitxml={out / 'junit.xml'}",

@@ -66,6 +66,12 @@ def call_seconds(request: pytest.FixtureRequest) -> float:
     return float(request.config.getoption("--recette-call-seconds"))
 
 
+@pytest.fixture(scope="session")
+def nat_idle_max(request: pytest.FixtureRequest) -> float:
+    """Longest idle time tried on a UDP binding (``recette run --nat-idle-max``, default 60)."""
+    return float(request.config.getoption("--recette-nat-idle-max"))
+
+
 @pytest.fixture
 def incidents(request: pytest.FixtureRequest) -> list[Incident]:
     """Failed calls of this check, as the support desk's five-timestamp rows."""

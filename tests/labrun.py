@@ -19,11 +19,14 @@ def recette(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str
 
 def run(profile: Path, out: Path, *only: str, call_seconds: float = 3.0
         ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    """``recette run`` restricted to ``only``; returns the process and results.json."""
+    """``recette run`` restricted to ``only`` (items starting with ``--`` are passed as
+    options with the item after them); returns the process and results.json."""
     args = ["run", "--profile", str(profile), "--out", str(out),
             "--call-seconds", str(call_seconds)]
-    for o in only:
-        args += ["--only", o]
+    items = list(only)
+    while items:
+        o = items.pop(0)
+        args += [o, items.pop(0)] if o.startswith("--") else ["--only", o]
     proc = recette(*args)
     results = out / "results.json"
     assert results.exists(), proc.stdout + proc.stderr
