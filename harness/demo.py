@@ -22,7 +22,8 @@ def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str) -> i
                  progress=lambda m: print(f"  - {m}", file=sys.stderr))
     try:
         print(f"recette demo: lab {lab.prefix} up; running every check", file=sys.stderr)
-        code = run_checks(profile=profile_path, out=out, only=[], lang=lang)
+        # NAT bindings are tried up to 30 s idle (not the 60 s default) to keep the wait short.
+        code = run_checks(profile=profile_path, out=out, only=[], lang=lang, nat_idle_max=30)
     finally:
         lab.down()
         # The profile holds the lab's passwords; the lab that used them is gone, and the

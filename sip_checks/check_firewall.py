@@ -4,6 +4,9 @@ Proved actively from two vantage points, cold and warm."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import pytest
 
 from harness.errors import CheckError
@@ -12,7 +15,7 @@ from harness.firewall_record import record_pass
 from harness.profile import Profile
 
 from .firewall import SWEPT, Listener, Sweep, discrepancies, sweep
-from .session import Site, probe_client
+from .session import Site, open_ua, probe_client, register_behind_nat
 
 
 @pytest.mark.check(
@@ -49,8 +52,43 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence) ->
                                 "seconds": s.seconds} for s in sweeps]
     problems = [p for i in range(0, len(sweeps), 2)
                 for p in discrepancies(sweeps[i], sweeps[i + 1])]
+    media = media_sources(profile, site)
+    evidence.fact("operator media sources", ", ".join(sorted(media)) or "none seen")
+    others = sorted(media - {str(profile.operator.sip_server.ip)})
+    if others:
+        evidence.fact("reserve", f"media also comes from {', '.join(others)}: the firewall "
+                      "must allow UDP 10000-20000 from there too (not probed: no probe there)")
     for s in sweeps:
         evidence.fact(f"{s.phase} {s.vantage}", s.line().split(": open ", 1)[1])
     assert not problems, "; ".join(problems)
     ref = record_pass(profile, evidence)
     evidence.fact("recorded for the international option", ref)
+
+
+def media_sources(profile: Profile, site: Site) -> set[str]:
+    """The operator's media addresses: the profile's, plus what a short test call shows (SDP
+    c= of the answer and the RTP's actual source addresses)."""
+    found = {str(ip) for ip in profile.operator.media_ips}
+    number = profile.operator.test_number
+    account = next(iter(profile.accounts()), None)
+    if number is None or account is None:
+        return found
+
+    async def probe_call() -> None:
+        ua = await open_ua(profile, account.user, site)
+        try:
+            if (await register_behind_nat(ua)).status != 200:
+                return
+            rec = await ua.call(number, media_ip=site.ip, duration=2.0)
+            if rec.remote_media:
+                found.add(rec.remote_media[0])
+            if rec.media is not None:
+                found.update(src[0] for src in rec.media.rx_sources.values())
+            await ua.unregister()
+        finally:
+            ua.ep.close()
+
+    # The call checks report call failures; here we only learn addresses.
+    with contextlib.suppress(CheckError):
+        asyncio.run(probe_call())
+    return found

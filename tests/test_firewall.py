@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness import lab as labmod
 from harness import netns
@@ -39,6 +40,8 @@ def test_strict_passes_and_is_recorded(strict_lab: Lab, tmp_path: Path,
     for phase in ("cold", "warm"):
         assert facts[f"{phase} server"].startswith("5060, 10000-20000 [10002 ports")
         assert facts[f"{phase} outsider"].startswith("none [0 ports")
+    assert facts["operator media sources"] == "198.51.100.10"  # learnt from a test call
+    assert "reserve" not in facts
     ref = facts["recorded for the international option"]
     (line,) = (tmp_path / "state" / "firewall-passes.jsonl").read_text().splitlines()
     record = json.loads(line)
@@ -117,3 +120,17 @@ def test_probe_refuses_unauthenticated_replayed_and_foreign_target(strict_lab: L
     reasons = [e.get("reason") for e in log if e["event"] == "refused"]
     assert {"no credentials", "bad signature", "stale timestamp", "replayed nonce",
             "foreign target"} <= set(reasons)
+
+
+@pytest.mark.lab
+def test_media_from_another_address_is_a_reserve(strict_lab: Lab, tmp_path: Path) -> None:
+    prof = tmp_path / "lab.yaml"
+    strict_lab.write_profile(prof)
+    data = yaml.safe_load(prof.read_text())
+    data["operator"]["media_ips"] = ["198.51.100.30"]
+    prof.write_text(yaml.safe_dump(data))
+    _, doc = run(prof, tmp_path / "out", "firewall.openings")
+    (check,) = doc["checks"]
+    assert check["status"] == "pass"
+    assert check["facts"]["operator media sources"] == "198.51.100.10, 198.51.100.30"
+    assert check["facts"]["reserve"].startswith("media also comes from 198.51.100.30")
