@@ -59,3 +59,24 @@ def test_alg_off_no_false_positive_in_twenty_runs(strict_lab: Lab) -> None:
         assert len(probes) == 9
         assert all(p.delivered for p in probes), (i, [alg.summary(p) for p in probes])
         assert not any(alg.is_alg(p) for p in probes), (i, [alg.summary(p) for p in probes])
+
+
+@pytest.mark.lab
+def test_sip_dropped_on_udp_while_tcp_passes_is_a_finding(strict_lab: Lab,
+                                                          tmp_path: Path) -> None:
+    """What a filtering ALG does: UDP SIP to 5060 vanishes, TCP gets through."""
+    prof = tmp_path / "lab.yaml"
+    strict_lab.write_profile(prof)
+    netns.run(strict_lab.ns("rtr"), ["nft", "insert", "rule", "inet", "recette_filter",
+                                     "forward", "ip", "daddr", str(labmod.PROBE), "udp",
+                                     "dport", "5060", "drop"])
+    try:
+        proc, doc = run(prof, tmp_path / "out", "sip.alg")
+    finally:
+        strict_lab.set_policy()
+    (check,) = doc["checks"]
+    assert proc.returncode == 1 and check["status"] == "fail"
+    assert "REGISTER dropped on UDP/5060 while TCP/5060 passes (a filtering ALG)" in \
+        check["reason"]
+    assert "INVITE dropped on UDP/5060 while TCP/5060 passes" in check["reason"]
+    assert check["facts"]["SIP ALG"] == "not detected"  # nothing was rewritten
