@@ -133,6 +133,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo(alg=args.alg, firewall=args.firewall, out=args.out, lang=args.lang)
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from ipaddress import IPv4Address
+
+    from router_checks.offline import audit_file
+
+    from .profile import Router, load_profile
+
+    if args.profile:
+        prof = load_profile(args.profile)
+        server = prof.operator.sip_server.ip
+        router = prof.router or Router(kind=args.kind, host="offline", username="-",
+                                       password_env="UNUSED")
+    else:
+        if not args.server:
+            raise RecetteError("--server: give the operator's SIP server IP (or --profile)")
+        try:
+            server = IPv4Address(args.server)
+        except ValueError:
+            raise RecetteError(f"--server: expected an IPv4 address, got {args.server!r}") \
+                from None
+        router = Router(kind=args.kind, host="offline", username="-", password_env="UNUSED")
+    findings = audit_file(args.config, args.kind, server, router)
+    for f in findings:
+        print(f.line())
+    if not findings:
+        print(f"{args.config}: no finding")
+    return 1 if any(f.severity == "fail" for f in findings) else 0
+
+
 def cmd_probe_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -190,6 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     st = lab.add_parser("status", help="show labs on this machine")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_lab_status)
+
+    au = sub.add_parser("audit", help="audit a saved router configuration (no device)")
+    au.add_argument("--config", type=Path, required=True)
+    au.add_argument("--kind", choices=("cisco_ios", "opios"), required=True)
+    au.add_argument("--profile", type=Path, help="site profile (LANs, IPBX, server IP)")
+    au.add_argument("--server", help="operator SIP server IP when no profile is given")
+    au.set_defaults(func=cmd_audit)
 
     probe = sub.add_parser("probe", help="the operator-side probe service").add_subparsers(
         dest="sub", required=True)

@@ -64,7 +64,8 @@ LINKS: tuple[tuple[str, str, str, str, str, str], ...] = (
 GATEWAYS = {"lan": RTR_VOICE, "data": RTR_DATA, "rtr": INET_WAN, "op": INET_OP, "out": INET_OUT}
 
 REQUIRED_COMMANDS = {"ip": "iproute2", "nft": "nftables", "kamailio": "kamailio",
-                     "conntrack": "conntrack"}
+                     "conntrack": "conntrack", "sshd": "openssh-server",
+                     "setcap": "libcap2-bin"}
 
 Progress = Callable[[str], None]
 
@@ -201,6 +202,8 @@ class Lab:
         progress(f"operator: far end (SIPp UAS, RTP echo + stream) on {OP_SERVER}:"
                  f"{kamailio.FAR_END_PORT}")
         self.start_far_end()
+        progress(f"router: OpenSSH on {RTR_VOICE}:22 for the audit (user {self.prefix})")
+        self.start_router_ssh()
         progress(f"probes: server side {PROBE}:{PROBE_PORT} (sending from {OP_SERVER}), "
                  f"outsider {OUTSIDER}:{PROBE_PORT}")
         self.start_probes()
@@ -369,6 +372,51 @@ class Lab:
         self._save_state()
         self.start_kamailio()
 
+    def start_router_ssh(self, timeout: float = 10.0) -> None:
+        """A real OpenSSH server on the router, as OpIOS has, for the router audit.
+
+        The lab's router user is a throw-away system account named after the lab; it gets
+        `nft` through a copy carrying only CAP_NET_ADMIN (no root login)."""
+        user = self.prefix
+        home = self.dir / "home"
+        if netns.run(None, ["id", user], check=False).returncode != 0:
+            _sh(["useradd", "-M", "-N", "-g", "65534", "-d", str(home), "-s", "/bin/sh",
+                 "-c", "recette lab router user", user])
+        _sh(["chpasswd"], input=f"{user}:{lab_password(self.prefix, 'router')}\n")
+        bindir = self.dir / "bin"
+        bindir.mkdir(exist_ok=True)
+        nft = bindir / "nft"
+        shutil.copy2(shutil.which("nft") or "/usr/sbin/nft", nft)
+        _sh(["setcap", "cap_net_admin+ep", str(nft)])
+        home.mkdir(exist_ok=True)
+        (home / ".profile").write_text(f"PATH={bindir}:/usr/sbin:/sbin:$PATH\nexport PATH\n")
+        shutil.chown(home, user=user)
+        key = self.dir / "ssh_host_ed25519_key"
+        if not key.exists():
+            _sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)])
+        (self.dir / "dnsmasq.conf").write_text(
+            "# OpIOS DHCP (dnsmasq syntax), written by the recette lab\n"
+            "interface=data0\ninterface=voice0\n"
+            "dhcp-range=interface:data0,192.168.1.100,192.168.1.200,12h\n"
+            "dhcp-range=interface:voice0,192.168.254.100,192.168.254.200,12h\n")
+        cfg = self.dir / "sshd_config"
+        cfg.write_text(
+            f"ListenAddress {RTR_VOICE}\nListenAddress {RTR_DATA}\nPort 22\n"
+            f"HostKey {key}\nPidFile {self.dir / 'sshd.pid'}\n"
+            "PasswordAuthentication yes\nKbdInteractiveAuthentication no\nUsePAM no\n"
+            f"PermitRootLogin no\nAllowUsers {user}\nPrintMotd no\nStrictModes no\n")
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+        log = open(self.dir / "sshd.log", "ab")  # noqa: SIM115 - handed to the daemon
+        with log:
+            proc = netns.popen(self.ns("rtr"), [shutil.which("sshd") or "/usr/sbin/sshd",
+                                                "-D", "-e", "-f", str(cfg)],
+                               stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while not _tcp_listening(self.ns("rtr"), str(RTR_VOICE), 22):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise LabError(f"sshd did not start on the router: see {self.dir / 'sshd.log'}")
+            time.sleep(0.02)
+
     def start_probes(self, timeout: float = 10.0) -> None:
         """``recette probe serve`` in ``op`` (SIP listeners, sending from the server IP) and in
         ``out`` (the outsider vantage point), keyed with the lab's probe key."""
@@ -506,6 +554,8 @@ def down(prefix: str) -> None:
     if not PREFIX_RE.match(prefix):
         raise LabError(f"lab prefix {prefix!r} must be 'rct' followed by 4 hex digits")
     _kill_all([pid for role in ROLES for pid in _ns_pids(f"{prefix}-{role}")])
+    if netns.run(None, ["id", prefix], check=False).returncode == 0:
+        netns.run(None, ["userdel", prefix], check=False)  # the router's throw-away account
     for role in ROLES:
         name = f"{prefix}-{role}"
         if netns.exists(name):

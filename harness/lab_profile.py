@@ -68,8 +68,10 @@ def lab_profile_data(prefix: str) -> dict[str, Any]:
         "router": {
             "kind": "opios",
             "host": "192.168.254.1",
-            "username": "recette",
+            "username": prefix,
             "password": lab_password(prefix, "router"),
+            "ipbx": "192.168.254.10",
+            "dhcp_config": f"/run/recette/{prefix}/dnsmasq.conf",
         },
         "vantage_points": {
             "server": {"address": "198.51.100.20", "key": lab_password(prefix, "probe")},

@@ -35,6 +35,16 @@ EVIDENCE_KEY = pytest.StashKey[Evidence]()
 INCIDENTS_KEY = pytest.StashKey[list[Incident]]()
 
 
+SHARED_KEY = pytest.StashKey[dict[str, Any]]()
+
+
+@pytest.fixture(scope="session")
+def shared(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """What one check leaves for a later one in the same run (e.g. the active firewall
+    result for the router audit's cross-check)."""
+    return request.config.stash.setdefault(SHARED_KEY, {})
+
+
 def incidents_of(config: pytest.Config) -> list[Incident]:
     """The run's failed-call rows (checks append; the run writes ``incidents.csv``)."""
     return config.stash.setdefault(INCIDENTS_KEY, [])

@@ -256,6 +256,8 @@ class Router(_Model):
     enable_secret_env: EnvName | None = None
     model: str | None = None
     lans: Lans = Field(default_factory=Lans)
+    ipbx: IPv4Address | None = None  # where voice ports must be forwarded
+    dhcp_config: str = "/etc/dnsmasq.conf"  # OpIOS: the DHCP server's configuration file
 
     @model_validator(mode="after")
     def _one_password(self) -> Router:

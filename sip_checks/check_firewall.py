@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,8 @@ from .session import Site, open_ua, probe_client, register_behind_nat
        "seul",
     en="Firewall: UDP 5060 and 10000-20000 open to the operator's SIP server, and only to it",
 )
-def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence) -> None:
+def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
+                            shared: dict[str, Any]) -> None:
     server = probe_client(profile, "server")
     outsider = probe_client(profile, "outsider")
     sent_from = server.post("/whoami", {})
@@ -50,6 +52,8 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence) ->
     evidence.data["sweeps"] = [{"vantage": s.vantage, "phase": s.phase, "source": s.source,
                                 "open": sorted(s.open_ports), "sent": s.sent,
                                 "seconds": s.seconds} for s in sweeps]
+    shared["firewall"] = {"server": set(sweeps[0].open_ports),
+                          "others": set(sweeps[1].open_ports)}
     problems = [p for i in range(0, len(sweeps), 2)
                 for p in discrepancies(sweeps[i], sweeps[i + 1])]
     media = media_sources(profile, site)

@@ -57,6 +57,7 @@ def test_missing_package_names_it_and_the_fix(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-1] == (
-        "recette: missing system package(s): conntrack, kamailio, nftables: run "
-        "`sudo ./setup.sh` (or apt-get install conntrack kamailio nftables)"
+        "recette: missing system package(s): conntrack, kamailio, libcap2-bin, nftables, "
+        "openssh-server: run `sudo ./setup.sh` (or apt-get install conntrack kamailio "
+        "libcap2-bin nftables openssh-server)"
     )

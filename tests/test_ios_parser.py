@@ -395,7 +395,7 @@ EXPECTED: dict[str, set[tuple[str, tuple[int, ...]]]] = {
     "vlans_merged": {("LANS_NOT_SEPARATED", (134, 136, 137))},
     # The pool, its network and gateway lines, and the (inverted) exclusion that shapes it.
     "dhcp_overlapping": {("DHCP_COVERS_GATEWAY", (35, 43, 44, 45))},
-    "nat_wrong_host": {("NAT_WRONG_HOST", (158,))},
+    "nat_wrong_host": {("NAT_WRONG_HOST", (158, 159))},  # SIP and the media forward
 }
 
 

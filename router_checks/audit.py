@@ -1,0 +1,253 @@
+"""Audits of a normalised router model against the site profile and the operator's rules.
+
+Every finding carries the configuration lines behind it. The firewall audit evaluates the
+rules in order, as the device would, for UDP 5060 and every port of 10000-20000, from the
+operator's SIP server and from witnesses of every other source a rule admits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from typing import Literal
+
+from harness.portset import fmt
+from harness.profile import Lan, Router
+
+from .model import PortForward, RouterModel, Rule, Source
+
+SIP_PORT = 5060
+RTP = range(10000, 20001)
+VOICE_PORTS = (SIP_PORT, *RTP)
+OUTSIDER_WITNESS = IPv4Address("203.0.113.66")
+ADVISED_AGAINST = ("livebox", "freebox", "alicebox", "bbox", "sfr box", "dartybox",
+                   "auchanbox", "clubbox", "nc box", "linksys wag", "zyxel p-660",
+                   "netgear dg834g", "tp-link")
+
+Severity = Literal["fail", "warn", "info"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    sources: tuple[Source, ...] = ()
+
+    def line(self) -> str:
+        refs = "; ".join(s.ref() for s in self.sources)
+        return f"[{self.severity}] {self.code}: {self.message}" + (f" ({refs})" if refs else "")
+
+
+def _lan_interface(model: RouterModel, lan: Lan) -> tuple[str, Source] | None:
+    for itf in model.interfaces:
+        for addr in itf.addresses:
+            if addr.ip == lan.gateway and addr.network == lan.network:
+                return itf.name, itf.source
+    return None
+
+
+def audit_lans(model: RouterModel, router: Router) -> list[Finding]:
+    """Voice and data LANs exist as planned and are separated (interfaces or VLANs)."""
+    out: list[Finding] = []
+    found: dict[str, tuple[str, Source]] = {}
+    for role in ("data", "voice"):
+        lan: Lan = getattr(router.lans, role)
+        hit = _lan_interface(model, lan)
+        if hit is None:
+            near = [i for i in model.interfaces for a in i.addresses if a.ip in lan.network]
+            if near:
+                out.append(Finding("LAN_MISMATCH", "fail",
+                                   f"{role} LAN {lan.network}: expected gateway {lan.gateway} on "
+                                   f"the router, found {near[0].addresses[0]} on {near[0].name}",
+                                   (near[0].source,)))
+            else:
+                out.append(Finding("LAN_MISSING", "fail",
+                                   f"no router interface for the {role} LAN {lan.network} "
+                                   f"(gateway {lan.gateway})"))
+            continue
+        found[role] = hit
+    if "data" in found and "voice" in found and found["data"][0] == found["voice"][0]:
+        out.append(Finding("LANS_NOT_SEPARATED", "fail",
+                           f"voice and data LANs share interface {found['data'][0]}",
+                           (found["data"][1],)))
+    return out
+
+
+def audit_dhcp(model: RouterModel, router: Router) -> list[Finding]:
+    """DHCP ranges inside their LAN and clear of the gateway."""
+    out: list[Finding] = []
+    lans = [router.lans.data, router.lans.voice]
+    for pool in model.dhcp_pools:
+        lan = next((x for x in lans if pool.start in x.network), None)
+        net = pool.network or (lan.network if lan else None)
+        gateway = pool.gateway or (lan.gateway if lan else None)
+        if net is None or pool.start not in net or pool.end not in net:
+            out.append(Finding("DHCP_OUTSIDE_LAN", "fail",
+                               f"DHCP pool {pool.name} {pool.start}-{pool.end} is not inside "
+                               f"{net or 'any expected LAN'}", (pool.source,)))
+            continue
+        if gateway is not None and int(pool.start) <= int(gateway) <= int(pool.end):
+            out.append(Finding("DHCP_COVERS_GATEWAY", "fail",
+                               f"DHCP pool {pool.name} {pool.start}-{pool.end} hands out the "
+                               f"gateway address {gateway}", (pool.source,)))
+    return out
+
+
+def _forward_for(model: RouterModel, port: int) -> PortForward | None:
+    for fwd in model.forwards:
+        if fwd.proto in ("udp", "ip") and (not fwd.ports or any(r.contains(port)
+                                                                 for r in fwd.ports)):
+            return fwd
+    return None
+
+
+Decider = Rule | PortForward | Source | None
+
+
+def reachable(model: RouterModel, src: IPv4Address, ports: Iterable[int] = VOICE_PORTS
+              ) -> tuple[set[int], dict[int, Decider]]:
+    """Ports of the site a new inbound UDP datagram from ``src`` reaches, and for each port
+    what decided it: a rule, the forward, a list's default policy (its Source), or None when
+    no forward exists at all."""
+    opened: set[int] = set()
+    why: dict[int, Decider] = {}
+    inbound = [f for f in model.filters if f.direction == "inbound"]
+    for port in ports:
+        fwd = _forward_for(model, port)
+        if fwd is None or (fwd.src and not any(src in n for n in fwd.src)):
+            why[port] = fwd
+            continue
+        decided: Decider = fwd
+        ok = True
+        for lst in inbound:
+            action, rule = lst.decide("udp", src, fwd.to, port)
+            decided = rule if rule is not None else (lst.source if action == "deny"
+                                                      else decided)
+            if action == "deny":
+                ok = False
+                break
+        why[port] = decided
+        if ok:
+            opened.add(port)
+    return opened, why
+
+
+def _witnesses(model: RouterModel, server: IPv4Address) -> list[IPv4Address]:
+    """Source addresses other than the server that some permit rule (or forward) admits:
+    an outsider, plus a neighbour inside every narrower network a rule names."""
+    out = {OUTSIDER_WITNESS}
+    nets: list[IPv4Network] = []
+    for lst in model.filters:
+        for r in lst.rules:
+            if r.action == "permit":
+                nets.extend(r.src)
+    for fwd in model.forwards:
+        nets.extend(fwd.src)
+    for n in nets:
+        if n.prefixlen == 0:
+            continue
+        if n.prefixlen == 32:
+            if n.network_address != server:
+                out.add(n.network_address)
+            continue
+        for host in (n.network_address + 1, n.broadcast_address - 1):
+            if host != server and host in n:
+                out.add(host)
+                break
+    out.discard(server)
+    return sorted(out)
+
+
+def _refs(decisions: Iterable[Decider], default: str) -> tuple[Source, ...]:
+    seen: dict[str, Source] = {}
+    for d in decisions:
+        src = d if isinstance(d, Source) else (d.source if d is not None
+                                               else Source(default, ()))
+        seen.setdefault(src.ref(), src)
+    return tuple(seen.values())
+
+
+def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | None,
+                   voice: Lan) -> tuple[list[Finding], dict[str, set[int]]]:
+    """Open to the server and to no one else, forwarded to the IPBX; returns the findings and
+    the predicted open sets (``server``, ``others``) for the cross-check."""
+    out: list[Finding] = []
+    expected = set(VOICE_PORTS)
+    srv_open, srv_why = reachable(model, server)
+    closed = expected - srv_open
+    if closed:
+        out.append(Finding("FW_CLOSED_TO_SERVER", "fail",
+                           f"UDP {fmt(closed)} not open to the operator server {server}",
+                           _refs((srv_why[p] for p in sorted(closed)), "default policy")))
+    others: set[int] = set()
+    admitted: dict[IPv4Address, set[int]] = {}
+    deciders: list[Decider] = []
+    for w in _witnesses(model, server):
+        w_open, w_why = reachable(model, w)
+        if w_open:
+            others |= w_open
+            admitted[w] = w_open
+            deciders.extend(w_why[p] for p in sorted(w_open))
+    if admitted:
+        who = ", ".join(f"{w} ({fmt(p)})" if p != others else str(w)
+                        for w, p in admitted.items())
+        out.append(Finding("FW_OPEN_TO_OTHERS", "fail",
+                           f"UDP {fmt(others)} also open to sources other than the operator "
+                           f"server: {who}", _refs(deciders, "no filtering")))
+    server_net = IPv4Network(f"{server}/32")
+    for lst in (f for f in model.filters if f.direction == "inbound"):
+        for rule in lst.rules:
+            if rule.established_only:
+                continue  # admits replies only, never a new inbound flow
+            voice_rule = rule.proto in ("udp", "ip") and (not rule.dst_ports or any(
+                r.contains(p) for r in rule.dst_ports for p in (SIP_PORT, RTP[0], RTP[-1])))
+            broad = [n for n in rule.src if n != server_net]
+            live = any(f.code == "FW_OPEN_TO_OTHERS" and rule.source in f.sources for f in out)
+            if rule.action == "permit" and voice_rule and broad and not live:
+                out.append(Finding("ACL_BROAD_SHADOWED", "warn",
+                                   "a rule admits voice ports from "
+                                   f"{', '.join(str(n) for n in broad)}; an earlier rule "
+                                   "shadows it today, but reordering would open the site",
+                                   (rule.source,)))
+    wrong: dict[str, tuple[PortForward, set[int]]] = {}
+    for p in sorted(srv_open):
+        fwd = _forward_for(model, p)
+        if fwd is not None and ((ipbx is not None and fwd.to != ipbx)
+                                or fwd.to not in voice.network):
+            wrong.setdefault(fwd.source.ref(), (fwd, set()))[1].add(p)
+    if wrong:  # every forward that sends voice ports astray: fixing one is not enough
+        target = f"the IPBX {ipbx}" if ipbx else f"the voice LAN {voice.network}"
+        detail = "; ".join(f"UDP {fmt(ports)} to {fwd.to}" for fwd, ports in wrong.values())
+        out.append(Finding("NAT_WRONG_HOST", "fail",
+                           f"voice ports are forwarded elsewhere than {target}: {detail}",
+                           tuple(fwd.source for fwd, _ in wrong.values())))
+    return out, {"server": srv_open, "others": others}
+
+
+def audit_alg(model: RouterModel) -> list[Finding]:
+    if not model.sip_alg:
+        return []
+    return [Finding("SIP_ALG_ON", "fail", "the router's SIP ALG is enabled: it rewrites SIP/SDP "
+                    "and breaks registrations and audio (disable it)",
+                    tuple(model.sip_alg_sources))]
+
+
+def audit_device(model: RouterModel, router: Router) -> list[Finding]:
+    name = " ".join(x for x in (router.model, model.model) if x).lower()
+    bad = [b for b in ADVISED_AGAINST if b in name]
+    if not bad:
+        return []
+    return [Finding("DEVICE_ADVISED_AGAINST", "fail",
+                    f"{router.model or model.model}: the operator advises against this device "
+                    "as the site router (use OpIOS or a Cisco 800)")]
+
+
+def audit(model: RouterModel, router: Router, server: IPv4Address
+          ) -> tuple[list[Finding], dict[str, set[int]]]:
+    """All audits; returns findings and the predicted firewall open sets."""
+    fw, predicted = audit_firewall(model, server, router.ipbx, router.lans.voice)
+    findings = [*audit_lans(model, router), *audit_dhcp(model, router), *fw,
+                *audit_alg(model), *audit_device(model, router)]
+    return findings, predicted

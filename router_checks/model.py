@@ -1,0 +1,137 @@
+"""One normalised model of a site router, whatever it runs (OpIOS/Linux or Cisco IOS).
+
+Every fact carries the configuration line(s) it came from (:class:`Source`), so each audit
+finding can point at the exact lines an integrator must change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Literal
+
+Action = Literal["permit", "deny"]
+Proto = Literal["ip", "udp", "tcp", "icmp", "other"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact came from: a file or command and 1-based line numbers in it."""
+
+    origin: str
+    lines: tuple[int, ...]
+    text: tuple[str, ...] = ()
+
+    def ref(self) -> str:
+        nums = ",".join(str(n) for n in self.lines)
+        return f"{self.origin}:{nums}" if self.lines else self.origin
+
+
+@dataclass(frozen=True)
+class PortRange:
+    lo: int
+    hi: int
+
+    def contains(self, port: int) -> bool:
+        return self.lo <= port <= self.hi
+
+
+ANY_PORT = PortRange(0, 65535)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One filtering rule, in evaluation order within its list.
+
+    ``src``/``dst`` are networks (``0.0.0.0/0`` is any); ``dst_ports`` empty means any port.
+    ``direction`` says which traffic the list filters: ``inbound`` (from the internet into
+    the site, after NAT for Linux forward chains), ``outbound``, or ``internal`` (between
+    LANs).
+    """
+
+    action: Action
+    proto: Proto
+    src: tuple[IPv4Network, ...]
+    dst: tuple[IPv4Network, ...]
+    dst_ports: tuple[PortRange, ...]
+    source: Source
+    established_only: bool = False
+
+    def matches(self, proto: str, src: IPv4Address, dst: IPv4Address | None, port: int
+                ) -> bool:
+        if self.established_only:
+            return False  # new inbound traffic never matches "established" rules
+        if self.proto not in ("ip", proto):
+            return False
+        if not any(src in n for n in self.src):
+            return False
+        if dst is not None and not any(dst in n for n in self.dst):
+            return False
+        return not self.dst_ports or any(r.contains(port) for r in self.dst_ports)
+
+
+@dataclass
+class RuleList:
+    """An ordered list of rules with its default (what happens when nothing matches)."""
+
+    name: str
+    direction: Literal["inbound", "outbound", "internal"]
+    rules: list[Rule]
+    default: Action
+    source: Source
+
+    def decide(self, proto: str, src: IPv4Address, dst: IPv4Address | None, port: int
+               ) -> tuple[Action, Rule | None]:
+        """First-match verdict and the rule that decided it (None: the default)."""
+        for r in self.rules:
+            if r.matches(proto, src, dst, port):
+                return r.action, r
+        return self.default, None
+
+
+@dataclass(frozen=True)
+class Interface:
+    name: str
+    addresses: tuple[IPv4Interface, ...]
+    vlan: int | None
+    role: Literal["wan", "lan", "unknown"]
+    source: Source
+
+
+@dataclass(frozen=True)
+class DhcpPool:
+    name: str
+    network: IPv4Network | None
+    start: IPv4Address
+    end: IPv4Address
+    gateway: IPv4Address | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class PortForward:
+    """Inbound DNAT: ``proto`` ``ports`` on the WAN go to ``to`` (from ``src`` only, if set)."""
+
+    proto: Proto
+    ports: tuple[PortRange, ...]
+    to: IPv4Address
+    src: tuple[IPv4Network, ...]
+    source: Source
+
+
+@dataclass
+class RouterModel:
+    kind: Literal["opios", "cisco_ios"]
+    hostname: str | None = None
+    model: str | None = None
+    interfaces: list[Interface] = field(default_factory=list)
+    dhcp_pools: list[DhcpPool] = field(default_factory=list)
+    filters: list[RuleList] = field(default_factory=list)
+    forwards: list[PortForward] = field(default_factory=list)
+    masquerade: list[Source] = field(default_factory=list)
+    sip_alg: bool = False
+    sip_alg_sources: list[Source] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # origin → raw text (evidence)
+
+    def lan_interfaces(self) -> list[Interface]:
+        return [i for i in self.interfaces if i.role == "lan"]
