@@ -93,6 +93,7 @@ def collect_ios(router: Router, *, timeout: float = 10.0) -> dict[str, str]:
                 raise CheckError(f"router {router.host}: enable refused (wrong enable "
                                  "secret?)") from None
         out = {cmd: _run(conn, router, cmd, timeout) or "" for cmd in IOS_COMMANDS}
+        out["show running-config"] = strip_ios_header(out["show running-config"])
         for cmd in IOS_OPTIONAL:
             got = _run(conn, router, cmd, timeout, required=False)
             if got is not None:
@@ -100,3 +101,14 @@ def collect_ios(router: Router, *, timeout: float = 10.0) -> dict[str, str]:
         return out
     finally:
         conn.disconnect()
+
+
+def strip_ios_header(text: str) -> str:
+    """The configuration without IOS's "Building configuration..." preamble, so that line
+    numbers are those of the configuration itself (as saved with `copy running-config`)."""
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines) and (not lines[i].strip() or lines[i].startswith(
+            ("Building configuration", "Current configuration"))):
+        i += 1
+    return "\n".join(lines[i:]) + ("\n" if text.endswith("\n") else "")
