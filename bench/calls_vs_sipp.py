@@ -32,9 +32,8 @@ sys.path.insert(0, str(REPO))
 
 from harness import farend, netns  # noqa: E402
 from harness import lab as labmod  # noqa: E402
+from sip_checks.media import SO_TIMESTAMPNS, kernel_time  # noqa: E402
 from sip_checks.rtp import ReceiverStats, parse, tone_frame  # noqa: E402
-
-SO_TIMESTAMPNS = 35
 
 
 class WireJitter:
@@ -68,11 +67,7 @@ class WireJitter:
             rtp = parse(pkt[ihl + 8:])
             if rtp is None or rtp.pt == 101:
                 continue
-            at = time.time()
-            for level, kind, value in cmsgs:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                    sec, nsec = struct.unpack("qq", value[:16])
-                    at = sec + nsec / 1e9
+            at = kernel_time(cmsgs, time.time())
             # One stream per source port and SSRC: SIPp replays one pcap, so one SSRC, per call.
             self.stats.setdefault((sport, rtp.ssrc), ReceiverStats()).update(rtp.seq, rtp.ts, at)
 

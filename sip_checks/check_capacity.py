@@ -23,11 +23,10 @@ from .ua import CallRecord
     en="Capacity: as many simultaneous calls as ordered channels, with good audio",
 )
 def check_channel_capacity(profile: Profile, trunk: str, site: Site, evidence: Evidence,
-                           incidents: list[Incident], call_seconds: float) -> None:
-    number = profile.operator.test_number
-    if number is None:
-        pytest.skip("no operator.test_number in the profile: nothing to call")
-    asyncio.run(_capacity(profile, trunk, number, site, evidence, incidents, call_seconds))
+                           incidents: list[Incident], call_seconds: float,
+                           test_number: str) -> None:
+    asyncio.run(_capacity(profile, trunk, test_number, site, evidence, incidents,
+                          call_seconds))
 
 
 async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: Evidence,

@@ -61,6 +61,14 @@ def inbound_caller(profile: Profile) -> Any:
 
 
 @pytest.fixture(scope="session")
+def test_number(profile: Profile) -> str:
+    """Where outbound test calls go (the profile's operator.test_number)."""
+    if profile.operator.test_number is None:
+        pytest.skip("no operator.test_number in the profile: nothing to call")
+    return profile.operator.test_number
+
+
+@pytest.fixture(scope="session")
 def call_seconds(request: pytest.FixtureRequest) -> float:
     """How long each test call carries RTP (``recette run --call-seconds``, default 10)."""
     return float(request.config.getoption("--recette-call-seconds"))

@@ -24,6 +24,15 @@ SO_TIMESTAMPNS = 35
 RTP_PORTS = (10000, 20000)
 
 
+def kernel_time(ancillary: list[tuple[int, int, bytes]], default: float) -> float:
+    """The SO_TIMESTAMPNS receive time in an ancillary-data list, or ``default``."""
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            sec, nsec = struct.unpack("qq", value[:16])
+            return float(sec + nsec / 1e9)
+    return default
+
+
 def open_media_socket(bind_ip: str, ports: tuple[int, int] = RTP_PORTS) -> socket.socket:
     """A UDP socket on a free even port of ``ports`` (the range the operator's firewall opens)."""
     lo, hi = ports
@@ -210,12 +219,7 @@ class RtpEngine:
                         break
                     except OSError:  # ICMP errors surface here on a connected path
                         break
-                    arrival = time.time()
-                    for level, kind, value in anc:
-                        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                            sec, nsec = struct.unpack("qq", value[:16])
-                            arrival = sec + nsec / 1e9
-                    session._receive(data, src, arrival)
+                    session._receive(data, src, kernel_time(anc, time.time()))
             if due is None:
                 continue
             left = due - time.monotonic()

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+import threading
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from harness import netns
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -35,3 +42,24 @@ def run(profile: Path, out: Path, *only: str, call_seconds: float = 3.0
 
 def by_id(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["id"]: c for c in doc["checks"]}
+
+
+def in_namespace(ns: str, make: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
+    """Run the coroutine ``make()`` on its own event loop in a thread moved into ``ns`` (so its
+    sockets live there), and fail the test if it has not finished within ``timeout`` s."""
+    out: list[T | BaseException] = []
+
+    def body() -> None:
+        netns.enter(ns)
+        try:
+            out.append(asyncio.run(make()))
+        except BaseException as exc:
+            out.append(exc)
+
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive() and out, f"did not finish within {timeout:g} s (a hang)"
+    if isinstance(out[0], BaseException):
+        raise out[0]
+    return out[0]

@@ -4,7 +4,6 @@ binary datagrams, sent by a fake server in the lab's operator namespace."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import threading
@@ -21,7 +20,7 @@ from harness.lab import Lab
 from sip_checks.endpoint import SipEndpoint
 from sip_checks.sipmsg import SipMessage, parse
 from sip_checks.ua import Identity, Registration, UserAgent
-from tests.labrun import run
+from tests.labrun import in_namespace, run
 
 FAKE_PORT = 5070
 Reply = Callable[[SipMessage], list[bytes]]
@@ -112,32 +111,16 @@ def fake(lab: Lab) -> Iterator[FakeServer]:
 
 
 def _register_from_lan(lab: Lab, timeout: float) -> Registration:
-    out: list[Registration | BaseException] = []
-
-    def body() -> None:
-        netns.enter(lab.ns("lan"))
-
-        async def reg() -> Registration:
-            ep = await SipEndpoint.open(str(labmod.VOICE_HOST), 0)
-            ua = UserAgent(ep, Identity("trunk01", "trunk01", "pw", labmod.SIP_DOMAIN,
-                                        (str(labmod.OP_SERVER), FAKE_PORT)), timeout=timeout)
-            try:
-                return await ua.register()
-            finally:
-                ep.close()
-
+    async def reg() -> Registration:
+        ep = await SipEndpoint.open(str(labmod.VOICE_HOST), 0)
+        ua = UserAgent(ep, Identity("trunk01", "trunk01", "pw", labmod.SIP_DOMAIN,
+                                    (str(labmod.OP_SERVER), FAKE_PORT)), timeout=timeout)
         try:
-            out.append(asyncio.run(reg()))
-        except BaseException as exc:
-            out.append(exc)
+            return await ua.register()
+        finally:
+            ep.close()
 
-    t = threading.Thread(target=body)
-    t.start()
-    t.join(timeout + 20)
-    assert not t.is_alive(), "the registration hung"
-    if isinstance(out[0], BaseException):
-        raise out[0]
-    return out[0]
+    return in_namespace(lab.ns("lan"), reg, timeout + 20)
 
 
 @pytest.mark.lab

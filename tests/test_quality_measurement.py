@@ -9,11 +9,9 @@ counter. Jitter: a far end that echoes each packet after a uniform random delay 
 
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,7 @@ from harness.profile import Thresholds
 from sip_checks.endpoint import SipEndpoint
 from sip_checks.session import call_quality
 from sip_checks.ua import CallRecord, Identity, UserAgent
-from tests.labrun import run
+from tests.labrun import in_namespace, run
 
 
 @pytest.mark.lab
@@ -75,33 +73,17 @@ def _jitter_far_end_scenario(lab: Lab) -> Path:
 
 def _call_in(ns: str, seconds: float) -> CallRecord:
     """A direct call (no registrar) from the LAN host to the jitter far end."""
-    out: list[CallRecord | BaseException] = []
-
-    def body() -> None:
-        netns.enter(ns)
-
-        async def call() -> CallRecord:
-            ep = await SipEndpoint.open(str(labmod.VOICE_HOST), 0)
-            ua = UserAgent(ep, Identity("trunk01", "trunk01", "unused", labmod.SIP_DOMAIN,
-                                        (str(labmod.OP_SERVER), JITTER_SIP_PORT)))
-            try:
-                return await ua.call("0899555000", media_ip=str(labmod.VOICE_HOST),
-                                     duration=seconds)
-            finally:
-                ep.close()
-
+    async def call() -> CallRecord:
+        ep = await SipEndpoint.open(str(labmod.VOICE_HOST), 0)
+        ua = UserAgent(ep, Identity("trunk01", "trunk01", "unused", labmod.SIP_DOMAIN,
+                                    (str(labmod.OP_SERVER), JITTER_SIP_PORT)))
         try:
-            out.append(asyncio.run(call()))
-        except BaseException as exc:
-            out.append(exc)
+            return await ua.call("0899555000", media_ip=str(labmod.VOICE_HOST),
+                                 duration=seconds)
+        finally:
+            ep.close()
 
-    t = threading.Thread(target=body)
-    t.start()
-    t.join(seconds + 60)
-    assert out, "the call did not finish"
-    if isinstance(out[0], BaseException):
-        raise out[0]
-    return out[0]
+    return in_namespace(ns, call, seconds + 60)
 
 
 @pytest.mark.lab

@@ -20,21 +20,12 @@ from router_checks import ios
 from router_checks.audit import audit
 from router_checks.collect import collect_ios
 from router_checks.ios_emulator import IosEmulator
+from tests.test_ios_parser import EXPECTED  # one table of expected findings per fixture
 
 FIXTURES = Path(__file__).resolve().parent.parent / "router_checks" / "fixtures" / "ios"
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD, SECRET = "Rtr-Pa55-Lab!", "En4ble-Lab-S3cret"
 SERVER = IPv4Address("198.51.100.10")
-EXPECTED: dict[str, set[tuple[str, tuple[int, ...]]]] = {
-    "good": set(),
-    "alg_on": {("SIP_ALG_ON", (127, 157, 158, 159))},
-    "acl_too_broad": {("FW_OPEN_TO_OTHERS", (167,))},
-    "acl_shadowed": {("FW_OPEN_TO_OTHERS", (166,))},
-    "wrong_server_ip": {("FW_CLOSED_TO_SERVER", (173,)), ("FW_OPEN_TO_OTHERS", (167,))},
-    "vlans_merged": {("LANS_NOT_SEPARATED", (134, 136, 137))},
-    "dhcp_overlapping": {("DHCP_COVERS_GATEWAY", (35, 43, 44, 45))},
-    "nat_wrong_host": {("NAT_WRONG_HOST", (158, 159))},
-}
 
 
 def _router(emulator_port: int, **over: object) -> Router:
