@@ -162,6 +162,37 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if any(f.severity == "fail" for f in findings) else 0
 
 
+def cmd_gate(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .gate import GateRefused, open_store
+
+    store = open_store(args.store)
+    actor = args.actor or getpass.getuser()
+    if args.sub == "status":
+        print(store.status(args.site, args.trunk).line())
+    elif args.sub == "record":
+        ev = store.record(args.site, passed=args.result == "pass", actor=actor,
+                          evidence=args.evidence)
+        print(ev.line())
+    elif args.sub == "activate":
+        try:
+            print(store.activate(args.site, args.trunk, actor=actor).line())
+        except GateRefused as exc:
+            print(f"recette: {exc}", file=sys.stderr)
+            return 1
+    elif args.sub == "revoke":
+        print(store.revoke(args.site, args.trunk, actor=actor, reason=args.reason,
+                           destinations=args.destinations).line())
+    else:
+        events = store.history(args.site)
+        for ev in events:
+            print(ev.line())
+        if not events:
+            print(f"{args.site}: no event")
+    return 0
+
+
 def cmd_probe_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -226,6 +257,28 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--profile", type=Path, help="site profile (LANs, IPBX, server IP)")
     au.add_argument("--server", help="operator SIP server IP when no profile is given")
     au.set_defaults(func=cmd_audit)
+
+    gate = sub.add_parser("gate", help="international-option gate").add_subparsers(
+        dest="sub", required=True)
+    for name, helptext in (("status", "where the option stands"),
+                           ("record", "record a firewall verification"),
+                           ("activate", "switch international calling on (24 h after a pass)"),
+                           ("revoke", "fraud block: close the option"),
+                           ("history", "every event, oldest first")):
+        g = gate.add_parser(name, help=helptext)
+        g.add_argument("site")
+        g.add_argument("--store", help="SQLAlchemy URL (default $RECETTE_GATE_URL or "
+                                       "sqlite:////var/lib/recette/gate.db)")
+        g.add_argument("--actor", help="who acts (default: the login name)")
+        if name in ("status", "activate", "revoke"):
+            g.add_argument("--trunk", required=name != "status")
+        if name == "record":
+            g.add_argument("--result", choices=("pass", "fail"), required=True)
+            g.add_argument("--evidence", required=True, help="reference of the verification")
+        if name == "revoke":
+            g.add_argument("--reason", required=True)
+            g.add_argument("--destinations", nargs="*", default=[])
+        g.set_defaults(func=cmd_gate)
 
     probe = sub.add_parser("probe", help="the operator-side probe service").add_subparsers(
         dest="sub", required=True)

@@ -1,43 +1,31 @@
-"""Where passed firewall verifications are recorded for the international-option gate.
+"""Recording firewall verifications in the international-option gate (:mod:`harness.gate`).
 
-One JSON line per pass (time, site, server IP, the sweeps' evidence) in
-``$RECETTE_STATE_DIR/firewall-passes.jsonl`` (default ``/var/lib/recette``). The gate reads
-these; it never trusts a pass it cannot find here.
+A pass or a failure of ``firewall.openings`` becomes a gate event for the site, with the
+sweeps as its detail; the gate then decides when the option may be switched on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
+import getpass
 import secrets
-from pathlib import Path
 
 from .evidence import Evidence
+from .gate import open_store
 from .profile import Profile
 
 
-def store_path() -> Path:
-    return Path(os.environ.get("RECETTE_STATE_DIR", "/var/lib/recette")) / \
-        "firewall-passes.jsonl"
+def site_key(profile: Profile) -> str:
+    """The gate's name for a site: SIRET and site name (one customer, several sites)."""
+    return f"{profile.customer.siret or profile.customer.name}/{profile.site.name}"
 
 
-def record_pass(profile: Profile, evidence: Evidence) -> str:
-    """Append a pass; returns its reference (``fw-<date>-<random>``)."""
-    now = dt.datetime.now(dt.UTC)
-    ref = f"fw-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-    doc = {
-        "ref": ref,
-        "at": now.isoformat(timespec="seconds"),
-        "customer": profile.customer.name,
-        "siret": profile.customer.siret,
-        "site": profile.site.name,
-        "trunks": [t.name for t in profile.trunks],
-        "server_ip": str(profile.operator.sip_server.ip),
-        "sweeps": evidence.data.get("sweeps", []),
-    }
-    path = store_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(doc) + "\n")
+def record(profile: Profile, evidence: Evidence, *, passed: bool) -> str:
+    """Append the verification to the gate store; returns its reference."""
+    ref = f"fw-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    detail = {"server_ip": str(profile.operator.sip_server.ip),
+              "trunks": [t.name for t in profile.trunks],
+              "sweeps": evidence.data.get("sweeps", [])}
+    open_store().record(site_key(profile), passed=passed, actor=getpass.getuser(),
+                        evidence=ref, detail=detail)
     return ref

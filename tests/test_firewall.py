@@ -14,6 +14,8 @@ import yaml
 from harness import lab as labmod
 from harness import netns
 from harness.errors import CheckError
+from harness.firewall_record import site_key
+from harness.gate import open_store
 from harness.lab import Lab
 from harness.lab_profile import lab_password
 from harness.probe import AUTH_HEADER, sign
@@ -32,7 +34,7 @@ def _verify(lab: Lab, tmp: Path) -> dict[str, object]:
 @pytest.mark.lab
 def test_strict_passes_and_is_recorded(strict_lab: Lab, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECETTE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
     check = _verify(strict_lab, tmp_path)
     assert check["status"] == "pass", check["reason"]
     facts = check["facts"]
@@ -43,16 +45,21 @@ def test_strict_passes_and_is_recorded(strict_lab: Lab, tmp_path: Path,
     assert facts["operator media sources"] == "198.51.100.10"  # learnt from a test call
     assert "reserve" not in facts
     ref = facts["recorded for the international option"]
-    (line,) = (tmp_path / "state" / "firewall-passes.jsonl").read_text().splitlines()
-    record = json.loads(line)
-    assert record["ref"] == ref and record["server_ip"] == "198.51.100.10"
-    assert len(record["sweeps"]) == 4
+    (event,) = open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(
+        site_key(strict_lab.profile))
+    assert event.kind == "verification_pass" and event.evidence == ref
+    assert event.detail["server_ip"] == "198.51.100.10" and len(event.detail["sweeps"]) == 4
 
 
 @pytest.mark.lab
-def test_open_fails_listing_ports_open_to_the_outsider(strict_lab: Lab, tmp_path: Path) -> None:
+def test_open_fails_listing_ports_open_to_the_outsider(strict_lab: Lab, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
     strict_lab.set_policy(firewall="open")
     check = _verify(strict_lab, tmp_path)
+    (event,) = open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(
+        site_key(strict_lab.profile))
+    assert event.kind == "verification_fail"  # a failure blocks the international option
     assert check["status"] == "fail"
     assert check["reason"] == ("cold: open to an outsider 203.0.113.66: 5060, 10000-20000; "
                                "warm: open to an outsider 203.0.113.66: 5060, 10000-20000")
