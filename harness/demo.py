@@ -24,6 +24,7 @@ def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str) -> i
         print(f"recette demo: lab {lab.prefix} up; running every check", file=sys.stderr)
         # NAT bindings are tried up to 30 s idle (not the 60 s default) to keep the wait short.
         code = run_checks(profile=profile_path, out=out, only=[], lang=lang, nat_idle_max=30)
+        _gate_summary(lab)
     finally:
         lab.down()
         # The profile holds the lab's passwords; the lab that used them is gone, and the
@@ -32,3 +33,18 @@ def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str) -> i
         print(f"recette demo: lab {lab.prefix} removed; wall time "
               f"{time.monotonic() - t0:.1f} s", file=sys.stderr)
     return code
+
+
+def _gate_summary(lab: Lab) -> None:
+    """Where the international option stands after this run (the firewall check recorded its
+    verification in the gate store)."""
+    from .errors import RecetteError
+    from .firewall_record import site_key
+    from .gate import open_store
+
+    try:
+        st = open_store().status(site_key(lab.profile), lab.profile.trunks[0].name)
+    except RecetteError as exc:
+        print(f"international option: gate store unavailable ({exc})")
+        return
+    print(f"international option ({st.trunk}): {st.state}: {st.reason}")
