@@ -69,7 +69,7 @@ TEXT: dict[str, dict[str, str]] = {
         "incidents": "Incidents (format ticket opérateur)",
         "inc_date": "Date", "inc_time": "Heure", "inc_calling": "Numéro appelant",
         "inc_called": "Numéro appelé", "inc_symptom": "Symptôme",
-        "none": "Néant", "observation": "Observation",
+        "none": "Néant", "no_port": "aucun", "observation": "Observation",
         "generated": "Document généré le",
     },
     "en": {
@@ -117,7 +117,7 @@ TEXT: dict[str, dict[str, str]] = {
         "incidents": "Incidents (operator ticket format)",
         "inc_date": "Date", "inc_time": "Time", "inc_calling": "Calling number",
         "inc_called": "Called number", "inc_symptom": "Symptom",
-        "none": "None", "observation": "Observation",
+        "none": "None", "no_port": "none", "observation": "Observation",
         "generated": "Document generated on",
     },
 }
@@ -165,7 +165,7 @@ tr { break-inside: avoid; }
 .choice { margin: 4px 0; }
 .box { display: inline-block; width: 11px; height: 11px; border: 1.5px solid #1a1a1a;
        margin-right: 6px; vertical-align: -1px; }
-.lines { border-bottom: 1px dotted #777; height: 18px; }
+.lines { border-bottom: 1px solid #bbb; height: 18px; }
 .parties { display: flex; gap: 12px; margin-top: 8px; }
 .party { flex: 1; border: 1px solid #b8c2cc; padding: 6px; }
 .party h3 { margin-top: 0; }
@@ -176,6 +176,7 @@ tr { break-inside: avoid; }
 pre { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 7.5pt;
       background: #f7f9fb; border: 1px solid #dde3e9; padding: 5px; margin: 2px 0 8px;
       white-space: pre; overflow-x: auto; line-height: 1.25; }
+table.small { font-size: 8pt; }
 .pre-wrap { white-space: pre-wrap; word-break: break-all; }
 .muted { color: #666; }
 svg { display: block; margin: 6px 0; }
@@ -379,11 +380,17 @@ def _alg(results: dict[str, Any], t: dict[str, str]) -> str:
     return ""
 
 
+def _ports(ports: Iterable[Any], t: dict[str, str]) -> str:
+    """A port set as ranges (``5060, 10000-20000``), or the language's word for none."""
+    spans = fmt(int(p) for p in ports)
+    return f"<span class='mono'>{_e(t['no_port'] if spans == 'none' else spans)}</span>"
+
+
 def _sweeps(sweeps: list[Any], t: dict[str, str]) -> str:
     rows = [[_e(t.get(str(s.get("vantage")), s.get("vantage"))),
              _e(t.get(str(s.get("phase")), s.get("phase"))),
              f"<span class='mono'>{_e(s.get('source'))}</span>",
-             f"<span class='mono'>{_e(fmt(int(p) for p in s.get('open') or []))}</span>",
+             _ports(s.get("open") or [], t),
              _e(s.get("sent")), _num(s.get("seconds"))] for s in sweeps]
     head = [_e(t[k]) for k in ("vantage", "phase", "source", "open", "sent", "seconds")]
     return _table(head, rows)
@@ -392,8 +399,7 @@ def _sweeps(sweeps: list[Any], t: dict[str, str]) -> str:
 def _crosscheck(data: dict[str, Any], t: dict[str, str]) -> str:
     """What the router's configuration predicts against what the sweeps measured."""
     cfg, real = data.get("config") or {}, data.get("measured") or {}
-    rows = [[_e(t[who]), f"<span class='mono'>{_e(fmt(cfg.get(who) or []))}</span>",
-             f"<span class='mono'>{_e(fmt(real.get(who) or []))}</span>"]
+    rows = [[_e(t[who]), _ports(cfg.get(who) or [], t), _ports(real.get(who) or [], t)]
             for who in ("server", "others")]
     head = [_e(t["vantage"]), _e(t["config"]), _e(t["measured"])]
     return f"<h4>{_e(t['crosscheck'])}</h4>{_table(head, rows)}"
@@ -479,7 +485,7 @@ def _quality(results: dict[str, Any], profile: Profile, t: dict[str, str], lang:
     head = [_e(t[k]) for k in ("call", "direction", "received", "loss", "jitter", "jitter_max",
                                "rtt", "mos", "grade", "problems")]
     return (f"<h3>{_e(t['quality'])}</h3>{_plot(rows, profile.thresholds, t)}"
-            f"{_table(head, body)}")
+            f"{_table(head, body, 'small')}")
 
 
 def _config_lines(check: dict[str, Any], code: str, ref: str) -> str:
