@@ -152,11 +152,16 @@ table.kv th { width: 30%; }
 tr { break-inside: avoid; }
 .mono, code { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 8.5pt; }
 .nowrap { white-space: nowrap; }
-.v { font-weight: bold; white-space: nowrap; padding: 1px 6px; border-radius: 3px;
-     color: #fff; display: inline-block; }
+.v { font-weight: bold; white-space: nowrap; padding: 1px 5px; font-size: 8.5pt;
+     border-radius: 3px; color: #fff; display: inline-block; }
 .v-pass { background: #2e7d32; } .v-fail { background: #c62828; }
 .v-error { background: #6a1b9a; } .v-skip { background: #78909c; }
+table.verdicts { table-layout: fixed; }
+table.verdicts th:nth-child(1) { width: 21%; } table.verdicts th:nth-child(2) { width: 29%; }
+table.verdicts th:nth-child(3) { width: 15%; }
+table.verdicts td { overflow-wrap: anywhere; }
 .res { color: #8a1c1c; }
+.res ul { margin: 2px 0 0; padding-left: 14px; }
 .obs { color: #7a5200; }
 .counts span { margin-right: 14px; }
 .signoff { border: 2px solid #1f3a5f; padding: 8px 10px; margin-top: 14px;
@@ -291,7 +296,10 @@ def _reserve_cell(check: dict[str, Any], number: int | None, t: dict[str, str]) 
     passing check's own 'reserve' fact (e.g. a warning) shows as an observation."""
     parts = []
     if number is not None:
-        parts.append(f"<span class='res'><b>R{number}</b> {_e(check.get('reason', ''))}</span>")
+        items = [i.strip() for i in str(check.get("reason", "")).split(" | ") if i.strip()]
+        text = (_e(items[0]) if len(items) == 1 else
+                "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")
+        parts.append(f"<div class='res'><b>R{number}</b> {text}</div>")
     note = (check.get("facts") or {}).get("reserve")
     if note:
         parts.append(f"<div class='obs'><b>{_e(t['observation'])}</b> : {_e(note)}</div>")
@@ -375,7 +383,7 @@ def _alg(results: dict[str, Any], t: dict[str, str]) -> str:
         rows = _alg_rows(probes, t)
         head = [_e(t[k]) for k in ("direction", "method", "transport", "element", "before",
                                    "after")]
-        body = _table(head, rows) if rows else f"<p>{_e(t['alg_none'])}</p>"
+        body = _table(head, rows, "small") if rows else f"<p>{_e(t['alg_none'])}</p>"
         return f"<h3>{_e(t['alg'])}</h3>{body}"
     return ""
 
@@ -507,7 +515,10 @@ def _router(results: dict[str, Any], t: dict[str, str]) -> str:
             refs = [str(r) for r in f.get("lines") or []]
             cited = "".join(f"<div class='mono'>{_e(r)}</div>"
                             f"{_config_lines(check, str(f.get('code')), r)}" for r in refs)
-            rows.append([_e(f.get("severity")), f"<span class='mono'>{_e(f.get('code'))}</span>",
+            sev = str(f.get("severity", ""))
+            colour = {"fail": COLOURS["bad"], "warn": COLOURS["warn"]}.get(sev, "#333")
+            rows.append([f"<b style='color:{colour}'>{_e(sev)}</b>",
+                         f"<span class='mono'>{_e(f.get('code'))}</span>",
                          _e(f.get("message")), cited])
         head = [_e(t[k]) for k in ("severity", "code", "message", "lines")]
         body = _table(head, rows) if rows else f"<p>{_e(t['router_none'])}</p>"

@@ -258,7 +258,7 @@ def test_sign_off_never_splits_across_pages(tmp_path: Path, filler: int) -> None
 
 def test_missing_chromium_is_a_clear_error(tmp_path: Path, results: dict[str, Any],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sheet.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(RecetteError, match="chromium not found"):
         sheet.write_pdf(_write(tmp_path, results), tmp_path / "sheet.pdf")
 
