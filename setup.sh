@@ -15,7 +15,7 @@ fi
 # nftables + conntrack + iproute2: the lab router; openssh-server: the router's SSH (audit);
 # tshark: captures; nmap: the port-scan baseline the firewall benchmark compares against.
 PKGS=(kamailio sip-tester tshark nftables conntrack iproute2 openssh-server nmap util-linux
-      libcap2-bin passwd postgresql
+      libcap2-bin passwd postgresql chromium poppler-utils fonts-dejavu-core
       python3-venv)
 missing=()
 for p in "${PKGS[@]}"; do

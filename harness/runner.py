@@ -10,12 +10,13 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from . import netns
 from .errors import RecetteError
-from .profile import load_profile
+from .profile import Profile, load_profile
 
 CHECK_PACKAGES = ("sip_checks", "router_checks")
 SYMBOL = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR", "skip": "skip "}
@@ -74,11 +75,26 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
     results_path = out / "results.json"
     if not results_path.exists():
         raise RecetteError(f"the check run did not complete (pytest exit {int(code)})")
-    summary(json.loads(results_path.read_text()), out)
-    counts = json.loads(results_path.read_text())["counts"]
+    doc = json.loads(results_path.read_text())
+    write_sheet(doc, prof, out, lang)
+    summary(doc, out)
+    counts = doc["counts"]
     if sum(counts.values()) == 0:
         raise RecetteError("no check matched (see --only)")
     return 0 if counts["fail"] == 0 and counts["error"] == 0 else 1
+
+
+def write_sheet(doc: dict[str, Any], prof: Profile, out: Path, lang: str) -> None:
+    """The acceptance sheet (sheet.html) and its PDF for signing (sheet.pdf); a missing
+    chromium costs the PDF only, and says so."""
+    from reports import sheet
+
+    html_path = out / "sheet.html"
+    html_path.write_text(sheet.render(doc, prof, lang=lang), encoding="utf-8")
+    try:
+        sheet.write_pdf(html_path, out / "sheet.pdf")
+    except RecetteError as exc:
+        print(f"recette: no PDF of the sheet: {exc}", file=sys.stderr)
 
 
 def summary(doc: dict[str, object], out: Path) -> None:
@@ -96,4 +112,6 @@ def summary(doc: dict[str, object], out: Path) -> None:
     assert isinstance(counts, dict)
     print("\n" + ", ".join(f"{n} {s}" for s, n in counts.items()))
     print(f"report: {(out / 'report.html').resolve()}")
+    print(f"sheet:  {(out / 'sheet.html').resolve()}"
+          + (f" (PDF: {(out / 'sheet.pdf').resolve()})" if (out / "sheet.pdf").exists() else ""))
     sys.stdout.flush()

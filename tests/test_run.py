@@ -46,6 +46,10 @@ def test_run_on_lab_passes_options_and_writes_reports(strict_lab: Lab, tmp_path:
     junit = (out / "junit.xml").read_text()
     assert "check_operator_answers_options" in junit and 'failures="0"' in junit
     assert f"report: {(out / 'report.html').resolve()}" in proc.stdout
+    sheet = (out / "sheet.html").read_text()
+    assert "Feuille de recette" in sheet and "Prononcé de la recette" in sheet
+    assert "<script" not in sheet and 'src="http' not in sheet
+    assert (out / "sheet.pdf").read_bytes().startswith(b"%PDF")
     assert _outputs_contain(out, strict_lab.profile.secrets()) == []
 
 
