@@ -6,14 +6,16 @@ operator server, through the customer's router, exactly as the IPBX would send i
 
 from __future__ import annotations
 
-import socket
+import asyncio
 
 import pytest
 
 from harness.evidence import Evidence
 from harness.profile import Profile
+from sip_checks.endpoint import SipEndpoint
+from sip_checks.ladder import transcript
+from sip_checks.session import Site
 from sip_checks.sipmsg import build_request, new_branch, new_call_id
-from sip_checks.transaction import udp_transaction
 
 
 @pytest.mark.check(
@@ -22,12 +24,16 @@ from sip_checks.transaction import udp_transaction
     fr="Le serveur SIP de l'opérateur répond à OPTIONS depuis le LAN voix",
     en="The operator's SIP server answers OPTIONS from the voice LAN",
 )
-def check_operator_answers_options(profile: Profile, evidence: Evidence) -> None:
+def check_operator_answers_options(profile: Profile, site: Site, evidence: Evidence) -> None:
+    asyncio.run(_options(profile, site, evidence))
+
+
+async def _options(profile: Profile, site: Site, evidence: Evidence) -> None:
     srv = profile.operator.sip_server
     peer = (str(srv.ip), srv.port)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.connect(peer)
-        local_ip, local_port = sock.getsockname()
+    ep = await SipEndpoint.open(site.ip, 0, remote=peer)
+    try:
+        local_ip, local_port = ep.local
         branch = new_branch()
         request = build_request(
             "OPTIONS", f"sip:{srv.domain}",
@@ -36,20 +42,14 @@ def check_operator_answers_options(profile: Profile, evidence: Evidence) -> None
             call_id=new_call_id(local_ip), cseq=1, branch=branch,
             extra=[("Accept", "application/sdp")],
         )
-        try:
-            ex = udp_transaction(sock, request, peer, branch=branch, timeout=8.0)
-        except Exception as exc:
-            partial = getattr(exc, "exchange", None)
-            if partial is not None:
-                evidence.add("SIP", partial.transcript())
-            raise
-    evidence.add("SIP", ex.transcript())
-    assert ex.final is not None
-    evidence.fact("status", f"{ex.final.status} {ex.final.reason}")
-    rtt = (ex.received[-1][0] - ex.sent[-1][0]) * 1000
-    evidence.fact("rtt_ms", f"{rtt:.1f}")
-    status = ex.final.status or 0
+        res = await ep.transaction(request, peer, branch=branch, timeout=8.0)
+    finally:
+        evidence.add("SIP", transcript(ep.wire))
+        ep.close()
+    evidence.fact("status", f"{res.final.status} {res.final.reason}")
+    evidence.fact("rtt_ms", f"{(res.final_at - res.sent_at) * 1000:.1f}")
+    status = res.final.status or 0
     assert status < 500, (
-        f"{srv.ip}:{srv.port} answered {status} {ex.final.reason}: the server is reachable "
+        f"{srv.ip}:{srv.port} answered {status} {res.final.reason}: the server is reachable "
         "but refuses service"
     )

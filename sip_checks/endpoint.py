@@ -64,10 +64,14 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
-    async def open(cls, host: str, port: int = 0) -> SipEndpoint:
+    async def open(cls, host: str, port: int = 0, *, remote: tuple[str, int] | None = None
+                   ) -> SipEndpoint:
+        """A SIP socket on ``host:port``. With ``remote`` the socket is connected to that one
+        peer, so the kernel reports ICMP port-unreachable (a server that is down) at once."""
         loop = asyncio.get_running_loop()
         try:
-            _, proto = await loop.create_datagram_endpoint(cls, local_addr=(host, port))
+            _, proto = await loop.create_datagram_endpoint(cls, local_addr=(host, port),
+                                                           remote_addr=remote)
         except OSError as exc:
             raise CheckError(f"cannot open SIP socket on {host}:{port}: {exc.strerror}") from None
         return proto
@@ -86,7 +90,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
     def send(self, data: bytes, peer: tuple[str, int]) -> None:
         assert self.transport is not None
         self.wire.append(WireRecord(time.time(), True, self.local, peer, data))
-        self.transport.sendto(data, peer)
+        connected = self.transport.get_extra_info("peername") is not None
+        self.transport.sendto(data, None if connected else peer)
 
     def error_received(self, exc: Exception) -> None:
         self.icmp_errors.append(
