@@ -11,14 +11,13 @@ from typing import Any
 
 import pytest
 
+from .sheet import STATUS  # one wording of the verdicts, for the sheet and the report
+
 TEXT: dict[str, dict[str, Any]] = {
     "fr": {"title": "Feuille de recette", "check": "Contrôle", "label": "Intitulé",
-           "verdict": "Verdict", "reason": "Motif",
-           "status": {"pass": "Conforme", "fail": "Non conforme", "error": "Erreur",
-                      "skip": "Sans objet"}},
+           "verdict": "Verdict", "reason": "Motif"},
     "en": {"title": "Acceptance sheet", "check": "Check", "label": "Title",
-           "verdict": "Verdict", "reason": "Reason",
-           "status": {"pass": "Pass", "fail": "Fail", "error": "Error", "skip": "N/A"}},
+           "verdict": "Verdict", "reason": "Reason"},
 }
 
 
@@ -84,7 +83,7 @@ class HtmlSheet:
         data = getattr(report, "recette", None)
         if data is None:
             return
-        word = TEXT[self.lang]["status"].get(data["status"], data["status"])
+        word = STATUS[self.lang].get(data["status"], data["status"])
         cells[:] = [cells[0], f'<td class="col-testId">{escape(data["id"])}</td>',
                     f"<td>{escape(data['title'])}</td>",
                     f'<td class="recette-{escape(data["status"])}">{escape(word)}</td>',
