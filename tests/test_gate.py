@@ -133,7 +133,10 @@ print("done")
 
 
 def test_concurrent_record_and_activate_never_corrupt(url: str) -> None:
-    open_store(url)  # migrate once, then two processes hammer it
+    # Migrate once and record a first pass, so the activating worker has something to
+    # act on however the two processes happen to be scheduled; then both hammer it.
+    open_store(url).record("site", passed=True, actor="w0", evidence="fw-start",
+                           at=dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, url, role, "40"], cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for role in ("record", "activate")]
@@ -141,7 +144,7 @@ def test_concurrent_record_and_activate_never_corrupt(url: str) -> None:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0 and out.strip() == "done", err[-2000:]
     events = open_store(url).history("site")
-    assert sum(e.kind == "verification_pass" for e in events) == 40
+    assert sum(e.kind == "verification_pass" for e in events) == 41
     activations = [e for e in events if e.kind == "activate"]
     # An activation counts only once per pass it follows: never twice in a row.
     kinds = [e.kind for e in events]
