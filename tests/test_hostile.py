@@ -142,7 +142,7 @@ def test_torture_but_valid_response_is_understood(lab: Lab, fake: FakeServer) ->
         return [raw.replace(b"Call-ID:", b"i:").replace(b"CSeq:", b"CSEQ:")]
 
     fake.reply = reply
-    reg = _register_from_lan(lab, timeout=1.0)
+    reg = _register_from_lan(lab, timeout=5.0)  # answered at once; the margin is for load
     assert reg.status == 200
 
 
