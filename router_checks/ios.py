@@ -1,7 +1,7 @@
 """Cisco IOS (800-series) ``show running-config`` → :class:`RouterModel`.
 
-ciscoconfparse2 splits the configuration into its blocks (``interface``, ``ip dhcp pool``,
-``ip access-list``, ``object-group``) and keeps every line's position, so each fact cites the
+The configuration is split by indentation into its blocks (``interface``, ``ip dhcp pool``,
+``ip access-list``, ``object-group``), keeping every line's position, so each fact cites the
 1-based line of the text exactly as collected (leading ``!`` lines included). The meaning of
 the lines (wildcards, object groups, port operators, static NAT) is interpreted here, because
 the audits need IOS's own semantics: first match, implicit deny, ACL before NAT.
@@ -26,8 +26,6 @@ from ipaddress import (
     summarize_address_range,
 )
 from typing import Literal
-
-from ciscoconfparse2 import CiscoConfParse
 
 from .model import (
     Action,
@@ -94,26 +92,41 @@ class _Node:
         return self.text.split()
 
 
+_BANNER = re.compile(r"^banner\s+\S+\s+(\^C|\S)")
+
+
 def _tree(lines: list[str]) -> list[_Node]:
-    """Top-level lines with their blocks, from ciscoconfparse2, checked against the raw text
-    so that a library quirk can never shift the line numbers shown to the integrator."""
-    parse = CiscoConfParse(lines, syntax="ios", loguru=False, ignore_blank_lines=False)
+    """Top-level lines with their blocks, by indentation, as IOS writes ``show running-config``.
 
-    def node(obj: object) -> _Node:
-        num = int(getattr(obj, "linenum"))  # noqa: B009 - untyped library object
-        text = str(getattr(obj, "text"))  # noqa: B009
-        if not 0 <= num < len(lines) or lines[num].strip() != text.strip():
-            raise ValueError(f"ciscoconfparse2 misplaced line {num + 1}: {text!r}")
-        seen: set[int] = set()
-        kids: list[_Node] = []
-        for child in getattr(obj, "children"):  # noqa: B009
-            n = int(getattr(child, "linenum"))  # noqa: B009
-            if n not in seen:  # banners list some children twice
-                seen.add(n)
-                kids.append(node(child))
-        return _Node(num + 1, text.strip(), kids)
-
-    return [node(o) for o in parse.find_objects(r"^\S")]
+    A ``banner`` is free text up to its delimiter (``^C`` as IOS shows it): its lines are the
+    banner's children and never read as configuration, so a banner that quotes
+    ``interface ...`` cannot add an interface to the audit. Blank lines carry nothing.
+    """
+    roots: list[_Node] = []
+    stack: list[tuple[int, _Node]] = []  # open blocks: (indentation, node)
+    i = 0
+    while i < len(lines):
+        raw = lines[i].rstrip("\r\n")
+        i += 1
+        text = raw.strip()
+        if not text:
+            continue
+        indent = len(raw) - len(raw.lstrip())
+        node = _Node(i, text)
+        banner = _BANNER.match(raw)
+        if banner and banner.group(1) not in raw[banner.end():]:
+            while i < len(lines):
+                body = lines[i].rstrip("\r\n")
+                i += 1
+                if body.strip():
+                    node.children.append(_Node(i, body.strip()))
+                if banner.group(1) in body:
+                    break
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        (stack[-1][1].children if stack else roots).append(node)
+        stack.append((indent, node))
+    return roots
 
 
 def _src(origin: str, nodes: Iterable[_Node]) -> Source:

@@ -156,6 +156,16 @@ def test_line_numbers_with_crlf_blank_lines_and_form_feed() -> None:
         "interface Vlan1", "ip address 192.168.1.1 255.255.255.0"))
 
 
+def test_banner_text_is_never_read_as_configuration() -> None:
+    """A banner quoting config lines (here an interface) must not add them to the audit."""
+    text = ("hostname r\nbanner motd ^C\nNo entry. Ask NOC about\ninterface Vlan9\n"
+            " ip address 10.9.9.1 255.255.255.0\n^C\nbanner login ^C one line ^C\n"
+            "interface Vlan1\n ip address 192.168.1.1 255.255.255.0\n!\nend\n")
+    model = parse(text)
+    assert [i.name for i in model.interfaces] == ["Vlan1"]
+    assert model.interfaces[0].source.lines == (8, 9)
+
+
 def test_interfaces_roles_and_vlans() -> None:
     model = parse(BASE)
     by = {i.name: i for i in model.interfaces}
