@@ -52,7 +52,12 @@ def test_two_percent_loss_is_measured_as_two_percent(strict_lab: Lab, tmp_path: 
     # Losses at the very end of a stream cannot be seen from sequence numbers: at most one
     # tail per stream may be missed.
     assert measured <= dropped <= measured + 3 * len(qualities), (measured, dropped)
-    assert all(q["grade"] == "warn" for q in qualities)  # 2 % ≥ the 1 % threshold
+    # Each stream is graded on its own loss: 2 % is above the 1 % threshold but keeps R ≥ 70
+    # (G.711 with PLC), so "warn". A 1 000-packet stream falls under 1 % by chance with
+    # p ≈ 0.5 % (binomial), so one "good" among 20 streams is the sampling, not a bug.
+    grades = [(q["grade"], round(q["loss_pct"], 2)) for q in qualities]
+    assert all(g == ("warn" if loss >= 1.0 else "good") for g, loss in grades), grades
+    assert sum(g == "warn" for g, _ in grades) >= len(grades) - 2, grades
 
 
 JITTER_MAX_MS = 20.0
