@@ -18,14 +18,7 @@ from harness.evidence import Evidence
 from harness.incidents import Incident
 from harness.profile import Profile
 
-from .session import (
-    Site,
-    call_quality,
-    one_way_diagnosis,
-    open_ua,
-    record_sip,
-    register_behind_nat,
-)
+from .session import Site, judge_call, open_ua, record_sip, register_behind_nat
 from .ua import CallRecord, UserAgent
 
 DTMF_SENT = "2580"
@@ -38,23 +31,16 @@ def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
     assert media is not None
     ev.fact("codec", f"{rec.codec} (telephone-event PT {rec.event_pt})")
     ev.fact("RTP sent", f"{media.sent} packets to {rec.remote_media}")
-    qualities = call_quality(rec, profile.thresholds)
-    ev.data.setdefault("quality", []).extend(asdict(q) for q in qualities)
-    ev.add("RTP quality", "\n".join(q.line() for q in qualities) or "no RTP received")
-    for q in qualities:
+    verdict = judge_call(rec, profile.thresholds)
+    ev.data.setdefault("quality", []).extend(asdict(q) for q in verdict.qualities)
+    ev.add("RTP quality", "\n".join(q.line() for q in verdict.qualities) or "no RTP received")
+    for q in verdict.qualities:
         ev.fact(f"MOS {q.direction}", f"{q.mos:.2f} (R {q.r:.1f}, {q.grade})")
-    silent = one_way_diagnosis(rec)
-    if silent:
-        incidents.append(Incident(rec.started, rec.calling, rec.called, silent))
-    assert silent is None, silent
-    bad = [q for q in qualities if q.grade == "bad"]
-    if bad:
-        symptom = "poor voice quality: " + "; ".join(", ".join(q.problems) for q in bad)
-        incidents.append(Incident(rec.started, rec.calling, rec.called, symptom))
-    assert not bad, symptom
-    reserves = [f"{q.direction}: {', '.join(q.problems)}" for q in qualities if q.problems]
-    if reserves:
-        ev.fact("reserve", "; ".join(reserves))
+    if verdict.symptom:
+        incidents.append(Incident(rec.started, rec.calling, rec.called, verdict.symptom))
+        raise AssertionError(verdict.symptom)
+    if verdict.reserves:
+        ev.fact("reserve", "; ".join(verdict.reserves))
     got = "".join(e.digit for e in media.dtmf_received if not e.echoed)
     echoed = "".join(e.digit for e in media.dtmf_received if e.echoed)
     ev.fact("DTMF", f"sent {DTMF_SENT!r}, echoed back {echoed!r}, received from the far "

@@ -12,7 +12,7 @@ from harness.evidence import Evidence
 from harness.incidents import Incident
 from harness.profile import Profile
 
-from .session import Site, call_quality, one_way_diagnosis, open_ua, record_sip, register_behind_nat
+from .session import Site, judge_call, open_ua, record_sip, register_behind_nat
 from .ua import CallRecord
 
 
@@ -45,20 +45,13 @@ async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: E
         problems = []
         lines = []
         for i, rec in enumerate(records, 1):
-            qs = call_quality(rec, profile.thresholds)
-            ev.data.setdefault("quality", []).extend(asdict(q) for q in qs)
-            silent = one_way_diagnosis(rec)
-            bad = [q for q in qs if q.grade == "bad"]
-            worst = min((q.mos for q in qs), default=0.0)
-            lines.append(f"call {i}: {rec.status} {rec.reason}, MOS min {worst:.2f}, "
-                         f"{silent or 'two-way audio'}")
-            symptom = (rec.symptom or (f"{rec.status} {rec.reason}" if rec.status != 200
-                                       else None) or silent
-                       or ("poor quality: " + "; ".join(", ".join(q.problems) for q in bad)
-                           if bad else None))
-            if symptom:
-                problems.append(f"call {i}: {symptom}")
-                incidents.append(Incident(rec.started, trunk, number, symptom))
+            verdict = judge_call(rec, profile.thresholds)
+            ev.data.setdefault("quality", []).extend(asdict(q) for q in verdict.qualities)
+            lines.append(f"call {i}: {rec.status} {rec.reason}, MOS min "
+                         f"{verdict.worst_mos:.2f}, {verdict.silent or 'two-way audio'}")
+            if verdict.symptom:
+                problems.append(f"call {i}: {verdict.symptom}")
+                incidents.append(Incident(rec.started, trunk, number, verdict.symptom))
         connected = sum(1 for r in records if r.status == 200)
         ev.add("calls", "\n".join(lines))
         ev.fact("channels ordered", channels)

@@ -96,6 +96,37 @@ def one_way_diagnosis(rec: CallRecord) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class CallVerdict:
+    """What one call says, judged the same way by every check that places calls.
+
+    ``symptom`` is the single line an incident row and a failed check carry: the signalling
+    failure first, then a silent direction, then poor quality; None for a good call.
+    ``reserves`` are the directions whose quality is below "good" but not failing.
+    """
+
+    qualities: list[Quality]
+    silent: str | None
+    symptom: str | None
+    reserves: list[str]
+
+    @property
+    def worst_mos(self) -> float:
+        return min((q.mos for q in self.qualities), default=0.0)
+
+
+def judge_call(rec: CallRecord, t: Thresholds) -> CallVerdict:
+    qualities = call_quality(rec, t)
+    silent = one_way_diagnosis(rec)
+    bad = [q for q in qualities if q.grade == "bad"]
+    signalling = rec.symptom or (None if rec.status == 200
+                                 else f"call failed: {rec.status} {rec.reason}")
+    poor = ("poor voice quality: " + "; ".join(", ".join(q.problems) for q in bad)
+            if bad else None)
+    reserves = [f"{q.direction}: {', '.join(q.problems)}" for q in qualities if q.problems]
+    return CallVerdict(qualities, silent, signalling or silent or poor, reserves)
+
+
 def probe_client(profile: Profile, name: str) -> ProbeClient:
     """A client for the profile's ``server`` or ``outsider`` probe, or a CheckError saying
     what the profile lacks."""
