@@ -8,6 +8,7 @@ rows can be drawn from evidence, not from memory).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import secrets
 import time
@@ -118,6 +119,7 @@ class UserAgent:
         self._dialogs: dict[str, CallRecord] = {}
         self._byes: dict[str, asyncio.Event] = {}
         self._acks: dict[str, asyncio.Event] = {}
+        self._unanswered: dict[str, _Unanswered] = {}  # Call-ID → INVITE not yet answered
         endpoint.on_request = self._on_request
 
     # -- addressing ---------------------------------------------------------------------------
@@ -349,16 +351,36 @@ class UserAgent:
         call_id = msg.get("Call-ID") or ""
         if method == "INVITE" and not _tag(msg.get("To")):
             self.ep.respond(msg, self._response(msg, 100, "Trying"), peer)
+            self._unanswered[call_id] = _Unanswered(msg, peer, new_tag())
             await self._incoming.put((msg, peer))
         elif method == "ACK":
             self._acks.setdefault(call_id, asyncio.Event()).set()
         elif method == "BYE":
             self.ep.respond(msg, self._response(msg, 200, "OK"), peer)
             self._byes.setdefault(call_id, asyncio.Event()).set()
-        elif method == "OPTIONS" or method == "CANCEL":
+        elif method == "CANCEL":
+            self._on_cancel(msg, peer)
+        elif method == "OPTIONS":
             self.ep.respond(msg, self._response(msg, 200, "OK"), peer)
         else:
             self.ep.respond(msg, self._response(msg, 405, "Method Not Allowed"), peer)
+
+    def _on_cancel(self, cancel: SipMessage, peer: tuple[str, int]) -> None:
+        """RFC 3261 9.2: 200 to the CANCEL and 487 to the INVITE it cancels while that is
+        unanswered; once answered the CANCEL changes nothing (the caller must send BYE), and
+        a CANCEL matching no INVITE gets 481."""
+        call_id = cancel.get("Call-ID") or ""
+        pending = self._unanswered.pop(call_id, None)
+        if pending is None:
+            known = call_id in self._acks
+            self.ep.respond(cancel, self._response(cancel, 200, "OK") if known else
+                            self._response(cancel, 481, "Call/Transaction Does Not Exist"),
+                            peer)
+            return
+        self.ep.respond(cancel, self._response(cancel, 200, "OK"), peer)
+        pending.cancelled.set()
+        self.ep.respond(pending.invite, self._response(pending.invite, 487, "Request Terminated",
+                                                       to_tag=pending.tag), pending.peer)
 
     def _response(self, req: SipMessage, status: int, reason: str, *, to_tag: str | None = None,
                   extra: list[tuple[str, str]] | None = None, body: bytes = b"") -> bytes:
@@ -393,13 +415,19 @@ class UserAgent:
         to_user = re.search(r"sip:([^@;>]+)", invite.get("To") or "")
         rec = CallRecord("inbound", from_user.group(1) if from_user else "?",
                          to_user.group(1) if to_user else "?", call_id)
-        tag = new_tag()
+        pending = self._unanswered.get(call_id)
+        if pending is None:  # cancelled while it waited for us: 487 has been sent
+            rec.status, rec.reason = 487, "Request Terminated"
+            rec.symptom = "the caller cancelled (CANCEL) before we answered"
+            return rec
+        tag = pending.tag
         try:
             offer = sdp.parse(invite.body)
             codecs = sdp.answer_codecs(offer)
         except sdp.SdpError as exc:
             self.ep.respond(invite, self._response(invite, 488, "Not Acceptable Here",
                                                    to_tag=tag), peer)
+            self._unanswered.pop(call_id, None)
             rec.status, rec.symptom = 488, f"unusable SDP offer: {exc}"
             return rec
         sock = open_media_socket(media_ip)
@@ -413,7 +441,13 @@ class UserAgent:
             answer = sdp.build(self.contact_addr[0], sock.getsockname()[1], codecs=codecs,
                                dtmf=offer.event_pt is not None)
             self.ep.respond(invite, self._response(invite, 180, "Ringing", to_tag=tag), peer)
-            await asyncio.sleep(ring_s)  # ring briefly, as a phone does, before answering
+            with contextlib.suppress(TimeoutError):  # ring briefly, as a phone does
+                await asyncio.wait_for(pending.cancelled.wait(), ring_s)
+            if pending.cancelled.is_set():
+                rec.status, rec.reason = 487, "Request Terminated"
+                rec.symptom = f"the caller cancelled (CANCEL) after {ring_s:g} s of ringing"
+                return rec
+            self._unanswered.pop(call_id, None)  # answered: a later CANCEL changes nothing
             ok = self._response(invite, 200, "OK", to_tag=tag, body=answer, extra=[
                 ("Contact", self.contact), ("Content-Type", "application/sdp")])
             ack = self._acks.setdefault(call_id, asyncio.Event())
@@ -443,6 +477,16 @@ class UserAgent:
         finally:
             engine().remove(media)
             sock.close()
+
+
+@dataclass
+class _Unanswered:
+    """An inbound INVITE between its arrival and our 200 OK: what a CANCEL needs for 487."""
+
+    invite: SipMessage
+    peer: tuple[str, int]
+    tag: str
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def random_number() -> str:
