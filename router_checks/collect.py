@@ -13,6 +13,8 @@ from typing import Any
 from harness.errors import CheckError
 from harness.profile import Router
 
+from .sanitize import ios_config
+
 OPIOS_COMMANDS = ("ip -o -4 addr show", "ip -j route", "nft -j list ruleset",
                   "nft -a list ruleset")
 IOS_COMMANDS = ("show running-config", "show version")
@@ -93,7 +95,8 @@ def collect_ios(router: Router, *, timeout: float = 10.0) -> dict[str, str]:
                 raise CheckError(f"router {router.host}: enable refused (wrong enable "
                                  "secret?)") from None
         out = {cmd: _run(conn, router, cmd, timeout) or "" for cmd in IOS_COMMANDS}
-        out["show running-config"] = strip_ios_header(out["show running-config"])
+        # Secrets are masked here, so no copy of them leaves the collector (report, JSON).
+        out["show running-config"] = ios_config(strip_ios_header(out["show running-config"]))
         for cmd in IOS_OPTIONAL:
             got = _run(conn, router, cmd, timeout, required=False)
             if got is not None:

@@ -39,6 +39,7 @@ from .model import (
     RuleList,
     Source,
 )
+from .sanitize import ios_config
 
 ORIGIN = "show running-config"
 VERSION_ORIGIN = "show version"
@@ -696,6 +697,7 @@ def parse(config_text: str, *, version: str | None = None, origin: str = ORIGIN
     """Build the model from ``show running-config`` (and ``show version`` for the model)."""
     # Count lines as editors and ``grep -n`` do (only "\n" ends a line), so the cited numbers
     # match the file; str.splitlines() would also split on form feeds and the like.
+    config_text = ios_config(config_text)  # a saved file may still hold its secrets
     lines = [x.removesuffix("\r") for x in config_text.split("\n")]
     top = _tree(lines)
     model = RouterModel(kind="cisco_ios")

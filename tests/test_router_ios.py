@@ -64,6 +64,9 @@ def test_fixture_pulled_over_ssh_gives_exactly_its_findings(emulator: IosEmulato
     assert got == EXPECTED[name]
     blob = "\n".join(out.values()) + "\n".join(f.line() for f in findings)
     assert PASSWORD not in blob and SECRET not in blob
+    # The device's own stored secrets (type 9 hashes in every fixture) are masked too.
+    assert "$9$" in (FIXTURES / f"{name}.txt").read_text() and "$9$" not in blob
+    assert "enable secret 9 <redacted>" in out["show running-config"]
 
 
 @pytest.mark.parametrize(("over", "reason"), [

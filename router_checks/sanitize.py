@@ -1,0 +1,52 @@
+"""Mask the secrets a Cisco IOS running-config carries, before it goes anywhere.
+
+A ``show running-config`` holds credentials: type 7 passwords (reversible by anyone), type
+5/8/9 hashes (open to offline guessing), SNMP communities, RADIUS/TACACS/IKE keys, Wi-Fi and
+PPP passwords and the SIP credentials of ``sip-ua``. The audit needs none of them, while the
+report, results.json and the offline audit's output travel to customers and support desks.
+Each value is replaced by ``<redacted>`` in place: lines keep their number and their
+keywords, so every citation still points at the right line of the router's own text.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "<redacted>"
+
+# Each pattern captures, in group "v", one secret value; the encryption type digit before it
+# (0, 5, 6, 7, 8, 9) is kept, because it tells the reader how the secret was stored.
+_T = r"(?:[0-9]\s+)?"
+_PATTERNS = [
+    re.compile(rf"^\s*enable\s+(?:secret|password)\s+(?:level\s+\d+\s+)?{_T}(?P<v>\S+)"),
+    re.compile(rf"^\s*username\s+\S+\s+(?:.*?\s)?(?:secret|password)\s+{_T}(?P<v>\S+)"),
+    re.compile(rf"^\s+password\s+{_T}(?P<v>\S+)"),  # line con/vty, and others
+    re.compile(r"^\s*snmp-server\s+community\s+(?P<v>\S+)"),
+    re.compile(rf"^\s*(?:tacacs-server|radius-server)\s+(?:host\s+\S+\s+.*?)?key\s+{_T}"
+               r"(?P<v>\S+)"),
+    re.compile(r"^\s+key\s+[067]\s+(?P<v>\S+)"),  # radius server / tacacs server blocks
+    re.compile(rf"^\s*key-string\s+{_T}(?P<v>\S+)"),
+    re.compile(rf"^\s*crypto\s+isakmp\s+key\s+{_T}(?P<v>\S+)"),
+    re.compile(rf"^\s*pre-shared-key\s+(?:local\s+|remote\s+)?{_T}(?P<v>\S+)"),
+    re.compile(rf"^\s*(?:ppp\s+chap|ppp\s+pap\s+sent-username\s+\S+)\s+password\s+{_T}"
+               r"(?P<v>\S+)"),
+    re.compile(rf"^\s*wpa-psk\s+ascii\s+{_T}(?P<v>\S+)"),
+    re.compile(rf"^\s*(?:credentials|authentication)\s+.*?\bpassword\s+{_T}(?P<v>\S+)"),
+    re.compile(rf"\bmessage-digest-key\s+\d+\s+md5\s+{_T}(?P<v>\S+)"),
+    re.compile(r"^\s*ntp\s+authentication-key\s+\d+\s+md5\s+(?P<v>\S+)"),
+    re.compile(rf"^\s*neighbor\s+\S+\s+password\s+{_T}(?P<v>\S+)"),
+    re.compile(rf"^\s*ip\s+ospf\s+authentication-key\s+{_T}(?P<v>\S+)"),
+]
+
+
+def redact_line(line: str) -> str:
+    for pat in _PATTERNS:
+        m = pat.search(line)
+        if m and m.group("v") != MASK:
+            line = line[:m.start("v")] + MASK + line[m.end("v"):]
+    return line
+
+
+def ios_config(text: str) -> str:
+    """The configuration with every secret value masked; line count and endings unchanged."""
+    return "".join(redact_line(x) for x in text.splitlines(keepends=True))
