@@ -1,7 +1,10 @@
 """``recette run``: run the checks of a profile through pytest, write the report files.
 
 Output folder: ``report.html`` (self-contained pytest-html), ``results.json`` (our verdicts
-with evidence, redacted), ``junit.xml`` (for CI). A one-screen summary goes to stdout.
+with evidence, redacted), ``junit.xml`` (for CI), ``sheet.html``/``sheet.pdf`` (the
+acceptance sheet), ``incidents.csv``, and the router's configuration as audited
+(``router-opios.json`` or ``router-running-config.txt``, for ``recette audit``). A one-screen
+summary goes to stdout.
 """
 
 from __future__ import annotations
@@ -77,7 +80,11 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
         raise RecetteError(f"the check run did not complete (pytest exit {int(code)})")
     doc = json.loads(results_path.read_text())
     write_sheet(doc, prof, out, lang)
+    router_file = write_router_config(doc, prof, out)
     summary(doc, out)
+    if router_file is not None and prof.router is not None:
+        print(f"router: {router_file.resolve()} (offline: recette audit --config "
+              f"{router_file} --kind {prof.router.kind} --profile {profile})")
     counts = doc["counts"]
     if sum(counts.values()) == 0:
         raise RecetteError("no check matched (see --only)")
@@ -95,6 +102,24 @@ def write_sheet(doc: dict[str, Any], prof: Profile, out: Path, lang: str) -> Non
         sheet.write_pdf(html_path, out / "sheet.pdf")
     except RecetteError as exc:
         print(f"recette: no PDF of the sheet: {exc}", file=sys.stderr)
+
+
+def write_router_config(doc: dict[str, Any], prof: Profile, out: Path) -> Path | None:
+    """The router's configuration as the audit collected it (secrets already masked),
+    beside the report in the form `recette audit --config` reads: the audit can be shown,
+    diffed against next year's, or re-run without the device."""
+    audit = next((c for c in doc["checks"] if c["id"] == "router.audit"), None)
+    collected = (audit or {}).get("data", {}).get("collected")
+    if not isinstance(collected, dict) or prof.router is None:
+        return None
+    if prof.router.kind == "opios":
+        path = out / "router-opios.json"
+        path.write_text(json.dumps(collected, indent=1, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+    else:
+        path = out / "router-running-config.txt"
+        path.write_text(str(collected.get("show running-config", "")), encoding="utf-8")
+    return path
 
 
 def summary(doc: dict[str, object], out: Path) -> None:

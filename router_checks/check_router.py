@@ -36,6 +36,7 @@ def _model(profile: Profile, evidence: Evidence) -> RouterModel:
     from .collect import collect_ios
 
     out = collect_ios(router)
+    evidence.data["collected"] = out  # written beside the report as router-running-config.txt
     evidence.add("collected: show running-config", out["show running-config"])
     return ios.parse(out["show running-config"], version=out.get("show version"))
 

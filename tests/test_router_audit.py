@@ -4,6 +4,8 @@ behind each finding, and fails cleanly on SSH problems."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ import yaml
 from harness import netns
 from harness.lab import Lab
 from tests.labrun import by_id, run
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _audit(lab: Lab, tmp: Path, *only: str, edit: dict[str, Any] | None = None
@@ -64,6 +68,14 @@ def test_sip_alg_is_found_in_the_ruleset(strict_lab: Lab, tmp_path: Path) -> Non
     assert finding["code"] == "SIP_ALG_ON"
     assert any(e["title"].startswith("SIP_ALG_ON at nft -a list ruleset:") and
                'ct helper set "sip-5060"' in e["text"] for e in audit["evidence"])
+    # The run leaves the collected configuration beside the report; audited offline, it
+    # gives the same finding without the device.
+    saved = tmp_path / "out" / "router-opios.json"
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "audit", "--config", str(saved),
+                           "--kind", "opios", "--profile", str(tmp_path / "lab.yaml")],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith("[fail] SIP_ALG_ON"), proc.stdout
 
 
 @pytest.mark.lab
