@@ -111,6 +111,7 @@ class LabState:
     rtp: tuple[int, int] = (10000, 20000)
     owner_pid: int | None = None  # a test or demo process that will tear it down itself
     digest: str = "MD5"  # the algorithm Kamailio challenges with (MD5 or SHA-256)
+    lans_open: bool = False  # the router forwards anything between the voice and data LANs
 
 
 class Lab:
@@ -139,7 +140,7 @@ class Lab:
     @property
     def policy(self) -> RouterPolicy:
         return RouterPolicy(alg=self.state.alg, mode=self.state.firewall, server=OP_SERVER,
-                            ipbx=VOICE_HOST, rtp=self.state.rtp)
+                            ipbx=VOICE_HOST, rtp=self.state.rtp, lans_open=self.state.lans_open)
 
     # -- life cycle ---------------------------------------------------------------------------
     @classmethod
@@ -231,17 +232,19 @@ class Lab:
 
     # -- router -------------------------------------------------------------------------------
     def set_policy(self, *, alg: bool | None = None, firewall: FirewallMode | None = None,
-                   rtp: tuple[int, int] = (10000, 20000)) -> None:
+                   rtp: tuple[int, int] = (10000, 20000), lans_open: bool = False) -> None:
         """Change the router's ALG/firewall in place; flushes conntrack so it applies at once.
 
         ``rtp`` narrows the forwarded media range (a half-open firewall a check must catch);
-        it is not sticky: each call states the range it wants.
+        ``lans_open`` lets the voice and data LANs reach each other (the "permit any" between
+        LANs an isolation audit must catch). Neither is sticky: each call states what it wants.
         """
         if alg is not None:
             self.state.alg = alg
         if firewall is not None:
             self.state.firewall = firewall
         self.state.rtp = rtp
+        self.state.lans_open = lans_open
         self._apply_policy()
         self._save_state()
 

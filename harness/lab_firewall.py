@@ -31,6 +31,7 @@ class RouterPolicy:
     ipbx: IPv4Address = LAB_IPBX
     sip_port: int = 5060
     rtp: tuple[int, int] = (10000, 20000)
+    lans_open: bool = False  # forward anything between the voice and data LANs
 
 
 def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
@@ -72,7 +73,9 @@ def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
         "    type filter hook forward priority filter; policy drop;\n"
         "    ct state established,related accept\n"
         f'    iifname {{ "{voice}", "{data}" }} oifname "{wan}" accept\n'
-        f"{inbound}"
+        + (f'    iifname {{ "{voice}", "{data}" }} oifname {{ "{voice}", "{data}" }} accept\n'
+           if policy.lans_open else "")
+        + f"{inbound}"
         "  }\n"
         "  chain input {\n"
         "    type filter hook input priority filter; policy drop;\n"

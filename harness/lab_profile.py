@@ -71,6 +71,7 @@ def lab_profile_data(prefix: str) -> dict[str, Any]:
             "username": prefix,
             "password": lab_password(prefix, "router"),
             "ipbx": "192.168.254.10",
+            "lans": {"isolated": True},  # the lab router keeps voice and data apart
             "dhcp_config": f"/run/recette/{prefix}/dnsmasq.conf",
         },
         "vantage_points": {

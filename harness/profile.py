@@ -233,6 +233,9 @@ class Lans(_Model):
 
     data: Lan = Field(default_factory=lambda: _opios_lan(1))
     voice: Lan = Field(default_factory=lambda: _opios_lan(254))
+    # True when the site's policy says the LANs must not reach each other freely: the audit
+    # then fails a router that permits any traffic between them.
+    isolated: bool = False
 
     @model_validator(mode="after")
     def _disjoint(self) -> Lans:

@@ -75,6 +75,61 @@ def audit_lans(model: RouterModel, router: Router) -> list[Finding]:
     return out
 
 
+# What "permit any between the LANs" is judged on: new flows an attacker on one LAN would
+# use against the other (remote access, file shares, SNMP, web admin, SIP and RTP, ping).
+SAMPLE_FLOWS = (("tcp", 22), ("tcp", 23), ("tcp", 80), ("tcp", 443), ("tcp", 445),
+                ("tcp", 3389), ("udp", 53), ("udp", 161), ("udp", 5060), ("udp", 10000),
+                ("icmp", 0))
+
+
+def _sample_host(lan: Lan, prefer: IPv4Address | None = None) -> IPv4Address:
+    """A host of ``lan`` other than the router: ``prefer`` (the IPBX) when it is in it."""
+    if prefer is not None and prefer in lan.network:
+        return prefer
+    return next(h for h in lan.network.hosts() if h != lan.gateway)
+
+
+def audit_isolation(model: RouterModel, router: Router) -> list[Finding]:
+    """With ``lans.isolated``, neither LAN may reach the other without restriction: each
+    direction fails when every sampled flow passes the lists between the two interfaces
+    (IOS routes between its interfaces freely unless an access-group filters them)."""
+    if not router.lans.isolated:
+        return []
+    lans = {role: getattr(router.lans, role) for role in ("data", "voice")}
+    itfs = {role: _lan_interface(model, lan) for role, lan in lans.items()}
+    if any(hit is None for hit in itfs.values()) or itfs["data"] == itfs["voice"]:
+        return []  # LAN_MISSING / LAN_MISMATCH / LANS_NOT_SEPARATED already say why
+    out: list[Finding] = []
+    for a, b in (("data", "voice"), ("voice", "data")):
+        (a_itf, a_src), (b_itf, b_src) = itfs[a], itfs[b]  # type: ignore[misc]
+        path = (a_itf, b_itf)
+        src = _sample_host(lans[a], router.ipbx)
+        dst = _sample_host(lans[b], router.ipbx)
+        lists = [f for f in model.filters if f.direction == "internal" and f.applies(path)]
+        deciders: list[Decider] = []
+        for proto, port in SAMPLE_FLOWS:
+            last: Decider = None
+            for lst in lists:
+                action, rule = lst.decide(proto, src, dst, port, path)
+                last = rule if rule is not None else lst.source
+                if action == "deny":
+                    break
+            else:
+                deciders.append(last)
+                continue
+            break  # one sampled flow is refused: the LANs are filtered in this direction
+        else:
+            why = (tuple(sorted(_refs(deciders, ""), key=lambda x: (x.origin, x.lines)))
+                   if lists else (a_src, b_src))  # no list at all: the interfaces route freely
+            flows = ", ".join(f"{p}/{n}" if p != "icmp" else "icmp" for p, n in SAMPLE_FLOWS)
+            out.append(Finding(
+                "LANS_OPEN_TO_EACH_OTHER", "fail",
+                f"the {a} LAN {lans[a].network} reaches the {b} LAN {lans[b].network} without "
+                f"restriction ({src} → {dst}: {flows} all pass), while the profile asks for "
+                "isolated LANs (router.lans.isolated)", tuple(s for s in why if s.lines)))
+    return out
+
+
 def audit_dhcp(model: RouterModel, router: Router) -> list[Finding]:
     """DHCP ranges inside their LAN and clear of the gateway."""
     out: list[Finding] = []
@@ -248,6 +303,7 @@ def audit(model: RouterModel, router: Router, server: IPv4Address
           ) -> tuple[list[Finding], dict[str, set[int]]]:
     """All audits; returns findings and the predicted firewall open sets."""
     fw, predicted = audit_firewall(model, server, router.ipbx, router.lans.voice)
-    findings = [*audit_lans(model, router), *audit_dhcp(model, router), *fw,
+    findings = [*audit_lans(model, router), *audit_isolation(model, router),
+                *audit_dhcp(model, router), *fw,
                 *audit_alg(model), *audit_device(model, router)]
     return findings, predicted

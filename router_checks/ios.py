@@ -446,6 +446,7 @@ class _Itf:
     nat: Literal["inside", "outside"] | None
     acl_in: _Node | None
     vlan: int | None
+    acl_out: _Node | None = None
 
 
 def _interfaces(top: list[_Node]) -> dict[str, _Itf]:
@@ -472,6 +473,8 @@ def _interfaces(top: list[_Node]) -> dict[str, _Itf]:
                 itf.nat = "inside" if cw[2] == "inside" else "outside"
             elif cw[:2] == ["ip", "access-group"] and len(cw) == 4 and cw[3] == "in":
                 itf.acl_in = c
+            elif cw[:2] == ["ip", "access-group"] and len(cw) == 4 and cw[3] == "out":
+                itf.acl_out = c
             elif (cw[:1] == ["encapsulation"] and len(cw) >= 3 and cw[1].lower() == "dot1q"
                   and cw[2].isdigit()):
                 itf.vlan = int(cw[2])
@@ -598,7 +601,9 @@ def _filters(top: list[_Node], itfs: dict[str, _Itf],
              roles: dict[str, Literal["wan", "lan", "unknown"]], statics: list[_Static],
              origin: str, note: _Note, notes: list[str]) -> list[RuleList]:
     """The inbound list of each WAN interface: its ``ip access-group NAME in`` evaluated in
-    order with IOS's implicit final deny, or IOS's permit-all when there is none."""
+    order with IOS's implicit final deny, or IOS's permit-all when there is none. Then the
+    lists that filter traffic between the LANs: each LAN interface's ``in`` list (traffic
+    entering from that LAN) and ``out`` list (traffic routed into it)."""
     out: list[RuleList] = []
     groups = _Groups()
     for n in top:
@@ -606,26 +611,19 @@ def _filters(top: list[_Node], itfs: dict[str, _Itf],
         if len(w) == 3 and w[0] == "object-group" and w[1] in ("network", "service"):
             (groups.network if w[1] == "network" else groups.service)[w[2]] = n
     acls = _acls(top)
-    for name, itf in itfs.items():
-        if roles[name] != "wan":
-            continue
-        zone = next((c for c in itf.node.children if c.words[:2] == ["zone-member", "security"]),
-                    None)
-        if zone is not None:
-            note(zone, "zone-based firewall policies are not evaluated")
-        if itf.acl_in is None:
-            # No inbound list: IOS forwards whatever NAT lets in.
-            out.append(RuleList(f"{name} (no access-group in)", "inbound", [], "permit",
-                                _src(origin, [itf.node])))
-            continue
-        acl_name = itf.acl_in.words[2]
+
+    def rules_of(group: _Node, direction: Literal["inbound", "internal"], name: str
+                 ) -> RuleList:
+        acl_name = group.words[2]
         acl = acls.get(acl_name)
+        scope: dict[str, tuple[str, ...]] = {}
+        if direction == "internal":
+            scope = {"ingress" if group.words[3] == "in" else "egress": (name,)}
         if acl is None or acl.empty():
             # IOS permits everything through an undefined or empty access list.
             why = "undefined" if acl is None else "empty"
-            note(itf.acl_in, f"access list {acl_name} is {why}: IOS permits all")
-            out.append(RuleList(acl_name, "inbound", [], "permit", _src(origin, [itf.acl_in])))
-            continue
+            note(group, f"access list {acl_name} is {why}: IOS permits all")
+            return RuleList(acl_name, direction, [], "permit", _src(origin, [group]), **scope)
         rules: list[Rule] = []
         for e, words in acl.entries:
             ace_notes: list[str] = []
@@ -638,11 +636,29 @@ def _filters(top: list[_Node], itfs: dict[str, _Itf],
                 note(e, msg)
             if ace is None:
                 continue
-            dst = _post_nat(ace.dst, statics, f"{origin}:{e.num}", notes)
+            dst = (_post_nat(ace.dst, statics, f"{origin}:{e.num}", notes)
+                   if direction == "inbound" else ace.dst)  # no NAT between inside LANs
             for svc in ace.services:
                 rules.append(Rule(ace.action, svc.proto, ace.src, dst, svc.ports,
                                   _src(origin, [e]), ace.established))
-        out.append(RuleList(acl_name, "inbound", rules, "deny", _src(origin, [itf.acl_in])))
+        return RuleList(acl_name, direction, rules, "deny", _src(origin, [group]), **scope)
+
+    for name, itf in itfs.items():
+        if roles[name] == "lan":
+            out.extend(rules_of(g, "internal", name) for g in (itf.acl_in, itf.acl_out)
+                       if g is not None)
+        if roles[name] != "wan":
+            continue
+        zone = next((c for c in itf.node.children if c.words[:2] == ["zone-member", "security"]),
+                    None)
+        if zone is not None:
+            note(zone, "zone-based firewall policies are not evaluated")
+        if itf.acl_in is None:
+            # No inbound list: IOS forwards whatever NAT lets in.
+            out.append(RuleList(f"{name} (no access-group in)", "inbound", [], "permit",
+                                _src(origin, [itf.node])))
+            continue
+        out.append(rules_of(itf.acl_in, "inbound", name))
     return out
 
 

@@ -56,11 +56,16 @@ class Rule:
     dst_ports: tuple[PortRange, ...]
     source: Source
     established_only: bool = False
+    iif: tuple[str, ...] = ()  # interfaces the rule names (empty: any), internal lists only
+    oif: tuple[str, ...] = ()
 
-    def matches(self, proto: str, src: IPv4Address, dst: IPv4Address | None, port: int
-                ) -> bool:
+    def matches(self, proto: str, src: IPv4Address, dst: IPv4Address | None, port: int,
+                path: tuple[str, str] | None = None) -> bool:
         if self.established_only:
             return False  # new inbound traffic never matches "established" rules
+        if path is not None and ((self.iif and path[0] not in self.iif)
+                                 or (self.oif and path[1] not in self.oif)):
+            return False
         if self.proto not in ("ip", proto):
             return False
         if not any(src in n for n in self.src):
@@ -79,12 +84,20 @@ class RuleList:
     rules: list[Rule]
     default: Action
     source: Source
+    # Internal lists: the interfaces whose traffic crosses the list (empty: any). An IOS
+    # access-group filters only its own interface; an nftables forward chain sees every path.
+    ingress: tuple[str, ...] = ()
+    egress: tuple[str, ...] = ()
 
-    def decide(self, proto: str, src: IPv4Address, dst: IPv4Address | None, port: int
-               ) -> tuple[Action, Rule | None]:
+    def applies(self, path: tuple[str, str]) -> bool:
+        return ((not self.ingress or path[0] in self.ingress)
+                and (not self.egress or path[1] in self.egress))
+
+    def decide(self, proto: str, src: IPv4Address, dst: IPv4Address | None, port: int,
+               path: tuple[str, str] | None = None) -> tuple[Action, Rule | None]:
         """First-match verdict and the rule that decided it (None: the default)."""
         for r in self.rules:
-            if r.matches(proto, src, dst, port):
+            if r.matches(proto, src, dst, port, path):
                 return r.action, r
         return self.default, None
 

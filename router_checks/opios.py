@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import Any
+from typing import Any, Literal
 
 from .model import (
+    Action,
     DhcpPool,
     Interface,
     PortForward,
@@ -95,6 +96,7 @@ class _Rule:
         self.dst: tuple[IPv4Network, ...] = (ANY,)
         self.ports: tuple[PortRange, ...] = ()
         self.established = False
+        self.after_dnat = False  # "ct status dnat": only traffic a port-forward translated
         self.verdict: str | None = None
         self.dnat: str | None = None
         self.masquerade = False
@@ -131,7 +133,9 @@ class _Rule:
                 states = {str(v) for v in _values(right)}
                 self.established = "new" not in states
             elif "ct" in left and left["ct"]["key"] == "status":
-                pass  # "ct status dnat": true for forwarded traffic, which is all we evaluate
+                # "ct status dnat": true for port-forwarded traffic (what the inbound lists
+                # evaluate), never for traffic between the LANs.
+                self.after_dnat = "dnat" in {str(v) for v in _values(right)}
             else:
                 self.unknown.append(json.dumps(left)[:60])
         elif "accept" in e or "drop" in e or "reject" in e:
@@ -146,6 +150,16 @@ class _Rule:
             pass
         else:
             self.unknown.append(next(iter(e)))
+
+
+def _forward_list(key: tuple[str, str, str], chain: dict[str, Any],
+                  lines: dict[tuple[str, str, str, int], tuple[int, str]],
+                  direction: Literal["inbound", "internal"]) -> RuleList:
+    """An empty rule list for one forward chain, with the chain's policy as its default."""
+    cl, ct = lines.get((*key, -1), (0, ""))
+    return RuleList(f"{key[1]}/{key[2]}", direction, [],
+                    "permit" if chain.get("policy", "accept") == "accept" else "deny",
+                    Source(NFT_TEXT, (cl,) if cl else (), (ct,) if ct else ()))
 
 
 def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
@@ -174,6 +188,7 @@ def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
     helpers = {(h["family"], h["table"], h["name"]): h
                for h in (x["ct helper"] for x in doc if "ct helper" in x)}
     lists: dict[tuple[str, str, str], RuleList] = {}
+    internal: dict[tuple[str, str, str], RuleList] = {}
     for item in doc:
         if "rule" not in item:
             continue
@@ -199,30 +214,34 @@ def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
             continue
         inbound = (rule.iif is None or bool(set(rule.iif) & wan_names)) and (
             rule.oif is None or not set(rule.oif) & wan_names)
-        if not inbound:
+        # Between the LANs: neither side on the WAN, and no port-forward involved.
+        iif = tuple(n for n in rule.iif or () if n not in wan_names)
+        oif = tuple(n for n in rule.oif or () if n not in wan_names)
+        between = (rule.iif is None or bool(iif)) and (rule.oif is None or bool(oif)) and (
+            not rule.after_dnat)
+        if not (inbound or between):
             continue
-        lst = lists.get(key)
-        if lst is None:
-            cl, ct = lines.get((*key, -1), (0, ""))
-            lst = lists[key] = RuleList(
-                f"{key[1]}/{key[2]}", "inbound", [],
-                "permit" if chain.get("policy", "accept") == "accept" else "deny",
-                Source(NFT_TEXT, (cl,) if cl else (), (ct,) if ct else ()))
         if rule.unknown:
             model.sources.setdefault("unevaluated", "")
             model.sources["unevaluated"] += f"{src.ref()}: {', '.join(rule.unknown)}\n"
             continue
-        lst.rules.append(Rule("permit" if rule.verdict == "accept" else "deny",
-                              rule.proto if rule.proto in ("udp", "tcp", "icmp") else "ip",  # type: ignore[arg-type]
-                              rule.src, rule.dst, rule.ports, src, rule.established))
-    for key, c in chains.items():  # forward chains with no inbound rule still have a policy
-        if c.get("hook") == "forward" and c.get("type") == "filter" and key not in lists:
-            cl, ct = lines.get((*key, -1), (0, ""))
-            lists[key] = RuleList(f"{key[1]}/{key[2]}", "inbound", [],
-                                  "permit" if c.get("policy", "accept") == "accept" else "deny",
-                                  Source(NFT_TEXT, (cl,) if cl else (), (ct,) if ct else ()))
+        action: Action = "permit" if rule.verdict == "accept" else "deny"
+        proto = rule.proto if rule.proto in ("udp", "tcp", "icmp") else "ip"
+        if inbound:
+            lists.setdefault(key, _forward_list(key, chain, lines, "inbound")).rules.append(
+                Rule(action, proto, rule.src, rule.dst, rule.ports,  # type: ignore[arg-type]
+                     src, rule.established))
+        if between:
+            internal.setdefault(key, _forward_list(key, chain, lines, "internal")).rules.append(
+                Rule(action, proto, rule.src, rule.dst, rule.ports,  # type: ignore[arg-type]
+                     src, rule.established, iif, oif))
+    for key, c in chains.items():  # forward chains with no rule of a kind still have a policy
+        if c.get("hook") == "forward" and c.get("type") == "filter":
+            lists.setdefault(key, _forward_list(key, c, lines, "inbound"))
+            internal.setdefault(key, _forward_list(key, c, lines, "internal"))
     prio = {f"{k[1]}/{k[2]}": int(c.get("prio", 0)) for k, c in chains.items()}
-    model.filters = sorted(lists.values(), key=lambda x: prio.get(x.name, 0))
+    model.filters = sorted([*lists.values(), *internal.values()],
+                           key=lambda x: prio.get(x.name, 0))
     if dhcp_text is not None:
         model.sources[dhcp_origin] = dhcp_text
         for n, line in enumerate(dhcp_text.splitlines(), 1):

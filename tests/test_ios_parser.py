@@ -434,3 +434,66 @@ def test_collected_output_keeps_its_own_line_numbers() -> None:
     findings, _ = audit(model, _router(), SERVER)
     assert [(f.code, [s.lines for s in f.sources]) for f in findings] == [
         ("FW_OPEN_TO_OTHERS", [(170,)])]
+
+
+def _isolated() -> Router:
+    return Router.model_validate({
+        "kind": "cisco_ios", "host": "192.0.2.1", "username": "admin", "password": "x",
+        "ipbx": str(IPBX), "model": "C891F-K9", "lans": {"isolated": "true"},
+    })
+
+
+GOOD = (Path(__file__).parent.parent / "router_checks" / "fixtures" / "ios" / "good.txt"
+        ).read_text()
+
+
+def _isolation_findings(config: str) -> list[tuple[str, tuple[int, ...]]]:
+    findings, _ = audit(parse(config), _isolated(), SERVER)
+    return [(f.message.split(" reaches ")[0], tuple(n for s in f.sources for n in s.lines))
+            for f in findings if f.code == "LANS_OPEN_TO_EACH_OTHER"]
+
+
+def _with_lan_acls(vlan1: list[str], acls: str) -> str:
+    """good.txt with lines added to interface Vlan1 (the data LAN) and access lists."""
+    text = GOOD.replace(" description LAN-DATA\n",
+                        " description LAN-DATA\n" + "".join(f" {x}\n" for x in vlan1))
+    return text.replace("ip access-list extended NAT-LAN\n", acls + "ip access-list extended "
+                        "NAT-LAN\n")
+
+
+def test_isolation_fails_a_router_that_routes_between_its_lans_unfiltered() -> None:
+    # IOS routes freely between Vlan1 and Vlan254: both directions, citing both interfaces.
+    assert _isolation_findings(GOOD) == [
+        ("the data LAN 192.168.1.0/24", (138, 140, 144, 146)),
+        ("the voice LAN 192.168.254.0/24", (144, 146, 138, 140))]
+    findings, _ = audit(parse(GOOD), _router(), SERVER)  # not asked for: not judged
+    assert findings == []
+
+
+def test_isolation_filtered_both_ways_by_the_data_lans_in_and_out_lists() -> None:
+    text = _with_lan_acls(
+        ["ip access-group DATA-IN in", "ip access-group DATA-OUT out"],
+        "ip access-list extended DATA-IN\n deny ip 192.168.1.0 0.0.0.255 192.168.254.0 "
+        "0.0.0.255\n permit ip any any\n"
+        "ip access-list extended DATA-OUT\n permit tcp 192.168.254.0 0.0.0.255 any eq 443\n"
+        " deny ip 192.168.254.0 0.0.0.255 any\n permit ip any any\n")
+    assert _isolation_findings(text) == []
+
+
+def test_isolation_names_the_permit_any_that_opens_one_direction() -> None:
+    text = _with_lan_acls(
+        ["ip access-group DATA-IN in"],
+        "ip access-list extended DATA-IN\n permit udp any any eq 53\n permit ip any any\n")
+    permit_any = _n(text, "permit ip any any")
+    found = _isolation_findings(text)
+    # data → voice: DATA-IN lets everything through (DNS by its own line, the rest by the
+    # permit any); voice → data crosses no list at all.
+    vlan1, vlan254 = _n(text, "interface Vlan1"), _n(text, "interface Vlan254")
+    assert found == [("the data LAN 192.168.1.0/24", (permit_any - 1, permit_any)),
+                     ("the voice LAN 192.168.254.0/24", (vlan254, vlan254 + 2, vlan1, vlan1 + 3))]
+
+
+def test_isolation_undefined_list_permits_all_as_ios_does() -> None:
+    text = _with_lan_acls(["ip access-group NO-SUCH-LIST in"], "")
+    assert [who for who, _ in _isolation_findings(text)] == [
+        "the data LAN 192.168.1.0/24", "the voice LAN 192.168.254.0/24"]

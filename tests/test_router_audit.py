@@ -4,6 +4,7 @@ behind each finding, and fails cleanly on SSH problems."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from harness import lab as labmod
 from harness import netns
 from harness.lab import Lab
 from tests.labrun import by_id, run
@@ -57,6 +59,53 @@ def test_audit_agrees_with_active_verification(strict_lab: Lab, tmp_path: Path, 
                    if e["title"] == "collected: nft -a list ruleset")
     line_no = int(ref.rsplit(":", 1)[1])
     assert cited in listing.splitlines()[line_no - 1]
+
+
+def _data_reaches_voice(lab: Lab) -> bool:
+    """Does a datagram from the data-LAN host reach the IPBX on the voice LAN? (1 s wait;
+    a dropped datagram cannot be observed any other way)."""
+    token = f"lan-crossing-{lab.prefix}".encode()
+    with netns.inside(lab.ns("lan")):
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.bind((str(labmod.VOICE_HOST), 4444))
+        rx.settimeout(1.0)
+    with netns.inside(lab.ns("data")):
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        tx.sendto(token, (str(labmod.VOICE_HOST), 4444))
+        try:
+            return rx.recv(256) == token
+        except TimeoutError:
+            return False
+    finally:
+        tx.close()
+        rx.close()
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("lans_open", [False, True])
+def test_lan_isolation_audit_agrees_with_traffic_between_the_lans(
+        strict_lab: Lab, tmp_path: Path, lans_open: bool) -> None:
+    strict_lab.set_policy(lans_open=lans_open)
+    try:
+        audit = _audit(strict_lab, tmp_path)["router.audit"]
+        crossed = _data_reaches_voice(strict_lab)
+    finally:
+        strict_lab.set_policy()
+    assert crossed is lans_open  # the lab really does what the audit is about to judge
+    found = [f for f in audit["data"]["findings"] if f["code"] == "LANS_OPEN_TO_EACH_OTHER"]
+    if not lans_open:
+        assert (found, audit["status"]) == ([], "pass")
+        return
+    assert audit["status"] == "fail"
+    assert [f["message"].split(" reaches ")[0] for f in found] == [
+        "the data LAN 192.168.1.0/24", "the voice LAN 192.168.254.0/24"]
+    listing = next(e["text"] for e in audit["evidence"]
+                   if e["title"] == "collected: nft -a list ruleset").splitlines()
+    for f in found:
+        (ref,) = f["lines"]
+        line = listing[int(ref.rsplit(":", 1)[1]) - 1]
+        assert 'oifname { "data0", "voice0" } accept' in line, line  # as nft lists it
 
 
 @pytest.mark.lab
