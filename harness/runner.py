@@ -2,9 +2,10 @@
 
 Output folder: ``report.html`` (self-contained pytest-html), ``results.json`` (our verdicts
 with evidence, redacted), ``junit.xml`` (for CI), ``sheet.html``/``sheet.pdf`` (the
-acceptance sheet), ``incidents.csv``, and the router's configuration as audited
-(``router-opios.json`` or ``router-running-config.txt``, for ``recette audit``). A one-screen
-summary goes to stdout.
+acceptance sheet), ``incidents.csv``, the router's configuration as audited
+(``router-opios.json`` or ``router-running-config.txt``, for ``recette audit``) and
+``profile.yaml``, the profile as tested with its secrets masked. A one-screen summary goes to
+stdout.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from . import netns
 from .errors import RecetteError
 from .profile import Profile, load_profile
+from .profile_copy import write_copy
 
 CHECK_PACKAGES = ("sip_checks", "router_checks")
 SYMBOL = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR", "skip": "skip "}
@@ -81,10 +83,17 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
     doc = json.loads(results_path.read_text())
     write_sheet(doc, prof, out, lang)
     router_file = write_router_config(doc, prof, out)
+    try:
+        kept: Path | None = write_copy(profile, prof, out / "profile.yaml")
+    except RecetteError as exc:
+        kept = None
+        print(f"recette: no copy of the profile beside the report: {exc}", file=sys.stderr)
     summary(doc, out)
     if router_file is not None and prof.router is not None:
+        again = (f"--profile {kept}" if kept is not None
+                 else f"--server {prof.operator.sip_server.ip}")
         print(f"router: {router_file.resolve()} (offline: recette audit --config "
-              f"{router_file} --kind {prof.router.kind} --profile {profile})")
+              f"{router_file} --kind {prof.router.kind} {again})")
     counts = doc["counts"]
     if sum(counts.values()) == 0:
         raise RecetteError("no check matched (see --only)")

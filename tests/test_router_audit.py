@@ -121,7 +121,7 @@ def test_sip_alg_is_found_in_the_ruleset(strict_lab: Lab, tmp_path: Path) -> Non
     # gives the same finding without the device.
     saved = tmp_path / "out" / "router-opios.json"
     proc = subprocess.run([sys.executable, "-m", "harness.cli", "audit", "--config", str(saved),
-                           "--kind", "opios", "--profile", str(tmp_path / "lab.yaml")],
+                           "--kind", "opios", "--profile", str(tmp_path / "out" / "profile.yaml")],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.startswith("[fail] SIP_ALG_ON"), proc.stdout

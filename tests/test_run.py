@@ -11,6 +11,7 @@ import pytest
 
 from harness import netns
 from harness.lab import Lab
+from harness.profile import load_profile
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -50,6 +51,10 @@ def test_run_on_lab_passes_options_and_writes_reports(strict_lab: Lab, tmp_path:
     assert "Feuille de recette" in sheet and "Prononcé de la recette" in sheet
     assert "<script" not in sheet and 'src="http' not in sheet
     assert (out / "sheet.pdf").read_bytes().startswith(b"%PDF")
+    # The profile as tested is kept beside the report, masked, and still loads.
+    kept = load_profile(out / "profile.yaml")
+    assert kept.trunks[0].dids == strict_lab.profile.trunks[0].dids
+    assert '"<redacted>"' in (out / "profile.yaml").read_text()
     assert _outputs_contain(out, strict_lab.profile.secrets()) == []
 
 
