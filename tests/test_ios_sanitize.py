@@ -36,6 +36,26 @@ SECRET_LINES = [
      "<redacted>"),
     ("ntp authentication-key 1 md5 0822455D0A16 7", "ntp authentication-key 1 md5 <redacted> 7"),
     (" neighbor 192.0.2.1 password 7 0822455D0A16", " neighbor 192.0.2.1 password 7 <redacted>"),
+    (" pre-shared-key address 0.0.0.0 0.0.0.0 key 6 XYZabc",
+     " pre-shared-key address 0.0.0.0 0.0.0.0 key 6 <redacted>"),
+    (" pre-shared-key hostname peer key plainkey", " pre-shared-key hostname peer key <redacted>"),
+    (" key plainradkey", " key <redacted>"),
+    ("snmp-server host 192.0.2.1 public", "snmp-server host 192.0.2.1 <redacted>"),
+    ("snmp-server host 192.0.2.1 traps version 2c c0mmun1ty udp-port 162",
+     "snmp-server host 192.0.2.1 traps version 2c <redacted> udp-port 162"),
+    (" server-private 10.0.0.5 key 7 0822455D0A16", " server-private 10.0.0.5 key 7 <redacted>"),
+    (" standby 1 authentication md5 key-string 7 0822455D0A16",
+     " standby 1 authentication md5 key-string 7 <redacted>"),
+    (" standby 1 authentication S3cr", " standby 1 authentication <redacted>"),
+    (" vrrp 1 authentication text S3cr", " vrrp 1 authentication text <redacted>"),
+    (" authentication local pre-share key 6 Abc123", " authentication local pre-share key 6 "
+     "<redacted>"),
+    (" ip nhrp authentication NhrpK3y", " ip nhrp authentication <redacted>"),
+    ("ip ftp password 7 0822455D0A16", "ip ftp password 7 <redacted>"),
+    (" wpa-psk hex 0 0123456789abcdef", " wpa-psk hex 0 <redacted>"),
+    ("ntp authentication-key 1 hmac-sha2-256 NtpK3y 7", "ntp authentication-key 1 hmac-sha2-256 "
+     "<redacted> 7"),
+    (" some-future-feature password Unkn0wn", " some-future-feature password <redacted>"),
 ]
 
 KEPT_LINES = [
@@ -49,6 +69,9 @@ KEPT_LINES = [
     " ip address 192.168.254.1 255.255.255.0",
     " permit udp host 198.51.100.10 any eq 5060",
     "login block-for 120 attempts 3 within 60",
+    "password encryption aes",
+    " standby 1 authentication md5 key-chain HSRP",
+    "security passwords min-length 8",
 ]
 
 
@@ -68,7 +91,8 @@ def test_whole_config_keeps_line_numbers_endings_and_audit_facts() -> None:
                         " ip address 192.168.1.1 255.255.255.0", "end", ""])
     clean = ios_config(text)
     assert clean.count("\r\n") == text.count("\r\n")
-    for secret in ("$9$", "0822455D0A16", "s3cr3tRO", "hunter2", "MyWifiKey", "Abc123"):
+    for secret in ("$9$", "0822455D0A16", "s3cr3tRO", "hunter2", "MyWifiKey", "Abc123",
+                   "XYZabc", "plainradkey", "public", "NtpK3y", "Unkn0wn"):
         assert secret not in clean
     assert clean.count(MASK) == len(SECRET_LINES)
     assert [i.source.lines for i in ios.parse(clean).interfaces] == [
