@@ -51,6 +51,11 @@ def test_example_without_inline_secrets_is_kept_as_written(tmp_path: Path) -> No
     ("  password_env: RECETTE_PW", "  password_env: RECETTE_PW"),
     ("  key_env: RECETTE_PROBE_KEY", "  key_env: RECETTE_PROBE_KEY"),
     ("  name: keyboard password shop", "  name: keyboard password shop"),
+    ("password: Tr0nc#Secret-42", 'password: "<redacted>"'),  # '#' without a space: no comment
+    ("password: pa,ss}x", 'password: "<redacted>"'),
+    ('"password": x', '"password": "<redacted>"'),
+    ("a:\n  password: |\n    line one\n    line two\n  b: 1\n",
+     'a:\n  password: "<redacted>"\n  b: 1\n'),
 ])
 def test_redact_lines(line: str, masked: str) -> None:
     assert redact(line) == masked
