@@ -15,7 +15,7 @@ from typing import Literal
 from harness.portset import fmt
 from harness.profile import Lan, Router
 
-from .model import PortForward, RouterModel, Rule, Source
+from .model import PortForward, RouterModel, Rule, RuleList, Source
 
 SIP_PORT = 5060
 RTP = range(10000, 20001)
@@ -82,19 +82,45 @@ SAMPLE_FLOWS = (("tcp", 22), ("tcp", 23), ("tcp", 80), ("tcp", 443), ("tcp", 445
                 ("icmp", 0))
 
 
-def _sample_host(lan: Lan, prefer: IPv4Address | None = None) -> IPv4Address:
-    """A host of ``lan`` other than the router: ``prefer`` (the IPBX) when it is in it."""
-    if prefer is not None and prefer in lan.network:
-        return prefer
-    return next(h for h in lan.network.hosts() if h != lan.gateway)
+def _sample_hosts(lan: Lan, ipbx: IPv4Address | None) -> list[IPv4Address]:
+    """Hosts of ``lan`` other than the router to judge it by: the IPBX when it is there, the
+    first, a middle and the last address (a rule sparing one host is no isolation)."""
+    net = lan.network
+    picks = [ipbx] if ipbx is not None and ipbx in net else []
+    if net.num_addresses > 2:
+        first, last = net.network_address + 1, net.broadcast_address - 1
+        picks += [first, IPv4Address((int(first) + int(last)) // 2), last]
+    else:
+        picks += list(net)
+    return [h for h in dict.fromkeys(picks) if h != lan.gateway]
+
+
+def _passes_all(lists: list[RuleList], src: IPv4Address, dst: IPv4Address,
+                path: tuple[str, str]) -> list[Decider] | None:
+    """What let every sampled flow from ``src`` to ``dst`` through (each list's deciding rule,
+    or its default), or None as soon as one flow is refused."""
+    deciders: list[Decider] = []
+    for proto, port in SAMPLE_FLOWS:
+        for lst in lists:
+            action, rule = lst.decide(proto, src, dst, port, path)
+            if action == "deny":
+                return None
+            deciders.append(rule if rule is not None else lst.source)
+    return deciders
 
 
 def audit_isolation(model: RouterModel, router: Router) -> list[Finding]:
-    """With ``lans.isolated``, neither LAN may reach the other without restriction: each
-    direction fails when every sampled flow passes the lists between the two interfaces
-    (IOS routes between its interfaces freely unless an access-group filters them)."""
+    """With ``lans.isolated``, neither LAN may reach the other without restriction: a
+    direction fails when, for some pair of sampled hosts, every sampled flow passes the lists
+    between the two interfaces (IOS routes between its interfaces freely unless an
+    access-group filters them). What the model cannot evaluate makes it a warning instead."""
     if not router.lans.isolated:
         return []
+    if model.internal_unevaluated:
+        return [Finding("LAN_ISOLATION_UNKNOWN", "warn",
+                        "isolation of the voice and data LANs not judged: traffic between them "
+                        "is also decided by configuration this audit does not evaluate",
+                        tuple(model.internal_unevaluated))]
     lans = {role: getattr(router.lans, role) for role in ("data", "voice")}
     itfs = {role: _lan_interface(model, lan) for role, lan in lans.items()}
     if any(hit is None for hit in itfs.values()) or itfs["data"] == itfs["voice"]:
@@ -103,30 +129,23 @@ def audit_isolation(model: RouterModel, router: Router) -> list[Finding]:
     for a, b in (("data", "voice"), ("voice", "data")):
         (a_itf, a_src), (b_itf, b_src) = itfs[a], itfs[b]  # type: ignore[misc]
         path = (a_itf, b_itf)
-        src = _sample_host(lans[a], router.ipbx)
-        dst = _sample_host(lans[b], router.ipbx)
         lists = [f for f in model.filters if f.direction == "internal" and f.applies(path)]
-        deciders: list[Decider] = []
-        for proto, port in SAMPLE_FLOWS:
-            last: Decider = None
-            for lst in lists:
-                action, rule = lst.decide(proto, src, dst, port, path)
-                last = rule if rule is not None else lst.source
-                if action == "deny":
-                    break
-            else:
-                deciders.append(last)
-                continue
-            break  # one sampled flow is refused: the LANs are filtered in this direction
-        else:
-            why = (tuple(sorted(_refs(deciders, ""), key=lambda x: (x.origin, x.lines)))
-                   if lists else (a_src, b_src))  # no list at all: the interfaces route freely
-            flows = ", ".join(f"{p}/{n}" if p != "icmp" else "icmp" for p, n in SAMPLE_FLOWS)
-            out.append(Finding(
-                "LANS_OPEN_TO_EACH_OTHER", "fail",
-                f"the {a} LAN {lans[a].network} reaches the {b} LAN {lans[b].network} without "
-                f"restriction ({src} → {dst}: {flows} all pass), while the profile asks for "
-                "isolated LANs (router.lans.isolated)", tuple(s for s in why if s.lines)))
+        for src in _sample_hosts(lans[a], router.ipbx):
+            hit = next(((dst, d) for dst in _sample_hosts(lans[b], router.ipbx)
+                        if (d := _passes_all(lists, src, dst, path)) is not None), None)
+            if hit is not None:
+                break
+        if hit is None:
+            continue
+        dst, deciders = hit
+        why = (tuple(sorted(_refs(deciders, ""), key=lambda x: (x.origin, x.lines)))
+               if lists else (a_src, b_src))  # no list at all: the interfaces route freely
+        flows = ", ".join(f"{p}/{n}" if p != "icmp" else "icmp" for p, n in SAMPLE_FLOWS)
+        out.append(Finding(
+            "LANS_OPEN_TO_EACH_OTHER", "fail",
+            f"the {a} LAN {lans[a].network} reaches the {b} LAN {lans[b].network} without "
+            f"restriction ({src} → {dst}: {flows} all pass), while the profile asks for "
+            "isolated LANs (router.lans.isolated)", tuple(s for s in why if s.lines)))
     return out
 
 
@@ -194,7 +213,7 @@ def _witnesses(model: RouterModel, server: IPv4Address) -> list[IPv4Address]:
     an outsider, plus a neighbour inside every narrower network a rule names."""
     out = {OUTSIDER_WITNESS}
     nets: list[IPv4Network] = []
-    for lst in model.filters:
+    for lst in (f for f in model.filters if f.direction == "inbound"):
         for r in lst.rules:
             if r.action == "permit":
                 nets.extend(r.src)

@@ -96,12 +96,13 @@ class _Node:
 _BANNER = re.compile(r"^banner\s+\S+\s+(\^C|\S)")
 
 
-def _tree(lines: list[str]) -> list[_Node]:
+def _tree(lines: list[str], unterminated: list[_Node] | None = None) -> list[_Node]:
     """Top-level lines with their blocks, by indentation, as IOS writes ``show running-config``.
 
     A ``banner`` is free text up to its delimiter (``^C`` as IOS shows it): its lines are the
     banner's children and never read as configuration, so a banner that quotes
-    ``interface ...`` cannot add an interface to the audit. Blank lines carry nothing.
+    ``interface ...`` cannot add an interface to the audit. Blank lines carry nothing. A
+    banner whose delimiter never comes is added to ``unterminated``.
     """
     roots: list[_Node] = []
     stack: list[tuple[int, _Node]] = []  # open blocks: (indentation, node)
@@ -116,13 +117,15 @@ def _tree(lines: list[str]) -> list[_Node]:
         node = _Node(i, text)
         banner = _BANNER.match(raw)
         if banner and banner.group(1) not in raw[banner.end():]:
-            while i < len(lines):
+            closed = False
+            while i < len(lines) and not closed:
                 body = lines[i].rstrip("\r\n")
                 i += 1
                 if body.strip():
                     node.children.append(_Node(i, body.strip()))
-                if banner.group(1) in body:
-                    break
+                closed = banner.group(1) in body
+            if not closed and unterminated is not None:
+                unterminated.append(node)
         while stack and stack[-1][0] >= indent:
             stack.pop()
         (stack[-1][1].children if stack else roots).append(node)
@@ -715,7 +718,8 @@ def parse(config_text: str, *, version: str | None = None, origin: str = ORIGIN
     # match the file; str.splitlines() would also split on form feeds and the like.
     config_text = ios_config(config_text)  # a saved file may still hold its secrets
     lines = [x.removesuffix("\r") for x in config_text.split("\n")]
-    top = _tree(lines)
+    unterminated: list[_Node] = []
+    top = _tree(lines, unterminated)
     model = RouterModel(kind="cisco_ios")
     model.sources = {origin: config_text}
     if version is not None:
@@ -777,6 +781,15 @@ def parse(config_text: str, *, version: str | None = None, origin: str = ORIGIN
         model.sip_alg_sources = [_src(origin, [c]) for c in sorted(cited, key=lambda c: c.num)]
 
     model.filters = _filters(top, itfs, roles, statics, origin, note, notes)
+    for name, itf in itfs.items():  # what decides LAN-to-LAN traffic besides access-groups
+        for c in itf.node.children if roles[name] == "lan" else ():
+            if c.words[:2] in (["zone-member", "security"], ["vrf", "forwarding"]) or \
+                    c.words[:3] == ["ip", "vrf", "forwarding"]:
+                note(c, "zone-based firewall or VRF on a LAN interface: traffic between the "
+                        "LANs is not evaluated")
+                model.internal_unevaluated.append(_src(origin, [c]))
+    for b in unterminated:
+        note(b, "banner never ends (no closing delimiter): the lines after it are not read")
     model.dhcp_pools = _dhcp_pools(top, origin, note)
     if notes:
         model.sources["unevaluated"] = "".join(f"{m}\n" for m in notes)

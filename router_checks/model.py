@@ -145,6 +145,9 @@ class RouterModel:
     sip_alg: bool = False
     sip_alg_sources: list[Source] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # origin → raw text (evidence)
+    # What may decide traffic between the LANs but is not evaluated (a zone-based firewall,
+    # VRFs, an nft rule on a named set or a jump): the isolation audit then cannot judge.
+    internal_unevaluated: list[Source] = field(default_factory=list)
 
     def lan_interfaces(self) -> list[Interface]:
         return [i for i in self.interfaces if i.role == "lan"]

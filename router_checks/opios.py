@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, summarize_address_range
 from typing import Any, Literal
 
 from .model import (
@@ -69,7 +69,7 @@ def _nets(right: Any) -> tuple[IPv4Network, ...]:
             out.append(IPv4Network(f"{v['prefix']['addr']}/{v['prefix']['len']}", strict=False))
         elif isinstance(v, dict) and "range" in v:
             lo, hi = (IPv4Address(x) for x in v["range"])
-            out.extend(IPv4Network(f"{IPv4Address(a)}/32") for a in range(int(lo), int(hi) + 1))
+            out.extend(summarize_address_range(lo, hi))
         else:
             out.append(IPv4Network(f"{v}/32"))
     return tuple(out)
@@ -105,6 +105,34 @@ class _Rule:
         for e in exprs:
             self._expr(e)
 
+    def _match(self, left: dict[str, Any], right: Any) -> None:
+        if "meta" in left and left["meta"]["key"] in ("iifname", "oifname"):
+            names = [str(v) for v in _values(right)]
+            if left["meta"]["key"] == "iifname":
+                self.iif = names
+            else:
+                self.oif = names
+        elif "meta" in left and left["meta"]["key"] == "l4proto":
+            self.proto = str(_values(right)[0])
+        elif "payload" in left and left["payload"]["field"] in ("saddr", "daddr"):
+            nets = _nets(right)
+            if left["payload"]["field"] == "saddr":
+                self.src = nets
+            else:
+                self.dst = nets
+        elif "payload" in left and left["payload"]["field"] == "dport":
+            self.proto = left["payload"]["protocol"]
+            self.ports = _ports(right)
+        elif "ct" in left and left["ct"]["key"] == "state":
+            states = {str(v) for v in _values(right)}
+            self.established = "new" not in states
+        elif "ct" in left and left["ct"]["key"] == "status":
+            # "ct status dnat": true for port-forwarded traffic (what the inbound lists
+            # evaluate), never for traffic between the LANs.
+            self.after_dnat = "dnat" in {str(v) for v in _values(right)}
+        else:
+            self.unknown.append(json.dumps(left)[:60])
+
     def _expr(self, e: dict[str, Any]) -> None:
         if "match" in e:
             m = e["match"]
@@ -112,33 +140,17 @@ class _Rule:
             if op not in ("==", "in"):
                 self.unknown.append(f"{op} match")
                 return
-            if "meta" in left and left["meta"]["key"] in ("iifname", "oifname"):
-                names = [str(v) for v in _values(right)]
-                if left["meta"]["key"] == "iifname":
-                    self.iif = names
-                else:
-                    self.oif = names
-            elif "meta" in left and left["meta"]["key"] == "l4proto":
-                self.proto = str(_values(right)[0])
-            elif "payload" in left and left["payload"]["field"] in ("saddr", "daddr"):
-                nets = _nets(right)
-                if left["payload"]["field"] == "saddr":
-                    self.src = nets
-                else:
-                    self.dst = nets
-            elif "payload" in left and left["payload"]["field"] == "dport":
-                self.proto = left["payload"]["protocol"]
-                self.ports = _ports(right)
-            elif "ct" in left and left["ct"]["key"] == "state":
-                states = {str(v) for v in _values(right)}
-                self.established = "new" not in states
-            elif "ct" in left and left["ct"]["key"] == "status":
-                # "ct status dnat": true for port-forwarded traffic (what the inbound lists
-                # evaluate), never for traffic between the LANs.
-                self.after_dnat = "dnat" in {str(v) for v in _values(right)}
-            else:
-                self.unknown.append(json.dumps(left)[:60])
-        elif "accept" in e or "drop" in e or "reject" in e:
+            named = [v for v in _values(right) if isinstance(v, str) and (
+                v.startswith("@") or "*" in v)]
+            if named:  # a named set or an interface wildcard: its members are not read here
+                self.unknown.append(f"match on {named[0]}")
+                return
+            try:
+                self._match(left, right)
+            except (ValueError, TypeError, KeyError) as exc:
+                self.unknown.append(f"unreadable match ({exc})"[:80])
+            return
+        if "accept" in e or "drop" in e or "reject" in e:
             self.verdict = next(k for k in ("accept", "drop", "reject") if k in e)
         elif "dnat" in e:
             self.dnat = str(e["dnat"].get("addr"))
@@ -210,7 +222,9 @@ def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
                                               () if rule.src == (ANY,) else rule.src, src))
         if hook == "postrouting" and rule.masquerade:
             model.masquerade.append(src)
-        if hook != "forward" or chain.get("type") != "filter" or rule.verdict is None:
+        if (hook != "forward" or chain.get("type") != "filter"
+                or r["family"] not in ("ip", "inet")  # IPv4 forwarding only
+                or (rule.verdict is None and not rule.unknown)):  # counters, logs
             continue
         inbound = (rule.iif is None or bool(set(rule.iif) & wan_names)) and (
             rule.oif is None or not set(rule.oif) & wan_names)
@@ -224,6 +238,8 @@ def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
         if rule.unknown:
             model.sources.setdefault("unevaluated", "")
             model.sources["unevaluated"] += f"{src.ref()}: {', '.join(rule.unknown)}\n"
+            if between and not rule.established:  # it may decide traffic between the LANs
+                model.internal_unevaluated.append(src)
             continue
         action: Action = "permit" if rule.verdict == "accept" else "deny"
         proto = rule.proto if rule.proto in ("udp", "tcp", "icmp") else "ip"
@@ -236,7 +252,7 @@ def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
                 Rule(action, proto, rule.src, rule.dst, rule.ports,  # type: ignore[arg-type]
                      src, rule.established, iif, oif))
     for key, c in chains.items():  # forward chains with no rule of a kind still have a policy
-        if c.get("hook") == "forward" and c.get("type") == "filter":
+        if c.get("hook") == "forward" and c.get("type") == "filter" and key[0] in ("ip", "inet"):
             lists.setdefault(key, _forward_list(key, c, lines, "inbound"))
             internal.setdefault(key, _forward_list(key, c, lines, "internal"))
     prio = {f"{k[1]}/{k[2]}": int(c.get("prio", 0)) for k, c in chains.items()}

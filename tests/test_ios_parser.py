@@ -497,3 +497,26 @@ def test_isolation_undefined_list_permits_all_as_ios_does() -> None:
     text = _with_lan_acls(["ip access-group NO-SUCH-LIST in"], "")
     assert [who for who, _ in _isolation_findings(text)] == [
         "the data LAN 192.168.1.0/24", "the voice LAN 192.168.254.0/24"]
+
+
+def test_isolation_sparing_only_the_ipbx_still_fails() -> None:
+    text = _with_lan_acls(
+        ["ip access-group DATA-IN in"],
+        "ip access-list extended DATA-IN\n deny ip any host 192.168.254.10\n permit ip any any\n")
+    assert [who for who, _ in _isolation_findings(text)][:1] == ["the data LAN 192.168.1.0/24"]
+
+
+def test_isolation_with_zones_or_vrfs_on_a_lan_is_not_judged() -> None:
+    for line in ("zone-member security DATA", "vrf forwarding DATA"):
+        text = _with_lan_acls([line], "")
+        findings, _ = audit(parse(text), _isolated(), SERVER)
+        (unknown,) = [f for f in findings if f.code.startswith(("LAN_ISOLATION", "LANS_OPEN"))]
+        assert (unknown.code, unknown.severity) == ("LAN_ISOLATION_UNKNOWN", "warn")
+        assert [s.text for s in unknown.sources] == [(line,)]
+
+
+def test_unterminated_banner_is_noted() -> None:
+    model = parse("hostname r\nbanner motd ^C\nnever closed\ninterface Vlan1\n"
+                  " ip address 192.168.1.1 255.255.255.0\n")
+    assert model.interfaces == []
+    assert "2: banner never ends" in model.sources["unevaluated"]
