@@ -129,6 +129,30 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._responses[(request.via_branch() or "", request.method or "")] = response
         self.send(response, peer)
 
+    def respond_until(self, request: SipMessage, response: bytes, peer: tuple[str, int],
+                      acked: asyncio.Event) -> None:
+        """Send a final response to an INVITE and repeat it until ``acked`` is set, as the
+        server transaction's timer G does over UDP (RFC 3261 17.2.1): a caller that already
+        had a 1xx does not retransmit its INVITE, so a lost final response is ours to resend."""
+        self.respond(request, response, peer)
+
+        async def repeat() -> None:
+            loop = asyncio.get_running_loop()
+            interval, give_up = T1, loop.time() + 64 * T1
+            while loop.time() < give_up:
+                try:
+                    await asyncio.wait_for(acked.wait(), interval)
+                    return
+                except TimeoutError:
+                    if self.transport is None or self.transport.is_closing():
+                        return
+                    self.send(response, peer)
+                    interval = min(interval * 2, T2)
+
+        task = asyncio.get_running_loop().create_task(repeat())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def transaction(
         self, request: bytes, peer: tuple[str, int], *, branch: str, invite: bool = False,
         timeout: float = 8.0, on_provisional: Callable[[SipMessage], None] | None = None,

@@ -370,17 +370,22 @@ class UserAgent:
         unanswered; once answered the CANCEL changes nothing (the caller must send BYE), and
         a CANCEL matching no INVITE gets 481."""
         call_id = cancel.get("Call-ID") or ""
-        pending = self._unanswered.pop(call_id, None)
+        pending = self._unanswered.get(call_id)
+        if pending is not None and cancel.via_branch() != pending.invite.via_branch():
+            pending = None  # 9.2: a CANCEL matches its INVITE's transaction, not just the call
         if pending is None:
             known = call_id in self._acks
             self.ep.respond(cancel, self._response(cancel, 200, "OK") if known else
                             self._response(cancel, 481, "Call/Transaction Does Not Exist"),
                             peer)
             return
+        del self._unanswered[call_id]
         self.ep.respond(cancel, self._response(cancel, 200, "OK"), peer)
         pending.cancelled.set()
-        self.ep.respond(pending.invite, self._response(pending.invite, 487, "Request Terminated",
-                                                       to_tag=pending.tag), pending.peer)
+        self.ep.respond_until(pending.invite,
+                              self._response(pending.invite, 487, "Request Terminated",
+                                             to_tag=pending.tag),
+                              pending.peer, self._acks.setdefault(call_id, asyncio.Event()))
 
     def _response(self, req: SipMessage, status: int, reason: str, *, to_tag: str | None = None,
                   extra: list[tuple[str, str]] | None = None, body: bytes = b"") -> bytes:

@@ -90,3 +90,58 @@ def test_cancel_for_no_call_gets_481() -> None:
         return data
 
     assert asyncio.run(scenario()).startswith(b"SIP/2.0 481 ")
+
+
+def test_cancel_matches_the_invite_transaction_and_487_is_repeated_until_acked() -> None:
+    """A CANCEL on another branch is not ours (481); ours gets 200, then 487, which is sent
+    again until the caller ACKs it (timer G: the caller had a 1xx, it will not retransmit)."""
+    async def scenario() -> tuple[CallRecord, list[bytes]]:
+        ep = await SipEndpoint.open(LOOP, 0)
+        ua = _ua(ep)
+        loop = asyncio.get_running_loop()
+        got: list[bytes] = []
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((LOOP, 0))
+            s.setblocking(False)
+            me = f"{LOOP}:{s.getsockname()[1]}"
+
+            def request(method: str, branch: str, body: str = "", to_tag: str = "") -> bytes:
+                return (f"{method} sip:0145670123@{LOOP}:{ep.local[1]} SIP/2.0\r\n"
+                        f"Via: SIP/2.0/UDP {me};branch={branch}\r\n"
+                        f"From: <sip:0899000001@{me}>;tag=caller\r\n"
+                        f"To: <sip:0145670123@{LOOP}>{to_tag}\r\nCall-ID: cancel-test\r\n"
+                        f"CSeq: 1 {method}\r\nContact: <sip:0899000001@{me}>\r\n"
+                        "Max-Forwards: 70\r\nContent-Type: application/sdp\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
+
+            async def until(status: bytes) -> bytes:
+                while True:
+                    data = await asyncio.wait_for(loop.sock_recv(s, 4096), 5)
+                    got.append(data)
+                    if data.startswith(b"SIP/2.0 " + status):
+                        return data
+
+            sdp = (f"v=0\r\no=- 1 1 IN IP4 {LOOP}\r\ns=-\r\nc=IN IP4 {LOOP}\r\nt=0 0\r\n"
+                   "m=audio 4000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n")
+            answering = asyncio.create_task(ua.answer(media_ip=LOOP, timeout=10.0, ring_s=15.0))
+            dest = (LOOP, ep.local[1])
+            await loop.sock_sendto(s, request("INVITE", "z9hG4bK-inv", sdp), dest)
+            await until(b"180")
+            await loop.sock_sendto(s, request("CANCEL", "z9hG4bK-other"), dest)
+            await until(b"481")
+            await loop.sock_sendto(s, request("CANCEL", "z9hG4bK-inv"), dest)
+            await until(b"200")
+            first = await until(b"487")
+            again = await until(b"487")  # not ACKed yet: timer G sends it again
+            assert again == first
+            tag = next(x for x in first.decode().split("\r\n") if x.startswith("To:"))
+            ack = request("ACK", "z9hG4bK-inv").replace(
+                b"To: <sip:0145670123@127.0.0.1>", tag.encode())
+            await loop.sock_sendto(s, ack, dest)
+            rec = await asyncio.wait_for(answering, 5)
+        ep.close()
+        return rec, got
+
+    rec, got = asyncio.run(scenario())
+    assert (rec.status, rec.answered) == (487, None)
+    assert not any(g.startswith(b"SIP/2.0 200 OK") and b"CSeq: 1 INVITE" in g for g in got)
