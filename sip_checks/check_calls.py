@@ -118,7 +118,9 @@ async def _inbound(profile: Profile, did: tuple[str, str], site: Site, ev: Evide
             raise AssertionError(symptom) from None
         result = await placing
         ev.add("operator-side caller", result.trace)
-        ev.fact("call", f"answered; hung up by {rec.ended_by}; caller {result.summary()}")
+        ev.fact("call", (f"answered; hung up by {rec.ended_by}" if rec.answered is not None
+                         else f"not answered: {rec.status} {rec.reason}")
+                + f"; caller {result.summary()}")
         if rec.symptom:
             incidents.append(Incident(rec.started, rec.calling, number, rec.symptom))
             raise AssertionError(rec.symptom)
