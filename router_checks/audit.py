@@ -188,6 +188,7 @@ def reachable(model: RouterModel, src: IPv4Address, ports: Iterable[int] = VOICE
     opened: set[int] = set()
     why: dict[int, Decider] = {}
     inbound = [f for f in model.filters if f.direction == "inbound"]
+    wan = next((i.name for i in model.interfaces if i.role == "wan"), "")
     for port in ports:
         fwd = _forward_for(model, port)
         if fwd is None or (fwd.src and not any(src in n for n in fwd.src)):
@@ -195,7 +196,9 @@ def reachable(model: RouterModel, src: IPv4Address, ports: Iterable[int] = VOICE
             continue
         decided: Decider = fwd
         ok = True
-        for lst in inbound:
+        lan = next((i.name for i in model.interfaces for a in i.addresses
+                    if fwd.to in a.network), "")
+        for lst in (x for x in inbound if x.applies((wan, lan))):  # zone pairs: this path
             action, rule = lst.decide("udp", src, fwd.to, port)
             decided = rule if rule is not None else (lst.source if action == "deny"
                                                       else decided)
@@ -214,7 +217,7 @@ def _witnesses(model: RouterModel, server: IPv4Address) -> list[IPv4Address]:
     out = {OUTSIDER_WITNESS}
     nets: list[IPv4Network] = []
     for lst in (f for f in model.filters if f.direction == "inbound"):
-        for r in lst.rules:
+        for r in (flat for rule in lst.rules for flat in rule.flat()):
             if r.action == "permit":
                 nets.extend(r.src)
     for fwd in model.forwards:
@@ -241,6 +244,20 @@ def _refs(decisions: Iterable[Decider], default: str) -> tuple[Source, ...]:
                                                else Source(default, ()))
         seen.setdefault(src.ref(), src)
     return tuple(seen.values())
+
+
+def _admitting(lst: RuleList) -> list[Rule]:
+    """The rules of ``lst`` that let traffic in: its permits, and for a zone-policy class
+    that inspects or passes, the permit entries of the access list it matches on."""
+    out: list[Rule] = []
+    for rule in lst.rules:
+        if rule.action != "permit":
+            continue
+        if rule.match is None:
+            out.append(rule)
+        else:
+            out.extend(r for r in rule.flat()[1:] if r.action == "permit")
+    return out
 
 
 def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | None,
@@ -271,15 +288,17 @@ def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | 
                            f"UDP {fmt(others)} also open to sources other than the operator "
                            f"server: {who}", _refs(deciders, "no filtering")))
     server_net = IPv4Network(f"{server}/32")
+    cited = [s for f in out if f.code == "FW_OPEN_TO_OTHERS" for s in f.sources]
     for lst in (f for f in model.filters if f.direction == "inbound"):
-        for rule in lst.rules:
+        for rule in _admitting(lst):
             if rule.established_only:
                 continue  # admits replies only, never a new inbound flow
             voice_rule = rule.proto in ("udp", "ip") and (not rule.dst_ports or any(
                 r.contains(p) for r in rule.dst_ports for p in (SIP_PORT, RTP[0], RTP[-1])))
             broad = [n for n in rule.src if n != server_net]
-            live = any(f.code == "FW_OPEN_TO_OTHERS" and rule.source in f.sources for f in out)
-            if rule.action == "permit" and voice_rule and broad and not live:
+            live = any(c.origin == rule.source.origin and set(rule.source.lines) <= set(c.lines)
+                       for c in cited)
+            if voice_rule and broad and not live:
                 out.append(Finding("ACL_BROAD_SHADOWED", "warn",
                                    "a rule admits voice ports from "
                                    f"{', '.join(str(n) for n in broad)}; an earlier rule "

@@ -27,6 +27,7 @@ from ipaddress import (
 )
 from typing import Literal
 
+from .ios_zbf import Builder
 from .model import (
     Action,
     DhcpPool,
@@ -450,6 +451,7 @@ class _Itf:
     acl_in: _Node | None
     vlan: int | None
     acl_out: _Node | None = None
+    zone: tuple[str, _Node] | None = None  # zone-member security NAME
 
 
 def _interfaces(top: list[_Node]) -> dict[str, _Itf]:
@@ -478,6 +480,8 @@ def _interfaces(top: list[_Node]) -> dict[str, _Itf]:
                 itf.acl_in = c
             elif cw[:2] == ["ip", "access-group"] and len(cw) == 4 and cw[3] == "out":
                 itf.acl_out = c
+            elif cw[:2] == ["zone-member", "security"] and len(cw) == 3:
+                itf.zone = (cw[2], c)
             elif (cw[:1] == ["encapsulation"] and len(cw) >= 3 and cw[1].lower() == "dot1q"
                   and cw[2].isdigit()):
                 itf.vlan = int(cw[2])
@@ -627,6 +631,22 @@ def _filters(top: list[_Node], itfs: dict[str, _Itf],
             why = "undefined" if acl is None else "empty"
             note(group, f"access list {acl_name} is {why}: IOS permits all")
             return RuleList(acl_name, direction, [], "permit", _src(origin, [group]), **scope)
+        return entries(acl, direction, _src(origin, [group]), scope)
+
+    read: dict[str, RuleList] = {}
+
+    def class_acl(acl_name: str) -> RuleList | None:
+        """An access list as a ZBF class-map reads it: after NAT, inside addresses."""
+        acl = acls.get(acl_name)
+        if acl is None:
+            return None
+        if acl_name not in read:  # once, so its notes are not repeated per zone pair
+            head = acl.entries[0][0] if acl.entries else None
+            read[acl_name] = entries(acl, "internal", _src(origin, [head] if head else []), {})
+        return read[acl_name]
+
+    def entries(acl: _Acl, direction: Literal["inbound", "internal"], where: Source,
+                scope: dict[str, tuple[str, ...]]) -> RuleList:
         rules: list[Rule] = []
         for e, words in acl.entries:
             ace_notes: list[str] = []
@@ -644,18 +664,22 @@ def _filters(top: list[_Node], itfs: dict[str, _Itf],
             for svc in ace.services:
                 rules.append(Rule(ace.action, svc.proto, ace.src, dst, svc.ports,
                                   _src(origin, [e]), ace.established))
-        return RuleList(acl_name, direction, rules, "deny", _src(origin, [group]), **scope)
+        return RuleList(acl.name, direction, rules, "deny", where, **scope)
 
+    zbf = Builder(top, class_acl, origin, note)
+    for a, a_itf in itfs.items():
+        for b, b_itf in itfs.items():
+            if a != b and roles[b] == "lan" and roles[a] in ("wan", "lan"):
+                zl = zbf.between(a, a_itf.zone, b, b_itf.zone,
+                                 "inbound" if roles[a] == "wan" else "internal")
+                if zl is not None:
+                    out.append(zl)
     for name, itf in itfs.items():
         if roles[name] == "lan":
             out.extend(rules_of(g, "internal", name) for g in (itf.acl_in, itf.acl_out)
                        if g is not None)
         if roles[name] != "wan":
             continue
-        zone = next((c for c in itf.node.children if c.words[:2] == ["zone-member", "security"]),
-                    None)
-        if zone is not None:
-            note(zone, "zone-based firewall policies are not evaluated")
         if itf.acl_in is None:
             # No inbound list: IOS forwards whatever NAT lets in.
             out.append(RuleList(f"{name} (no access-group in)", "inbound", [], "permit",
@@ -783,10 +807,8 @@ def parse(config_text: str, *, version: str | None = None, origin: str = ORIGIN
     model.filters = _filters(top, itfs, roles, statics, origin, note, notes)
     for name, itf in itfs.items():  # what decides LAN-to-LAN traffic besides access-groups
         for c in itf.node.children if roles[name] == "lan" else ():
-            if c.words[:2] in (["zone-member", "security"], ["vrf", "forwarding"]) or \
-                    c.words[:3] == ["ip", "vrf", "forwarding"]:
-                note(c, "zone-based firewall or VRF on a LAN interface: traffic between the "
-                        "LANs is not evaluated")
+            if c.words[:2] == ["vrf", "forwarding"] or c.words[:3] == ["ip", "vrf", "forwarding"]:
+                note(c, "VRF on a LAN interface: traffic between the LANs is not evaluated")
                 model.internal_unevaluated.append(_src(origin, [c]))
     for b in unterminated:
         note(b, "banner never ends (no closing delimiter): the lines after it are not read")

@@ -6,7 +6,7 @@ finding can point at the exact lines an integrator must change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Literal
 
@@ -58,6 +58,9 @@ class Rule:
     established_only: bool = False
     iif: tuple[str, ...] = ()  # interfaces the rule names (empty: any), internal lists only
     oif: tuple[str, ...] = ()
+    # A zone-based firewall class matching on an access list: the rule matches what that
+    # list permits (its deny entries mean "not this class", not "drop").
+    match: RuleList | None = field(default=None, compare=False)
 
     def matches(self, proto: str, src: IPv4Address, dst: IPv4Address | None, port: int,
                 path: tuple[str, str] | None = None) -> bool:
@@ -72,7 +75,14 @@ class Rule:
             return False
         if dst is not None and not any(dst in n for n in self.dst):
             return False
-        return not self.dst_ports or any(r.contains(port) for r in self.dst_ports)
+        if self.dst_ports and not any(r.contains(port) for r in self.dst_ports):
+            return False
+        return self.match is None or self.match.decide(proto, src, dst, port)[0] == "permit"
+
+    def flat(self) -> list[Rule]:
+        """This rule and, for a class on an access list, that list's entries."""
+        return [self, *(r for inner in (self.match.rules if self.match else ())
+                        for r in inner.flat())]
 
 
 @dataclass
@@ -98,6 +108,12 @@ class RuleList:
         """First-match verdict and the rule that decided it (None: the default)."""
         for r in self.rules:
             if r.matches(proto, src, dst, port, path):
+                if r.match is not None:  # cite the class and the entry that matched in it
+                    _, inner = r.match.decide(proto, src, dst, port)
+                    if inner is not None:
+                        lines = r.source.lines + inner.source.lines
+                        return r.action, replace(inner, action=r.action, source=Source(
+                            r.source.origin, lines, r.source.text + inner.source.text))
                 return r.action, r
         return self.default, None
 

@@ -406,6 +406,9 @@ EXPECTED: dict[str, set[tuple[str, tuple[int, ...]]]] = {
     # The pool, its network and gateway lines, and the (inverted) exclusion that shapes it.
     "dhcp_overlapping": {("DHCP_COVERS_GATEWAY", (35, 43, 44, 45))},
     "nat_wrong_host": {("NAT_WRONG_HOST", (158, 159))},  # SIP and the media forward
+    # Zone-based firewall: the class's match line, the policy's class line, the ACL entry.
+    "zbf_good": set(),
+    "zbf_open": {("FW_OPEN_TO_OTHERS", (73, 80, 190))},
 }
 
 
@@ -506,13 +509,56 @@ def test_isolation_sparing_only_the_ipbx_still_fails() -> None:
     assert [who for who, _ in _isolation_findings(text)][:1] == ["the data LAN 192.168.1.0/24"]
 
 
-def test_isolation_with_zones_or_vrfs_on_a_lan_is_not_judged() -> None:
-    for line in ("zone-member security DATA", "vrf forwarding DATA"):
-        text = _with_lan_acls([line], "")
-        findings, _ = audit(parse(text), _isolated(), SERVER)
-        (unknown,) = [f for f in findings if f.code.startswith(("LAN_ISOLATION", "LANS_OPEN"))]
-        assert (unknown.code, unknown.severity) == ("LAN_ISOLATION_UNKNOWN", "warn")
-        assert [s.text for s in unknown.sources] == [(line,)]
+def test_isolation_with_a_vrf_on_a_lan_is_not_judged() -> None:
+    line = "vrf forwarding DATA"
+    findings, _ = audit(parse(_with_lan_acls([line], "")), _isolated(), SERVER)
+    (unknown,) = [f for f in findings if f.code.startswith(("LAN_ISOLATION", "LANS_OPEN"))]
+    assert (unknown.code, unknown.severity) == ("LAN_ISOLATION_UNKNOWN", "warn")
+    assert [s.text for s in unknown.sources] == [(line,)]
+
+
+ZBF_GOOD = (FIXTURES / "zbf_good.txt").read_text()
+
+
+def _codes(text: str, router: Router | None = None) -> dict[str, list[tuple[str, ...]]]:
+    findings, _ = audit(parse(text), router or _router(), SERVER)
+    return {f.code: [t for s in f.sources for t in s.text] for f in findings}
+
+
+def test_zbf_without_a_zone_pair_to_the_lan_is_closed_to_the_server() -> None:
+    text = ZBF_GOOD.replace("zone-pair security out-to-in source out-zone destination in-zone\n"
+                            " service-policy type inspect OUT-TO-IN\n", "")
+    assert _codes(text) == {"FW_CLOSED_TO_SERVER": [
+        "zone-member security out-zone", "zone-member security in-zone"]}
+
+
+def test_zbf_lan_outside_any_zone_is_closed_to_the_server() -> None:
+    # The voice VLAN in no zone: IOS drops between a zone member and a non-member.
+    text = ZBF_GOOD.replace(" ip nat inside\n zone-member security in-zone\n ip virtual-"
+                            "reassembly in\n!\nip forward", " ip nat inside\n ip virtual-"
+                            "reassembly in\n!\nip forward")
+    assert text != ZBF_GOOD
+    assert _codes(text) == {"FW_CLOSED_TO_SERVER": ["zone-member security out-zone"]}
+
+
+def test_zbf_class_default_pass_opens_to_everyone() -> None:
+    text = ZBF_GOOD.replace(" class class-default\n  drop log\n", " class class-default\n  pass\n")
+    assert set(_codes(text)) == {"FW_OPEN_TO_OTHERS"}
+
+
+def test_zbf_lans_in_different_zones_are_isolated_unless_a_pair_inspects_all() -> None:
+    text = ZBF_GOOD.replace(" description LAN-DATA\n ip address 192.168.1.1 255.255.255.0\n"
+                            " ip nat inside\n zone-member security in-zone\n",
+                            " description LAN-DATA\n ip address 192.168.1.1 255.255.255.0\n"
+                            " ip nat inside\n zone-member security data-zone\n")
+    assert text != ZBF_GOOD
+    assert _codes(text, _isolated()) == {}  # no pair between data-zone and in-zone
+    opened = text.replace("zone security in-zone\n", "zone security in-zone\nzone-pair security"
+                          " d2v source data-zone destination in-zone\n service-policy type "
+                          "inspect IN-TO-OUT\n")
+    assert list(_codes(opened, _isolated())) == ["LANS_OPEN_TO_EACH_OTHER"]
+    # Same zone for both LANs: IOS passes everything inside a zone.
+    assert list(_codes(ZBF_GOOD, _isolated())) == ["LANS_OPEN_TO_EACH_OTHER"]
 
 
 def test_unterminated_banner_is_noted() -> None:
