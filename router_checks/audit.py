@@ -8,7 +8,7 @@ operator's SIP server and from witnesses of every other source a rule admits.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
@@ -184,30 +184,42 @@ def reachable(model: RouterModel, src: IPv4Address, ports: Iterable[int] = VOICE
               ) -> tuple[set[int], dict[int, Decider]]:
     """Ports of the site a new inbound UDP datagram from ``src`` reaches, and for each port
     what decided it: a rule, the forward, a list's default policy (its Source), or None when
-    no forward exists at all."""
+    no forward exists at all.
+
+    Every WAN the forward may arrive on is tried (the one the configuration names, else all):
+    a port open through any of them is open. Lists evaluated after NAT (nftables forward
+    chains, IOS zone policies) see the translated port; an IOS WAN access list the original.
+    """
     opened: set[int] = set()
     why: dict[int, Decider] = {}
     inbound = [f for f in model.filters if f.direction == "inbound"]
-    wan = next((i.name for i in model.interfaces if i.role == "wan"), "")
+    wans = [i.name for i in model.interfaces if i.role == "wan"] or [""]
     for port in ports:
         fwd = _forward_for(model, port)
         if fwd is None or (fwd.src and not any(src in n for n in fwd.src)):
             why[port] = fwd
             continue
-        decided: Decider = fwd
-        ok = True
         lan = next((i.name for i in model.interfaces for a in i.addresses
                     if fwd.to in a.network), "")
-        for lst in (x for x in inbound if x.applies((wan, lan))):  # zone pairs: this path
-            action, rule = lst.decide("udp", src, fwd.to, port)
-            decided = rule if rule is not None else (lst.source if action == "deny"
-                                                      else decided)
-            if action == "deny":
-                ok = False
+        inside = fwd.inside_port(port)
+        first: Decider = None
+        for wan in ([fwd.wan] if fwd.wan in wans else wans):
+            decided: Decider = fwd
+            ok = True
+            for lst in (x for x in inbound if x.applies((wan, lan))):
+                action, rule = lst.decide("udp", src, fwd.to, inside if lst.after_nat else port)
+                decided = rule if rule is not None else (lst.source if action == "deny"
+                                                          else decided)
+                if action == "deny":
+                    ok = False
+                    break
+            if ok:
+                opened.add(port)
+                why[port] = decided
                 break
-        why[port] = decided
-        if ok:
-            opened.add(port)
+            first = first or decided
+        else:
+            why[port] = first
     return opened, why
 
 
@@ -255,8 +267,10 @@ def _admitting(lst: RuleList) -> list[Rule]:
             continue
         if rule.match is None:
             out.append(rule)
-        else:
-            out.extend(r for r in rule.flat()[1:] if r.action == "permit")
+        else:  # the class's own protocol/ports (match-all) narrow its access list's entries
+            out.extend(r if rule.proto == "ip" else replace(r, proto=rule.proto,
+                                                            dst_ports=rule.dst_ports)
+                       for r in rule.flat()[1:] if r.action == "permit")
     return out
 
 
@@ -289,16 +303,20 @@ def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | 
                            f"server: {who}", _refs(deciders, "no filtering")))
     server_net = IPv4Network(f"{server}/32")
     cited = [s for f in out if f.code == "FW_OPEN_TO_OTHERS" for s in f.sources]
+    targets = {f.to for f in model.forwards}
+    warned: set[str] = set()
     for lst in (f for f in model.filters if f.direction == "inbound"):
         for rule in _admitting(lst):
-            if rule.established_only:
-                continue  # admits replies only, never a new inbound flow
+            if rule.established_only or rule.source.ref() in warned:
+                continue  # replies only, never a new inbound flow; or already said
             voice_rule = rule.proto in ("udp", "ip") and (not rule.dst_ports or any(
                 r.contains(p) for r in rule.dst_ports for p in (SIP_PORT, RTP[0], RTP[-1])))
+            to_site = any(t in n for t in targets for n in rule.dst)
             broad = [n for n in rule.src if n != server_net]
             live = any(c.origin == rule.source.origin and set(rule.source.lines) <= set(c.lines)
                        for c in cited)
-            if voice_rule and broad and not live:
+            if voice_rule and to_site and broad and not live:
+                warned.add(rule.source.ref())
                 out.append(Finding("ACL_BROAD_SHADOWED", "warn",
                                    "a rule admits voice ports from "
                                    f"{', '.join(str(n) for n in broad)}; an earlier rule "

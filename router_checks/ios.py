@@ -524,8 +524,11 @@ def _static(w: list[str], node: _Node, itfs: dict[str, _Itf], origin: str) -> _S
             return _addr(w[i]), i + 1
         raise Unsupported("static NAT without an outside address")
 
+    def wan_at(i: int) -> str | None:
+        return w[i + 1] if i + 1 < len(w) and w[i] == "interface" else None
+
     if w and w[0] in ("udp", "tcp"):
-        if len(w) < 5:
+        if len(w) < 5 or not w[2].isdigit():
             raise Unsupported("static port translation too short")
         inside = _addr(w[1])
         outside, i = outside_at(3)
@@ -533,14 +536,15 @@ def _static(w: list[str], node: _Node, itfs: dict[str, _Itf], origin: str) -> _S
             raise Unsupported("static port translation without an outside port")
         port = int(w[i])
         proto: Proto = "udp" if w[0] == "udp" else "tcp"
-        return _Static(PortForward(proto, (PortRange(port, port),), inside, (), src), outside)
+        return _Static(PortForward(proto, (PortRange(port, port),), inside, (), src,
+                                   to_port=int(w[2]), wan=wan_at(3)), outside)
     if w and w[0] in ("network", "esp"):
         raise Unsupported(f"static '{w[0]}' translation")
     if len(w) < 2:
         raise Unsupported("static translation too short")
     inside = _addr(w[0])
     outside, _ = outside_at(1)
-    return _Static(PortForward("ip", (), inside, (), src), outside)
+    return _Static(PortForward("ip", (), inside, (), src, wan=wan_at(1)), outside)
 
 
 def _post_nat(dst: tuple[IPv4Network, ...], statics: list[_Static], where: str,
@@ -623,30 +627,33 @@ def _filters(top: list[_Node], itfs: dict[str, _Itf],
                  ) -> RuleList:
         acl_name = group.words[2]
         acl = acls.get(acl_name)
-        scope: dict[str, tuple[str, ...]] = {}
-        if direction == "internal":
-            scope = {"ingress" if group.words[3] == "in" else "egress": (name,)}
+        scope: dict[str, tuple[str, ...]] = {  # the interface it is applied to
+            "ingress" if group.words[3] == "in" else "egress": (name,)}
         if acl is None or acl.empty():
             # IOS permits everything through an undefined or empty access list.
             why = "undefined" if acl is None else "empty"
             note(group, f"access list {acl_name} is {why}: IOS permits all")
-            return RuleList(acl_name, direction, [], "permit", _src(origin, [group]), **scope)
+            return RuleList(acl_name, direction, [], "permit", _src(origin, [group]),
+                            ingress=scope.get("ingress", ()), egress=scope.get("egress", ()))
         return entries(acl, direction, _src(origin, [group]), scope)
 
-    read: dict[str, RuleList] = {}
+    read: dict[tuple[str, bool], RuleList] = {}
 
-    def class_acl(acl_name: str) -> RuleList | None:
-        """An access list as a ZBF class-map reads it: after NAT, inside addresses."""
+    def class_acl(acl_name: str, strict: bool) -> RuleList | None:
+        """An access list as a ZBF class-map reads it: after NAT, inside addresses. For a
+        class that drops (``strict``), an entry read by approximation is left out, since
+        the approximations widen a permit and a permit there is a drop."""
         acl = acls.get(acl_name)
         if acl is None:
             return None
-        if acl_name not in read:  # once, so its notes are not repeated per zone pair
+        if (acl_name, strict) not in read:  # once, so its notes are not repeated
             head = acl.entries[0][0] if acl.entries else None
-            read[acl_name] = entries(acl, "internal", _src(origin, [head] if head else []), {})
-        return read[acl_name]
+            read[(acl_name, strict)] = entries(
+                acl, "internal", _src(origin, [head] if head else []), {}, strict=strict)
+        return read[(acl_name, strict)]
 
     def entries(acl: _Acl, direction: Literal["inbound", "internal"], where: Source,
-                scope: dict[str, tuple[str, ...]]) -> RuleList:
+                scope: dict[str, tuple[str, ...]], *, strict: bool = False) -> RuleList:
         rules: list[Rule] = []
         for e, words in acl.entries:
             ace_notes: list[str] = []
@@ -654,6 +661,9 @@ def _filters(top: list[_Node], itfs: dict[str, _Itf],
                 ace = _ace(words, groups, acl.standard, ace_notes)
             except Unsupported as exc:
                 note(e, f"left out: {exc}")
+                continue
+            if strict and ace_notes:
+                note(e, f"left out of a class that drops: {'; '.join(ace_notes)}")
                 continue
             for msg in ace_notes:
                 note(e, msg)
@@ -664,7 +674,8 @@ def _filters(top: list[_Node], itfs: dict[str, _Itf],
             for svc in ace.services:
                 rules.append(Rule(ace.action, svc.proto, ace.src, dst, svc.ports,
                                   _src(origin, [e]), ace.established))
-        return RuleList(acl.name, direction, rules, "deny", where, **scope)
+        return RuleList(acl.name, direction, rules, "deny", where,
+                        ingress=scope.get("ingress", ()), egress=scope.get("egress", ()))
 
     zbf = Builder(top, class_acl, origin, note)
     for a, a_itf in itfs.items():
@@ -683,7 +694,7 @@ def _filters(top: list[_Node], itfs: dict[str, _Itf],
         if itf.acl_in is None:
             # No inbound list: IOS forwards whatever NAT lets in.
             out.append(RuleList(f"{name} (no access-group in)", "inbound", [], "permit",
-                                _src(origin, [itf.node])))
+                                _src(origin, [itf.node]), ingress=(name,)))
             continue
         out.append(rules_of(itf.acl_in, "inbound", name))
     return out

@@ -11,7 +11,9 @@ passes everything. Class-map ACLs are read after NAT (inside addresses), as IOS 
 policy after translating.
 
 Each list is scoped to the (ingress, egress) interface pair it filters, so the audits can ask
-for the path a packet takes. What is not evaluated is noted and left out, never guessed.
+for the path a packet takes. A ``source Z destination Z`` pair filters inside zone Z, and an
+IOS-XE ``zone security default`` holds the interfaces in no zone. What is not evaluated is
+noted and left out, never guessed.
 """
 
 from __future__ import annotations
@@ -50,13 +52,16 @@ class Zbf:
     class_maps: dict[str, _Node] = field(default_factory=dict)
     policy_maps: dict[str, _Node] = field(default_factory=dict)
     pairs: dict[tuple[str, str], tuple[_Node, _Node | None]] = field(default_factory=dict)
+    zones: dict[str, _Node] = field(default_factory=dict)  # zone security NAME
 
     @classmethod
     def read(cls, top: list[_Node]) -> Zbf:
         z = cls()
         for n in top:
             w = n.words
-            if w[:3] == ["class-map", "type", "inspect"] and len(w) >= 4:
+            if w[:2] == ["zone", "security"] and len(w) == 3:
+                z.zones[w[2]] = n
+            elif w[:3] == ["class-map", "type", "inspect"] and len(w) >= 4:
                 z.class_maps[w[-1]] = n
             elif w[:3] == ["policy-map", "type", "inspect"] and len(w) == 4:
                 z.policy_maps[w[3]] = n
@@ -80,12 +85,15 @@ def _action(cls_node: _Node) -> Action | None:
 class Builder:
     """Rule lists for zone pairs, from one configuration's ZBF definitions."""
 
-    def __init__(self, top: list[_Node], acl: Callable[[str], RuleList | None], origin: str,
-                 note: Note) -> None:
+    def __init__(self, top: list[_Node], acl: Callable[[str, bool], RuleList | None],
+                 origin: str, note: Note) -> None:
         self.zbf = Zbf.read(top)
-        self.acl = acl  # an access list by name, read with inside addresses (None: undefined)
+        # An access list by name, read with inside addresses (None: undefined); the flag
+        # asks for the strict reading a dropping class needs.
+        self.acl = acl
         self.origin = origin
         self.note = note
+        self._policies: dict[str, tuple[list[Rule], Action, _Node]] = {}
 
     def _src(self, nodes: list[_Node]) -> Source:
         nodes = sorted(nodes, key=lambda n: n.num)
@@ -97,19 +105,22 @@ class Builder:
         filter it (neither in a zone, or both in the same one)."""
         if a_zone is None and b_zone is None:
             return None
+        if "default" in self.zbf.zones:  # IOS-XE: interfaces in no zone are in "default"
+            a_zone = a_zone or ("default", self.zbf.zones["default"])
+            b_zone = b_zone or ("default", self.zbf.zones["default"])
         scope: dict[str, tuple[str, ...]] = {"ingress": (a,), "egress": (b,)}
         if a_zone is None or b_zone is None:  # IOS: zone member ↔ non-member is dropped
             member = a_zone or b_zone
             assert member is not None
             return RuleList(f"zone {member[0]} ↔ {b if a_zone else a} (no zone)", direction, [],
-                            "deny", self._src([member[1]]), **scope)
-        if a_zone[0] == b_zone[0]:
-            return None
+                            "deny", self._src([member[1]]), **scope, after_nat=True)
         pair = self.zbf.pairs.get((a_zone[0], b_zone[0]))
+        if a_zone[0] == b_zone[0] and pair is None:
+            return None  # inside one zone everything passes, unless an intra-zone pair says
         if pair is None or pair[1] is None:
             cited = [a_zone[1], b_zone[1], *([pair[0]] if pair else [])]
             return RuleList(f"no policy from zone {a_zone[0]} to {b_zone[0]}", direction, [],
-                            "deny", self._src(cited), **scope)
+                            "deny", self._src(cited), **scope, after_nat=True)
         pair_node, service = pair
         assert service is not None
         return self._policy(service.words[3] if len(service.words) > 3 else "", service,
@@ -121,21 +132,24 @@ class Builder:
         if pmap is None:
             self.note(service, f"policy-map type inspect {name} is not defined: IOS drops")
             return RuleList(name, direction, [], "deny", self._src([pair_node, service]),
-                            **scope)
-        rules: list[Rule] = []
-        default: Action = "deny"
-        for c in pmap.children:
-            w = c.words
-            if w == ["class", "class-default"]:
-                default = _action(c) or "deny"
-            elif w[:3] == ["class", "type", "inspect"] and len(w) == 4:
-                action = _action(c)
-                if action is None:
-                    self.note(c, "class without inspect/pass/drop: left out")
-                    continue
-                rules.extend(self._class(w[3], action, c, frozenset()))
-        return RuleList(name, direction, rules, default, self._src([pair_node, service, pmap]),
-                        **scope)
+                            **scope, after_nat=True)
+        if name not in self._policies:  # read once: its notes are not repeated per pair
+            rules: list[Rule] = []
+            default: Action = "deny"
+            for c in pmap.children:
+                w = c.words
+                if w == ["class", "class-default"]:
+                    default = _action(c) or "deny"
+                elif w[:3] == ["class", "type", "inspect"] and len(w) == 4:
+                    action = _action(c)
+                    if action is None:
+                        self.note(c, "class without inspect/pass/drop: left out")
+                        continue
+                    rules.extend(self._class(w[3], action, c, frozenset()))
+            self._policies[name] = (rules, default, pmap)
+        rules, default, pmap = self._policies[name]
+        return RuleList(name, direction, list(rules), default,
+                        self._src([pair_node, service, pmap]), **scope, after_nat=True)
 
     def _class(self, name: str, action: Action, where: _Node, seen: frozenset[str]
                ) -> list[Rule]:
@@ -159,7 +173,7 @@ class Builder:
         src = self._src([where, m])
         if (w[1:3] == ["access-group", "name"] and len(w) == 4) or (
                 w[1] == "access-group" and len(w) == 3 and w[2].isdigit()):
-            acl = self.acl(w[-1])
+            acl = self.acl(w[-1], action == "deny")
             if acl is None:
                 self.note(m, f"access list {w[-1]} is not defined: the class matches nothing")
                 return []

@@ -98,6 +98,7 @@ class RuleList:
     # access-group filters only its own interface; an nftables forward chain sees every path.
     ingress: tuple[str, ...] = ()
     egress: tuple[str, ...] = ()
+    after_nat: bool = False  # evaluated on translated packets (inside address and port)
 
     def applies(self, path: tuple[str, str]) -> bool:
         return ((not self.ingress or path[0] in self.ingress)
@@ -146,6 +147,14 @@ class PortForward:
     to: IPv4Address
     src: tuple[IPv4Network, ...]
     source: Source
+    to_port: int | None = None  # the inside port of ports[0] when the forward translates it
+    wan: str | None = None  # the WAN interface it is on, when the configuration names it
+
+    def inside_port(self, port: int) -> int:
+        """The port the packet carries after translation."""
+        if self.to_port is None or not self.ports:
+            return port
+        return self.to_port + (port - self.ports[0].lo)
 
 
 @dataclass

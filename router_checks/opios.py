@@ -99,6 +99,7 @@ class _Rule:
         self.after_dnat = False  # "ct status dnat": only traffic a port-forward translated
         self.verdict: str | None = None
         self.dnat: str | None = None
+        self.dnat_port: int | None = None
         self.masquerade = False
         self.helper: str | None = None
         self.unknown: list[str] = []
@@ -154,6 +155,8 @@ class _Rule:
             self.verdict = next(k for k in ("accept", "drop", "reject") if k in e)
         elif "dnat" in e:
             self.dnat = str(e["dnat"].get("addr"))
+            port = e["dnat"].get("port")
+            self.dnat_port = int(port) if isinstance(port, int) else None
         elif "masquerade" in e or "snat" in e:
             self.masquerade = True
         elif "ct helper" in e:  # `ct helper set "name"`
@@ -171,7 +174,8 @@ def _forward_list(key: tuple[str, str, str], chain: dict[str, Any],
     cl, ct = lines.get((*key, -1), (0, ""))
     return RuleList(f"{key[1]}/{key[2]}", direction, [],
                     "permit" if chain.get("policy", "accept") == "accept" else "deny",
-                    Source(NFT_TEXT, (cl,) if cl else (), (ct,) if ct else ()))
+                    Source(NFT_TEXT, (cl,) if cl else (), (ct,) if ct else ()),
+                    after_nat=True)  # the forward hook sees packets after DNAT
 
 
 def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
@@ -217,9 +221,12 @@ def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
                 model.sip_alg = True
                 model.sip_alg_sources.append(src)
         if hook == "prerouting" and rule.dnat and (rule.iif is None or set(rule.iif) & wan_names):
+            wan_in = [n for n in rule.iif or () if n in wan_names]
             model.forwards.append(PortForward(rule.proto, rule.ports,  # type: ignore[arg-type]
                                               IPv4Address(rule.dnat),
-                                              () if rule.src == (ANY,) else rule.src, src))
+                                              () if rule.src == (ANY,) else rule.src, src,
+                                              to_port=rule.dnat_port,
+                                              wan=wan_in[0] if len(wan_in) == 1 else None))
         if hook == "postrouting" and rule.masquerade:
             model.masquerade.append(src)
         if (hook != "forward" or chain.get("type") != "filter"

@@ -566,3 +566,74 @@ def test_unterminated_banner_is_noted() -> None:
                   " ip address 192.168.1.1 255.255.255.0\n")
     assert model.interfaces == []
     assert "2: banner never ends" in model.sources["unevaluated"]
+
+
+def _ports_of(text: str, router: Router | None = None) -> dict[str, str]:
+    """Finding code → the "UDP …" port list its message names."""
+    findings, _ = audit(parse(text), router or _router(), SERVER)
+    return {f.code: f.message.split("UDP ")[1].split(" ")[0].rstrip(",")
+            if "UDP " in f.message else "" for f in findings}
+
+
+def test_zbf_sees_the_translated_port() -> None:
+    # Outside 5060 is forwarded to inside 5080: the zone policy (after NAT) sees 5080, which
+    # the operator class does not match, so class-default drops SIP from the server.
+    text = ZBF_GOOD.replace("static udp 192.168.254.10 5060 interface GigabitEthernet8 5060",
+                            "static udp 192.168.254.10 5080 interface GigabitEthernet8 5060")
+    assert _ports_of(text) == {"FW_CLOSED_TO_SERVER": "5060"}
+
+
+OPEN_POLICY = ("policy-map type inspect OPEN\n class class-default\n  pass\n"
+               "zone security cell-zone\n"
+               "zone-pair security cell-to-in source cell-zone destination in-zone\n"
+               " service-policy type inspect OPEN\n")
+CELLULAR = ("interface Cellular0\n ip address 203.0.113.200 255.255.255.0\n ip nat outside\n"
+            " zone-member security cell-zone\n!\n")
+
+
+def test_zbf_every_wan_a_forward_may_arrive_on_is_tried() -> None:
+    # A second WAN whose zone passes everything: the 1:1 static (no interface named) carries
+    # RTP, which is open through it; SIP's static names GigabitEthernet8 and stays closed.
+    text = ZBF_GOOD.replace("zone security in-zone\n", OPEN_POLICY + "zone security in-zone\n")
+    text = text.replace("interface GigabitEthernet8\n", CELLULAR + "interface GigabitEthernet8\n")
+    assert _ports_of(text) == {"FW_OPEN_TO_OTHERS": "10000-20000"}
+
+
+def test_zbf_a_dropping_class_is_read_strictly() -> None:
+    # BLOCK drops what its ACL permits; its entry needs an approximation (a source port),
+    # which would widen the drop to every UDP datagram. It is left out, so ANYVOICE decides.
+    text = ZBF_GOOD.replace(
+        " class type inspect OPERATOR-VOICE\n  pass\n",
+        " class type inspect OPERATOR-VOICE\n  pass\n class type inspect BLOCK\n  drop\n"
+        " class type inspect ANYVOICE\n  pass\n")
+    text = text.replace("policy-map type inspect OUT-TO-IN\n",
+                        "class-map type inspect match-any BLOCK\n match access-group name B\n"
+                        "class-map type inspect match-any ANYVOICE\n match access-group name A\n"
+                        "policy-map type inspect OUT-TO-IN\n")
+    text = text.replace("ip access-list extended VOICE-FROM-OPERATOR\n",
+                        "ip access-list extended B\n permit udp any eq 12345 any\n"
+                        "ip access-list extended A\n permit udp any host 192.168.254.10\n"
+                        "ip access-list extended VOICE-FROM-OPERATOR\n")
+    findings, _ = audit(parse(text), _router(), SERVER)
+    assert [f.message.split(" also open")[0] for f in findings] == ["UDP 5060, 10000-20000"]
+    assert "left out of a class that drops" in parse(text).sources["unevaluated"]
+
+
+def test_zbf_intra_zone_pair_and_default_zone_decide_between_the_lans() -> None:
+    # Both LANs in in-zone: an in-zone → in-zone pair that drops isolates them.
+    drop_all = ("policy-map type inspect NONE\n class class-default\n  drop\n"
+                "zone-pair security in-in source in-zone destination in-zone\n"
+                " service-policy type inspect NONE\n")
+    isolated = ZBF_GOOD.replace("zone security in-zone\n", "zone security in-zone\n" + drop_all)
+    assert "LANS_OPEN_TO_EACH_OTHER" not in _codes(isolated, _isolated())
+    # IOS-XE: the voice VLAN in no zone belongs to "default"; a pair that inspects all from
+    # in-zone to default opens data → voice.
+    text = ZBF_GOOD.replace(" ip nat inside\n zone-member security in-zone\n ip virtual-"
+                            "reassembly in\n!\nip forward", " ip nat inside\n ip virtual-"
+                            "reassembly in\n!\nip forward")
+    text = text.replace("zone security in-zone\n", "zone security in-zone\nzone security "
+                        "default\nzone-pair security in-def source in-zone destination default\n"
+                        " service-policy type inspect IN-TO-OUT\n")
+    found = [f for f in audit(parse(text), _isolated(), SERVER)[0]
+             if f.code == "LANS_OPEN_TO_EACH_OTHER"]
+    assert [f.message.split(" reaches ")[0] for f in found] == ["the data LAN 192.168.1.0/24"]
