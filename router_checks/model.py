@@ -64,6 +64,12 @@ class Rule:
 
     def matches(self, proto: str, src: IPv4Address, dst: IPv4Address | None, port: int,
                 path: tuple[str, str] | None = None) -> bool:
+        return self._selects(proto, src, dst, port, path) and (
+            self.match is None or self.match.decide(proto, src, dst, port)[0] == "permit")
+
+    def _selects(self, proto: str, src: IPv4Address, dst: IPv4Address | None, port: int,
+                 path: tuple[str, str] | None) -> bool:
+        """Everything but the class access list (``match``)."""
         if self.established_only:
             return False  # new inbound traffic never matches "established" rules
         if path is not None and ((self.iif and path[0] not in self.iif)
@@ -75,9 +81,7 @@ class Rule:
             return False
         if dst is not None and not any(dst in n for n in self.dst):
             return False
-        if self.dst_ports and not any(r.contains(port) for r in self.dst_ports):
-            return False
-        return self.match is None or self.match.decide(proto, src, dst, port)[0] == "permit"
+        return not self.dst_ports or any(r.contains(port) for r in self.dst_ports)
 
     def flat(self) -> list[Rule]:
         """This rule and, for a class on an access list, that list's entries."""
@@ -94,8 +98,8 @@ class RuleList:
     rules: list[Rule]
     default: Action
     source: Source
-    # Internal lists: the interfaces whose traffic crosses the list (empty: any). An IOS
-    # access-group filters only its own interface; an nftables forward chain sees every path.
+    # The interfaces whose traffic crosses the list (empty: any). An IOS access-group or
+    # zone pair filters only its own interfaces; an nftables forward chain sees every path.
     ingress: tuple[str, ...] = ()
     egress: tuple[str, ...] = ()
     after_nat: bool = False  # evaluated on translated packets (inside address and port)
@@ -108,14 +112,19 @@ class RuleList:
                path: tuple[str, str] | None = None) -> tuple[Action, Rule | None]:
         """First-match verdict and the rule that decided it (None: the default)."""
         for r in self.rules:
-            if r.matches(proto, src, dst, port, path):
-                if r.match is not None:  # cite the class and the entry that matched in it
-                    _, inner = r.match.decide(proto, src, dst, port)
-                    if inner is not None:
-                        lines = r.source.lines + inner.source.lines
-                        return r.action, replace(inner, action=r.action, source=Source(
-                            r.source.origin, lines, r.source.text + inner.source.text))
+            if not r._selects(proto, src, dst, port, path):
+                continue
+            if r.match is None:
                 return r.action, r
+            verdict, inner = r.match.decide(proto, src, dst, port)  # once per packet
+            if verdict != "permit":
+                continue  # the class access list does not select it: next class
+            if inner is None:
+                return r.action, r
+            # Cite the class and the entry that matched in its access list.
+            return r.action, replace(inner, action=r.action, source=Source(
+                r.source.origin, r.source.lines + inner.source.lines,
+                r.source.text + inner.source.text))
         return self.default, None
 
 
@@ -170,8 +179,8 @@ class RouterModel:
     sip_alg: bool = False
     sip_alg_sources: list[Source] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # origin → raw text (evidence)
-    # What may decide traffic between the LANs but is not evaluated (a zone-based firewall,
-    # VRFs, an nft rule on a named set or a jump): the isolation audit then cannot judge.
+    # What may decide traffic between the LANs but is not evaluated (IOS VRFs, an nft rule on
+    # a named set or a jump): the isolation audit then cannot judge.
     internal_unevaluated: list[Source] = field(default_factory=list)
 
     def lan_interfaces(self) -> list[Interface]:

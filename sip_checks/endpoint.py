@@ -130,15 +130,17 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self.send(response, peer)
 
     def respond_until(self, request: SipMessage, response: bytes, peer: tuple[str, int],
-                      acked: asyncio.Event) -> None:
+                      acked: asyncio.Event, *, give_up_after: float = 64 * T1
+                      ) -> asyncio.Task[None]:
         """Send a final response to an INVITE and repeat it until ``acked`` is set, as the
         server transaction's timer G does over UDP (RFC 3261 17.2.1): a caller that already
-        had a 1xx does not retransmit its INVITE, so a lost final response is ours to resend."""
+        had a 1xx does not retransmit its INVITE, so a lost final response is ours to resend.
+        The returned task ends with the ACK or after ``give_up_after`` s."""
         self.respond(request, response, peer)
 
         async def repeat() -> None:
             loop = asyncio.get_running_loop()
-            interval, give_up = T1, loop.time() + 64 * T1
+            interval, give_up = T1, loop.time() + give_up_after
             while loop.time() < give_up:
                 try:
                     await asyncio.wait_for(acked.wait(), interval)
@@ -152,6 +154,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         task = asyncio.get_running_loop().create_task(repeat())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def transaction(
         self, request: bytes, peer: tuple[str, int], *, branch: str, invite: bool = False,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from harness.errors import CheckError
 
 from . import digest, sdp
-from .endpoint import ClientResult, SipEndpoint
+from .endpoint import T1, ClientResult, SipEndpoint
 from .media import MediaSession, engine, open_media_socket
 from .sipmsg import SipMessage, build_request, new_branch, new_call_id, new_tag
 
@@ -456,17 +456,9 @@ class UserAgent:
             ok = self._response(invite, 200, "OK", to_tag=tag, body=answer, extra=[
                 ("Contact", self.contact), ("Content-Type", "application/sdp")])
             ack = self._acks.setdefault(call_id, asyncio.Event())
-            self.ep.respond(invite, ok, peer)
+            repeating = self.ep.respond_until(invite, ok, peer, ack, give_up_after=32 * T1)
             rec.status, rec.reason, rec.answered = 200, "OK", time.time()
-            interval = 0.5
-            loop = asyncio.get_running_loop()
-            give_up = loop.time() + 32 * 0.5
-            while not ack.is_set() and loop.time() < give_up:  # timer G until the ACK
-                try:
-                    await asyncio.wait_for(ack.wait(), interval)
-                except TimeoutError:
-                    self.ep.send(ok, peer)
-                    interval = min(interval * 2, 4.0)
+            await repeating  # timer G until the ACK
             if not ack.is_set():
                 rec.symptom = "no ACK for our 200 OK (the ACK path is broken)"
             routes = [_angle(v) for rr in invite.get_all("Record-Route") for v in rr.split(",")]
