@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from ipaddress import (
     AddressValueError,
@@ -27,6 +27,9 @@ from ipaddress import (
 )
 from typing import Literal
 
+from .ios_tree import Node as _Node
+from .ios_tree import source as _src
+from .ios_tree import tree as _tree
 from .ios_zbf import Builder
 from .model import (
     Action,
@@ -79,64 +82,6 @@ class Unsupported(ValueError):
 
 
 _Note = Callable[["_Node", str], None]
-
-
-@dataclass
-class _Node:
-    """One configuration line: 1-based number, text without indentation, its block's lines."""
-
-    num: int
-    text: str
-    children: list[_Node] = field(default_factory=list)
-
-    @property
-    def words(self) -> list[str]:
-        return self.text.split()
-
-
-_BANNER = re.compile(r"^banner\s+\S+\s+(\^C|\S)")
-
-
-def _tree(lines: list[str], unterminated: list[_Node] | None = None) -> list[_Node]:
-    """Top-level lines with their blocks, by indentation, as IOS writes ``show running-config``.
-
-    A ``banner`` is free text up to its delimiter (``^C`` as IOS shows it): its lines are the
-    banner's children and never read as configuration, so a banner that quotes
-    ``interface ...`` cannot add an interface to the audit. Blank lines carry nothing. A
-    banner whose delimiter never comes is added to ``unterminated``.
-    """
-    roots: list[_Node] = []
-    stack: list[tuple[int, _Node]] = []  # open blocks: (indentation, node)
-    i = 0
-    while i < len(lines):
-        raw = lines[i].rstrip("\r\n")
-        i += 1
-        text = raw.strip()
-        if not text:
-            continue
-        indent = len(raw) - len(raw.lstrip())
-        node = _Node(i, text)
-        banner = _BANNER.match(raw)
-        if banner and banner.group(1) not in raw[banner.end():]:
-            closed = False
-            while i < len(lines) and not closed:
-                body = lines[i].rstrip("\r\n")
-                i += 1
-                if body.strip():
-                    node.children.append(_Node(i, body.strip()))
-                closed = banner.group(1) in body
-            if not closed and unterminated is not None:
-                unterminated.append(node)
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        (stack[-1][1].children if stack else roots).append(node)
-        stack.append((indent, node))
-    return roots
-
-
-def _src(origin: str, nodes: Iterable[_Node]) -> Source:
-    picked = sorted({n.num: n for n in nodes}.values(), key=lambda n: n.num)
-    return Source(origin, tuple(n.num for n in picked), tuple(n.text for n in picked))
 
 
 def _addr(word: str) -> IPv4Address:

@@ -21,12 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from .ios_tree import Node as _Node
+from .ios_tree import source
 from .model import Action, PortRange, Proto, Rule, RuleList, Source
-
-if TYPE_CHECKING:
-    from .ios import _Node
 
 ANY = IPv4Network("0.0.0.0/0")
 # `match protocol NAME` for the names that reach the ports the audits look at (or that are
@@ -96,8 +95,7 @@ class Builder:
         self._policies: dict[str, tuple[list[Rule], Action, _Node]] = {}
 
     def _src(self, nodes: list[_Node]) -> Source:
-        nodes = sorted(nodes, key=lambda n: n.num)
-        return Source(self.origin, tuple(n.num for n in nodes), tuple(n.text for n in nodes))
+        return source(self.origin, nodes)
 
     def between(self, a: str, a_zone: tuple[str, _Node] | None, b: str,
                 b_zone: tuple[str, _Node] | None, direction: Direction) -> RuleList | None:
