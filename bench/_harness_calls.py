@@ -10,8 +10,8 @@ import json
 import resource
 import sys
 
-from sip_checks.endpoint import SipEndpoint
-from sip_checks.ua import Identity, UserAgent
+from sip_checks.toolkit.endpoint import SipEndpoint
+from sip_checks.toolkit.ua import Identity, UserAgent
 
 
 async def main(n: int, seconds: float, server: str, port: int, local: str) -> None:

@@ -30,10 +30,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from harness import farend, netns  # noqa: E402
 from harness import lab as labmod  # noqa: E402
-from sip_checks.media import SO_TIMESTAMPNS, kernel_time  # noqa: E402
-from sip_checks.rtp import ReceiverStats, parse, tone_frame  # noqa: E402
+from harness import netns  # noqa: E402
+from harness.lab import farend  # noqa: E402
+from sip_checks.toolkit.rtp import ReceiverStats, parse, tone_frame  # noqa: E402
+from sip_checks.toolkit.stream import SO_TIMESTAMPNS, kernel_time  # noqa: E402
 
 
 class WireJitter:

@@ -28,10 +28,10 @@ sys.path.insert(0, str(REPO))
 
 from harness import lab as labmod  # noqa: E402
 from harness import netns  # noqa: E402
-from harness.lab_profile import lab_password  # noqa: E402
+from harness.lab.profile import lab_password  # noqa: E402
 from harness.portset import fmt  # noqa: E402
-from harness.probe_client import ProbeClient  # noqa: E402
-from sip_checks.firewall import EXPECTED, SWEPT, Listener, sweep  # noqa: E402
+from harness.probe.client import ProbeClient  # noqa: E402
+from sip_checks.probes.firewall import EXPECTED, SWEPT, Listener, sweep  # noqa: E402
 
 PORTS = "5060,5061,9999,10000-20001"
 

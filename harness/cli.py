@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import RecetteError
-from .lab_firewall import FIREWALL_MODES
+from harness import __version__
+from harness.errors import RecetteError
+from harness.lab.firewall import FIREWALL_MODES
 
 DEFAULT_LAB_PROFILE = Path("profiles/lab.yaml")
 
@@ -30,8 +30,8 @@ def _progress(msg: str) -> None:
 
 
 def cmd_profile_check(args: argparse.Namespace) -> int:
-    from .profile import ProfileError, load_profile
-    from .yamlsrc import YamlSourceError
+    from harness.profile import ProfileError, load_profile
+    from harness.yamlsrc import YamlSourceError
 
     bad = 0
     for path in args.files:
@@ -51,7 +51,7 @@ def cmd_profile_check(args: argparse.Namespace) -> int:
 def cmd_lab_up(args: argparse.Namespace) -> int:
     import time
 
-    from . import lab
+    from harness import lab
 
     lab.preflight()
     current = [p for p in lab.existing_prefixes() if lab.owner_alive(p) is None]
@@ -70,7 +70,7 @@ def cmd_lab_up(args: argparse.Namespace) -> int:
 
 
 def cmd_lab_down(args: argparse.Namespace) -> int:
-    from . import lab
+    from harness import lab
 
     lab.preflight({"ip": "iproute2"})
     if args.prefix:
@@ -87,7 +87,7 @@ def cmd_lab_down(args: argparse.Namespace) -> int:
 
 
 def cmd_lab_status(args: argparse.Namespace) -> int:
-    from . import lab
+    from harness import lab
 
     prefixes = lab.existing_prefixes()
     if not prefixes:
@@ -117,7 +117,7 @@ def cmd_lab_status(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import run_checks
+    from harness.runner import run_checks
 
     if not 1 <= args.call_seconds <= 3600:
         raise RecetteError(f"--call-seconds: expected 1 to 3600 s, got {args.call_seconds:g}")
@@ -128,7 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import demo
+    from harness.demo import demo
 
     return demo(alg=args.alg, firewall=args.firewall, out=args.out, lang=args.lang)
 
@@ -136,9 +136,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from ipaddress import IPv4Address
 
+    from harness.profile import Router, load_profile
     from router_checks.offline import audit_file
-
-    from .profile import Router, load_profile
 
     if args.profile:
         prof = load_profile(args.profile)
@@ -165,7 +164,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_gate(args: argparse.Namespace) -> int:
     import getpass
 
-    from .gate import GateRefused, open_store
+    from harness.gate.store import GateRefused, open_store
 
     store = open_store(args.store)
     actor = args.actor or getpass.getuser()
@@ -196,7 +195,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
 def cmd_probe_serve(args: argparse.Namespace) -> int:
     import os
 
-    from .probe import ProbeConfig, serve
+    from harness.probe.server import ProbeConfig, serve
 
     key = os.environ.get(args.key_env, "")
     if not key:

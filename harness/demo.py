@@ -6,9 +6,9 @@ import sys
 import time
 from pathlib import Path
 
-from .lab import Lab
-from .lab_firewall import FirewallMode
-from .runner import default_out, run_checks
+from harness.lab import Lab
+from harness.lab.firewall import FirewallMode
+from harness.runner import default_out, run_checks
 
 
 def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str) -> int:
@@ -38,9 +38,9 @@ def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str) -> i
 def _gate_summary(lab: Lab) -> None:
     """Where the international option stands after this run (the firewall check recorded its
     verification in the gate store)."""
-    from .errors import RecetteError
-    from .firewall_record import site_key
-    from .gate import open_store
+    from harness.errors import RecetteError
+    from harness.gate.record import site_key
+    from harness.gate.store import open_store
 
     try:
         st = open_store().status(site_key(lab.profile), lab.profile.trunks[0].name)

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from . import netns
-from .errors import CheckError, RecetteError
-from .evidence import Evidence, Redactor
-from .incidents import Incident, csv_text
-from .profile import Profile, load_profile
+from harness import netns
+from harness.errors import CheckError, RecetteError
+from harness.evidence import Evidence, Redactor
+from harness.incidents import Incident, csv_text
+from harness.profile import Profile, load_profile
 
 PROFILE_KEY = pytest.StashKey[Profile]()
 REDACT_KEY = pytest.StashKey[Redactor]()

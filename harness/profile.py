@@ -29,8 +29,8 @@ from pydantic import (
     model_validator,
 )
 
-from . import yamlsrc
-from .errors import RecetteError
+from harness import yamlsrc
+from harness.errors import RecetteError
 
 SECRET_FIELDS = frozenset({"password", "enable_secret", "token"})
 

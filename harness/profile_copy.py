@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import RecetteError
-from .profile import Profile, load_profile
+from harness.errors import RecetteError
+from harness.profile import Profile, load_profile
 
 MASK = '"<redacted>"'
 SECRET_KEYS = frozenset({"password", "enable_secret", "key"})  # the profile's Secret fields

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from . import netns
-from .errors import RecetteError
-from .profile import Profile, load_profile
-from .profile_copy import write_copy
+from harness import netns
+from harness.errors import RecetteError
+from harness.profile import Profile, load_profile
+from harness.profile_copy import write_copy
 
 CHECK_PACKAGES = ("sip_checks", "router_checks")
 SYMBOL = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR", "skip": "skip "}

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .errors import RecetteError
+from harness.errors import RecetteError
 
 Loc = tuple[str | int, ...]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .sheet import STATUS  # one wording of the verdicts, for the sheet and the report
+from reports.sheet import STATUS  # one wording of the verdicts, for the sheet and the report
 
 TEXT: dict[str, dict[str, Any]] = {
     "fr": {"title": "Feuille de recette", "check": "Contrôle", "label": "Intitulé",

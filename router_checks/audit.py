@@ -14,8 +14,7 @@ from typing import Literal
 
 from harness.portset import fmt
 from harness.profile import Lan, Router
-
-from .model import PortForward, RouterModel, Rule, RuleList, Source
+from router_checks.model import PortForward, RouterModel, Rule, RuleList, Source
 
 SIP_PORT = 5060
 RTP = range(10000, 20001)

@@ -12,11 +12,10 @@ import pytest
 from harness.evidence import Evidence
 from harness.portset import fmt
 from harness.profile import Profile
-
-from . import opios
-from .audit import Finding, audit
-from .collect import collect_opios
-from .model import RouterModel
+from router_checks import opios
+from router_checks.audit import Finding, audit
+from router_checks.collect import collect_opios
+from router_checks.model import RouterModel
 
 
 def _model(profile: Profile, evidence: Evidence) -> RouterModel:
@@ -32,8 +31,8 @@ def _model(profile: Profile, evidence: Evidence) -> RouterModel:
                            nft_json=out["nft -j list ruleset"],
                            nft_text=out["nft -a list ruleset"], dhcp_text=out["dhcp"] or None,
                            dhcp_origin=router.dhcp_config)
-    from . import ios
-    from .collect import collect_ios
+    from router_checks import ios
+    from router_checks.collect import collect_ios
 
     out = collect_ios(router)
     evidence.data["collected"] = out  # written beside the report as router-running-config.txt
@@ -82,7 +81,7 @@ def check_router_audit(profile: Profile, evidence: Evidence, shared: dict[str, A
     fr="Concordance entre la configuration du routeur et la vérification active du pare-feu",
     en="Router configuration agrees with the active firewall verification",
 )
-def check_config_agrees_with_reality(shared: dict[str, Any], evidence: Evidence) -> None:
+def check_router_crosscheck(shared: dict[str, Any], evidence: Evidence) -> None:
     if "router" not in shared or "firewall" not in shared:
         pytest.skip("needs the router audit and the active firewall verification in one run")
     cfg, real = shared["router"], shared["firewall"]

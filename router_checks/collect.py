@@ -12,8 +12,7 @@ from typing import Any
 
 from harness.errors import CheckError
 from harness.profile import Router
-
-from .sanitize import ios_config
+from router_checks.sanitize import ios_config
 
 OPIOS_COMMANDS = ("ip -o -4 addr show", "ip -j route", "nft -j list ruleset",
                   "nft -a list ruleset")

@@ -27,11 +27,11 @@ from ipaddress import (
 )
 from typing import Literal
 
-from .ios_tree import Node as _Node
-from .ios_tree import source as _src
-from .ios_tree import tree as _tree
-from .ios_zbf import Builder
-from .model import (
+from router_checks.ios_tree import Node as _Node
+from router_checks.ios_tree import source as _src
+from router_checks.ios_tree import tree as _tree
+from router_checks.ios_zbf import Builder
+from router_checks.model import (
     Action,
     DhcpPool,
     Interface,
@@ -43,7 +43,7 @@ from .model import (
     RuleList,
     Source,
 )
-from .sanitize import ios_config
+from router_checks.sanitize import ios_config
 
 ORIGIN = "show running-config"
 VERSION_ORIGIN = "show version"

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .model import Source
+from router_checks.model import Source
 
 
 @dataclass

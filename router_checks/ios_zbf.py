@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import Literal
 
-from .ios_tree import Node as _Node
-from .ios_tree import source
-from .model import Action, PortRange, Proto, Rule, RuleList, Source
+from router_checks.ios_tree import Node as _Node
+from router_checks.ios_tree import source
+from router_checks.model import Action, PortRange, Proto, Rule, RuleList, Source
 
 ANY = IPv4Network("0.0.0.0/0")
 # `match protocol NAME` for the names that reach the ports the audits look at (or that are

@@ -13,10 +13,9 @@ from pathlib import Path
 
 from harness.errors import RecetteError
 from harness.profile import Router
-
-from . import opios
-from .audit import Finding, audit
-from .model import RouterModel
+from router_checks import opios
+from router_checks.audit import Finding, audit
+from router_checks.model import RouterModel
 
 
 def load_model(path: Path, kind: str) -> RouterModel:
@@ -27,7 +26,7 @@ def load_model(path: Path, kind: str) -> RouterModel:
     except UnicodeDecodeError:
         raise RecetteError(f"{path}: not UTF-8 text") from None
     if kind == "cisco_ios":
-        from . import ios
+        from router_checks import ios
 
         return ios.parse(text, origin=str(path))
     try:

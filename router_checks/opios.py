@@ -12,7 +12,7 @@ import re
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, summarize_address_range
 from typing import Any, Literal
 
-from .model import (
+from router_checks.model import (
     Action,
     DhcpPool,
     Interface,

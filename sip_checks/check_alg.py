@@ -10,9 +10,8 @@ import pytest
 
 from harness.evidence import Evidence
 from harness.profile import Profile
-
-from . import alg
-from .session import Site, probe_client
+from sip_checks.probes import alg
+from sip_checks.session import Site, probe_client
 
 
 @pytest.mark.check(
@@ -21,7 +20,7 @@ from .session import Site, probe_client
     fr="Absence de SIP ALG : les messages SIP/SDP traversent le routeur sans réécriture",
     en="No SIP ALG: SIP/SDP messages cross the router unmodified",
 )
-def check_no_sip_alg(profile: Profile, site: Site, evidence: Evidence) -> None:
+def check_sip_alg(profile: Profile, site: Site, evidence: Evidence) -> None:
     client = probe_client(profile, "server")
     probes = alg.run_all(client, client.host, site.ip)
     evidence.add("what crossed the router", "\n".join(alg.summary(p) for p in probes))

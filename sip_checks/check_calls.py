@@ -17,9 +17,9 @@ from harness.errors import CheckError
 from harness.evidence import Evidence
 from harness.incidents import Incident
 from harness.profile import Profile
-
-from .session import Site, judge_call, open_ua, record_sip, register_behind_nat
-from .ua import CallRecord, UserAgent
+from sip_checks.session import Site, open_ua, record_sip, register_behind_nat
+from sip_checks.toolkit.ua import CallRecord, UserAgent
+from sip_checks.verdict import judge_call
 
 DTMF_SENT = "2580"
 
@@ -53,7 +53,7 @@ def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
     fr="Appel sortant vers le numéro de test, audio dans les deux sens, DTMF, qualité",
     en="Outbound call to the test number, two-way audio, DTMF, quality",
 )
-def check_outbound_call(profile: Profile, account: str, site: Site, evidence: Evidence,
+def check_sip_call_outbound(profile: Profile, account: str, site: Site, evidence: Evidence,
                         incidents: list[Incident], call_seconds: float,
                         test_number: str) -> None:
     asyncio.run(_outbound(profile, account, test_number, site, evidence, incidents,
@@ -91,7 +91,7 @@ async def _outbound(profile: Profile, account: str, number: str, site: Site, ev:
     fr="Appel entrant sur chaque SDA depuis le réseau de l'opérateur, audio dans les deux sens",
     en="Inbound call to each DID from the operator's network, two-way audio",
 )
-def check_inbound_call(profile: Profile, did: tuple[str, str], site: Site, evidence: Evidence,
+def check_sip_call_inbound(profile: Profile, did: tuple[str, str], site: Site, evidence: Evidence,
                        incidents: list[Incident], inbound_caller: object,
                        call_seconds: float) -> None:
     asyncio.run(_inbound(profile, did, site, evidence, incidents, inbound_caller,

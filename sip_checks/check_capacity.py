@@ -11,9 +11,9 @@ import pytest
 from harness.evidence import Evidence
 from harness.incidents import Incident
 from harness.profile import Profile
-
-from .session import Site, judge_call, open_ua, record_sip, register_behind_nat
-from .ua import CallRecord
+from sip_checks.session import Site, open_ua, record_sip, register_behind_nat
+from sip_checks.toolkit.ua import CallRecord
+from sip_checks.verdict import judge_call
 
 
 @pytest.mark.check(
@@ -22,7 +22,7 @@ from .ua import CallRecord
     fr="Capacité : autant d'appels simultanés que de canaux commandés, audio correct",
     en="Capacity: as many simultaneous calls as ordered channels, with good audio",
 )
-def check_channel_capacity(profile: Profile, trunk: str, site: Site, evidence: Evidence,
+def check_sip_capacity(profile: Profile, trunk: str, site: Site, evidence: Evidence,
                            incidents: list[Incident], call_seconds: float,
                            test_number: str) -> None:
     asyncio.run(_capacity(profile, trunk, test_number, site, evidence, incidents,

@@ -12,11 +12,10 @@ import pytest
 
 from harness.errors import CheckError, RecetteError
 from harness.evidence import Evidence
-from harness.firewall_record import record
+from harness.gate.record import record
 from harness.profile import Profile
-
-from .firewall import SWEPT, Listener, Sweep, discrepancies, sweep
-from .session import Site, open_ua, probe_client, register_behind_nat
+from sip_checks.probes.firewall import SWEPT, Listener, Sweep, discrepancies, sweep
+from sip_checks.session import Site, open_ua, probe_client, register_behind_nat
 
 
 @pytest.mark.check(

@@ -6,9 +6,8 @@ import pytest
 
 from harness.evidence import Evidence
 from harness.profile import Profile
-
-from . import nat
-from .session import Site, probe_client
+from sip_checks.probes import nat
+from sip_checks.session import Site, probe_client
 
 
 @pytest.mark.check(

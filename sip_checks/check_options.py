@@ -12,10 +12,10 @@ import pytest
 
 from harness.evidence import Evidence
 from harness.profile import Profile
-from sip_checks.endpoint import SipEndpoint
-from sip_checks.ladder import transcript
 from sip_checks.session import Site
-from sip_checks.sipmsg import build_request, new_branch, new_call_id
+from sip_checks.toolkit.endpoint import SipEndpoint
+from sip_checks.toolkit.ladder import transcript
+from sip_checks.toolkit.message import build_request, new_branch, new_call_id
 
 
 @pytest.mark.check(
@@ -24,7 +24,7 @@ from sip_checks.sipmsg import build_request, new_branch, new_call_id
     fr="Le serveur SIP de l'opérateur répond à OPTIONS depuis le LAN voix",
     en="The operator's SIP server answers OPTIONS from the voice LAN",
 )
-def check_operator_answers_options(profile: Profile, site: Site, evidence: Evidence) -> None:
+def check_sip_options(profile: Profile, site: Site, evidence: Evidence) -> None:
     asyncio.run(_options(profile, site, evidence))
 
 

@@ -13,8 +13,7 @@ import pytest
 
 from harness.evidence import Evidence
 from harness.profile import Profile
-
-from .session import Site, open_ua, record_sip, register_behind_nat
+from sip_checks.session import Site, open_ua, record_sip, register_behind_nat
 
 
 @pytest.mark.check(
@@ -24,7 +23,7 @@ from .session import Site, open_ua, record_sip, register_behind_nat
        "désenregistrement)",
     en="SIP account registration (digest authentication, refresh, de-registration)",
 )
-def check_registration(profile: Profile, account: str, site: Site, evidence: Evidence) -> None:
+def check_sip_register(profile: Profile, account: str, site: Site, evidence: Evidence) -> None:
     asyncio.run(_registration(profile, account, site, evidence))
 
 

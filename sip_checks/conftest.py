@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from harness.farend import LabCaller
 from harness.incidents import Incident
+from harness.lab.farend import LabCaller
 from harness.plugin import PROFILE_KEY, incidents_of
 from harness.profile import Profile
 from sip_checks.session import Site
@@ -53,7 +53,7 @@ def inbound_caller(profile: Profile) -> Any:
     if profile.lab is None:
         pytest.skip("no operator-side caller for this site: call the DIDs by hand, or use "
                     "the operator probe service")
-    from harness.lab_profile import STATE_ROOT
+    from harness.lab.profile import STATE_ROOT
 
     return LabCaller(profile.lab.namespaces.get("op", f"{profile.lab.prefix}-op"),
                      STATE_ROOT / profile.lab.prefix, str(profile.operator.sip_server.ip),

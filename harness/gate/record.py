@@ -1,0 +1,31 @@
+"""Recording firewall verifications in the international-option gate (:mod:`harness.gate`).
+
+A pass or a failure of ``firewall.openings`` becomes a gate event for the site, with the
+sweeps as its detail; the gate then decides when the option may be switched on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import secrets
+
+from harness.evidence import Evidence
+from harness.gate.store import open_store
+from harness.profile import Profile
+
+
+def site_key(profile: Profile) -> str:
+    """The gate's name for a site: SIRET and site name (one customer, several sites)."""
+    return f"{profile.customer.siret or profile.customer.name}/{profile.site.name}"
+
+
+def record(profile: Profile, evidence: Evidence, *, passed: bool) -> str:
+    """Append the verification to the gate store; returns its reference."""
+    ref = f"fw-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    detail = {"server_ip": str(profile.operator.sip_server.ip),
+              "trunks": [t.name for t in profile.trunks],
+              "sweeps": evidence.data.get("sweeps", [])}
+    open_store().record(site_key(profile), passed=passed, actor=getpass.getuser(),
+                        evidence=ref, detail=detail)
+    return ref

@@ -1,0 +1,267 @@
+"""The international-option gate (operator handbook §VIII-B).
+
+International calling may be switched on for a trunk only 24 hours after the technical
+service verified the site's firewall; a later failed verification blocks it, and a fraud
+block (revocation) closes it until a new pass plus 24 hours.
+
+The store is an append-only event log (``gate_events``); the state is always derived from
+it, never stored beside it, so there is nothing to get out of step. Every transition runs in
+one transaction holding the site's lock row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite
+serialises writers with ``BEGIN IMMEDIATE`` and WAL), so two processes recording and
+activating at once cannot both win, and a process killed mid-transaction leaves no trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from harness.errors import RecetteError
+
+WAIT = dt.timedelta(hours=24)
+Kind = Literal["verification_pass", "verification_fail", "activate", "revoke"]
+DEFAULT_URL = "sqlite:////var/lib/recette/gate.db"
+
+_meta = sa.MetaData()
+SITES = sa.Table("gate_sites", _meta, sa.Column("site", sa.String(200), primary_key=True))
+EVENTS = sa.Table(
+    "gate_events", _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site", sa.String(200), nullable=False),
+    sa.Column("trunk", sa.String(200)),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("evidence", sa.String(500)),
+    sa.Column("detail", sa.Text),
+)
+
+
+class GateRefused(RecetteError):
+    """An activation the rules refuse; the message says why and, if so, how long to wait."""
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    site: str
+    trunk: str | None
+    kind: str
+    at: dt.datetime
+    actor: str
+    evidence: str | None
+    detail: dict[str, Any]
+
+    def line(self) -> str:
+        who = f" trunk {self.trunk}" if self.trunk else ""
+        ref = f" [{self.evidence}]" if self.evidence else ""
+        extra = f" {json.dumps(self.detail, ensure_ascii=False)}" if self.detail else ""
+        return f"{self.at:%Y-%m-%d %H:%M:%S}Z #{self.id} {self.kind}{who} by {self.actor}" \
+               f"{ref}{extra}"
+
+
+@dataclass(frozen=True)
+class Status:
+    site: str
+    trunk: str | None
+    state: Literal["no-verification", "blocked", "waiting", "eligible", "active", "revoked"]
+    reason: str
+    eligible_at: dt.datetime | None
+
+    def line(self) -> str:
+        return f"{self.site}{f' / {self.trunk}' if self.trunk else ''}: {self.state}: {self.reason}"
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+
+
+def now_utc() -> dt.datetime:
+    """The current time; ``RECETTE_NOW`` (ISO 8601) overrides it, for tests and replays."""
+    forced = os.environ.get("RECETTE_NOW")
+    if forced:
+        try:
+            return _utc(dt.datetime.fromisoformat(forced))
+        except ValueError:
+            raise RecetteError(f"RECETTE_NOW: expected an ISO 8601 time, got {forced!r}") \
+                from None
+    return dt.datetime.now(dt.UTC)
+
+
+def _left(delta: dt.timedelta) -> str:
+    secs = int(delta.total_seconds())
+    return f"{secs // 3600} h {secs % 3600 // 60:02d} min"
+
+
+def decide(events: list[Event], trunk: str | None, now: dt.datetime) -> Status:
+    """The gate's state for ``trunk`` from the site's events (oldest first)."""
+    site = events[0].site if events else "?"
+    passes = [e for e in events if e.kind == "verification_pass"]
+    if not passes:
+        return Status(site, trunk, "no-verification",
+                      "no firewall verification has passed for this site", None)
+    last_pass = passes[-1]
+    later_fail = [e for e in events if e.kind == "verification_fail" and
+                  (e.at, e.id) > (last_pass.at, last_pass.id)]
+    if later_fail:
+        f = later_fail[-1]
+        return Status(site, trunk, "blocked",
+                      f"the firewall verification of {f.at:%Y-%m-%d %H:%M}Z failed after the "
+                      f"pass of {last_pass.at:%Y-%m-%d %H:%M}Z ({f.evidence or 'no ref'})", None)
+    mine = [e for e in events if e.trunk == trunk and e.kind in ("activate", "revoke")]
+    revokes = [e for e in mine if e.kind == "revoke"]
+    if revokes and (revokes[-1].at, revokes[-1].id) > (last_pass.at, last_pass.id):
+        r = revokes[-1]
+        return Status(site, trunk, "revoked",
+                      f"revoked {r.at:%Y-%m-%d %H:%M}Z ({r.detail.get('reason', '')}): a new "
+                      "firewall verification is needed", None)
+    eligible = last_pass.at + WAIT
+    if mine and mine[-1].kind == "activate" and (mine[-1].at, mine[-1].id) > (last_pass.at,
+                                                                               last_pass.id):
+        return Status(site, trunk, "active", f"active since {mine[-1].at:%Y-%m-%d %H:%M}Z",
+                      eligible)
+    if now < eligible:
+        return Status(site, trunk, "waiting",
+                      f"verified {last_pass.at:%Y-%m-%d %H:%M}Z ({last_pass.evidence}); "
+                      f"activation allowed from {eligible:%Y-%m-%d %H:%M}Z, in "
+                      f"{_left(eligible - now)}", eligible)
+    return Status(site, trunk, "eligible",
+                  f"verified {last_pass.at:%Y-%m-%d %H:%M}Z ({last_pass.evidence}); activation "
+                  "allowed", eligible)
+
+
+class GateStore:
+    """The event log behind the gate; open with :func:`open_store`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _lock(self, conn: Connection, site: str) -> None:
+        if self.engine.dialect.name == "postgresql":
+            conn.execute(sa.text("INSERT INTO gate_sites (site) VALUES (:s) "
+                                 "ON CONFLICT DO NOTHING"), {"s": site})
+            conn.execute(sa.select(SITES).where(SITES.c.site == site).with_for_update())
+        else:
+            exists = conn.execute(sa.select(SITES).where(SITES.c.site == site)).first()
+            if exists is None:
+                conn.execute(SITES.insert().values(site=site))
+
+    def _events(self, conn: Connection, site: str) -> list[Event]:
+        rows = conn.execute(sa.select(EVENTS).where(EVENTS.c.site == site)
+                            .order_by(EVENTS.c.at, EVENTS.c.id)).all()
+        return [Event(r.id, r.site, r.trunk, r.kind, _utc(r.at), r.actor, r.evidence,
+                      json.loads(r.detail) if r.detail else {}) for r in rows]
+
+    def _append(self, conn: Connection, site: str, trunk: str | None, kind: Kind,
+                at: dt.datetime, actor: str, evidence: str | None,
+                detail: dict[str, Any] | None) -> None:
+        conn.execute(EVENTS.insert().values(
+            site=site, trunk=trunk, kind=kind, at=at, actor=actor, evidence=evidence,
+            detail=json.dumps(detail, ensure_ascii=False) if detail else None))
+
+    def _tx(self) -> Any:
+        if self.engine.dialect.name == "sqlite":
+            conn = self.engine.connect()
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return _SqliteTx(conn)
+        return self.engine.begin()
+
+    def record(self, site: str, *, passed: bool, actor: str, evidence: str | None,
+               detail: dict[str, Any] | None = None, at: dt.datetime | None = None) -> Event:
+        """Record a firewall verification (pass or fail) for ``site``."""
+        when = _utc(at or now_utc())
+        with self._tx() as conn:
+            self._lock(conn, site)
+            self._append(conn, site, None, "verification_pass" if passed
+                         else "verification_fail", when, actor, evidence, detail)
+            return self._events(conn, site)[-1]
+
+    def activate(self, site: str, trunk: str, *, actor: str, at: dt.datetime | None = None
+                 ) -> Status:
+        """Switch international calling on, if the rules allow it now; else GateRefused."""
+        when = _utc(at or now_utc())
+        with self._tx() as conn:
+            self._lock(conn, site)
+            st = decide(self._events(conn, site), trunk, when)
+            if st.state == "active":
+                return st
+            if st.state != "eligible":
+                raise GateRefused(f"activation refused for {site} / {trunk}: {st.reason}")
+            self._append(conn, site, trunk, "activate", when, actor, None, None)
+            return decide(self._events(conn, site), trunk, when)
+
+    def revoke(self, site: str, trunk: str, *, actor: str, reason: str,
+               destinations: list[str], at: dt.datetime | None = None) -> Status:
+        """Fraud block: close the option until a new verification plus 24 h."""
+        when = _utc(at or now_utc())
+        with self._tx() as conn:
+            self._lock(conn, site)
+            self._append(conn, site, trunk, "revoke", when, actor, None,
+                         {"reason": reason, "destinations": destinations})
+            return decide(self._events(conn, site), trunk, when)
+
+    def status(self, site: str, trunk: str | None = None, *, at: dt.datetime | None = None
+               ) -> Status:
+        with self.engine.connect() as conn:
+            events = self._events(conn, site)
+        st = decide(events, trunk, _utc(at or now_utc()))
+        return Status(site, st.trunk, st.state, st.reason, st.eligible_at)
+
+    def history(self, site: str) -> list[Event]:
+        with self.engine.connect() as conn:
+            return self._events(conn, site)
+
+
+class _SqliteTx:
+    """``with`` block around a connection already in BEGIN IMMEDIATE: commit or roll back."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        return self.conn
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        try:
+            self.conn.exec_driver_sql("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.conn.close()
+
+
+def open_store(url: str | None = None) -> GateStore:
+    """Open (and migrate to the latest schema) the gate store at ``url``: SQLite by default,
+    ``$RECETTE_GATE_URL`` or a ``postgresql+psycopg://`` URL for the shared store."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = url or os.environ.get("RECETTE_GATE_URL") or DEFAULT_URL
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except sa.exc.OperationalError as exc:
+        raise RecetteError(f"gate store {engine.url.render_as_string(hide_password=True)}: "
+                           f"{str(exc.orig).strip().splitlines()[0]}") from None
+    return GateStore(engine)

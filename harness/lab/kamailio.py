@@ -1,0 +1,60 @@
+"""Render the lab's Kamailio configuration from a site profile's accounts.
+
+Kamailio plays the operator's registrar and proxy: digest auth per auth user, the AOR each
+auth user may register, and DIDs routed to the trunk that owns them (for inbound calls).
+"""
+
+from __future__ import annotations
+
+import glob
+from importlib import resources
+
+from harness.profile import Profile
+
+
+def modules_dir() -> str:
+    """Kamailio's module folder for this architecture (Debian puts it under the multiarch dir)."""
+    found = sorted(glob.glob("/usr/lib/*/kamailio/modules")) or sorted(
+        glob.glob("/usr/lib/kamailio/modules")
+    )
+    return found[0] if found else "/usr/lib/x86_64-linux-gnu/kamailio/modules"
+
+
+def _quote(value: str) -> str:
+    if any(c in value for c in '"\\\n\r'):
+        raise ValueError("account values may not contain quotes, backslashes or newlines")
+    return f'"{value}"'
+
+
+FAR_END_PORT = 5080
+OUT_PORT = 5062
+
+
+def render(profile: Profile, *, max_expires: int = 3600, algorithm: str = "MD5") -> str:
+    """Kamailio config text serving every trunk and Centrex account of ``profile``."""
+    srv = profile.operator.sip_server
+    lines = []
+    for acc in profile.accounts():
+        auth = _quote(acc.auth_username)[1:-1]
+        lines.append(f"  $sht(users=>{auth}) = {_quote(acc.secret())};")
+        lines.append(f"  $sht(aors=>{auth}) = {_quote(acc.user)};")
+        lines.append(f"  $sht(locals=>{_quote(acc.user)[1:-1]}) = 1;")
+    for trunk in profile.trunks:
+        lines.append(f"  $sht(channels=>{_quote(trunk.user)[1:-1]}) = {trunk.channels};")
+        for did in trunk.dids:
+            lines.append(f"  $sht(dids=>{did}) = {_quote(trunk.user)};")
+    for cx in profile.centrex:
+        if cx.did:
+            lines.append(f"  $sht(dids=>{cx.did}) = {_quote(cx.user)};")
+    listen = "\n".join([*(f"listen={proto}:{srv.ip}:{srv.port}" for proto in ("udp", "tcp")),
+                         f"listen=udp:{srv.ip}:{OUT_PORT}"])
+    text = resources.files("harness.lab").joinpath("templates/kamailio.cfg").read_text()
+    return (
+        text.replace("@@LISTEN@@", listen)
+        .replace("@@MODULES@@", modules_dir())
+        .replace("@@MAX_EXPIRES@@", str(max_expires))
+        .replace("@@ACCOUNTS@@", "\n".join(lines))
+        .replace("@@FAR_END@@", f"{srv.ip}:{FAR_END_PORT}")
+        .replace("@@OUT_SOCKET@@", f"{srv.ip}:{OUT_PORT}")
+        .replace("@@DIGEST@@", algorithm)
+    )

@@ -1,0 +1,57 @@
+"""The site agent's side of the probe control channel (see :mod:`harness.probe`)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import secrets
+import time
+from typing import Any
+
+from harness.errors import CheckError
+from harness.probe.server import AUTH_HEADER, sign
+
+
+class RateLimited(CheckError):
+    """The probe asked us to wait (HTTP 429); ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProbeClient:
+    """Signed JSON requests to one probe; every failure is a :class:`CheckError` that says
+    which probe and why."""
+
+    def __init__(self, host: str, port: int, key: bytes, *, timeout: float = 30.0,
+                 name: str = "probe") -> None:
+        self.host, self.port, self.key, self.timeout, self.name = host, port, key, timeout, name
+
+    def post(self, path: str, doc: dict[str, Any]) -> dict[str, Any]:
+        body = json.dumps(doc).encode()
+        ts, nonce = f"{time.time():.3f}", secrets.token_hex(8)
+        mac = sign(self.key, ts, nonce, "POST", path, body)
+        where = f"{self.name} {self.host}:{self.port}"
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        try:
+            conn.request("POST", path, body, {"Content-Type": "application/json",
+                                              AUTH_HEADER: f"{ts}.{nonce}.{mac}"})
+            resp = conn.getresponse()
+            raw = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise CheckError(f"cannot reach the {where}: {exc}; is `recette probe serve` "
+                             "running there and TCP open to it?") from None
+        finally:
+            conn.close()
+        try:
+            answer: dict[str, Any] = json.loads(raw or b"{}")
+        except ValueError:
+            raise CheckError(f"the {where} answered something that is not JSON") from None
+        if resp.status == 429:
+            raise RateLimited(f"the {where} rate-limited {path}",
+                              float(answer.get("retry_after", 2.0)))
+        if resp.status != 200:
+            raise CheckError(f"the {where} refused {path}: {resp.status} "
+                             f"{answer.get('error', resp.reason)}")
+        return answer

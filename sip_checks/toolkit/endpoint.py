@@ -1,0 +1,215 @@
+"""A SIP endpoint over UDP on asyncio: every datagram logged, transactions matched by branch.
+
+This is the only place SIP bytes enter or leave the harness, so it is where evidence is kept
+(:attr:`SipEndpoint.wire`) and where hostile input is contained: anything unparseable is
+logged and dropped, never raised into a check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import CheckError
+from sip_checks.toolkit.message import SipMessage, SipParseError, parse
+
+T1 = 0.5
+T2 = 4.0
+LIKELY_CAUSES = (
+    "a firewall dropping UDP 5060 to or from the server, a SIP ALG in the router, "
+    "or a wrong server address in the profile"
+)
+
+
+@dataclass(frozen=True)
+class WireRecord:
+    """One datagram as it crossed our socket (wall-clock time, for incident rows)."""
+
+    at: float
+    outgoing: bool
+    local: tuple[str, int]
+    remote: tuple[str, int]
+    data: bytes
+    note: str = ""
+
+
+@dataclass
+class ClientResult:
+    """What a client transaction got: provisional responses, then the final one."""
+
+    final: SipMessage
+    provisional: list[SipMessage] = field(default_factory=list)
+    sent_at: float = 0.0
+    final_at: float = 0.0
+
+
+RequestHandler = Callable[[SipMessage, tuple[str, int]], Coroutine[Any, Any, None]]
+
+
+class SipEndpoint(asyncio.DatagramProtocol):
+    """One UDP socket speaking SIP."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.wire: list[WireRecord] = []
+        self.local: tuple[str, int] = ("0.0.0.0", 0)
+        self._pending: dict[str, asyncio.Queue[SipMessage]] = {}
+        self._responses: dict[tuple[str, str], bytes] = {}  # server-side retransmissions
+        self.on_request: RequestHandler | None = None
+        self.icmp_errors: list[str] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    async def open(cls, host: str, port: int = 0, *, remote: tuple[str, int] | None = None
+                   ) -> SipEndpoint:
+        """A SIP socket on ``host:port``. With ``remote`` the socket is connected to that one
+        peer, so the kernel reports ICMP port-unreachable (a server that is down) at once."""
+        loop = asyncio.get_running_loop()
+        try:
+            _, proto = await loop.create_datagram_endpoint(cls, local_addr=(host, port),
+                                                           remote_addr=remote)
+        except OSError as exc:
+            raise CheckError(f"cannot open SIP socket on {host}:{port}: {exc.strerror}") from None
+        return proto
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("sockname")
+        self.local = (sock[0], sock[1])
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+        for task in self._tasks:
+            task.cancel()
+
+    def send(self, data: bytes, peer: tuple[str, int]) -> None:
+        assert self.transport is not None
+        self.wire.append(WireRecord(time.time(), True, self.local, peer, data))
+        connected = self.transport.get_extra_info("peername") is not None
+        self.transport.sendto(data, None if connected else peer)
+
+    def error_received(self, exc: Exception) -> None:
+        self.icmp_errors.append(
+            "ICMP port unreachable" if isinstance(exc, ConnectionRefusedError) else str(exc)
+        )
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        peer = (addr[0], addr[1])
+        if data.strip(b"\r\n") == b"":  # RFC 5626 keep-alive
+            return
+        try:
+            msg = parse(data)
+        except SipParseError as exc:
+            self.wire.append(WireRecord(time.time(), False, self.local, peer, data,
+                                        f"dropped: {exc}"))
+            return
+        self.wire.append(WireRecord(time.time(), False, self.local, peer, data))
+        branch = msg.via_branch() or ""
+        if msg.is_response:
+            queue = self._pending.get(branch)
+            if queue is not None:
+                queue.put_nowait(msg)
+            return
+        cached = self._responses.get((branch, msg.method or ""))
+        if cached is not None:  # a retransmitted request: repeat our last answer
+            self.send(cached, peer)
+            return
+        if self.on_request is not None:
+            task = asyncio.get_running_loop().create_task(self.on_request(msg, peer))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def respond(self, request: SipMessage, response: bytes, peer: tuple[str, int]) -> None:
+        """Send a response and remember it for retransmitted requests."""
+        self._responses[(request.via_branch() or "", request.method or "")] = response
+        self.send(response, peer)
+
+    def respond_until(self, request: SipMessage, response: bytes, peer: tuple[str, int],
+                      acked: asyncio.Event, *, give_up_after: float = 64 * T1
+                      ) -> asyncio.Task[None]:
+        """Send a final response to an INVITE and repeat it until ``acked`` is set, as the
+        server transaction's timer G does over UDP (RFC 3261 17.2.1): a caller that already
+        had a 1xx does not retransmit its INVITE, so a lost final response is ours to resend.
+        The returned task ends with the ACK or after ``give_up_after`` s."""
+        self.respond(request, response, peer)
+
+        async def repeat() -> None:
+            loop = asyncio.get_running_loop()
+            interval, give_up = T1, loop.time() + give_up_after
+            while loop.time() < give_up:
+                try:
+                    await asyncio.wait_for(acked.wait(), interval)
+                    return
+                except TimeoutError:
+                    if self.transport is None or self.transport.is_closing():
+                        return
+                    self.send(response, peer)
+                    interval = min(interval * 2, T2)
+
+        task = asyncio.get_running_loop().create_task(repeat())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def transaction(
+        self, request: bytes, peer: tuple[str, int], *, branch: str, invite: bool = False,
+        timeout: float = 8.0, on_provisional: Callable[[SipMessage], None] | None = None,
+    ) -> ClientResult:
+        """Client transaction (RFC 3261 17.1): retransmit until a final response or timeout."""
+        queue: asyncio.Queue[SipMessage] = asyncio.Queue()
+        self._pending[branch] = queue
+        provisional: list[SipMessage] = []
+        start = time.time()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        interval = T1
+        icmp_before = len(self.icmp_errors)
+        try:
+            self.send(request, peer)
+            next_send = loop.time() + interval
+            while True:
+                now = loop.time()
+                if now >= deadline:
+                    break
+                if len(self.icmp_errors) > icmp_before:
+                    raise CheckError(
+                        f"no SIP service at {peer[0]}:{peer[1]} ({self.icmp_errors[-1]}); "
+                        "likely causes: the server's SIP service is down, or a wrong server "
+                        "address or port"
+                    )
+                try:
+                    msg = await asyncio.wait_for(queue.get(), min(next_send, deadline) - now)
+                except TimeoutError:
+                    if loop.time() >= next_send and (not provisional or not invite):
+                        self.send(request, peer)
+                        interval = interval * 2 if invite else min(interval * 2, T2)
+                        if provisional:
+                            interval = T2
+                        next_send = loop.time() + interval
+                    elif loop.time() >= next_send:
+                        next_send = loop.time() + T2
+                    continue
+                status = msg.status or 0
+                if status < 200:
+                    provisional.append(msg)
+                    if on_provisional:
+                        on_provisional(msg)
+                    if not invite:
+                        interval = T2
+                    continue
+                return ClientResult(msg, provisional, start, time.time())
+        finally:
+            self._pending.pop(branch, None)
+        got = f"; last provisional {provisional[-1].first_line}" if provisional else ""
+        junk = [w.note for w in self.wire
+                if not w.outgoing and w.note and w.remote == peer and w.at >= start]
+        if junk:
+            got += f"; {len(junk)} unusable message(s) from it, last {junk[-1]}"
+        raise CheckError(
+            f"no response from {peer[0]}:{peer[1]} after {timeout:g} s{got}; likely causes: "
+            f"{LIKELY_CAUSES}"
+        )

@@ -1,0 +1,85 @@
+"""The verdict on one test call, judged the same way by every check that places calls.
+
+Kept apart from :mod:`sip_checks.session` (which only sets calls up) so the rule a customer's
+acceptance depends on, "which direction is silent, is the quality good enough", is in one
+short module.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from harness.profile import Thresholds
+from sip_checks.toolkit.quality import Quality, assess
+from sip_checks.toolkit.ua import CallRecord
+
+
+def call_quality(rec: CallRecord, t: Thresholds) -> list[Quality]:
+    """One :class:`Quality` per received direction of the call (far end's stream, echo)."""
+    media = rec.media
+    if media is None:
+        return []
+    rtt = statistics.median(media.echo_rtt_ms) if media.echo_rtt_ms else None
+    out = []
+    for ssrc, st in media.rx.items():
+        own = ssrc == media.ssrc
+        direction = "site→far end→site (echo)" if own else "far end→site"
+        out.append(assess(
+            direction=direction, sent=media.sent if own else None, received=st.received,
+            expected=st.expected, loss_pct=st.loss_pct, jitter_ms=st.jitter_ms,
+            jitter_max_ms=st.jitter_max_ms, rtt_ms=rtt, ptime_ms=media.ptime_ms,
+            loss_max=t.loss_pct, jitter_max=t.jitter_ms, delay_max=t.one_way_delay_ms,
+            r_pass=t.r_pass, r_warn=t.r_warn))
+    return out
+
+
+def one_way_diagnosis(rec: CallRecord) -> str | None:
+    """Which direction is silent, from what came back; None when audio flowed both ways."""
+    media = rec.media
+    if media is None or rec.answered is None:
+        return None
+    far = [s for ssrc, s in media.rx.items() if ssrc != media.ssrc and s.received > 0]
+    echo = media.rx.get(media.ssrc)
+    if media.sent == 0:
+        return f"site→far end silent: the site sent no RTP ({media.send_errors} send errors)"
+    if not far and echo is None:
+        where = f"{rec.remote_media[0]}:{rec.remote_media[1]}" if rec.remote_media else "?"
+        return ("far end→site silent: no RTP received at all (inbound media blocked by the "
+                f"firewall/NAT, or our SDP address unreachable); we sent {media.sent} "
+                f"packets to {where}")
+    if far and echo is None:
+        return ("site→far end silent: the far end's audio arrives but our own RTP never comes "
+                f"back from its echo ({media.sent} sent): outbound media is lost")
+    return None
+
+
+@dataclass(frozen=True)
+class CallVerdict:
+    """What one call says, judged the same way by every check that places calls.
+
+    ``symptom`` is the single line an incident row and a failed check carry: the signalling
+    failure first, then a silent direction, then poor quality; None for a good call.
+    ``reserves`` are the directions whose quality is below "good" but not failing.
+    """
+
+    qualities: list[Quality]
+    silent: str | None
+    symptom: str | None
+    reserves: list[str]
+
+    @property
+    def worst_mos(self) -> float:
+        return min((q.mos for q in self.qualities), default=0.0)
+
+
+def judge_call(rec: CallRecord, t: Thresholds) -> CallVerdict:
+    qualities = call_quality(rec, t)
+    silent = one_way_diagnosis(rec)
+    bad = [q for q in qualities if q.grade == "bad"]
+    signalling = rec.symptom or (None if rec.status == 200
+                                 else f"call failed: {rec.status} {rec.reason}")
+    poor = ("poor voice quality: " + "; ".join(", ".join(q.problems) for q in bad)
+            if bad else None)
+    reserves = [f"{q.direction}: {', '.join(q.problems)}" for q in qualities if q.problems]
+    return CallVerdict(qualities, silent, signalling or silent or poor, reserves)

@@ -1,0 +1,65 @@
+"""Helpers for tests that run ``recette run`` against a lab and read its results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from harness import netns
+
+T = TypeVar("T")
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def recette(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a subprocess, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def run(profile: Path, out: Path, *only: str, call_seconds: float = 3.0
+        ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """``recette run`` restricted to ``only`` (items starting with ``--`` are passed as
+    options with the item after them); returns the process and results.json."""
+    args = ["run", "--profile", str(profile), "--out", str(out),
+            "--call-seconds", str(call_seconds)]
+    items = list(only)
+    while items:
+        o = items.pop(0)
+        args += [o, items.pop(0)] if o.startswith("--") else ["--only", o]
+    proc = recette(*args)
+    results = out / "results.json"
+    assert results.exists(), proc.stdout + proc.stderr
+    return proc, json.loads(results.read_text())
+
+
+def by_id(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for c in doc["checks"]}
+
+
+def in_namespace(ns: str, make: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
+    """Run the coroutine ``make()`` on its own event loop in a thread moved into ``ns`` (so its
+    sockets live there), and fail the test if it has not finished within ``timeout`` s."""
+    out: list[T | BaseException] = []
+
+    def body() -> None:
+        netns.enter(ns)
+        try:
+            out.append(asyncio.run(make()))
+        except BaseException as exc:
+            out.append(exc)
+
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive() and out, f"did not finish within {timeout:g} s (a hang)"
+    if isinstance(out[0], BaseException):
+        raise out[0]
+    return out[0]

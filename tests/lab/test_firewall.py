@@ -1,0 +1,143 @@
+"""Acceptance: active firewall verification from the server and outsider vantage points, and
+the probe service's refusals."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import lab as labmod
+from harness import netns
+from harness.errors import CheckError
+from harness.gate.record import site_key
+from harness.gate.store import open_store
+from harness.lab import Lab
+from harness.lab.profile import lab_password
+from harness.probe.client import ProbeClient
+from harness.probe.server import AUTH_HEADER, sign
+from tests.lab.labrun import run
+
+
+def _verify(lab: Lab, tmp: Path) -> dict[str, object]:
+    prof = tmp / "lab.yaml"
+    lab.write_profile(prof)
+    _, doc = run(prof, tmp / "out", "firewall.openings")
+    (check,) = doc["checks"]
+    return check
+
+
+@pytest.mark.lab
+def test_strict_passes_and_is_recorded(strict_lab: Lab, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
+    check = _verify(strict_lab, tmp_path)
+    assert check["status"] == "pass", check["reason"]
+    facts = check["facts"]
+    assert isinstance(facts, dict)
+    for phase in ("cold", "warm"):
+        assert facts[f"{phase} server"].startswith("5060, 10000-20000 [10002 ports")
+        assert facts[f"{phase} outsider"].startswith("none [0 ports")
+    assert facts["operator media sources"] == "198.51.100.10"  # learnt from a test call
+    assert "reserve" not in facts
+    ref = facts["recorded for the international option"]
+    (event,) = open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(
+        site_key(strict_lab.profile))
+    assert event.kind == "verification_pass" and event.evidence == ref
+    assert event.detail["server_ip"] == "198.51.100.10" and len(event.detail["sweeps"]) == 4
+
+
+@pytest.mark.lab
+def test_open_fails_listing_ports_open_to_the_outsider(strict_lab: Lab, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
+    strict_lab.set_policy(firewall="open")
+    check = _verify(strict_lab, tmp_path)
+    (event,) = open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(
+        site_key(strict_lab.profile))
+    assert event.kind == "verification_fail"  # a failure blocks the international option
+    assert check["status"] == "fail"
+    assert check["reason"] == ("cold: open to an outsider 203.0.113.66: 5060, 10000-20000; "
+                               "warm: open to an outsider 203.0.113.66: 5060, 10000-20000")
+
+
+@pytest.mark.lab
+def test_closed_fails_listing_ports_closed_to_the_server(strict_lab: Lab,
+                                                         tmp_path: Path) -> None:
+    strict_lab.set_policy(firewall="closed")
+    check = _verify(strict_lab, tmp_path)
+    assert check["status"] == "fail"
+    assert check["reason"] == ("cold: closed to the server 198.51.100.10: 5060, 10000-20000; "
+                               "warm: closed to the server 198.51.100.10: 5060, 10000-20000")
+
+
+@pytest.mark.lab
+def test_half_open_range_names_the_closed_half(strict_lab: Lab, tmp_path: Path) -> None:
+    strict_lab.set_policy(rtp=(10000, 15000))
+    check = _verify(strict_lab, tmp_path)
+    assert check["status"] == "fail"
+    assert check["reason"] == ("cold: closed to the server 198.51.100.10: 15001-20000; "
+                               "warm: closed to the server 198.51.100.10: 15001-20000")
+
+
+def _raw_post(lab: Lab, path: str, body: bytes, auth: str | None) -> tuple[int, dict[str, str]]:
+    import http.client
+
+    with netns.inside(lab.ns("lan")):
+        conn = http.client.HTTPConnection(str(labmod.PROBE), labmod.PROBE_PORT, timeout=10)
+        conn.connect()
+    headers = {AUTH_HEADER: auth} if auth is not None else {}
+    conn.request("POST", path, body, headers)
+    resp = conn.getresponse()
+    doc = json.loads(resp.read() or b"{}")
+    conn.close()
+    return resp.status, doc
+
+
+@pytest.mark.lab
+def test_probe_refuses_unauthenticated_replayed_and_foreign_target(strict_lab: Lab) -> None:
+    key = lab_password(strict_lab.prefix, "probe").encode()
+    body = json.dumps({"ports": [[10000, 10001]], "token": "00" * 8}).encode()
+    assert _raw_post(strict_lab, "/sweep", body, None)[0] == 401
+    ts, nonce = f"{time.time():.3f}", secrets.token_hex(8)
+    bad = sign(b"wrong key", ts, nonce, "POST", "/sweep", body)
+    assert _raw_post(strict_lab, "/sweep", body, f"{ts}.{nonce}.{bad}") == (
+        401, {"error": "bad signature"})
+    stale_ts = f"{time.time() - 3600:.3f}"
+    stale = sign(key, stale_ts, nonce, "POST", "/whoami", b"{}")
+    assert _raw_post(strict_lab, "/whoami", b"{}", f"{stale_ts}.{nonce}.{stale}") == (
+        401, {"error": "stale timestamp"})
+    good = sign(key, ts, nonce, "POST", "/whoami", b"{}")
+    status, doc = _raw_post(strict_lab, "/whoami", b"{}", f"{ts}.{nonce}.{good}")
+    assert status == 200 and doc["requester"] == "192.0.2.2"  # the site's public address
+    assert _raw_post(strict_lab, "/whoami", b"{}", f"{ts}.{nonce}.{good}") == (
+        401, {"error": "replayed nonce"})
+    client = ProbeClient(str(labmod.PROBE), labmod.PROBE_PORT, key)
+    with netns.inside(strict_lab.ns("lan")), pytest.raises(CheckError) as exc:
+        client.post("/sweep", {"ports": [[10000, 10001]], "token": "00" * 8,
+                               "target": "203.0.113.66"})
+    assert str(exc.value) == (
+        "the probe 198.51.100.20:5099 refused /sweep: 403 refused: this probe only sends to "
+        "the requester (192.0.2.2), not to 203.0.113.66")
+    log = [json.loads(x) for x in (strict_lab.dir / "probe-op.jsonl").read_text().splitlines()]
+    reasons = [e.get("reason") for e in log if e["event"] == "refused"]
+    assert {"no credentials", "bad signature", "stale timestamp", "replayed nonce",
+            "foreign target"} <= set(reasons)
+
+
+@pytest.mark.lab
+def test_media_from_another_address_is_a_reserve(strict_lab: Lab, tmp_path: Path) -> None:
+    prof = tmp_path / "lab.yaml"
+    strict_lab.write_profile(prof)
+    data = yaml.safe_load(prof.read_text())
+    data["operator"]["media_ips"] = ["198.51.100.30"]
+    prof.write_text(yaml.safe_dump(data))
+    _, doc = run(prof, tmp_path / "out", "firewall.openings")
+    (check,) = doc["checks"]
+    assert check["status"] == "pass"
+    assert check["facts"]["operator media sources"] == "198.51.100.10, 198.51.100.30"
+    assert check["facts"]["reserve"].startswith("media also comes from 198.51.100.30")

@@ -1,0 +1,163 @@
+"""A hostile or broken SIP server: the harness reports ``error`` with a reason, never crashes,
+never hangs. Responses modelled on RFC 4475's torture tests, plus truncated, oversized and
+binary datagrams, sent by a fake server in the lab's operator namespace."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import lab as labmod
+from harness import netns
+from harness.errors import CheckError
+from harness.lab import Lab
+from sip_checks.toolkit.endpoint import SipEndpoint
+from sip_checks.toolkit.message import SipMessage, parse
+from sip_checks.toolkit.ua import Identity, Registration, UserAgent
+from tests.lab.labrun import in_namespace, run
+
+FAKE_PORT = 5070
+Reply = Callable[[SipMessage], list[bytes]]
+
+
+def _echo_headers(req: SipMessage, status: str, extra: str = "", *, body: bytes = b"",
+                  clen: str | None = None) -> bytes:
+    keep = "".join(f"{k}: {v}\r\n" for k, v in req.headers
+                   if k.lower() in ("via", "from", "to", "call-id", "cseq"))
+    length = clen if clen is not None else str(len(body))
+    return f"SIP/2.0 {status}\r\n{keep}{extra}Content-Length: {length}\r\n\r\n".encode() + body
+
+
+CASES: dict[str, tuple[Reply, str]] = {
+    "truncated-no-blank-line": (
+        lambda r: [_echo_headers(r, "200 OK").split(b"\r\n\r\n")[0]],
+        "truncated message: no blank line"),
+    "body-shorter-than-content-length": (
+        lambda r: [_echo_headers(r, "200 OK", clen="5000", body=b"v=0\r\n")],
+        "truncated body: Content-Length 5000"),
+    "negative-content-length (RFC 4475 3.1.2.8)": (
+        lambda r: [_echo_headers(r, "200 OK", clen="-999")],
+        "Content-Length is not a number"),
+    "cseq-overflow (RFC 4475 3.1.2.4 scalar02)": (
+        lambda r: [_echo_headers(r, "200 OK").replace(b"CSeq: 1 ", b"CSeq: 36893488147419103232 ")],
+        "malformed CSeq"),
+    "missing-via": (
+        lambda r: [b"\r\n".join(ln for ln in _echo_headers(r, "200 OK").split(b"\r\n")
+                                if not ln.startswith(b"Via"))],
+        "missing mandatory header Via"),
+    "bad-version (RFC 4475 3.1.2.16 badvers)": (
+        lambda r: [_echo_headers(r, "200 OK").replace(b"SIP/2.0 200", b"SIP/7.0 200", 1)],
+        "not a SIP start line"),
+    "oversized-header": (
+        lambda r: [_echo_headers(r, "200 OK", "Warning: 399 x \"" + "A" * 60000 + "\"\r\n")],
+        "header line of 60"),
+    "binary-garbage": (lambda r: [os.urandom(1200)], "unusable message"),
+    "not-utf8": (lambda r: [_echo_headers(r, "200 OK", "Subject: \xff\xfe\r\n")
+                            .replace(b"\xc3\xbf\xc3\xbe", b"\xff\xfe")],
+                 "header bytes are not UTF-8"),
+    "unrelated-branch": (
+        lambda r: [_echo_headers(r, "200 OK").replace(b"branch=z9hG4bK", b"branch=z9hG4bKx")],
+        "no response from"),
+    "flood-of-garbage": (lambda r: [b"\x00garbage" * 10] * 500, "unusable message"),
+    "401-without-nonce": (
+        lambda r: [_echo_headers(r, "401 Unauthorized", 'WWW-Authenticate: Digest realm="x"\r\n')],
+        "cannot answer the 401 challenge: challenge without realm or nonce"),
+    "401-basic-only": (
+        lambda r: [_echo_headers(r, "401 Unauthorized", 'WWW-Authenticate: Basic realm="x"\r\n')],
+        "unsupported authentication scheme 'Basic'"),
+}
+
+
+class FakeServer:
+    """Answers every request on 198.51.100.10:5070 in ``op`` with ``reply(request)``."""
+
+    def __init__(self, ns: str) -> None:
+        with netns.inside(ns):
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((str(labmod.OP_SERVER), FAKE_PORT))
+        self.sock.settimeout(0.1)
+        self.reply: Reply = lambda r: []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                data, addr = self.sock.recvfrom(65535)
+                req = parse(data)
+            except (TimeoutError, ValueError):
+                continue
+            for out in self.reply(req):
+                self.sock.sendto(out, addr)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def fake(lab: Lab) -> Iterator[FakeServer]:
+    server = FakeServer(lab.ns("op"))
+    yield server
+    server.close()
+
+
+def _register_from_lan(lab: Lab, timeout: float) -> Registration:
+    async def reg() -> Registration:
+        ep = await SipEndpoint.open(str(labmod.VOICE_HOST), 0)
+        ua = UserAgent(ep, Identity("trunk01", "trunk01", "pw", labmod.SIP_DOMAIN,
+                                    (str(labmod.OP_SERVER), FAKE_PORT)), timeout=timeout)
+        try:
+            return await ua.register()
+        finally:
+            ep.close()
+
+    return in_namespace(lab.ns("lan"), reg, timeout + 20)
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("case", list(CASES))
+def test_hostile_response_gives_an_error_with_a_reason(lab: Lab, fake: FakeServer,
+                                                       case: str) -> None:
+    fake.reply, reason = CASES[case]
+    with pytest.raises(CheckError) as exc:
+        _register_from_lan(lab, timeout=1.0)
+    assert reason in str(exc.value)
+
+
+@pytest.mark.lab
+def test_torture_but_valid_response_is_understood(lab: Lab, fake: FakeServer) -> None:
+    """RFC 4475 3.1.1.1-style folding, compact forms and odd case are legal: accepted."""
+    def reply(r: SipMessage) -> list[bytes]:
+        raw = _echo_headers(r, "200 OK", "cOnTaCt:\r\n <sip:trunk01@192.168.254.10>\r\n"
+                            "  ;expires=120\r\n")
+        return [raw.replace(b"Call-ID:", b"i:").replace(b"CSeq:", b"CSEQ:")]
+
+    fake.reply = reply
+    reg = _register_from_lan(lab, timeout=5.0)  # answered at once; the margin is for load
+    assert reg.status == 200
+
+
+@pytest.mark.lab
+def test_run_against_a_garbage_server_reports_error(lab: Lab, fake: FakeServer,
+                                                    tmp_path: Path) -> None:
+    fake.reply = CASES["binary-garbage"][0]
+    prof = tmp_path / "lab.yaml"
+    lab.write_profile(prof)
+    data = yaml.safe_load(prof.read_text())
+    data["operator"]["sip_server"]["port"] = FAKE_PORT
+    prof.write_text(yaml.safe_dump(data))
+    proc, doc = run(prof, tmp_path / "out", "sip.register[trunk01]")
+    (reg,) = doc["checks"]
+    assert proc.returncode == 1
+    assert reg["status"] == "error"
+    assert reg["reason"].startswith(f"no response from 198.51.100.10:{FAKE_PORT} after 8 s")
+    assert "unusable message(s) from it" in reg["reason"]

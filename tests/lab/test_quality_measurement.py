@@ -1,0 +1,118 @@
+"""Acceptance: the quality figures match impairments configured on the lab.
+
+Loss: the router drops 2 % of the RTP entering the site at random (nftables numgen); ten
+20-second calls give about 20 000 packets through the rule, enough for ±0.5 % to be a
+3-sigma bound, and the harness's count of lost packets must agree with the router's own
+counter. Jitter: a far end that echoes each packet after a uniform random delay in
+[0, 20] ms has an RFC 3550 interarrival jitter of E|X1 - X2| = 20/3 ms.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import lab as labmod
+from harness import netns
+from harness.lab import Lab, farend
+from harness.profile import Thresholds
+from sip_checks.toolkit.endpoint import SipEndpoint
+from sip_checks.toolkit.ua import CallRecord, Identity, UserAgent
+from sip_checks.verdict import call_quality
+from tests.lab.labrun import in_namespace, run
+
+
+@pytest.mark.lab
+def test_two_percent_loss_is_measured_as_two_percent(strict_lab: Lab, tmp_path: Path) -> None:
+    prof = tmp_path / "lab.yaml"
+    strict_lab.write_profile(prof)
+    strict_lab.impair(loss_pct=2.0)
+    try:
+        _, doc = run(prof, tmp_path / "out", "sip.capacity", call_seconds=20)
+        dropped = strict_lab.impairment_drops()
+    finally:
+        strict_lab.set_policy()
+    (cap,) = doc["checks"]
+    assert cap["facts"]["connected"] == "10/10", cap["reason"]
+    qualities = cap["data"]["quality"]
+    for direction in ("far end→site", "site→far end→site (echo)"):
+        qs = [q for q in qualities if q["direction"] == direction]
+        expected = sum(q["expected"] for q in qs)
+        lost = sum(q["expected"] - q["received"] for q in qs)
+        assert expected > 9000
+        assert abs(100 * lost / expected - 2.0) <= 0.5, (direction, lost, expected)
+        for q in qs:  # each call's own figure is what the report shows
+            assert q["loss_pct"] == pytest.approx(100 * (q["expected"] - q["received"])
+                                                  / q["expected"])
+    measured = sum(q["expected"] - q["received"] for q in qualities)
+    # Losses at the very end of a stream cannot be seen from sequence numbers: at most one
+    # tail per stream may be missed.
+    assert measured <= dropped <= measured + 3 * len(qualities), (measured, dropped)
+    # Each stream is graded on its own loss: 2 % is above the 1 % threshold but keeps R ≥ 70
+    # (G.711 with PLC), so "warn". A 1 000-packet stream falls under 1 % by chance with
+    # p ≈ 0.5 % (binomial), so one "good" among 20 streams is the sampling, not a bug.
+    grades = [(q["grade"], q["loss_pct"]) for q in qualities]  # unrounded: 0.998 is < 1
+    assert all(g == ("warn" if loss >= 1.0 else "good") for g, loss in grades), grades
+    assert sum(g == "warn" for g, _ in grades) >= len(grades) - 2, grades
+
+
+JITTER_MAX_MS = 20.0
+JITTER_PORT = 6300
+JITTER_SIP_PORT = 5082
+
+
+def _jitter_far_end_scenario(lab: Lab) -> Path:
+    """The lab far end's scenario, answering with the delaying echo as its media address
+    and playing no stream of its own."""
+    text = farend.scenario(lab.dir / "farend.pcap")
+    text = text.replace("m=audio [media_port]", f"m=audio {JITTER_PORT}")
+    text = re.sub(r"\s*<action>\s*<exec play_pcap_audio=[^>]*/>\s*</action>", "", text)
+    path = lab.dir / "jitter-far-end.xml"
+    path.write_text(text)
+    return path
+
+
+def _call_in(ns: str, seconds: float) -> CallRecord:
+    """A direct call (no registrar) from the LAN host to the jitter far end."""
+    async def call() -> CallRecord:
+        ep = await SipEndpoint.open(str(labmod.VOICE_HOST), 0)
+        ua = UserAgent(ep, Identity("trunk01", "trunk01", "unused", labmod.SIP_DOMAIN,
+                                    (str(labmod.OP_SERVER), JITTER_SIP_PORT)))
+        try:
+            return await ua.call("0899555000", media_ip=str(labmod.VOICE_HOST),
+                                 duration=seconds)
+        finally:
+            ep.close()
+
+    return in_namespace(ns, call, seconds + 60)
+
+
+@pytest.mark.lab
+def test_known_jitter_is_measured_within_twenty_percent(strict_lab: Lab) -> None:
+    op = strict_lab.ns("op")
+    echo = netns.popen(op, [sys.executable, "-m", "harness.lab.jitter", "--bind",
+                            f"{labmod.OP_SERVER}:{JITTER_PORT}", "--max-ms",
+                            str(JITTER_MAX_MS)], cwd=str(Path(__file__).resolve().parents[2]))
+    sipp = netns.popen(op, ["sipp", "-sf", str(_jitter_far_end_scenario(strict_lab)),
+                            "-i", str(labmod.OP_SERVER), "-p", str(JITTER_SIP_PORT),
+                            "-mi", str(labmod.OP_SERVER), "-mp", "6400", "-nostdin"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       cwd=str(strict_lab.dir))
+    try:
+        rec = _call_in(strict_lab.ns("lan"), 10.0)
+    finally:
+        for proc in (echo, sipp):
+            proc.kill()
+            proc.wait(timeout=10)
+    assert rec.status == 200, (rec.status, rec.reason, rec.symptom)
+    assert rec.media is not None
+    stats = rec.media.rx[rec.media.ssrc]  # our stream, echoed after the random delay
+    expected = JITTER_MAX_MS / 3
+    assert stats.received > 450
+    assert abs(stats.jitter_ms - expected) <= 0.2 * expected, (stats.jitter_ms, expected)
+    (q,) = call_quality(rec, Thresholds())
+    assert q.jitter_ms == stats.jitter_ms and q.loss_pct == 0.0
