@@ -5,44 +5,57 @@ given. Then it loads the profile, moves the run into the lab's LAN namespace whe
 says so, hands checks their fixtures (``profile``, ``evidence``), maps outcomes to
 ``pass``/``fail``/``error``/``skip``, redacts secrets, and writes ``results.json``.
 
-Verdicts: an ``AssertionError`` is a ``fail`` (the service does not conform); any other
-exception means the check could not reach a verdict and is an ``error`` with its reason.
+Verdicts: an ``AssertionError`` (:func:`harness.errors.fail`) is a ``fail`` (the service does
+not conform); any other exception means the check could not reach a verdict and is an
+``error`` with its reason. Reasons and reserves are message codes
+(:mod:`harness.messages`), so each report says them in its own language.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from pydantic import BaseModel
 
-from harness import netns
-from harness.errors import CheckError, RecetteError
+from harness import netns, rooms
+from harness.errors import CheckError, CheckFailed, NotApplicable, RecetteError
 from harness.evidence import Evidence, Redactor
 from harness.incidents import Incident, csv_text
+from harness.messages import Msg, msg
 from harness.profile import Profile, load_profile
+from harness.results import STATUSES, CheckResult, PortSets, RunResults, Status
+
+_M = TypeVar("_M", bound=BaseModel)
 
 PROFILE_KEY = pytest.StashKey[Profile]()
 REDACT_KEY = pytest.StashKey[Redactor]()
-RESULTS_KEY = pytest.StashKey[dict[str, dict[str, Any]]]()
+RESULTS_KEY = pytest.StashKey[dict[str, CheckResult]]()
 HOME_NS_KEY = pytest.StashKey[int]()
 EVIDENCE_KEY = pytest.StashKey[Evidence]()
 INCIDENTS_KEY = pytest.StashKey[list[Incident]]()
+RUN_STATE_KEY = pytest.StashKey["RunState"]()
 
 
-SHARED_KEY = pytest.StashKey[dict[str, Any]]()
+@dataclass
+class RunState:
+    """What one check leaves for a later one in the same run: the UDP ports the router's
+    configuration predicts open and those the active firewall check measured open, which
+    ``router.crosscheck`` compares."""
+
+    predicted: PortSets | None = None
+    measured: PortSets | None = None
 
 
 @pytest.fixture(scope="session")
-def shared(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """What one check leaves for a later one in the same run (e.g. the active firewall
-    result for the router audit's cross-check)."""
-    return request.config.stash.setdefault(SHARED_KEY, {})
+def run_state(request: pytest.FixtureRequest) -> RunState:
+    return request.config.stash.setdefault(RUN_STATE_KEY, RunState())
 
 
 def incidents_of(config: pytest.Config) -> list[Incident]:
@@ -83,8 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS_KEY] = {}
     config.pluginmanager.register(Progress(config.stash[RESULTS_KEY]), "recette-progress")
     if config.pluginmanager.hasplugin("html"):
-        from reports import html
-
+        html = rooms.load(rooms.HTML_PLUGIN)  # reports import the core, never the reverse
         config.pluginmanager.register(html.HtmlSheet(config.getoption("--recette-lang")),
                                       "recette-html")
     if profile.lab is not None:
@@ -153,19 +165,31 @@ def evidence(request: pytest.FixtureRequest) -> Iterator[Evidence]:
     yield ev
 
 
-def _status(rep: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[str, str]:
-    """(status, reason) for a phase report."""
-    if rep.skipped:
-        reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
-        return "skip", str(reason).removeprefix("Skipped: ")
-    if rep.passed:
-        return "pass", ""
+def _status(rep: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Status, list[Msg]]:
+    """(status, reasons) for a phase report."""
     exc = call.excinfo.value if call.excinfo else None
+    if rep.skipped:
+        if isinstance(exc, NotApplicable):
+            return "skip", [exc.message]
+        reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        return "skip", [msg("SKIPPED", detail=str(reason).removeprefix("Skipped: "))]
+    if rep.passed:
+        return "pass", []
+    if isinstance(exc, CheckFailed):
+        return "fail", exc.reasons
     if rep.when == "call" and isinstance(exc, AssertionError):
-        return "fail", str(exc).split("\nassert ")[0].strip() or "assertion failed"
+        detail = str(exc).split("\nassert ")[0].strip() or "assertion failed"
+        return "fail", [msg("ASSERTION_FAILED", detail=detail)]
     if isinstance(exc, CheckError):
-        return "error", str(exc)
-    return "error", f"{type(exc).__name__}: {exc}" if exc else "error"
+        return "error", [exc.message]
+    if exc is None:
+        return "error", [msg("INTERNAL_ERROR", kind="error", detail=str(rep.longrepr)[-300:])]
+    return "error", [msg("INTERNAL_ERROR", kind=type(exc).__name__, detail=str(exc))]
+
+
+def _redacted(model: _M, redact: Redactor) -> _M:
+    """The same model with every secret masked, wherever in it a secret hides."""
+    return type(model).model_validate_json(redact(model.model_dump_json()))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -180,40 +204,30 @@ def pytest_runtest_makereport(
     redact = config.stash[REDACT_KEY]
     if rep.longrepr is not None and not rep.skipped:
         rep.longrepr = redact(str(rep.longrepr))
-    status, reason = _status(rep, call)
+    status, reasons = _status(rep, call)
     if status == "error" and rep.when == "call":
         # pytest, JUnit XML and pytest-html all classify a failure outside the call phase as
         # an error; a check that could not run must never be counted as a plain failure.
         rep.when = "setup"
     meta = check_meta(item)
     res = config.stash[RESULTS_KEY].setdefault(
-        item.nodeid,
-        {**meta, "status": "pass", "reason": "", "duration_s": 0.0, "evidence": [],
-         "facts": {}},
-    )
-    res["duration_s"] = round(res["duration_s"] + rep.duration, 3)
-    if status != "pass" and res["status"] == "pass":
-        res["status"], res["reason"] = status, redact(reason)
+        item.nodeid, CheckResult(id=meta["id"], fr=meta["fr"], en=meta["en"]))
+    res.duration_s = round(res.duration_s + rep.duration, 3)
+    if status != "pass" and res.status == "pass":
+        res.status, res.reasons = status, reasons
     ev = item.stash.get(EVIDENCE_KEY, None)
     if ev is not None:
-        res["evidence"] = [{"title": redact(i.title), "text": redact(i.text)}
-                           for i in ev.items]
-        res["facts"] = {k: redact(v) for k, v in ev.facts.items()}
-        res["data"] = json.loads(redact(json.dumps(ev.data, default=str)))
+        res.evidence, res.facts = list(ev.items), dict(ev.facts)
+        res.reserves, res.figures = list(ev.reserves), ev.figures
+    config.stash[RESULTS_KEY][item.nodeid] = res = _redacted(res, redact)
     if call.when == "call" or status != "pass":
-        # The report row pytest-html shows for this check (see reports/html.py).
-        lang = config.getoption("--recette-lang")
-        rep.recette = {  # type: ignore[attr-defined]
-            "id": meta["id"], "title": meta[lang], "status": res["status"],
-            "reason": res["reason"], "facts": dict(res["facts"]),
-            "evidence": list(res["evidence"]),
-        }
+        rep.recette = res  # type: ignore[attr-defined]  # the row pytest-html shows
 
 
 class Progress:
     """One line per finished check on stderr: calls and port sweeps can take minutes."""
 
-    def __init__(self, results: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, results: dict[str, CheckResult]) -> None:
         self.results = results
         self.total = 0
 
@@ -223,8 +237,8 @@ class Progress:
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         res = self.results.get(nodeid)
         if res is not None:
-            print(f"  [{len(self.results)}/{self.total}] {res['status'].upper():<5} "
-                  f"{res['id']} ({res['duration_s']:.1f} s)", file=sys.stderr, flush=True)
+            print(f"  [{len(self.results)}/{self.total}] {res.status.upper():<5} "
+                  f"{res.id} ({res.duration_s:.1f} s)", file=sys.stderr, flush=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -235,23 +249,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not out:
         return
     profile = config.stash[PROFILE_KEY]
+    lang = config.getoption("--recette-lang")
     results = list(config.stash[RESULTS_KEY].values())
-    counts = {s: sum(1 for r in results if r["status"] == s)
-              for s in ("pass", "fail", "error", "skip")}
     redact = config.stash[REDACT_KEY]
     rows = incidents_of(config)
-    Path(out).with_name("incidents.csv").write_text(redact(csv_text(rows)), encoding="utf-8")
-    doc = {
-        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "customer": profile.customer.name,
-        "site": profile.site.name,
-        "operator_server": str(profile.operator.sip_server.ip),
-        "lang": config.getoption("--recette-lang"),
-        "counts": counts,
-        "checks": results,
-        "incidents": [redact(i.row()) for i in rows],
-    }
-    Path(out).write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+    Path(out).with_name("incidents.csv").write_text(redact(csv_text(rows, lang)),
+                                                     encoding="utf-8")
+    doc = RunResults(
+        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        customer=profile.customer.name,
+        site=profile.site.name,
+        operator_server=str(profile.operator.sip_server.ip),
+        lang=lang,
+        counts={s: sum(1 for r in results if r.status == s) for s in STATUSES},
+        checks=results,
+        incidents=[i.model() for i in rows],
+    )
+    Path(out).write_text(_redacted(doc, redact).model_dump_json(indent=2), encoding="utf-8")
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:

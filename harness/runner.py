@@ -18,22 +18,20 @@ from typing import Any
 
 import pytest
 
-from harness import netns
+from harness import netns, rooms
 from harness.errors import RecetteError
 from harness.profile import Profile, load_profile
 from harness.profile_copy import write_copy
+from harness.results import RunResults, load_results
 
-CHECK_PACKAGES = ("sip_checks", "router_checks")
 SYMBOL = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR", "skip": "skip "}
 
 
 def check_dirs() -> list[str]:
     """Folders holding the check modules (installed package or source checkout)."""
-    import importlib
-
     dirs: list[str] = []
-    for name in CHECK_PACKAGES:
-        mod = importlib.import_module(name)
+    for name in rooms.CHECK_PACKAGES:
+        mod = rooms.load(name)
         dirs.extend(str(Path(p)) for p in mod.__path__)
     return dirs
 
@@ -80,7 +78,7 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
     results_path = out / "results.json"
     if not results_path.exists():
         raise RecetteError(f"the check run did not complete (pytest exit {int(code)})")
-    doc = json.loads(results_path.read_text())
+    doc = load_results(results_path)
     write_sheet(doc, prof, out, lang)
     router_file = write_router_config(doc, prof, out)
     try:
@@ -94,21 +92,20 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
                  else f"--server {prof.operator.sip_server.ip}")
         print(f"router: {router_file.resolve()} (offline: recette audit --config "
               f"{router_file} --kind {prof.router.kind} {again})")
-    counts = doc["counts"]
+    counts = doc.counts
     if sum(counts.values()) == 0:
         raise RecetteError("no check matched (see --only)")
     return 0 if counts["fail"] == 0 and counts["error"] == 0 else 1
 
 
-def write_sheet(doc: dict[str, Any], prof: Profile, out: Path, lang: str) -> None:
+def write_sheet(doc: RunResults, prof: Profile, out: Path, lang: str) -> None:
     """The acceptance sheet (sheet.html) and its PDF for signing (sheet.pdf); a missing
     chromium costs the PDF only, and says so."""
-    from reports import sheet
-
     html_path = out / "sheet.html"
-    html_path.write_text(sheet.render(doc, prof, lang=lang), encoding="utf-8")
+    html_path.write_text(rooms.load(rooms.SHEET).render(doc, prof, lang=lang),
+                         encoding="utf-8")
     try:
-        sheet.write_pdf(html_path, out / "sheet.pdf")
+        rooms.load(rooms.PDF).write_pdf(html_path, out / "sheet.pdf")
     except RecetteError as exc:
         print(f"recette: no PDF of the sheet: {exc}", file=sys.stderr)
 
@@ -131,20 +128,15 @@ def write_router_config(doc: dict[str, Any], prof: Profile, out: Path) -> Path |
     return path
 
 
-def summary(doc: dict[str, object], out: Path) -> None:
-    """Print one line per check and where the report is."""
-    checks = doc["checks"]
-    assert isinstance(checks, list)
-    lang = str(doc.get("lang", "fr"))
+def summary(doc: RunResults, out: Path) -> None:
+    """Print one line per check, its first reason in the run's language, and where the
+    reports are."""
     print()
-    for c in checks:
-        line = f"{SYMBOL.get(c['status'], c['status'])}  {c['id']:<34} {c[lang]}"
-        print(line)
-        if c["reason"]:
-            print(f"        {c['reason'].splitlines()[0][:160]}")
-    counts = doc["counts"]
-    assert isinstance(counts, dict)
-    print("\n" + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    for c in doc.checks:
+        print(f"{SYMBOL.get(c.status, c.status)}  {c.id:<34} {c.title(doc.lang)}")
+        if c.reasons:
+            print(f"        {c.reason(doc.lang).splitlines()[0][:160]}")
+    print("\n" + ", ".join(f"{n} {s}" for s, n in doc.counts.items()))
     print(f"report: {(out / 'report.html').resolve()}")
     print(f"sheet:  {(out / 'sheet.html').resolve()}"
           + (f" (PDF: {(out / 'sheet.pdf').resolve()})" if (out / "sheet.pdf").exists() else ""))

@@ -8,10 +8,13 @@ from dataclasses import asdict
 
 import pytest
 
+from harness.errors import fail
 from harness.evidence import Evidence
-from harness.profile import Profile
+from harness.messages import msg
+from harness.probe.client import ProbeClient
+from harness.results import AlgProbe
 from sip_checks.probes import alg
-from sip_checks.session import Site, probe_client
+from sip_checks.session import Site
 
 
 @pytest.mark.check(
@@ -20,28 +23,27 @@ from sip_checks.session import Site, probe_client
     fr="Absence de SIP ALG : les messages SIP/SDP traversent le routeur sans réécriture",
     en="No SIP ALG: SIP/SDP messages cross the router unmodified",
 )
-def check_sip_alg(profile: Profile, site: Site, evidence: Evidence) -> None:
-    client = probe_client(profile, "server")
-    probes = alg.run_all(client, client.host, site.ip)
+def check_sip_alg(server_probe: ProbeClient, site: Site, evidence: Evidence) -> None:
+    probes = alg.run_all(server_probe, server_probe.host, site.ip)
     evidence.add("what crossed the router", "\n".join(alg.summary(p) for p in probes))
     for p in probes:
         if p.changes:
             evidence.add(f"rewritten: {p.label()}", "\n".join(c.line() for c in p.changes))
-    evidence.data["alg"] = [asdict(p) for p in probes]
+    evidence.figures.alg = [AlgProbe.model_validate(asdict(p)) for p in probes]
     rewritten = [p for p in probes if alg.is_alg(p)]
     elements = sorted({c.element.split("[")[0].split(" sent-by")[0]
                        for p in rewritten for c in p.changes})
     evidence.fact("SIP ALG", "DETECTED" if rewritten else "not detected")
+    reasons = []
     if rewritten:
         evidence.fact("rewritten elements", ", ".join(elements))
-    findings = [f"{p.label()} rewritten: " + "; ".join(c.line() for c in p.changes[:4])
-                for p in rewritten]
+        reasons.append(msg("ALG_REWRITES", elements=", ".join(elements)))
     for port in alg.PORTS:
         for method in ("REGISTER", "INVITE"):
             u = next(p for p in probes if (p.proto, p.port, p.method) == ("udp", port, method)
                      and p.direction == "site→operator")
             t = next(p for p in probes if (p.proto, p.port, p.method) == ("tcp", port, method))
             if not u.delivered and t.delivered:
-                findings.append(f"{method} dropped on UDP/{port} while TCP/{port} passes "
-                                "(a filtering ALG)")
-    assert not findings, "SIP ALG: " + " | ".join(findings)
+                reasons.append(msg("ALG_FILTERS", method=method, port=port))
+    if reasons:
+        fail(*reasons)

@@ -9,17 +9,24 @@ jitter, RTT, E-model R/MOS). A failed call becomes an incident row.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
 
 import pytest
 
-from harness.errors import CheckError
+from harness.errors import CheckError, fail
 from harness.evidence import Evidence
 from harness.incidents import Incident
+from harness.messages import msg
 from harness.profile import Profile
-from sip_checks.session import Site, open_ua, record_sip, register_behind_nat
+from sip_checks.session import (
+    InboundCaller,
+    Site,
+    open_ua,
+    record_sip,
+    register_behind_nat,
+    require_registered,
+)
 from sip_checks.toolkit.ua import CallRecord, UserAgent
-from sip_checks.verdict import judge_call
+from sip_checks.verdict import call_failed, judge_call, quality_rows
 
 DTMF_SENT = "2580"
 
@@ -32,15 +39,15 @@ def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
     ev.fact("codec", f"{rec.codec} (telephone-event PT {rec.event_pt})")
     ev.fact("RTP sent", f"{media.sent} packets to {rec.remote_media}")
     verdict = judge_call(rec, profile.thresholds)
-    ev.data.setdefault("quality", []).extend(asdict(q) for q in verdict.qualities)
+    ev.figures.quality.extend(quality_rows(verdict.qualities))
     ev.add("RTP quality", "\n".join(q.line() for q in verdict.qualities) or "no RTP received")
     for q in verdict.qualities:
         ev.fact(f"MOS {q.direction}", f"{q.mos:.2f} (R {q.r:.1f}, {q.grade})")
     if verdict.symptom:
         incidents.append(Incident(rec.started, rec.calling, rec.called, verdict.symptom))
-        raise AssertionError(verdict.symptom)
-    if verdict.reserves:
-        ev.fact("reserve", "; ".join(verdict.reserves))
+        fail(verdict.symptom)
+    for reserve in verdict.reserves:
+        ev.reserve(reserve)
     got = "".join(e.digit for e in media.dtmf_received if not e.echoed)
     echoed = "".join(e.digit for e in media.dtmf_received if e.echoed)
     ev.fact("DTMF", f"sent {DTMF_SENT!r}, echoed back {echoed!r}, received from the far "
@@ -54,8 +61,8 @@ def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
     en="Outbound call to the test number, two-way audio, DTMF, quality",
 )
 def check_sip_call_outbound(profile: Profile, account: str, site: Site, evidence: Evidence,
-                        incidents: list[Incident], call_seconds: float,
-                        test_number: str) -> None:
+                            incidents: list[Incident], call_seconds: float,
+                            test_number: str) -> None:
     asyncio.run(_outbound(profile, account, test_number, site, evidence, incidents,
                           call_seconds))
 
@@ -63,21 +70,18 @@ def check_sip_call_outbound(profile: Profile, account: str, site: Site, evidence
 async def _outbound(profile: Profile, account: str, number: str, site: Site, ev: Evidence,
                     incidents: list[Incident], seconds: float) -> None:
     ua = await open_ua(profile, account, site)
-    rec: CallRecord | None = None
     try:
-        reg = await register_behind_nat(ua)
-        assert reg.status == 200, f"cannot register {account}: {reg.status} {reg.reason}"
+        require_registered(await register_behind_nat(ua), account)
         try:
-            rec = await ua.call(number, media_ip=site.ip, duration=seconds,
-                                dtmf=DTMF_SENT)
+            rec = await ua.call(number, media_ip=site.ip, duration=seconds, dtmf=DTMF_SENT)
         except CheckError as exc:
-            incidents.append(Incident(ua.ep.wire[-1].at, account, number, str(exc)))
+            incidents.append(Incident(ua.ep.wire[-1].at, account, number, exc.message))
             raise
         ev.fact("call", f"{rec.status} {rec.reason}, hung up by {rec.ended_by}")
         if rec.status != 200 or rec.symptom:
-            symptom = rec.symptom or f"call failed: {rec.status} {rec.reason}"
+            symptom = rec.symptom or call_failed(rec)
             incidents.append(Incident(rec.started, account, number, symptom))
-            raise AssertionError(symptom)
+            fail(symptom)
         _report_media(rec, profile, ev, incidents)
         await ua.unregister()
     finally:
@@ -91,31 +95,30 @@ async def _outbound(profile: Profile, account: str, number: str, site: Site, ev:
     fr="Appel entrant sur chaque SDA depuis le réseau de l'opérateur, audio dans les deux sens",
     en="Inbound call to each DID from the operator's network, two-way audio",
 )
-def check_sip_call_inbound(profile: Profile, did: tuple[str, str], site: Site, evidence: Evidence,
-                       incidents: list[Incident], inbound_caller: object,
-                       call_seconds: float) -> None:
+def check_sip_call_inbound(profile: Profile, did: tuple[str, str], site: Site,
+                           evidence: Evidence, incidents: list[Incident],
+                           inbound_caller: InboundCaller, call_seconds: float) -> None:
     asyncio.run(_inbound(profile, did, site, evidence, incidents, inbound_caller,
                          call_seconds))
 
 
 async def _inbound(profile: Profile, did: tuple[str, str], site: Site, ev: Evidence,
-                   incidents: list[Incident], caller: object, seconds: float) -> None:
+                   incidents: list[Incident], caller: InboundCaller, seconds: float) -> None:
     account, number = did
     ua: UserAgent = await open_ua(profile, account, site)
     try:
-        reg = await register_behind_nat(ua)
-        assert reg.status == 200, f"cannot register {account}: {reg.status} {reg.reason}"
-        placing = asyncio.create_task(caller.call(number, talk_s=seconds))  # type: ignore[attr-defined]
+        require_registered(await register_behind_nat(ua), account)
+        placing = asyncio.create_task(caller.call(number, talk_s=seconds))
         try:
             rec = await ua.answer(media_ip=site.ip, timeout=20.0, duration=seconds,
                                   dtmf=DTMF_SENT, hangup=False)
         except CheckError as exc:
             result = await placing
             ev.add("operator-side caller", result.trace or "(no SIP trace)")
-            symptom = (f"call to {number} never reached the site ({exc}); the operator-side "
-                       f"caller {result.summary()}")
+            ev.fact("operator-side caller", result.summary())
+            symptom = msg("INBOUND_NEVER_ARRIVED", number=number, detail=exc.message)
             incidents.append(Incident(ua.ep.wire[-1].at, "+33100000000", number, symptom))
-            raise AssertionError(symptom) from None
+            fail(symptom)
         result = await placing
         ev.add("operator-side caller", result.trace)
         ev.fact("call", (f"answered; hung up by {rec.ended_by}" if rec.answered is not None
@@ -123,7 +126,7 @@ async def _inbound(profile: Profile, did: tuple[str, str], site: Site, ev: Evide
                 + f"; caller {result.summary()}")
         if rec.symptom:
             incidents.append(Incident(rec.started, rec.calling, number, rec.symptom))
-            raise AssertionError(rec.symptom)
+            fail(rec.symptom)
         _report_media(rec, profile, ev, incidents)
         await ua.unregister()
     finally:

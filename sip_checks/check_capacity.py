@@ -4,16 +4,17 @@ two-way RTP, and what the operator does with one call more (handbook §II-E-a on
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
 
 import pytest
 
+from harness.errors import fail
 from harness.evidence import Evidence
 from harness.incidents import Incident
+from harness.messages import Msg, msg
 from harness.profile import Profile
-from sip_checks.session import Site, open_ua, record_sip, register_behind_nat
+from sip_checks.session import Site, open_ua, record_sip, register_behind_nat, require_registered
 from sip_checks.toolkit.ua import CallRecord
-from sip_checks.verdict import judge_call
+from sip_checks.verdict import judge_call, quality_rows
 
 
 @pytest.mark.check(
@@ -34,23 +35,22 @@ async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: E
     channels = next(t.channels for t in profile.trunks if t.user == trunk)
     ua = await open_ua(profile, trunk, site)
     try:
-        reg = await register_behind_nat(ua)
-        assert reg.status == 200, f"cannot register {trunk}: {reg.status} {reg.reason}"
+        require_registered(await register_behind_nat(ua), trunk)
         settled = [asyncio.Event() for _ in range(channels)]
         calls = [asyncio.create_task(ua.call(number, media_ip=site.ip, duration=seconds,
                                              settled=s)) for s in settled]
         await asyncio.gather(*(s.wait() for s in settled))
         extra = await ua.call(number, media_ip=site.ip, duration=2.0)
         records: list[CallRecord] = list(await asyncio.gather(*calls))
-        problems = []
+        problems: list[Msg] = []
         lines = []
         for i, rec in enumerate(records, 1):
             verdict = judge_call(rec, profile.thresholds)
-            ev.data.setdefault("quality", []).extend(asdict(q) for q in verdict.qualities)
+            ev.figures.quality.extend(quality_rows(verdict.qualities))
             lines.append(f"call {i}: {rec.status} {rec.reason}, MOS min "
                          f"{verdict.worst_mos:.2f}, {verdict.silent or 'two-way audio'}")
             if verdict.symptom:
-                problems.append(f"call {i}: {verdict.symptom}")
+                problems.append(msg("CAPACITY_CALL", index=i, symptom=verdict.symptom))
                 incidents.append(Incident(rec.started, trunk, number, verdict.symptom))
         connected = sum(1 for r in records if r.status == 200)
         ev.add("calls", "\n".join(lines))
@@ -59,9 +59,10 @@ async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: E
         beyond = (f"{extra.status} {extra.reason}" if extra.status != 200
                   else "connected too: the operator does not enforce the channel count")
         ev.fact(f"call {channels + 1}", beyond)
-        ev.data["extra_call_status"] = extra.status
-        assert not problems, f"{len(problems)} of {channels} calls failed: " + "; ".join(
-            problems[:3])
+        ev.figures.extra_call_status = extra.status
+        if problems:
+            fail(msg("CAPACITY_FAILED", failed=len(problems), channels=channels,
+                     calls=problems[:3]))
     finally:
         record_sip(ev, ua)
         ua.ep.close()

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 import pytest
 
-from harness.errors import CheckError, RecetteError
+from harness.errors import CheckError, RecetteError, fail
 from harness.evidence import Evidence
 from harness.gate.record import record
+from harness.messages import msg
+from harness.plugin import RunState
+from harness.probe.client import ProbeClient
 from harness.profile import Profile
+from harness.results import PortSets
+from harness.results import Sweep as SweepRow
 from sip_checks.probes.firewall import SWEPT, Listener, Sweep, discrepancies, sweep
-from sip_checks.session import Site, open_ua, probe_client, register_behind_nat
+from sip_checks.session import Site, open_ua, register_behind_nat
 
 
 @pytest.mark.check(
@@ -26,10 +30,9 @@ from sip_checks.session import Site, open_ua, probe_client, register_behind_nat
     en="Firewall: UDP 5060 and 10000-20000 open to the operator's SIP server, and only to it",
 )
 def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
-                            shared: dict[str, Any]) -> None:
-    server = probe_client(profile, "server")
-    outsider = probe_client(profile, "outsider")
-    sent_from = server.post("/whoami", {})
+                            server_probe: ProbeClient, outsider_probe: ProbeClient,
+                            run_state: RunState) -> None:
+    sent_from = server_probe.post("/whoami", {})
     if sent_from.get("send_from") != str(profile.operator.sip_server.ip):
         evidence.fact("note", f"the server probe sends from {sent_from.get('send_from')}, not "
                       f"from the SIP server {profile.operator.sip_server.ip}")
@@ -37,38 +40,40 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
     listener = Listener(site.ip, SWEPT)
     try:
         if listener.busy:
-            raise CheckError(f"cannot listen on UDP {listener.busy[:5]} of {site.ip} (in use): "
-                             "stop the IPBX or softphone on this host during the check")
+            raise CheckError(msg("PORTS_BUSY", ports=", ".join(map(str, listener.busy[:5])),
+                                 ip=site.ip))
         sweeps: list[Sweep] = []
         for phase in ("cold", "warm"):
             if phase == "warm":
                 listener.warm(str(sent_from.get("send_from")))
-            sweeps.append(sweep(listener, server, "server", phase))
-            sweeps.append(sweep(listener, outsider, "outsider", phase))
+            sweeps.append(sweep(listener, server_probe, "server", phase))
+            sweeps.append(sweep(listener, outsider_probe, "outsider", phase))
     finally:
         listener.close()
     evidence.add("ports reached", "\n".join(s.line() for s in sweeps))
-    evidence.data["sweeps"] = [{"vantage": s.vantage, "phase": s.phase, "source": s.source,
-                                "open": sorted(s.open_ports), "sent": s.sent,
-                                "seconds": s.seconds} for s in sweeps]
-    shared["firewall"] = {"server": set(sweeps[0].open_ports),
-                          "others": set(sweeps[1].open_ports)}
+    evidence.figures.sweeps = [
+        SweepRow.model_validate({"vantage": s.vantage, "phase": s.phase, "source": s.source,
+                                 "open": sorted(s.open_ports), "sent": s.sent,
+                                 "seconds": s.seconds}) for s in sweeps]
+    run_state.measured = PortSets(server=sorted(sweeps[0].open_ports),
+                                  others=sorted(sweeps[1].open_ports))
     problems = [p for i in range(0, len(sweeps), 2)
                 for p in discrepancies(sweeps[i], sweeps[i + 1])]
     media = media_sources(profile, site)
+    evidence.figures.media_sources = sorted(media)
     evidence.fact("operator media sources", ", ".join(sorted(media)) or "none seen")
     others = sorted(media - {str(profile.operator.sip_server.ip)})
     if others:
-        evidence.fact("reserve", f"media also comes from {', '.join(others)}: the firewall "
-                      "must allow UDP 10000-20000 from there too (not probed: no probe there)")
+        evidence.reserve(msg("MEDIA_ELSEWHERE", addresses=", ".join(others)))
     for s in sweeps:
         evidence.fact(f"{s.phase} {s.vantage}", s.line().split(": open ", 1)[1])
     try:  # the gate must also learn of failures: they block the international option
         ref = record(profile, evidence, passed=not problems)
         evidence.fact("recorded for the international option", ref)
     except RecetteError as exc:
-        evidence.fact("reserve", f"verification not recorded in the gate store: {exc}")
-    assert not problems, "; ".join(problems)
+        evidence.reserve(msg("GATE_NOT_RECORDED", detail=str(exc)))
+    if problems:
+        fail(*problems)
 
 
 def media_sources(profile: Profile, site: Site) -> set[str]:

@@ -10,7 +10,9 @@ import asyncio
 
 import pytest
 
+from harness.errors import fail
 from harness.evidence import Evidence
+from harness.messages import msg
 from harness.profile import Profile
 from sip_checks.session import Site
 from sip_checks.toolkit.endpoint import SipEndpoint
@@ -49,7 +51,6 @@ async def _options(profile: Profile, site: Site, evidence: Evidence) -> None:
     evidence.fact("status", f"{res.final.status} {res.final.reason}")
     evidence.fact("rtt_ms", f"{(res.final_at - res.sent_at) * 1000:.1f}")
     status = res.final.status or 0
-    assert status < 500, (
-        f"{srv.ip}:{srv.port} answered {status} {res.final.reason}: the server is reachable "
-        "but refuses service"
-    )
+    if status >= 500:
+        fail(msg("OPTIONS_REFUSED", server=f"{srv.ip}:{srv.port}", status=status,
+                 reason=res.final.reason))

@@ -11,7 +11,9 @@ import asyncio
 
 import pytest
 
+from harness.errors import fail
 from harness.evidence import Evidence
+from harness.messages import msg
 from harness.profile import Profile
 from sip_checks.session import Site, open_ua, record_sip, register_behind_nat
 
@@ -32,25 +34,28 @@ async def _registration(profile: Profile, account: str, site: Site, ev: Evidence
     try:
         reg = await register_behind_nat(ua)
         ev.fact("status", f"{reg.status} {reg.reason}")
-        assert reg.status == 200, (
-            f"registration of {account} refused: {reg.status} {reg.reason}"
-            + (" after our digest answer (wrong password or auth user?)"
-               if reg.status in (401, 403, 407) else "")
-        )
+        said: dict[str, str | int] = {"account": account, "status": reg.status,
+                                      "reason": reg.reason}
+        if reg.status in (401, 403, 407):  # refused after our digest answer
+            fail(msg("REGISTER_REFUSED_AUTH", **said))
+        if reg.status != 200:
+            fail(msg("REGISTER_REFUSED", **said))
         ev.fact("digest", reg.algorithm or "none asked")
         ev.fact("expires granted", f"{reg.granted} s (asked {reg.requested} s)")
         ev.fact("contact", reg.contact)
         if reg.public_addr:
             ev.fact("public address seen by the registrar", f"{reg.public_addr[0]}:"
                     f"{reg.public_addr[1]}")
-        assert reg.granted, "the 200 OK does not say how long the binding lasts"
+        if not reg.granted:
+            fail(msg("REGISTER_NO_EXPIRY"))
         refresh = await ua.register(expires=reg.requested)
         ev.fact("refresh", f"{refresh.status} {refresh.reason}, {refresh.granted} s")
-        assert refresh.status == 200, (
-            f"refresh of the registration refused: {refresh.status} {refresh.reason}")
+        if refresh.status != 200:
+            fail(msg("REFRESH_REFUSED", status=refresh.status, reason=refresh.reason))
         gone = await ua.unregister()
         ev.fact("de-registration", f"{gone.status} {gone.reason}")
-        assert gone.status == 200, f"de-registration refused: {gone.status} {gone.reason}"
+        if gone.status != 200:
+            fail(msg("UNREGISTER_REFUSED", status=gone.status, reason=gone.reason))
     finally:
         record_sip(ev, ua)
         ua.ep.close()

@@ -1,22 +1,24 @@
 """Fixtures for SIP checks: the seam between checks and the network they run on.
 
-Checks ask for ``account``, ``did``, ``site``, ``inbound_caller`` and ``incidents``; this module
-decides what those are for the profile at hand (the lab or a real site) and parametrizes the
-checks over the profile's accounts and numbers.
+Checks ask for ``account``, ``did``, ``site``, ``inbound_caller``, ``server_probe``,
+``outsider_probe`` and ``incidents``; this module decides what those are for the profile at
+hand (the lab or a real site) and parametrizes the checks over the profile's accounts and
+numbers.
 """
 
 from __future__ import annotations
 
 import socket
-from typing import Any
 
 import pytest
 
+from harness.errors import CheckError, not_applicable
 from harness.incidents import Incident
-from harness.lab.farend import LabCaller
+from harness.messages import msg
 from harness.plugin import PROFILE_KEY, incidents_of
+from harness.probe.client import ProbeClient
 from harness.profile import Profile
-from sip_checks.session import Site
+from sip_checks.session import InboundCaller, Site, probe_client
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -43,16 +45,17 @@ def site(profile: Profile) -> Site:
         try:
             s.connect((str(srv.ip), srv.port))
         except OSError as exc:
-            pytest.fail(f"no route to the operator server {srv.ip}: {exc.strerror}")
+            raise CheckError(msg("NO_ROUTE_TO_SERVER", server=str(srv.ip),
+                                 detail=exc.strerror or str(exc))) from None
         return Site(s.getsockname()[0])
 
 
 @pytest.fixture
-def inbound_caller(profile: Profile) -> Any:
+def inbound_caller(profile: Profile) -> InboundCaller:
     """Something on the operator side that can call the site's numbers."""
     if profile.lab is None:
-        pytest.skip("no operator-side caller for this site: call the DIDs by hand, or use "
-                    "the operator probe service")
+        not_applicable(msg("NO_INBOUND_CALLER"))
+    from harness.lab.farend import LabCaller
     from harness.lab.profile import STATE_ROOT
 
     return LabCaller(profile.lab.namespaces.get("op", f"{profile.lab.prefix}-op"),
@@ -64,8 +67,20 @@ def inbound_caller(profile: Profile) -> Any:
 def test_number(profile: Profile) -> str:
     """Where outbound test calls go (the profile's operator.test_number)."""
     if profile.operator.test_number is None:
-        pytest.skip("no operator.test_number in the profile: nothing to call")
+        not_applicable(msg("NO_TEST_NUMBER"))
     return profile.operator.test_number
+
+
+@pytest.fixture
+def server_probe(profile: Profile) -> ProbeClient:
+    """The probe that sends from the operator's SIP server address."""
+    return probe_client(profile, "server")
+
+
+@pytest.fixture
+def outsider_probe(profile: Profile) -> ProbeClient:
+    """The probe on an unrelated internet address (the "anyone else" of the firewall rule)."""
+    return probe_client(profile, "outsider")
 
 
 @pytest.fixture(scope="session")

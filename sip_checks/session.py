@@ -6,9 +6,11 @@ Kept apart from the checks so each check reads as the procedure it verifies.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from harness.errors import CheckError
+from harness.errors import CheckError, fail
 from harness.evidence import Evidence
+from harness.messages import msg
 from harness.probe.client import ProbeClient
 from harness.profile import Profile
 from sip_checks.toolkit.endpoint import SipEndpoint
@@ -22,6 +24,20 @@ class Site:
 
     ip: str
     sip_port: int = 5060
+
+
+class CallerResult(Protocol):
+    """How an operator-side call attempt ended."""
+
+    trace: str
+
+    def summary(self) -> str: ...
+
+
+class InboundCaller(Protocol):
+    """Something on the operator side that calls the site's numbers."""
+
+    async def call(self, did: str, *, talk_s: float) -> CallerResult: ...
 
 
 def identity(profile: Profile, user: str) -> Identity:
@@ -48,10 +64,17 @@ async def register_behind_nat(ua: UserAgent) -> Registration:
     return reg
 
 
+def require_registered(reg: Registration, account: str) -> None:
+    """Fail the check when a call cannot even start: the account did not register."""
+    if reg.status != 200:
+        fail(msg("CANNOT_REGISTER", account=account, status=reg.status, reason=reg.reason))
+
+
 def record_sip(evidence: Evidence, ua: UserAgent, *, call_id: str | None = None,
                title: str = "SIP") -> None:
-    evidence.add(f"{title}: ladder", render(ua.ep.wire, call_id=call_id))
-    evidence.add(f"{title}: messages", transcript(ua.ep.wire, call_id=call_id))
+    evidence.add(f"{title}: ladder", render(ua.ep.wire, call_id=call_id), kind="ladder")
+    evidence.add(f"{title}: messages", transcript(ua.ep.wire, call_id=call_id),
+                 kind="messages")
 
 
 def probe_client(profile: Profile, name: str) -> ProbeClient:
@@ -59,8 +82,8 @@ def probe_client(profile: Profile, name: str) -> ProbeClient:
     what the profile lacks."""
     vp = getattr(profile.vantage_points, name)
     if vp is None:
-        raise CheckError(f"no vantage_points.{name} in the profile: cannot test from there")
+        raise CheckError(msg("NO_VANTAGE_POINT", name=name))
     key = vp.secret()
     if key is None:
-        raise CheckError(f"vantage_points.{name}: no key (key or key_env) for its probe")
-    return ProbeClient(str(vp.address), vp.control_port, key, name=f"{name} probe")
+        raise CheckError(msg("NO_VANTAGE_KEY", name=name))
+    return ProbeClient(str(vp.address), vp.control_port, key, vantage=name)

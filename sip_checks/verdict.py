@@ -8,9 +8,11 @@ short module.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+from harness.messages import Msg, msg
 from harness.profile import Thresholds
+from harness.results import QualityRow
 from sip_checks.toolkit.quality import Quality, assess
 from sip_checks.toolkit.ua import CallRecord
 
@@ -24,7 +26,7 @@ def call_quality(rec: CallRecord, t: Thresholds) -> list[Quality]:
     out = []
     for ssrc, st in media.rx.items():
         own = ssrc == media.ssrc
-        direction = "site→far end→site (echo)" if own else "far end→site"
+        direction = msg("DIR_ECHO") if own else msg("DIR_FAR_TO_SITE")
         out.append(assess(
             direction=direction, sent=media.sent if own else None, received=st.received,
             expected=st.expected, loss_pct=st.loss_pct, jitter_ms=st.jitter_ms,
@@ -34,7 +36,7 @@ def call_quality(rec: CallRecord, t: Thresholds) -> list[Quality]:
     return out
 
 
-def one_way_diagnosis(rec: CallRecord) -> str | None:
+def one_way_diagnosis(rec: CallRecord) -> Msg | None:
     """Which direction is silent, from what came back; None when audio flowed both ways."""
     media = rec.media
     if media is None or rec.answered is None:
@@ -42,15 +44,12 @@ def one_way_diagnosis(rec: CallRecord) -> str | None:
     far = [s for ssrc, s in media.rx.items() if ssrc != media.ssrc and s.received > 0]
     echo = media.rx.get(media.ssrc)
     if media.sent == 0:
-        return f"site→far end silent: the site sent no RTP ({media.send_errors} send errors)"
+        return msg("NO_RTP_SENT", errors=media.send_errors)
     if not far and echo is None:
         where = f"{rec.remote_media[0]}:{rec.remote_media[1]}" if rec.remote_media else "?"
-        return ("far end→site silent: no RTP received at all (inbound media blocked by the "
-                f"firewall/NAT, or our SDP address unreachable); we sent {media.sent} "
-                f"packets to {where}")
+        return msg("NO_AUDIO_TO_SITE", sent=media.sent, where=where)
     if far and echo is None:
-        return ("site→far end silent: the far end's audio arrives but our own RTP never comes "
-                f"back from its echo ({media.sent} sent): outbound media is lost")
+        return msg("NO_AUDIO_FROM_SITE", sent=media.sent)
     return None
 
 
@@ -64,9 +63,9 @@ class CallVerdict:
     """
 
     qualities: list[Quality]
-    silent: str | None
-    symptom: str | None
-    reserves: list[str]
+    silent: Msg | None
+    symptom: Msg | None
+    reserves: list[Msg]
 
     @property
     def worst_mos(self) -> float:
@@ -77,9 +76,19 @@ def judge_call(rec: CallRecord, t: Thresholds) -> CallVerdict:
     qualities = call_quality(rec, t)
     silent = one_way_diagnosis(rec)
     bad = [q for q in qualities if q.grade == "bad"]
-    signalling = rec.symptom or (None if rec.status == 200
-                                 else f"call failed: {rec.status} {rec.reason}")
-    poor = ("poor voice quality: " + "; ".join(", ".join(q.problems) for q in bad)
+    signalling = rec.symptom or (None if rec.status == 200 else call_failed(rec))
+    poor = (msg("POOR_QUALITY", problems=[p for q in bad for p in q.problems])
             if bad else None)
-    reserves = [f"{q.direction}: {', '.join(q.problems)}" for q in qualities if q.problems]
+    reserves = [msg("QUALITY_RESERVE", direction=q.direction, problems=list(q.problems))
+                for q in qualities if q.problems]
     return CallVerdict(qualities, silent, signalling or silent or poor, reserves)
+
+
+def call_failed(rec: CallRecord) -> Msg:
+    """The symptom of a call that did not connect, as signalling says it."""
+    return msg("CALL_FAILED", status=rec.status, reason=rec.reason)
+
+
+def quality_rows(qualities: list[Quality]) -> list[QualityRow]:
+    """The figures of each direction as the results model carries them."""
+    return [QualityRow.model_validate(asdict(q)) for q in qualities]

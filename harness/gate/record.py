@@ -25,7 +25,7 @@ def record(profile: Profile, evidence: Evidence, *, passed: bool) -> str:
     ref = f"fw-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     detail = {"server_ip": str(profile.operator.sip_server.ip),
               "trunks": [t.name for t in profile.trunks],
-              "sweeps": evidence.data.get("sweeps", [])}
+              "sweeps": [s.model_dump() for s in evidence.figures.sweeps]}
     open_store().record(site_key(profile), passed=passed, actor=getpass.getuser(),
                         evidence=ref, detail=detail)
     return ref

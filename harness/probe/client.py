@@ -9,13 +9,14 @@ import time
 from typing import Any
 
 from harness.errors import CheckError
+from harness.messages import Msg, msg
 from harness.probe.server import AUTH_HEADER, sign
 
 
 class RateLimited(CheckError):
     """The probe asked us to wait (HTTP 429); ``retry_after`` seconds."""
 
-    def __init__(self, message: str, retry_after: float) -> None:
+    def __init__(self, message: Msg, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
@@ -25,14 +26,16 @@ class ProbeClient:
     which probe and why."""
 
     def __init__(self, host: str, port: int, key: bytes, *, timeout: float = 30.0,
-                 name: str = "probe") -> None:
-        self.host, self.port, self.key, self.timeout, self.name = host, port, key, timeout, name
+                 vantage: str = "probe") -> None:
+        self.host, self.port, self.key, self.timeout = host, port, key, timeout
+        self.vantage = vantage  # "server", "outsider" or "probe": names it in messages
 
     def post(self, path: str, doc: dict[str, Any]) -> dict[str, Any]:
         body = json.dumps(doc).encode()
         ts, nonce = f"{time.time():.3f}", secrets.token_hex(8)
         mac = sign(self.key, ts, nonce, "POST", path, body)
-        where = f"{self.name} {self.host}:{self.port}"
+        said: dict[str, Msg | str] = {"vantage": msg(f"VANTAGE_{self.vantage.upper()}"),
+                                      "where": f"{self.host}:{self.port}"}
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             conn.request("POST", path, body, {"Content-Type": "application/json",
@@ -40,18 +43,17 @@ class ProbeClient:
             resp = conn.getresponse()
             raw = resp.read()
         except (OSError, http.client.HTTPException) as exc:
-            raise CheckError(f"cannot reach the {where}: {exc}; is `recette probe serve` "
-                             "running there and TCP open to it?") from None
+            raise CheckError(msg("PROBE_UNREACHABLE", **said, detail=str(exc))) from None
         finally:
             conn.close()
         try:
             answer: dict[str, Any] = json.loads(raw or b"{}")
         except ValueError:
-            raise CheckError(f"the {where} answered something that is not JSON") from None
+            raise CheckError(msg("PROBE_NOT_JSON", **said)) from None
         if resp.status == 429:
-            raise RateLimited(f"the {where} rate-limited {path}",
+            raise RateLimited(msg("PROBE_RATE_LIMITED", **said, path=path),
                               float(answer.get("retry_after", 2.0)))
         if resp.status != 200:
-            raise CheckError(f"the {where} refused {path}: {resp.status} "
-                             f"{answer.get('error', resp.reason)}")
+            raise CheckError(msg("PROBE_REFUSED", **said, path=path, status=resp.status,
+                                 detail=str(answer.get("error", resp.reason))))
         return answer

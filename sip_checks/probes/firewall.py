@@ -16,6 +16,7 @@ import socket
 import time
 from dataclasses import dataclass
 
+from harness.messages import Msg, msg
 from harness.portset import fmt, ranges
 from harness.probe.client import ProbeClient, RateLimited
 from harness.probe.server import SWEEP_MAGIC
@@ -112,16 +113,18 @@ def sweep(listener: Listener, client: ProbeClient, vantage: str, phase: str) -> 
                  float(ans["seconds"]))
 
 
-def discrepancies(server: Sweep, outsider: Sweep | None) -> list[str]:
+def discrepancies(server: Sweep, outsider: Sweep | None) -> list[Msg]:
     """What differs from "open to the server on 5060 + 10000-20000, closed to all others"."""
     out = []
+    phase = msg(f"PHASE_{server.phase.upper()}")
     closed = EXPECTED - server.open_ports
     if closed:
-        out.append(f"{server.phase}: closed to the server {server.source}: {fmt(closed)}")
+        out.append(msg("OPENINGS_CLOSED_TO_SERVER", phase=phase, source=server.source,
+                       ports=fmt(closed)))
     extra = server.open_ports - EXPECTED
     if extra:
-        out.append(f"{server.phase}: open beyond the openings to the server: {fmt(extra)}")
+        out.append(msg("OPENINGS_BEYOND", phase=phase, ports=fmt(extra)))
     if outsider is not None and outsider.open_ports:
-        out.append(f"{outsider.phase}: open to an outsider {outsider.source}: "
-                   f"{fmt(outsider.open_ports)}")
+        out.append(msg("OPENINGS_TO_OUTSIDER", phase=msg(f"PHASE_{outsider.phase.upper()}"),
+                       source=outsider.source, ports=fmt(outsider.open_ports)))
     return out

@@ -14,16 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import CheckError
+from harness.messages import msg
 from sip_checks.toolkit.message import SipMessage, SipParseError, parse
 
 T1 = 0.5
 T2 = 4.0
-LIKELY_CAUSES = (
-    "a firewall dropping UDP 5060 to or from the server, a SIP ALG in the router, "
-    "or a wrong server address in the profile"
-)
-
-
 @dataclass(frozen=True)
 class WireRecord:
     """One datagram as it crossed our socket (wall-clock time, for incident rows)."""
@@ -72,7 +67,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
             _, proto = await loop.create_datagram_endpoint(cls, local_addr=(host, port),
                                                            remote_addr=remote)
         except OSError as exc:
-            raise CheckError(f"cannot open SIP socket on {host}:{port}: {exc.strerror}") from None
+            raise CheckError(msg("SIP_SOCKET", where=f"{host}:{port}",
+                                 detail=exc.strerror or str(exc))) from None
         return proto
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -176,13 +172,10 @@ class SipEndpoint(asyncio.DatagramProtocol):
                 if now >= deadline:
                     break
                 if len(self.icmp_errors) > icmp_before:
-                    raise CheckError(
-                        f"no SIP service at {peer[0]}:{peer[1]} ({self.icmp_errors[-1]}); "
-                        "likely causes: the server's SIP service is down, or a wrong server "
-                        "address or port"
-                    )
+                    raise CheckError(msg("NO_SIP_SERVICE", server=f"{peer[0]}:{peer[1]}",
+                                         detail=self.icmp_errors[-1]))
                 try:
-                    msg = await asyncio.wait_for(queue.get(), min(next_send, deadline) - now)
+                    reply = await asyncio.wait_for(queue.get(), min(next_send, deadline) - now)
                 except TimeoutError:
                     if loop.time() >= next_send and (not provisional or not invite):
                         self.send(request, peer)
@@ -193,23 +186,21 @@ class SipEndpoint(asyncio.DatagramProtocol):
                     elif loop.time() >= next_send:
                         next_send = loop.time() + T2
                     continue
-                status = msg.status or 0
+                status = reply.status or 0
                 if status < 200:
-                    provisional.append(msg)
+                    provisional.append(reply)
                     if on_provisional:
-                        on_provisional(msg)
+                        on_provisional(reply)
                     if not invite:
                         interval = T2
                     continue
-                return ClientResult(msg, provisional, start, time.time())
+                return ClientResult(reply, provisional, start, time.time())
         finally:
             self._pending.pop(branch, None)
-        got = f"; last provisional {provisional[-1].first_line}" if provisional else ""
+        got = [msg("LAST_PROVISIONAL", line=provisional[-1].first_line)] if provisional else []
         junk = [w.note for w in self.wire
                 if not w.outgoing and w.note and w.remote == peer and w.at >= start]
         if junk:
-            got += f"; {len(junk)} unusable message(s) from it, last {junk[-1]}"
-        raise CheckError(
-            f"no response from {peer[0]}:{peer[1]} after {timeout:g} s{got}; likely causes: "
-            f"{LIKELY_CAUSES}"
-        )
+            got.append(msg("UNUSABLE_FROM_PEER", count=len(junk), note=junk[-1]))
+        raise CheckError(msg("NO_RESPONSE", server=f"{peer[0]}:{peer[1]}", seconds=timeout,
+                             got=got))

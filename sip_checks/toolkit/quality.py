@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from harness.messages import Msg, msg
+
 Grade = Literal["good", "warn", "bad"]
 R0_MINUS_IS = 93.2
 BPL = {"G711_PLC": 25.1, "G711": 4.3}
@@ -52,7 +54,7 @@ def mos(r: float) -> float:
 class Quality:
     """Figures and verdict of one direction of a call."""
 
-    direction: str
+    direction: Msg
     sent: int | None
     received: int
     expected: int
@@ -64,7 +66,7 @@ class Quality:
     r: float
     mos: float
     grade: Grade
-    problems: tuple[str, ...]
+    problems: tuple[Msg, ...]
 
     def line(self) -> str:
         rtt = f"{self.rtt_ms:.2f} ms" if self.rtt_ms is not None else "n/a"
@@ -76,7 +78,7 @@ class Quality:
 
 
 def assess(
-    *, direction: str, sent: int | None, received: int, expected: int, loss_pct: float,
+    *, direction: Msg, sent: int | None, received: int, expected: int, loss_pct: float,
     jitter_ms: float, jitter_max_ms: float, rtt_ms: float | None, ptime_ms: int,
     loss_max: float, jitter_max: float, delay_max: float, r_pass: float, r_warn: float,
 ) -> Quality:
@@ -86,13 +88,13 @@ def assess(
     r = r_factor(loss_pct=loss_pct, mouth_to_ear_ms=ta)
     problems = []
     if loss_pct >= loss_max:
-        problems.append(f"loss {loss_pct:.2f} % ≥ {loss_max:g} %")
+        problems.append(msg("Q_LOSS", value=f"{loss_pct:.2f}", limit=loss_max))
     if jitter_ms >= jitter_max:
-        problems.append(f"jitter {jitter_ms:.1f} ms ≥ {jitter_max:g} ms")
+        problems.append(msg("Q_JITTER", value=f"{jitter_ms:.1f}", limit=jitter_max))
     if one_way is not None and one_way >= delay_max:
-        problems.append(f"one-way delay {one_way:.0f} ms ≥ {delay_max:g} ms")
+        problems.append(msg("Q_DELAY", value=f"{one_way:.0f}", limit=delay_max))
     if r < r_pass:
-        problems.append(f"R {r:.1f} < {r_pass:g}")
+        problems.append(msg("Q_R", value=f"{r:.1f}", limit=r_pass))
     # Below r_warn the call is bad whatever else; otherwise any threshold missed is a
     # reserve ("warn"), and a clean sheet is good.
     grade: Grade = "bad" if r < r_warn else ("warn" if problems else "good")

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from harness.errors import CheckError
+from harness.messages import Msg, msg
 from sip_checks.toolkit import digest, sdp
 from sip_checks.toolkit.endpoint import T1, ClientResult, SipEndpoint
 from sip_checks.toolkit.message import SipMessage, build_request, new_branch, new_call_id, new_tag
@@ -28,7 +29,7 @@ def uri_target(uri: str, default_port: int = 5060) -> tuple[str, int]:
     """(host, port) to send to for a SIP URI (IP literals only; the lab and most trunks)."""
     m = _URI_HOSTPORT.search(uri)
     if not m:
-        raise CheckError(f"cannot route to URI {uri!r}")
+        raise CheckError(msg("URI_UNROUTABLE", uri=uri))
     return m.group(1), int(m.group(2) or default_port)
 
 
@@ -99,7 +100,7 @@ class CallRecord:
     event_pt: int | None = None
     media: MediaSession | None = None
     remote_media: tuple[str, int] | None = None
-    symptom: str | None = None
+    symptom: Msg | None = None
 
 
 class UserAgent:
@@ -209,7 +210,8 @@ class UserAgent:
             try:
                 ch = digest.best(res.final.get_all(header))
             except digest.DigestError as exc:
-                raise CheckError(f"{method}: cannot answer the {status} challenge: {exc}") from None
+                raise CheckError(msg("CHALLENGE_UNANSWERABLE", method=method, status=status,
+                                     detail=str(exc))) from None
             algorithm = ch.algorithm
             value = digest.authorization(ch, method=method, uri=uri,
                                          username=self.id.auth_user, password=self.id.password)
@@ -267,7 +269,7 @@ class UserAgent:
             final = res.final
             rec.status, rec.reason = final.status, final.reason
             if final.status != 200:
-                rec.symptom = f"call rejected: {final.status} {final.reason}"
+                rec.symptom = msg("CALL_REJECTED", status=final.status, reason=final.reason)
                 return rec
             rec.answered = time.time()
             if settled is not None:
@@ -277,12 +279,12 @@ class UserAgent:
             try:
                 answer = sdp.parse(final.body)
             except sdp.SdpError as exc:
-                rec.symptom = f"unusable SDP answer: {exc}"
+                rec.symptom = msg("SDP_ANSWER_UNUSABLE", detail=str(exc))
                 await self._bye(dialog, rec)
                 return rec
             chosen = answer.first_audio()
             if chosen is None:
-                rec.symptom = "SDP answer has no voice codec"
+                rec.symptom = msg("SDP_NO_CODEC")
                 await self._bye(dialog, rec)
                 return rec
             media.pt, media.codec = chosen
@@ -342,27 +344,27 @@ class UserAgent:
         res = await self.ep.transaction(raw, d.peer, branch=branch, timeout=self.timeout)
         rec.ended_by = "local"
         if res.final.status != 200:
-            rec.symptom = (rec.symptom or "") + f" BYE answered {res.final.status}"
+            rec.symptom = rec.symptom or msg("BYE_REFUSED", status=res.final.status)
 
     # -- inbound call -------------------------------------------------------------------------
-    async def _on_request(self, msg: SipMessage, peer: tuple[str, int]) -> None:
-        method = msg.method
-        call_id = msg.get("Call-ID") or ""
-        if method == "INVITE" and not _tag(msg.get("To")):
-            self.ep.respond(msg, self._response(msg, 100, "Trying"), peer)
-            self._unanswered[call_id] = _Unanswered(msg, peer, new_tag())
-            await self._incoming.put((msg, peer))
+    async def _on_request(self, req: SipMessage, peer: tuple[str, int]) -> None:
+        method = req.method
+        call_id = req.get("Call-ID") or ""
+        if method == "INVITE" and not _tag(req.get("To")):
+            self.ep.respond(req, self._response(req, 100, "Trying"), peer)
+            self._unanswered[call_id] = _Unanswered(req, peer, new_tag())
+            await self._incoming.put((req, peer))
         elif method == "ACK":
             self._acks.setdefault(call_id, asyncio.Event()).set()
         elif method == "BYE":
-            self.ep.respond(msg, self._response(msg, 200, "OK"), peer)
+            self.ep.respond(req, self._response(req, 200, "OK"), peer)
             self._byes.setdefault(call_id, asyncio.Event()).set()
         elif method == "CANCEL":
-            self._on_cancel(msg, peer)
+            self._on_cancel(req, peer)
         elif method == "OPTIONS":
-            self.ep.respond(msg, self._response(msg, 200, "OK"), peer)
+            self.ep.respond(req, self._response(req, 200, "OK"), peer)
         else:
-            self.ep.respond(msg, self._response(msg, 405, "Method Not Allowed"), peer)
+            self.ep.respond(req, self._response(req, 405, "Method Not Allowed"), peer)
 
     def _on_cancel(self, cancel: SipMessage, peer: tuple[str, int]) -> None:
         """RFC 3261 9.2: 200 to the CANCEL and 487 to the INVITE it cancels while that is
@@ -412,8 +414,8 @@ class UserAgent:
         try:
             invite, peer = await asyncio.wait_for(self._incoming.get(), timeout)
         except TimeoutError:
-            raise CheckError(f"no INVITE reached {self.contact_addr[0]}:"
-                             f"{self.contact_addr[1]} within {timeout:g} s") from None
+            where = f"{self.contact_addr[0]}:{self.contact_addr[1]}"
+            raise CheckError(msg("NO_INVITE", contact=where, seconds=timeout)) from None
         call_id = invite.get("Call-ID") or ""
         from_user = re.search(r"sip:([^@;>]+)", invite.get("From") or "")
         to_user = re.search(r"sip:([^@;>]+)", invite.get("To") or "")
@@ -422,7 +424,7 @@ class UserAgent:
         pending = self._unanswered.get(call_id)
         if pending is None:  # cancelled while it waited for us: 487 has been sent
             rec.status, rec.reason = 487, "Request Terminated"
-            rec.symptom = "the caller cancelled (CANCEL) before we answered"
+            rec.symptom = msg("CANCELLED_BEFORE_ANSWER")
             return rec
         tag = pending.tag
         try:
@@ -432,7 +434,7 @@ class UserAgent:
             self.ep.respond(invite, self._response(invite, 488, "Not Acceptable Here",
                                                    to_tag=tag), peer)
             self._unanswered.pop(call_id, None)
-            rec.status, rec.symptom = 488, f"unusable SDP offer: {exc}"
+            rec.status, rec.symptom = 488, msg("SDP_OFFER_UNUSABLE", detail=str(exc))
             return rec
         sock = open_media_socket(media_ip)
         name, pt, _ = codecs[0]
@@ -449,7 +451,7 @@ class UserAgent:
                 await asyncio.wait_for(pending.cancelled.wait(), ring_s)
             if pending.cancelled.is_set():
                 rec.status, rec.reason = 487, "Request Terminated"
-                rec.symptom = f"the caller cancelled (CANCEL) after {ring_s:g} s of ringing"
+                rec.symptom = msg("CANCELLED_WHILE_RINGING", seconds=ring_s)
                 return rec
             self._unanswered.pop(call_id, None)  # answered: a later CANCEL changes nothing
             ok = self._response(invite, 200, "OK", to_tag=tag, body=answer, extra=[
@@ -459,7 +461,7 @@ class UserAgent:
             rec.status, rec.reason, rec.answered = 200, "OK", time.time()
             await repeating  # timer G until the ACK
             if not ack.is_set():
-                rec.symptom = "no ACK for our 200 OK (the ACK path is broken)"
+                rec.symptom = msg("NO_ACK")
             routes = [_angle(v) for rr in invite.get_all("Record-Route") for v in rr.split(",")]
             target = _angle(invite.get("Contact") or "")
             dialog = Dialog(call_id, tag, _tag(invite.get("From")),
@@ -467,8 +469,7 @@ class UserAgent:
                             target, routes, 0, uri_target(routes[0]) if routes else peer)
             await self._talk(media, duration if hangup else duration + 15, dtmf, dialog, rec)
             if not hangup and rec.ended_by == "local":
-                rec.symptom = (f"the caller did not hang up within {duration + 15:g} s "
-                               "(its BYE never arrived); we sent BYE")
+                rec.symptom = msg("CALLER_KEPT_LINE", seconds=duration + 15)
             return rec
         finally:
             engine().remove(media)

@@ -1,0 +1,208 @@
+"""The typed result of a check run: what ``results.json`` holds and every report reads.
+
+Why a schema: the sheet, the pytest-html report, the gate and (later) the console all read
+the same results. Found by string keys (``data["alg"]``, titles ending in ": ladder") they
+drifted apart and lost data (a second reserve overwrote the first). Here each payload a
+report renders has a model, reserves are a list, and ``results.json`` is
+``RunResults.model_dump_json()`` with a schema version, so a reader can refuse a document it
+does not understand instead of misreading it.
+
+Adding a payload for a new annex section: a model here, a field on :class:`Figures`, and the
+section module that renders it (see ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.errors import RecetteError
+from harness.messages import Msg
+
+SCHEMA_VERSION = 2
+
+Status = Literal["pass", "fail", "error", "skip"]
+STATUSES: tuple[Status, ...] = ("pass", "fail", "error", "skip")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Item(_Model):
+    """One titled block of evidence, shown preformatted.
+
+    ``kind`` says what the block is, so a report can pick the blocks it wants (the sheet's
+    annex shows ``ladder`` blocks; ``config`` blocks are cited by router findings through
+    ``ref``) without matching titles.
+    """
+
+    title: str
+    text: str
+    kind: Literal["text", "ladder", "messages", "config", "collected"] = "text"
+    ref: str = ""
+
+
+class QualityRow(_Model):
+    """The measured quality of one received RTP direction of one call."""
+
+    direction: Msg
+    sent: int | None
+    received: int
+    expected: int
+    loss_pct: float
+    jitter_ms: float
+    jitter_max_ms: float
+    rtt_ms: float | None
+    one_way_ms: float | None
+    r: float
+    mos: float
+    grade: Literal["good", "warn", "bad"]
+    problems: list[Msg] = Field(default_factory=list)
+
+
+class AlgChange(_Model):
+    element: str
+    before: str
+    after: str
+
+
+class AlgProbe(_Model):
+    """One SIP message sent across the router and what arrived (the ALG diff)."""
+
+    direction: str
+    method: str
+    proto: str
+    port: int
+    delivered: bool
+    changes: list[AlgChange] = Field(default_factory=list)
+    nat_only: list[AlgChange] = Field(default_factory=list)
+    note: str = ""
+
+
+class Sweep(_Model):
+    """The UDP ports one vantage point reached in one phase of the firewall check."""
+
+    vantage: Literal["server", "outsider"]
+    phase: Literal["cold", "warm"]
+    source: str
+    open: list[int]
+    sent: int
+    seconds: float
+
+
+class PortSets(_Model):
+    """UDP ports open to the operator server and to everyone else."""
+
+    server: list[int] = Field(default_factory=list)
+    others: list[int] = Field(default_factory=list)
+
+
+class CrossCheck(_Model):
+    config: PortSets
+    measured: PortSets
+
+
+class NatFigures(_Model):
+    local_port: int
+    seen: list[int | None]
+    mapping: str
+    alive_max_s: float | None
+    expired_min_s: float | None
+
+
+class Finding(_Model):
+    """One router audit finding with the configuration lines behind it."""
+
+    code: str
+    severity: Literal["fail", "warn", "info"]
+    message: Msg
+    lines: list[str] = Field(default_factory=list)
+
+
+class RouterConfig(_Model):
+    """The router's configuration as collected (secrets masked), for ``recette audit``."""
+
+    kind: str
+    files: dict[str, str]
+
+
+class Figures(_Model):
+    """The typed payloads a check leaves for the reports (each optional)."""
+
+    quality: list[QualityRow] = Field(default_factory=list)
+    alg: list[AlgProbe] = Field(default_factory=list)
+    sweeps: list[Sweep] = Field(default_factory=list)
+    media_sources: list[str] = Field(default_factory=list)
+    crosscheck: CrossCheck | None = None
+    nat: NatFigures | None = None
+    findings: list[Finding] | None = None
+    unevaluated: list[Msg] = Field(default_factory=list)
+    router_config: RouterConfig | None = None
+    extra_call_status: int | None = None
+
+
+class CheckResult(_Model):
+    """One check's verdict with everything shown under it."""
+
+    id: str
+    fr: str
+    en: str
+    status: Status = "pass"
+    reasons: list[Msg] = Field(default_factory=list)
+    reserves: list[Msg] = Field(default_factory=list)
+    duration_s: float = 0.0
+    evidence: list[Item] = Field(default_factory=list)
+    facts: dict[str, str] = Field(default_factory=dict)
+    figures: Figures = Field(default_factory=Figures)
+
+    def title(self, lang: str) -> str:
+        return self.fr if lang == "fr" else self.en
+
+    def reason(self, lang: str = "en") -> str:
+        """The reasons as one line (summaries, progress lines)."""
+        return " | ".join(m.render(lang) for m in self.reasons)
+
+
+class IncidentRow(_Model):
+    """A failed call in the operator's ticket format (see :mod:`harness.incidents`)."""
+
+    date: str
+    time: str
+    calling: str
+    called: str
+    symptom: Msg
+
+
+class RunResults(_Model):
+    """The whole run: ``results.json``."""
+
+    schema_version: Literal[2] = 2  # SCHEMA_VERSION
+    generated: str
+    customer: str
+    site: str
+    operator_server: str
+    lang: str
+    counts: dict[Status, int]
+    checks: list[CheckResult]
+    incidents: list[IncidentRow] = Field(default_factory=list)
+
+    def check(self, ident: str) -> CheckResult | None:
+        return next((c for c in self.checks if c.id == ident), None)
+
+
+def load_results(path: Path) -> RunResults:
+    """Read a ``results.json``; a document of another schema gets a one-line error."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecetteError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return RunResults.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RecetteError(f"{path}: not a results.json of schema {SCHEMA_VERSION} "
+                           f"({where}: {first['msg']})") from None

@@ -1,0 +1,54 @@
+"""The core's messages (see :mod:`harness.messages`): outcomes no single check owns, and the
+probe channel's errors. Each entry says what happened and, for the customer, what to do."""
+
+from __future__ import annotations
+
+from harness.messages import Catalog
+
+TEXTS: Catalog = {
+    "INTERNAL_ERROR": {
+        "en": "internal error of the harness ({kind}: {detail}): please report it",
+        "fr": "erreur interne de l'outil de recette ({kind} : {detail}) : à signaler",
+    },
+    "ASSERTION_FAILED": {
+        "en": "not conform: {detail}",
+        "fr": "non conforme : {detail}",
+    },
+    "SKIPPED": {
+        "en": "not applicable: {detail}",
+        "fr": "sans objet : {detail}",
+    },
+    "VANTAGE_SERVER": {"en": "server probe", "fr": "sonde côté serveur"},
+    "VANTAGE_OUTSIDER": {"en": "outsider probe", "fr": "sonde extérieure"},
+    "VANTAGE_PROBE": {"en": "probe", "fr": "sonde"},
+    "NO_VANTAGE_POINT": {
+        "en": "the profile has no vantage_points.{name}: this check cannot be run from there; "
+              "add the probe's address and key to the profile",
+        "fr": "le profil ne décrit pas de point de mesure vantage_points.{name} : ce contrôle "
+              "n'a pas pu être fait ; ajouter l'adresse et la clé de la sonde au profil",
+    },
+    "NO_VANTAGE_KEY": {
+        "en": "vantage_points.{name} has no key (key or key_env) for its probe: add it to the "
+              "profile",
+        "fr": "vantage_points.{name} n'a pas de clé (key ou key_env) pour sa sonde : "
+              "l'ajouter au profil",
+    },
+    "PROBE_UNREACHABLE": {
+        "en": "cannot reach the {vantage} at {where} ({detail}): is `recette probe serve` "
+              "running there and TCP open to it?",
+        "fr": "la {vantage} ({where}) ne répond pas ({detail}) : vérifier que "
+              "`recette probe serve` y tourne et que TCP lui est ouvert",
+    },
+    "PROBE_NOT_JSON": {
+        "en": "the {vantage} at {where} answered something that is not JSON",
+        "fr": "la {vantage} ({where}) a répondu autre chose que du JSON",
+    },
+    "PROBE_REFUSED": {
+        "en": "the {vantage} at {where} refused {path}: {status} {detail}",
+        "fr": "la {vantage} ({where}) a refusé {path} : {status} {detail}",
+    },
+    "PROBE_RATE_LIMITED": {
+        "en": "the {vantage} at {where} rate-limited {path}",
+        "fr": "la {vantage} ({where}) a limité le débit de {path}",
+    },
+}

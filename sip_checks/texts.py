@@ -1,0 +1,257 @@
+"""The SIP room's messages (see :mod:`harness.messages`): reasons, reserves and call symptoms
+of the SIP, NAT and firewall checks and of the SIP/RTP toolkit, in French and English.
+
+A reason is what the customer reads on the sheet next to the verdict: it says what is wrong
+and, where the site can act, what to do. Figures go in parameters; protocol detail stays in
+the evidence (annex).
+"""
+
+from __future__ import annotations
+
+from harness.messages import Catalog
+
+_LIKELY_EN = ("likely causes: a firewall dropping UDP 5060 to or from the server, a SIP ALG in "
+              "the router, or a wrong server address in the profile")
+_LIKELY_FR = ("causes probables : un pare-feu qui bloque UDP 5060 vers ou depuis le serveur, "
+              "un SIP ALG dans le routeur, ou une adresse de serveur erronée dans le profil")
+
+TEXTS: Catalog = {
+    # -- reaching the server (toolkit) --------------------------------------------------------
+    "SIP_SOCKET": {
+        "en": "cannot open a SIP socket on {where}: {detail}",
+        "fr": "impossible d'ouvrir un port SIP sur {where} : {detail}",
+    },
+    "NO_ROUTE_TO_SERVER": {
+        "en": "no route from this host to the operator server {server} ({detail}): check the "
+              "laptop's network settings on the voice LAN",
+        "fr": "aucune route vers le serveur de l'opérateur {server} ({detail}) : vérifier la "
+              "configuration réseau du poste sur le LAN voix",
+    },
+    "NO_SIP_SERVICE": {
+        "en": "no SIP service at {server} ({detail}); likely causes: the server's SIP service "
+              "is down, or a wrong server address or port",
+        "fr": "aucun service SIP sur {server} ({detail}) : service SIP de l'opérateur arrêté, "
+              "ou adresse ou port du serveur erronés",
+    },
+    "NO_RESPONSE": {
+        "en": "no response from {server} after {seconds} s{got}; " + _LIKELY_EN,
+        "fr": "aucune réponse de {server} en {seconds} s{got} ; " + _LIKELY_FR,
+    },
+    "LAST_PROVISIONAL": {
+        "en": " (last provisional: {line})",
+        "fr": " (dernière réponse provisoire : {line})",
+    },
+    "UNUSABLE_FROM_PEER": {
+        "en": " ({count} unusable message(s) from it, last: {note})",
+        "fr": " ({count} message(s) inexploitable(s) reçu(s), dernier : {note})",
+    },
+    "URI_UNROUTABLE": {
+        "en": "cannot route to the SIP URI {uri}",
+        "fr": "impossible d'acheminer vers l'URI SIP {uri}",
+    },
+    "CHALLENGE_UNANSWERABLE": {
+        "en": "{method}: cannot answer the server's {status} challenge ({detail})",
+        "fr": "{method} : impossible de répondre au défi {status} du serveur ({detail})",
+    },
+    "NO_INVITE": {
+        "en": "no INVITE reached {contact} within {seconds} s",
+        "fr": "aucun INVITE n'est arrivé sur {contact} en {seconds} s",
+    },
+    # -- OPTIONS and registration ---------------------------------------------------------------
+    "OPTIONS_REFUSED": {
+        "en": "the operator server {server} answers {status} {reason}: it is reachable but "
+              "refuses service; call the operator's support",
+        "fr": "le serveur de l'opérateur {server} répond {status} {reason} : il est joignable "
+              "mais refuse le service ; contacter le support de l'opérateur",
+    },
+    "REGISTER_REFUSED": {
+        "en": "registration of {account} refused: {status} {reason}",
+        "fr": "l'enregistrement de {account} est refusé : {status} {reason}",
+    },
+    "REGISTER_REFUSED_AUTH": {
+        "en": "registration of {account} refused ({status} {reason}) after our digest answer: "
+              "check the password and authentication user against the delivery note",
+        "fr": "l'enregistrement de {account} est refusé ({status} {reason}) : vérifier le mot "
+              "de passe et l'identifiant d'authentification du bon de livraison",
+    },
+    "REGISTER_NO_EXPIRY": {
+        "en": "the registrar's 200 OK does not say how long the registration lasts",
+        "fr": "le 200 OK du serveur d'enregistrement n'indique pas la durée de l'enregistrement",
+    },
+    "REFRESH_REFUSED": {
+        "en": "refresh of the registration refused: {status} {reason}",
+        "fr": "le renouvellement de l'enregistrement est refusé : {status} {reason}",
+    },
+    "UNREGISTER_REFUSED": {
+        "en": "de-registration refused: {status} {reason}",
+        "fr": "le désenregistrement est refusé : {status} {reason}",
+    },
+    "CANNOT_REGISTER": {
+        "en": "cannot register {account} ({status} {reason}): no test call possible",
+        "fr": "impossible d'enregistrer {account} ({status} {reason}) : aucun appel de test "
+              "possible",
+    },
+    # -- calls ----------------------------------------------------------------------------------
+    "NO_TEST_NUMBER": {
+        "en": "the profile has no operator.test_number: no outbound test call to place",
+        "fr": "le profil n'indique pas de numéro de test (operator.test_number) : pas d'appel "
+              "sortant à passer",
+    },
+    "NO_INBOUND_CALLER": {
+        "en": "no operator-side caller for this site: call the DIDs by hand",
+        "fr": "pas d'appelant côté opérateur pour ce site : appeler les SDA manuellement",
+    },
+    "CALL_FAILED": {
+        "en": "the test call failed: {status} {reason}",
+        "fr": "l'appel de test a échoué : {status} {reason}",
+    },
+    "CALL_REJECTED": {
+        "en": "the call was rejected: {status} {reason}",
+        "fr": "l'appel a été rejeté : {status} {reason}",
+    },
+    "SDP_ANSWER_UNUSABLE": {
+        "en": "the far end's SDP answer is unusable ({detail})",
+        "fr": "la réponse SDP de l'opérateur est inexploitable ({detail})",
+    },
+    "SDP_NO_CODEC": {
+        "en": "the far end's SDP answer has no voice codec we offered",
+        "fr": "la réponse SDP de l'opérateur ne retient aucun codec voix proposé",
+    },
+    "SDP_OFFER_UNUSABLE": {
+        "en": "the caller's SDP offer is unusable ({detail})",
+        "fr": "l'offre SDP de l'appelant est inexploitable ({detail})",
+    },
+    "BYE_REFUSED": {
+        "en": "the call's BYE was answered {status}",
+        "fr": "la fin d'appel (BYE) a reçu la réponse {status}",
+    },
+    "CANCELLED_BEFORE_ANSWER": {
+        "en": "the caller cancelled (CANCEL) before we answered",
+        "fr": "l'appelant a annulé l'appel (CANCEL) avant le décroché",
+    },
+    "CANCELLED_WHILE_RINGING": {
+        "en": "the caller cancelled (CANCEL) after {seconds} s of ringing",
+        "fr": "l'appelant a annulé l'appel (CANCEL) après {seconds} s de sonnerie",
+    },
+    "NO_ACK": {
+        "en": "no ACK came for our 200 OK: the return path of the signalling is broken",
+        "fr": "aucun ACK n'a confirmé notre 200 OK : le retour de la signalisation est coupé",
+    },
+    "CALLER_KEPT_LINE": {
+        "en": "the caller did not hang up within {seconds} s (its BYE never arrived); we sent "
+              "BYE",
+        "fr": "l'appelant n'a pas raccroché en {seconds} s (son BYE n'est jamais arrivé) ; "
+              "nous avons raccroché",
+    },
+    "INBOUND_NEVER_ARRIVED": {
+        "en": "the call to {number} never reached the site ({detail}): check the firewall's "
+              "forward of UDP 5060 to the IPBX and the DID routing",
+        "fr": "l'appel vers {number} n'est jamais arrivé sur le site ({detail}) : vérifier la "
+              "redirection d'UDP 5060 vers l'IPBX et l'acheminement de la SDA",
+    },
+    "NO_RTP_SENT": {
+        "en": "no audio from the site: the site sent no RTP ({errors} send errors)",
+        "fr": "pas d'audio depuis le site : aucun paquet RTP n'a pu être émis ({errors} "
+              "erreurs d'émission)",
+    },
+    "NO_AUDIO_TO_SITE": {
+        "en": "no audio reaches the site: no RTP received (inbound media blocked by the "
+              "firewall or NAT, or our SDP address unreachable); {sent} packets sent to {where}",
+        "fr": "aucun son n'arrive sur le site : le pare-feu ou le NAT bloque le RTP entrant ; "
+              "ouvrir UDP 10000-20000 au serveur de l'opérateur ({sent} paquets émis vers "
+              "{where})",
+    },
+    "NO_AUDIO_FROM_SITE": {
+        "en": "the site's audio does not reach the far end: the far end's audio arrives but our "
+              "RTP never comes back from its echo ({sent} sent)",
+        "fr": "le son du site n'arrive pas chez l'opérateur : l'audio de l'opérateur arrive "
+              "mais notre RTP ne revient pas de l'écho ({sent} paquets émis)",
+    },
+    "POOR_QUALITY": {
+        "en": "poor voice quality: {problems}",
+        "fr": "mauvaise qualité de la voix : {problems}",
+    },
+    "QUALITY_RESERVE": {
+        "en": "{direction}: {problems}",
+        "fr": "{direction} : {problems}",
+    },
+    "DIR_ECHO": {"en": "site→far end→site (echo)", "fr": "site→opérateur→site (écho)"},
+    "DIR_FAR_TO_SITE": {"en": "far end→site", "fr": "opérateur→site"},
+    "Q_LOSS": {
+        "en": "loss {value} % ≥ {limit} %",
+        "fr": "perte {value} % ≥ {limit} %",
+    },
+    "Q_JITTER": {
+        "en": "jitter {value} ms ≥ {limit} ms",
+        "fr": "gigue {value} ms ≥ {limit} ms",
+    },
+    "Q_DELAY": {
+        "en": "one-way delay {value} ms ≥ {limit} ms",
+        "fr": "délai {value} ms ≥ {limit} ms",
+    },
+    "Q_R": {
+        "en": "R {value} < {limit}",
+        "fr": "R {value} < {limit}",
+    },
+    "CAPACITY_CALL": {
+        "en": "call {index}: {symptom}",
+        "fr": "appel {index} : {symptom}",
+    },
+    "CAPACITY_FAILED": {
+        "en": "{failed} of {channels} simultaneous calls failed: {calls}",
+        "fr": "{failed} appels simultanés sur {channels} ont échoué : {calls}",
+    },
+    # -- SIP ALG ------------------------------------------------------------------------------
+    "ALG_REWRITES": {
+        "en": "a SIP ALG rewrites the signalling ({elements}): disable it on the router",
+        "fr": "un SIP ALG réécrit la signalisation ({elements}) : le désactiver sur le routeur",
+    },
+    "ALG_FILTERS": {
+        "en": "{method} is dropped on UDP/{port} while TCP/{port} passes (a filtering SIP ALG): "
+              "disable it on the router",
+        "fr": "{method} est bloqué en UDP/{port} mais passe en TCP/{port} (SIP ALG filtrant) : "
+              "le désactiver sur le routeur",
+    },
+    # -- NAT ----------------------------------------------------------------------------------
+    "NAT_NOTHING_SEEN": {
+        "en": "a probe saw nothing from the site: outbound UDP to the operator is blocked or "
+              "the probes are unreachable",
+        "fr": "une sonde n'a rien reçu du site : l'UDP sortant vers l'opérateur est bloqué ou "
+              "les sondes sont injoignables",
+    },
+    # -- firewall openings ---------------------------------------------------------------------
+    "PHASE_COLD": {"en": "cold", "fr": "à froid"},
+    "PHASE_WARM": {"en": "after registration", "fr": "après enregistrement"},
+    "PORTS_BUSY": {
+        "en": "cannot listen on UDP {ports} of {ip} (in use): stop the IPBX or softphone on "
+              "this host during the check",
+        "fr": "impossible d'écouter sur UDP {ports} de {ip} (ports occupés) : arrêter l'IPBX "
+              "ou le softphone de ce poste pendant le contrôle",
+    },
+    "OPENINGS_CLOSED_TO_SERVER": {
+        "en": "{phase}: UDP {ports} closed to the operator server {source}: open them to it on "
+              "the firewall",
+        "fr": "{phase} : UDP {ports} fermés au serveur de l'opérateur {source} : les lui "
+              "ouvrir sur le pare-feu",
+    },
+    "OPENINGS_BEYOND": {
+        "en": "{phase}: UDP {ports} open beyond the operator's openings: close them",
+        "fr": "{phase} : UDP {ports} ouverts en plus des ouvertures prévues : les fermer",
+    },
+    "OPENINGS_TO_OUTSIDER": {
+        "en": "{phase}: UDP {ports} open to any address (seen from {source}): restrict them to "
+              "the operator server only",
+        "fr": "{phase} : UDP {ports} ouverts à n'importe quelle adresse (vu depuis {source}) : "
+              "les réserver au seul serveur de l'opérateur",
+    },
+    "MEDIA_ELSEWHERE": {
+        "en": "media also comes from {addresses}: the firewall must allow UDP 10000-20000 from "
+              "there too (not probed: no probe there)",
+        "fr": "le média vient aussi de {addresses} : le pare-feu doit aussi y ouvrir UDP "
+              "10000-20000 (non vérifié : pas de sonde à cet endroit)",
+    },
+    "GATE_NOT_RECORDED": {
+        "en": "the verification was not recorded for the international option ({detail})",
+        "fr": "la vérification n'a pas été enregistrée pour l'option internationale ({detail})",
+    },
+}
