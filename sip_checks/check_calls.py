@@ -25,8 +25,9 @@ from sip_checks.session import (
     register_behind_nat,
     require_registered,
 )
+from sip_checks.toolkit.quality import line
 from sip_checks.toolkit.ua import CallRecord, UserAgent
-from sip_checks.verdict import call_failed, judge_call, quality_rows
+from sip_checks.verdict import call_failed, judge_call
 
 DTMF_SENT = "2580"
 
@@ -39,8 +40,8 @@ def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
     ev.fact("codec", f"{rec.codec} (telephone-event PT {rec.event_pt})")
     ev.fact("RTP sent", f"{media.sent} packets to {rec.remote_media}")
     verdict = judge_call(rec, profile.thresholds)
-    ev.figures.quality.extend(quality_rows(verdict.qualities))
-    ev.add("RTP quality", "\n".join(q.line() for q in verdict.qualities) or "no RTP received")
+    ev.figures.quality.extend(verdict.qualities)
+    ev.add("RTP quality", "\n".join(line(q) for q in verdict.qualities) or "no RTP received")
     for q in verdict.qualities:
         ev.fact(f"MOS {q.direction}", f"{q.mos:.2f} (R {q.r:.1f}, {q.grade})")
     if verdict.symptom:

@@ -14,7 +14,7 @@ from harness.messages import Msg, msg
 from harness.profile import Profile
 from sip_checks.session import Site, open_ua, record_sip, register_behind_nat, require_registered
 from sip_checks.toolkit.ua import CallRecord
-from sip_checks.verdict import judge_call, quality_rows
+from sip_checks.verdict import judge_call
 
 
 @pytest.mark.check(
@@ -46,7 +46,7 @@ async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: E
         lines = []
         for i, rec in enumerate(records, 1):
             verdict = judge_call(rec, profile.thresholds)
-            ev.figures.quality.extend(quality_rows(verdict.qualities))
+            ev.figures.quality.extend(verdict.qualities)
             lines.append(f"call {i}: {rec.status} {rec.reason}, MOS min "
                          f"{verdict.worst_mos:.2f}, {verdict.silent or 'two-way audio'}")
             if verdict.symptom:

@@ -8,11 +8,10 @@ short module.
 from __future__ import annotations
 
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from harness.messages import Msg, msg
 from harness.profile import Thresholds
-from harness.results import QualityRow
 from sip_checks.toolkit.quality import Quality, assess
 from sip_checks.toolkit.ua import CallRecord
 
@@ -88,7 +87,3 @@ def call_failed(rec: CallRecord) -> Msg:
     """The symptom of a call that did not connect, as signalling says it."""
     return msg("CALL_FAILED", status=rec.status, reason=rec.reason)
 
-
-def quality_rows(qualities: list[Quality]) -> list[QualityRow]:
-    """The figures of each direction as the results model carries them."""
-    return [QualityRow.model_validate(asdict(q)) for q in qualities]

@@ -13,10 +13,10 @@ Simplifications, stated so an expert can judge them:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from harness.messages import Msg, msg
+from harness.results import QualityRow
 
 Grade = Literal["good", "warn", "bad"]
 R0_MINUS_IS = 93.2
@@ -50,31 +50,17 @@ def mos(r: float) -> float:
     return 1 + 0.035 * r + r * (r - 60) * (100 - r) * 7e-6
 
 
-@dataclass(frozen=True)
-class Quality:
-    """Figures and verdict of one direction of a call."""
+Quality = QualityRow  # one direction's figures and grade, as results.json carries them
 
-    direction: Msg
-    sent: int | None
-    received: int
-    expected: int
-    loss_pct: float
-    jitter_ms: float
-    jitter_max_ms: float
-    rtt_ms: float | None
-    one_way_ms: float | None
-    r: float
-    mos: float
-    grade: Grade
-    problems: tuple[Msg, ...]
 
-    def line(self) -> str:
-        rtt = f"{self.rtt_ms:.2f} ms" if self.rtt_ms is not None else "n/a"
-        sent = "?" if self.sent is None else str(self.sent)
-        return (f"{self.direction}: sent {sent}, received {self.received}/{self.expected}, "
-                f"loss {self.loss_pct:.2f} %, jitter {self.jitter_ms:.2f} ms "
-                f"(max {self.jitter_max_ms:.2f}), RTT {rtt}, R {self.r:.1f}, "
-                f"MOS {self.mos:.2f} [{self.grade}]")
+def line(q: Quality) -> str:
+    """One direction's figures on one line (the check's evidence)."""
+    rtt = f"{q.rtt_ms:.2f} ms" if q.rtt_ms is not None else "n/a"
+    sent = "?" if q.sent is None else str(q.sent)
+    return (f"{q.direction}: sent {sent}, received {q.received}/{q.expected}, "
+            f"loss {q.loss_pct:.2f} %, jitter {q.jitter_ms:.2f} ms "
+            f"(max {q.jitter_max_ms:.2f}), RTT {rtt}, R {q.r:.1f}, "
+            f"MOS {q.mos:.2f} [{q.grade}]")
 
 
 def assess(
@@ -86,7 +72,7 @@ def assess(
     one_way = rtt_ms / 2 if rtt_ms is not None else None
     ta = (one_way or 0.0) + ptime_ms + 2 * jitter_ms
     r = r_factor(loss_pct=loss_pct, mouth_to_ear_ms=ta)
-    problems = []
+    problems: list[Msg] = []
     if loss_pct >= loss_max:
         problems.append(msg("Q_LOSS", value=f"{loss_pct:.2f}", limit=loss_max))
     if jitter_ms >= jitter_max:
@@ -98,5 +84,7 @@ def assess(
     # Below r_warn the call is bad whatever else; otherwise any threshold missed is a
     # reserve ("warn"), and a clean sheet is good.
     grade: Grade = "bad" if r < r_warn else ("warn" if problems else "good")
-    return Quality(direction, sent, received, expected, loss_pct, jitter_ms, jitter_max_ms,
-                   rtt_ms, one_way, r, mos(r), grade, tuple(problems))
+    return Quality(direction=direction, sent=sent, received=received, expected=expected,
+                   loss_pct=loss_pct, jitter_ms=jitter_ms, jitter_max_ms=jitter_max_ms,
+                   rtt_ms=rtt_ms, one_way_ms=one_way, r=r, mos=mos(r), grade=grade,
+                   problems=problems)
