@@ -1,0 +1,56 @@
+"""Annex section: the UDP ports each vantage point reached, and whether the router agrees.
+
+Reads the typed firewall payloads, with translated labels (the English facts of the check
+stay in report.html): ``figures.sweeps`` (:class:`~harness.results.Sweep`, one row per
+vantage point and phase, open ports written as ranges), ``figures.media_sources`` (where the
+operator's media came from) and ``figures.crosscheck`` (the ports the router configuration
+predicts open against those measured).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from harness.portset import fmt
+from harness.results import CrossCheck, Sweep
+from reports.sheet.blocks import kv, mono, num, section, table
+from reports.sheet.page import Page
+from reports.sheet.text import PHASE, VANTAGE
+
+
+def ports(page: Page, numbers: Iterable[int]) -> str:
+    """A port set as ranges (``5060, 10000-20000``), or the language's word for none."""
+    spans = fmt(numbers)
+    return page.label("no_port") if spans == "none" else mono(spans)
+
+
+def sweeps(page: Page, rows: list[Sweep]) -> str:
+    body = [[page.word(VANTAGE, s.vantage), page.word(PHASE, s.phase), mono(s.source),
+             ports(page, s.open), str(s.sent), num(s.seconds)] for s in rows]
+    head = [page.label(k) for k in ("vantage", "phase", "source", "open", "sent", "seconds")]
+    return table(head, body)
+
+
+def crosscheck(page: Page, cross: CrossCheck) -> str:
+    """What the router's configuration predicts against what the sweeps measured."""
+    body = [[page.word(VANTAGE, "server"), ports(page, cross.config.server),
+             ports(page, cross.measured.server)],
+            [page.label("others"), ports(page, cross.config.others),
+             ports(page, cross.measured.others)]]
+    head = [page.label(k) for k in ("vantage", "config", "measured")]
+    return f"<h4>{page.label('crosscheck')}</h4>{table(head, body)}"
+
+
+def render(page: Page) -> str:
+    """Sweeps, media sources and the cross-check; nothing when no check measured them."""
+    parts = []
+    for check in page.results.checks:
+        fig = check.figures
+        if fig.sweeps:
+            parts.append(sweeps(page, fig.sweeps))
+        if fig.media_sources:
+            parts.append(kv([(page.label("media_sources"),
+                              mono(", ".join(fig.media_sources)))]))
+        if fig.crosscheck is not None:
+            parts.append(crosscheck(page, fig.crosscheck))
+    return section(page.t["firewall"], "".join(parts)) if parts else ""

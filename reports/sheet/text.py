@@ -1,0 +1,162 @@
+"""Every word the acceptance sheet prints itself, in French and in English.
+
+The sheet is signed by a French customer and may be read by an English-speaking engineer, so
+no label, verdict word, grade or table heading is written inline in a renderer: they are all
+here, each key with its French and its English side by side, so a language can never miss a
+word the other has. Sentences that come from the checks (reasons, reserves, findings,
+symptoms) are not here: they are message codes rendered by :mod:`harness.messages`.
+``reports/html.py`` uses ``STATUS`` and the labels it shares with the sheet, so a verdict has
+one wording everywhere.
+"""
+
+from __future__ import annotations
+
+Texts = dict[str, str]
+
+LANGS = ("fr", "en")
+
+
+def _by_lang(words: dict[str, tuple[str, str]]) -> dict[str, Texts]:
+    """``{key: (French, English)}`` as ``{lang: {key: word}}``."""
+    return {lang: {k: pair[i] for k, pair in words.items()} for i, lang in enumerate(LANGS)}
+
+
+TEXT = _by_lang({
+    "title": ("Feuille de recette", "Acceptance sheet"),
+    "subtitle": ("Raccordement SIP professionnel : procès-verbal de recette",
+                 "Business SIP service: acceptance report"),
+    "customer": ("Client", "Customer"),
+    "siret": ("SIRET", "SIRET"),
+    "site": ("Site", "Site"),
+    "address": ("Adresse", "Address"),
+    "integrator": ("Intégrateur", "Integrator"),
+    "technician": ("Technicien", "Technician"),
+    "date": ("Date des essais", "Test date"),
+    "services": ("Services livrés", "Services delivered"),
+    "trunks": ("Trunks SIP", "SIP trunks"),
+    "centrex": ("Comptes Centrex", "Centrex accounts"),
+    "name": ("Nom", "Name"),
+    "user": ("Identifiant SIP", "SIP user"),
+    "dids": ("Numéros (SDA)", "Numbers (DIDs)"),
+    "channels": ("Canaux", "Channels"),
+    "number": ("Numéro", "Number"),
+    "operator": ("Opérateur", "Operator"),
+    "sip_server": ("Serveur SIP opérateur", "Operator SIP server"),
+    "domain": ("Domaine", "Domain"),
+    "checks": ("Contrôles et verdicts", "Checks and verdicts"),
+    "check": ("Contrôle", "Check"),
+    "label": ("Intitulé", "Title"),
+    "verdict": ("Verdict", "Verdict"),
+    "reserve": ("Réserve", "Reserve"),
+    "reason": ("Motif", "Reason"),
+    "observation": ("Observation", "Observation"),
+    "colon": (" : ", ": "),
+    "signoff": ("Prononcé de la recette", "Acceptance decision"),
+    "no_reserve": ("Recette prononcée sans réserve", "Accepted without reserve"),
+    "with_reserves": ("Recette prononcée avec réserves (voir ci-dessus et ci-dessous)",
+                      "Accepted with reserves (see above and below)"),
+    "refused": ("Recette refusée", "Acceptance refused"),
+    "extra_reserves": ("Réserves complémentaires", "Further reserves"),
+    "for_customer": ("Pour le client", "For the customer"),
+    "for_integrator": ("Pour l'intégrateur", "For the integrator"),
+    "signatory": ("Nom et qualité du signataire", "Signatory name and position"),
+    "sign_date": ("Date", "Date"),
+    "signature": ("Signature (précédée de « Lu et approuvé »)", "Signature"),
+    "annex": ("Annexe technique : éléments de preuve", "Technical annex: evidence"),
+    "ladders": ("Échanges SIP (diagrammes en échelle)", "SIP exchanges (ladder diagrams)"),
+    "alg": ("SIP ALG : réécritures constatées", "SIP ALG: rewrites seen"),
+    "alg_none": ("Aucune réécriture SIP/SDP constatée.", "No SIP/SDP rewrite seen."),
+    "direction": ("Sens", "Direction"),
+    "method": ("Méthode", "Method"),
+    "transport": ("Transport", "Transport"),
+    "delivered": ("Reçu", "Delivered"),
+    "element": ("Élément", "Element"),
+    "before": ("Envoyé", "Sent"),
+    "after": ("Reçu après le routeur", "Received past the router"),
+    "no": ("non", "no"),
+    "firewall": ("Pare-feu : ports UDP ouverts", "Firewall: open UDP ports"),
+    "vantage": ("Point de vue", "Vantage point"),
+    "phase": ("Phase", "Phase"),
+    "source": ("Source", "Source"),
+    "open": ("Ports ouverts", "Open ports"),
+    "sent": ("Sondes", "Probes"),
+    "seconds": ("Durée (s)", "Time (s)"),
+    "others": ("autres sources", "other sources"),
+    "media_sources": ("Sources des flux média de l'opérateur", "Operator media sources"),
+    "crosscheck": ("Configuration du routeur / mesure", "Router configuration / measurement"),
+    "config": ("Configuration", "Configuration"),
+    "measured": ("Mesuré", "Measured"),
+    "quality": ("Qualité RTP par sens", "RTP quality per direction"),
+    "call": ("Appel", "Call"),
+    "received": ("Reçus/attendus", "Received/expected"),
+    "loss": ("Perte (%)", "Loss (%)"),
+    "jitter": ("Gigue (ms)", "Jitter (ms)"),
+    "jitter_max": ("Gigue max (ms)", "Max jitter (ms)"),
+    "rtt": ("RTT (ms)", "RTT (ms)"),
+    "mos": ("MOS", "MOS"),
+    "grade": ("Appréciation", "Grade"),
+    "problems": ("Problèmes", "Problems"),
+    "threshold": ("seuil", "limit"),
+    "router": ("Audit du routeur : constats", "Router audit: findings"),
+    "severity": ("Gravité", "Severity"),
+    "code": ("Code", "Code"),
+    "message": ("Constat", "Finding"),
+    "lines": ("Lignes de configuration", "Configuration lines"),
+    "router_none": ("Aucun constat.", "No finding."),
+    "unevaluated": ("Non évalué par l'analyse de la configuration",
+                    "Not evaluated by the configuration audit"),
+    "incidents": ("Incidents (format ticket opérateur)", "Incidents (operator ticket format)"),
+    "inc_date": ("Date", "Date"),
+    "inc_time": ("Heure", "Time"),
+    "inc_calling": ("Numéro appelant", "Calling number"),
+    "inc_called": ("Numéro appelé", "Called number"),
+    "inc_symptom": ("Symptôme", "Symptom"),
+    "none": ("Néant", "None"),
+    "no_port": ("aucun", "none"),
+    "generated": ("Document généré le", "Document generated on"),
+})
+
+# A check's verdict (CheckResult.status).
+STATUS = _by_lang({
+    "pass": ("Conforme", "Pass"),
+    "fail": ("Non conforme", "Fail"),
+    "error": ("Erreur", "Error"),
+    "skip": ("Sans objet", "N/A"),
+})
+
+# A measured direction's grade (QualityRow.grade).
+GRADE = _by_lang({
+    "good": ("bonne", "good"),
+    "warn": ("limite", "borderline"),
+    "bad": ("mauvaise", "bad"),
+})
+
+# A router finding's severity (Finding.severity).
+SEVERITY = _by_lang({
+    "fail": ("bloquant", "fail"),
+    "warn": ("avertissement", "warning"),
+    "info": ("information", "info"),
+})
+
+# Firewall sweeps: where a probe stood and when it swept (Sweep.vantage, Sweep.phase).
+VANTAGE = _by_lang({
+    "server": ("serveur SIP", "SIP server"),
+    "outsider": ("autre adresse", "other address"),
+})
+
+PHASE = _by_lang({
+    "cold": ("à froid", "cold"),
+    "warm": ("après enregistrement", "after registration"),
+})
+
+# The directions the ALG check names (AlgProbe.direction, a plain string unlike a quality
+# row's message); one the table does not know is shown as recorded.
+DIRECTION = _by_lang({
+    "site→operator": ("site→opérateur", "site→operator"),
+    "operator→site": ("opérateur→site", "operator→site"),
+})
+
+
+def word(table: dict[str, Texts], lang: str, key: str) -> str:
+    """``key`` in ``lang`` from one of the tables above; the key itself when it is missing."""
+    return table[lang].get(key, key)
