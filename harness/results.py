@@ -79,7 +79,7 @@ class AlgProbe(_Model):
     delivered: bool
     changes: list[AlgChange] = Field(default_factory=list)
     nat_only: list[AlgChange] = Field(default_factory=list)
-    note: str = ""
+    note: Msg | None = None
 
 
 class Sweep(_Model):

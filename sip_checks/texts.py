@@ -212,6 +212,26 @@ TEXTS: Catalog = {
         "fr": "{method} est bloqué en UDP/{port} mais passe en TCP/{port} (SIP ALG filtrant) : "
               "le désactiver sur le routeur",
     },
+    "ALG_TCP_CONNECT_FAILED": {
+        "en": "TCP connection refused or lost ({detail})",
+        "fr": "connexion TCP refusée ou perdue ({detail})",
+    },
+    "ALG_SEND_FAILED": {
+        "en": "could not be sent ({detail})",
+        "fr": "envoi impossible ({detail})",
+    },
+    "ALG_NOT_RECEIVED": {
+        "en": "not received by the operator-side probe within {seconds} s",
+        "fr": "non reçu par la sonde côté opérateur en {seconds} s",
+    },
+    "ALG_PUNCH_LOST": {
+        "en": "our opening REGISTER never reached the probe",
+        "fr": "notre REGISTER d'ouverture n'est jamais arrivé à la sonde",
+    },
+    "ALG_INVITE_LOST": {
+        "en": "the probe's INVITE did not arrive within {seconds} s",
+        "fr": "l'INVITE de la sonde n'est pas arrivé en {seconds} s",
+    },
     # -- NAT ----------------------------------------------------------------------------------
     "NAT_NOTHING_SEEN": {
         "en": "a probe saw nothing from the site: outbound UDP to the operator is blocked or "

@@ -15,6 +15,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 
+from harness.messages import Msg, msg
 from harness.probe.client import ProbeClient
 from sip_checks.toolkit.message import SipParseError, build_request, new_branch, parse
 from sip_checks.toolkit.sdp import build as build_sdp
@@ -44,7 +45,7 @@ class Probe:
     delivered: bool = False
     changes: list[Change] = field(default_factory=list)
     nat_only: list[Change] = field(default_factory=list)
-    note: str = ""
+    note: Msg | None = None  # why it was not delivered
 
     @property
     def rewritten(self) -> bool:
@@ -159,7 +160,7 @@ def forward(client: ProbeClient, probe_ip: str, local_ip: str, method: str, prot
             try:
                 s.connect((probe_ip, port))
             except OSError as exc:
-                result.note = f"TCP connect failed: {exc.strerror or exc}"
+                result.note = msg("ALG_TCP_CONNECT_FAILED", detail=exc.strerror or str(exc))
                 return result
         local_port = s.getsockname()[1]
         raw, call_id = message(method, local_ip=local_ip, local_port=local_port, proto=proto,
@@ -172,7 +173,7 @@ def forward(client: ProbeClient, probe_ip: str, local_ip: str, method: str, prot
             else:
                 s.sendall(raw)
         except OSError as exc:
-            result.note = f"send failed: {exc.strerror or exc}"
+            result.note = msg("ALG_SEND_FAILED", detail=exc.strerror or str(exc))
             return result
         deadline = time.monotonic() + wait_s
         got: list[dict[str, object]] = []
@@ -182,7 +183,7 @@ def forward(client: ProbeClient, probe_ip: str, local_ip: str, method: str, prot
                 break
             time.sleep(0.1)
     if not got:
-        result.note = f"not received by the operator-side probe within {wait_s:g} s"
+        result.note = msg("ALG_NOT_RECEIVED", seconds=wait_s)
         return result
     result.delivered = True
     data = _strip_original(base64.b64decode(str(got[0]["data"])))
@@ -210,7 +211,7 @@ def reverse(client: ProbeClient, probe_ip: str, local_ip: str, public_ip: str,
             if not seen:
                 time.sleep(0.1)
         if not seen:
-            result.note = "our opening REGISTER never reached the probe"
+            result.note = msg("ALG_PUNCH_LOST")
             return result
         src = seen[0]["src"]
         assert isinstance(src, list)
@@ -231,7 +232,7 @@ def reverse(client: ProbeClient, probe_ip: str, local_ip: str, public_ip: str,
                 if call_id.encode() in data:
                     break
         except TimeoutError:
-            result.note = f"the probe's INVITE did not arrive within {wait_s:g} s"
+            result.note = msg("ALG_INVITE_LOST", seconds=wait_s)
             return result
     result.delivered = True
     result.changes, result.nat_only = diff(invite, data)
