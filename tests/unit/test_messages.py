@@ -36,11 +36,14 @@ def _codes_used() -> tuple[set[str], set[str]]:
 
 
 @pytest.mark.parametrize("code", sorted(catalog()))
-def test_every_code_is_said_in_every_language_with_the_same_parameters(code: str) -> None:
+def test_every_code_is_said_in_every_language_from_the_same_parameters(code: str) -> None:
+    """The English text (results.json, logs) carries every parameter; the French sentence
+    the customer signs may leave technical detail to the annex, but never use a parameter
+    the English one lacks (callers pass what English needs)."""
     entry = catalog()[code]
     assert set(entry) == set(LANGS), f"{code}: languages {sorted(entry)}"
     assert all(entry[lang].strip() for lang in LANGS), f"{code}: empty text"
-    assert fields(entry["fr"]) == fields(entry["en"]), f"{code}: parameters differ"
+    assert fields(entry["fr"]) <= fields(entry["en"]), f"{code}: French uses other parameters"
 
 
 def test_sentences_are_translated_not_copied() -> None:
