@@ -82,9 +82,9 @@ def _check(ident: str, fr: str, en: str, status: Status = "pass", *reasons: Msg,
 
 LOSS = msg("Q_LOSS", value="4.00", limit=1)
 POOR = msg("POOR_QUALITY", problems=[LOSS])
-# Placeholders until router_checks/texts.py has the audit's codes (owner: the router room).
-FW_OPEN = msg("ASSERTION_FAILED", detail="UDP 5060 accepted from any source")
-LEASE = msg("ASSERTION_FAILED", detail="voice LAN lease time 2m")
+FW_OPEN = msg("FW_OPEN_TO_OTHERS", ports="5060, 10000-20000", who="203.0.113.66")
+GATEWAY = msg("DHCP_COVERS_GATEWAY", pool="voice", start="192.168.254.1",
+              end="192.168.254.200", gateway="192.168.254.1")
 
 
 def _results() -> RunResults:
@@ -130,18 +130,18 @@ def _results() -> RunResults:
                          open=[5060, *range(10000, 20001)], sent=20010, seconds=0.4)],
                    media_sources=["198.51.100.10", "198.51.100.30"])),
         _check("router.audit", "Audit du routeur", "Router audit", "fail", FW_OPEN,
-               evidence=[Item(title="FW_OPEN_TO_ALL", kind="config",
+               evidence=[Item(title="FW_OPEN_TO_OTHERS", kind="config",
                               ref="nft:inet filter forward #12",
                               text="udp dport { 5060, 10000-20000 } accept # handle 12")],
-               reserves=[LEASE],
+               reserves=[GATEWAY],
                figures=Figures(findings=[
-                   Finding(code="FW_OPEN_TO_ALL", severity="fail", message=FW_OPEN,
+                   Finding(code="FW_OPEN_TO_OTHERS", severity="fail", message=FW_OPEN,
                            lines=["nft:inet filter forward #12"]),
-                   Finding(code="DHCP_LEASE_SHORT", severity="warn", message=LEASE,
+                   Finding(code="DHCP_COVERS_GATEWAY", severity="warn", message=GATEWAY,
                            lines=["dnsmasq.conf:4"])])),
         _check("router.crosscheck", "Concordance configuration / mesure",
                "Configuration agrees with measurement", "skip",
-               msg("SKIPPED", detail="needs the router audit and the firewall check")),
+               msg("CROSSCHECK_NEEDS_BOTH")),
     ]
     return RunResults(
         generated="2026-11-25T16:50:32+00:00", customer="Boulangerie Martin SARL",
@@ -202,7 +202,7 @@ def test_french_annex_has_the_expert_evidence(results: RunResults) -> None:
                  "SIP ALG : réécritures constatées", "site→opérateur", "SDP c=",
                  "IN IP4 192.0.2.2", "Pare-feu : ports UDP ouverts", "5060, 10000-20000",
                  "à froid", "198.51.100.10, 198.51.100.30", "Audit du routeur", "bloquant",
-                 "FW_OPEN_TO_ALL", "udp dport { 5060, 10000-20000 } accept # handle 12",
+                 "FW_OPEN_TO_OTHERS", "udp dport { 5060, 10000-20000 } accept # handle 12",
                  "Incidents", "17:42:05", "+33899000000"):
         assert text in html, text
     assert "INVITE sip:+33899000000@..." not in html  # full messages stay in results.json

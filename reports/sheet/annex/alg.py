@@ -2,7 +2,8 @@
 
 Reads ``figures.alg`` (:class:`~harness.results.AlgProbe`): for each SIP message sent across
 the router, every header or SDP line that arrived changed (sent value, received value), and
-the messages that did not arrive at all. Elements and values are wire text, shown as sent.
+the messages that did not arrive at all, with why (in the sheet's language). Elements and
+values are wire text, shown as sent.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ def _rows(page: Page, probe: AlgProbe) -> list[list[str]]:
             for ch in probe.changes]
     if not probe.delivered:
         rows.append([*where, f"<i>{page.label('delivered')}{page.label('colon')}"
-                             f"{page.label('no')}</i>", mono(probe.note), ""])
+                             f"{page.label('no')}</i>",
+                     page.say(probe.note) if probe.note else "", ""])
     return rows
 
 

@@ -1,0 +1,220 @@
+"""The acceptance sheet part by part: each annex section, the front page, report.html's cell.
+
+Fast and without Chromium (the printed sheet is tested in ``tests/system/test_sheet.py``):
+each test builds the few typed results a section reads and checks what it shows, in French
+unless said otherwise, and that it finds its payload by type (an evidence block's ``kind``
+and ``ref``), never by a title.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.messages import Msg, msg
+from harness.profile import load_profile
+from harness.results import (
+    STATUSES,
+    AlgChange,
+    AlgProbe,
+    CheckResult,
+    CrossCheck,
+    Figures,
+    Finding,
+    IncidentRow,
+    Item,
+    PortSets,
+    QualityRow,
+    RunResults,
+    Status,
+    Sweep,
+)
+from reports import html as report_html
+from reports.sheet import annex, css, front, render
+from reports.sheet.annex import alg, firewall, incidents, ladders, quality, router
+from reports.sheet.page import Page
+
+PROFILE = load_profile(Path(__file__).resolve().parents[1] / "data" / "profiles" / "good"
+                       / "inline_secrets.yaml")
+
+
+def _check(ident: str, status: Status = "pass", *reasons: Msg, **extra: object) -> CheckResult:
+    return CheckResult.model_validate({"id": ident, "fr": f"Contrôle {ident}",
+                                       "en": f"Check {ident}", "status": status,
+                                       "reasons": list(reasons), **extra})
+
+
+def _page(*checks: CheckResult, lang: str = "fr",
+          rows: list[IncidentRow] | None = None) -> Page:
+    results = RunResults(generated="2026-11-25T16:50:32+00:00", customer="c", site="s",
+                         operator_server="198.51.100.10", lang=lang,
+                         counts={s: sum(c.status == s for c in checks) for s in STATUSES},
+                         checks=list(checks), incidents=rows or [])
+    return Page(results, PROFILE, lang)
+
+
+# --- annex sections -------------------------------------------------------------------------
+
+
+def test_sections_are_in_reading_order() -> None:
+    names = [section.__module__.rsplit(".", 1)[1] for section in annex.SECTIONS]
+    assert names == ["quality", "ladders", "alg", "firewall", "router", "incidents"]
+    page = _page()  # nothing measured: only the incident table, which is always there
+    assert annex.render(page).count("<h3>") == 1
+    assert "Incidents" in annex.render(page)
+
+
+def _row(direction: str, grade: str, *problems: Msg) -> QualityRow:
+    return QualityRow.model_validate({
+        "direction": msg(direction), "sent": None, "received": 480, "expected": 500,
+        "loss_pct": 4.0, "jitter_ms": 41.0, "jitter_max_ms": 90.0, "rtt_ms": None,
+        "one_way_ms": None, "r": 61.0, "mos": 3.1, "grade": grade, "problems": list(problems)})
+
+
+def test_quality_table_and_plot() -> None:
+    loss = msg("Q_LOSS", value="4.00", limit="1")
+    check = _check("sip.call.outbound[t]", figures=Figures(quality=[
+        _row("DIR_FAR_TO_SITE", "bad", loss), _row("DIR_ECHO", "good")]))
+    out = quality.render(_page(check))
+    for text in ("Qualité RTP par sens", "<svg", "seuil 30", "seuil 1", "opérateur→site",
+                 "site→opérateur→site (écho)", "480/500", "mauvaise", "bonne",
+                 "perte 4.00 % ≥ 1 %", "–"):  # no RTT measured: a dash
+        assert text in out, text
+    english = quality.render(_page(check, lang="en"))
+    assert "far end→site" in english and "loss 4.00 % ≥ 1 %" in english
+    assert quality.render(_page(_check("sip.options"))) == ""
+
+
+def test_ladders_are_found_by_kind_not_title() -> None:
+    check = _check("sip.register[t]", evidence=[
+        Item(title="SIP: ladder", text="not a ladder block", kind="text"),
+        Item(title="first", text="REGISTER ──▶ <1>", kind="ladder"),
+        Item(title="second", text="INVITE ──▶", kind="ladder")])
+    out = ladders.render(_page(check))
+    assert "Échanges SIP" in out and "Contrôle sip.register[t] (1/2)" in out
+    assert "REGISTER ──▶ &lt;1&gt;" in out and "(2/2)" in out
+    assert "not a ladder block" not in out
+    assert ladders.render(_page(_check("sip.options"))) == ""
+
+
+def test_alg_diff() -> None:
+    probes = [
+        AlgProbe(direction="site→operator", method="INVITE", proto="udp", port=5060,
+                 delivered=True, changes=[AlgChange(element="SDP c=",
+                                                    before="IN IP4 192.168.254.10",
+                                                    after="IN IP4 192.0.2.2")]),
+        AlgProbe(direction="operator→site", method="REGISTER", proto="udp", port=5088,
+                 delivered=False, note=msg("ALG_NOT_RECEIVED", seconds=2.0))]
+    out = alg.render(_page(_check("sip.alg", figures=Figures(alg=probes))))
+    for text in ("SIP ALG : réécritures constatées", "site→opérateur", "UDP/5060", "SDP c=",
+                 "IN IP4 192.0.2.2", "opérateur→site", "Reçu : non",
+                 "non reçu par la sonde côté opérateur en 2 s"):
+        assert text in out, text
+    clean = [probes[0].model_copy(update={"changes": []})]
+    assert "Aucune réécriture" in alg.render(_page(_check("sip.alg",
+                                                          figures=Figures(alg=clean))))
+    assert alg.render(_page(_check("sip.options"))) == ""
+
+
+def test_firewall_sweeps_media_and_crosscheck() -> None:
+    sweeps = [Sweep(vantage="server", phase="cold", source="198.51.100.10",
+                    open=[5060, *range(10000, 20001)], sent=20010, seconds=0.4),
+              Sweep(vantage="outsider", phase="warm", source="203.0.113.66", open=[],
+                    sent=20010, seconds=0.41)]
+    fw = _check("firewall.openings", facts={"cold server": "English fact"},
+                figures=Figures(sweeps=sweeps, media_sources=["198.51.100.10"]))
+    cross = _check("router.crosscheck", figures=Figures(crosscheck=CrossCheck(
+        config=PortSets(server=[5060], others=[5060]), measured=PortSets(server=[5060]))))
+    out = firewall.render(_page(fw, cross))
+    for text in ("Pare-feu : ports UDP ouverts", "serveur SIP", "à froid", "autre adresse",
+                 "après enregistrement", "5060, 10000-20000", "aucun", "0.4",
+                 "Sources des flux média de l&#x27;opérateur", "198.51.100.10",
+                 "Configuration du routeur / mesure", "autres sources"):
+        assert text in out, text
+    assert "10000, 10001" not in out and "English fact" not in out
+    english = firewall.render(_page(fw, cross, lang="en"))
+    assert "after registration" in english and "other address" in english
+    assert firewall.render(_page(_check("sip.options"))) == ""
+
+
+def test_router_findings_cite_config_by_ref() -> None:
+    finding = Finding(code="FW_OPEN_TO_OTHERS", severity="fail", lines=["nft:12", "nft:14"],
+                      message=msg("FW_OPEN_TO_OTHERS", ports="5060", who="203.0.113.66"))
+    skipped = msg("RULE_NOT_EVALUATED", ref="nft:20", detail="named set @voice")
+    check = _check("router.audit", "fail", finding.message, evidence=[
+        Item(title="anything", kind="config", ref="nft:12", text="udp dport 5060 accept"),
+        Item(title="FW_OPEN_TO_OTHERS at nft:14", kind="text", text="not a citation")],
+        figures=Figures(findings=[finding], unevaluated=[skipped]))
+    out = router.render(_page(check))
+    for text in ("Audit du routeur : constats", "bloquant", "FW_OPEN_TO_OTHERS",
+                 "Les ports UDP 5060 sont ouverts à d&#x27;autres sources", "nft:12",
+                 "udp dport 5060 accept", "nft:14", "Non évalué",
+                 "nft:20 : non évalué par l&#x27;audit (named set @voice)"):
+        assert text in out, text
+    assert "not a citation" not in out
+    none = router.render(_page(_check("router.audit", figures=Figures(findings=[]))))
+    assert "Aucun constat." in none
+    assert router.render(_page(_check("sip.options"))) == ""
+
+
+def test_incident_rows() -> None:
+    symptom = msg("POOR_QUALITY", problems=[msg("Q_LOSS", value="4.00", limit="1")])
+    row = IncidentRow(date="25/11/2026", time="17:42:05", calling="0299000000",
+                      called="+33899000000", symptom=symptom)
+    out = incidents.render(_page(rows=[row]))
+    for text in ("Incidents (format ticket opérateur)", "25/11/2026", "17:42:05",
+                 "+33899000000", "mauvaise qualité de la voix : perte 4.00 % ≥ 1 %"):
+        assert text in out, text
+    assert "Néant" in incidents.render(_page())
+
+
+# --- front page, whole sheet, report.html ---------------------------------------------------
+
+
+def test_reserves_are_numbered_and_observations_kept() -> None:
+    a, b = msg("SKIPPED", detail="a"), msg("SKIPPED", detail="b")
+    page = _page(_check("one", "fail", a, b),
+                 _check("two", "skip", a),
+                 _check("three", "error", a, reserves=[b]),
+                 _check("four", reserves=[a, b]))
+    out = front.verdicts(page)
+    assert out.count("<b>R1</b> <ul><li>") == 1 and "<b>R2</b> sans objet : a" in out
+    assert "R3" not in out  # a skip is no reserve
+    assert out.count("<b>Observation</b> : ") == 2
+    assert "<ul><li>sans objet : a</li><li>sans objet : b</li></ul>" in out
+    for word, n in (("Conforme", 1), ("Non conforme", 1), ("Erreur", 1), ("Sans objet", 1)):
+        assert f"{word}</span> {n}" in out, word
+
+
+def test_whole_sheet_and_its_style() -> None:
+    page = _page(_check("sip.options"))
+    out = render(page.results, PROFILE)
+    assert out.index("Contrôles et verdicts") < out.index("Prononcé de la recette") \
+        < out.index("Annexe technique") < out.index("Document généré le 25/11/2026")
+    assert "@page { size: A4" in css() and css() in out
+    assert "Tr0nc-Secret-42" not in out
+
+
+def test_report_cell_shows_the_check_in_the_report_language() -> None:
+    check = _check("firewall.openings", "fail", msg("SKIPPED", detail="<a>"),
+                   reserves=[msg("SKIPPED", detail="r")], facts={"cold server": "5060"},
+                   evidence=[Item(title="ports reached", text="5060 <open>")])
+    fr = report_html.evidence_html(check, "fr")
+    for text in ("<b>Motif</b> : sans objet : &lt;a&gt;", "<b>Observation</b> : sans objet : r",
+                 "cold server", "ports reached", "5060 &lt;open&gt;"):
+        assert text in fr, text
+    assert "<b>Reason</b>: not applicable: &lt;a&gt;" in report_html.evidence_html(check, "en")
+    assert report_html.evidence_html(_check("sip.options"), "fr") == "&nbsp;"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_report_row_uses_the_sheet_words(lang: str) -> None:
+    class Report:
+        recette = _check("sip.alg", "fail")
+
+    cells = ["<td>result</td>", "<td>test id</td>", "<td>duration</td>"]
+    report_html.HtmlSheet(lang).pytest_html_results_table_row(Report(), cells)
+    assert cells[3] == ('<td class="recette-fail">Non conforme</td>' if lang == "fr"
+                        else '<td class="recette-fail">Fail</td>')
+    assert cells[2] == f"<td>{'Contrôle' if lang == 'fr' else 'Check'} sip.alg</td>"
