@@ -41,8 +41,9 @@ def harness_run(lab: labmod.Lab) -> tuple[float, set[int], set[int]]:
     t0 = time.monotonic()
     with netns.inside(lab.ns("lan")):
         listener = Listener(str(labmod.VOICE_HOST), SWEPT)
-        server = ProbeClient(str(labmod.PROBE), labmod.PROBE_PORT, key)
-        outsider = ProbeClient(str(labmod.OUTSIDER), labmod.PROBE_PORT, key)
+        server = ProbeClient(str(labmod.PROBE), labmod.PROBE_PORT, key, vantage="server")
+        outsider = ProbeClient(str(labmod.OUTSIDER), labmod.PROBE_PORT, key,
+                               vantage="outsider")
         try:
             s = sweep(listener, server, "server", "cold")
             o = sweep(listener, outsider, "outsider", "cold")
@@ -92,7 +93,7 @@ def main() -> None:
         nmaps = {p: nmap_run(lab, args.nmap_timeout, p) for p in profiles}
     finally:
         lab.down()
-    truth_server, truth_out = set(EXPECTED), set()
+    truth_server, truth_out = set(EXPECTED), set[int]()
     h_wrong = len(h_server ^ truth_server) + len(h_out ^ truth_out)
     print("firewall strict; ports 5060, 5061, 9999, 10000-20001 (10 005) on 192.0.2.2")
     print(f"harness      {h_time:8.2f} s  two vantage points; server open {fmt(h_server)}; "

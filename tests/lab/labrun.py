@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 import threading
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness import netns
+from harness.results import CheckResult, RunResults, load_results
 
 T = TypeVar("T")
 
@@ -25,9 +25,9 @@ def recette(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str
 
 
 def run(profile: Path, out: Path, *only: str, call_seconds: float = 3.0
-        ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+        ) -> tuple[subprocess.CompletedProcess[str], RunResults]:
     """``recette run`` restricted to ``only`` (items starting with ``--`` are passed as
-    options with the item after them); returns the process and results.json."""
+    options with the item after them); returns the process and results.json, typed."""
     args = ["run", "--profile", str(profile), "--out", str(out),
             "--call-seconds", str(call_seconds)]
     items = list(only)
@@ -37,11 +37,16 @@ def run(profile: Path, out: Path, *only: str, call_seconds: float = 3.0
     proc = recette(*args)
     results = out / "results.json"
     assert results.exists(), proc.stdout + proc.stderr
-    return proc, json.loads(results.read_text())
+    return proc, load_results(results)
 
 
-def by_id(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {c["id"]: c for c in doc["checks"]}
+def by_id(doc: RunResults) -> dict[str, CheckResult]:
+    return {c.id: c for c in doc.checks}
+
+
+def codes(c: CheckResult) -> list[str]:
+    """The message codes of a check's reasons (what tests assert on, not English text)."""
+    return [m.code for m in c.reasons]
 
 
 def in_namespace(ns: str, make: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:

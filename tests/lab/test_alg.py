@@ -22,23 +22,25 @@ def test_alg_on_is_detected_with_a_diff_of_what_it_rewrote(strict_lab: Lab,
     prof = tmp_path / "lab.yaml"
     strict_lab.write_profile(prof)
     proc, doc = run(prof, tmp_path / "out", "sip.alg")
-    (check,) = doc["checks"]
-    assert proc.returncode == 1 and check["status"] == "fail"
-    assert check["facts"]["SIP ALG"] == "DETECTED"
+    (check,) = doc.checks
+    assert proc.returncode == 1 and check.status == "fail"
+    assert check.facts["SIP ALG"] == "DETECTED"
     for element in ("Via", "Contact", "SDP c=", "SDP o="):
-        assert element in check["facts"]["rewritten elements"]
-    by_label = {f"{p['direction']} {p['method']} {p['proto']}/{p['port']}": p
-                for p in check["data"]["alg"]}
+        assert element in check.facts["rewritten elements"]
+    (rewrites,) = (m for m in check.reasons if m.code == "ALG_REWRITES")
+    for element in ("Via", "Contact", "SDP c=", "SDP o="):
+        assert element in str(rewrites.params["elements"])
+    by_label = {f"{p.direction} {p.method} {p.proto}/{p.port}": p for p in check.figures.alg}
     invite = by_label["site→operator INVITE udp/5060"]
-    changed = {c["element"]: (c["before"], c["after"]) for c in invite["changes"]}
+    changed = {c.element: (c.before, c.after) for c in invite.changes}
     assert changed["SDP c="] == ("c=IN IP4 192.168.254.10", "c=IN IP4 192.0.2.2")
     assert changed["Via[0] sent-by"][1].startswith("SIP/2.0/UDP 192.0.2.2:")
     # The kernel helper is attached to UDP 5060 only: TCP and the other port pass untouched.
     for label in ("site→operator INVITE tcp/5060", "site→operator INVITE udp/5088",
                   "site→operator REGISTER tcp/5088"):
-        assert by_label[label]["delivered"] and not by_label[label]["changes"], label
+        assert by_label[label].delivered and not by_label[label].changes, label
     reverse = by_label["operator→site INVITE udp/5060"]
-    assert {c["element"] for c in reverse["changes"]} >= {"request line", "To"}
+    assert {c.element for c in reverse.changes} >= {"request line", "To"}
 
 
 def test_received_and_rport_alone_are_ordinary_nat() -> None:
@@ -74,9 +76,10 @@ def test_sip_dropped_on_udp_while_tcp_passes_is_a_finding(strict_lab: Lab,
         proc, doc = run(prof, tmp_path / "out", "sip.alg")
     finally:
         strict_lab.set_policy()
-    (check,) = doc["checks"]
-    assert proc.returncode == 1 and check["status"] == "fail"
-    assert "REGISTER dropped on UDP/5060 while TCP/5060 passes (a filtering ALG)" in \
-        check["reason"]
-    assert "INVITE dropped on UDP/5060 while TCP/5060 passes" in check["reason"]
-    assert check["facts"]["SIP ALG"] == "not detected"  # nothing was rewritten
+    (check,) = doc.checks
+    assert proc.returncode == 1 and check.status == "fail"
+    filtered = [(m.code, m.params) for m in check.reasons]
+    assert ("ALG_FILTERS", {"method": "REGISTER", "port": 5060}) in filtered
+    assert ("ALG_FILTERS", {"method": "INVITE", "port": 5060}) in filtered
+    assert "ALG_REWRITES" not in [code for code, _ in filtered]
+    assert check.facts["SIP ALG"] == "not detected"  # nothing was rewritten

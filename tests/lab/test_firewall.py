@@ -18,17 +18,30 @@ from harness.gate.record import site_key
 from harness.gate.store import open_store
 from harness.lab import Lab
 from harness.lab.profile import lab_password
+from harness.messages import msg
 from harness.probe.client import ProbeClient
 from harness.probe.server import AUTH_HEADER, sign
+from harness.results import CheckResult
 from tests.lab.labrun import run
 
 
-def _verify(lab: Lab, tmp: Path) -> dict[str, object]:
+def _verify(lab: Lab, tmp: Path) -> CheckResult:
     prof = tmp / "lab.yaml"
     lab.write_profile(prof)
     _, doc = run(prof, tmp / "out", "firewall.openings")
-    (check,) = doc["checks"]
+    (check,) = doc.checks
     return check
+
+
+def _openings(check: CheckResult) -> list[tuple[str, object, object, object]]:
+    """Each reason as (code, phase code, source, ports): what the sheet says, in any
+    language."""
+    out: list[tuple[str, object, object, object]] = []
+    for m in check.reasons:
+        phase = m.params.get("phase")
+        out.append((m.code, getattr(phase, "code", phase), m.params.get("source"),
+                    m.params.get("ports")))
+    return out
 
 
 @pytest.mark.lab
@@ -36,14 +49,13 @@ def test_strict_passes_and_is_recorded(strict_lab: Lab, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
     check = _verify(strict_lab, tmp_path)
-    assert check["status"] == "pass", check["reason"]
-    facts = check["facts"]
-    assert isinstance(facts, dict)
+    assert check.status == "pass", check.reason()
+    facts = check.facts
     for phase in ("cold", "warm"):
         assert facts[f"{phase} server"].startswith("5060, 10000-20000 [10002 ports")
         assert facts[f"{phase} outsider"].startswith("none [0 ports")
     assert facts["operator media sources"] == "198.51.100.10"  # learnt from a test call
-    assert "reserve" not in facts
+    assert check.reserves == []
     ref = facts["recorded for the international option"]
     (event,) = open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(
         site_key(strict_lab.profile))
@@ -60,9 +72,10 @@ def test_open_fails_listing_ports_open_to_the_outsider(strict_lab: Lab, tmp_path
     (event,) = open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(
         site_key(strict_lab.profile))
     assert event.kind == "verification_fail"  # a failure blocks the international option
-    assert check["status"] == "fail"
-    assert check["reason"] == ("cold: open to an outsider 203.0.113.66: 5060, 10000-20000; "
-                               "warm: open to an outsider 203.0.113.66: 5060, 10000-20000")
+    assert check.status == "fail"
+    assert _openings(check) == [
+        ("OPENINGS_TO_OUTSIDER", "PHASE_COLD", "203.0.113.66", "5060, 10000-20000"),
+        ("OPENINGS_TO_OUTSIDER", "PHASE_WARM", "203.0.113.66", "5060, 10000-20000")]
 
 
 @pytest.mark.lab
@@ -70,18 +83,20 @@ def test_closed_fails_listing_ports_closed_to_the_server(strict_lab: Lab,
                                                          tmp_path: Path) -> None:
     strict_lab.set_policy(firewall="closed")
     check = _verify(strict_lab, tmp_path)
-    assert check["status"] == "fail"
-    assert check["reason"] == ("cold: closed to the server 198.51.100.10: 5060, 10000-20000; "
-                               "warm: closed to the server 198.51.100.10: 5060, 10000-20000")
+    assert check.status == "fail"
+    assert _openings(check) == [
+        ("OPENINGS_CLOSED_TO_SERVER", "PHASE_COLD", "198.51.100.10", "5060, 10000-20000"),
+        ("OPENINGS_CLOSED_TO_SERVER", "PHASE_WARM", "198.51.100.10", "5060, 10000-20000")]
 
 
 @pytest.mark.lab
 def test_half_open_range_names_the_closed_half(strict_lab: Lab, tmp_path: Path) -> None:
     strict_lab.set_policy(rtp=(10000, 15000))
     check = _verify(strict_lab, tmp_path)
-    assert check["status"] == "fail"
-    assert check["reason"] == ("cold: closed to the server 198.51.100.10: 15001-20000; "
-                               "warm: closed to the server 198.51.100.10: 15001-20000")
+    assert check.status == "fail"
+    assert _openings(check) == [
+        ("OPENINGS_CLOSED_TO_SERVER", "PHASE_COLD", "198.51.100.10", "15001-20000"),
+        ("OPENINGS_CLOSED_TO_SERVER", "PHASE_WARM", "198.51.100.10", "15001-20000")]
 
 
 def _raw_post(lab: Lab, path: str, body: bytes, auth: str | None) -> tuple[int, dict[str, str]]:
@@ -120,9 +135,12 @@ def test_probe_refuses_unauthenticated_replayed_and_foreign_target(strict_lab: L
     with netns.inside(strict_lab.ns("lan")), pytest.raises(CheckError) as exc:
         client.post("/sweep", {"ports": [[10000, 10001]], "token": "00" * 8,
                                "target": "203.0.113.66"})
-    assert str(exc.value) == (
-        "the probe 198.51.100.20:5099 refused /sweep: 403 refused: this probe only sends to "
-        "the requester (192.0.2.2), not to 203.0.113.66")
+    refused = exc.value.message
+    assert refused.code == "PROBE_REFUSED"
+    assert refused.params == {
+        "vantage": msg("VANTAGE_PROBE"), "where": "198.51.100.20:5099", "path": "/sweep",
+        "status": 403, "detail": "refused: this probe only sends to the requester "
+                                 "(192.0.2.2), not to 203.0.113.66"}
     log = [json.loads(x) for x in (strict_lab.dir / "probe-op.jsonl").read_text().splitlines()]
     reasons = [e.get("reason") for e in log if e["event"] == "refused"]
     assert {"no credentials", "bad signature", "stale timestamp", "replayed nonce",
@@ -130,14 +148,17 @@ def test_probe_refuses_unauthenticated_replayed_and_foreign_target(strict_lab: L
 
 
 @pytest.mark.lab
-def test_media_from_another_address_is_a_reserve(strict_lab: Lab, tmp_path: Path) -> None:
+def test_media_from_another_address_is_a_reserve(strict_lab: Lab, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
     prof = tmp_path / "lab.yaml"
     strict_lab.write_profile(prof)
     data = yaml.safe_load(prof.read_text())
     data["operator"]["media_ips"] = ["198.51.100.30"]
     prof.write_text(yaml.safe_dump(data))
     _, doc = run(prof, tmp_path / "out", "firewall.openings")
-    (check,) = doc["checks"]
-    assert check["status"] == "pass"
-    assert check["facts"]["operator media sources"] == "198.51.100.10, 198.51.100.30"
-    assert check["facts"]["reserve"].startswith("media also comes from 198.51.100.30")
+    (check,) = doc.checks
+    assert check.status == "pass"
+    assert check.facts["operator media sources"] == "198.51.100.10, 198.51.100.30"
+    assert [(m.code, m.params) for m in check.reserves] == [
+        ("MEDIA_ELSEWHERE", {"addresses": "198.51.100.30"})]

@@ -17,6 +17,7 @@ from harness import lab as labmod
 from harness import netns
 from harness.errors import CheckError
 from harness.lab import Lab
+from harness.messages import Msg
 from sip_checks.toolkit.endpoint import SipEndpoint
 from sip_checks.toolkit.message import SipMessage, parse
 from sip_checks.toolkit.ua import Identity, Registration, UserAgent
@@ -34,44 +35,54 @@ def _echo_headers(req: SipMessage, status: str, extra: str = "", *, body: bytes 
     return f"SIP/2.0 {status}\r\n{keep}{extra}Content-Length: {length}\r\n\r\n".encode() + body
 
 
-CASES: dict[str, tuple[Reply, str]] = {
+# Each case: the reply, the code of the CheckError's message, and a fragment of its detail:
+# for NO_RESPONSE the note on the unusable messages the server sent (None: nothing required;
+# "": that unusable messages were reported), for CHALLENGE_UNANSWERABLE the digest error.
+CASES: dict[str, tuple[Reply, str, str | None]] = {
     "truncated-no-blank-line": (
         lambda r: [_echo_headers(r, "200 OK").split(b"\r\n\r\n")[0]],
-        "truncated message: no blank line"),
+        "NO_RESPONSE", "truncated message: no blank line"),
     "body-shorter-than-content-length": (
         lambda r: [_echo_headers(r, "200 OK", clen="5000", body=b"v=0\r\n")],
-        "truncated body: Content-Length 5000"),
+        "NO_RESPONSE", "truncated body: Content-Length 5000"),
     "negative-content-length (RFC 4475 3.1.2.8)": (
         lambda r: [_echo_headers(r, "200 OK", clen="-999")],
-        "Content-Length is not a number"),
+        "NO_RESPONSE", "Content-Length is not a number"),
     "cseq-overflow (RFC 4475 3.1.2.4 scalar02)": (
         lambda r: [_echo_headers(r, "200 OK").replace(b"CSeq: 1 ", b"CSeq: 36893488147419103232 ")],
-        "malformed CSeq"),
+        "NO_RESPONSE", "malformed CSeq"),
     "missing-via": (
         lambda r: [b"\r\n".join(ln for ln in _echo_headers(r, "200 OK").split(b"\r\n")
                                 if not ln.startswith(b"Via"))],
-        "missing mandatory header Via"),
+        "NO_RESPONSE", "missing mandatory header Via"),
     "bad-version (RFC 4475 3.1.2.16 badvers)": (
         lambda r: [_echo_headers(r, "200 OK").replace(b"SIP/2.0 200", b"SIP/7.0 200", 1)],
-        "not a SIP start line"),
+        "NO_RESPONSE", "not a SIP start line"),
     "oversized-header": (
         lambda r: [_echo_headers(r, "200 OK", "Warning: 399 x \"" + "A" * 60000 + "\"\r\n")],
-        "header line of 60"),
-    "binary-garbage": (lambda r: [os.urandom(1200)], "unusable message"),
+        "NO_RESPONSE", "header line of 60"),
+    "binary-garbage": (lambda r: [os.urandom(1200)], "NO_RESPONSE", ""),
     "not-utf8": (lambda r: [_echo_headers(r, "200 OK", "Subject: \xff\xfe\r\n")
                             .replace(b"\xc3\xbf\xc3\xbe", b"\xff\xfe")],
-                 "header bytes are not UTF-8"),
+                 "NO_RESPONSE", "header bytes are not UTF-8"),
     "unrelated-branch": (
         lambda r: [_echo_headers(r, "200 OK").replace(b"branch=z9hG4bK", b"branch=z9hG4bKx")],
-        "no response from"),
-    "flood-of-garbage": (lambda r: [b"\x00garbage" * 10] * 500, "unusable message"),
+        "NO_RESPONSE", None),
+    "flood-of-garbage": (lambda r: [b"\x00garbage" * 10] * 500, "NO_RESPONSE", ""),
     "401-without-nonce": (
         lambda r: [_echo_headers(r, "401 Unauthorized", 'WWW-Authenticate: Digest realm="x"\r\n')],
-        "cannot answer the 401 challenge: challenge without realm or nonce"),
+        "CHALLENGE_UNANSWERABLE", "challenge without realm or nonce"),
     "401-basic-only": (
         lambda r: [_echo_headers(r, "401 Unauthorized", 'WWW-Authenticate: Basic realm="x"\r\n')],
-        "unsupported authentication scheme 'Basic'"),
+        "CHALLENGE_UNANSWERABLE", "unsupported authentication scheme 'Basic'"),
 }
+
+
+def _unusable_notes(m: Msg) -> list[str]:
+    """The notes on the unusable messages a NO_RESPONSE message reports."""
+    got = m.params.get("got")
+    assert isinstance(got, list), m
+    return [str(g.params["note"]) for g in got if g.code == "UNUSABLE_FROM_PEER"]
 
 
 class FakeServer:
@@ -127,10 +138,19 @@ def _register_from_lan(lab: Lab, timeout: float) -> Registration:
 @pytest.mark.parametrize("case", list(CASES))
 def test_hostile_response_gives_an_error_with_a_reason(lab: Lab, fake: FakeServer,
                                                        case: str) -> None:
-    fake.reply, reason = CASES[case]
+    fake.reply, code, fragment = CASES[case]
     with pytest.raises(CheckError) as exc:
         _register_from_lan(lab, timeout=1.0)
-    assert reason in str(exc.value)
+    said = exc.value.message
+    assert said.code == code, said
+    if code == "NO_RESPONSE":
+        assert said.params["server"] == f"{labmod.OP_SERVER}:{FAKE_PORT}", said
+        if fragment is not None:
+            notes = _unusable_notes(said)
+            assert notes and any(fragment in n for n in notes), said
+    else:
+        assert (said.params["method"], said.params["status"]) == ("REGISTER", 401), said
+        assert fragment is not None and fragment in str(said.params["detail"]), said
 
 
 @pytest.mark.lab
@@ -156,8 +176,10 @@ def test_run_against_a_garbage_server_reports_error(lab: Lab, fake: FakeServer,
     data["operator"]["sip_server"]["port"] = FAKE_PORT
     prof.write_text(yaml.safe_dump(data))
     proc, doc = run(prof, tmp_path / "out", "sip.register[trunk01]")
-    (reg,) = doc["checks"]
+    (reg,) = doc.checks
     assert proc.returncode == 1
-    assert reg["status"] == "error"
-    assert reg["reason"].startswith(f"no response from 198.51.100.10:{FAKE_PORT} after 8 s")
-    assert "unusable message(s) from it" in reg["reason"]
+    assert reg.status == "error"
+    (said,) = reg.reasons
+    assert said.code == "NO_RESPONSE", said
+    assert (said.params["server"], said.params["seconds"]) == (f"198.51.100.10:{FAKE_PORT}", 8)
+    assert _unusable_notes(said), said

@@ -26,12 +26,13 @@ def test_nat_behaviour_and_binding_lifetime(strict_lab: Lab, tmp_path: Path) -> 
         proc, doc = run(prof, tmp_path / "out", "nat.behaviour", "--nat-idle-max", "15")
     finally:
         _udp_timeouts(strict_lab, 30, 120)  # the kernel's defaults
-    (check,) = doc["checks"]
-    assert proc.returncode == 0, check["reason"]
-    facts = check["facts"]
+    (check,) = doc.checks
+    assert proc.returncode == 0, check.reason()
+    facts = check.facts
     assert facts["port preservation"].startswith("yes")
     assert facts["mapping"].startswith("endpoint-independent")
     assert facts["UDP binding lifetime"] == (
         "UDP bindings expire between 5 and 10 s idle: send a keep-alive (or refresh the "
         "registration) every 4 s or less")
-    assert check["data"]["nat"]["alive_max_s"] == 5 and check["data"]["nat"]["expired_min_s"] == 10
+    nat = check.figures.nat
+    assert nat is not None and nat.alive_max_s == 5 and nat.expired_min_s == 10

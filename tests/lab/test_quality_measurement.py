@@ -36,26 +36,25 @@ def test_two_percent_loss_is_measured_as_two_percent(strict_lab: Lab, tmp_path: 
         dropped = strict_lab.impairment_drops()
     finally:
         strict_lab.set_policy()
-    (cap,) = doc["checks"]
-    assert cap["facts"]["connected"] == "10/10", cap["reason"]
-    qualities = cap["data"]["quality"]
-    for direction in ("far end→site", "site→far end→site (echo)"):
-        qs = [q for q in qualities if q["direction"] == direction]
-        expected = sum(q["expected"] for q in qs)
-        lost = sum(q["expected"] - q["received"] for q in qs)
+    (cap,) = doc.checks
+    assert cap.facts["connected"] == "10/10", cap.reason()
+    qualities = cap.figures.quality
+    for direction in ("DIR_FAR_TO_SITE", "DIR_ECHO"):
+        qs = [q for q in qualities if q.direction.code == direction]
+        expected = sum(q.expected for q in qs)
+        lost = sum(q.expected - q.received for q in qs)
         assert expected > 9000
         assert abs(100 * lost / expected - 2.0) <= 0.5, (direction, lost, expected)
         for q in qs:  # each call's own figure is what the report shows
-            assert q["loss_pct"] == pytest.approx(100 * (q["expected"] - q["received"])
-                                                  / q["expected"])
-    measured = sum(q["expected"] - q["received"] for q in qualities)
+            assert q.loss_pct == pytest.approx(100 * (q.expected - q.received) / q.expected)
+    measured = sum(q.expected - q.received for q in qualities)
     # Losses at the very end of a stream cannot be seen from sequence numbers: at most one
     # tail per stream may be missed.
     assert measured <= dropped <= measured + 3 * len(qualities), (measured, dropped)
     # Each stream is graded on its own loss: 2 % is above the 1 % threshold but keeps R ≥ 70
     # (G.711 with PLC), so "warn". A 1 000-packet stream falls under 1 % by chance with
     # p ≈ 0.5 % (binomial), so one "good" among 20 streams is the sampling, not a bug.
-    grades = [(q["grade"], q["loss_pct"]) for q in qualities]  # unrounded: 0.998 is < 1
+    grades = [(q.grade, q.loss_pct) for q in qualities]  # unrounded: 0.998 is < 1
     assert all(g == ("warn" if loss >= 1.0 else "good") for g, loss in grades), grades
     assert sum(g == "warn" for g, _ in grades) >= len(grades) - 2, grades
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from harness import netns
 from harness.lab import Lab
 from harness.profile import load_profile
+from harness.results import load_results
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,10 +37,10 @@ def test_run_on_lab_passes_options_and_writes_reports(strict_lab: Lab, tmp_path:
     out = tmp_path / "out"
     proc = _recette("run", "--profile", str(prof), "--out", str(out), "--only", "sip.options")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    doc = json.loads((out / "results.json").read_text())
-    options = [c for c in doc["checks"] if c["id"] == "sip.options"]
-    assert options and options[0]["status"] == "pass"
-    assert "SIP/2.0 200 OK" in options[0]["evidence"][0]["text"]
+    doc = load_results(out / "results.json")
+    options = doc.check("sip.options")
+    assert options is not None and options.status == "pass"
+    assert "SIP/2.0 200 OK" in options.evidence[0].text
     html = (out / "report.html").read_text()
     assert "sip.options" in html and "Conforme" in html and "Laboratoire recette" in html
     assert '<script src="http' not in html and '<link rel="stylesheet" href' not in html
@@ -68,10 +68,11 @@ def test_run_with_operator_server_stopped_is_never_pass(strict_lab: Lab, tmp_pat
         proc = _recette("run", "--profile", str(prof), "--out", str(out), "--only",
                         "sip.options")
         assert proc.returncode == 1, proc.stdout + proc.stderr
-        doc = json.loads((out / "results.json").read_text())
-        (options,) = doc["checks"]
-        assert options["status"] in ("error", "fail")
-        assert "198.51.100.10:5060" in options["reason"]
+        doc = load_results(out / "results.json")
+        (options,) = doc.checks
+        assert options.status in ("error", "fail")
+        assert [m.params.get("server") for m in options.reasons] == ["198.51.100.10:5060"], \
+            options.reasons
         junit = (out / "junit.xml").read_text()
         assert 'errors="1"' in junit and 'failures="0"' in junit
         assert "Erreur" in (out / "report.html").read_text()
@@ -89,10 +90,12 @@ def test_run_with_outbound_sip_dropped_is_error(strict_lab: Lab, tmp_path: Path)
     out = tmp_path / "out"
     proc = _recette("run", "--profile", str(prof), "--out", str(out), "--only", "options")
     assert proc.returncode == 1
-    (options,) = json.loads((out / "results.json").read_text())["checks"]
-    assert options["status"] == "error"
-    assert "no response from 198.51.100.10:5060 after 8 s" in options["reason"]
-    assert "firewall" in options["reason"] and "SIP ALG" in options["reason"]
+    (options,) = load_results(out / "results.json").checks
+    assert options.status == "error"
+    (said,) = options.reasons
+    assert said.code == "NO_RESPONSE", said
+    assert (said.params["server"], said.params["seconds"]) == ("198.51.100.10:5060", 8)
+    assert "firewall" in said.text and "SIP ALG" in said.text  # the likely causes
 
 
 def test_run_refuses_a_broken_profile_in_one_line(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ def test_no_lab_secret_in_any_output(strict_lab: Lab, tmp_path: Path,
     out = tmp_path / "out"
     proc, doc = run(prof, out, "--nat-idle-max", "5", call_seconds=2)
     assert proc.returncode == 1
-    assert doc["counts"]["fail"] >= 3  # ALG, firewall, router audit at least
+    assert doc.counts["fail"] >= 3  # ALG, firewall, router audit at least
     files = [f for f in out.rglob("*") if f.is_file()]
     assert {f.name for f in files} >= {"report.html", "results.json", "junit.xml",
                                        "incidents.csv"}

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.incidents import row
 from harness.lab import Lab
-from tests.lab.labrun import by_id, run
+from tests.lab.labrun import by_id, codes, run
 
 
 @pytest.mark.lab
@@ -23,23 +24,23 @@ def test_registration_and_calls_pass_with_alg_off(strict_lab: Lab, tmp_path: Pat
         + [f"sip.call.outbound[{a}]" for a in ("trunk01", "centrex101", "centrex102")]
         + [f"sip.call.inbound[{d}]" for d in ("+33199000001", "+33199000002",
                                               "+33199000101", "+33199000102")])
-    assert {c["status"] for c in checks.values()} == {"pass"}
-    reg = checks["sip.register[trunk01]"]["facts"]
+    assert {c.status for c in checks.values()} == {"pass"}
+    reg = checks["sip.register[trunk01]"].facts
     assert reg["expires granted"].startswith("300 s")
     assert reg["public address seen by the registrar"] == "192.0.2.2:5060"
     for cid, c in checks.items():
         if ".call." not in cid:
             continue
-        assert c["facts"]["codec"] == "PCMA (telephone-event PT 101)"
-        assert "received from the far end '1#'" in c["facts"]["DTMF"]
-        directions = {q["direction"] for q in c["data"]["quality"]}
-        assert directions == {"far end→site", "site→far end→site (echo)"}
-        for q in c["data"]["quality"]:
-            assert q["received"] > 100 and q["loss_pct"] == 0 and q["grade"] == "good"
-    assert "sent '2580', echoed back '2580'" in checks["sip.call.outbound[trunk01]"][
-        "facts"]["DTMF"]
-    ladder = next(e["text"] for e in checks["sip.call.outbound[trunk01]"]["evidence"]
-                  if e["title"] == "SIP: ladder")
+        assert c.facts["codec"] == "PCMA (telephone-event PT 101)"
+        assert "received from the far end '1#'" in c.facts["DTMF"]
+        directions = {q.direction.code for q in c.figures.quality}
+        assert directions == {"DIR_FAR_TO_SITE", "DIR_ECHO"}
+        for q in c.figures.quality:
+            assert q.received > 100 and q.loss_pct == 0 and q.grade == "good"
+    assert "sent '2580', echoed back '2580'" in checks["sip.call.outbound[trunk01]"].facts[
+        "DTMF"]
+    ladder = next(e.text for e in checks["sip.call.outbound[trunk01]"].evidence
+                  if e.kind == "ladder")
     assert "407 Proxy Authentication Req" in ladder and "BYE" in ladder
     assert (tmp_path / "out" / "incidents.csv").read_text().count("\n") == 1  # header only
 
@@ -55,10 +56,11 @@ def test_wrong_password_fails_and_names_the_status(strict_lab: Lab, tmp_path: Pa
     checks = by_id(doc)
     assert proc.returncode == 1
     bad = checks["sip.register[trunk01]"]
-    assert bad["status"] == "fail"
-    assert bad["reason"] == ("registration of trunk01 refused: 401 Unauthorized after our "
-                             "digest answer (wrong password or auth user?)")
-    assert checks["sip.register[centrex101]"]["status"] == "pass"
+    assert bad.status == "fail"
+    assert [(m.code, m.params) for m in bad.reasons] == [
+        ("REGISTER_REFUSED_AUTH", {"account": "trunk01", "status": 401,
+                                   "reason": "Unauthorized"})]
+    assert checks["sip.register[centrex101]"].status == "pass"
     assert "not-the-password" not in (tmp_path / "out" / "results.json").read_text()
 
 
@@ -73,11 +75,13 @@ def test_inbound_calls_fail_with_evidence_when_firewall_closed(strict_lab: Lab,
     checks = by_id(doc)
     assert proc.returncode == 1
     assert len(checks) == 2
-    for c in checks.values():
-        assert c["status"] == "fail", c
-        assert "never reached the site" in c["reason"]
-        assert "caller got 408" in c["reason"]
-        caller = next(e["text"] for e in c["evidence"] if e["title"] == "operator-side caller")
+    for cid, c in checks.items():
+        assert c.status == "fail", c
+        (said,) = c.reasons
+        assert said.code == "INBOUND_NEVER_ARRIVED", said
+        assert f"[{said.params['number']}]" in cid
+        assert c.facts["operator-side caller"] == "got 408"
+        caller = next(e.text for e in c.evidence if e.title == "operator-side caller")
         assert "SIP/2.0 408" in caller
     rows = (tmp_path / "out" / "incidents.csv").read_text().splitlines()
     assert len(rows) == 3
@@ -91,12 +95,13 @@ def test_capacity_ten_channels_connect_and_the_eleventh_is_refused(strict_lab: L
     strict_lab.write_profile(prof)
     proc, doc = run(prof, tmp_path / "out", "sip.capacity")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    (cap,) = doc["checks"]
-    assert cap["status"] == "pass", cap["reason"]
-    assert cap["facts"]["connected"] == "10/10"
-    assert cap["facts"]["call 11"] == "486 Busy Here - all channels in use"
-    assert len(cap["data"]["quality"]) == 20
-    assert all(q["grade"] == "good" for q in cap["data"]["quality"])
+    (cap,) = doc.checks
+    assert cap.status == "pass", cap.reason()
+    assert cap.facts["connected"] == "10/10"
+    assert cap.facts["call 11"] == "486 Busy Here - all channels in use"
+    assert cap.figures.extra_call_status == 486
+    assert len(cap.figures.quality) == 20
+    assert all(q.grade == "good" for q in cap.figures.quality)
 
 
 @pytest.mark.lab
@@ -109,18 +114,17 @@ def test_sha256_digest_is_answered_when_the_registrar_offers_it(strict_lab: Lab,
         proc, doc = run(prof, tmp_path / "out", "sip.register[centrex101]")
     finally:
         strict_lab.set_digest("MD5")
-    (reg,) = doc["checks"]
-    assert proc.returncode == 0, reg["reason"]
-    assert reg["facts"]["digest"] == "SHA-256"
-    messages = next(e["text"] for e in reg["evidence"] if e["title"] == "SIP: messages")
+    (reg,) = doc.checks
+    assert proc.returncode == 0, reg.reason()
+    assert reg.facts["digest"] == "SHA-256"
+    messages = next(e.text for e in reg.evidence if e.kind == "messages")
     assert "algorithm=SHA-256" in messages
 
 
 @pytest.mark.lab
 @pytest.mark.parametrize(("blocked", "named"), [
-    ("in", "far end→site silent: no RTP received at all"),
-    ("out", "site→far end silent: the far end's audio arrives but our own RTP never comes "
-            "back"),
+    ("in", "NO_AUDIO_TO_SITE"),  # far end→site silent: no RTP received at all
+    ("out", "NO_AUDIO_FROM_SITE"),  # the far end's audio arrives, our own never comes back
 ])
 def test_one_way_audio_names_the_silent_direction(strict_lab: Lab, tmp_path: Path,
                                                   blocked: str, named: str) -> None:
@@ -131,10 +135,12 @@ def test_one_way_audio_names_the_silent_direction(strict_lab: Lab, tmp_path: Pat
         proc, doc = run(prof, tmp_path / "out", "sip.call.outbound[centrex101]")
     finally:
         strict_lab.set_policy()
-    (call,) = doc["checks"]
+    (call,) = doc.checks
     assert proc.returncode == 1
-    assert call["status"] == "fail"
-    assert call["reason"].startswith(named), call["reason"]
+    assert call.status == "fail"
+    assert codes(call) == [named], call.reasons
     rows = (tmp_path / "out" / "incidents.csv").read_text().splitlines()
     assert len(rows) == 2 and rows[1].split(" ; ")[2:4] == ["centrex101", "0899000000"]
-    assert named in rows[1]
+    (incident,) = doc.incidents
+    assert incident.symptom.code == named
+    assert rows[1] == row(incident, doc.lang)  # the symptom, in the run's language
