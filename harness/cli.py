@@ -136,14 +136,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from ipaddress import IPv4Address
 
-    from harness.profile import Router, load_profile
-    from router_checks.offline import audit_file
+    from harness import rooms
+    from harness.profile import load_profile
 
+    routers = rooms.load(rooms.ROUTER_KINDS)  # the router-kind table and the offline audit
+    router = None
     if args.profile:
         prof = load_profile(args.profile)
         server = prof.operator.sip_server.ip
-        router = prof.router or Router(kind=args.kind, host="offline", username="-",
-                                       password_env="UNUSED")
+        router = prof.router
     else:
         if not args.server:
             raise RecetteError("--server: give the operator's SIP server IP (or --profile)")
@@ -152,8 +153,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         except ValueError:
             raise RecetteError(f"--server: expected an IPv4 address, got {args.server!r}") \
                 from None
-        router = Router(kind=args.kind, host="offline", username="-", password_env="UNUSED")
-    findings = audit_file(args.config, args.kind, server, router)
+    findings = routers.audit_file(args.config, routers.KINDS[args.kind], server, router)
     for f in findings:
         print(f.line())
     if not findings:
@@ -250,9 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_lab_status)
 
+    from harness import rooms  # the router kinds come from the runner's table of rooms
+
     au = sub.add_parser("audit", help="audit a saved router configuration (no device)")
     au.add_argument("--config", type=Path, required=True)
-    au.add_argument("--kind", choices=("cisco_ios", "opios"), required=True)
+    au.add_argument("--kind", choices=sorted(rooms.load(rooms.ROUTER_KINDS).KINDS),
+                    required=True)
     au.add_argument("--profile", type=Path, help="site profile (LANs, IPBX, server IP)")
     au.add_argument("--server", help="operator SIP server IP when no profile is given")
     au.set_defaults(func=cmd_audit)

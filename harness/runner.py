@@ -11,10 +11,8 @@ stdout.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -110,21 +108,18 @@ def write_sheet(doc: RunResults, prof: Profile, out: Path, lang: str) -> None:
         print(f"recette: no PDF of the sheet: {exc}", file=sys.stderr)
 
 
-def write_router_config(doc: dict[str, Any], prof: Profile, out: Path) -> Path | None:
+def write_router_config(results: RunResults, prof: Profile, out: Path) -> Path | None:
     """The router's configuration as the audit collected it (secrets already masked),
     beside the report in the form `recette audit --config` reads: the audit can be shown,
-    diffed against next year's, or re-run without the device."""
-    audit = next((c for c in doc["checks"] if c["id"] == "router.audit"), None)
-    collected = (audit or {}).get("data", {}).get("collected")
-    if not isinstance(collected, dict) or prof.router is None:
+    diffed against next year's, or re-run without the device. Its kind (from the router-kind
+    table) names the file and writes it."""
+    config = next((c.figures.router_config for c in results.checks
+                   if c.figures.router_config is not None), None)
+    if config is None or prof.router is None:
         return None
-    if prof.router.kind == "opios":
-        path = out / "router-opios.json"
-        path.write_text(json.dumps(collected, indent=1, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
-    else:
-        path = out / "router-running-config.txt"
-        path.write_text(str(collected.get("show running-config", "")), encoding="utf-8")
+    kind = rooms.load(rooms.ROUTER_KINDS).KINDS[config.kind]
+    path: Path = out / kind.saved_name
+    path.write_text(kind.dump(config.files), encoding="utf-8")
     return path
 
 

@@ -1,8 +1,10 @@
 """Audits of a normalised router model against the site profile and the operator's rules.
 
-Every finding carries the configuration lines behind it. The firewall audit evaluates the
-rules in order, as the device would, for UDP 5060 and every port of 10000-20000, from the
-operator's SIP server and from witnesses of every other source a rule admits.
+Every finding carries the configuration lines behind it, and its message is a code with
+parameters (router_checks/texts.py), so the sheet says it in the customer's language. The
+firewall audit evaluates the rules in order, as the device would, for UDP 5060 and every
+port of 10000-20000, from the operator's SIP server and from witnesses of every other
+source a rule admits.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
+from harness.messages import Msg, Param, msg
 from harness.portset import fmt
 from harness.profile import Lan, Router
 from router_checks.model import PortForward, RouterModel, Rule, RuleList, Source
@@ -31,12 +34,23 @@ Severity = Literal["fail", "warn", "info"]
 class Finding:
     code: str
     severity: Severity
-    message: str
+    message: Msg
     sources: tuple[Source, ...] = ()
 
     def line(self) -> str:
+        """One line in English: ``[fail] CODE: text (refs)`` (``recette audit``, evidence)."""
         refs = "; ".join(s.ref() for s in self.sources)
         return f"[{self.severity}] {self.code}: {self.message}" + (f" ({refs})" if refs else "")
+
+
+def _finding(severity: Severity, message: Msg, sources: Iterable[Source] = ()) -> Finding:
+    """A finding named by its message's code."""
+    return Finding(message.code, severity, message, tuple(sources))
+
+
+def _role(role: str) -> Msg:
+    """The LAN's role as a word of the sentence (``data`` / ``voice``)."""
+    return msg("LAN_DATA") if role == "data" else msg("LAN_VOICE")
 
 
 def _lan_interface(model: RouterModel, lan: Lan) -> tuple[str, Source] | None:
@@ -56,21 +70,19 @@ def audit_lans(model: RouterModel, router: Router) -> list[Finding]:
         hit = _lan_interface(model, lan)
         if hit is None:
             near = [i for i in model.interfaces for a in i.addresses if a.ip in lan.network]
+            where: dict[str, Param | Msg] = {
+                "role": _role(role), "network": str(lan.network), "gateway": str(lan.gateway)}
             if near:
-                out.append(Finding("LAN_MISMATCH", "fail",
-                                   f"{role} LAN {lan.network}: expected gateway {lan.gateway} on "
-                                   f"the router, found {near[0].addresses[0]} on {near[0].name}",
-                                   (near[0].source,)))
+                out.append(_finding("fail", msg("LAN_MISMATCH", found=str(near[0].addresses[0]),
+                                                interface=near[0].name, **where),
+                                    (near[0].source,)))
             else:
-                out.append(Finding("LAN_MISSING", "fail",
-                                   f"no router interface for the {role} LAN {lan.network} "
-                                   f"(gateway {lan.gateway})"))
+                out.append(_finding("fail", msg("LAN_MISSING", **where)))
             continue
         found[role] = hit
     if "data" in found and "voice" in found and found["data"][0] == found["voice"][0]:
-        out.append(Finding("LANS_NOT_SEPARATED", "fail",
-                           f"voice and data LANs share interface {found['data'][0]}",
-                           (found["data"][1],)))
+        out.append(_finding("fail", msg("LANS_NOT_SEPARATED", interface=found["data"][0]),
+                            (found["data"][1],)))
     return out
 
 
@@ -116,10 +128,7 @@ def audit_isolation(model: RouterModel, router: Router) -> list[Finding]:
     if not router.lans.isolated:
         return []
     if model.internal_unevaluated:
-        return [Finding("LAN_ISOLATION_UNKNOWN", "warn",
-                        "isolation of the voice and data LANs not judged: traffic between them "
-                        "is also decided by configuration this audit does not evaluate",
-                        tuple(model.internal_unevaluated))]
+        return [_finding("warn", msg("LAN_ISOLATION_UNKNOWN"), model.internal_unevaluated)]
     lans = {role: getattr(router.lans, role) for role in ("data", "voice")}
     itfs = {role: _lan_interface(model, lan) for role, lan in lans.items()}
     if any(hit is None for hit in itfs.values()) or itfs["data"] == itfs["voice"]:
@@ -140,11 +149,10 @@ def audit_isolation(model: RouterModel, router: Router) -> list[Finding]:
         why = (tuple(sorted(_refs(deciders, ""), key=lambda x: (x.origin, x.lines)))
                if lists else (a_src, b_src))  # no list at all: the interfaces route freely
         flows = ", ".join(f"{p}/{n}" if p != "icmp" else "icmp" for p, n in SAMPLE_FLOWS)
-        out.append(Finding(
-            "LANS_OPEN_TO_EACH_OTHER", "fail",
-            f"the {a} LAN {lans[a].network} reaches the {b} LAN {lans[b].network} without "
-            f"restriction ({src} → {dst}: {flows} all pass), while the profile asks for "
-            "isolated LANs (router.lans.isolated)", tuple(s for s in why if s.lines)))
+        out.append(_finding("fail", msg(
+            "LANS_OPEN_TO_EACH_OTHER", role=_role(a), network=str(lans[a].network),
+            other=_role(b), other_network=str(lans[b].network), src=str(src), dst=str(dst),
+            flows=flows), (s for s in why if s.lines)))
     return out
 
 
@@ -156,15 +164,16 @@ def audit_dhcp(model: RouterModel, router: Router) -> list[Finding]:
         lan = next((x for x in lans if pool.start in x.network), None)
         net = pool.network or (lan.network if lan else None)
         gateway = pool.gateway or (lan.gateway if lan else None)
+        where: dict[str, Param | Msg] = {
+            "pool": pool.name, "start": str(pool.start), "end": str(pool.end)}
         if net is None or pool.start not in net or pool.end not in net:
-            out.append(Finding("DHCP_OUTSIDE_LAN", "fail",
-                               f"DHCP pool {pool.name} {pool.start}-{pool.end} is not inside "
-                               f"{net or 'any expected LAN'}", (pool.source,)))
+            out.append(_finding("fail", msg(
+                "DHCP_OUTSIDE_LAN", network=str(net) if net else msg("ANY_EXPECTED_LAN"),
+                **where), (pool.source,)))
             continue
         if gateway is not None and int(pool.start) <= int(gateway) <= int(pool.end):
-            out.append(Finding("DHCP_COVERS_GATEWAY", "fail",
-                               f"DHCP pool {pool.name} {pool.start}-{pool.end} hands out the "
-                               f"gateway address {gateway}", (pool.source,)))
+            out.append(_finding("fail", msg("DHCP_COVERS_GATEWAY", gateway=str(gateway),
+                                            **where), (pool.source,)))
     return out
 
 
@@ -282,9 +291,9 @@ def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | 
     srv_open, srv_why = reachable(model, server)
     closed = expected - srv_open
     if closed:
-        out.append(Finding("FW_CLOSED_TO_SERVER", "fail",
-                           f"UDP {fmt(closed)} not open to the operator server {server}",
-                           _refs((srv_why[p] for p in sorted(closed)), "default policy")))
+        out.append(_finding("fail", msg("FW_CLOSED_TO_SERVER", ports=fmt(closed),
+                                        server=str(server)),
+                            _refs((srv_why[p] for p in sorted(closed)), "default policy")))
     others: set[int] = set()
     admitted: dict[IPv4Address, set[int]] = {}
     deciders: list[Decider] = []
@@ -297,9 +306,8 @@ def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | 
     if admitted:
         who = ", ".join(f"{w} ({fmt(p)})" if p != others else str(w)
                         for w, p in admitted.items())
-        out.append(Finding("FW_OPEN_TO_OTHERS", "fail",
-                           f"UDP {fmt(others)} also open to sources other than the operator "
-                           f"server: {who}", _refs(deciders, "no filtering")))
+        out.append(_finding("fail", msg("FW_OPEN_TO_OTHERS", ports=fmt(others), who=who),
+                            _refs(deciders, "no filtering")))
     server_net = IPv4Network(f"{server}/32")
     cited = [s for f in out if f.code == "FW_OPEN_TO_OTHERS" for s in f.sources]
     targets = {f.to for f in model.forwards}
@@ -316,11 +324,8 @@ def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | 
                        for c in cited)
             if voice_rule and to_site and broad and not live:
                 warned.add(rule.source.ref())
-                out.append(Finding("ACL_BROAD_SHADOWED", "warn",
-                                   "a rule admits voice ports from "
-                                   f"{', '.join(str(n) for n in broad)}; an earlier rule "
-                                   "shadows it today, but reordering would open the site",
-                                   (rule.source,)))
+                out.append(_finding("warn", msg("ACL_BROAD_SHADOWED", networks=", ".join(
+                    str(n) for n in broad)), (rule.source,)))
     wrong: dict[str, tuple[PortForward, set[int]]] = {}
     for p in sorted(srv_open):
         fwd = _forward_for(model, p)
@@ -328,20 +333,19 @@ def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | 
                                 or fwd.to not in voice.network):
             wrong.setdefault(fwd.source.ref(), (fwd, set()))[1].add(p)
     if wrong:  # every forward that sends voice ports astray: fixing one is not enough
-        target = f"the IPBX {ipbx}" if ipbx else f"the voice LAN {voice.network}"
-        detail = "; ".join(f"UDP {fmt(ports)} to {fwd.to}" for fwd, ports in wrong.values())
-        out.append(Finding("NAT_WRONG_HOST", "fail",
-                           f"voice ports are forwarded elsewhere than {target}: {detail}",
-                           tuple(fwd.source for fwd, _ in wrong.values())))
+        target = (msg("TARGET_IPBX", ipbx=str(ipbx)) if ipbx
+                  else msg("TARGET_VOICE_LAN", network=str(voice.network)))
+        detail = [msg("FORWARDED_TO", ports=fmt(ports), to=str(fwd.to))
+                  for fwd, ports in wrong.values()]
+        out.append(_finding("fail", msg("NAT_WRONG_HOST", target=target, detail=detail),
+                            (fwd.source for fwd, _ in wrong.values())))
     return out, {"server": srv_open, "others": others}
 
 
 def audit_alg(model: RouterModel) -> list[Finding]:
     if not model.sip_alg:
         return []
-    return [Finding("SIP_ALG_ON", "fail", "the router's SIP ALG is enabled: it rewrites SIP/SDP "
-                    "and breaks registrations and audio (disable it)",
-                    tuple(model.sip_alg_sources))]
+    return [_finding("fail", msg("SIP_ALG_ON"), model.sip_alg_sources)]
 
 
 def audit_device(model: RouterModel, router: Router) -> list[Finding]:
@@ -349,9 +353,7 @@ def audit_device(model: RouterModel, router: Router) -> list[Finding]:
     bad = [b for b in ADVISED_AGAINST if b in name]
     if not bad:
         return []
-    return [Finding("DEVICE_ADVISED_AGAINST", "fail",
-                    f"{router.model or model.model}: the operator advises against this device "
-                    "as the site router (use OpIOS or a Cisco 800)")]
+    return [_finding("fail", msg("DEVICE_ADVISED_AGAINST", model=router.model or model.model))]
 
 
 def audit(model: RouterModel, router: Router, server: IPv4Address

@@ -1,53 +1,57 @@
 """Router audit (operator handbook §VIII-A/B): pull the site router's configuration over SSH
 and check LANs, separation, DHCP, the voice openings (rule by rule, in order), NAT forwards,
-SIP ALG and the device model. Every finding names the configuration lines behind it."""
+SIP ALG and the device model. Every finding names the configuration lines behind it.
+
+The router's kind (profile ``router.kind``) is looked up in the router-kind table
+(:mod:`router_checks.kinds`), which collects and parses it; nothing here depends on it.
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import re
 
 import pytest
 
+from harness.errors import fail, not_applicable
 from harness.evidence import Evidence
+from harness.messages import Msg, msg
+from harness.plugin import RunState
 from harness.portset import fmt
 from harness.profile import Profile
-from router_checks import opios
-from router_checks.audit import Finding, audit
-from router_checks.collect import collect_opios
+from harness.results import CrossCheck, Finding, PortSets, RouterConfig
+from router_checks import audit as audits
+from router_checks.kinds import KINDS
 from router_checks.model import RouterModel
 
-
-def _model(profile: Profile, evidence: Evidence) -> RouterModel:
-    router = profile.router
-    assert router is not None
-    if router.kind == "opios":
-        out = collect_opios(router)
-        evidence.data["collected"] = out  # the bundle `recette audit --kind opios` reads
-        evidence.add("collected: nft -a list ruleset", out["nft -a list ruleset"])
-        evidence.add("collected: ip -o -4 addr show", out["ip -o -4 addr show"])
-        evidence.add(f"collected: {router.dhcp_config}", out["dhcp"] or "(none)")
-        return opios.parse(addr_text=out["ip -o -4 addr show"], route_json=out["ip -j route"],
-                           nft_json=out["nft -j list ruleset"],
-                           nft_text=out["nft -a list ruleset"], dhcp_text=out["dhcp"] or None,
-                           dhcp_origin=router.dhcp_config)
-    from router_checks import ios
-    from router_checks.collect import collect_ios
-
-    out = collect_ios(router)
-    evidence.data["collected"] = out  # written beside the report as router-running-config.txt
-    evidence.add("collected: show running-config", out["show running-config"])
-    return ios.parse(out["show running-config"], version=out.get("show version"))
+# "REF: why" as the parsers write each line of model.sources["unevaluated"].
+_UNEVALUATED = re.compile(r"(?P<ref>.+?:[\d,]+): (?P<detail>.*)|(?P<origin>[^:]+): (?P<rest>.*)")
 
 
-def report(findings: list[Finding], evidence: Evidence) -> None:
+def unevaluated(model: RouterModel) -> list[Msg]:
+    """What the parser left out, one message per line it noted."""
+    out: list[Msg] = []
+    for line in model.sources.get("unevaluated", "").splitlines():
+        m = _UNEVALUATED.fullmatch(line)
+        ref, detail = (m.group("ref") or m.group("origin"), m.group("detail") or m.group("rest")
+                       ) if m else ("", line)
+        out.append(msg("RULE_NOT_EVALUATED", ref=ref, detail=detail))
+    return out
+
+
+def report(findings: list[audits.Finding], evidence: Evidence) -> None:
+    """The findings as typed figures, and each cited configuration block once, by its ref
+    (the sheet's router annex finds a finding's lines by that ref)."""
     evidence.add("findings", "\n".join(f.line() for f in findings) or "no finding")
+    cited: set[str] = set()
     for f in findings:
         for src in f.sources:
-            if src.text:
-                evidence.add(f"{f.code} at {src.ref()}", "\n".join(src.text))
-    evidence.data["findings"] = [{"code": f.code, "severity": f.severity, "message": f.message,
-                                  "lines": [s.ref() for s in f.sources]} for f in findings]
+            if src.text and src.ref() not in cited:
+                cited.add(src.ref())
+                evidence.add(f"{f.code} at {src.ref()}", "\n".join(src.text), kind="config",
+                             ref=src.ref())
+    evidence.figures.findings = [
+        Finding(code=f.code, severity=f.severity, message=f.message,
+                lines=[s.ref() for s in f.sources]) for f in findings]
 
 
 @pytest.mark.check(
@@ -56,23 +60,32 @@ def report(findings: list[Finding], evidence: Evidence) -> None:
     fr="Audit du routeur : LAN voix/données, DHCP, ouvertures du pare-feu, NAT, SIP ALG",
     en="Router audit: voice/data LANs, DHCP, firewall openings, NAT, SIP ALG",
 )
-def check_router_audit(profile: Profile, evidence: Evidence, shared: dict[str, Any]) -> None:
-    if profile.router is None:
-        pytest.skip("no router in the profile")
-    model = _model(profile, evidence)
-    findings, predicted = audit(model, profile.router, profile.operator.sip_server.ip)
-    shared["router"] = predicted
+def check_router_audit(profile: Profile, evidence: Evidence, run_state: RunState) -> None:
+    router = profile.router
+    if router is None:
+        not_applicable(msg("NO_ROUTER"))
+    kind = KINDS[router.kind]
+    bundle = kind.collect(router)
+    # What `recette run` saves beside the report, for `recette audit` (secrets masked).
+    evidence.figures.router_config = RouterConfig(kind=kind.name, files=bundle)
+    for title, text in kind.shown(bundle):
+        evidence.add(title, text, kind="collected")
+    model = kind.parse(bundle)
+    findings, predicted = audits.audit(model, router, profile.operator.sip_server.ip)
+    run_state.predicted = PortSets(server=sorted(predicted["server"]),
+                                   others=sorted(predicted["others"]))
     report(findings, evidence)
     evidence.fact("predicted open to the server", fmt(predicted["server"]))
     evidence.fact("predicted open to others", fmt(predicted["others"]))
     if model.sources.get("unevaluated"):
         evidence.add("rules not evaluated", model.sources["unevaluated"])
-    warns = [f for f in findings if f.severity == "warn"]
-    if warns:
-        evidence.fact("reserve", "; ".join(f"{f.code} ({', '.join(s.ref() for s in f.sources)})"
-                                           for f in warns))
-    fails = [f for f in findings if f.severity == "fail"]
-    assert not fails, " | ".join(f.line() for f in fails)
+        evidence.figures.unevaluated = unevaluated(model)
+    for f in findings:
+        if f.severity == "warn":
+            evidence.reserve(f.message)
+    fails = [f.message for f in findings if f.severity == "fail"]
+    if fails:
+        fail(*fails)
 
 
 @pytest.mark.check(
@@ -81,22 +94,21 @@ def check_router_audit(profile: Profile, evidence: Evidence, shared: dict[str, A
     fr="Concordance entre la configuration du routeur et la vérification active du pare-feu",
     en="Router configuration agrees with the active firewall verification",
 )
-def check_router_crosscheck(shared: dict[str, Any], evidence: Evidence) -> None:
-    if "router" not in shared or "firewall" not in shared:
-        pytest.skip("needs the router audit and the active firewall verification in one run")
-    cfg, real = shared["router"], shared["firewall"]
-    evidence.data["crosscheck"] = json.loads(json.dumps(
-        {"config": {k: sorted(v) for k, v in cfg.items()},
-         "measured": {k: sorted(v) for k, v in real.items()}}))
-    problems = []
-    for key, who in (("server", "the operator server"), ("others", "other sources")):
-        only_cfg, only_real = cfg[key] - real[key], real[key] - cfg[key]
-        if only_cfg:
-            problems.append(f"the configuration opens UDP {fmt(only_cfg)} to {who} but they "
-                            "were found closed")
-        if only_real:
-            problems.append(f"UDP {fmt(only_real)} found open to {who} although the "
-                            "configuration closes them")
-    evidence.fact("server: config / measured", f"{fmt(cfg['server'])} / {fmt(real['server'])}")
-    evidence.fact("others: config / measured", f"{fmt(cfg['others'])} / {fmt(real['others'])}")
-    assert not problems, "; ".join(problems)
+def check_router_crosscheck(run_state: RunState, evidence: Evidence) -> None:
+    cfg, real = run_state.predicted, run_state.measured
+    if cfg is None or real is None:
+        not_applicable(msg("CROSSCHECK_NEEDS_BOTH"))
+    evidence.figures.crosscheck = CrossCheck(config=cfg, measured=real)
+    problems: list[Msg] = []
+    for key, who in (("server", msg("WHO_SERVER")), ("others", msg("WHO_OTHERS"))):
+        predicted, measured = set(getattr(cfg, key)), set(getattr(real, key))
+        if predicted - measured:
+            problems.append(msg("CONFIG_OPEN_FOUND_CLOSED", ports=fmt(predicted - measured),
+                                who=who))
+        if measured - predicted:
+            problems.append(msg("CONFIG_CLOSED_FOUND_OPEN", ports=fmt(measured - predicted),
+                                who=who))
+    evidence.fact("server: config / measured", f"{fmt(cfg.server)} / {fmt(real.server)}")
+    evidence.fact("others: config / measured", f"{fmt(cfg.others)} / {fmt(real.others)}")
+    if problems:
+        fail(*problems)

@@ -1,28 +1,28 @@
-"""Collectors: log into the router over SSH with netmiko and bring back its configuration.
+"""The SSH session every router kind's collector shares: log in with netmiko, run commands.
 
 Bounded in time (connection, authentication and each command), and every failure becomes a
-one-line :class:`CheckError` naming the router and the cause. Passwords go to netmiko only;
-no session log is kept (it would hold them).
+:class:`CheckError` with a message code naming the router and the cause. Passwords go to
+netmiko only; no session log is kept (it would hold them). What to run is each kind's
+business (its subpackage's ``collect.py``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from harness.errors import CheckError
+from harness.messages import Param, msg
 from harness.profile import Router
-from router_checks.sanitize import ios_config
 
-OPIOS_COMMANDS = ("ip -o -4 addr show", "ip -j route", "nft -j list ruleset",
-                  "nft -a list ruleset")
-IOS_COMMANDS = ("show running-config", "show version")
-IOS_OPTIONAL = ("show vlan-switch brief", "show ip nat translations")
 REJECTED = ("not found", "permission denied", "operation not permitted",
             "% invalid input", "% unknown command", "% incomplete command", "error:")
 
 
-def _secret(inline: Any, env: str | None) -> str | None:
+def secret(inline: Any, env: str | None) -> str | None:
+    """A profile secret given inline (pydantic ``SecretStr``) or by environment variable."""
     if inline is not None:
         return str(inline.get_secret_value())
     return os.environ.get(env) if env else None
@@ -32,85 +32,58 @@ def _connect(router: Router, device_type: str, timeout: float) -> Any:
     from netmiko import ConnectHandler
     from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
-    where = f"router {router.host}:{router.port}"
-    password = _secret(router.password, router.password_env)
+    where: dict[str, Param] = {"host": router.host, "port": router.port}
+    password = secret(router.password, router.password_env)
     if password is None:
-        raise CheckError(f"{where}: no password (router.password_env "
-                         f"{router.password_env} is not set)")
+        raise CheckError(msg("ROUTER_NO_PASSWORD", env=router.password_env, **where))
     try:
         return ConnectHandler(
             device_type=device_type, host=router.host, port=router.port,
             username=router.username, password=password,
-            secret=_secret(router.enable_secret, router.enable_secret_env) or "",
+            secret=secret(router.enable_secret, router.enable_secret_env) or "",
             conn_timeout=timeout, auth_timeout=timeout, banner_timeout=timeout,
             blocking_timeout=timeout, read_timeout_override=timeout, fast_cli=False,
             allow_agent=False, use_keys=False, session_log=None)
     except NetmikoAuthenticationException:
-        raise CheckError(f"{where}: authentication failed for user {router.username} (wrong "
-                         "password?)") from None
+        raise CheckError(msg("ROUTER_AUTH_FAILED", user=router.username, **where)) from None
     except (NetmikoTimeoutException, TimeoutError):
-        raise CheckError(f"{where}: unreachable (no SSH answer within {timeout:g} s)") from None
+        raise CheckError(msg("ROUTER_UNREACHABLE", seconds=timeout, **where)) from None
     except (OSError, EOFError) as exc:
-        raise CheckError(f"{where}: SSH failed: {exc}") from None
+        raise CheckError(msg("ROUTER_SSH_FAILED", detail=str(exc), **where)) from None
     except Exception as exc:  # paramiko raises a zoo of types; the message is what matters
-        raise CheckError(f"{where}: SSH failed: {type(exc).__name__}: {exc}") from None
+        raise CheckError(msg("ROUTER_SSH_FAILED", detail=f"{type(exc).__name__}: {exc}",
+                             **where)) from None
 
 
-def _run(conn: Any, router: Router, cmd: str, timeout: float, *, required: bool = True
-         ) -> str | None:
+@contextmanager
+def session(router: Router, device_type: str, timeout: float) -> Iterator[Any]:
+    """A logged-in netmiko connection of ``device_type``, closed on the way out."""
+    conn = _connect(router, device_type, timeout)
+    try:
+        yield conn
+    finally:
+        conn.disconnect()
+
+
+def run(conn: Any, router: Router, cmd: str, timeout: float, *, required: bool = True
+        ) -> str | None:
+    """The output of ``cmd``; a command the device rejects is an error when ``required``,
+    else None."""
     try:
         out = str(conn.send_command(cmd, read_timeout=timeout))
     except Exception as exc:
-        raise CheckError(f"router {router.host}: `{cmd}` did not complete: "
-                         f"{type(exc).__name__}") from None
+        raise CheckError(msg("ROUTER_COMMAND_INCOMPLETE", host=router.host, command=cmd,
+                             detail=type(exc).__name__)) from None
     head = out.strip().splitlines()[:3]
     if any(bad in line.lower() for line in head for bad in REJECTED):
         if not required:
             return None
-        raise CheckError(f"router {router.host} rejected `{cmd}`: {head[0].strip()[:120]}")
+        raise CheckError(msg("ROUTER_COMMAND_REJECTED", host=router.host, command=cmd,
+                             answer=head[0].strip()[:120]))
     return out
 
 
-def collect_opios(router: Router, *, timeout: float = 10.0) -> dict[str, str]:
-    """The OpIOS (Linux) outputs the parser needs, plus the DHCP server's configuration."""
-    conn = _connect(router, "linux", timeout)
-    try:
-        out = {cmd: _run(conn, router, cmd, timeout) or "" for cmd in OPIOS_COMMANDS}
-        out["dhcp"] = _run(conn, router, f"cat {router.dhcp_config}", timeout,
-                           required=False) or ""
-        return out
-    finally:
-        conn.disconnect()
-
-
-def collect_ios(router: Router, *, timeout: float = 10.0) -> dict[str, str]:
-    """Cisco IOS: running-config and version (VLAN and NAT tables when the device has them)."""
-    conn = _connect(router, "cisco_ios", timeout)
-    try:
-        if _secret(router.enable_secret, router.enable_secret_env):
-            try:
-                conn.enable()
-            except Exception:
-                raise CheckError(f"router {router.host}: enable refused (wrong enable "
-                                 "secret?)") from None
-        out = {cmd: _run(conn, router, cmd, timeout) or "" for cmd in IOS_COMMANDS}
-        # Secrets are masked here, so no copy of them leaves the collector (report, JSON).
-        out["show running-config"] = ios_config(strip_ios_header(out["show running-config"]))
-        for cmd in IOS_OPTIONAL:
-            got = _run(conn, router, cmd, timeout, required=False)
-            if got is not None:
-                out[cmd] = got
-        return out
-    finally:
-        conn.disconnect()
-
-
-def strip_ios_header(text: str) -> str:
-    """The configuration without IOS's "Building configuration..." preamble, so that line
-    numbers are those of the configuration itself (as saved with `copy running-config`)."""
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines) and (not lines[i].strip() or lines[i].startswith(
-            ("Building configuration", "Current configuration"))):
-        i += 1
-    return "\n".join(lines[i:]) + ("\n" if text.endswith("\n") else "")
+def outputs(conn: Any, router: Router, commands: Iterable[str], timeout: float
+            ) -> dict[str, str]:
+    """Each required command's output, by command."""
+    return {cmd: run(conn, router, cmd, timeout) or "" for cmd in commands}

@@ -168,7 +168,7 @@ class PortForward:
 
 @dataclass
 class RouterModel:
-    kind: Literal["opios", "cisco_ios"]
+    kind: str  # the router-kind table's name for what it was read from (router_checks.kinds)
     hostname: str | None = None
     model: str | None = None
     interfaces: list[Interface] = field(default_factory=list)

@@ -16,13 +16,14 @@ import yaml
 from harness import lab as labmod
 from harness import netns
 from harness.lab import Lab
+from harness.results import CheckResult
 from tests.lab.labrun import by_id, run
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _audit(lab: Lab, tmp: Path, *only: str, edit: dict[str, Any] | None = None
-           ) -> dict[str, dict[str, Any]]:
+           ) -> dict[str, CheckResult]:
     prof = tmp / "lab.yaml"
     lab.write_profile(prof)
     if edit:
@@ -45,18 +46,19 @@ def test_audit_agrees_with_active_verification(strict_lab: Lab, tmp_path: Path, 
     checks = _audit(strict_lab, tmp_path, "router", "firewall.openings")
     audit, active, cross = (checks["router.audit"], checks["firewall.openings"],
                             checks["router.crosscheck"])
-    assert audit["status"] == active["status"] == ("pass" if mode == "strict" else "fail")
-    assert cross["status"] == "pass", cross["reason"]
-    findings = audit["data"]["findings"]
+    assert audit.status == active.status == ("pass" if mode == "strict" else "fail")
+    assert cross.status == "pass", cross.reason()
+    findings = audit.figures.findings
     if code is None:
         assert findings == []
         return
+    assert findings is not None
     (finding,) = findings
-    assert finding["code"] == code
-    ref = finding["lines"][0]
+    assert finding.code == code
+    ref = finding.lines[0]
     assert ref.startswith("nft -a list ruleset:")
-    listing = next(e["text"] for e in audit["evidence"]
-                   if e["title"] == "collected: nft -a list ruleset")
+    listing = next(e.text for e in audit.evidence
+                   if e.title == "collected: nft -a list ruleset")
     line_no = int(ref.rsplit(":", 1)[1])
     assert cited in listing.splitlines()[line_no - 1]
 
@@ -93,17 +95,17 @@ def test_lan_isolation_audit_agrees_with_traffic_between_the_lans(
     finally:
         strict_lab.set_policy()
     assert crossed is lans_open  # the lab really does what the audit is about to judge
-    found = [f for f in audit["data"]["findings"] if f["code"] == "LANS_OPEN_TO_EACH_OTHER"]
+    found = [f for f in audit.figures.findings or () if f.code == "LANS_OPEN_TO_EACH_OTHER"]
     if not lans_open:
-        assert (found, audit["status"]) == ([], "pass")
+        assert (found, audit.status) == ([], "pass")
         return
-    assert audit["status"] == "fail"
-    assert [f["message"].split(" reaches ")[0] for f in found] == [
+    assert audit.status == "fail"
+    assert [f.message.text.split(" reaches ")[0] for f in found] == [
         "the data LAN 192.168.1.0/24", "the voice LAN 192.168.254.0/24"]
-    listing = next(e["text"] for e in audit["evidence"]
-                   if e["title"] == "collected: nft -a list ruleset").splitlines()
+    listing = next(e.text for e in audit.evidence
+                   if e.title == "collected: nft -a list ruleset").splitlines()
     for f in found:
-        (ref,) = f["lines"]
+        (ref,) = f.lines
         line = listing[int(ref.rsplit(":", 1)[1]) - 1]
         assert 'oifname { "data0", "voice0" } accept' in line, line  # as nft lists it
 
@@ -112,11 +114,12 @@ def test_lan_isolation_audit_agrees_with_traffic_between_the_lans(
 def test_sip_alg_is_found_in_the_ruleset(strict_lab: Lab, tmp_path: Path) -> None:
     strict_lab.set_policy(alg=True)
     audit = _audit(strict_lab, tmp_path)["router.audit"]
-    assert audit["status"] == "fail"
-    (finding,) = audit["data"]["findings"]
-    assert finding["code"] == "SIP_ALG_ON"
-    assert any(e["title"].startswith("SIP_ALG_ON at nft -a list ruleset:") and
-               'ct helper set "sip-5060"' in e["text"] for e in audit["evidence"])
+    assert audit.status == "fail"
+    (finding,) = audit.figures.findings or ()
+    assert finding.code == "SIP_ALG_ON"
+    assert any(e.kind == "config" and e.ref == finding.lines[0]
+               and e.title.startswith("SIP_ALG_ON at nft -a list ruleset:")
+               and 'ct helper set "sip-5060"' in e.text for e in audit.evidence)
     # The run leaves the collected configuration beside the report; audited offline, it
     # gives the same finding without the device.
     saved = tmp_path / "out" / "router-opios.json"
@@ -136,9 +139,9 @@ def test_sip_alg_is_found_in_the_ruleset(strict_lab: Lab, tmp_path: Path) -> Non
 def test_ssh_problems_are_errors_in_bounded_time(strict_lab: Lab, tmp_path: Path,
                                                  edit: dict[str, str], reason: str) -> None:
     audit = _audit(strict_lab, tmp_path, edit=edit)["router.audit"]
-    assert audit["status"] == "error"
-    assert reason.format(user=strict_lab.prefix) in audit["reason"]
-    assert audit["duration_s"] < 15
+    assert audit.status == "error"
+    assert reason.format(user=strict_lab.prefix) in audit.reason()
+    assert audit.duration_s < 15
     assert "not-the-router-password" not in (tmp_path / "out" / "results.json").read_text()
 
 
@@ -150,9 +153,9 @@ def test_a_command_the_router_rejects_is_an_error(strict_lab: Lab, tmp_path: Pat
         audit = _audit(strict_lab, tmp_path)["router.audit"]
     finally:
         netns.run(None, ["setcap", "cap_net_admin+ep", str(nft)])
-    assert audit["status"] == "error"
-    assert audit["reason"].startswith("router 192.168.254.1 rejected `nft -j list ruleset`:")
-    assert audit["duration_s"] < 15
+    assert audit.status == "error"
+    assert audit.reason().startswith("router 192.168.254.1 rejected `nft -j list ruleset`:")
+    assert audit.duration_s < 15
 
 
 @pytest.mark.lab

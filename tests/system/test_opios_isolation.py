@@ -18,9 +18,9 @@ import pytest
 
 from harness import netns
 from harness.profile import Router
-from router_checks import opios
 from router_checks.audit import audit
-from router_checks.collect import OPIOS_COMMANDS
+from router_checks.opios import OPIOS
+from router_checks.opios.collect import COMMANDS
 
 NS = f"recette-nfttest-{os.getpid()}"
 SERVER = IPv4Address("198.51.100.10")
@@ -57,16 +57,14 @@ def ns() -> Iterator[str]:
 
 def _findings(ns: str, rules: str, extra: str = "") -> list[tuple[str, str, list[str]]]:
     netns.run(ns, ["nft", "-f", "-"], input=HEAD + rules + TAIL + extra)
-    out = {cmd: netns.run(ns, cmd.split()).stdout for cmd in OPIOS_COMMANDS}
-    model = opios.parse(addr_text=out["ip -o -4 addr show"], route_json=out["ip -j route"],
-                        nft_json=out["nft -j list ruleset"],
-                        nft_text=out["nft -a list ruleset"], dhcp_text=None)
+    out = {cmd: netns.run(ns, cmd.split()).stdout for cmd in COMMANDS}
+    model = OPIOS.parse(out)
     router = Router.model_validate({"kind": "opios", "host": "192.168.254.1", "username": "a",
                                     "password": "x", "ipbx": "192.168.254.10",
                                     "lans": {"isolated": "true"}})
     findings, _ = audit(model, router, SERVER)
     listing = out["nft -a list ruleset"].splitlines()
-    return [(f.code, f.message.split(" reaches ")[0],
+    return [(f.code, str(f.message).split(" reaches ")[0],
              [listing[n - 1].split(" # handle")[0].strip() for s in f.sources for n in s.lines])
             for f in findings if f.code.startswith(("LANS_OPEN", "LAN_ISOLATION"))]
 

@@ -17,9 +17,8 @@ import pytest
 from harness.errors import CheckError
 from harness.lab.ios_emulator import IosEmulator
 from harness.profile import Router
-from router_checks import ios
 from router_checks.audit import audit
-from router_checks.collect import collect_ios
+from router_checks.cisco_ios import CISCO_IOS
 from tests.unit.test_ios_parser import EXPECTED  # one table of expected findings per fixture
 
 FIXTURES = Path(__file__).resolve().parents[2] / "router_checks" / "fixtures" / "ios"
@@ -55,9 +54,9 @@ def test_fixture_pulled_over_ssh_gives_exactly_its_findings(emulator: IosEmulato
                                                             ) -> None:
     name = request.node.callspec.params["emulator"]
     router = _router(emulator.port)
-    out = collect_ios(router)
+    out = CISCO_IOS.collect(router)
     assert out["show running-config"].strip().endswith("end")
-    model = ios.parse(out["show running-config"], version=out["show version"])
+    model = CISCO_IOS.parse(out)
     assert model.model == "C891F-K9"
     findings, _ = audit(model, router, SERVER)
     got = {(f.code, tuple(n for s in f.sources for n in s.lines)) for f in findings}
@@ -80,7 +79,7 @@ def test_ssh_and_enable_failures_are_clear_and_bounded(emulator: IosEmulator,
     router = _router(emulator.port, **over)
     t0 = time.monotonic()
     with pytest.raises(CheckError) as exc:
-        collect_ios(router, timeout=10)
+        CISCO_IOS.collect(router, timeout=10)
     assert time.monotonic() - t0 < 15
     assert reason in str(exc.value)
     for secret in ("wrong-password", "wrong-secret", PASSWORD, SECRET):

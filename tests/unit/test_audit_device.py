@@ -20,4 +20,4 @@ def test_advised_against_devices(model: str, flagged: bool) -> None:
     found = audit_device(RouterModel(kind="cisco_ios"), router)
     assert bool(found) == flagged
     if flagged:
-        assert found[0].code == "DEVICE_ADVISED_AGAINST" and model in found[0].message
+        assert found[0].code == "DEVICE_ADVISED_AGAINST" and model in str(found[0].message)

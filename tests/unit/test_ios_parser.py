@@ -10,7 +10,7 @@ import pytest
 
 from harness.profile import Router
 from router_checks.audit import audit
-from router_checks.ios import parse
+from router_checks.cisco_ios import parse
 from router_checks.model import PortRange, RouterModel, RuleList, Source
 
 FIXTURES = Path(__file__).resolve().parents[2] / "router_checks" / "fixtures" / "ios"
@@ -452,7 +452,7 @@ GOOD = (Path(__file__).resolve().parents[2] / "router_checks" / "fixtures" / "io
 
 def _isolation_findings(config: str) -> list[tuple[str, tuple[int, ...]]]:
     findings, _ = audit(parse(config), _isolated(), SERVER)
-    return [(f.message.split(" reaches ")[0], tuple(n for s in f.sources for n in s.lines))
+    return [(str(f.message).split(" reaches ")[0], tuple(n for s in f.sources for n in s.lines))
             for f in findings if f.code == "LANS_OPEN_TO_EACH_OTHER"]
 
 
@@ -571,8 +571,8 @@ def test_unterminated_banner_is_noted() -> None:
 def _ports_of(text: str, router: Router | None = None) -> dict[str, str]:
     """Finding code → the "UDP …" port list its message names."""
     findings, _ = audit(parse(text), router or _router(), SERVER)
-    return {f.code: f.message.split("UDP ")[1].split(" ")[0].rstrip(",")
-            if "UDP " in f.message else "" for f in findings}
+    return {f.code: str(f.message).split("UDP ")[1].split(" ")[0].rstrip(",")
+            if "UDP " in str(f.message) else "" for f in findings}
 
 
 def test_zbf_sees_the_translated_port() -> None:
@@ -615,7 +615,7 @@ def test_zbf_a_dropping_class_is_read_strictly() -> None:
                         "ip access-list extended A\n permit udp any host 192.168.254.10\n"
                         "ip access-list extended VOICE-FROM-OPERATOR\n")
     findings, _ = audit(parse(text), _router(), SERVER)
-    assert [f.message.split(" also open")[0] for f in findings] == ["UDP 5060, 10000-20000"]
+    assert [str(f.message).split(" also open")[0] for f in findings] == ["UDP 5060, 10000-20000"]
     assert "left out of a class that drops" in parse(text).sources["unevaluated"]
 
 
@@ -636,4 +636,4 @@ def test_zbf_intra_zone_pair_and_default_zone_decide_between_the_lans() -> None:
                         " service-policy type inspect IN-TO-OUT\n")
     found = [f for f in audit(parse(text), _isolated(), SERVER)[0]
              if f.code == "LANS_OPEN_TO_EACH_OTHER"]
-    assert [f.message.split(" reaches ")[0] for f in found] == ["the data LAN 192.168.1.0/24"]
+    assert [str(f.message).split(" reaches ")[0] for f in found] == ["the data LAN 192.168.1.0/24"]

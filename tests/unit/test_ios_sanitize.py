@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from router_checks import ios
-from router_checks.sanitize import MASK, ios_config, redact_line
+from router_checks import cisco_ios as ios
+from router_checks.cisco_ios.sanitize import MASK, ios_config, redact_line
 
 SECRET_LINES = [
     ("enable secret 9 $9$R6/rc26j7Yn7Cm$Hjv.eS0q", "enable secret 9 <redacted>"),

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from ipaddress import IPv4Network
 from typing import Literal
 
-from router_checks.ios_tree import Node as _Node
-from router_checks.ios_tree import source
+from router_checks.cisco_ios.operands import ANY
+from router_checks.cisco_ios.tree import Node as _Node
+from router_checks.cisco_ios.tree import Note, source
 from router_checks.model import Action, PortRange, Proto, Rule, RuleList, Source
 
-ANY = IPv4Network("0.0.0.0/0")
 # `match protocol NAME` for the names that reach the ports the audits look at (or that are
 # common in ZBF configs); anything else is noted as not evaluated.
 PROTOCOLS: dict[str, list[tuple[Proto, tuple[PortRange, ...]]]] = {
@@ -41,7 +40,6 @@ PROTOCOLS: dict[str, list[tuple[Proto, tuple[PortRange, ...]]]] = {
     "skinny": [("tcp", (PortRange(2000, 2000),))],
 }
 Direction = Literal["inbound", "internal"]
-Note = Callable[["_Node", str], None]
 
 
 @dataclass

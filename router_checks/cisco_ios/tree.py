@@ -1,14 +1,14 @@
 """A Cisco IOS ``show running-config`` as a tree of numbered lines.
 
-Both IOS readers (access lists and NAT in ios.py, zone-based firewall in ios_zbf.py) cite
-configuration lines; they share this tree and the one way to turn lines into a
-:class:`Source`.
+Every IOS section reader (access lists, interfaces, NAT, DHCP, the zone-based firewall)
+cites configuration lines; they share this tree, the one way to turn lines into a
+:class:`Source`, and the one way to note a line they leave out (:data:`Note`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from router_checks.model import Source
@@ -26,6 +26,9 @@ class Node:
     def words(self) -> list[str]:
         return self.text.split()
 
+
+# Records a line a reader leaves out, and why (it becomes ``model.sources["unevaluated"]``).
+Note = Callable[[Node, str], None]
 
 BANNER = re.compile(r"^banner\s+\S+\s+(\^C|\S)")
 

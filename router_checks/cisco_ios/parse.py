@@ -1,0 +1,95 @@
+"""Cisco IOS (800-series) ``show running-config`` → :class:`RouterModel`: the single entry
+point of the IOS reader.
+
+The configuration is split by indentation into its blocks (:mod:`.tree`), keeping every
+line's position, so each fact cites the 1-based line of the text exactly as collected
+(leading ``!`` lines included). Each section has its reader, because the audits need IOS's
+own semantics (first match, implicit deny, ACL before NAT): :mod:`.interfaces`, :mod:`.nat`,
+:mod:`.filters` (with :mod:`.acl` and :mod:`.zbf`) and :mod:`.dhcp`. This module runs them
+in order and assembles the model.
+
+Only what decides the audits is interpreted. An access-list entry with a qualifier the model
+cannot express is listed under ``model.sources["unevaluated"]`` and left out, never guessed
+(as the OpIOS parser does).
+"""
+
+from __future__ import annotations
+
+import re
+
+from router_checks.cisco_ios.dhcp import dhcp_pools
+from router_checks.cisco_ios.filters import read_filters
+from router_checks.cisco_ios.interfaces import (
+    lan_vrfs,
+    model_interfaces,
+    read_interfaces,
+    role_of,
+)
+from router_checks.cisco_ios.nat import read_nat
+from router_checks.cisco_ios.sanitize import ios_config
+from router_checks.cisco_ios.tree import Node, source, tree
+from router_checks.model import RouterModel
+
+ORIGIN = "show running-config"
+VERSION_ORIGIN = "show version"
+
+
+def _model_name(version: str | None, top: list[Node]) -> str | None:
+    """The hardware model: ``cisco C891F-K9 (revision ...)`` in ``show version``, else the
+    ``license udi pid`` line of the running-config."""
+    if version:
+        m = re.search(r"^\s*cisco\s+(\S+)\s+\(", version, re.IGNORECASE | re.MULTILINE)
+        if m:
+            return m.group(1)
+        m = re.search(r"^\s*Model number\s*:\s*(\S+)", version, re.IGNORECASE | re.MULTILINE)
+        if m:
+            return m.group(1)
+    for n in top:
+        w = n.words
+        if w[:3] == ["license", "udi", "pid"] and len(w) >= 4:
+            return w[3]
+    return None
+
+
+def parse(config_text: str, *, version: str | None = None, origin: str = ORIGIN
+          ) -> RouterModel:
+    """Build the model from ``show running-config`` (and ``show version`` for the model)."""
+    # Count lines as editors and ``grep -n`` do (only "\n" ends a line), so the cited numbers
+    # match the file; str.splitlines() would also split on form feeds and the like.
+    config_text = ios_config(config_text)  # a saved file may still hold its secrets
+    lines = [x.removesuffix("\r") for x in config_text.split("\n")]
+    unterminated: list[Node] = []
+    top = tree(lines, unterminated)
+    model = RouterModel(kind="cisco_ios")
+    model.sources = {origin: config_text}
+    if version is not None:
+        model.sources[VERSION_ORIGIN] = version
+    notes: list[str] = []
+
+    def note(node: Node, why: str) -> None:
+        notes.append(f"{origin}:{node.num}: {why} ('{node.text}')")
+
+    for n in top:
+        if n.words[:1] == ["hostname"] and len(n.words) == 2:
+            model.hostname = n.words[1]
+    model.model = _model_name(version, top)
+
+    itfs = read_interfaces(top)
+    roles = {name: role_of(name, itf) for name, itf in itfs.items()}
+    model.interfaces = model_interfaces(itfs, roles, origin)
+
+    nat = read_nat(top, itfs, origin, note)
+    model.forwards = [s.fwd for s in nat.statics]
+    model.masquerade = nat.masquerade
+    model.sip_alg, model.sip_alg_sources = bool(nat.sip_alg), nat.sip_alg
+
+    model.filters = read_filters(top, itfs, roles, nat.statics, origin, note, notes)
+    for c in lan_vrfs(itfs, roles):
+        note(c, "VRF on a LAN interface: traffic between the LANs is not evaluated")
+        model.internal_unevaluated.append(source(origin, [c]))
+    for b in unterminated:
+        note(b, "banner never ends (no closing delimiter): the lines after it are not read")
+    model.dhcp_pools = dhcp_pools(top, origin, note)
+    if notes:
+        model.sources["unevaluated"] = "".join(f"{m}\n" for m in notes)
+    return model
