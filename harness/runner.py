@@ -78,7 +78,7 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
         raise RecetteError(f"the check run did not complete (pytest exit {int(code)})")
     doc = load_results(results_path)
     write_sheet(doc, prof, out, lang)
-    router_file = write_router_config(doc, prof, out)
+    router_file = write_router_config(doc, out)
     try:
         kept: Path | None = write_copy(profile, prof, out / "profile.yaml")
     except RecetteError as exc:
@@ -108,14 +108,14 @@ def write_sheet(doc: RunResults, prof: Profile, out: Path, lang: str) -> None:
         print(f"recette: no PDF of the sheet: {exc}", file=sys.stderr)
 
 
-def write_router_config(results: RunResults, prof: Profile, out: Path) -> Path | None:
+def write_router_config(results: RunResults, out: Path) -> Path | None:
     """The router's configuration as the audit collected it (secrets already masked),
     beside the report in the form `recette audit --config` reads: the audit can be shown,
     diffed against next year's, or re-run without the device. Its kind (from the router-kind
     table) names the file and writes it."""
     config = next((c.figures.router_config for c in results.checks
                    if c.figures.router_config is not None), None)
-    if config is None or prof.router is None:
+    if config is None:
         return None
     kind = rooms.load(rooms.ROUTER_KINDS).KINDS[config.kind]
     path: Path = out / kind.saved_name
