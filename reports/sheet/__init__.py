@@ -14,6 +14,7 @@ the wire.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 
@@ -28,8 +29,10 @@ from reports.sheet.text import LANGS
 
 @cache
 def css() -> str:
-    """The sheet's style sheet (``sheet.css``, shipped as package data)."""
-    return resources.files(__name__).joinpath("sheet.css").read_text(encoding="utf-8")
+    """The sheet's style sheet (``sheet.css``, shipped as package data), without its comments:
+    they are written for maintainers, in English, and the signed document carries only style."""
+    text = resources.files(__name__).joinpath("sheet.css").read_text(encoding="utf-8")
+    return re.sub(r"/\*.*?\*/\s*", "", text, flags=re.S)
 
 
 def render(results: RunResults, profile: Profile, *, lang: str = "fr") -> str:
