@@ -73,7 +73,7 @@ def diff(sent: bytes, got: bytes) -> tuple[list[Change], list[Change]]:
     changes: list[Change] = []
     nat: list[Change] = []
     if a.first_line != b.first_line:
-        changes.append(Change("request line", a.first_line, b.first_line))
+        changes.append(Change("Request-Line", a.first_line, b.first_line))
     vias_a, vias_b = a.get_all("Via"), b.get_all("Via")
     if len(vias_a) != len(vias_b):
         changes.append(Change("Via count (a hop added itself)", str(len(vias_a)),

@@ -40,7 +40,7 @@ def test_alg_on_is_detected_with_a_diff_of_what_it_rewrote(strict_lab: Lab,
                   "site→operator REGISTER tcp/5088"):
         assert by_label[label].delivered and not by_label[label].changes, label
     reverse = by_label["operator→site INVITE udp/5060"]
-    assert {c.element for c in reverse.changes} >= {"request line", "To"}
+    assert {c.element for c in reverse.changes} >= {"Request-Line", "To"}
 
 
 def test_received_and_rport_alone_are_ordinary_nat() -> None:
