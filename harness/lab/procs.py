@@ -1,0 +1,103 @@
+"""Process and socket helpers shared by the lab's parts: run a command, see a daemon come up,
+find and kill what runs in a namespace.
+
+Every part of the lab starts daemons inside namespaces; each must know when its daemon is
+ready (its port bound or listening) and teardown must remove them for good (SIGTERM, then
+SIGKILL whatever lingers, a zombie counting as gone). Those few helpers live here once so the
+router, the operator side and teardown do not each grow their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from harness import netns
+from harness.errors import LabError
+
+
+def sh(argv: list[str], *, ns: str | None = None, input: str | None = None) -> str:
+    try:
+        return netns.run(ns, argv, input=input).stdout
+    except subprocess.CalledProcessError as exc:
+        where = f" in {ns}" if ns else ""
+        lines = (exc.stderr or exc.stdout or "").strip().splitlines()
+        errors = [ln for ln in lines if ln.lower().startswith("error")]
+        detail = (errors or lines or [str(exc.returncode)])[0]
+        raise LabError(f"`{' '.join(argv)}`{where} failed: {detail}") from None
+
+
+def udp_port_taken(ns: str, ip: str, port: int) -> bool:
+    with netns.inside(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    with s:
+        try:
+            s.bind((ip, port))
+        except OSError:
+            return True
+    return False
+
+
+def read_pid(pidfile: Path) -> int | None:
+    try:
+        return int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def tcp_listening(ns: str, ip: str, port: int) -> bool:
+    with netns.inside(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    with s:
+        s.settimeout(0.2)
+        return s.connect_ex((ip, port)) == 0
+
+
+def pid_alive(pidfile: Path) -> bool:
+    pid = read_pid(pidfile)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def ns_pids(ns: str) -> list[int]:
+    if not netns.exists(ns):
+        return []
+    out = netns.run(None, ["ip", "netns", "pids", ns], check=False).stdout
+    return [int(p) for p in out.split() if p.isdigit()]
+
+
+def kill_all(pids: list[int], grace: float = 2.0) -> None:
+    """SIGTERM every pid at once, SIGKILL whatever is still there after ``grace`` seconds."""
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+            alive.append(pid)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.01)
+        alive = [p for p in alive if exists(p)]
+    for pid in alive:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def exists(pid: int) -> bool:
+    """True while ``pid`` is a live (non-zombie) process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False

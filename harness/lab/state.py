@@ -1,0 +1,104 @@
+"""What a lab is between processes: its saved state, how to find every lab on this machine,
+whether a lab's owner still lives, and teardown.
+
+``recette lab up`` builds a lab in one process while ``status`` and ``down`` run in others,
+and a test run killed mid-way leaves its lab behind. So everything a lab is can be found from
+its prefix alone (its namespaces, and its folder under ``/run/recette/<prefix>`` holding
+``state.json``), and this module is the one place that reads those to list, judge and remove
+labs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from harness import netns
+from harness.errors import LabError
+from harness.lab import procs
+from harness.lab.firewall import FirewallMode
+from harness.lab.profile import STATE_ROOT
+from harness.lab.topology import PREFIX_RE, ROLES, check_prefix
+
+
+@dataclass
+class LabState:
+    """What ``lab up`` built, persisted so ``status``/``down`` work from another process."""
+
+    prefix: str
+    alg: bool
+    firewall: FirewallMode
+    profile_path: str | None
+    created: float
+    rtp: tuple[int, int] = (10000, 20000)
+    owner_pid: int | None = None  # a test or demo process that will tear it down itself
+    digest: str = "MD5"  # the algorithm Kamailio challenges with (MD5 or SHA-256)
+    lans_open: bool = False  # the router forwards anything between the voice and data LANs
+
+
+def lab_dir(prefix: str) -> Path:
+    """The lab's state folder: Kamailio's config, PID file and log, the policy in force."""
+    return STATE_ROOT / prefix
+
+
+def save_state(state: LabState) -> None:
+    (lab_dir(state.prefix) / "state.json").write_text(json.dumps(asdict(state)))
+
+
+def load_state(prefix: str) -> LabState:
+    """The state of a lab built by another process."""
+    path = lab_dir(prefix) / "state.json"
+    try:
+        raw = json.loads(path.read_text())
+        state = LabState(**{**raw, "rtp": tuple(raw.get("rtp", (10000, 20000)))})
+    except FileNotFoundError:
+        raise LabError(f"no lab named {prefix} (no {path})") from None
+    return state
+
+
+def existing_prefixes() -> list[str]:
+    """Prefixes of every lab with at least a namespace or a state folder on this machine."""
+    found = {n.split("-", 1)[0] for n in netns.list_names()
+             if "-" in n and PREFIX_RE.match(n.split("-", 1)[0])}
+    if STATE_ROOT.is_dir():
+        found |= {p.name for p in STATE_ROOT.iterdir() if PREFIX_RE.match(p.name)}
+    return sorted(found)
+
+
+def down(prefix: str) -> None:
+    """Remove one lab: kill its processes, delete its namespaces and state (idempotent)."""
+    check_prefix(prefix)
+    procs.kill_all([pid for role in ROLES for pid in procs.ns_pids(f"{prefix}-{role}")])
+    if netns.run(None, ["id", prefix], check=False).returncode == 0:
+        netns.run(None, ["userdel", prefix], check=False)  # the router's throw-away account
+    for role in ROLES:
+        name = f"{prefix}-{role}"
+        if netns.exists(name):
+            netns.run(None, ["ip", "netns", "del", name], check=False)
+    shutil.rmtree(lab_dir(prefix), ignore_errors=True)
+
+
+def owner_alive(prefix: str) -> int | None:
+    """PID of the live process that owns lab ``prefix`` (and will remove it), if any."""
+    try:
+        raw = json.loads((lab_dir(prefix) / "state.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    pid = raw.get("owner_pid")
+    return pid if isinstance(pid, int) and procs.exists(pid) else None
+
+
+def down_all(*, force: bool = False) -> tuple[list[str], list[str]]:
+    """Remove the labs on this machine: those built by ``recette lab up``, and those left by
+    a run that died (owner gone, or half-built). A lab whose owning process still runs (a
+    test session, a demo) is kept unless ``force``. Returns (removed, kept)."""
+    removed, kept = [], []
+    for p in existing_prefixes():
+        if not force and owner_alive(p) is not None:
+            kept.append(p)
+            continue
+        down(p)
+        removed.append(p)
+    return removed, kept

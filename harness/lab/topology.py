@@ -1,0 +1,81 @@
+"""The lab's map: its host roles, the wires between them and every address, and the building
+of namespaces and links from that map.
+
+The router's rules, Kamailio's listen address, the probes and the tests that send packets
+all name lab hosts by these constants, so the map is written once, here; the code that turns
+it into namespaces, veth pairs, addresses and routes sits beside it so the two cannot drift.
+A lab's namespaces are named ``<prefix>-<role>`` (see :mod:`harness.lab`).
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Address
+
+from harness.errors import LabError
+from harness.lab.procs import sh
+
+PREFIX_RE = re.compile(r"^rct[0-9a-f]{4}$")
+ROLES = ("lan", "data", "rtr", "inet", "op", "out")
+
+# Addresses (documentation ranges on the internet side, OpIOS defaults on the LAN side).
+VOICE_HOST = IPv4Address("192.168.254.10")
+DATA_HOST = IPv4Address("192.168.1.10")
+RTR_VOICE = IPv4Address("192.168.254.1")
+RTR_DATA = IPv4Address("192.168.1.1")
+RTR_WAN = IPv4Address("192.0.2.2")
+INET_WAN = IPv4Address("192.0.2.1")
+INET_OP = IPv4Address("198.51.100.1")
+INET_OUT = IPv4Address("203.0.113.1")
+OP_SERVER = IPv4Address("198.51.100.10")
+OUTSIDER = IPv4Address("203.0.113.66")
+PROBE = IPv4Address("198.51.100.20")  # the operator's probe service, beside the SIP server
+PROBE_PORT = 5099
+SIP_DOMAIN = "sip.recette.example"
+
+# (ns A, ifname in A, address/len in A, ns B, ifname in B, address/len in B)
+LINKS: tuple[tuple[str, str, str, str, str, str], ...] = (
+    ("lan", "eth0", f"{VOICE_HOST}/24", "rtr", "voice0", f"{RTR_VOICE}/24"),
+    ("data", "eth0", f"{DATA_HOST}/24", "rtr", "data0", f"{RTR_DATA}/24"),
+    ("rtr", "wan0", f"{RTR_WAN}/24", "inet", "site0", f"{INET_WAN}/24"),
+    ("op", "eth0", f"{OP_SERVER}/24", "inet", "op0", f"{INET_OP}/24"),
+    ("out", "eth0", f"{OUTSIDER}/24", "inet", "out0", f"{INET_OUT}/24"),
+)
+GATEWAYS = {"lan": RTR_VOICE, "data": RTR_DATA, "rtr": INET_WAN, "op": INET_OP, "out": INET_OUT}
+
+
+def check_prefix(prefix: str) -> None:
+    """Refuse a lab name that is not ``rct`` + 4 hex digits (the only names teardown finds)."""
+    if not PREFIX_RE.match(prefix):
+        raise LabError(f"lab prefix {prefix!r} must be 'rct' followed by 4 hex digits")
+
+
+def ns(prefix: str, role: str) -> str:
+    """Namespace name of a lab host role (``lan``, ``data``, ``rtr``, ``inet``, ``op``,
+    ``out``)."""
+    if role not in ROLES:
+        raise KeyError(role)
+    return f"{prefix}-{role}"
+
+
+def build_namespaces(prefix: str) -> None:
+    """One namespace per role, loopback up."""
+    for role in ROLES:
+        sh(["ip", "netns", "add", ns(prefix, role)])
+        sh(["ip", "-n", ns(prefix, role), "link", "set", "lo", "up"])
+
+
+def build_links(prefix: str) -> None:
+    """The veth pairs of :data:`LINKS` with their addresses, the probe's second address on
+    ``op``, default routes, and forwarding on the router and the internet."""
+    for a, if_a, ip_a, b, if_b, ip_b in LINKS:
+        sh(["ip", "link", "add", if_a, "netns", ns(prefix, a), "type", "veth",
+            "peer", "name", if_b, "netns", ns(prefix, b)])
+        for ns_role, ifname, addr in ((a, if_a, ip_a), (b, if_b, ip_b)):
+            sh(["ip", "-n", ns(prefix, ns_role), "addr", "add", addr, "dev", ifname])
+            sh(["ip", "-n", ns(prefix, ns_role), "link", "set", ifname, "up"])
+    sh(["ip", "-n", ns(prefix, "op"), "addr", "add", f"{PROBE}/24", "dev", "eth0"])
+    for role, gw in GATEWAYS.items():
+        sh(["ip", "-n", ns(prefix, role), "route", "add", "default", "via", str(gw)])
+    for role in ("rtr", "inet"):
+        sh(["sysctl", "-qw", "net.ipv4.ip_forward=1"], ns=ns(prefix, role))
