@@ -16,7 +16,7 @@ CLI (runs until killed; secrets come from the environment, never from the comman
 
     IOS_EMU_PASSWORD=... IOS_EMU_SECRET=... \\
         python -m harness.lab.ios_emulator --listen 127.0.0.1:2222 \\
-        --config router_checks/fixtures/ios/good.txt --username admin
+        --config tests/data/ios/good/config.txt --username admin
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The IOS emulator must satisfy netmiko's unmodified ``cisco_ios`` driver over real SSH.
 
 No lab needed: every emulator binds 127.0.0.1 on a free port and is stopped (threads joined)
-at the end of its fixture. The fixture configs are pinned here too, line by line where
-other tests cite line numbers.
+at the end of its fixture. The IOS cases it serves (tests/data/ios/) are checked here too:
+full running-configs, and every line a case's expected.json cites is the line it names.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from harness.lab.ios_emulator import (
     nat_translations,
     vlan_table,
 )
+from tests.ios_cases import case
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "router_checks" / "fixtures" / "ios"
+# The cases built on good's skeleton (access-groups, no zones): one change each.
 NAMES = ("good", "alg_on", "acl_too_broad", "acl_shadowed", "wrong_server_ip", "vlans_merged",
          "dhcp_overlapping", "nat_wrong_host")
 USER, PASSWORD, SECRET = "admin", "Emu-pass-7f3c", "Emu-secret-91ab"
@@ -38,7 +39,7 @@ INVALID = "% Invalid input detected at '^' marker."
 
 
 def _text(name: str) -> str:
-    return (FIXTURES / f"{name}.txt").read_text(encoding="utf-8")
+    return case(name).text
 
 
 def _header(config: str) -> str:
@@ -108,33 +109,7 @@ def _read_until(chan: paramiko.Channel, pattern: str, timeout: float = 5.0) -> s
     raise AssertionError(f"{pattern!r} not seen; got {buf[-400:]!r}")
 
 
-# ---- the fixtures -----------------------------------------------------------------------
-
-# Line numbers other engineers' audit tests cite: keep these in step with the fixtures.
-PINNED: dict[str, dict[int, str]] = {
-    "good": {35: "ip dhcp excluded-address 192.168.254.1 192.168.254.99",
-             68: " host 198.51.100.10",
-             144: "interface Vlan254",
-             155: "no ip nat service sip udp port 5060",
-             158: "ip nat inside source static udp 192.168.254.10 5060 interface "
-                  "GigabitEthernet8 5060",
-             159: "ip nat inside source static 192.168.254.10 192.0.2.3 extendable",
-             167: " permit object-group VOICE object-group OPERATOR any"},
-    "alg_on": {155: "!", 156: "no ip nat service sip tcp port 5060"},
-    "acl_too_broad": {167: " permit object-group VOICE any any"},
-    "acl_shadowed": {166: " permit udp any any",
-                     168: " permit object-group VOICE object-group OPERATOR any"},
-    "wrong_server_ip": {68: " host 198.51.100.11"},
-    "vlans_merged": {134: "interface Vlan1",
-                     136: " ip address 192.168.254.1 255.255.255.0 secondary",
-                     137: " ip address 192.168.1.1 255.255.255.0"},
-    "dhcp_overlapping": {35: "ip dhcp excluded-address 192.168.254.100 192.168.254.254",
-                         43: "ip dhcp pool VOICE"},
-    "nat_wrong_host": {158: "ip nat inside source static udp 192.168.254.20 5060 interface "
-                            "GigabitEthernet8 5060",
-                       159: "ip nat inside source static 192.168.254.20 192.0.2.3 extendable"},
-}
-
+# ---- the cases it serves ----------------------------------------------------------------
 
 @pytest.mark.parametrize("name", NAMES)
 def test_fixture_is_a_full_running_config(name: str) -> None:
@@ -150,7 +125,7 @@ def test_fixture_is_a_full_running_config(name: str) -> None:
                    " deny   ip any any log", "object-group network OPERATOR",
                    "object-group service VOICE", " udp eq 5060", " udp range 10000 20000"):
         assert needle in text, needle
-    for number, expected in PINNED[name].items():
+    for number, expected in case(name).cited().items():  # what the audit tests cite
         assert lines[number - 1] == expected, (name, number)
 
 
@@ -337,7 +312,7 @@ def test_cli_reads_secrets_from_the_environment(tmp_path: Path) -> None:
         port = s.getsockname()[1]
     env = {**os.environ, "IOS_EMU_PASSWORD": PASSWORD, "IOS_EMU_SECRET": SECRET}
     cmd = [sys.executable, "-m", "harness.lab.ios_emulator", "--listen", f"127.0.0.1:{port}",
-           "--config", str(FIXTURES / "wrong_server_ip.txt"), "--username", USER]
+           "--config", str(case("wrong_server_ip").path), "--username", USER]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

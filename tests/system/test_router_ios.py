@@ -1,7 +1,7 @@
 """Acceptance: Cisco IOS audit end to end: netmiko's unmodified `cisco_ios` driver pulls each
-fixture from the IOS emulator over real SSH, and the audit gives exactly the fixture's
-findings, at its line numbers (which the emulator's header shifts by nothing: line numbers
-are those of the configuration itself)."""
+case of tests/data/ios from the IOS emulator over real SSH, and the audit gives exactly the
+case's expected findings, at its line numbers (which the emulator's header shifts by
+nothing: line numbers are those of the configuration itself)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
@@ -19,28 +18,24 @@ from harness.lab.ios_emulator import IosEmulator
 from harness.profile import Router
 from router_checks.audit import audit
 from router_checks.cisco_ios import CISCO_IOS
-from tests.unit.test_ios_parser import EXPECTED  # one table of expected findings per fixture
+from tests.ios_cases import NAMES, case, keys
 
-FIXTURES = Path(__file__).resolve().parents[2] / "router_checks" / "fixtures" / "ios"
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD, SECRET = "Rtr-Pa55-Lab!", "En4ble-Lab-S3cret"
-SERVER = IPv4Address("198.51.100.10")
 
 
-def _router(emulator_port: int, **over: object) -> Router:
-    data: dict[str, object] = {"kind": "cisco_ios", "host": "127.0.0.1", "port": emulator_port,
-                               "username": "admin", "password": PASSWORD,
-                               "enable_secret": SECRET, "ipbx": "192.168.254.10",
-                               "model": "C891F-K9"}
+def _router(emulator_port: int, name: str = "good", **over: object) -> Router:
+    data: dict[str, object] = {"host": "127.0.0.1", "port": emulator_port, "username": "admin",
+                               "password": PASSWORD, "enable_secret": SECRET}
     data.update(over)
-    return Router.model_validate(data)
+    return case(name).router(**data)
 
 
 @pytest.fixture
 def emulator(request: pytest.FixtureRequest) -> Iterator[IosEmulator]:
     name = getattr(request, "param", "good")
     emu = IosEmulator(host="127.0.0.1", port=0, username="admin", password=PASSWORD,
-                      enable_secret=SECRET, config_text=(FIXTURES / f"{name}.txt").read_text())
+                      enable_secret=SECRET, config_text=case(name).text)
     emu.start()
     try:
         yield emu
@@ -48,23 +43,22 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[IosEmulator]:
         emu.stop()
 
 
-@pytest.mark.parametrize("emulator", sorted(EXPECTED), indirect=True)
+@pytest.mark.parametrize("emulator", NAMES, indirect=True)
 def test_fixture_pulled_over_ssh_gives_exactly_its_findings(emulator: IosEmulator,
                                                             request: pytest.FixtureRequest
                                                             ) -> None:
     name = request.node.callspec.params["emulator"]
-    router = _router(emulator.port)
+    router = _router(emulator.port, name)
     out = CISCO_IOS.collect(router)
     assert out["show running-config"].strip().endswith("end")
     model = CISCO_IOS.parse(out)
     assert model.model == "C891F-K9"
-    findings, _ = audit(model, router, SERVER)
-    got = {(f.code, tuple(n for s in f.sources for n in s.lines)) for f in findings}
-    assert got == EXPECTED[name]
+    findings, _ = audit(model, router, case(name).server)
+    assert keys(findings) == case(name).findings()
     blob = "\n".join(out.values()) + "\n".join(f.line() for f in findings)
     assert PASSWORD not in blob and SECRET not in blob
     # The device's own stored secrets (type 9 hashes in every fixture) are masked too.
-    assert "$9$" in (FIXTURES / f"{name}.txt").read_text() and "$9$" not in blob
+    assert "$9$" in case(name).text and "$9$" not in blob
     assert "enable secret 9 <redacted>" in out["show running-config"]
 
 
@@ -87,15 +81,17 @@ def test_ssh_and_enable_failures_are_clear_and_bounded(emulator: IosEmulator,
 
 
 def test_offline_audit_command_names_the_lines() -> None:
+    shadowed = case("acl_shadowed")
     proc = subprocess.run(
         [sys.executable, "-m", "harness.cli", "audit", "--config",
-         str(FIXTURES / "acl_shadowed.txt"), "--kind", "cisco_ios", "--server", str(SERVER)],
+         str(shadowed.path), "--kind", "cisco_ios", "--server", str(shadowed.server)],
         cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.startswith("[fail] FW_OPEN_TO_OTHERS: UDP 5060, 10000-20000 also open")
-    assert f"({FIXTURES / 'acl_shadowed.txt'}:166)" in proc.stdout
+    (line,) = shadowed.cited()
+    assert f"({shadowed.path}:{line})" in proc.stdout
     good = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "audit", "--config", str(FIXTURES / "good.txt"),
-         "--kind", "cisco_ios", "--server", str(SERVER)],
+        [sys.executable, "-m", "harness.cli", "audit", "--config", str(case("good").path),
+         "--kind", "cisco_ios", "--server", str(shadowed.server)],
         cwd=REPO, capture_output=True, text=True, timeout=60)
     assert good.returncode == 0 and good.stdout.strip().endswith("no finding")

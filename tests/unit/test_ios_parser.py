@@ -1,10 +1,9 @@
 """Cisco IOS running-config parser: what it extracts, the lines it cites, and what the audits
-conclude on the reference fixtures (router_checks/fixtures/ios/)."""
+conclude on the reference cases (tests/data/ios/<case>/: config.txt and expected.json)."""
 
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,8 @@ from harness.profile import Router
 from router_checks.audit import audit
 from router_checks.cisco_ios import parse
 from router_checks.model import PortRange, RouterModel, RuleList, Source
+from tests.ios_cases import NAMES, case, keys
 
-FIXTURES = Path(__file__).resolve().parents[2] / "router_checks" / "fixtures" / "ios"
 SERVER = IPv4Address("198.51.100.10")
 IPBX = IPv4Address("192.168.254.10")
 
@@ -395,48 +394,36 @@ def test_audit_on_inline_config_opens_only_to_server() -> None:
     assert 5060 in predicted["server"] and 10000 in predicted["server"]
 
 
-EXPECTED: dict[str, set[tuple[str, tuple[int, ...]]]] = {
-    "good": set(),
-    "alg_on": {("SIP_ALG_ON", (127, 157, 158, 159))},
-    "acl_too_broad": {("FW_OPEN_TO_OTHERS", (167,))},
-    "acl_shadowed": {("FW_OPEN_TO_OTHERS", (166,))},
-    "wrong_server_ip": {("FW_CLOSED_TO_SERVER", (173,)), ("FW_OPEN_TO_OTHERS", (167,))},
-    # The voice subnet is a secondary address of Vlan1: the LAN exists, but not separated.
-    "vlans_merged": {("LANS_NOT_SEPARATED", (134, 136, 137))},
-    # The pool, its network and gateway lines, and the (inverted) exclusion that shapes it.
-    "dhcp_overlapping": {("DHCP_COVERS_GATEWAY", (35, 43, 44, 45))},
-    "nat_wrong_host": {("NAT_WRONG_HOST", (158, 159))},  # SIP and the media forward
-    # Zone-based firewall: the class's match line, the policy's class line, the ACL entry.
-    "zbf_good": set(),
-    "zbf_open": {("FW_OPEN_TO_OTHERS", (73, 80, 190))},
-}
-
-
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_fixture_findings(name: str) -> None:
-    text = (FIXTURES / f"{name}.txt").read_text()
-    model = parse(text)
+@pytest.mark.parametrize("name", NAMES)
+def test_case(name: str) -> None:
+    """The one runner of the IOS cases: exactly the expected findings, citing the expected
+    lines, and each cited line's text as the file has it."""
+    c = case(name)
+    model = parse(c.text)
     assert "unevaluated" not in model.sources, model.sources.get("unevaluated")
-    findings, _ = audit(model, _router(), SERVER)
-    got = {(f.code, tuple(sorted({n for s in f.sources for n in s.lines}))) for f in findings}
-    assert got == EXPECTED[name], [f.line() for f in findings]
-    lines = text.split("\n")
+    findings, _ = audit(model, c.router(), c.server)
+    assert keys(findings) == c.findings(), [f.line() for f in findings]
+    lines = c.text.split("\n")
     for f in findings:
         for s in f.sources:
             assert s.text == tuple(lines[n - 1].strip() for n in s.lines)
+    for n, text in c.cited().items():
+        assert lines[n - 1] == text, (name, n)
 
 
 def test_collected_output_keeps_its_own_line_numbers() -> None:
     """What the collector returns starts with IOS's preamble: lines are cited as collected."""
-    text = (FIXTURES / "acl_too_broad.txt").read_text()
+    c = case("acl_too_broad")
+    text = c.text
     shown = f"Building configuration...\n\nCurrent configuration : {len(text)} bytes\n{text}\n"
     version = "Cisco IOS Software, C800 Software (C800-UNIVERSALK9-M), Version 15.7(3)M4\n" \
               "Cisco C891F-K9 (revision 1.0) with 488524K/35763K bytes of memory.\n"
     model = parse(shown, version=version)
     assert model.model == "C891F-K9"
     findings, _ = audit(model, _router(), SERVER)
+    header = 3  # "Building configuration...", a blank line, "Current configuration : N bytes"
     assert [(f.code, [s.lines for s in f.sources]) for f in findings] == [
-        ("FW_OPEN_TO_OTHERS", [(170,)])]
+        (code, [tuple(n + header for n in lines)]) for code, _, lines in c.findings()]
 
 
 def _isolated() -> Router:
@@ -446,8 +433,7 @@ def _isolated() -> Router:
     })
 
 
-GOOD = (Path(__file__).resolve().parents[2] / "router_checks" / "fixtures" / "ios" / "good.txt"
-        ).read_text()
+GOOD = case("good").text
 
 
 def _isolation_findings(config: str) -> list[tuple[str, tuple[int, ...]]]:
@@ -517,7 +503,7 @@ def test_isolation_with_a_vrf_on_a_lan_is_not_judged() -> None:
     assert [s.text for s in unknown.sources] == [(line,)]
 
 
-ZBF_GOOD = (FIXTURES / "zbf_good.txt").read_text()
+ZBF_GOOD = case("zbf_good").text
 
 
 def _codes(text: str, router: Router | None = None) -> dict[str, list[tuple[str, ...]]]:

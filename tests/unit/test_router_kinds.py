@@ -24,7 +24,7 @@ from router_checks.kind import RouterKind
 from router_checks.kinds import KINDS
 
 REPO = Path(__file__).resolve().parents[2]
-IOS_GOOD = REPO / "router_checks" / "fixtures" / "ios" / "good.txt"
+IOS_GOOD = REPO / "tests" / "data" / "ios" / "good" / "config.txt"
 SERVER = "198.51.100.10"
 
 # A toy kind a test adds: a router whose configuration is one text of "keyword args" lines.
