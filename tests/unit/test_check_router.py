@@ -1,0 +1,118 @@
+"""The two router checks as the plugin calls them, without a device: what they leave in the
+typed figures, the reserves and the reasons (message codes), and the skips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import CheckFailed, NotApplicable
+from harness.evidence import Evidence
+from harness.messages import render
+from harness.plugin import RunState
+from harness.profile import Profile, load_profile
+from harness.results import PortSets
+from router_checks import check_router
+from router_checks.cisco_ios import CISCO_IOS
+from router_checks.kind import Bundle
+from router_checks.model import RouterModel
+from tests.ios_cases import case
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _profile(name: str, **router: object) -> Profile:
+    prof = load_profile(REPO / "profiles" / "example.yaml")
+    return prof.model_copy(update={"router": case(name).router(**router)})
+
+
+def _audit(monkeypatch: pytest.MonkeyPatch, text: str, profile: Profile
+           ) -> tuple[Evidence, RunState, CheckFailed | None]:
+    """router.audit on ``text`` as if collected from the device."""
+
+    def collect(router: object, *, timeout: float = 10.0) -> Bundle:
+        return {"show running-config": text, "show version": "Cisco C891F-K9 (revision 1.0)"}
+
+    monkeypatch.setattr(CISCO_IOS, "collect", collect)
+    evidence, state = Evidence(), RunState()
+    try:
+        check_router.check_router_audit(profile, evidence, state)
+    except CheckFailed as exc:
+        return evidence, state, exc
+    return evidence, state, None
+
+
+def test_a_failing_audit_leaves_typed_findings_config_blocks_and_coded_reasons(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    c = case("alg_on")
+    evidence, state, failed = _audit(monkeypatch, c.text, _profile("alg_on"))
+    figures = evidence.figures
+    assert figures.router_config is not None
+    assert figures.router_config.kind == "cisco_ios"
+    assert "show running-config" in figures.router_config.files
+    assert figures.findings is not None
+    (finding,) = figures.findings
+    assert (finding.code, finding.severity, finding.message.code) == ("SIP_ALG_ON", "fail",
+                                                                     "SIP_ALG_ON")
+    assert finding.lines == [f"show running-config:{n}" for n in sorted(c.cited())]
+    # One config block per cited ref, found by the ref the finding lists.
+    blocks = {i.ref: i for i in evidence.items if i.kind == "config"}
+    assert sorted(blocks) == sorted(finding.lines)
+    assert [i.title for i in evidence.items if i.kind == "collected"] == [
+        "collected: show running-config"]
+    assert failed is not None and [m.code for m in failed.reasons] == ["SIP_ALG_ON"]
+    assert render(failed.reasons[0], "fr") == "Le SIP ALG du routeur est activé : le désactiver"
+    assert state.predicted is not None and 5060 in state.predicted.server
+    assert evidence.reserves == [] and figures.unevaluated == []
+
+
+def test_warn_findings_are_reserves_one_each_and_unevaluated_lines_are_messages(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = case("good").text.replace(" description LAN-DATA\n",
+                                     " description LAN-DATA\n vrf forwarding DATA\n")
+    evidence, _, failed = _audit(monkeypatch, text, _profile("good", lans={"isolated": True}))
+    assert failed is None  # a warning does not fail the check
+    assert [m.code for m in evidence.reserves] == ["LAN_ISOLATION_UNKNOWN"]
+    (note,) = evidence.figures.unevaluated
+    assert note.code == "RULE_NOT_EVALUATED"
+    vrf = text.split("\n").index(" vrf forwarding DATA") + 1
+    assert note.params["ref"] == f"show running-config:{vrf}"
+    assert "VRF on a LAN interface" in str(note.params["detail"])
+    assert render(note, "fr").startswith(f"{note.params['ref']} : non évalué")
+
+
+def test_no_router_is_not_applicable() -> None:
+    prof = load_profile(REPO / "profiles" / "example.yaml").model_copy(update={"router": None})
+    with pytest.raises(NotApplicable) as exc:
+        check_router.check_router_audit(prof, Evidence(), RunState())
+    assert exc.value.message.code == "NO_ROUTER"
+
+
+def test_crosscheck_needs_both_sides_and_names_each_discrepancy() -> None:
+    state = RunState(predicted=PortSets(server=[5060, 10000], others=[]))
+    with pytest.raises(NotApplicable) as skipped:
+        check_router.check_router_crosscheck(state, Evidence())
+    assert skipped.value.message.code == "CROSSCHECK_NEEDS_BOTH"
+
+    state.measured = PortSets(server=[5060, 10000], others=[])
+    evidence = Evidence()
+    check_router.check_router_crosscheck(state, evidence)
+    assert evidence.figures.crosscheck is not None
+
+    state.measured = PortSets(server=[5060], others=[10000, 10001])
+    with pytest.raises(CheckFailed) as failed:
+        check_router.check_router_crosscheck(state, Evidence())
+    assert [(m.code, m.params["ports"]) for m in failed.value.reasons] == [
+        ("CONFIG_OPEN_FOUND_CLOSED", "10000"), ("CONFIG_CLOSED_FOUND_OPEN", "10000-10001")]
+    assert str(failed.value.reasons[1]) == ("UDP 10000-10001 found open to other sources "
+                                            "although the configuration closes them")
+
+
+def test_unevaluated_lines_of_both_parsers_become_messages() -> None:
+    model = RouterModel(kind="opios", sources={"unevaluated": (
+        "nft -a list ruleset:12: match on @lans\n"
+        "/tmp/r.txt:7,9: left out: protocol 'gre' ('permit gre any any')\n")})
+    assert [(m.params["ref"], m.params["detail"]) for m in check_router.unevaluated(model)] == [
+        ("nft -a list ruleset:12", "match on @lans"),
+        ("/tmp/r.txt:7,9", "left out: protocol 'gre' ('permit gre any any')")]
