@@ -130,8 +130,8 @@ TEXTS: Catalog = {
         "fr": "l'appelant a annulé l'appel (CANCEL) avant le décroché",
     },
     "CANCELLED_WHILE_RINGING": {
-        "en": "the caller cancelled (CANCEL) after {seconds} s of ringing",
-        "fr": "l'appelant a annulé l'appel (CANCEL) après {seconds} s de sonnerie",
+        "en": "the caller cancelled (CANCEL) while the phone rang, before it was answered",
+        "fr": "l'appelant a annulé l'appel (CANCEL) pendant la sonnerie, avant le décroché",
     },
     "NO_ACK": {
         "en": "no ACK came for our 200 OK: the return path of the signalling is broken",

@@ -451,7 +451,7 @@ class UserAgent:
                 await asyncio.wait_for(pending.cancelled.wait(), ring_s)
             if pending.cancelled.is_set():
                 rec.status, rec.reason = 487, "Request Terminated"
-                rec.symptom = msg("CANCELLED_WHILE_RINGING", seconds=ring_s)
+                rec.symptom = msg("CANCELLED_WHILE_RINGING")
                 return rec
             self._unanswered.pop(call_id, None)  # answered: a later CANCEL changes nothing
             ok = self._response(invite, 200, "OK", to_tag=tag, body=answer, extra=[
