@@ -14,11 +14,9 @@ Adding a router kind:
    configuration is one text, ``JsonKind`` when it is several command outputs): ``name``,
    the netmiko ``device_type``, ``saved_name``, ``collect`` (with the shared session of
    :mod:`router_checks.collect`) and ``parse`` into a :class:`~router_checks.model.RouterModel`.
-2. One line in :data:`KINDS` below.
-3. One member of the ``Literal`` of ``harness.profile.Router.kind``, so a profile naming an
-   unknown kind still gets its one-line error (tests/unit/test_router_kinds.py checks the
-   two agree).
-4. Test data: saved configurations with their expected findings, as tests/data/ios/ does.
+2. One line in :data:`KINDS` below. The profile's ``router.kind``, the CLI's ``--kind``
+   choices, the runner and the offline audit read this table.
+3. Test data: saved configurations with their expected findings, as tests/data/ios/ does.
 """
 
 from __future__ import annotations
