@@ -25,13 +25,15 @@ def call_quality(rec: CallRecord, t: Thresholds) -> list[Quality]:
     out = []
     for ssrc, st in media.rx.items():
         own = ssrc == media.ssrc
+        one_way = media.one_way_ms.get(ssrc)
         direction = msg("DIR_ECHO") if own else msg("DIR_FAR_TO_SITE")
         out.append(assess(
             direction=direction, sent=media.sent if own else None, received=st.received,
             expected=st.expected, loss_pct=st.loss_pct, jitter_ms=st.jitter_ms,
             jitter_max_ms=st.jitter_max_ms, rtt_ms=rtt, ptime_ms=media.ptime_ms,
             loss_max=t.loss_pct, jitter_max=t.jitter_ms, delay_max=t.one_way_delay_ms,
-            r_pass=t.r_pass, r_warn=t.r_warn))
+            r_pass=t.r_pass, r_warn=t.r_warn,
+            one_way_ms=statistics.median(one_way) if one_way else None))
     return out
 
 

@@ -67,9 +67,15 @@ def assess(
     *, direction: Msg, sent: int | None, received: int, expected: int, loss_pct: float,
     jitter_ms: float, jitter_max_ms: float, rtt_ms: float | None, ptime_ms: int,
     loss_max: float, jitter_max: float, delay_max: float, r_pass: float, r_warn: float,
+    one_way_ms: float | None = None,
 ) -> Quality:
-    """Grade one direction against the profile's thresholds."""
-    one_way = rtt_ms / 2 if rtt_ms is not None else None
+    """Grade one direction against the profile's thresholds.
+
+    ``one_way_ms`` is the delay measured on one clock when both ends are ours; without it
+    the one-way delay is estimated as half the echo's round trip.
+    """
+    one_way = one_way_ms if one_way_ms is not None else (
+        rtt_ms / 2 if rtt_ms is not None else None)
     ta = (one_way or 0.0) + ptime_ms + 2 * jitter_ms
     r = r_factor(loss_pct=loss_pct, mouth_to_ear_ms=ta)
     problems: list[Msg] = []

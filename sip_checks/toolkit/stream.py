@@ -4,6 +4,11 @@ Why a thread and not asyncio: packets must leave every ``ptime`` ms on an absolu
 whatever SIP is doing, and asyncio's timers have millisecond granularity. Receive times come
 from the kernel (SO_TIMESTAMPNS), so the measured jitter is the network's, not ours.
 Send and receive share one socket per call (symmetric RTP, RFC 4961), which NAT needs.
+
+Why one engine for every call also matters for delay: when both ends of a call are ours (a
+hairpin through the operator), the receiving session finds the sending one in the engine and
+measures the true one-way delay of each packet on one clock, matched by RTP timestamp, which
+a media relay keeps even when it rewrites SSRC or sequence numbers.
 """
 
 from __future__ import annotations
@@ -89,6 +94,9 @@ class MediaSession:
     echo_rtt_ms: list[float] = field(default_factory=list)
     dtmf_received: list[DtmfEvent] = field(default_factory=list)
     _tx_time: dict[int, float] = field(default_factory=dict)
+    _tx_ts: dict[int, float] = field(default_factory=dict)  # voice RTP ts -> wall send time
+    one_way_ms: dict[int, list[float]] = field(default_factory=dict)  # per received SSRC
+    _local: list[MediaSession] = field(default_factory=list)  # every session of the engine
     _dtmf_queue: list[tuple[str, int, int, bool] | None] = field(default_factory=list)
     _event_ts: int = 0
     _dtmf_seen: set[tuple[int, int]] = field(default_factory=set)
@@ -131,6 +139,10 @@ class MediaSession:
                 self._tx_time[self.seq] = now_wall
                 if len(self._tx_time) > 4096:
                     self._tx_time.pop(next(iter(self._tx_time)))
+                if pt == self.pt:
+                    self._tx_ts[ts] = now_wall
+                    if len(self._tx_ts) > 4096:
+                        self._tx_ts.pop(next(iter(self._tx_ts)))
                 self.sent += 1
             except OSError:
                 self.send_errors += 1
@@ -145,6 +157,8 @@ class MediaSession:
             sent_at = self._tx_time.get(pkt.seq)
             if sent_at is not None:
                 self.echo_rtt_ms.append((arrival - sent_at) * 1000)
+        elif pkt.pt != self.event_pt:
+            self._one_way(pkt.ssrc, pkt.ts, arrival)
         stats = self.rx.get(pkt.ssrc)
         if stats is None:
             stats = self.rx[pkt.ssrc] = ReceiverStats()
@@ -157,6 +171,15 @@ class MediaSession:
                 self._dtmf_seen.add((pkt.ssrc, pkt.ts))
                 self.dtmf_received.append(
                     DtmfEvent(digit, arrival, duration / 8, echoed=pkt.ssrc == self.ssrc))
+
+
+    def _one_way(self, ssrc: int, ts: int, arrival: float) -> None:
+        """When another session of this engine sent this packet, its one-way delay."""
+        for sender in self._local:
+            sent_at = sender._tx_ts.get(ts) if sender is not self else None
+            if sent_at is not None:
+                self.one_way_ms.setdefault(ssrc, []).append((arrival - sent_at) * 1000)
+                return
 
 
 class RtpEngine:
@@ -176,6 +199,7 @@ class RtpEngine:
     def add(self, session: MediaSession) -> None:
         with self._lock:
             self._sessions.append(session)
+            session._local = self._sessions  # shared: a receiver finds local senders
             self._sel.register(session.sock, selectors.EVENT_READ, session)
         self._wake_w.send(b"x")
 

@@ -1,0 +1,116 @@
+"""The RTP engine (sip_checks/toolkit/stream.py) on loopback: when both ends of a call are
+ours, the receiver measures each packet's true one-way delay, also through a relay that
+rewrites SSRC and sequence numbers and delays one direction only."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from sip_checks.toolkit.rtp import RtpPacket, parse
+from sip_checks.toolkit.stream import MediaSession, engine, open_media_socket
+
+LOOP = "127.0.0.1"
+PORTS = (41000, 42000)
+
+
+def _session(remote: tuple[str, int] | None = None) -> MediaSession:
+    return MediaSession(open_media_socket(LOOP, PORTS), pt=8, codec="PCMA", remote=remote)
+
+
+def _talk(*sessions: MediaSession, seconds: float) -> None:
+    eng = engine()
+    for s in sessions:
+        eng.add(s)
+    for s in sessions:
+        eng.start_sending(s)
+    time.sleep(seconds)  # the call's length, not an assertion
+    for s in sessions:
+        eng.remove(s)
+        s.sock.close()
+
+
+class Relay:
+    """A media relay in a thread: forwards a→b after ``delay_s`` with new SSRC and sequence
+    numbers (as an SBC re-anchoring a stream does), and b→a at once, untouched."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((LOOP, 0))
+        self.sock.settimeout(0.05)
+        self.delay_s = delay_s
+        self.a: tuple[str, int] | None = None
+        self.b: tuple[str, int] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def addr(self) -> tuple[str, int]:
+        host, port = self.sock.getsockname()
+        return str(host), int(port)
+
+    def _run(self) -> None:
+        seq = 0
+        while not self._stop.is_set():
+            try:
+                data, src = self.sock.recvfrom(2048)
+            except TimeoutError:
+                continue
+            pkt = parse(data)
+            if pkt is None or self.a is None or self.b is None:
+                continue
+            if src == self.a:
+                seq += 1
+                out = RtpPacket(pkt.pt, seq, pkt.ts, 0x5EED, pkt.marker, pkt.payload).pack()
+                threading.Timer(self.delay_s, self._send, (out, self.b)).start()
+            else:
+                self.sock.sendto(data, self.a)
+
+    def _send(self, data: bytes, dest: tuple[str, int]) -> None:
+        with contextlib.suppress(OSError):  # a packet still held when the relay closed
+            self.sock.sendto(data, dest)
+
+    def __enter__(self) -> Relay:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()
+
+
+@pytest.fixture
+def relay() -> Iterator[Relay]:
+    with Relay(delay_s=0.040) as r:
+        yield r
+
+
+def test_a_local_sender_gives_the_one_way_delay_of_each_packet() -> None:
+    a, b = _session(), _session()
+    a.remote, b.remote = b.local, a.local
+    _talk(a, b, seconds=0.5)
+    got = b.one_way_ms.get(a.ssrc, [])
+    assert len(got) >= 10 and all(d >= 0 for d in got)
+    assert statistics.median(got) < 50  # loopback: well under a millisecond unloaded
+    assert a.one_way_ms.get(b.ssrc) and not a.echo_rtt_ms
+
+
+def test_one_way_delay_survives_a_relay_that_renumbers_and_delays_one_direction(
+        relay: Relay) -> None:
+    a, b = _session(relay.addr), _session(relay.addr)
+    relay.a, relay.b = a.local, b.local
+    _talk(a, b, seconds=0.6)
+    to_b = b.one_way_ms.get(0x5EED, [])  # the relay's SSRC: matched by RTP timestamp
+    to_a = a.one_way_ms.get(b.ssrc, [])
+    assert len(to_b) >= 10 and len(to_a) >= 10
+    # The relay holds a→b for 40 ms: never less, and the other direction does not pay it.
+    assert min(to_b) >= 40
+    assert statistics.median(to_b) < 40 + 100
+    assert statistics.median(to_a) < statistics.median(to_b) - 20
