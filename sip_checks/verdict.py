@@ -25,7 +25,11 @@ def call_quality(rec: CallRecord, t: Thresholds) -> list[Quality]:
     out = []
     for ssrc, st in media.rx.items():
         own = ssrc == media.ssrc
-        one_way = media.one_way_ms.get(ssrc)
+        # A stream from a local sender matches on nearly every packet; a foreign stream can
+        # match a local timestamp by chance only (random 32-bit bases): ignore a few matches.
+        one_way = media.one_way_ms.get(ssrc, [])
+        if len(one_way) < st.received / 2:
+            one_way = []
         direction = msg("DIR_ECHO") if own else msg("DIR_FAR_TO_SITE")
         out.append(assess(
             direction=direction, sent=media.sent if own else None, received=st.received,
