@@ -112,24 +112,55 @@ def dtmf_parse(payload: bytes) -> tuple[str, bool, int] | None:
     return DTMF_EVENTS[payload[0]], bool(payload[1] & 0x80), struct.unpack("!H", payload[2:4])[0]
 
 
+RTP_SEQ_MOD = 1 << 16
+MAX_DROPOUT = 3000  # RFC 3550 A.1: a forward gap below this is loss, above it a jump
+MAX_MISORDER = 100  # ... and one less than this behind the highest is late, not a jump
+JITTER_RESTART_S = 1.0  # a transit change beyond this is a re-anchored stream, not jitter
+
+
+def _signed32(value: int) -> int:
+    """A 32-bit timestamp difference as a signed number (so a timestamp wrap is no jump)."""
+    return ((value + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
 @dataclass
 class ReceiverStats:
-    """RFC 3550 receiver statistics for one SSRC (one direction of a call)."""
+    """RFC 3550 receiver statistics for one SSRC (one direction of a call).
+
+    Sequence numbers follow A.1's ``update_seq`` (without the initial probation: the port
+    and the SSRC are negotiated): a gap below ``MAX_DROPOUT`` is loss; a packet less than
+    ``MAX_MISORDER`` behind the highest is late or a duplicate, numbered in the cycle it
+    belongs to; anything else is a very large jump, set aside as ``bad`` until the next
+    sequence number in that new space arrives, which resynchronises: relays and SBCs
+    renumber streams. A resynchronisation closes the current run (its expected and unique
+    counts are kept) and starts a new one at the first packet of the new numbering, so the
+    jump is neither loss nor extra packets, and both packets of the pair are received.
+
+    ``base_seq``, ``max_seq`` and ``cycles`` describe the current run; ``base_seq`` is
+    extended (``cycles + seq`` space, below 0 when a late packet from before a wrap is older
+    than the first one). ``expected``, ``unique`` and ``lost`` add every run.
+    """
 
     clock_rate: int = 8000
-    received: int = 0
+    received: int = 0  # every packet accepted by A.1, duplicates included
     base_seq: int | None = None
     max_seq: int = 0
     cycles: int = 0
-    duplicates_or_late: int = 0
+    bad_seq: int = RTP_SEQ_MOD + 1  # A.1: the sequence number that would confirm a jump
+    bad: int = 0  # packets set aside as a jump that no sequential packet confirmed
+    resyncs: int = 0
+    duplicates_or_late: int = 0  # received again: received == unique + duplicates_or_late
     jitter: float = 0.0  # in timestamp units, RFC 3550 A.8
     jitter_sum_ms: float = 0.0
     jitter_samples: int = 0
     jitter_max_ms: float = 0.0
-    _transit: float | None = None
+    jitter_restarts: int = 0
     first_arrival: float | None = None
     last_arrival: float | None = None
-    _seen: set[int] = field(default_factory=set)
+    _last_voice: tuple[float, int] | None = None  # (arrival, timestamp) of the last voice
+    _seen: set[int] = field(default_factory=set)  # extended numbers of the current run
+    _closed_expected: int = 0
+    _closed_unique: int = 0
 
     def update(self, seq: int, ts: int, arrival: float, *, voice: bool = True) -> None:
         """Account one packet; ``arrival`` in seconds (kernel receive timestamp).
@@ -137,43 +168,80 @@ class ReceiverStats:
         Telephone-event packets (``voice=False``) count for loss but not for jitter: all
         packets of one event carry the event's start timestamp.
         """
-        self.received += 1
+        seq &= 0xFFFF
         self.first_arrival = arrival if self.first_arrival is None else self.first_arrival
         self.last_arrival = arrival
         if self.base_seq is None:
             self.base_seq = self.max_seq = seq
+            ext = seq
         else:
-            delta = (seq - self.max_seq) & 0xFFFF
-            if 0 < delta < 0x8000:
+            udelta = (seq - self.max_seq) & 0xFFFF
+            if udelta < MAX_DROPOUT:  # in order, with a permissible gap
                 if seq < self.max_seq:
-                    self.cycles += 1 << 16
+                    self.cycles += RTP_SEQ_MOD
                 self.max_seq = seq
-        ext = self.cycles + seq
+                ext = self.cycles + seq
+            elif udelta <= RTP_SEQ_MOD - MAX_MISORDER:  # a very large jump
+                if seq != self.bad_seq:
+                    self.bad_seq = (seq + 1) & 0xFFFF
+                    self.bad += 1
+                    return
+                self._resync(seq)
+                ext = seq
+            else:  # late or duplicate: the cycle it was sent in, maybe before a wrap
+                ext = self.cycles + self.max_seq - (RTP_SEQ_MOD - udelta)
+                self.base_seq = min(self.base_seq, ext)
+        self.received += 1
         if ext in self._seen:
             self.duplicates_or_late += 1
         self._seen.add(ext)
-        if not voice:
-            return
-        transit = arrival * self.clock_rate - ts
-        if self._transit is not None:
-            d = abs(transit - self._transit)
-            if d < self.clock_rate * 10:  # ignore timestamp jumps (new talkspurt, wrap)
+        if voice:
+            self._jitter(ts, arrival)
+
+    def _resync(self, seq: int) -> None:
+        """A.1's ``init_seq`` at the second packet of a new numbering: close the run and
+        start one whose base is the first packet (``seq - 1``, set aside as bad), counted now.
+        """
+        self._closed_expected += self._run_expected()
+        self._closed_unique += len(self._seen)
+        self.resyncs += 1
+        self.bad -= 1
+        self.cycles, self.max_seq, self.base_seq = 0, seq, seq - 1
+        self.bad_seq = RTP_SEQ_MOD + 1
+        self._seen = {seq - 1}
+        self.received += 1
+
+    def _jitter(self, ts: int, arrival: float) -> None:
+        """A.8: J += (|D| - J) / 16, D the change of transit time since the last voice packet.
+
+        A change beyond ``JITTER_RESTART_S`` (a new timestamp base after an SBC re-anchors
+        the stream, a talkspurt after silence without timestamps) is not fed: the estimate
+        restarts from this packet as its new transit reference and keeps its value.
+        """
+        if self._last_voice is not None:
+            last_arrival, last_ts = self._last_voice
+            d = abs((arrival - last_arrival) * self.clock_rate - _signed32(ts - last_ts))
+            if d <= self.clock_rate * JITTER_RESTART_S:
                 self.jitter += (d - self.jitter) / 16
                 ms = self.jitter * 1000 / self.clock_rate
                 self.jitter_sum_ms += ms
                 self.jitter_samples += 1
                 self.jitter_max_ms = max(self.jitter_max_ms, ms)
-        self._transit = transit
+            else:
+                self.jitter_restarts += 1
+        self._last_voice = (arrival, ts)
+
+    def _run_expected(self) -> int:
+        return 0 if self.base_seq is None else self.cycles + self.max_seq - self.base_seq + 1
 
     @property
     def expected(self) -> int:
-        if self.base_seq is None:
-            return 0
-        return self.cycles + self.max_seq - self.base_seq + 1
+        """Packets sent, from the sequence numbers: every run, the jumps between them not."""
+        return self._closed_expected + self._run_expected()
 
     @property
     def unique(self) -> int:
-        return len(self._seen)
+        return self._closed_unique + len(self._seen)
 
     @property
     def lost(self) -> int:

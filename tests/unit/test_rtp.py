@@ -213,12 +213,12 @@ def test_empty_stats() -> None:
     assert (s.expected, s.lost, s.loss_pct, s.jitter_ms) == (0, 0, 0.0, 0.0)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a late packet from before a wrap is numbered in the "
-                   "new cycle (cycles + seq), so this duplicate of 65535 counts as new and hides "
-                   "the loss of seq 1")
 def test_duplicate_from_before_the_wrap_does_not_hide_a_loss() -> None:
     s = _feed(ReceiverStats(), [65534, 65535, 0, 2, 65535])
+    # the last 65535 is 3 behind the highest (2): numbered in the cycle before the wrap, it is
+    # the packet already seen. Expected 65534..2 = 5, unique 4 (1 missing), received 5.
     assert (s.expected, s.lost, s.duplicates_or_late) == (5, 1, 1)
+    assert (s.received, s.unique, s.cycles, s.max_seq) == (5, 4, 65536, 2)
 
 
 def test_jitter_rfc3550_a8_by_hand() -> None:
@@ -261,3 +261,153 @@ def test_timestamp_jump_over_ten_seconds_is_not_jitter() -> None:
     s.update(3, 160 + 8000 * 11, 0.04)  # new talkspurt with an 11 s timestamp jump
     s.update(4, 320 + 8000 * 11, 0.06)
     assert s.jitter_samples == 2 and s.jitter == pytest.approx(0.0, abs=1e-6)
+
+
+# --- streams through relays: A.1 resynchronisation, wrap, reordering, re-anchoring ---------
+
+
+def _stats(packets: list[tuple[int, int, float]]) -> ReceiverStats:
+    s = ReceiverStats()
+    for seq, ts, arrival in packets:
+        s.update(seq, ts, arrival)
+    return s
+
+
+def _jumped(jump: int, first: int = 1000, n: int = 50,
+            missing: frozenset[int] = frozenset()) -> list[int]:
+    """``2 n`` packets from ``first``; from the ``n``th on, numbered ``jump`` further (mod
+    2**16), as an SBC renumbering mid-call; indexes in ``missing`` never arrive."""
+    return [(first + i + (jump if i >= n else 0)) & 0xFFFF for i in range(2 * n)
+            if i not in missing]
+
+
+@pytest.mark.parametrize("jump", [20_000, -20_000, 65535 - 1050, 2999, -102],
+                         ids=["+20000", "-20000", "onto-65535-then-0", "+2999", "-102"])
+def test_a_sequence_jump_mid_call_is_no_loss(jump: int) -> None:
+    """1000..1049, then 50 packets renumbered: the first of them (1050 + jump) is set aside
+    (a very large jump: 3000 or more ahead of 1049, as +2999 is; 100 or more behind), the
+    second is its successor and resynchronises (A.1); the new run starts at the first. Two
+    runs of 50: expected 100, all 100 received, 0 % loss. "onto-65535" puts the new run at
+    65535, 0, 1, ... (a wrap inside the new run). With -102 both 948 and 949 are 100 or more
+    behind 1049; with -101 the second would be 99 behind, a late packet for A.1."""
+    s = _feed(ReceiverStats(), _jumped(jump))
+    assert (s.expected, s.received, s.unique, s.lost, s.loss_pct) == (100, 100, 100, 0, 0.0)
+    assert (s.resyncs, s.bad, s.duplicates_or_late) == (1, 0, 0)
+
+
+def test_a_gap_just_under_max_dropout_is_loss() -> None:
+    # 1049 -> 1050 + 2998 = 4048, 2999 ahead: a gap of 2998 (A.1's permissible gap), no jump.
+    # Expected 1000..4097 = 3098, unique 100: lost 2998.
+    s = _feed(ReceiverStats(), _jumped(2998))
+    assert (s.resyncs, s.expected, s.unique, s.lost) == (0, 3098, 100, 2998)
+
+
+def test_real_loss_after_a_jump_is_exactly_that_loss() -> None:
+    """Index 10 lost before the jump (seq 1010), indexes 60 and 70 after it (21060, 21070):
+    runs 1000..1049 (50 expected, 49 unique) and 21050..21099 (50, 48): lost 3 of 100."""
+    s = _feed(ReceiverStats(), _jumped(20_000, missing=frozenset({10, 60, 70})))
+    assert (s.expected, s.received, s.lost, s.resyncs) == (100, 97, 3, 1)
+    assert s.loss_pct == pytest.approx(3.0)
+
+
+def test_a_loss_at_the_jump_itself_is_invisible_as_in_a1() -> None:
+    """Index 51 lost (21051): 21050 is set aside, 21052 is not its successor and is set aside
+    too, 21053 confirms 21052. The new run is 21052..21099 (48) and 21050 stays bad: expected
+    98, received 98, no loss. Sequence numbers cannot see a loss across the renumbering (as
+    they cannot see the tail of a stream)."""
+    s = _feed(ReceiverStats(), _jumped(20_000, missing=frozenset({51})))
+    assert (s.expected, s.received, s.lost, s.bad, s.resyncs) == (98, 98, 0, 1, 1)
+
+
+def test_a_stray_packet_far_away_is_set_aside() -> None:
+    """10..19, one packet numbered 40000 (39981 ahead: a jump) with a timestamp from elsewhere,
+    then 20..29. 20 is not 40001: no resync; the stray is neither received nor expected, and
+    does not feed the jitter (constant delay: 19 samples of 0 between the 20 others)."""
+    packets = [(seq, 160 * seq, 0.02 * seq) for seq in range(10, 20)]
+    packets.append((40000, 987_654_321, 0.395))
+    packets += [(seq, 160 * seq, 0.02 * seq) for seq in range(20, 30)]
+    s = _stats(packets)
+    assert (s.expected, s.received, s.lost, s.bad, s.resyncs) == (20, 20, 0, 1, 0)
+    assert (s.max_seq, s.bad_seq) == (29, 40001)
+    assert (s.jitter_samples, s.jitter_restarts) == (19, 0)
+    assert s.jitter == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_stray_confirmed_later_resyncs_there_and_back_without_loss() -> None:
+    """A.1 remembers the expected successor, not when: 10..19, 40000, 20..29, 40001 (the
+    successor: resync, run 40000..40001), then 30 (bad) and 31 (its successor: resync again,
+    run 30..39). Runs 10..29 (20), 40000..40001 (2), 30..39 (10): expected 32, all received."""
+    seqs = [*range(10, 20), 40000, *range(20, 30), 40001, *range(30, 40)]
+    s = _feed(ReceiverStats(), seqs)
+    assert (s.expected, s.received, s.lost, s.resyncs, s.bad) == (32, 32, 0, 2, 0)
+
+
+@pytest.mark.parametrize(("seqs", "expected", "unique", "dups"), [
+    # both 65535 and 0 again after the wrap: 2 duplicates, 65534..1 = 4 expected
+    ([65534, 65535, 0, 1, 65535, 0], 4, 4, 2),
+    # 65534 late (not a duplicate) after the wrap: first seen, 65533..1 = 5, nothing lost
+    ([65533, 65535, 0, 1, 65534], 5, 5, 0),
+    # 65535 older than the first packet (0): the run starts there; 65535..2 = 4
+    ([0, 1, 2, 65535], 4, 4, 0),
+    # ... and does not hide the loss of 3: 65535..4 = 6, unique 5
+    ([0, 1, 2, 65535, 4], 6, 5, 0),
+    # a duplicate of the packet before the wrap, at the wrap: 65535..0 = 2
+    ([65535, 0, 65535], 2, 2, 1),
+], ids=["dups-after-wrap", "late-after-wrap", "older-than-first", "older-than-first-loss",
+        "dup-at-wrap"])
+def test_duplicates_and_late_packets_around_the_wrap(seqs: list[int], expected: int,
+                                                      unique: int, dups: int) -> None:
+    s = _feed(ReceiverStats(), seqs)
+    assert (s.expected, s.unique, s.duplicates_or_late) == (expected, unique, dups)
+    assert (s.received, s.lost) == (len(seqs), expected - unique)
+
+
+@pytest.mark.parametrize(("late", "received", "lost", "bad"), [
+    (101, 200, 0, 0),  # 98 behind the highest (199): late, counted
+    (100, 200, 0, 0),  # 99 behind: still within MAX_MISORDER
+    (99, 199, 1, 1),  # 100 behind: A.1 takes it as a jump, set aside; 99 is lost
+])
+def test_reordering_within_max_misorder(late: int, received: int, lost: int, bad: int) -> None:
+    """0..199 with one packet held back and delivered after 199: expected 200 either way."""
+    seqs = [seq for seq in range(200) if seq != late] + [late]
+    s = _feed(ReceiverStats(), seqs)
+    assert (s.expected, s.received, s.lost, s.bad, s.resyncs) == (200, received, lost, bad, 0)
+
+
+def test_an_sbc_re_anchoring_sequence_and_timestamps_is_no_loss_and_no_jitter() -> None:
+    """20 ms packets, 150 ms constant delay. At packet 50 the relay renumbers (+20000) and
+    rebases the timestamps (+123456789 ticks, over 4 h: a transit change of that much).
+    Packet 50 is set aside until 51 confirms it, so 51 is the first fed after the jump: its
+    transit change restarts the estimate. 49 differences of 0 before, 48 after: J stays 0."""
+    packets = []
+    for i in range(100):
+        moved = i >= 50
+        packets.append(((1000 + i + 20_000 * moved) & 0xFFFF,
+                        (160 * i + 123_456_789 * moved) & 0xFFFFFFFF, 5.15 + 0.02 * i))
+    s = _stats(packets)
+    assert (s.expected, s.received, s.loss_pct, s.resyncs) == (100, 100, 0.0, 1)
+    assert (s.jitter_samples, s.jitter_restarts) == (97, 1)
+    assert s.jitter_max_ms == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("shift_s", "samples", "jitter"), [
+    (0.9, 3, 7200 / 16),  # 0.9 s = 7200 ticks of transit change: fed, J = 7200 / 16
+    (1.1, 2, 0.0),  # 1.1 s: the estimate restarts from that packet, J stays 0
+    (-1.1, 2, 0.0),
+])
+def test_a_transit_change_beyond_one_second_restarts_the_jitter(
+        shift_s: float, samples: int, jitter: float) -> None:
+    """Four packets, constant delay; the timestamp base moves by ``shift_s`` at the third
+    (same arrivals): D = 0, shift, 0."""
+    step = round(8000 * shift_s)
+    s = _stats([(1, 0, 0.0), (2, 160, 0.02), (3, 320 + step, 0.04), (4, 480 + step, 0.06)])
+    assert (s.jitter_samples, s.jitter_restarts) == (samples, 3 - samples)
+    # after the shift a D of 0: J -= J / 16
+    assert s.jitter == pytest.approx(jitter * 15 / 16)
+
+
+def test_a_timestamp_wrap_is_neither_jitter_nor_a_restart() -> None:
+    # ts 2**32 - 480, -320, -160, then 0, 160, ...: each step is +160 modulo 2**32
+    s = _stats([(i, (2**32 - 480 + 160 * i) & 0xFFFFFFFF, 0.02 * i) for i in range(8)])
+    assert (s.jitter_samples, s.jitter_restarts) == (7, 0)
+    assert s.jitter == pytest.approx(0.0, abs=1e-9)
