@@ -12,11 +12,12 @@ import asyncio
 
 import pytest
 
-from harness.errors import CheckError, fail
+from harness.errors import CheckError, fail, not_applicable
 from harness.evidence import Evidence
 from harness.incidents import Incident
 from harness.messages import msg
 from harness.profile import Profile
+from sip_checks import hairpin
 from sip_checks.session import (
     InboundCaller,
     Site,
@@ -98,9 +99,40 @@ async def _outbound(profile: Profile, account: str, number: str, site: Site, ev:
 )
 def check_sip_call_inbound(profile: Profile, did: tuple[str, str], site: Site,
                            evidence: Evidence, incidents: list[Incident],
-                           inbound_caller: InboundCaller, call_seconds: float) -> None:
-    asyncio.run(_inbound(profile, did, site, evidence, incidents, inbound_caller,
-                         call_seconds))
+                           inbound_caller: InboundCaller | None, call_seconds: float) -> None:
+    if inbound_caller is None:  # a real operator calls nobody for us: call D from the site
+        asyncio.run(_inbound_hairpin(profile, did, site, evidence, incidents, call_seconds))
+    else:
+        asyncio.run(_inbound(profile, did, site, evidence, incidents, inbound_caller,
+                             call_seconds))
+
+
+async def _inbound_hairpin(profile: Profile, did: tuple[str, str], site: Site, ev: Evidence,
+                           incidents: list[Incident], seconds: float) -> None:
+    """D called from another account of the site, through the operator; both legs ours."""
+    owner, number = did
+    caller = hairpin.pick_caller(profile, owner)
+    if caller is None:
+        not_applicable(msg("HAIRPIN_NEEDS_TWO_ACCOUNTS", number=number))
+    h = await hairpin.place(profile, caller, owner, number, site, ev, seconds=seconds,
+                            dtmf=DTMF_SENT)
+    ev.fact("call", f"{caller} → {number}: {h.out.status} {h.out.reason}; "
+            + ("answered on the DID" if h.into and h.into.answered else "not delivered"))
+    verdict = hairpin.judge(h, profile.thresholds)
+    ev.figures.quality.extend(verdict.qualities)
+    ev.add("RTP quality", "\n".join(line(q) for q in verdict.qualities) or "no RTP received")
+    for q in verdict.qualities:
+        ev.fact(f"MOS {q.direction}", f"{q.mos:.2f} (R {q.r:.1f}, {q.grade})")
+        if q.one_way_ms is not None:
+            ev.fact(f"one-way delay {q.direction}", f"{q.one_way_ms:.1f} ms")
+    if verdict.symptom:
+        incidents.append(Incident(h.out.started, h.out.calling, number, verdict.symptom))
+        fail(verdict.symptom)
+    for reserve in verdict.reserves:
+        ev.reserve(reserve)
+    if h.into is not None and h.into.media is not None:
+        got = "".join(e.digit for e in h.into.media.dtmf_received if not e.echoed)
+        ev.fact("DTMF", f"sent {DTMF_SENT!r} from {caller}, received on {number} {got!r}")
 
 
 async def _inbound(profile: Profile, did: tuple[str, str], site: Site, ev: Evidence,

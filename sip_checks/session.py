@@ -47,8 +47,11 @@ def identity(profile: Profile, user: str) -> Identity:
                     (str(srv.ip), srv.port))
 
 
-async def open_ua(profile: Profile, user: str, site: Site) -> UserAgent:
-    ep = await SipEndpoint.open(site.ip, site.sip_port)
+async def open_ua(profile: Profile, user: str, site: Site, *, port: int | None = None
+                  ) -> UserAgent:
+    """A user agent for ``user`` on the site's SIP port (the one the router forwards to the
+    IPBX), or on ``port`` (0: any free port, for a leg that only calls out)."""
+    ep = await SipEndpoint.open(site.ip, site.sip_port if port is None else port)
     return UserAgent(ep, identity(profile, user))
 
 

@@ -97,10 +97,6 @@ TEXTS: Catalog = {
         "fr": "le profil n'indique pas de numéro de test (operator.test_number) : pas d'appel "
               "sortant à passer",
     },
-    "NO_INBOUND_CALLER": {
-        "en": "no operator-side caller for this site: call the DIDs by hand",
-        "fr": "pas d'appelant côté opérateur pour ce site : appeler les SDA manuellement",
-    },
     "CALL_FAILED": {
         "en": "the test call failed: {status} {reason}",
         "fr": "l'appel de test a échoué : {status} {reason}",
@@ -174,6 +170,36 @@ TEXTS: Catalog = {
     "QUALITY_RESERVE": {
         "en": "{direction}: {problems}",
         "fr": "{direction} : {problems}",
+    },
+    "DIR_TO_DID": {"en": "site→operator→{number}", "fr": "site→opérateur→{number}"},
+    "DIR_FROM_DID": {"en": "{number}→operator→site", "fr": "{number}→opérateur→site"},
+    "HAIRPIN_NEEDS_TWO_ACCOUNTS": {
+        "en": "the site has a single account: {number} cannot be called from another line of "
+              "the site; call it from an outside phone",
+        "fr": "le site n'a qu'un compte : {number} ne peut pas être appelé depuis une autre "
+              "ligne du site ; l'appeler depuis un téléphone extérieur",
+    },
+    "HAIRPIN_NOT_DELIVERED": {
+        "en": "the operator connected the call from {caller} but it never reached {number} on "
+              "the site: check the forward of UDP 5060 to the IPBX and the DID routing",
+        "fr": "l'appel de {caller} a été pris par l'opérateur mais n'est jamais arrivé sur "
+              "{number} : vérifier la redirection d'UDP 5060 vers l'IPBX et l'acheminement de "
+              "la SDA",
+    },
+    "HAIRPIN_SILENT_TO_DID": {
+        "en": "no audio reaches {number}: the {sent} RTP packets the site sent from {caller} "
+              "never arrived on the DID's leg (inbound media blocked by the firewall or NAT, "
+              "or outbound media lost)",
+        "fr": "aucun son n'arrive sur {number} : les {sent} paquets RTP émis depuis {caller} "
+              "ne sont jamais arrivés (RTP entrant bloqué par le pare-feu ou le NAT, ou RTP "
+              "sortant perdu)",
+    },
+    "HAIRPIN_SILENT_FROM_DID": {
+        "en": "no audio comes back from {number}: the {sent} RTP packets it sent never reached "
+              "{caller} (inbound media blocked by the firewall or NAT, or outbound media lost)",
+        "fr": "aucun son ne revient de {number} : ses {sent} paquets RTP ne sont jamais "
+              "arrivés sur {caller} (RTP entrant bloqué par le pare-feu ou le NAT, ou RTP "
+              "sortant perdu)",
     },
     "DIR_ECHO": {"en": "site→far end→site (echo)", "fr": "site→opérateur→site (écho)"},
     "DIR_FAR_TO_SITE": {"en": "far end→site", "fr": "opérateur→site"},

@@ -13,7 +13,24 @@ from dataclasses import dataclass
 from harness.messages import Msg, msg
 from harness.profile import Thresholds
 from sip_checks.toolkit.quality import Quality, assess
+from sip_checks.toolkit.rtp import ReceiverStats
 from sip_checks.toolkit.ua import CallRecord
+
+
+def grade_stream(direction: Msg, st: ReceiverStats, *, sent: int | None, ptime_ms: int,
+                 rtt_ms: float | None, one_way: list[float], t: Thresholds) -> Quality:
+    """One received stream graded against the profile's thresholds.
+
+    ``one_way`` are the per-packet one-way delays measured against a local sender; a stream
+    from a local sender matches on nearly every packet, while a foreign stream can match a
+    local RTP timestamp by chance only (random 32-bit bases), so a few matches are ignored.
+    """
+    measured = statistics.median(one_way) if len(one_way) > st.received / 2 else None
+    return assess(direction=direction, sent=sent, received=st.received, expected=st.expected,
+                  loss_pct=st.loss_pct, jitter_ms=st.jitter_ms,
+                  jitter_max_ms=st.jitter_max_ms, rtt_ms=rtt_ms, ptime_ms=ptime_ms,
+                  loss_max=t.loss_pct, jitter_max=t.jitter_ms, delay_max=t.one_way_delay_ms,
+                  r_pass=t.r_pass, r_warn=t.r_warn, one_way_ms=measured)
 
 
 def call_quality(rec: CallRecord, t: Thresholds) -> list[Quality]:
@@ -25,20 +42,22 @@ def call_quality(rec: CallRecord, t: Thresholds) -> list[Quality]:
     out = []
     for ssrc, st in media.rx.items():
         own = ssrc == media.ssrc
-        # A stream from a local sender matches on nearly every packet; a foreign stream can
-        # match a local timestamp by chance only (random 32-bit bases): ignore a few matches.
-        one_way = media.one_way_ms.get(ssrc, [])
-        if len(one_way) < st.received / 2:
-            one_way = []
         direction = msg("DIR_ECHO") if own else msg("DIR_FAR_TO_SITE")
-        out.append(assess(
-            direction=direction, sent=media.sent if own else None, received=st.received,
-            expected=st.expected, loss_pct=st.loss_pct, jitter_ms=st.jitter_ms,
-            jitter_max_ms=st.jitter_max_ms, rtt_ms=rtt, ptime_ms=media.ptime_ms,
-            loss_max=t.loss_pct, jitter_max=t.jitter_ms, delay_max=t.one_way_delay_ms,
-            r_pass=t.r_pass, r_warn=t.r_warn,
-            one_way_ms=statistics.median(one_way) if one_way else None))
+        out.append(grade_stream(direction, st, sent=media.sent if own else None,
+                                ptime_ms=media.ptime_ms, rtt_ms=rtt,
+                                one_way=media.one_way_ms.get(ssrc, []), t=t))
     return out
+
+
+def quality_findings(qualities: list[Quality]) -> tuple[Msg | None, list[Msg]]:
+    """(the poor-quality symptom when a direction is bad, a reserve per direction that
+    missed a threshold)."""
+    bad = [q for q in qualities if q.grade == "bad"]
+    poor = (msg("POOR_QUALITY", problems=[p for q in bad for p in q.problems])
+            if bad else None)
+    reserves = [msg("QUALITY_RESERVE", direction=q.direction, problems=list(q.problems))
+                for q in qualities if q.problems]
+    return poor, reserves
 
 
 def one_way_diagnosis(rec: CallRecord) -> Msg | None:
@@ -80,12 +99,8 @@ class CallVerdict:
 def judge_call(rec: CallRecord, t: Thresholds) -> CallVerdict:
     qualities = call_quality(rec, t)
     silent = one_way_diagnosis(rec)
-    bad = [q for q in qualities if q.grade == "bad"]
     signalling = rec.symptom or (None if rec.status == 200 else call_failed(rec))
-    poor = (msg("POOR_QUALITY", problems=[p for q in bad for p in q.problems])
-            if bad else None)
-    reserves = [msg("QUALITY_RESERVE", direction=q.direction, problems=list(q.problems))
-                for q in qualities if q.problems]
+    poor, reserves = quality_findings(qualities)
     return CallVerdict(qualities, silent, signalling or silent or poor, reserves)
 
 
