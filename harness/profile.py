@@ -134,6 +134,9 @@ class Operator(_Model):
     sip_server: SipServer
     media_ips: list[IPv4Address] = []
     test_number: Did | None = None  # where outbound test calls go (an echo or test line)
+    # What the test number does with our audio: sends it back (echo) or plays its own
+    # (announcement); unset, the outbound check tells from what comes back and says so.
+    test_number_kind: Literal["echo", "announcement"] | None = None
 
 
 class Account(_Model):

@@ -28,19 +28,19 @@ from sip_checks.session import (
 )
 from sip_checks.toolkit.quality import line
 from sip_checks.toolkit.ua import CallRecord, UserAgent
-from sip_checks.verdict import call_failed, judge_call
+from sip_checks.verdict import call_failed, far_end_kind, judge_call
 
 DTMF_SENT = "2580"
 
 
 def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
-                  incidents: list[Incident]) -> None:
+                  incidents: list[Incident], *, echoes: bool = True) -> None:
     """Facts, quality lines, DTMF and the verdict on the media of an answered call."""
     media = rec.media
     assert media is not None
     ev.fact("codec", f"{rec.codec} (telephone-event PT {rec.event_pt})")
     ev.fact("RTP sent", f"{media.sent} packets to {rec.remote_media}")
-    verdict = judge_call(rec, profile.thresholds)
+    verdict = judge_call(rec, profile.thresholds, echoes=echoes)
     ev.figures.quality.extend(verdict.qualities)
     ev.add("RTP quality", "\n".join(line(q) for q in verdict.qualities) or "no RTP received")
     for q in verdict.qualities:
@@ -84,11 +84,34 @@ async def _outbound(profile: Profile, account: str, number: str, site: Site, ev:
             symptom = rec.symptom or call_failed(rec)
             incidents.append(Incident(rec.started, account, number, symptom))
             fail(symptom)
-        _report_media(rec, profile, ev, incidents)
+        declared = profile.operator.test_number_kind
+        kind = declared or far_end_kind(rec) or "echo"
+        ev.fact("test number", f"{kind} ({'as the profile says' if declared else 'detected'})")
+        _report_media(rec, profile, ev, incidents, echoes=kind == "echo")
         await ua.unregister()
     finally:
         record_sip(ev, ua)
         ua.ep.close()
+    if kind == "announcement":  # our audio to the far end is proven through a DID instead
+        await _uplink_by_hairpin(profile, account, site, ev, incidents, seconds)
+
+
+async def _uplink_by_hairpin(profile: Profile, account: str, site: Site, ev: Evidence,
+                             incidents: list[Incident], seconds: float) -> None:
+    """The test number plays and does not echo: prove that the site's audio reaches the
+    operator by calling a DID of another line from this account."""
+    target = hairpin.pick_did(profile, account)
+    if target is None:
+        ev.reserve(msg("UPLINK_NOT_PROVEN", account=account))
+        return
+    owner, number = target
+    h = await hairpin.place(profile, account, owner, number, site, ev, seconds=seconds)
+    verdict = hairpin.judge(h, profile.thresholds)
+    ev.figures.quality.extend(q for q in verdict.qualities if q.direction.code == "DIR_TO_DID")
+    if verdict.symptom:
+        incidents.append(Incident(h.out.started, account, number, verdict.symptom))
+        fail(verdict.symptom)
+    ev.fact("site→operator proven by", f"a call from {account} to {number}")
 
 
 @pytest.mark.check(

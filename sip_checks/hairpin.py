@@ -46,6 +46,14 @@ def pick_caller(profile: Profile, owner: str) -> str | None:
     return others[0] if others else None
 
 
+def pick_did(profile: Profile, caller: str) -> tuple[str, str] | None:
+    """(owner, number) of a DID of another line of the site, for ``caller`` to call; None
+    when no other line has a DID."""
+    dids = [(t.user, d) for t in profile.trunks for d in t.dids]
+    dids += [(c.user, c.did) for c in profile.centrex if c.did]
+    return next(((o, d) for o, d in dids if o != caller), None)
+
+
 async def place(profile: Profile, caller: str, owner: str, number: str, site: Site,
                 ev: Evidence, *, seconds: float, dtmf: str | None = None) -> Hairpin:
     """Register both accounts, call ``number`` from ``caller`` and answer it as ``owner``."""

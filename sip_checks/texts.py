@@ -179,6 +179,12 @@ TEXTS: Catalog = {
         "fr": "le site n'a qu'un compte : {number} ne peut pas être appelé depuis une autre "
               "ligne du site ; l'appeler depuis un téléphone extérieur",
     },
+    "UPLINK_NOT_PROVEN": {
+        "en": "the test number does not echo and no other line of the site has a DID to call "
+              "from {account}: the audio sent by the site was not verified",
+        "fr": "le numéro de test ne renvoie pas le son et aucune autre ligne du site n'a de "
+              "SDA à appeler depuis {account} : le son émis par le site n'a pas été vérifié",
+    },
     "HAIRPIN_NOT_DELIVERED": {
         "en": "the operator connected the call from {caller} but it never reached {number} on "
               "the site: check the forward of UDP 5060 to the IPBX and the DID routing",

@@ -60,8 +60,24 @@ def quality_findings(qualities: list[Quality]) -> tuple[Msg | None, list[Msg]]:
     return poor, reserves
 
 
-def one_way_diagnosis(rec: CallRecord) -> Msg | None:
-    """Which direction is silent, from what came back; None when audio flowed both ways."""
+def far_end_kind(rec: CallRecord) -> str | None:
+    """What the far end did with our audio: ``echo`` (our own stream came back),
+    ``announcement`` (only its own stream came), or None (nothing came back at all)."""
+    media = rec.media
+    if media is None:
+        return None
+    if media.rx.get(media.ssrc) is not None:
+        return "echo"
+    if any(st.received for ssrc, st in media.rx.items() if ssrc != media.ssrc):
+        return "announcement"
+    return None
+
+
+def one_way_diagnosis(rec: CallRecord, *, echoes: bool = True) -> Msg | None:
+    """Which direction is silent, from what came back; None when audio flowed both ways.
+
+    Against a far end that does not echo (``echoes`` false), the site→far end direction
+    cannot be seen from this call: it is proven by a hairpin, not declared silent here."""
     media = rec.media
     if media is None or rec.answered is None:
         return None
@@ -72,7 +88,7 @@ def one_way_diagnosis(rec: CallRecord) -> Msg | None:
     if not far and echo is None:
         where = f"{rec.remote_media[0]}:{rec.remote_media[1]}" if rec.remote_media else "?"
         return msg("NO_AUDIO_TO_SITE", sent=media.sent, where=where)
-    if far and echo is None:
+    if far and echo is None and echoes:
         return msg("NO_AUDIO_FROM_SITE", sent=media.sent)
     return None
 
@@ -96,9 +112,10 @@ class CallVerdict:
         return min((q.mos for q in self.qualities), default=0.0)
 
 
-def judge_call(rec: CallRecord, t: Thresholds) -> CallVerdict:
+def judge_call(rec: CallRecord, t: Thresholds, *, echoes: bool = True) -> CallVerdict:
+    """The call's verdict; ``echoes`` false for a far end that plays its own audio."""
     qualities = call_quality(rec, t)
-    silent = one_way_diagnosis(rec)
+    silent = one_way_diagnosis(rec, echoes=echoes)
     signalling = rec.symptom or (None if rec.status == 200 else call_failed(rec))
     poor, reserves = quality_findings(qualities)
     return CallVerdict(qualities, silent, signalling or silent or poor, reserves)
