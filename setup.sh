@@ -13,9 +13,11 @@ fi
 
 # kamailio: the operator's registrar in the lab; sip-tester: SIPp, the independent SIP peer;
 # nftables + conntrack + iproute2: the lab router; openssh-server: the router's SSH (audit);
-# tshark: captures; nmap: the port-scan baseline the firewall benchmark compares against.
-PKGS=(kamailio sip-tester tshark nftables conntrack iproute2 openssh-server nmap util-linux
-      libcap2-bin passwd postgresql chromium poppler-utils fonts-dejavu-core
+# tshark: captures; nmap: the port-scan baseline the firewall benchmark compares against;
+# rtpengine-daemon: the field lab's media relay (run by the lab in a namespace, userspace only;
+# the package's own service is not used).
+PKGS=(kamailio sip-tester rtpengine-daemon tshark nftables conntrack iproute2 openssh-server
+      nmap util-linux libcap2-bin passwd postgresql chromium poppler-utils fonts-dejavu-core
       python3-venv)
 missing=()
 for p in "${PKGS[@]}"; do

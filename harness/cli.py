@@ -15,6 +15,7 @@ from pathlib import Path
 from harness import __version__
 from harness.errors import RecetteError
 from harness.lab.firewall import FIREWALL_MODES
+from harness.lab.topology import OPERATOR_KINDS
 
 DEFAULT_LAB_PROFILE = Path("profiles/lab.yaml")
 
@@ -59,10 +60,12 @@ def cmd_lab_up(args: argparse.Namespace) -> int:
         raise RecetteError(f"a lab is already up ({', '.join(current)}): "
                            "run `recette lab down` first")
     t0 = time.monotonic()
+    field = "" if args.operator == "default" else f", operator {args.operator}"
     print(f"recette: building the lab (firewall {args.firewall}, SIP ALG "
-          f"{'on' if args.alg else 'off'})", file=sys.stderr)
+          f"{'on' if args.alg else 'off'}{field})", file=sys.stderr)
     built = lab.Lab.up(prefix=args.prefix, alg=args.alg, firewall=args.firewall,
-                       profile_path=args.profile_out, progress=_progress, owned=False)
+                       profile_path=args.profile_out, progress=_progress, owned=False,
+                       operator=args.operator, media_ip=args.media_ip)
     print(f"recette: lab {built.prefix} up in {time.monotonic() - t0:.2f} s; "
           f"profile: {args.profile_out}", file=sys.stderr)
     print(built.prefix)
@@ -109,8 +112,11 @@ def cmd_lab_status(args: argparse.Namespace) -> int:
             ns = st["namespaces"]
             assert isinstance(ns, dict)
             missing = [r for r, ok in ns.items() if not ok]
-            print(f"{st['prefix']}: firewall {st['firewall']}, SIP ALG "
-                  f"{'on' if st['alg'] else 'off'}, Kamailio "
+            relay = "" if st["operator"] != "field" else (
+                f" (media on {st['media_ip']}, rtpengine "
+                f"{'running' if st['rtpengine'] else 'STOPPED'})")
+            print(f"{st['prefix']}: operator {st['operator']}{relay}, firewall "
+                  f"{st['firewall']}, SIP ALG {'on' if st['alg'] else 'off'}, Kamailio "
                   f"{'running' if st['kamailio'] else 'STOPPED'}, namespaces "
                   f"{'all present' if not missing else 'MISSING ' + ','.join(missing)}")
     return 0
@@ -240,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--firewall", choices=FIREWALL_MODES, default="strict")
     up.add_argument("--profile-out", type=Path, default=DEFAULT_LAB_PROFILE)
     up.add_argument("--prefix", help="lab name (rct + 4 hex digits); random by default")
+    up.add_argument("--operator", choices=OPERATOR_KINDS, default="default",
+                    help="default: Kamailio, an echoing far end, a lab caller and probe; "
+                         "field: a carrier's SBC (rtpengine relay, announcement test number, "
+                         "DIDs by hairpin, outsider probe only)")
+    up.add_argument("--media-ip", metavar="IP",
+                    help="field operator: the relay's media address in 198.51.100.0/24 "
+                         "(default: the SIP server's, 198.51.100.10)")
     up.set_defaults(func=cmd_lab_up)
     down = lab.add_parser("down", help="remove the lab, or every leftover lab (idempotent)")
     down.add_argument("--prefix")

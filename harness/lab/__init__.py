@@ -6,6 +6,10 @@ Built from real parts in network namespaces joined by veth pairs::
                           rtr ── 192.0.2.2 ── inet ┤
     data 192.168.1.10  ──┘  NAT, nftables, ALG    └─ out 203.0.113.66 (outsider)
 
+With ``operator="field"`` the operator side is a carrier's SBC instead (Kamailio plus rtpengine
+anchoring all media, an announcement test number, no lab caller and no probe beside the SIP
+server): see :mod:`~harness.lab.relay` and :mod:`~harness.lab.announcement`.
+
 Every namespace is named ``<prefix>-<role>`` with a prefix ``rct`` + 4 hex digits, so a lab
 left behind by a killed run is found and removed by :func:`down_all`. Lab state (Kamailio's
 config, PID file and log, the policy in force) lives under ``/run/recette/<prefix>``.
@@ -25,11 +29,12 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 from harness import netns
 from harness.errors import LabError, PreflightError
-from harness.lab import kamailio, operator, router, topology
+from harness.lab import announcement, kamailio, operator, relay, router, topology
 from harness.lab.firewall import FirewallMode, RouterPolicy
 from harness.lab.procs import ns_pids as _ns_pids
 from harness.lab.profile import dump_yaml, lab_profile_data
@@ -45,6 +50,7 @@ from harness.lab.state import (
 )
 from harness.lab.topology import (
     DATA_HOST,
+    ECHO_NUMBER,
     GATEWAYS,
     INET_OP,
     INET_OUT,
@@ -60,20 +66,25 @@ from harness.lab.topology import (
     RTR_VOICE,
     RTR_WAN,
     SIP_DOMAIN,
+    TEST_NUMBER,
     VOICE_HOST,
+    OperatorKind,
 )
 from harness.profile import Profile
 
 __all__ = [
-    "DATA_HOST", "GATEWAYS", "INET_OP", "INET_OUT", "INET_WAN", "LINKS", "OP_SERVER",
-    "OUTSIDER", "PREFIX_RE", "PROBE", "PROBE_PORT", "REQUIRED_COMMANDS", "ROLES", "RTR_DATA",
-    "RTR_VOICE", "RTR_WAN", "SIP_DOMAIN", "VOICE_HOST", "Lab", "LabState", "Progress",
-    "_ns_pids", "down", "down_all", "existing_prefixes", "owner_alive", "preflight",
+    "DATA_HOST", "ECHO_NUMBER", "FIELD_COMMANDS", "GATEWAYS", "INET_OP", "INET_OUT",
+    "INET_WAN", "LINKS", "OP_SERVER", "OUTSIDER", "PREFIX_RE", "PROBE", "PROBE_PORT",
+    "REQUIRED_COMMANDS", "ROLES", "RTR_DATA", "RTR_VOICE", "RTR_WAN", "SIP_DOMAIN",
+    "TEST_NUMBER", "VOICE_HOST", "Lab", "LabState", "OperatorKind", "Progress", "_ns_pids",
+    "down", "down_all", "existing_prefixes", "owner_alive", "preflight",
 ]
 
 REQUIRED_COMMANDS = {"ip": "iproute2", "nft": "nftables", "kamailio": "kamailio",
                      "conntrack": "conntrack", "sshd": "openssh-server",
                      "setcap": "libcap2-bin"}
+
+FIELD_COMMANDS = {**REQUIRED_COMMANDS, "rtpengine": "rtpengine-daemon", "sipp": "sip-tester"}
 
 Progress = Callable[[str], None]
 
@@ -94,6 +105,29 @@ def preflight(commands: dict[str, str] = REQUIRED_COMMANDS) -> None:
             f"missing system package(s): {', '.join(missing)}: run `sudo ./setup.sh` "
             f"(or apt-get install {' '.join(missing)})"
         )
+
+
+def _profile_data(state: LabState) -> dict[str, object]:
+    return lab_profile_data(state.prefix, operator=state.operator, media_ip=state.media_ip)
+
+
+def _media_address(operator: OperatorKind, media_ip: str | IPv4Address | None) -> IPv4Address:
+    """The field lab's media address: the SIP server's by default, else a free address of the
+    operator's network (``--media-ip``); refused for the default operator, which has no
+    relay."""
+    if media_ip is None:
+        return OP_SERVER
+    if operator != "field":
+        raise LabError("--media-ip needs --operator field (the default lab has no media relay)")
+    try:
+        media = IPv4Address(str(media_ip))
+    except ValueError:
+        raise LabError(f"--media-ip {media_ip}: not an IPv4 address") from None
+    net = IPv4Network(f"{OP_SERVER}/24", strict=False)
+    if media not in net or media in (net.network_address, net.broadcast_address, INET_OP):
+        raise LabError(f"--media-ip {media}: expected a free address of the operator's network "
+                       f"{net} (not {INET_OP}, the internet's side of it)")
+    return media
 
 
 class Lab:
@@ -122,6 +156,11 @@ class Lab:
     def policy(self) -> RouterPolicy:
         return router.policy(self.state)
 
+    @property
+    def field(self) -> bool:
+        """True for the field operator (a carrier's SBC: relay, announcement, no lab caller)."""
+        return self.state.operator == "field"
+
     # -- life cycle ---------------------------------------------------------------------------
     @classmethod
     def up(
@@ -133,20 +172,28 @@ class Lab:
         profile_path: Path | None = None,
         progress: Progress = _quiet,
         owned: bool = True,
+        operator: OperatorKind = "default",
+        media_ip: str | IPv4Address | None = None,
     ) -> Lab:
         """Build the lab; on any failure everything built so far is torn down again.
 
         ``owned``: this process will tear the lab down (tests, demo), so ``lab down`` leaves it
         alone while the process lives; ``recette lab up`` builds unowned labs.
+        ``operator``: ``default``, or ``field`` (a carrier's SBC, see the module docstring),
+        whose media relay listens on ``media_ip`` (the SIP server's address by default).
         """
-        preflight()
+        preflight(FIELD_COMMANDS if operator == "field" else REQUIRED_COMMANDS)
         prefix = prefix or f"rct{secrets.token_hex(2)}"
         topology.check_prefix(prefix)
+        media = _media_address(operator, media_ip)
         if any(netns.exists(f"{prefix}-{r}") for r in ROLES):
             raise LabError(f"a lab named {prefix} already exists: run `recette lab down` first")
         state = LabState(prefix, alg, firewall, str(profile_path) if profile_path else None,
                          time.time(), owner_pid=os.getpid() if owned else None)
-        profile = Profile.model_validate(lab_profile_data(prefix))
+        if operator == "field":
+            state.operator, state.media_ip = "field", str(media)
+            state.echo_number, state.announcement_number = ECHO_NUMBER, TEST_NUMBER
+        profile = Profile.model_validate(_profile_data(state))
         lab = cls(state, profile)
         try:
             lab._build(progress)
@@ -158,22 +205,37 @@ class Lab:
     def _build(self, progress: Progress) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         save_state(self.state)
+        field = self.field
         progress(f"namespaces {self.prefix}-{{{','.join(ROLES)}}}")
         topology.build_namespaces(self.prefix)
         progress("links and addresses")
-        topology.build_links(self.prefix)
+        media = IPv4Address(self.state.media_ip or OP_SERVER)
+        topology.build_links(self.prefix, op_extra=() if field and media == OP_SERVER
+                             else (media,) if field else (PROBE,))
         progress(f"router: firewall {self.state.firewall}, SIP ALG "
                  f"{'on' if self.state.alg else 'off'}")
         router.apply_policy(self.state)
-        progress(f"operator: Kamailio on {OP_SERVER}:5060")
+        if field:
+            progress(f"operator: rtpengine (userspace) anchoring all media on {media}")
+            self.start_relay()
+        progress(f"operator: Kamailio on {OP_SERVER}:5060"
+                 + (" as the carrier's SBC (hairpins, media on the relay)" if field else ""))
         self.start_kamailio()
         progress(f"operator: far end (SIPp UAS, RTP echo + stream) on {OP_SERVER}:"
-                 f"{kamailio.FAR_END_PORT}")
+                 f"{kamailio.FAR_END_PORT}"
+                 + (f", number {self.state.echo_number}" if field else ""))
         self.start_far_end()
+        if field:
+            progress(f"operator: test number {self.state.announcement_number}, an "
+                     f"announcement (SIPp UAS, no echo) on {OP_SERVER}:{announcement.PORT}")
+            self.start_announcement()
         progress(f"router: OpenSSH on {RTR_VOICE}:22 for the audit (user {self.prefix})")
         self.start_router_ssh()
-        progress(f"probes: server side {PROBE}:{PROBE_PORT} (sending from {OP_SERVER}), "
-                 f"outsider {OUTSIDER}:{PROBE_PORT}")
+        if field:
+            progress(f"probe: outsider {OUTSIDER}:{PROBE_PORT} only")
+        else:
+            progress(f"probes: server side {PROBE}:{PROBE_PORT} (sending from {OP_SERVER}), "
+                     f"outsider {OUTSIDER}:{PROBE_PORT}")
         self.start_probes()
         if self.state.profile_path:
             self.write_profile(Path(self.state.profile_path))
@@ -182,7 +244,8 @@ class Lab:
     @classmethod
     def attach(cls, prefix: str) -> Lab:
         """Handle on a lab built by another process."""
-        return cls(load_state(prefix), Profile.model_validate(lab_profile_data(prefix)))
+        state = load_state(prefix)
+        return cls(state, Profile.model_validate(_profile_data(state)))
 
     def down(self) -> None:
         """Tear this lab down (idempotent)."""
@@ -213,19 +276,33 @@ class Lab:
 
     def start_kamailio(self, timeout: float = 10.0) -> None:
         """Start Kamailio and wait until it answers (see :func:`operator.start_kamailio`)."""
-        operator.start_kamailio(self.prefix, self.profile, self.state.digest, timeout)
+        operator.start_kamailio(self.prefix, self.profile, self.state.digest, timeout,
+                                field=self.field)
 
     def start_far_end(self, timeout: float = 5.0) -> None:
         """Start the SIPp far end (see :func:`operator.start_far_end`)."""
         operator.start_far_end(self.prefix, timeout)
+
+    def start_announcement(self, timeout: float = 5.0) -> None:
+        """Start the field lab's announcement test number (see
+        :func:`operator.start_announcement`)."""
+        operator.start_announcement(self.prefix, timeout)
+
+    def start_relay(self, timeout: float = 10.0) -> None:
+        """Start rtpengine on the lab's media address (see :func:`relay.start`)."""
+        relay.start(self.prefix, self.state.media_ip or str(OP_SERVER), timeout)
+
+    def relay_running(self) -> bool:
+        return relay.running(self.prefix)
 
     def set_digest(self, algorithm: str) -> None:
         """Restart Kamailio challenging with ``algorithm`` (see :func:`operator.set_digest`)."""
         operator.set_digest(self.state, self.profile, algorithm)
 
     def start_probes(self, timeout: float = 10.0) -> None:
-        """Start the probe services (see :func:`operator.start_probes`)."""
-        operator.start_probes(self.prefix, timeout)
+        """Start the probe services, the outsider only in the field lab (see
+        :func:`operator.start_probes`)."""
+        operator.start_probes(self.prefix, timeout, server_side=not self.field)
 
     def kamailio_running(self) -> bool:
         return operator.kamailio_running(self.prefix)
@@ -238,15 +315,20 @@ class Lab:
     def write_profile(self, path: Path) -> None:
         """Write the lab's site profile (it holds the lab's random passwords: mode 0600)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dump_yaml(lab_profile_data(self.prefix)))
+        path.write_text(dump_yaml(_profile_data(self.state)))
         path.chmod(0o600)
 
     def status(self) -> dict[str, object]:
         """Live state: which namespaces exist, whether Kamailio runs, the router policy."""
         return {
             "prefix": self.prefix,
+            "operator": self.state.operator,
             "namespaces": {r: netns.exists(self.ns(r)) for r in ROLES},
             "kamailio": self.kamailio_running(),
+            "rtpengine": self.relay_running() if self.field else None,
+            "media_ip": self.state.media_ip,
+            "echo_number": self.state.echo_number,
+            "announcement_number": self.state.announcement_number,
             "alg": self.state.alg,
             "firewall": self.state.firewall,
             "rtp": list(self.state.rtp),

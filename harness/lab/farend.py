@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -49,10 +50,19 @@ def _frames(seconds: int, ptime_ms: int) -> list[tuple[int, int, bool, bytes]]:
 
 def write_pcap(path: Path, *, seconds: int = 60, ptime_ms: int = 20) -> None:
     """A pcap of ``seconds`` of PCMA tone RTP with DTMF events, for SIPp play_pcap_audio."""
+    write_rtp_pcap(path, _frames(seconds, ptime_ms), ssrc=FAR_END_SSRC, port=MEDIA_PORT,
+                   ptime_ms=ptime_ms)
+
+
+def write_rtp_pcap(path: Path, frames: Iterable[tuple[int, int, bool, bytes]], *, ssrc: int,
+                   port: int, ptime_ms: int) -> None:
+    """A pcap SIPp's play_pcap_audio can play: one RTP packet per (pt, timestamp, marker,
+    payload) frame, ``ptime_ms`` apart, numbered from 0, sent from ``port`` (SIPp rewrites the
+    addresses and the destination port; the timing and the RTP headers are played as is)."""
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # Ethernet
-    for i, (pt, ts, marker, payload) in enumerate(_frames(seconds, ptime_ms)):
-        rtp = RtpPacket(pt, i & 0xFFFF, ts, FAR_END_SSRC, marker, payload).pack()
-        udp = struct.pack("!HHHH", MEDIA_PORT, 5000, 8 + len(rtp), 0) + rtp
+    for i, (pt, ts, marker, payload) in enumerate(frames):
+        rtp = RtpPacket(pt, i & 0xFFFF, ts, ssrc, marker, payload).pack()
+        udp = struct.pack("!HHHH", port, 5000, 8 + len(rtp), 0) + rtp
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17, 0,
                          bytes([198, 51, 100, 10]), bytes([192, 0, 2, 2])) + udp
         eth = b"\x00\x00\x00\x00\x00\x02" + b"\x00\x00\x00\x00\x00\x01" + b"\x08\x00" + ip

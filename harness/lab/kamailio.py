@@ -2,6 +2,9 @@
 
 Kamailio plays the operator's registrar and proxy: digest auth per auth user, the AOR each
 auth user may register, and DIDs routed to the trunk that owns them (for inbound calls).
+One template serves both operators: ``field=True`` defines ``FIELD`` in it, which turns the
+proxy into the field lab's carrier SBC (every call challenged, DIDs reached by hairpin, media
+anchored on rtpengine, the announcement test number).
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import glob
 from importlib import resources
 
+from harness.lab import announcement, relay
+from harness.lab.topology import ECHO_NUMBER
 from harness.profile import Profile
 
 
@@ -30,8 +35,10 @@ FAR_END_PORT = 5080
 OUT_PORT = 5062
 
 
-def render(profile: Profile, *, max_expires: int = 3600, algorithm: str = "MD5") -> str:
-    """Kamailio config text serving every trunk and Centrex account of ``profile``."""
+def render(profile: Profile, *, max_expires: int = 3600, algorithm: str = "MD5",
+           field: bool = False) -> str:
+    """Kamailio config text serving every trunk and Centrex account of ``profile`` (as the
+    field lab's SBC when ``field``)."""
     srv = profile.operator.sip_server
     lines = []
     for acc in profile.accounts():
@@ -57,4 +64,9 @@ def render(profile: Profile, *, max_expires: int = 3600, algorithm: str = "MD5")
         .replace("@@FAR_END@@", f"{srv.ip}:{FAR_END_PORT}")
         .replace("@@OUT_SOCKET@@", f"{srv.ip}:{OUT_PORT}")
         .replace("@@DIGEST@@", algorithm)
+        .replace("@@DEFINES@@", "#!define FIELD" if field else "")
+        .replace("@@RTPENGINE@@", f"udp:{relay.NG_ADDR[0]}:{relay.NG_ADDR[1]}")
+        .replace("@@RTP_FLAGS@@", relay.FLAGS)
+        .replace("@@ANNOUNCEMENT@@", f"{srv.ip}:{announcement.PORT}")
+        .replace("@@ECHO_NUMBER@@", ECHO_NUMBER)
     )

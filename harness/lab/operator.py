@@ -1,8 +1,10 @@
-"""The operator's side of the lab: its Kamailio, the SIPp far end, and the probe services.
+"""The operator's side of the lab: its Kamailio, the SIPp far ends, and the probe services.
 
 These are the peers every check talks to through the site's router: Kamailio registers and
-routes the trunks, SIPp answers and places calls with real media, and the probe services
-(one beside the SIP server, one on the outsider) report what crossed the router. Each is
+routes the trunks, SIPp answers and places calls with real media (the echo far end; in the
+field lab also the announcement test number, behind the rtpengine relay of
+:mod:`harness.lab.relay`), and the probe services (one beside the SIP server in the default lab
+only, one on the outsider) report what crossed the router. Each is
 started in its namespace and waited for until it answers, so no check races a half-started
 peer; Kamailio can be stopped and restarted (another digest algorithm, an operator outage).
 """
@@ -15,11 +17,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from harness import netns
 from harness.errors import LabError
-from harness.lab import farend, kamailio
+from harness.lab import announcement, farend, kamailio, relay
 from harness.lab.procs import kill_all, ns_pids, pid_alive, read_pid, tcp_listening, udp_port_taken
 from harness.lab.profile import lab_password
 from harness.lab.state import LabState, lab_dir, save_state
@@ -31,11 +34,13 @@ def kamailio_pidfile(prefix: str) -> Path:
     return lab_dir(prefix) / "kamailio.pid"
 
 
-def start_kamailio(prefix: str, profile: Profile, digest: str, timeout: float = 10.0) -> None:
-    """Start the operator's Kamailio in ``op`` and wait until it answers OPTIONS."""
+def start_kamailio(prefix: str, profile: Profile, digest: str, timeout: float = 10.0, *,
+                   field: bool = False) -> None:
+    """Start the operator's Kamailio in ``op`` (the field lab's SBC when ``field``) and wait
+    until it answers OPTIONS."""
     state_dir = lab_dir(prefix)
     cfg = state_dir / "kamailio.cfg"
-    cfg.write_text(kamailio.render(profile, algorithm=digest))
+    cfg.write_text(kamailio.render(profile, algorithm=digest, field=field))
     cfg.chmod(0o600)
     check = netns.run(None, ["kamailio", "-c", "-f", str(cfg)], check=False)
     if check.returncode != 0:
@@ -84,28 +89,45 @@ def _options_ping(prefix: str) -> bool:
 
 def start_far_end(prefix: str, timeout: float = 5.0) -> None:
     """Start the SIPp far end in ``op`` and wait until its SIP port is bound."""
-    state_dir = lab_dir(prefix)
-    pcap = state_dir / "farend.pcap"
+    pcap = lab_dir(prefix) / "farend.pcap"
     if not pcap.exists():
         farend.write_pcap(pcap)
-    scen = state_dir / "farend.xml"
-    scen.write_text(farend.scenario(pcap))
-    log = open(state_dir / "farend.log", "ab")  # noqa: SIM115 - handed to the process
+    _start_sipp(prefix, "farend", farend.scenario(pcap),
+                lambda scen: farend.command(scen, str(OP_SERVER), kamailio.FAR_END_PORT),
+                kamailio.FAR_END_PORT, timeout)
+
+
+def start_announcement(prefix: str, timeout: float = 5.0) -> None:
+    """Start the field lab's announcement (the test number) in ``op``; wait for its port."""
+    pcap = lab_dir(prefix) / "announcement.pcap"
+    if not pcap.exists():
+        announcement.write_pcap(pcap)
+    _start_sipp(prefix, "announcement", announcement.scenario(pcap),
+                lambda scen: announcement.command(scen, str(OP_SERVER)), announcement.PORT,
+                timeout)
+
+
+def _start_sipp(prefix: str, name: str, scenario: str,
+                argv: Callable[[Path], list[str]], port: int, timeout: float) -> None:
+    """Run a SIPp UAS ``name`` in ``op`` (scenario, log and PID file ``<name>.*`` in the lab's
+    folder) and wait until it has bound its SIP ``port``."""
+    state_dir = lab_dir(prefix)
+    scen = state_dir / f"{name}.xml"
+    scen.write_text(scenario)
+    log = open(state_dir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the process
     with log:
-        proc = netns.popen(ns(prefix, "op"),
-                           farend.command(scen, str(OP_SERVER), kamailio.FAR_END_PORT),
-                           stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                           cwd=str(state_dir))
-    (state_dir / "farend.pid").write_text(str(proc.pid))
+        proc = netns.popen(ns(prefix, "op"), argv(scen), stdout=log, stderr=log,
+                           stdin=subprocess.DEVNULL, cwd=str(state_dir))
+    (state_dir / f"{name}.pid").write_text(str(proc.pid))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise LabError(f"the SIPp far end exited with {proc.returncode}: see "
-                           f"{state_dir / 'farend.log'}")
-        if udp_port_taken(ns(prefix, "op"), str(OP_SERVER), kamailio.FAR_END_PORT):
+            raise LabError(f"the SIPp {name} exited with {proc.returncode}: see "
+                           f"{state_dir / f'{name}.log'}")
+        if udp_port_taken(ns(prefix, "op"), str(OP_SERVER), port):
             return
         time.sleep(0.02)
-    raise LabError(f"the SIPp far end did not start within {timeout:.0f} s")
+    raise LabError(f"the SIPp {name} did not start within {timeout:.0f} s")
 
 
 def set_digest(state: LabState, profile: Profile, algorithm: str) -> None:
@@ -115,17 +137,17 @@ def set_digest(state: LabState, profile: Profile, algorithm: str) -> None:
     stop_kamailio(state.prefix)
     state.digest = algorithm
     save_state(state)
-    start_kamailio(state.prefix, profile, state.digest)
+    start_kamailio(state.prefix, profile, state.digest, field=state.operator == "field")
 
 
-def start_probes(prefix: str, timeout: float = 10.0) -> None:
-    """``recette probe serve`` in ``op`` (SIP listeners, sending from the server IP) and in
-    ``out`` (the outsider vantage point), keyed with the lab's probe key."""
+def start_probes(prefix: str, timeout: float = 10.0, *, server_side: bool = True) -> None:
+    """``recette probe serve`` in ``op`` (SIP listeners, sending from the server IP; unless
+    not ``server_side``) and in ``out`` (the outsider vantage point), keyed with the lab's
+    probe key."""
     state_dir = lab_dir(prefix)
     env = {**os.environ, "RECETTE_PROBE_KEY": lab_password(prefix, "probe")}
-    for role, control, send_from, sip in (
-        ("op", PROBE, OP_SERVER, PROBE), ("out", OUTSIDER, OUTSIDER, OUTSIDER),
-    ):
+    probes = (("op", PROBE, OP_SERVER, PROBE), ("out", OUTSIDER, OUTSIDER, OUTSIDER))
+    for role, control, send_from, sip in probes[0 if server_side else 1:]:
         argv = [sys.executable, "-m", "harness.cli", "probe", "serve", "--control",
                 f"{control}:{PROBE_PORT}", "--send-from", str(send_from),
                 "--log", str(state_dir / f"probe-{role}.jsonl")]
@@ -148,7 +170,9 @@ def kamailio_running(prefix: str) -> bool:
 
 
 def stop_kamailio(prefix: str) -> None:
-    """Stop the operator's Kamailio (all its children) and wait for them to exit."""
-    far = read_pid(lab_dir(prefix) / "farend.pid")
-    kill_all([p for p in ns_pids(ns(prefix, "op")) if p != far])
+    """Stop the operator's Kamailio (all its children) and wait for them to exit; the far
+    ends and the field lab's relay keep running."""
+    spared = {read_pid(lab_dir(prefix) / f"{name}.pid")
+              for name in ("farend", "announcement")} | {read_pid(relay.pidfile(prefix))}
+    kill_all([p for p in ns_pids(ns(prefix, "op")) if p not in spared])
     kamailio_pidfile(prefix).unlink(missing_ok=True)

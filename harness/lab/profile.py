@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from harness.lab.topology import TEST_NUMBER
+
 STATE_ROOT = Path("/run/recette")
 
 
@@ -35,8 +37,24 @@ def lab_password(prefix: str, account: str) -> str:
     return f"lab-{digest[:16]}"
 
 
-def lab_profile_data(prefix: str) -> dict[str, Any]:
-    """The lab profile as plain data (validated by :class:`harness.profile.Profile`)."""
+def lab_profile_data(prefix: str, *, operator: str = "default",
+                     media_ip: str | None = None) -> dict[str, Any]:
+    """The lab profile as plain data (validated by :class:`harness.profile.Profile`).
+
+    For the field operator (``operator="field"``) it holds only what a real site could fill
+    in: no probe beside the SIP server, the operator's separate media address when it has one
+    (``media_ip``); its ``lab:`` section stays because the runner enters the agent's namespace
+    with it."""
+    data = _profile_data(prefix)
+    if operator == "field":
+        data["operator"]["name"] = "OpenIP (field lab)"
+        if media_ip is not None and media_ip != data["operator"]["sip_server"]["ip"]:
+            data["operator"]["media_ips"] = [media_ip]
+        del data["vantage_points"]["server"]
+    return data
+
+
+def _profile_data(prefix: str) -> dict[str, Any]:
     return {
         "customer": {
             "name": "Laboratoire recette",
@@ -48,7 +66,7 @@ def lab_profile_data(prefix: str) -> dict[str, Any]:
         "operator": {
             "name": "OpenIP (lab)",
             "sip_server": {"ip": "198.51.100.10", "domain": "sip.recette.example", "port": 5060},
-            "test_number": "0899000000",
+            "test_number": TEST_NUMBER,
         },
         "trunks": [
             {

@@ -20,7 +20,7 @@ from harness.errors import LabError
 from harness.lab import procs
 from harness.lab.firewall import FirewallMode
 from harness.lab.profile import STATE_ROOT
-from harness.lab.topology import PREFIX_RE, ROLES, check_prefix
+from harness.lab.topology import PREFIX_RE, ROLES, TEST_NUMBER, OperatorKind, check_prefix
 
 
 @dataclass
@@ -36,6 +36,10 @@ class LabState:
     owner_pid: int | None = None  # a test or demo process that will tear it down itself
     digest: str = "MD5"  # the algorithm Kamailio challenges with (MD5 or SHA-256)
     lans_open: bool = False  # the router forwards anything between the voice and data LANs
+    operator: OperatorKind = "default"  # "field": rtpengine, an announcement, no lab caller
+    media_ip: str | None = None  # field lab: where rtpengine anchors every call's media
+    echo_number: str | None = TEST_NUMBER  # a number whose far end echoes our RTP
+    announcement_number: str | None = None  # a number that plays an announcement, no echo
 
 
 def lab_dir(prefix: str) -> Path:

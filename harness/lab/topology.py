@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import re
 from ipaddress import IPv4Address
+from typing import Literal
 
 from harness.errors import LabError
 from harness.lab.procs import sh
 
 PREFIX_RE = re.compile(r"^rct[0-9a-f]{4}$")
 ROLES = ("lan", "data", "rtr", "inet", "op", "out")
+
+# The operator a lab is built with: "default" (Kamailio, an echoing far end, a lab caller and a
+# probe beside the SIP server) or "field" (Kamailio and rtpengine as a carrier's SBC, an
+# announcement test number, nothing of ours on the operator side: see harness.lab.field).
+OperatorKind = Literal["default", "field"]
+OPERATOR_KINDS: tuple[OperatorKind, ...] = ("default", "field")
 
 # Addresses (documentation ranges on the internet side, OpIOS defaults on the LAN side).
 VOICE_HOST = IPv4Address("192.168.254.10")
@@ -32,6 +39,11 @@ OUTSIDER = IPv4Address("203.0.113.66")
 PROBE = IPv4Address("198.51.100.20")  # the operator's probe service, beside the SIP server
 PROBE_PORT = 5099
 SIP_DOMAIN = "sip.recette.example"
+
+# Numbers the operator answers itself. The default lab sends every other number to its echo
+# far end; the field lab answers TEST_NUMBER with an announcement and ECHO_NUMBER with the echo.
+TEST_NUMBER = "0899000000"
+ECHO_NUMBER = "0899000001"
 
 # (ns A, ifname in A, address/len in A, ns B, ifname in B, address/len in B)
 LINKS: tuple[tuple[str, str, str, str, str, str], ...] = (
@@ -65,16 +77,18 @@ def build_namespaces(prefix: str) -> None:
         sh(["ip", "-n", ns(prefix, role), "link", "set", "lo", "up"])
 
 
-def build_links(prefix: str) -> None:
-    """The veth pairs of :data:`LINKS` with their addresses, the probe's second address on
-    ``op``, default routes, and forwarding on the router and the internet."""
+def build_links(prefix: str, op_extra: tuple[IPv4Address, ...] = (PROBE,)) -> None:
+    """The veth pairs of :data:`LINKS` with their addresses, the extra addresses of ``op``
+    (the probe's by default; the field lab's media address when it has its own), default
+    routes, and forwarding on the router and the internet."""
     for a, if_a, ip_a, b, if_b, ip_b in LINKS:
         sh(["ip", "link", "add", if_a, "netns", ns(prefix, a), "type", "veth",
             "peer", "name", if_b, "netns", ns(prefix, b)])
         for ns_role, ifname, addr in ((a, if_a, ip_a), (b, if_b, ip_b)):
             sh(["ip", "-n", ns(prefix, ns_role), "addr", "add", addr, "dev", ifname])
             sh(["ip", "-n", ns(prefix, ns_role), "link", "set", ifname, "up"])
-    sh(["ip", "-n", ns(prefix, "op"), "addr", "add", f"{PROBE}/24", "dev", "eth0"])
+    for extra in op_extra:
+        sh(["ip", "-n", ns(prefix, "op"), "addr", "add", f"{extra}/24", "dev", "eth0"])
     for role, gw in GATEWAYS.items():
         sh(["ip", "-n", ns(prefix, role), "route", "add", "default", "via", str(gw)])
     for role in ("rtr", "inet"):
