@@ -58,7 +58,10 @@ def inbound_caller(profile: Profile) -> InboundCaller | None:
         return None
     from harness.lab.farend import LabCaller
     from harness.lab.profile import STATE_ROOT
+    from harness.lab.state import load_state
 
+    if load_state(profile.lab.prefix).operator != "default":
+        return None
     return LabCaller(profile.lab.namespaces.get("op", f"{profile.lab.prefix}-op"),
                      STATE_ROOT / profile.lab.prefix, str(profile.operator.sip_server.ip),
                      profile.operator.sip_server.port)
