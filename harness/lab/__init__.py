@@ -210,8 +210,9 @@ class Lab:
         topology.build_namespaces(self.prefix)
         progress("links and addresses")
         media = IPv4Address(self.state.media_ip or OP_SERVER)
-        topology.build_links(self.prefix, op_extra=() if field and media == OP_SERVER
-                             else (media,) if field else (PROBE,))
+        # The default lab's probe beside the SIP server; the field lab's own media address.
+        op_extra = (PROBE,) if not field else () if media == OP_SERVER else (media,)
+        topology.build_links(self.prefix, op_extra=op_extra)
         progress(f"router: firewall {self.state.firewall}, SIP ALG "
                  f"{'on' if self.state.alg else 'off'}")
         router.apply_policy(self.state)

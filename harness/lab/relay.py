@@ -9,8 +9,9 @@ Debian's rtpengine between Kamailio and every media endpoint so they cannot.
 
 rtpengine runs in userspace only (``--table=-1``: no kernel forwarding module here), in the
 operator's namespace, with its ng control socket on that namespace's loopback for Kamailio's
-``rtpengine.so``. It is started in the foreground and stopped by its PID like the lab's other
-daemons; ``recette lab down`` kills it with everything else in the namespace.
+``rtpengine.so``. It is started in the foreground with a PID file like the lab's other
+daemons; ``recette lab down`` kills it with everything else in the namespace, and restarting
+Kamailio (another digest algorithm, an outage) leaves it running.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from harness import netns
 from harness.errors import LabError
-from harness.lab.procs import kill_all, pid_alive, read_pid
+from harness.lab.procs import pid_alive
 from harness.lab.state import lab_dir
 from harness.lab.topology import ns
 
@@ -87,10 +88,3 @@ def ping(prefix: str) -> bool:
 def running(prefix: str) -> bool:
     return pid_alive(pidfile(prefix))
 
-
-def stop(prefix: str) -> None:
-    """Stop rtpengine and wait for it to exit."""
-    pid = read_pid(pidfile(prefix))
-    if pid is not None:
-        kill_all([pid])
-    pidfile(prefix).unlink(missing_ok=True)

@@ -308,6 +308,20 @@ def test_no_one_calls_the_site_unchallenged(field_lab: Lab) -> None:
     assert leaked is None
 
 
+@pytest.mark.lab
+def test_kamailio_restart_keeps_the_relay_and_the_far_ends(field_lab: Lab) -> None:
+    """Another digest algorithm restarts Kamailio only: rtpengine and the announcement go on."""
+    relay_pid = (field_lab.dir / "rtpengine.pid").read_text()
+    field_lab.set_digest("SHA-256")
+    try:
+        assert field_lab.kamailio_running() and field_lab.relay_running()
+        assert (field_lab.dir / "rtpengine.pid").read_text() == relay_pid
+        rec = in_namespace(field_lab.ns("lan"), lambda: _announcement_call(field_lab), 30)
+        _assert_announcement(rec, labmod.OP_SERVER)
+    finally:
+        field_lab.set_digest("MD5")
+
+
 def _leftovers(prefix: str) -> list[str]:
     """rtpengine, Kamailio or SIPp processes still running for lab ``prefix`` (their command
     lines name the lab's state folder)."""
