@@ -28,7 +28,7 @@ from sip_checks.session import (
 )
 from sip_checks.toolkit.quality import line
 from sip_checks.toolkit.ua import CallRecord, UserAgent
-from sip_checks.verdict import call_failed, far_end_kind, judge_call
+from sip_checks.verdict import call_failed, judge_call, test_number_kind
 
 DTMF_SENT = "2580"
 
@@ -50,6 +50,9 @@ def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
         fail(verdict.symptom)
     for reserve in verdict.reserves:
         ev.reserve(reserve)
+    if media.event_pt is None:
+        ev.fact("DTMF", "not sent: the far end's answer offers no telephone-event")
+        return
     got = "".join(e.digit for e in media.dtmf_received if not e.echoed)
     echoed = "".join(e.digit for e in media.dtmf_received if e.echoed)
     ev.fact("DTMF", f"sent {DTMF_SENT!r}, echoed back {echoed!r}, received from the far "
@@ -85,7 +88,7 @@ async def _outbound(profile: Profile, account: str, number: str, site: Site, ev:
             incidents.append(Incident(rec.started, account, number, symptom))
             fail(symptom)
         declared = profile.operator.test_number_kind
-        kind = declared or far_end_kind(rec) or "echo"
+        kind = test_number_kind(rec, declared)
         ev.fact("test number", f"{kind} ({'as the profile says' if declared else 'detected'})")
         _report_media(rec, profile, ev, incidents, echoes=kind == "echo")
         await ua.unregister()
@@ -100,6 +103,7 @@ async def _uplink_by_hairpin(profile: Profile, account: str, site: Site, ev: Evi
                              incidents: list[Incident], seconds: float) -> None:
     """The test number plays and does not echo: prove that the site's audio reaches the
     operator by calling a DID of another line from this account."""
+    await asyncio.sleep(0)  # the closed call's SIP socket releases the site's port 5060
     target = hairpin.pick_did(profile, account)
     if target is None:
         ev.reserve(msg("UPLINK_NOT_PROVEN", account=account))

@@ -14,7 +14,7 @@ from harness.messages import Msg, msg
 from harness.profile import Profile
 from sip_checks.session import Site, open_ua, record_sip, register_behind_nat, require_registered
 from sip_checks.toolkit.ua import CallRecord
-from sip_checks.verdict import judge_call
+from sip_checks.verdict import judge_call, test_number_kind
 
 
 @pytest.mark.check(
@@ -45,7 +45,8 @@ async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: E
         problems: list[Msg] = []
         lines = []
         for i, rec in enumerate(records, 1):
-            verdict = judge_call(rec, profile.thresholds)
+            kind = test_number_kind(rec, profile.operator.test_number_kind)
+            verdict = judge_call(rec, profile.thresholds, echoes=kind == "echo")
             ev.figures.quality.extend(verdict.qualities)
             lines.append(f"call {i}: {rec.status} {rec.reason}, MOS min "
                          f"{verdict.worst_mos:.2f}, {verdict.silent or 'two-way audio'}")

@@ -73,6 +73,12 @@ def far_end_kind(rec: CallRecord) -> str | None:
     return None
 
 
+def test_number_kind(rec: CallRecord, declared: str | None) -> str:
+    """What the test number does: as the profile says, else as detected from this call
+    (an echo when nothing came back, so a silent uplink is still reported)."""
+    return declared or far_end_kind(rec) or "echo"
+
+
 def one_way_diagnosis(rec: CallRecord, *, echoes: bool = True) -> Msg | None:
     """Which direction is silent, from what came back; None when audio flowed both ways.
 

@@ -51,6 +51,8 @@ def lab_profile_data(prefix: str, *, operator: str = "default",
         if media_ip is not None and media_ip != data["operator"]["sip_server"]["ip"]:
             data["operator"]["media_ips"] = [media_ip]
         del data["vantage_points"]["server"]
+    else:  # the reference operator's test number echoes, as its handbook would say
+        data["operator"]["test_number_kind"] = "echo"
     return data
 
 

@@ -323,7 +323,7 @@ class UserAgent:
         bye = self._byes.setdefault(d.call_id, asyncio.Event())
         eng = engine()
         eng.start_sending(media)
-        if dtmf:
+        if dtmf and media.event_pt is not None:  # else the far end took no DTMF
             await asyncio.sleep(1.0)
             media.send_dtmf(dtmf)
         try:
