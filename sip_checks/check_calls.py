@@ -110,8 +110,19 @@ async def _uplink_by_hairpin(profile: Profile, account: str, site: Site, ev: Evi
         return
     owner, number = target
     h = await hairpin.place(profile, account, owner, number, site, ev, seconds=seconds)
+    if h.out.status != 200 or h.into is None or h.into.answered is None:
+        # Our audio cannot be followed if the call does not come back in: that is the
+        # inbound checks' finding, not an outbound one.
+        ev.reserve(msg("UPLINK_NOT_PROVEN_INBOUND", account=account, number=number))
+        return
     verdict = hairpin.judge(h, profile.thresholds)
-    ev.figures.quality.extend(q for q in verdict.qualities if q.direction.code == "DIR_TO_DID")
+    to_did = [q for q in verdict.qualities if q.direction.code == "DIR_TO_DID"]
+    ev.figures.quality.extend(to_did)
+    if not to_did:
+        symptom = msg("NO_AUDIO_FROM_SITE_HAIRPIN", account=account, number=number,
+                      sent=h.out.media.sent if h.out.media else 0)
+        incidents.append(Incident(h.out.started, account, number, symptom))
+        fail(symptom)
     if verdict.symptom:
         incidents.append(Incident(h.out.started, account, number, verdict.symptom))
         fail(verdict.symptom)

@@ -185,6 +185,22 @@ TEXTS: Catalog = {
         "fr": "le numéro de test ne renvoie pas le son et aucune autre ligne du site n'a de "
               "SDA à appeler depuis {account} : le son émis par le site n'a pas été vérifié",
     },
+    "UPLINK_NOT_PROVEN_INBOUND": {
+        "en": "the test number does not echo and the call from {account} to {number} did not "
+              "come back in: the audio sent by the site was not verified (see the inbound "
+              "calls)",
+        "fr": "le numéro de test ne renvoie pas le son et l'appel de {account} vers {number} "
+              "n'est pas revenu sur le site : le son émis par le site n'a pas été vérifié "
+              "(voir les appels entrants)",
+    },
+    "NO_AUDIO_FROM_SITE_HAIRPIN": {
+        "en": "the site's audio does not reach the operator: of the {sent} RTP packets "
+              "{account} sent in a call to {number}, none came back through the operator; "
+              "check that the router lets the site's outgoing UDP media out",
+        "fr": "le son du site n'arrive pas chez l'opérateur : aucun des {sent} paquets RTP "
+              "émis par {account} vers {number} n'est revenu par l'opérateur ; vérifier que "
+              "le routeur laisse sortir le RTP du site",
+    },
     "HAIRPIN_NOT_DELIVERED": {
         "en": "the operator connected the call from {caller} but it never reached {number} on "
               "the site: check the forward of UDP 5060 to the IPBX and the DID routing",
