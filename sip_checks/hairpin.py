@@ -26,6 +26,10 @@ from sip_checks.toolkit.quality import Quality
 from sip_checks.toolkit.ua import CallRecord
 from sip_checks.verdict import call_failed, grade_stream, quality_findings
 
+# What the operator answers the caller when the call went out towards the site and nothing
+# came back: a timeout, unavailable, or a server error.
+UNDELIVERED = (408, 480, 500, 503, 504)
+
 
 @dataclass
 class Hairpin:
@@ -111,11 +115,12 @@ def judge(h: Hairpin, t: Thresholds) -> HairpinVerdict:
     """Signalling first (the call out, then its arrival on the DID), then a silent direction,
     then quality: the same order as :func:`sip_checks.verdict.judge_call`."""
     out, into = h.out, h.into
-    if out.status != 200 or out.symptom:
-        return HairpinVerdict([], out.symptom or call_failed(out), [])
-    if into is None or into.answered is None:
+    arrived = into is not None and into.answered is not None
+    if not arrived and (out.status == 200 or out.status in UNDELIVERED):
         return HairpinVerdict([], msg("HAIRPIN_NOT_DELIVERED", number=h.number,
                                       caller=h.caller), [])
+    if out.status != 200 or out.symptom or into is None:
+        return HairpinVerdict([], out.symptom or call_failed(out), [])
     to_did = _direction(into, out, msg("DIR_TO_DID", number=h.number), t)
     from_did = _direction(out, into, msg("DIR_FROM_DID", number=h.number), t)
     qualities = [q for q in (to_did, from_did) if q is not None]

@@ -202,8 +202,8 @@ TEXTS: Catalog = {
               "le routeur laisse sortir le RTP du site",
     },
     "HAIRPIN_NOT_DELIVERED": {
-        "en": "the operator connected the call from {caller} but it never reached {number} on "
-              "the site: check the forward of UDP 5060 to the IPBX and the DID routing",
+        "en": "the operator took the call from {caller} but it never reached {number} on the "
+              "site: check the forward of UDP 5060 to the IPBX and the DID routing",
         "fr": "l'appel de {caller} a été pris par l'opérateur mais n'est jamais arrivé sur "
               "{number} : vérifier la redirection d'UDP 5060 vers l'IPBX et l'acheminement de "
               "la SDA",

@@ -96,3 +96,19 @@ def test_a_few_chance_matches_give_no_one_way_delay(sock: socket.socket) -> None
     _receive(out, 0xB, 250, one_way_ms=5.0)
     v = hairpin.judge(hairpin.Hairpin("trunk01", NUMBER, out, into), Thresholds())
     assert v.qualities[0].one_way_ms is None and v.symptom is None
+
+
+def test_a_timeout_from_the_operator_with_nothing_on_the_did_is_not_delivered(
+        sock: socket.socket) -> None:
+    out = _leg(sock, sent=0, answered=False)
+    out.status, out.reason = 408, "Request Timeout"
+    v = hairpin.judge(hairpin.Hairpin("trunk01", NUMBER, out, None), Thresholds())
+    assert v.symptom is not None and v.symptom.code == "HAIRPIN_NOT_DELIVERED"
+
+
+def test_a_refusal_of_the_caller_is_the_callers_failure(sock: socket.socket) -> None:
+    out = _leg(sock, sent=0, answered=False)
+    out.status, out.reason = 403, "Forbidden"
+    v = hairpin.judge(hairpin.Hairpin("trunk01", NUMBER, out, None), Thresholds())
+    assert v.symptom is not None and v.symptom.code == "CALL_FAILED"
+    assert v.symptom.params == {"status": 403, "reason": "Forbidden"}
