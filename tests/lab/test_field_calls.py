@@ -1,0 +1,134 @@
+"""The call checks against the field lab's operator, which runs nothing of ours: the test
+number plays an announcement and never echoes, no one calls the site for us, and rtpengine
+anchors every call's media. Inbound calls go by hairpin (another line of the site calls the
+DID); the site's own audio to the operator is proven by a hairpin too.
+
+Also: the same checks from the agent's namespace with a profile that has no ``lab:`` section
+(what a real site has) give the same verdicts; with the firewall closed the inbound calls fail
+with evidence while the outbound ones still pass; with the site's outgoing media dropped at
+the router, the silent direction is named although the test number does not echo.
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.lab import Lab
+from harness.results import RunResults, load_results
+from tests.lab.labrun import REPO, codes, run
+
+CALLS = ("sip.call", "sip.capacity")
+
+
+@pytest.fixture(scope="module")
+def field() -> Iterator[Lab]:
+    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator="field")
+    try:
+        yield built
+    finally:
+        built.down()
+
+
+@pytest.fixture
+def healthy(field: Lab) -> Lab:
+    field.set_policy(alg=False, firewall="strict")
+    return field
+
+
+def _statuses(doc: RunResults) -> dict[str, str]:
+    return {c.id: c.status for c in doc.checks}
+
+
+@pytest.mark.lab
+def test_every_sip_check_passes_against_an_operator_that_runs_nothing_of_ours(
+        healthy: Lab, tmp_path: Path) -> None:
+    prof = tmp_path / "field.yaml"
+    healthy.write_profile(prof)
+    proc, doc = run(prof, tmp_path / "out", "sip.options", "sip.register", *CALLS)
+    statuses = _statuses(doc)
+    assert len(statuses) == 12  # options, 3 registrations, 3 outbound, 4 inbound, capacity
+    assert set(statuses.values()) == {"pass"}, [(c.id, c.reason()) for c in doc.checks]
+    assert proc.returncode == 0
+    for c in doc.checks:
+        if c.id.startswith("sip.call.inbound"):
+            directions = {q.direction.code: q for q in c.figures.quality}
+            assert set(directions) == {"DIR_TO_DID", "DIR_FROM_DID"}
+            # Both legs ours: one-way delay measured per direction, not RTT/2.
+            assert all(q.one_way_ms is not None and 0 <= q.one_way_ms < 100
+                       for q in directions.values())
+        if c.id.startswith("sip.call.outbound"):
+            assert c.facts["test number"] == "announcement (detected)"
+            assert "echo" not in c.facts["DTMF"]
+            # The far end's audio is graded; the site's own is proven through a DID.
+            assert {q.direction.code for q in c.figures.quality} == {
+                "DIR_FAR_TO_SITE", "DIR_TO_DID"}
+            assert c.reserves == []
+
+
+@pytest.mark.lab
+def test_a_profile_without_a_lab_section_gives_the_same_verdicts(
+        healthy: Lab, tmp_path: Path) -> None:
+    """What a real site has: no ``lab:`` section, the run started on the voice LAN."""
+    prof = tmp_path / "field.yaml"
+    healthy.write_profile(prof)
+    data = yaml.safe_load(prof.read_text())
+    lan_ns = data.pop("lab")["agent_netns"]
+    bare = tmp_path / "site.yaml"
+    bare.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    args = ["ip", "netns", "exec", lan_ns, str(REPO / ".venv" / "bin" / "python"), "-m",
+            "harness.cli", "run", "--profile", str(bare), "--out", str(out),
+            "--call-seconds", "3", *[a for o in CALLS for a in ("--only", o)]]
+    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600)
+    doc = load_results(out / "results.json")
+    assert len(doc.checks) == 8, proc.stderr[-2000:]
+    assert set(_statuses(doc).values()) == {"pass"}, [(c.id, c.reason()) for c in doc.checks]
+    assert proc.returncode == 0
+
+
+@pytest.mark.lab
+def test_firewall_closed_fails_the_inbound_calls_and_not_the_outbound_ones(
+        field: Lab, tmp_path: Path) -> None:
+    field.set_policy(firewall="closed")
+    prof = tmp_path / "field.yaml"
+    field.write_profile(prof)
+    try:
+        _, doc = run(prof, tmp_path / "out", "sip.call.inbound[+33199000101]",
+                     "sip.call.outbound[centrex101]")
+    finally:
+        field.set_policy(firewall="strict")
+    inbound = doc.check("sip.call.inbound[+33199000101]")
+    outbound = doc.check("sip.call.outbound[centrex101]")
+    assert inbound is not None and outbound is not None
+    assert inbound.status == "fail" and codes(inbound) == ["HAIRPIN_NOT_DELIVERED"]
+    assert inbound.reasons[0].params == {"number": "+33199000101", "caller": "trunk01"}
+    assert any(e.kind == "ladder" for e in inbound.evidence)
+    assert outbound.status == "pass", outbound.reason()
+    # Its uplink could not be followed back in: said, not failed.
+    assert [m.code for m in outbound.reserves] == ["UPLINK_NOT_PROVEN_INBOUND"]
+    assert [i.symptom.code for i in doc.incidents] == ["HAIRPIN_NOT_DELIVERED"]
+
+
+@pytest.mark.lab
+def test_the_sites_outgoing_media_dropped_is_named_with_an_announcement(
+        healthy: Lab, tmp_path: Path) -> None:
+    prof = tmp_path / "field.yaml"
+    healthy.write_profile(prof)
+    healthy.impair(loss_pct=100, direction="out")
+    try:
+        proc, doc = run(prof, tmp_path / "out", "sip.call.outbound[centrex101]")
+    finally:
+        healthy.set_policy()
+    (call,) = doc.checks
+    assert proc.returncode == 1 and call.status == "fail"
+    assert codes(call) == ["NO_AUDIO_FROM_SITE_HAIRPIN"], call.reasons
+    assert call.reasons[0].params["account"] == "centrex101"
+    assert call.facts["test number"] == "announcement (detected)"
+    # The far end's audio still arrived and was graded.
+    assert [q.direction.code for q in call.figures.quality] == ["DIR_FAR_TO_SITE"]
