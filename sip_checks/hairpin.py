@@ -8,7 +8,9 @@ one-way delay are measured per direction, and a silent direction is named with p
 both legs.
 
 The answering account listens on the site's SIP port (the one the router forwards); the
-calling account uses an ephemeral port, as its replies come back on its own NAT binding.
+calling account uses an ephemeral port, as its replies come back on its own NAT binding. Each
+leg takes its RTP port from its own half of the opened range (caller low, DID high), so the
+legs can be told apart on the wire: in a capture, or by a lab that delays one direction only.
 """
 
 from __future__ import annotations
@@ -23,8 +25,13 @@ from harness.messages import Msg, msg
 from harness.profile import Profile, Thresholds
 from sip_checks.session import Site, open_ua, record_sip, register_behind_nat, require_registered
 from sip_checks.toolkit.quality import Quality
+from sip_checks.toolkit.stream import RTP_PORTS
 from sip_checks.toolkit.ua import CallRecord
 from sip_checks.verdict import call_failed, grade_stream, quality_findings
+
+# The halves of the RTP range each leg takes its port from (see the module docstring).
+CALLER_PORTS = (RTP_PORTS[0], (RTP_PORTS[0] + RTP_PORTS[1]) // 2)
+DID_PORTS = (CALLER_PORTS[1], RTP_PORTS[1])
 
 # What the operator answers the caller when the call went out towards the site and nothing
 # came back: a timeout, unavailable, or a server error.
@@ -68,8 +75,10 @@ async def place(profile: Profile, caller: str, owner: str, number: str, site: Si
         require_registered(await register_behind_nat(into_ua), owner)
         require_registered(await register_behind_nat(out_ua), caller)
         answering = asyncio.create_task(into_ua.answer(
-            media_ip=site.ip, timeout=20.0, duration=seconds, dtmf=dtmf, hangup=False))
-        out = await out_ua.call(number, media_ip=site.ip, duration=seconds, dtmf=dtmf)
+            media_ip=site.ip, timeout=20.0, duration=seconds, dtmf=dtmf, hangup=False,
+            media_ports=DID_PORTS))
+        out = await out_ua.call(number, media_ip=site.ip, duration=seconds, dtmf=dtmf,
+                                media_ports=CALLER_PORTS)
         into: CallRecord | None
         try:
             into = await asyncio.wait_for(answering, 20.0 if out.answered else 2.0)

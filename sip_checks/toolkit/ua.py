@@ -19,7 +19,7 @@ from harness.messages import Msg, msg
 from sip_checks.toolkit import digest, sdp
 from sip_checks.toolkit.endpoint import T1, ClientResult, SipEndpoint
 from sip_checks.toolkit.message import SipMessage, build_request, new_branch, new_call_id, new_tag
-from sip_checks.toolkit.stream import MediaSession, engine, open_media_socket
+from sip_checks.toolkit.stream import RTP_PORTS, MediaSession, engine, open_media_socket
 
 _URI_HOSTPORT = re.compile(r"sip:(?:[^@;>]+@)?([^;>:]+)(?::(\d+))?", re.IGNORECASE)
 _EXPIRES = re.compile(r";\s*expires=(\d+)", re.IGNORECASE)
@@ -234,26 +234,30 @@ class UserAgent:
     # -- outbound call ------------------------------------------------------------------------
     async def call(self, number: str, *, media_ip: str, duration: float = 10.0,
                    dtmf: str | None = None, answer_timeout: float = 30.0,
-                   settled: asyncio.Event | None = None) -> CallRecord:
+                   settled: asyncio.Event | None = None,
+                   media_ports: tuple[int, int] = RTP_PORTS) -> CallRecord:
         """Place a call with RTP both ways for ``duration`` s, then hang up (BYE).
 
         ``settled`` is set as soon as the call is answered or has failed, so a capacity check
-        can place one more call while these are up.
+        can place one more call while these are up. ``media_ports`` is where our RTP port is
+        picked (inside the range the operator's firewall rule opens).
         """
         try:
             return await self._call(number, media_ip=media_ip, duration=duration, dtmf=dtmf,
-                                    answer_timeout=answer_timeout, settled=settled)
+                                    answer_timeout=answer_timeout, settled=settled,
+                                    media_ports=media_ports)
         finally:
             if settled is not None:
                 settled.set()
 
     async def _call(self, number: str, *, media_ip: str, duration: float, dtmf: str | None,
-                    answer_timeout: float, settled: asyncio.Event | None) -> CallRecord:
+                    answer_timeout: float, settled: asyncio.Event | None,
+                    media_ports: tuple[int, int]) -> CallRecord:
         call_id = new_call_id(self.ep.local[0])
         tag = new_tag()
         to_uri = f"sip:{number}@{self.id.domain}"
         rec = CallRecord("outbound", self.id.user, number, call_id)
-        sock = open_media_socket(media_ip)
+        sock = open_media_socket(media_ip, media_ports)
         adv_ip = self.contact_addr[0]
         offer = sdp.build(adv_ip, sock.getsockname()[1])
         media = MediaSession(sock, pt=8, codec="PCMA")
@@ -404,8 +408,8 @@ class UserAgent:
         return "\r\n".join(lines).encode() + body
 
     async def answer(self, *, media_ip: str, timeout: float, duration: float = 10.0,
-                     dtmf: str | None = None, hangup: bool = True, ring_s: float = 0.2
-                     ) -> CallRecord:
+                     dtmf: str | None = None, hangup: bool = True, ring_s: float = 0.2,
+                     media_ports: tuple[int, int] = RTP_PORTS) -> CallRecord:
         """Wait for an INVITE, answer it with RTP both ways, and let either side hang up.
 
         With ``hangup`` false we wait for the caller's BYE, but never more than ``duration``
@@ -436,7 +440,7 @@ class UserAgent:
             self._unanswered.pop(call_id, None)
             rec.status, rec.symptom = 488, msg("SDP_OFFER_UNUSABLE", detail=str(exc))
             return rec
-        sock = open_media_socket(media_ip)
+        sock = open_media_socket(media_ip, media_ports)
         name, pt, _ = codecs[0]
         media = MediaSession(sock, pt=pt, codec=name, event_pt=offer.event_pt,
                              remote=(offer.address, offer.port))
