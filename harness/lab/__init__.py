@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network
@@ -34,7 +35,7 @@ from pathlib import Path
 
 from harness import netns
 from harness.errors import LabError, PreflightError
-from harness.lab import announcement, kamailio, operator, relay, router, topology
+from harness.lab import announcement, delay, kamailio, operator, relay, router, topology
 from harness.lab.firewall import FirewallMode, RouterPolicy
 from harness.lab.procs import ns_pids as _ns_pids
 from harness.lab.profile import dump_yaml, lab_profile_data
@@ -261,6 +262,14 @@ class Lab:
     def impair(self, *, loss_pct: float, direction: str = "in") -> None:
         """Drop ``loss_pct`` % of the site's RTP at random (see :func:`router.impair`)."""
         router.impair(self.state, loss_pct=loss_pct, direction=direction)
+
+    def delay_to_site(self, *, ms: float, ports: tuple[int, int]) -> subprocess.Popen[bytes]:
+        """Media from the operator to the site on ``ports`` arrives ``ms`` late (see
+        :func:`delay.start`); give the returned process to :meth:`undelay`."""
+        return delay.start(self.prefix, ms, ports)
+
+    def undelay(self, proc: subprocess.Popen[bytes]) -> None:
+        delay.stop(self.prefix, proc)
 
     def impairment_drops(self) -> int:
         """Packets the loss impairment has dropped so far (see :func:`router.impairment_drops`)."""

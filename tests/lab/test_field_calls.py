@@ -21,6 +21,7 @@ import yaml
 
 from harness.lab import Lab
 from harness.results import RunResults, load_results
+from sip_checks.hairpin import DID_PORTS
 from tests.lab.labrun import REPO, codes, run
 
 CALLS = ("sip.call", "sip.capacity")
@@ -132,3 +133,25 @@ def test_the_sites_outgoing_media_dropped_is_named_with_an_announcement(
     assert call.facts["test number"] == "announcement (detected)"
     # The far end's audio still arrived and was graded.
     assert [q.direction.code for q in call.figures.quality] == ["DIR_FAR_TO_SITE"]
+
+
+@pytest.mark.lab
+def test_a_delay_added_to_one_direction_is_measured_on_that_direction_only(
+        healthy: Lab, tmp_path: Path) -> None:
+    """40 ms added on the internet to the media the relay sends to the DID's leg (its ports
+    are the upper half of the range): the caller→DID direction shows it within 20 %, the
+    other direction does not."""
+    prof = tmp_path / "field.yaml"
+    healthy.write_profile(prof)
+    held = healthy.delay_to_site(ms=40, ports=DID_PORTS)
+    try:
+        proc, doc = run(prof, tmp_path / "out", "sip.call.inbound[+33199000101]")
+    finally:
+        healthy.undelay(held)
+    (call,) = doc.checks
+    assert call.status == "pass", call.reason()
+    by = {q.direction.code: q.one_way_ms for q in call.figures.quality}
+    to_did, from_did = by["DIR_TO_DID"], by["DIR_FROM_DID"]
+    assert to_did is not None and from_did is not None
+    assert 32 <= to_did <= 48, to_did
+    assert from_did < 8, from_did
