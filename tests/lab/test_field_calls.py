@@ -145,7 +145,7 @@ def test_a_delay_added_to_one_direction_is_measured_on_that_direction_only(
     healthy.write_profile(prof)
     held = healthy.delay_to_site(ms=40, ports=DID_PORTS)
     try:
-        proc, doc = run(prof, tmp_path / "out", "sip.call.inbound[+33199000101]")
+        _, doc = run(prof, tmp_path / "out", "sip.call.inbound[+33199000101]")
     finally:
         healthy.undelay(held)
     (call,) = doc.checks
