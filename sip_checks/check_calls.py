@@ -28,7 +28,7 @@ from sip_checks.session import (
 )
 from sip_checks.toolkit.quality import line
 from sip_checks.toolkit.ua import CallRecord, UserAgent
-from sip_checks.verdict import call_failed, judge_call, test_number_kind
+from sip_checks.verdict import call_failed, far_end_kind, judge_call, test_number_kind
 
 DTMF_SENT = "2580"
 
@@ -89,7 +89,8 @@ async def _outbound(profile: Profile, account: str, number: str, site: Site, ev:
             fail(symptom)
         declared = profile.operator.test_number_kind
         kind = test_number_kind(rec, declared)
-        ev.fact("test number", f"{kind} ({'as the profile says' if declared else 'detected'})")
+        ev.fact("test number", f"{declared} (as the profile says)" if declared else
+                f"{kind} (detected)" if far_end_kind(rec) else "unknown: nothing came back")
         _report_media(rec, profile, ev, incidents, echoes=kind == "echo")
         await ua.unregister()
     finally:

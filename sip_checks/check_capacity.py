@@ -56,6 +56,8 @@ async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: E
         connected = sum(1 for r in records if r.status == 200)
         ev.add("calls", "\n".join(lines))
         ev.fact("channels ordered", channels)
+        ev.fact("how", f"{channels} simultaneous calls from {trunk} to the test number, one "
+                "channel each, then one more")
         ev.fact("connected", f"{connected}/{channels}")
         beyond = (f"{extra.status} {extra.reason}" if extra.status != 200
                   else "connected too: the operator does not enforce the channel count")
