@@ -1,4 +1,5 @@
-"""Shared fixtures: a real reference lab per test module, always torn down."""
+"""Shared fixtures: a real lab per test module (the reference operator, or the field one that
+behaves like a carrier's SBC), always torn down."""
 
 from __future__ import annotations
 
@@ -8,16 +9,27 @@ from collections.abc import Iterator
 import pytest
 
 from harness.lab import Lab
+from harness.lab.topology import OperatorKind
+
+
+def _built(operator: OperatorKind) -> Iterator[Lab]:
+    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator=operator)
+    try:
+        yield built
+    finally:
+        built.down()
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
     """A freshly built lab (strict firewall, ALG off); tests may change its policy."""
-    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}")
-    try:
-        yield built
-    finally:
-        built.down()
+    yield from _built("default")
+
+
+@pytest.fixture(scope="module")
+def field_lab() -> Iterator[Lab]:
+    """A field lab (media on the SIP server's address, strict firewall, ALG off)."""
+    yield from _built("field")
 
 
 @pytest.fixture

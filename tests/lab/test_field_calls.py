@@ -11,9 +11,7 @@ the router, the silent direction is named although the test number does not echo
 
 from __future__ import annotations
 
-import secrets
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,19 +25,10 @@ from tests.lab.labrun import REPO, codes, run
 CALLS = ("sip.call", "sip.capacity")
 
 
-@pytest.fixture(scope="module")
-def field() -> Iterator[Lab]:
-    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator="field")
-    try:
-        yield built
-    finally:
-        built.down()
-
-
 @pytest.fixture
-def healthy(field: Lab) -> Lab:
-    field.set_policy(alg=False, firewall="strict")
-    return field
+def healthy(field_lab: Lab) -> Lab:
+    field_lab.set_policy(alg=False, firewall="strict")
+    return field_lab
 
 
 def _statuses(doc: RunResults) -> dict[str, str]:
@@ -95,15 +84,15 @@ def test_a_profile_without_a_lab_section_gives_the_same_verdicts(
 
 @pytest.mark.lab
 def test_firewall_closed_fails_the_inbound_calls_and_not_the_outbound_ones(
-        field: Lab, tmp_path: Path) -> None:
-    field.set_policy(firewall="closed")
+        healthy: Lab, tmp_path: Path) -> None:
+    healthy.set_policy(firewall="closed")
     prof = tmp_path / "field.yaml"
-    field.write_profile(prof)
+    healthy.write_profile(prof)
     try:
         _, doc = run(prof, tmp_path / "out", "sip.call.inbound[+33199000101]",
                      "sip.call.outbound[centrex101]")
     finally:
-        field.set_policy(firewall="strict")
+        healthy.set_policy(firewall="strict")
     inbound = doc.check("sip.call.inbound[+33199000101]")
     outbound = doc.check("sip.call.outbound[centrex101]")
     assert inbound is not None and outbound is not None

@@ -18,7 +18,6 @@ import secrets
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -43,16 +42,6 @@ CALL_SCENARIO = Path(__file__).resolve().parents[1] / "data" / "sipp" / "call_au
 SAMPLE_SSRC = 0xDEE0EE8F  # the SSRC in SIPp's g711a.pcap, which the SIPp caller plays
 LAN = str(labmod.VOICE_HOST)
 MEDIA_IP = IPv4Address("198.51.100.30")
-
-
-@pytest.fixture(scope="module")
-def field_lab() -> Iterator[Lab]:
-    """A field lab (media on the SIP server's address), always torn down."""
-    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator="field")
-    try:
-        yield built
-    finally:
-        built.down()
 
 
 def _media_from(rec: CallRecord) -> set[tuple[str, int]]:
