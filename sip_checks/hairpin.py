@@ -69,7 +69,11 @@ async def place(profile: Profile, caller: str, owner: str, number: str, site: Si
                 ev: Evidence, *, seconds: float, dtmf: str | None = None) -> Hairpin:
     """Register both accounts, call ``number`` from ``caller`` and answer it as ``owner``."""
     into_ua = await open_ua(profile, owner, site)
-    out_ua = await open_ua(profile, caller, site, port=0)
+    try:
+        out_ua = await open_ua(profile, caller, site, port=0)
+    except CheckError:
+        into_ua.ep.close()
+        raise
     answering: asyncio.Task[CallRecord] | None = None
     try:
         require_registered(await register_behind_nat(into_ua), owner)
