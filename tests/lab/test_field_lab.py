@@ -17,7 +17,9 @@ import json
 import secrets
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -50,10 +52,53 @@ def _media_from(rec: CallRecord) -> set[tuple[str, int]]:
 
 
 def _relayed(sources: set[tuple[str, int]], media_ip: IPv4Address) -> bool:
-    """Every source is one of rtpengine's ports on the operator's media address."""
+    """Every source is one of rtpengine's ports on the operator's media address.
+
+    Read on the router's WAN side, never on the LAN: when the relay's first packet and the
+    site's first packet cross in the router at the same moment, the router's conntrack gives
+    the inbound flow a new source port to keep the two tuples apart (a NAT "null binding"),
+    so the LAN may see the media address on any port. That is the site's NAT, not the relay."""
     lo, hi = relay.PORTS
     return bool(sources) and all(ip == str(media_ip) and lo <= port <= hi
                                  for ip, port in sources)
+
+
+class _WanRtp:
+    """Sources of the RTP (not SIP) datagrams from ``media_ip`` that reach the router's WAN
+    interface while the block runs, read below the router's netfilter by a thread."""
+
+    def __init__(self, lab: Lab, media_ip: IPv4Address) -> None:
+        self._cap = UdpCapture(lab.ns("rtr"), "wan0")
+        self._media_ip = str(media_ip)
+        self.sources: set[tuple[str, int]] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _take(self, d: Datagram) -> bool:
+        if d.src[0] == self._media_ip and d.src[1] != 5060 and parse_rtp(d.payload) is not None:
+            self.sources.add(d.src)
+        return self._stop.is_set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._cap.wait_for(self._take, timeout=0.2)
+
+    def __enter__(self) -> _WanRtp:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._cap.close()
+
+
+def _on_wan(lab: Lab, media_ip: IPv4Address,
+            call: Callable[[], CallRecord]) -> tuple[CallRecord, set[tuple[str, int]]]:
+    """``call``'s record and the sources of the RTP that reached the site's WAN meanwhile."""
+    with _WanRtp(lab, media_ip) as wan:
+        rec = call()
+    return rec, wan.sources
 
 
 async def _registered(lab: Lab, user: str, port: int) -> UserAgent:
@@ -79,12 +124,16 @@ async def _announcement_call(lab: Lab) -> CallRecord:
         await _close(ua)
 
 
-def _assert_announcement(rec: CallRecord, media_ip: IPv4Address) -> None:
-    """Answered, its RTP from the relay on ``media_ip``, the announcement's stream only: none
-    of our own packets came back."""
+def _assert_announcement(lab: Lab, media_ip: IPv4Address) -> None:
+    """An announcement call from the LAN: answered, its RTP from the relay on ``media_ip``
+    (as it reached the WAN), the announcement's stream only: none of our own packets came
+    back."""
+    rec, wan = _on_wan(lab, media_ip, lambda: in_namespace(
+        lab.ns("lan"), lambda: _announcement_call(lab), 30))
     assert rec.status == 200, (rec.status, rec.reason, rec.symptom)
     assert rec.remote_media is not None and rec.remote_media[0] == str(media_ip)
-    assert _relayed(_media_from(rec), media_ip), rec.media and rec.media.rx_sources
+    assert _relayed(wan, media_ip), wan
+    assert {ip for ip, _ in _media_from(rec)} == {str(media_ip)}, rec.media
     assert rec.media is not None and rec.media.sent > 50
     assert set(rec.media.rx) == {ANNOUNCEMENT_SSRC}, [hex(s) for s in rec.media.rx]
     assert rec.media.echo_rtt_ms == []
@@ -164,14 +213,16 @@ def test_announcement_comes_from_the_relay_and_never_echoes(field_lab: Lab,
     """SIPp, as an IPBX that puts its private address in its SDP, calls the test number: the
     relay sends the announcement to the site's public address (SIP source, SDP port) through
     the port-forward, from the operator's media address, and nothing SIPp plays comes back."""
-    rc, trace, media = _sipp_call(field_lab, tmp_path, "trunk01", labmod.TEST_NUMBER,
-                                  port=5074, media_port=10600, seconds=3)
+    with _WanRtp(field_lab, labmod.OP_SERVER) as wan:
+        rc, trace, media = _sipp_call(field_lab, tmp_path, "trunk01", labmod.TEST_NUMBER,
+                                      port=5074, media_port=10600, seconds=3)
     assert rc == 0, trace
     assert _statuses(trace)[:1] == [407] and 200 in _statuses(trace)
     assert f"c=IN IP4 {labmod.OP_SERVER}" in trace.split("SIP/2.0 200 OK", 1)[1]
     rtp = [(d.src, parse_rtp(d.payload)) for d in media]
     assert len(rtp) > 100, len(rtp)
-    assert _relayed({src for src, _ in rtp}, labmod.OP_SERVER), {src for src, _ in rtp}
+    assert _relayed(wan.sources, labmod.OP_SERVER), wan.sources
+    assert {ip for (ip, _), _ in rtp} == {str(labmod.OP_SERVER)}
     ssrcs = {pkt.ssrc for _, pkt in rtp if pkt is not None}
     assert ssrcs == {ANNOUNCEMENT_SSRC}, [hex(s) for s in ssrcs]
     assert SAMPLE_SSRC not in ssrcs  # what SIPp sent never came back
@@ -179,8 +230,7 @@ def test_announcement_comes_from_the_relay_and_never_echoes(field_lab: Lab,
 
 @pytest.mark.lab
 def test_harness_ua_hears_the_announcement_and_no_echo(field_lab: Lab) -> None:
-    rec = in_namespace(field_lab.ns("lan"), lambda: _announcement_call(field_lab), 30)
-    _assert_announcement(rec, labmod.OP_SERVER)
+    _assert_announcement(field_lab, labmod.OP_SERVER)
 
 
 async def _hairpin(lab: Lab, caller: str, owner: str, did: str) -> tuple[CallRecord,
@@ -210,8 +260,9 @@ HAIRPINS = [("centrex101", "trunk01", "+33199000001"), ("centrex101", "trunk01",
 def test_hairpin_reaches_the_did_with_media_through_the_relay(
     field_lab: Lab, caller: str, owner: str, did: str
 ) -> None:
-    out_rec, into_rec, invite = in_namespace(
-        field_lab.ns("lan"), lambda: _hairpin(field_lab, caller, owner, did), 40)
+    with _WanRtp(field_lab, labmod.OP_SERVER) as wan:
+        out_rec, into_rec, invite = in_namespace(
+            field_lab.ns("lan"), lambda: _hairpin(field_lab, caller, owner, did), 40)
     assert out_rec.status == 200, (out_rec.status, out_rec.reason, out_rec.symptom)
     assert into_rec.status == 200, (into_rec.status, into_rec.symptom)
     # Delivered to the registered contact, from the operator's outbound socket.
@@ -220,9 +271,10 @@ def test_hairpin_reaches_the_did_with_media_through_the_relay(
     for rec in (out_rec, into_rec):
         assert rec.remote_media is not None and rec.remote_media[0] == str(labmod.OP_SERVER)
     assert out_rec.media is not None and into_rec.media is not None
-    assert _relayed(_media_from(out_rec), labmod.OP_SERVER)
-    assert _relayed(_media_from(into_rec), labmod.OP_SERVER)
-    assert _media_from(out_rec) != _media_from(into_rec)  # two relay ports, one per leg
+    assert _relayed(wan.sources, labmod.OP_SERVER), wan.sources
+    assert len(wan.sources) >= 2, wan.sources  # two relay ports, one per leg
+    for rec in (out_rec, into_rec):
+        assert {ip for ip, _ in _media_from(rec)} == {str(labmod.OP_SERVER)}
     assert set(out_rec.media.rx) == {into_rec.media.ssrc}
     assert set(into_rec.media.rx) == {out_rec.media.ssrc}
     for sender, receiver in ((out_rec.media, into_rec.media), (into_rec.media, out_rec.media)):
@@ -305,8 +357,7 @@ def test_kamailio_restart_keeps_the_relay_and_the_far_ends(field_lab: Lab) -> No
     try:
         assert field_lab.kamailio_running() and field_lab.relay_running()
         assert (field_lab.dir / "rtpengine.pid").read_text() == relay_pid
-        rec = in_namespace(field_lab.ns("lan"), lambda: _announcement_call(field_lab), 30)
-        _assert_announcement(rec, labmod.OP_SERVER)
+        _assert_announcement(field_lab, labmod.OP_SERVER)
     finally:
         field_lab.set_digest("MD5")
 
@@ -351,8 +402,7 @@ def test_cli_media_ip_status_and_down(tmp_path: Path) -> None:
                   if s["prefix"] == prefix)
         assert js["operator"] == "field" and js["media_ip"] == str(MEDIA_IP)
         built = Lab.attach(prefix)
-        rec = in_namespace(built.ns("lan"), lambda: _announcement_call(built), 30)
-        _assert_announcement(rec, MEDIA_IP)
+        _assert_announcement(built, MEDIA_IP)
         assert _leftovers(prefix)
     finally:
         t0 = time.monotonic()
