@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import pytest
 
-from harness.errors import fail
+from harness.errors import CheckError, fail
 from harness.evidence import Evidence
 from harness.messages import msg
 from harness.probe.client import ProbeClient
@@ -23,7 +23,9 @@ from sip_checks.session import Site
     fr="Absence de SIP ALG : les messages SIP/SDP traversent le routeur sans réécriture",
     en="No SIP ALG: SIP/SDP messages cross the router unmodified",
 )
-def check_sip_alg(server_probe: ProbeClient, site: Site, evidence: Evidence) -> None:
+def check_sip_alg(server_probe: ProbeClient | None, site: Site, evidence: Evidence) -> None:
+    if server_probe is None:
+        raise CheckError(msg("NO_VANTAGE_POINT", name="server"))
     probes = alg.run_all(server_probe, server_probe.host, site.ip)
     evidence.add("what crossed the router", "\n".join(alg.summary(p) for p in probes))
     for p in probes:

@@ -30,8 +30,10 @@ from sip_checks.session import Site, open_ua, register_behind_nat
     en="Firewall: UDP 5060 and 10000-20000 open to the operator's SIP server, and only to it",
 )
 def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
-                            server_probe: ProbeClient, outsider_probe: ProbeClient,
+                            server_probe: ProbeClient | None, outsider_probe: ProbeClient,
                             run_state: RunState) -> None:
+    if server_probe is None:
+        raise CheckError(msg("NO_VANTAGE_POINT", name="server"))
     sent_from = server_probe.post("/whoami", {})
     if sent_from.get("send_from") != str(profile.operator.sip_server.ip):
         evidence.fact("note", f"the server probe sends from {sent_from.get('send_from')}, not "

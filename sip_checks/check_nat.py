@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import fail
+from harness.errors import CheckError, fail
 from harness.evidence import Evidence
 from harness.messages import msg
 from harness.probe.client import ProbeClient
@@ -20,8 +20,10 @@ from sip_checks.session import Site
        "UDP",
     en="NAT: port preservation, mapping type, UDP binding lifetime",
 )
-def check_nat_behaviour(server_probe: ProbeClient, outsider_probe: ProbeClient, site: Site,
+def check_nat_behaviour(server_probe: ProbeClient | None, outsider_probe: ProbeClient, site: Site,
                         evidence: Evidence, nat_idle_max: float) -> None:
+    if server_probe is None:
+        raise CheckError(msg("NO_VANTAGE_POINT", name="server"))
     m = nat.mapping(server_probe, outsider_probe, site.ip)
     evidence.fact("port preservation", f"{'yes' if m.preserved else 'no'} (local {m.local_port}"
                   f", seen {m.to_server})")
