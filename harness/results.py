@@ -70,7 +70,12 @@ class AlgChange(_Model):
 
 
 class AlgProbe(_Model):
-    """One SIP message sent across the router and what arrived (the ALG diff)."""
+    """One SIP message sent across the router and what arrived (the ALG diff).
+
+    ``vantage`` is the witness that saw it: a probe beside the operator's server, the outsider
+    probe's reflector, or the operator's registrar (what its 200 OK to our REGISTER reports).
+    Results written before there was more than one witness have none: the server probe.
+    """
 
     direction: str
     method: str
@@ -80,6 +85,7 @@ class AlgProbe(_Model):
     changes: list[AlgChange] = Field(default_factory=list)
     nat_only: list[AlgChange] = Field(default_factory=list)
     note: Msg | None = None
+    vantage: Literal["server", "outsider", "registrar"] = "server"
 
 
 class Sweep(_Model):

@@ -1,9 +1,14 @@
-"""SIP ALG detection: send SIP with our private addresses to the operator-side probe, get back
+"""SIP ALG detection: send SIP with our private addresses to a probe's SIP reflector, get back
 what it received in a form no ALG touches (base64 over the control channel), and diff.
 
 Also the reverse: the probe sends a message we wrote into the site, and we compare what
 arrives. ``received``/``rport`` added to our Via is what any NAT-aware server does; every
 other difference is a rewrite by something on the path, i.e. a SIP ALG.
+
+Any probe will do, not only one at the operator's server: an ALG rewrites SIP to any
+destination on its port (the Linux helper is attached by destination port, 5060), so the
+outsider probe an integrator rents sees the same rewrites. ``vantage`` names which probe saw
+it (and the registrar, :mod:`sip_checks.alg_registrar`, is a third witness).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 from harness.messages import Msg, msg
 from harness.probe.client import ProbeClient
@@ -22,6 +28,12 @@ from sip_checks.toolkit.sdp import build as build_sdp
 
 NAT_ONLY_VIA_PARAMS = ("received", "rport")
 ORIGINAL_HEADER = "X-Recette-Original"
+
+Vantage = Literal["server", "outsider", "registrar"]
+# The far end of each witness as a direction names it ("site→operator" is the server probe's,
+# kept from the results of the runs before the other witnesses).
+FAR_END: dict[str, str] = {"server": "operator", "outsider": "outsider",
+                           "registrar": "registrar"}
 
 
 @dataclass
@@ -38,7 +50,7 @@ class Change:
 class Probe:
     """One message sent one way over one transport and port, and what became of it."""
 
-    direction: str  # "site→operator" or "operator→site"
+    direction: str  # "site→operator", "outsider→site", "site→registrar"…: see FAR_END
     method: str
     proto: str
     port: int
@@ -46,6 +58,7 @@ class Probe:
     changes: list[Change] = field(default_factory=list)
     nat_only: list[Change] = field(default_factory=list)
     note: Msg | None = None  # why it was not delivered
+    vantage: Vantage = "server"  # the witness: which probe (or the registrar) saw it
 
     @property
     def rewritten(self) -> bool:
@@ -55,7 +68,7 @@ class Probe:
         return f"{self.direction} {self.method} {self.proto.upper()}/{self.port}"
 
 
-def _via_parts(value: str) -> tuple[str, dict[str, str]]:
+def via_parts(value: str) -> tuple[str, dict[str, str]]:
     head, *params = [p.strip() for p in value.split(";")]
     kv = {}
     for p in params:
@@ -79,8 +92,8 @@ def diff(sent: bytes, got: bytes) -> tuple[list[Change], list[Change]]:
         changes.append(Change("Via count (a hop added itself)", str(len(vias_a)),
                               str(len(vias_b))))
     for i, (va, vb) in enumerate(zip(vias_a, vias_b, strict=False)):
-        ha, pa = _via_parts(va)
-        hb, pb = _via_parts(vb)
+        ha, pa = via_parts(va)
+        hb, pb = via_parts(vb)
         if ha != hb:
             changes.append(Change(f"Via[{i}] sent-by", ha, hb))
         for k in sorted(set(pa) | set(pb)):
@@ -146,9 +159,9 @@ def _strip_original(data: bytes) -> bytes:
 
 
 def forward(client: ProbeClient, probe_ip: str, local_ip: str, method: str, proto: str,
-            port: int, *, wait_s: float = 2.0) -> Probe:
+            port: int, *, wait_s: float = 2.0, vantage: Vantage = "server") -> Probe:
     """Send one message to the probe and compare with what it received."""
-    result = Probe("site→operator", method, proto, port)
+    result = Probe(f"site→{FAR_END[vantage]}", method, proto, port, vantage=vantage)
     if proto == "udp":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind((local_ip, 0))
@@ -192,9 +205,10 @@ def forward(client: ProbeClient, probe_ip: str, local_ip: str, method: str, prot
 
 
 def reverse(client: ProbeClient, probe_ip: str, local_ip: str, public_ip: str,
-            *, wait_s: float = 2.0) -> Probe:
-    """The probe sends an INVITE we wrote to our public address; compare what arrives."""
-    result = Probe("operator→site", "INVITE", "udp", 5060)
+            *, wait_s: float = 2.0, vantage: Vantage = "server") -> Probe:
+    """The probe sends an INVITE we wrote to our public address, through the NAT binding our
+    REGISTER to its port 5060 opened; compare what arrives."""
+    result = Probe(f"{FAR_END[vantage]}→site", "INVITE", "udp", 5060, vantage=vantage)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     with s:
         with contextlib.suppress(OSError):
@@ -242,12 +256,18 @@ def reverse(client: ProbeClient, probe_ip: str, local_ip: str, public_ip: str,
 PORTS = (5060, 5088)
 
 
-def run_all(client: ProbeClient, probe_ip: str, local_ip: str) -> list[Probe]:
+def public_address(client: ProbeClient) -> str:
+    """Our address as the probe sees it (the router's public address behind a NAT)."""
+    return str(client.post("/whoami", {})["requester"])
+
+
+def run_all(client: ProbeClient, probe_ip: str, local_ip: str, *, vantage: Vantage = "server",
+            public: str | None = None) -> list[Probe]:
     """Every forward combination (REGISTER/INVITE × UDP/TCP × 5060/5088) and the reverse."""
-    public = str(client.post("/whoami", {})["requester"])
-    probes = [forward(client, probe_ip, local_ip, method, proto, port)
+    public = public or public_address(client)
+    probes = [forward(client, probe_ip, local_ip, method, proto, port, vantage=vantage)
               for port in PORTS for proto in ("udp", "tcp") for method in ("REGISTER", "INVITE")]
-    probes.append(reverse(client, probe_ip, local_ip, public))
+    probes.append(reverse(client, probe_ip, local_ip, public, vantage=vantage))
     return probes
 
 
