@@ -269,8 +269,8 @@ TEXTS: Catalog = {
         "fr": "envoi impossible ({detail})",
     },
     "ALG_NOT_RECEIVED": {
-        "en": "not received by the operator-side probe within {seconds} s",
-        "fr": "non reçu par la sonde côté opérateur en {seconds} s",
+        "en": "not received by the probe within {seconds} s",
+        "fr": "non reçu par la sonde en {seconds} s",
     },
     "ALG_PUNCH_LOST": {
         "en": "our opening REGISTER never reached the probe",
@@ -280,12 +280,71 @@ TEXTS: Catalog = {
         "en": "the probe's INVITE did not arrive within {seconds} s",
         "fr": "l'INVITE de la sonde n'est pas arrivé en {seconds} s",
     },
+    "ALG_WITNESS_REGISTRAR": {"en": "operator's registrar",
+                              "fr": "serveur d'enregistrement de l'opérateur"},
+    "ALG_WITNESS_FAILED": {"en": "{witness}: {detail}", "fr": "{witness} : {detail}"},
+    "ALG_WITNESS_MISSING": {
+        "en": "the {witness} could not witness the SIP ALG test ({detail}): the verdict rests "
+              "on the other witnesses; check the probe and run again",
+        "fr": "la {witness} n'a pas pu servir de témoin au test SIP ALG ({detail}) : le "
+              "verdict repose sur les autres témoins ; vérifier la sonde et relancer",
+    },
+    "ALG_NO_WITNESS": {
+        "en": "no witness could test for a SIP ALG ({details}): make the outsider probe "
+              "reachable or the account registrable, then run again",
+        "fr": "aucun témoin n'a pu rechercher un SIP ALG ({details}) : rendre la sonde "
+              "extérieure joignable ou le compte enregistrable, puis relancer",
+    },
+    "ALG_NOTHING_ARRIVED": {
+        "en": "none of our SIP messages reached it",
+        "fr": "aucun de nos messages SIP ne lui est parvenu",
+    },
+    "ALG_REGISTRAR_NO_ACCOUNT": {
+        "en": "the profile has no account to register",
+        "fr": "le profil ne contient aucun compte à enregistrer",
+    },
+    "ALG_REGISTRAR_REFUSED": {
+        "en": "the registrar answered {status} {reason} to the REGISTER of {account}",
+        "fr": "le serveur d'enregistrement a répondu {status} {reason} au REGISTER de "
+              "{account}",
+    },
     # -- NAT ----------------------------------------------------------------------------------
-    "NAT_NOTHING_SEEN": {
-        "en": "a probe saw nothing from the site: outbound UDP to the operator is blocked or "
-              "the probes are unreachable",
-        "fr": "une sonde n'a rien reçu du site : l'UDP sortant vers l'opérateur est bloqué ou "
-              "les sondes sont injoignables",
+    "NAT_REGISTRAR": {"en": "registrar", "fr": "serveur d'enregistrement"},
+    "NAT_AT": {"en": "{who} {where}", "fr": "{who} ({where})"},
+    "NAT_NO_WITNESS": {
+        "en": "nothing sent from the voice LAN reached {tried}: outbound UDP is blocked or the "
+              "outsider probe and the registrar are unreachable; open outbound UDP and check "
+              "the probe",
+        "fr": "rien de ce qui part du LAN voix n'est arrivé à {tried} : l'UDP sortant est "
+              "bloqué ou la sonde extérieure et le serveur d'enregistrement sont injoignables ; "
+              "ouvrir l'UDP sortant et vérifier la sonde",
+    },
+    "NAT_MAPPING_UNKNOWN": {
+        "en": "the NAT mapping type cannot be told from one address: only {seen} saw our "
+              "socket, {silent} saw nothing; make the outsider probe and the registrar "
+              "reachable",
+        "fr": "le type de correspondance NAT ne peut pas être établi depuis une seule adresse "
+              ": notre socket n'a été vu que par {seen}, rien n'est arrivé à {silent} ; rendre "
+              "joignables la sonde extérieure et le serveur d'enregistrement",
+    },
+    "NAT_WITNESS_SILENT": {
+        "en": "{silent} saw nothing from the NAT test socket: the mapping type rests on "
+              "{seen} only",
+        "fr": "rien du socket de test NAT n'est arrivé à {silent} : le type de correspondance "
+              "ne repose que sur {seen}",
+    },
+    "NAT_NO_TRIAL": {
+        "en": "no UDP binding trial could run ({detail}): the binding lifetime is unknown; "
+              "check that the outsider probe is reachable and answers on UDP 5088",
+        "fr": "aucun essai de durée de vie des associations UDP n'a pu avoir lieu ({detail}) "
+              ": vérifier que la sonde extérieure est joignable et répond sur UDP 5088",
+    },
+    "NAT_LIFETIMES_DIFFER": {
+        "en": "idle UDP bindings last {server} towards the server probe but {outsider} "
+              "towards the outsider probe: the router times bindings out per destination",
+        "fr": "les associations UDP inactives durent {server} vers la sonde côté serveur mais "
+              "{outsider} vers la sonde extérieure : le routeur les expire selon la "
+              "destination",
     },
     # -- firewall openings ---------------------------------------------------------------------
     "PHASE_COLD": {"en": "cold", "fr": "à froid"},
@@ -317,6 +376,51 @@ TEXTS: Catalog = {
               "there too (not probed: no probe there)",
         "fr": "le média vient aussi de {addresses} : le pare-feu doit aussi y ouvrir UDP "
               "10000-20000 (non vérifié : pas de sonde à cet endroit)",
+    },
+    # -- the firewall from the operator's own traffic (probes/media_ports) -------------------
+    "SAMPLE_PORT_BUSY": {
+        "en": "cannot offer UDP {port} of {ip} in a test call ({detail}): stop the IPBX or "
+              "softphone on this host during the check",
+        "fr": "impossible de proposer UDP {port} de {ip} dans un appel de test ({detail}) : "
+              "arrêter l'IPBX ou le softphone de ce poste pendant le contrôle",
+    },
+    "SAMPLES_NO_ROUTE": {
+        "en": "no call can make the operator send us media: the profile needs two lines and a "
+              "DID, or a test number",
+        "fr": "aucun appel ne peut faire envoyer du média par l'opérateur : le profil doit "
+              "avoir deux lignes et un numéro SDA, ou un numéro de test",
+    },
+    "SIP_CLOSED_TO_SERVER": {
+        "en": "the operator's calls do not reach UDP 5060 of the site ({detail}): forward UDP "
+              "5060 from the server {server} to the IPBX",
+        "fr": "les appels de l'opérateur n'arrivent pas sur UDP 5060 du site ({detail}) : "
+              "rediriger UDP 5060 depuis le serveur {server} vers l'IPBX",
+    },
+    "SIP_FORWARD_UNPROVEN": {
+        "en": "the forward of UDP 5060 could not be proven: the operator's requests came on "
+              "the registration's own flow ({detail})",
+        "fr": "la redirection d'UDP 5060 n'a pas pu être prouvée : les requêtes de "
+              "l'opérateur sont arrivées par le flux de l'enregistrement ({detail})",
+    },
+    "SIP_ELSEWHERE": {
+        "en": "the operator's SIP also comes from {address}: the firewall must let it in too",
+        "fr": "le SIP de l'opérateur vient aussi de {address} : le pare-feu doit aussi "
+              "l'accepter",
+    },
+    "RTP_CLOSED_TO_MEDIA": {
+        "en": "the operator's media from {sources} does not reach UDP {ports} until the site "
+              "sends first: open UDP 10000-20000 to {sources} on the firewall",
+        "fr": "le média de l'opérateur ({sources}) n'atteint pas UDP {ports} tant que le site "
+              "n'émet pas : ouvrir UDP 10000-20000 à {sources} sur le pare-feu",
+    },
+    "RTP_OPEN_BEYOND": {
+        "en": "the operator's media reaches UDP {ports}, outside 10000-20000: close them",
+        "fr": "le média de l'opérateur atteint UDP {ports}, hors de 10000-20000 : les fermer",
+    },
+    "RTP_UNPROVEN": {
+        "en": "UDP {ports} could not be proven open to the operator's media ({detail})",
+        "fr": "UDP {ports} n'ont pas pu être prouvés ouverts au média de l'opérateur "
+              "({detail})",
     },
     "GATE_NOT_RECORDED": {
         "en": "the verification was not recorded for the international option ({detail})",

@@ -41,6 +41,12 @@ class ClientResult:
     final_at: float = 0.0
 
 
+# Every (local, remote) pair this process has sent SIP on, with the last time: a firewall
+# check proving that an operator's request came in on a flow the site never opened must know
+# every flow any of our sockets opened in the run, not just its own socket's.
+SENT_FLOWS: dict[tuple[tuple[str, int], tuple[str, int]], float] = {}
+
+
 RequestHandler = Callable[[SipMessage, tuple[str, int]], Coroutine[Any, Any, None]]
 
 
@@ -84,7 +90,9 @@ class SipEndpoint(asyncio.DatagramProtocol):
 
     def send(self, data: bytes, peer: tuple[str, int]) -> None:
         assert self.transport is not None
-        self.wire.append(WireRecord(time.time(), True, self.local, peer, data))
+        now = time.time()
+        self.wire.append(WireRecord(now, True, self.local, peer, data))
+        SENT_FLOWS[(self.local, peer)] = now
         connected = self.transport.get_extra_info("peername") is not None
         self.transport.sendto(data, None if connected else peer)
 

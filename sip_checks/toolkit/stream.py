@@ -87,6 +87,7 @@ class MediaSession:
     send_errors: int = 0
     started: float | None = None
     stopped: float | None = None
+    first_rx: float | None = None  # arrival of the first RTP packet, from anyone
     next_send: float = 0.0
     sending: bool = False
     rx: dict[int, ReceiverStats] = field(default_factory=dict)
@@ -153,6 +154,8 @@ class MediaSession:
         pkt = parse(data)
         if pkt is None:
             return
+        if self.first_rx is None:
+            self.first_rx = arrival
         if pkt.ssrc == self.ssrc:  # our own packet echoed back by the far end
             sent_at = self._tx_time.get(pkt.seq)
             if sent_at is not None:

@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import re
 import secrets
+import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from harness.errors import CheckError
@@ -101,6 +103,12 @@ class CallRecord:
     media: MediaSession | None = None
     remote_media: tuple[str, int] | None = None
     symptom: Msg | None = None
+
+
+# What a call does once answered and acknowledged: by default RTP both ways for its duration
+# (:meth:`UserAgent._talk`); a firewall sample listens first instead (see
+# :mod:`sip_checks.probes.media_ports`). It must end the call (:meth:`UserAgent.hangup`).
+Talk = Callable[["MediaSession", "Dialog", "CallRecord"], Awaitable[None]]
 
 
 class UserAgent:
@@ -235,29 +243,35 @@ class UserAgent:
     async def call(self, number: str, *, media_ip: str, duration: float = 10.0,
                    dtmf: str | None = None, answer_timeout: float = 30.0,
                    settled: asyncio.Event | None = None,
-                   media_ports: tuple[int, int] = RTP_PORTS) -> CallRecord:
+                   media_ports: tuple[int, int] = RTP_PORTS,
+                   media_socket: socket.socket | None = None,
+                   talk: Talk | None = None) -> CallRecord:
         """Place a call with RTP both ways for ``duration`` s, then hang up (BYE).
 
         ``settled`` is set as soon as the call is answered or has failed, so a capacity check
         can place one more call while these are up. ``media_ports`` is where our RTP port is
-        picked (inside the range the operator's firewall rule opens).
+        picked (inside the range the operator's firewall rule opens), unless ``media_socket``
+        gives the very socket (and port) to offer. ``talk`` replaces what the call does once
+        answered (it must hang up).
         """
         try:
             return await self._call(number, media_ip=media_ip, duration=duration, dtmf=dtmf,
                                     answer_timeout=answer_timeout, settled=settled,
-                                    media_ports=media_ports)
+                                    media_ports=media_ports, media_socket=media_socket,
+                                    talk=talk)
         finally:
             if settled is not None:
                 settled.set()
 
     async def _call(self, number: str, *, media_ip: str, duration: float, dtmf: str | None,
                     answer_timeout: float, settled: asyncio.Event | None,
-                    media_ports: tuple[int, int]) -> CallRecord:
+                    media_ports: tuple[int, int], media_socket: socket.socket | None,
+                    talk: Talk | None) -> CallRecord:
         call_id = new_call_id(self.ep.local[0])
         tag = new_tag()
         to_uri = f"sip:{number}@{self.id.domain}"
         rec = CallRecord("outbound", self.id.user, number, call_id)
-        sock = open_media_socket(media_ip, media_ports)
+        sock = media_socket or open_media_socket(media_ip, media_ports)
         adv_ip = self.contact_addr[0]
         offer = sdp.build(adv_ip, sock.getsockname()[1])
         media = MediaSession(sock, pt=8, codec="PCMA")
@@ -295,7 +309,10 @@ class UserAgent:
             media.event_pt = answer.event_pt
             rec.codec, rec.event_pt = chosen[1], answer.event_pt
             media.remote = rec.remote_media = (answer.address, answer.port)
-            await self._talk(media, duration, dtmf, dialog, rec)
+            if talk is not None:
+                await talk(media, dialog, rec)
+            else:
+                await self._talk(media, duration, dtmf, dialog, rec)
             return rec
         finally:
             engine().remove(media)
@@ -339,6 +356,14 @@ class UserAgent:
         await asyncio.sleep(0.2)  # let the last echoes come back before counting
         if rec.ended_by is None:
             await self._bye(d, rec)
+        rec.ended = time.time()
+
+    async def hangup(self, d: Dialog, rec: CallRecord) -> None:
+        """Send BYE unless the far end already did (for a :data:`Talk` of one's own)."""
+        if not self._byes.setdefault(d.call_id, asyncio.Event()).is_set():
+            await self._bye(d, rec)
+        else:
+            rec.ended_by = "remote"
         rec.ended = time.time()
 
     async def _bye(self, d: Dialog, rec: CallRecord) -> None:
