@@ -18,6 +18,7 @@ from harness.lab.firewall import FIREWALL_MODES
 from harness.lab.topology import OPERATOR_KINDS
 
 DEFAULT_LAB_PROFILE = Path("profiles/lab.yaml")
+DEFAULT_PROBE_PORT = 5099  # harness.profile.VantagePoint.control_port's default
 
 
 def _on_off(value: str) -> bool:
@@ -201,12 +202,13 @@ def cmd_gate(args: argparse.Namespace) -> int:
 def cmd_probe_serve(args: argparse.Namespace) -> int:
     import os
 
-    from harness.probe.server import ProbeConfig, serve
+    from harness.probe.server import STDOUT, ProbeConfig, serve
 
     key = os.environ.get(args.key_env, "")
     if not key:
         raise RecetteError(f"--key-env: environment variable {args.key_env} is not set "
-                           "(the probe refuses to run without a key)")
+                           "(the probe refuses to run without a key; `recette probe keygen` "
+                           "makes one)")
 
     def addr(value: str, flag: str) -> tuple[str, int]:
         host, _, port = value.rpartition(":")
@@ -215,15 +217,67 @@ def cmd_probe_serve(args: argparse.Namespace) -> int:
         return host, int(port)
 
     cfg = ProbeConfig(control=addr(args.control, "--control"), send_from=args.send_from,
-                      key=key.encode(), sip_ip=args.sip_ip, log=args.log)
-    print(f"recette probe: control {args.control}, sending from {args.send_from}"
-          + (f", SIP on {args.sip_ip}:{list(cfg.sip_ports)}" if args.sip_ip else ""),
+                      key=key.encode(), sip_ip=args.sip_ip, sip_listen=not args.no_sip,
+                      log=STDOUT if args.log == "-" else (Path(args.log) if args.log else None))
+    sip = "no SIP listeners" if args.no_sip and not args.sip_ip else (
+        f"SIP on {args.sip_ip or 'every address'} ports {list(cfg.sip_ports)}")
+    print(f"recette probe: control {args.control}, sending from "
+          f"{args.send_from or 'the kernel-chosen address towards each requester'}, {sip}",
           file=sys.stderr, flush=True)
     try:
         serve(cfg)
     except OSError as exc:
         raise RecetteError(f"probe: cannot listen: {exc.strerror}") from None
     return 0
+
+
+def cmd_probe_keygen(args: argparse.Namespace) -> int:
+    """A new shared key: on stdout, or into an environment file (0600) that systemd's
+    EnvironmentFile= and ``podman/docker run --env-file`` both read."""
+    import re
+    import secrets
+
+    var = args.key_env
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
+        raise RecetteError(f"--key-env: {var!r} is not an environment variable name")
+    key = secrets.token_urlsafe(32)  # 32 random bytes
+    if args.env_file is None:
+        print(key)
+        where = f"the key above is the probe's {var}"
+    else:
+        _write_env_file(args.env_file, f"{var}={key}\n", force=args.force)
+        where = f"a new probe key is in {args.env_file} ({var}, mode 0600)"
+    print(f"recette: {where}; give the site agent the same key in its environment "
+          f"({var}) and name the probe in the site profile:\n"
+          "  vantage_points:\n    outsider:\n"
+          "      address: <this host's public IPv4 address>\n"
+          "      control_port: 5099\n"
+          f"      key_env: {var}", file=sys.stderr)
+    return 0
+
+
+def _write_env_file(path: Path, text: str, *, force: bool) -> None:
+    """Write ``text`` to ``path`` readable by its owner only: a temporary file created 0600
+    beside it, then renamed over it, so no moment exposes the key to other users."""
+    import os
+
+    if path.is_dir():
+        raise RecetteError(f"--env-file: {path} is a folder")
+    if path.exists() and not force:
+        raise RecetteError(f"--env-file: {path} exists (its key may be in use); --force "
+                           "replaces it")
+    if not path.parent.is_dir():
+        raise RecetteError(f"--env-file: folder {path.parent} does not exist")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise RecetteError(f"--env-file: cannot write {path}: {exc.strerror}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -298,14 +352,28 @@ def build_parser() -> argparse.ArgumentParser:
     probe = sub.add_parser("probe", help="the operator-side probe service").add_subparsers(
         dest="sub", required=True)
     ps = probe.add_parser("serve", help="serve firewall/ALG tests to site agents")
-    ps.add_argument("--control", required=True, help="IP:PORT of the control channel")
-    ps.add_argument("--send-from", required=True,
-                    help="source IP of test traffic (the SIP server's for the server probe)")
-    ps.add_argument("--sip-ip", help="listen for SIP (ALG detection) on this IP")
+    ps.add_argument("--control", default=f"0.0.0.0:{DEFAULT_PROBE_PORT}",
+                    help=f"IP:PORT of the control channel (default 0.0.0.0:{DEFAULT_PROBE_PORT})")
+    ps.add_argument("--send-from", metavar="IP",
+                    help="source IP of test traffic (the SIP server's for the server probe; "
+                         "default: the address the kernel picks towards each requester)")
+    ps.add_argument("--sip-ip", metavar="IP",
+                    help="listen for SIP (ALG detection, UDP and TCP 5060 and 5088) on this IP "
+                         "only (default: every address)")
+    ps.add_argument("--no-sip", action="store_true",
+                    help="no SIP listeners (unless --sip-ip): a probe that only sweeps")
     ps.add_argument("--key-env", default="RECETTE_PROBE_KEY",
                     help="environment variable holding the shared key")
-    ps.add_argument("--log", type=Path, help="append one JSON line per test here")
+    ps.add_argument("--log", metavar="FILE|-",
+                    help="append one JSON line per test to FILE, or to stdout with '-'")
     ps.set_defaults(func=cmd_probe_serve)
+    kg = probe.add_parser("keygen", help="make a new shared key for a probe and its agents")
+    kg.add_argument("--env-file", type=Path, metavar="PATH",
+                    help="write KEY_ENV=key to PATH (mode 0600) instead of printing the key")
+    kg.add_argument("--force", action="store_true", help="replace an existing --env-file")
+    kg.add_argument("--key-env", default="RECETTE_PROBE_KEY",
+                    help="the variable's name (default RECETTE_PROBE_KEY)")
+    kg.set_defaults(func=cmd_probe_keygen)
 
     run = sub.add_parser("run", help="run the checks for a site profile")
     run.add_argument("--profile", type=Path, required=True)

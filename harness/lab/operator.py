@@ -27,6 +27,7 @@ from harness.lab.procs import kill_all, ns_pids, pid_alive, read_pid, tcp_listen
 from harness.lab.profile import lab_password
 from harness.lab.state import LabState, lab_dir, save_state
 from harness.lab.topology import OP_SERVER, OUTSIDER, PROBE, PROBE_PORT, ns
+from harness.probe import deploy
 from harness.profile import Profile
 
 
@@ -143,19 +144,24 @@ def set_digest(state: LabState, profile: Profile, algorithm: str) -> None:
 def start_probes(prefix: str, timeout: float = 10.0, *, server_side: bool = True) -> None:
     """``recette probe serve`` in ``op`` (SIP listeners, sending from the server IP; unless
     not ``server_side``) and in ``out`` (the outsider vantage point), keyed with the lab's
-    probe key."""
+    probe key.
+
+    The outsider runs exactly the systemd unit's ``ExecStart`` (``deploy/``, read now), as an
+    integrator's VM would: no address in it, its JSON lines on stdout, which go to
+    ``probe-out.jsonl`` as journald would keep them; stderr to ``probe-out.log``."""
     state_dir = lab_dir(prefix)
     env = {**os.environ, "RECETTE_PROBE_KEY": lab_password(prefix, "probe")}
-    probes = (("op", PROBE, OP_SERVER, PROBE), ("out", OUTSIDER, OUTSIDER, OUTSIDER))
-    for role, control, send_from, sip in probes[0 if server_side else 1:]:
-        argv = [sys.executable, "-m", "harness.cli", "probe", "serve", "--control",
-                f"{control}:{PROBE_PORT}", "--send-from", str(send_from),
-                "--log", str(state_dir / f"probe-{role}.jsonl")]
-        if sip is not None:
-            argv += ["--sip-ip", str(sip)]
+    server = [sys.executable, "-m", "harness.cli", "probe", "serve", "--control",
+              f"{PROBE}:{PROBE_PORT}", "--send-from", str(OP_SERVER),
+              "--log", str(state_dir / "probe-op.jsonl"), "--sip-ip", str(PROBE)]
+    outsider = deploy.runnable(deploy.unit_argv())
+    # (role, control address, argv, where stdout goes: the outsider's is its JSON log)
+    probes = (("op", PROBE, server, "probe-op.log"), ("out", OUTSIDER, outsider, "probe-out.jsonl"))
+    for role, control, argv, stdout in probes[0 if server_side else 1:]:
         log = open(state_dir / f"probe-{role}.log", "ab")  # noqa: SIM115 - handed over
-        with log:
-            proc = netns.popen(ns(prefix, role), argv, stdout=log, stderr=log,
+        out = open(state_dir / stdout, "ab")  # noqa: SIM115 - handed over
+        with log, out:
+            proc = netns.popen(ns(prefix, role), argv, stdout=out, stderr=log,
                                stdin=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + timeout
         while not tcp_listening(ns(prefix, role), str(control), PROBE_PORT):

@@ -1,15 +1,19 @@
 """The operator-side probe service (``recette probe serve``).
 
-Runs at the operator (in the lab: in ``op`` and, as a second vantage point, in ``out``). A site
-agent asks it, over an authenticated HTTP/JSON control channel, to send test traffic back to
-the site or to report what SIP it received. Abuse is designed out:
+Runs on an internet host an integrator rents (the outsider; in the lab: in ``out``) and, when
+an operator allows it, beside the operator's SIP server (in the reference lab: in ``op``). A
+site agent asks it, over an authenticated HTTP/JSON control channel, to send test traffic back
+to the site or to report what SIP it received. The same command line serves on any host: it
+listens on every address and, unless told ``send_from``, sends from the address the kernel
+picks towards the requester (which ``/whoami`` and each sweep report). Abuse is designed out:
 
 - every request carries an HMAC-SHA256 of its timestamp, nonce and body under a shared key;
   stale timestamps and replayed nonces are refused;
 - the probe only ever sends to the address the request came from (there is no target field to
   abuse as a reflector), and a request naming another target is refused;
 - sweeps are rate-limited per requester, packet rate is capped;
-- every test is logged as one JSON line.
+- every test is logged as one JSON line (to a file, or stdout for journald and containers);
+- ``GET /health`` is the one unauthenticated answer: status, version and uptime, nothing else.
 """
 
 from __future__ import annotations
@@ -19,13 +23,16 @@ import hashlib
 import hmac
 import json
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from harness import __version__
 
 AUTH_HEADER = "X-Recette-Auth"
 MAX_SKEW_S = 60
@@ -33,6 +40,8 @@ MAX_PORTS = 12000
 SWEEP_PPS = 50000
 SWEEP_MIN_INTERVAL_S = 2.0
 SWEEP_MAGIC = b"recette-sweep:"
+DEFAULT_CONTROL_PORT = 5099  # the profile's vantage point default (harness.profile)
+STDOUT: Literal["-"] = "-"  # ProbeConfig.log: JSON lines to stdout
 
 
 def sign(key: bytes, ts: str, nonce: str, method: str, path: str, body: bytes) -> str:
@@ -41,16 +50,28 @@ def sign(key: bytes, ts: str, nonce: str, method: str, path: str, body: bytes) -
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
 
 
+def source_towards(dst_ip: str) -> str:
+    """The source address the kernel picks for traffic to ``dst_ip`` (a connected UDP socket
+    sends nothing): what a probe without ``send_from`` really sends from."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect((dst_ip, 9))
+        return str(s.getsockname()[0])
+
+
 @dataclass
 class ProbeConfig:
     """Where the probe listens, which address it sends from, and its key."""
 
     control: tuple[str, int]
-    send_from: str
+    send_from: str | None  # None: the kernel's choice towards each requester
     key: bytes
     sip_ip: str | None = None  # listen for SIP here (ALG detection), on sip_ports
     sip_ports: tuple[int, ...] = (5060, 5088)
-    log: Path | None = None
+    sip_listen: bool = True  # with no sip_ip: on every address; False: no SIP listeners
+    log: Path | Literal["-"] | None = None
+
+    def source_for(self, requester: str) -> str:
+        return self.send_from or source_towards(requester)
 
 
 @dataclass
@@ -68,26 +89,33 @@ class ProbeServer(ThreadingHTTPServer):
         self.cfg = cfg
         self.state = ProbeState()
         self.udp_socks: dict[int, socket.socket] = {}
+        self.started = time.monotonic()
+        self._log_lock = threading.Lock()
         super().__init__(cfg.control, _Handler)
 
     def log_event(self, **event: Any) -> None:
         line = json.dumps({"at": round(time.time(), 3), **event})
-        if self.cfg.log is not None:
-            with self.cfg.log.open("a") as f:
-                f.write(line + "\n")
+        with self._log_lock:
+            if self.cfg.log == STDOUT:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+            elif self.cfg.log is not None:
+                with self.cfg.log.open("a") as f:
+                    f.write(line + "\n")
 
     # -- SIP listeners (ALG detection) --------------------------------------------------------
     def start_sip_listeners(self) -> None:
-        if self.cfg.sip_ip is None:
+        if self.cfg.sip_ip is None and not self.cfg.sip_listen:
             return
+        ip = self.cfg.sip_ip or "0.0.0.0"
         for port in self.cfg.sip_ports:
             u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            u.bind((self.cfg.sip_ip, port))
+            u.bind((ip, port))
             self.udp_socks[port] = u
             threading.Thread(target=self._udp_loop, args=(u, port), daemon=True).start()
             t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            t.bind((self.cfg.sip_ip, port))
+            t.bind((ip, port))
             t.listen(16)
             threading.Thread(target=self._tcp_accept, args=(t, port), daemon=True).start()
 
@@ -148,6 +176,8 @@ def _frame(buf: bytes) -> bytes | None:
 class _Handler(BaseHTTPRequestHandler):
     server: ProbeServer
     protocol_version = "HTTP/1.1"
+    server_version = "recette-probe"  # the Server header names no Python version
+    sys_version = ""
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -190,6 +220,28 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(HTTPStatus.UNAUTHORIZED, {"error": why})
         return ok
 
+    def do_GET(self) -> None:
+        """``/health`` for monitors and container health checks: no key, nothing secret."""
+        if self.path.split("?", 1)[0] != "/health":
+            self._reply(HTTPStatus.NOT_FOUND, {"error": f"no such page {self.path}"})
+            return
+        self._reply(HTTPStatus.OK, {
+            "status": "ok", "version": __version__,
+            "uptime_s": round(time.monotonic() - self.server.started, 1)})
+
+    def _not_allowed(self) -> None:
+        """Any other method: 405 naming the two the probe speaks (not the default 501 page)."""
+        body = json.dumps({"error": f"method {self.command} not allowed"}).encode()
+        self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
+        self.send_header("Allow", "GET, POST")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _not_allowed
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0") or 0)
         if length > 1_000_000:
@@ -224,7 +276,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"probe failure: {exc}"})
 
     def _whoami(self, req: dict[str, Any], requester: str) -> None:
-        self._reply(HTTPStatus.OK, {"requester": requester, "send_from": self.server.cfg.send_from})
+        self._reply(HTTPStatus.OK, {"requester": requester,
+                                    "send_from": self.server.cfg.source_for(requester)})
 
     def _sweep(self, req: dict[str, Any], requester: str) -> None:
         st = self.server.state
@@ -250,12 +303,13 @@ class _Handler(BaseHTTPRequestHandler):
         if len(ports) > MAX_PORTS:
             self._reply(HTTPStatus.BAD_REQUEST, {"error": f"at most {MAX_PORTS} ports"})
             return
-        sent, took = _blast(self.server.cfg.send_from, requester, ports, token, repeat)
-        self.server.log_event(event="sweep", requester=requester, ports=len(ports),
-                              repeat=repeat, sent=sent, seconds=round(took, 3))
-        self._reply(HTTPStatus.OK, {"sent": sent, "ports": len(ports), "from":
-                                    self.server.cfg.send_from, "to": requester,
-                                    "seconds": took})
+        source = self.server.cfg.source_for(requester)
+        sent, took = _blast(source, requester, ports, token, repeat)
+        self.server.log_event(event="sweep", requester=requester, source=source,
+                              ports=len(ports), repeat=repeat, sent=sent,
+                              seconds=round(took, 3))
+        self._reply(HTTPStatus.OK, {"sent": sent, "ports": len(ports), "from": source,
+                                    "to": requester, "seconds": took})
 
     def _received(self, req: dict[str, Any], requester: str) -> None:
         call_id = str(req.get("call_id", ""))
@@ -318,5 +372,7 @@ def _blast(src_ip: str, dst_ip: str, ports: list[int], token: bytes, repeat: int
 def serve(cfg: ProbeConfig) -> None:
     srv = ProbeServer(cfg)
     srv.start_sip_listeners()
-    srv.log_event(event="start", control=list(cfg.control), send_from=cfg.send_from)
+    srv.log_event(event="start", version=__version__, control=list(cfg.control),
+                  send_from=cfg.send_from or "auto", sip_ip=cfg.sip_ip or (
+                      "any" if cfg.sip_listen else None), sip_ports=list(cfg.sip_ports))
     srv.serve_forever()

@@ -1,0 +1,126 @@
+"""The probe service (harness/probe/server.py) on loopback: the unauthenticated health answer
+says nothing secret, every other unsigned request is still refused, and a probe with no
+``send_from`` reports and uses the kernel's source towards the requester."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import __version__
+from harness.probe.client import ProbeClient
+from harness.probe.server import STDOUT, SWEEP_MAGIC, ProbeConfig, ProbeServer
+
+KEY = secrets.token_urlsafe(32)
+
+
+@pytest.fixture
+def probe(tmp_path: Path) -> Iterator[ProbeServer]:
+    """A probe on 127.0.0.1 (a free port), no SIP listeners, logging to a file."""
+    srv = ProbeServer(ProbeConfig(control=("127.0.0.1", 0), send_from=None, key=KEY.encode(),
+                                  sip_listen=False, log=tmp_path / "probe.jsonl"))
+    threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def _http(srv: ProbeServer, method: str, path: str, body: bytes | None = None,
+          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", srv.server_address[1], timeout=10)
+    try:
+        conn.request(method, path, body, headers or {})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+def test_health_answers_without_a_key_and_reveals_nothing(probe: ProbeServer) -> None:
+    status, headers, raw = _http(probe, "GET", "/health")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    doc = json.loads(raw)
+    assert set(doc) == {"status", "version", "uptime_s"}
+    assert doc["status"] == "ok" and doc["version"] == __version__
+    assert 0 <= doc["uptime_s"] < 600
+    everything = raw + json.dumps(headers).encode()
+    for secret in (KEY.encode(), KEY.encode().hex().encode(), KEY[:12].encode()):
+        assert secret not in everything
+    assert "Python" not in headers["Server"]
+    assert _http(probe, "GET", "/health?verbose=1")[0] == 200
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/", 404), ("GET", "/whoami", 404), ("GET", "/healthz", 404),
+    ("PUT", "/health", 405), ("DELETE", "/sweep", 405), ("HEAD", "/health", 405),
+])
+def test_other_requests_are_refused_cleanly(probe: ProbeServer, method: str, path: str,
+                                            status: int) -> None:
+    got, headers, raw = _http(probe, method, path)
+    assert got == status
+    if method == "HEAD":
+        assert raw == b""
+    else:
+        assert "error" in json.loads(raw)
+    if status == 405:
+        assert headers["Allow"] == "GET, POST"
+
+
+@pytest.mark.parametrize("path", ["/whoami", "/sweep", "/received", "/send-sip", "/health"])
+def test_unsigned_posts_are_still_refused(probe: ProbeServer, tmp_path: Path,
+                                          path: str) -> None:
+    body = json.dumps({"ports": [[10000, 10001]], "token": "00" * 8}).encode()
+    status, _, raw = _http(probe, "POST", path, body)
+    assert (status, json.loads(raw)) == (401, {"error": "missing or malformed credentials"})
+    status, _, raw = _http(probe, "POST", path, body, {"X-Recette-Auth": "1.2.3"})
+    assert status == 401
+    log = [json.loads(x) for x in (tmp_path / "probe.jsonl").read_text().splitlines()]
+    assert [e["reason"] for e in log] == ["no credentials", "bad signature"]
+    assert KEY not in (tmp_path / "probe.jsonl").read_text()
+
+
+def test_with_no_send_from_the_probe_reports_and_uses_the_kernels_source(
+        probe: ProbeServer, tmp_path: Path) -> None:
+    client = ProbeClient("127.0.0.1", probe.server_address[1], KEY.encode())
+    assert client.post("/whoami", {}) == {"requester": "127.0.0.1", "send_from": "127.0.0.1"}
+    listeners = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
+    try:
+        for s in listeners:
+            s.bind(("127.0.0.1", 0))
+            s.settimeout(5)
+        ports = sorted(s.getsockname()[1] for s in listeners)
+        token = secrets.token_hex(8)
+        ans = client.post("/sweep", {"ports": [[p, p] for p in ports], "token": token,
+                                     "repeat": 1})
+        assert (ans["from"], ans["to"], ans["sent"]) == ("127.0.0.1", "127.0.0.1", 3)
+        for s in listeners:
+            data, src = s.recvfrom(100)
+            assert src[0] == "127.0.0.1"
+            assert data == SWEEP_MAGIC + bytes.fromhex(token) + s.getsockname()[1].to_bytes(
+                2, "big")
+    finally:
+        for s in listeners:
+            s.close()
+    (sweep,) = [e for e in map(json.loads, (tmp_path / "probe.jsonl").read_text().splitlines())
+                if e["event"] == "sweep"]
+    assert sweep["source"] == "127.0.0.1" and sweep["requester"] == "127.0.0.1"
+
+
+def test_log_dash_writes_json_lines_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    srv = ProbeServer(ProbeConfig(control=("127.0.0.1", 0), send_from=None, key=b"k",
+                                  sip_listen=False, log=STDOUT))
+    try:
+        srv.log_event(event="test", n=1)
+    finally:
+        srv.server_close()
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["event"] == "test"
