@@ -111,12 +111,40 @@ class CrossCheck(_Model):
     measured: PortSets
 
 
+class NatWitness(_Model):
+    """One destination of the NAT test socket and the public port it saw us from (None:
+    nothing, or it did not say; ``note`` says which); ``how`` says how it told us."""
+
+    vantage: Literal["server", "outsider", "registrar"]
+    destination: str
+    port: int | None
+    received: str | None = None
+    how: str = ""
+    note: str = ""
+
+
+class NatTrial(_Model):
+    """One idle UDP binding trial with one probe (``alive`` None: it could not run)."""
+
+    vantage: Literal["server", "outsider"]
+    idle_s: float
+    alive: bool | None
+    note: str = ""
+
+
 class NatFigures(_Model):
+    """``seen`` lists the witnesses' ports in order (documents before the witnesses were
+    kept: server:5088, server:5060, outsider:5088); the bracket comes from
+    ``lifetime_from``'s trials."""
+
     local_port: int
     seen: list[int | None]
     mapping: str
     alive_max_s: float | None
     expired_min_s: float | None
+    witnesses: list[NatWitness] = Field(default_factory=list)
+    trials: list[NatTrial] = Field(default_factory=list)
+    lifetime_from: Literal["server", "outsider"] | None = None
 
 
 class Finding(_Model):

@@ -1,16 +1,25 @@
-"""The site router's NAT, as the operator sees it (for the registration/keep-alive advice)."""
+"""The site router's NAT, as the internet and the operator see it (for the registration /
+keep-alive advice), from what a real site has: the outsider probe's two SIP ports, the
+operator's registrar (its Via ``rport``) and, only when the profile names one, a probe at the
+operator, which adds its view."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from harness.errors import CheckError, fail
+from harness.errors import CheckError
 from harness.evidence import Evidence
-from harness.messages import msg
+from harness.messages import Msg, msg
 from harness.probe.client import ProbeClient
-from harness.results import NatFigures
-from sip_checks.probes import nat
+from harness.profile import Profile
+from harness.results import NatFigures, NatTrial, NatWitness
+from sip_checks.probes import nat, nat_binding
+from sip_checks.probes.nat_binding import BindingTrial
+from sip_checks.probes.nat_mapping import Mapping, ProbeVantage, Witness
 from sip_checks.session import Site
+from sip_checks.toolkit.ladder import transcript
 
 
 @pytest.mark.check(
@@ -20,25 +29,77 @@ from sip_checks.session import Site
        "UDP",
     en="NAT: port preservation, mapping type, UDP binding lifetime",
 )
-def check_nat_behaviour(server_probe: ProbeClient | None, outsider_probe: ProbeClient, site: Site,
-                        evidence: Evidence, nat_idle_max: float) -> None:
-    if server_probe is None:
-        raise CheckError(msg("NO_VANTAGE_POINT", name="server"))
-    m = nat.mapping(server_probe, outsider_probe, site.ip)
-    evidence.fact("port preservation", f"{'yes' if m.preserved else 'no'} (local {m.local_port}"
-                  f", seen {m.to_server})")
-    evidence.fact("mapping", f"{m.kind} (server {m.to_server}, server other port "
-                  f"{m.to_server_other_port}, outsider {m.to_outsider})")
-    idles = sorted({t for t in (5, 10, 15, 20, 30, 45, 60, 90, 120, 180) if t <= nat_idle_max}
-                   | {nat_idle_max})
-    trials = nat.binding_timeout(server_probe, site.ip, idles)
-    evidence.add("UDP binding trials", "\n".join(
-        f"idle {t.idle_s:g} s: {'alive' if t.alive else 'expired' if t.alive is False else '?'}"
-        for t in trials))
-    lo, hi, advice = nat.recommendation(trials)
-    evidence.fact("UDP binding lifetime", advice)
+def check_nat_behaviour(profile: Profile, server_probe: ProbeClient | None,
+                        outsider_probe: ProbeClient, site: Site, evidence: Evidence,
+                        nat_idle_max: float) -> None:
+    probes: list[tuple[ProbeVantage, ProbeClient]] = [("outsider", outsider_probe)]
+    if server_probe is not None:
+        probes.insert(0, ("server", server_probe))
+    m, wire = asyncio.run(nat.measure(site.ip, probes, nat.registrar_of(profile)))
+    evidence.add("NAT test socket: messages", transcript(wire), kind="messages")
+    evidence.add("NAT mapping: which destination saw which port",
+                 "\n".join(_said(w) for w in m.witnesses))
+    if not m.seen:
+        raise CheckError(msg("NAT_NO_WITNESS", tried=_named(m.witnesses)))
+    trials = nat_binding.trials(probes, site.ip, nat_binding.idles_up_to(nat_idle_max))
+    evidence.add("UDP binding trials", "\n".join(_trial_line(t) for t in trials))
+    ran = [t for t in trials if t.alive is not None]
+    source: ProbeVantage = "server" if any(t.vantage == "server" for t in ran) else "outsider"
+    lo, hi = nat_binding.bracket([t for t in ran if t.vantage == source])
     evidence.figures.nat = NatFigures(
-        local_port=m.local_port, seen=[m.to_server, m.to_server_other_port, m.to_outsider],
-        mapping=m.kind, alive_max_s=lo, expired_min_s=hi)
-    if None in (m.to_server, m.to_server_other_port, m.to_outsider):
-        fail(msg("NAT_NOTHING_SEEN"))
+        local_port=m.local_port, seen=[w.port for w in m.witnesses], mapping=m.kind or "unknown",
+        alive_max_s=lo, expired_min_s=hi, lifetime_from=source if ran else None,
+        witnesses=[NatWitness(vantage=w.vantage, destination=w.where, port=w.port,
+                              received=w.received, how=w.how, note=w.note)
+                   for w in m.witnesses],
+        trials=[NatTrial(vantage=t.vantage, idle_s=t.idle_s, alive=t.alive, note=t.note)
+                for t in trials])
+    if m.kind is None:
+        raise CheckError(msg("NAT_MAPPING_UNKNOWN", seen=_named(m.seen),
+                             silent=_named(m.silent)))
+    if not ran:
+        raise CheckError(msg("NAT_NO_TRIAL", detail=trials[0].note if trials else "none"))
+    _facts(evidence, m, lo, hi, source)
+    if m.silent:
+        evidence.reserve(msg("NAT_WITNESS_SILENT", silent=_named(m.silent),
+                             seen=_named(m.seen)))
+    if source == "server":
+        other = nat_binding.bracket([t for t in ran if t.vantage == "outsider"])
+        if other != (None, None) and other != (lo, hi):
+            evidence.reserve(msg("NAT_LIFETIMES_DIFFER", server=_bracket(lo, hi),
+                                 outsider=_bracket(*other)))
+
+
+def _facts(evidence: Evidence, m: Mapping, lo: float | None, hi: float | None,
+           source: ProbeVantage) -> None:
+    ports = ", ".join(f"{w.vantage} {w.where} {w.port}" for w in m.seen)
+    evidence.fact("port preservation",
+                  f"{'yes' if m.preserved else 'no'} (local {m.local_port}; seen by {ports})")
+    evidence.fact("mapping", f"{m.kind} ({'; '.join(_said(w) for w in m.witnesses)})")
+    evidence.fact("UDP binding lifetime", nat_binding.advice(lo, hi))
+    evidence.fact("UDP binding trials with", f"{source} probe")
+
+
+def _said(w: Witness) -> str:
+    if w.port is None:
+        return f"{w.vantage} {w.where} saw nothing ({w.note})"
+    public = f"{w.received}:{w.port}" if w.received else f"port {w.port}"
+    return f"{w.vantage} {w.where} saw {public} ({w.how})"
+
+
+def _named(witnesses: list[Witness] | tuple[Witness, ...]) -> list[Msg]:
+    who = {"server": "VANTAGE_SERVER", "outsider": "VANTAGE_OUTSIDER",
+           "registrar": "NAT_REGISTRAR"}
+    return [msg("NAT_AT", who=msg(who[w.vantage]), where=w.where) for w in witnesses]
+
+
+def _trial_line(t: BindingTrial) -> str:
+    state = {True: "alive", False: "expired", None: f"could not run ({t.note})"}[t.alive]
+    return f"{t.vantage} probe, idle {t.idle_s:g} s: {state}"
+
+
+def _bracket(lo: float | None, hi: float | None) -> str:
+    """A bracket in figures only, the same in every language."""
+    if hi is None:
+        return f"≥ {lo or 0:g} s"
+    return f"{lo or 0:g}–{hi:g} s"

@@ -1,131 +1,125 @@
-"""NAT behaviour of the site router, seen from two probes: port preservation, mapping type
-(endpoint-independent or not), and how long an idle UDP binding survives. The last one sets
-the registration refresh / keep-alive interval an IPBX behind this router needs."""
+"""The NAT mapping of the site router, measured from what a real site has: one socket on the
+voice LAN sends to both SIP ports of the outsider probe (which report the source port they
+saw), to the operator's registrar (whose response says it in the top Via ``rport``) and, when
+the profile names one, to the probe at the operator (it adds its view; never required).
+
+The classification itself is :mod:`sip_checks.probes.nat_mapping`; the binding lifetime
+trials are :mod:`sip_checks.probes.nat_binding`.
+"""
 
 from __future__ import annotations
 
-import base64
-import secrets
-import socket
-import threading
-import time
+import asyncio
 from dataclasses import dataclass
 
+from harness.errors import CheckError
 from harness.probe.client import ProbeClient
+from harness.profile import Profile
+from sip_checks.probes.nat_mapping import Mapping, ProbeVantage, Witness, classify
+from sip_checks.toolkit.endpoint import SipEndpoint, WireRecord
+from sip_checks.toolkit.message import build_request, new_branch, new_call_id
+from sip_checks.toolkit.via import via_seen
 
-NAT_PORT = 5088
-
-
-def _ping(sock: socket.socket, dest: tuple[str, int]) -> str:
-    call_id = f"nat-{secrets.token_hex(8)}"
-    msg = (f"OPTIONS sip:{dest[0]} SIP/2.0\r\nVia: SIP/2.0/UDP 0.0.0.0:0;branch=z9hG4bK"
-           f"{secrets.token_hex(6)}\r\nFrom: <sip:nat@x>;tag=1\r\nTo: <sip:{dest[0]}>\r\n"
-           f"Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
-    sock.sendto(msg.encode(), dest)
-    return call_id
-
-
-def _seen_port(client: ProbeClient, call_id: str, wait_s: float = 2.0) -> int | None:
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        ports = client.post("/udp-reflect", {"call_id": call_id})["ports"]
-        if ports:
-            return int(ports[0])
-        time.sleep(0.05)
-    return None
+PROBE_PORTS = (5088, 5060)  # the probe's SIP listeners: two ports of one address
+REFLECT_WAIT_S = 3.0  # how long a probe may take to report a ping (one resend after 1 s)
+RESEND_AFTER_S = 1.0
+REGISTRAR_WAIT_S = 4.0  # per request (OPTIONS, then REGISTER): retransmitted at 0.5, 1, 2 s
 
 
-@dataclass
-class Mapping:
-    local_port: int
-    to_server: int | None
-    to_server_other_port: int | None
-    to_outsider: int | None
+@dataclass(frozen=True)
+class Registrar:
+    """The operator's SIP server as the mapping test addresses it: ``aor`` is the identity
+    an unauthenticated REGISTER names (the profile's first account)."""
 
-    @property
-    def preserved(self) -> bool:
-        return self.to_server == self.local_port
-
-    @property
-    def kind(self) -> str:
-        seen = {self.to_server, self.to_server_other_port, self.to_outsider}
-        if None in seen:
-            return "unknown (a probe saw nothing)"
-        if len(seen) == 1:
-            return "endpoint-independent"
-        if self.to_server == self.to_server_other_port:
-            return "address-dependent"
-        return "address-and-port-dependent (symmetric)"
+    addr: tuple[str, int]
+    domain: str
+    aor: str
 
 
-def mapping(server: ProbeClient, outsider: ProbeClient, local_ip: str) -> Mapping:
-    """One socket, three destinations: the ports each saw it come from."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((local_ip, 0))
-        a = _ping(s, (server.host, NAT_PORT))
-        b = _ping(s, (server.host, 5060))
-        c = _ping(s, (outsider.host, NAT_PORT))
-        local = s.getsockname()[1]
-        return Mapping(local, _seen_port(server, a), _seen_port(server, b),
-                       _seen_port(outsider, c))
+def registrar_of(profile: Profile) -> Registrar:
+    srv = profile.operator.sip_server
+    accounts = profile.accounts()
+    user = accounts[0].user if accounts else "recette"
+    return Registrar((str(srv.ip), srv.port), srv.domain, f"sip:{user}@{srv.domain}")
 
 
-@dataclass
-class BindingTrial:
-    idle_s: float
-    alive: bool | None  # None: the trial could not run
+def _request(ep: SipEndpoint, method: str, uri: str, from_uri: str, to_uri: str, *,
+             branch: str, call_id: str) -> bytes:
+    """An out-of-dialog request from the test socket; ``build_request`` asks for ``;rport``
+    in our Via, so an RFC 3581 server reports the public port it saw."""
+    host, port = ep.local
+    return build_request(method, uri, via_host=host, via_port=port, from_uri=from_uri,
+                         to_uri=to_uri, call_id=call_id, cseq=1, branch=branch,
+                         extra=[("Accept", "application/sdp")] if method == "OPTIONS" else [])
 
 
-def _trial(server: ProbeClient, local_ip: str, idle_s: float, out: list[BindingTrial]) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((local_ip, 0))
-        call_id = _ping(s, (server.host, NAT_PORT))
-        mapped = _seen_port(server, call_id)
-        if mapped is None:
-            out.append(BindingTrial(idle_s, None))
-            return
-        token = secrets.token_hex(8).encode()
-        s.settimeout(2.0)
-        # An answer right away, as a registrar gives: the binding now carries traffic both ways.
-        server.post("/send-sip", {"data": base64.b64encode(b"hello-" + token).decode(),
-                                  "port": mapped, "from_port": NAT_PORT})
+async def _reflected(ep: SipEndpoint, vantage: ProbeVantage, probe: ProbeClient,
+                     dest: tuple[str, int]) -> Witness:
+    """Ping ``dest`` (a probe's SIP listener) and ask the probe which port it came from;
+    one resend, since a datagram on the internet may be lost."""
+    call_id = new_call_id(ep.local[0])
+    raw = _request(ep, "OPTIONS", f"sip:{dest[0]}", "sip:recette-nat@invalid",
+                   f"sip:{dest[0]}", branch=new_branch(), call_id=call_id)
+    loop = asyncio.get_running_loop()
+    ep.send(raw, dest)
+    start = loop.time()
+    resent = False
+    while True:
         try:
-            s.recv(2048)
-        except TimeoutError:
-            out.append(BindingTrial(idle_s, None))
-            return
-        time.sleep(idle_s)
-        server.post("/send-sip", {"data": base64.b64encode(b"late-" + token).decode(),
-                                  "port": mapped, "from_port": NAT_PORT})
+            answer = await asyncio.to_thread(probe.post, "/udp-reflect", {"call_id": call_id})
+        except CheckError as exc:
+            return Witness(vantage, dest, None, note=f"the probe failed: {exc}")
+        ports = answer.get("ports")
+        if isinstance(ports, list) and ports:
+            port = ports[0]
+            if isinstance(port, int) and 0 < port < 65536:
+                return Witness(vantage, dest, port, how="its SIP listener")
+            return Witness(vantage, dest, None, note=f"the probe reported {str(port)[:20]!r}")
+        waited = loop.time() - start
+        if waited >= REFLECT_WAIT_S:
+            return Witness(vantage, dest, None,
+                           note=f"nothing arrived within {REFLECT_WAIT_S:g} s (sent twice)")
+        if not resent and waited >= RESEND_AFTER_S:
+            ep.send(raw, dest)
+            resent = True
+        await asyncio.sleep(0.1)
+
+
+async def _registrar(ep: SipEndpoint, reg: Registrar) -> Witness:
+    """The public port the registrar saw, from the top Via of its response: OPTIONS first
+    (out of dialog, no user part), then an unauthenticated REGISTER (its 401/407 carries the
+    Via too) when OPTIONS got no answer or an answer without the port."""
+    notes: list[str] = []
+    uri = f"sip:{reg.domain}"
+    for method, from_uri, to_uri in (("OPTIONS", f"sip:recette@{reg.domain}", uri),
+                                     ("REGISTER", reg.aor, reg.aor)):
+        branch = new_branch()
+        raw = _request(ep, method, uri, from_uri, to_uri, branch=branch,
+                       call_id=new_call_id(ep.local[0]))
         try:
-            alive = s.recv(2048) == b"late-" + token
-        except TimeoutError:
-            alive = False
-        out.append(BindingTrial(idle_s, alive))
+            res = await ep.transaction(raw, reg.addr, branch=branch, timeout=REGISTRAR_WAIT_S)
+        except CheckError as exc:
+            notes.append(f"{method}: {exc}")
+            continue
+        answer = f"{res.final.status} {res.final.reason}".strip()
+        seen = via_seen(res.final)
+        if seen.rport is not None:
+            return Witness("registrar", reg.addr, seen.rport, received=seen.received,
+                           how=f"Via rport of its {answer} to {method}")
+        notes.append(f"{method}: {answer}, {seen.note}")
+    return Witness("registrar", reg.addr, None, note="; ".join(notes))
 
 
-def binding_timeout(server: ProbeClient, local_ip: str, idles: list[float]
-                    ) -> list[BindingTrial]:
-    """Run one binding per idle time, all at once (total time = the longest idle)."""
-    out: list[BindingTrial] = []
-    threads = [threading.Thread(target=_trial, args=(server, local_ip, t, out)) for t in idles]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(max(idles) + 30)
-    return sorted(out, key=lambda t: t.idle_s)
-
-
-def recommendation(trials: list[BindingTrial]) -> tuple[float | None, float | None, str]:
-    """(longest idle that survived, shortest that did not, advice)."""
-    alive = [t.idle_s for t in trials if t.alive]
-    dead = [t.idle_s for t in trials if t.alive is False]
-    lo = max(alive) if alive else None
-    hi = min(dead) if dead else None
-    if hi is None:
-        longest = max((t.idle_s for t in trials), default=0)
-        return lo, hi, (f"bindings survive at least {longest:g} s idle: a keep-alive or "
-                        f"registration refresh every {int(longest * 0.8)} s is safe")
-    safe = int((lo if lo is not None else hi / 2) * 0.8)
-    return lo, hi, (f"UDP bindings expire between {lo or 0:g} and {hi:g} s idle: send a "
-                    f"keep-alive (or refresh the registration) every {max(safe, 1)} s or less")
+async def measure(local_ip: str, probes: list[tuple[ProbeVantage, ProbeClient]], reg: Registrar
+                  ) -> tuple[Mapping, list[WireRecord]]:
+    """One socket, every destination at once: the mapping and every datagram exchanged."""
+    ep = await SipEndpoint.open(local_ip, 0)
+    try:
+        dests = [(vantage, probe, (probe.host, port)) for vantage, probe in probes
+                 for port in PROBE_PORTS if (probe.host, port) != reg.addr]
+        witnesses = await asyncio.gather(
+            *(_reflected(ep, vantage, probe, dest) for vantage, probe, dest in dests),
+            _registrar(ep, reg))
+        return classify(ep.local[1], list(witnesses)), list(ep.wire)
+    finally:
+        ep.close()
