@@ -67,6 +67,9 @@ TEXT = _by_lang({
     "alg": ("SIP ALG : réécritures constatées", "SIP ALG: rewrites seen"),
     "alg_none": ("Aucune réécriture SIP/SDP constatée.", "No SIP/SDP rewrite seen."),
     "direction": ("Sens", "Direction"),
+    "witness": ("Témoin", "Witness"),
+    "witnesses": ("Témoins", "Witnesses"),
+    "compared": ("messages comparés", "messages compared"),
     "method": ("Méthode", "Method"),
     "transport": ("Transport", "Transport"),
     "delivered": ("Reçu", "Delivered"),
@@ -154,6 +157,17 @@ PHASE = _by_lang({
 DIRECTION = _by_lang({
     "site→operator": ("site→opérateur", "site→operator"),
     "operator→site": ("opérateur→site", "operator→site"),
+    "site→outsider": ("site→sonde extérieure", "site→outsider probe"),
+    "outsider→site": ("sonde extérieure→site", "outsider probe→site"),
+    "site→registrar": ("site→serveur d'enregistrement", "site→registrar"),
+})
+
+# Who saw an ALG probe (AlgProbe.vantage).
+WITNESS = _by_lang({
+    "server": ("sonde au serveur SIP", "probe at the SIP server"),
+    "outsider": ("sonde extérieure", "outsider probe"),
+    "registrar": ("serveur d'enregistrement de l'opérateur (sa réponse)",
+                  "operator's registrar (its answer)"),
 })
 
 

@@ -161,7 +161,7 @@ def test_summaries_and_verdict() -> None:
     lost = Probe("site→operator", "INVITE", "udp", 5088,
                  note=msg("ALG_NOT_RECEIVED", seconds=2.0))
     assert summary(lost) == ("site→operator INVITE UDP/5088: NOT DELIVERED (not received by the "
-                             "operator-side probe within 2 s)")
+                             "probe within 2 s)")
     assert not is_alg(lost)
     nat = Probe("site→operator", "REGISTER", "tcp", 5060, delivered=True,
                 nat_only=[Change("Via[0] received", "(absent)", "203.0.113.7"),

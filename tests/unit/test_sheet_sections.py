@@ -109,12 +109,42 @@ def test_alg_diff() -> None:
     out = alg.render(_page(_check("sip.alg", figures=Figures(alg=probes))))
     for text in ("SIP ALG : réécritures constatées", "site→opérateur", "UDP/5060", "SDP c=",
                  "IN IP4 192.0.2.2", "opérateur→site", "Reçu : non",
-                 "non reçu par la sonde côté opérateur en 2 s"):
+                 "non reçu par la sonde en 2 s", "Témoin", "sonde au serveur SIP"):
         assert text in out, text
     clean = [probes[0].model_copy(update={"changes": []})]
     assert "Aucune réécriture" in alg.render(_page(_check("sip.alg",
                                                           figures=Figures(alg=clean))))
     assert alg.render(_page(_check("sip.options"))) == ""
+
+
+def test_alg_diff_names_each_witness_and_what_it_compared() -> None:
+    """The outsider probe and the registrar as witnesses: each row says who saw it, and the
+    line above the table how many messages each compared (so a clean table says by whom)."""
+    probes = [
+        AlgProbe(direction="site→outsider", method="INVITE", proto="udp", port=5060,
+                 delivered=True, vantage="outsider",
+                 changes=[AlgChange(element="SDP c=", before="c=IN IP4 192.168.254.10",
+                                    after="c=IN IP4 192.0.2.2")]),
+        AlgProbe(direction="outsider→site", method="INVITE", proto="udp", port=5060,
+                 delivered=True, vantage="outsider"),
+        AlgProbe(direction="site→registrar", method="REGISTER", proto="udp", port=5060,
+                 delivered=True, vantage="registrar",
+                 changes=[AlgChange(element="Via[0] received",
+                                    before="(absent; the registrar saw us from 192.0.2.2)",
+                                    after="192.168.254.10")])]
+    fr = alg.render(_page(_check("sip.alg", figures=Figures(alg=probes))))
+    for text in ("Témoins : sonde extérieure (2 messages comparés), serveur d&#x27;enregistrement "
+                 "de l&#x27;opérateur (sa réponse) (1 messages comparés)",
+                 "<td>sonde extérieure</td><td>site→sonde extérieure</td>",
+                 "<td>site→serveur d&#x27;enregistrement</td>", "Via[0] received",
+                 "192.168.254.10"):
+        assert text in fr, text
+    en = alg.render(_page(_check("sip.alg", figures=Figures(alg=probes)), lang="en"))
+    assert "<th>Witness</th>" in en and "outsider probe (2 messages compared)" in en
+    # A results.json written before the witnesses: its probes were the server probe's.
+    old = AlgProbe.model_validate({"direction": "site→operator", "method": "INVITE",
+                                   "proto": "udp", "port": 5060, "delivered": True})
+    assert old.vantage == "server"
 
 
 def test_firewall_sweeps_media_and_crosscheck() -> None:
