@@ -88,9 +88,9 @@ def _said(w: Witness) -> str:
 
 
 def _named(witnesses: list[Witness] | tuple[Witness, ...]) -> list[Msg]:
-    who = {"server": "VANTAGE_SERVER", "outsider": "VANTAGE_OUTSIDER",
-           "registrar": "NAT_REGISTRAR"}
-    return [msg("NAT_AT", who=msg(who[w.vantage]), where=w.where) for w in witnesses]
+    who = {"server": msg("VANTAGE_SERVER"), "outsider": msg("VANTAGE_OUTSIDER"),
+           "registrar": msg("NAT_REGISTRAR")}
+    return [msg("NAT_AT", who=who[w.vantage], where=w.where) for w in witnesses]
 
 
 def _trial_line(t: BindingTrial) -> str:

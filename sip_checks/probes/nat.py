@@ -85,7 +85,8 @@ async def _reflected(ep: SipEndpoint, vantage: ProbeVantage, probe: ProbeClient,
         await asyncio.sleep(0.1)
 
 
-async def _registrar(ep: SipEndpoint, reg: Registrar) -> Witness:
+async def registrar_view(ep: SipEndpoint, reg: Registrar, *,
+                         wait_s: float = REGISTRAR_WAIT_S) -> Witness:
     """The public port the registrar saw, from the top Via of its response: OPTIONS first
     (out of dialog, no user part), then an unauthenticated REGISTER (its 401/407 carries the
     Via too) when OPTIONS got no answer or an answer without the port."""
@@ -97,9 +98,9 @@ async def _registrar(ep: SipEndpoint, reg: Registrar) -> Witness:
         raw = _request(ep, method, uri, from_uri, to_uri, branch=branch,
                        call_id=new_call_id(ep.local[0]))
         try:
-            res = await ep.transaction(raw, reg.addr, branch=branch, timeout=REGISTRAR_WAIT_S)
+            res = await ep.transaction(raw, reg.addr, branch=branch, timeout=wait_s)
         except CheckError as exc:
-            notes.append(f"{method}: {exc}")
+            notes.append(f"{method}: {_why(exc, wait_s)}")
             continue
         answer = f"{res.final.status} {res.final.reason}".strip()
         seen = via_seen(res.final)
@@ -108,6 +109,16 @@ async def _registrar(ep: SipEndpoint, reg: Registrar) -> Witness:
                            how=f"Via rport of its {answer} to {method}")
         notes.append(f"{method}: {answer}, {seen.note}")
     return Witness("registrar", reg.addr, None, note="; ".join(notes))
+
+
+def _why(exc: CheckError, wait_s: float) -> str:
+    """A transaction's failure in a few words (the catalog's sentence adds likely causes
+    meant for sip.options, not for a witness that may stay silent)."""
+    if exc.message.code != "NO_RESPONSE":
+        return str(exc)
+    got = exc.message.params.get("got")
+    extra = "".join(str(g) for g in got) if isinstance(got, list) else ""
+    return f"no response within {wait_s:g} s{extra}"
 
 
 async def measure(local_ip: str, probes: list[tuple[ProbeVantage, ProbeClient]], reg: Registrar
@@ -119,7 +130,7 @@ async def measure(local_ip: str, probes: list[tuple[ProbeVantage, ProbeClient]],
                  for port in PROBE_PORTS if (probe.host, port) != reg.addr]
         witnesses = await asyncio.gather(
             *(_reflected(ep, vantage, probe, dest) for vantage, probe, dest in dests),
-            _registrar(ep, reg))
+            registrar_view(ep, reg))
         return classify(ep.local[1], list(witnesses)), list(ep.wire)
     finally:
         ep.close()
