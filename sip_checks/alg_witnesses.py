@@ -133,7 +133,9 @@ def table(runs: list[Run], view: RegistrarView | None, port: int) -> str:
     body = [[r, sent.get(r, "—"), *[cells.get(r, "—") for _, cells in columns]] for r in rows]
     widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
-                     for line in [head, *body])
+                     for line in [head, *body]) + (
+        "\n\n= as sent: unchanged from what we sent that witness (a probe's REGISTER leaves "
+        "from another local port than the registrar's). [REWRITTEN]: an ALG's doing.")
 
 
 def filtered(probes: list[Probe]) -> list[tuple[str, int]]:

@@ -103,10 +103,9 @@ def _record(evidence: Evidence, runs: list[Run], witness: alg_registrar.Witness,
             evidence.fact(WITNESS_FACT[r.vantage],
                           f"could not run: {r.failure or 'none of our messages arrived'}")
         else:
-            seen = r.rewritten()
+            seen, n = r.rewritten(), sum(p.delivered for p in r.probes)
             evidence.fact(WITNESS_FACT[r.vantage], f"rewritten: {', '.join(seen)}" if seen else
-                          f"nothing rewritten ({sum(p.delivered for p in r.probes)} "
-                          "messages compared)")
+                          f"nothing rewritten ({n} message{'s' if n > 1 else ''} compared)")
     if all(r.vantage != "server" for r in runs):
         evidence.fact(WITNESS_FACT["server"], "none in the profile (not required)")
     for p in probes:

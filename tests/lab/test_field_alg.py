@@ -73,7 +73,7 @@ def test_alg_off_passes_on_both_witnesses(healthy: Lab, tmp_path: Path) -> None:
     assert nat["Via[0] received"] == WAN and nat["Via[0] rport"] == "5060"
     assert nat["Contact received"] == f"sip:{WAN}:5060"
     assert check.facts["witness: operator's registrar"] == \
-        "nothing rewritten (1 messages compared)"
+        "nothing rewritten (1 message compared)"
     assert "none in the profile" in check.facts["witness: probe beside the SIP server"]
 
 

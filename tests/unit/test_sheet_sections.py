@@ -133,14 +133,14 @@ def test_alg_diff_names_each_witness_and_what_it_compared() -> None:
                                     before="(absent; the registrar saw us from 192.0.2.2)",
                                     after="192.168.254.10")])]
     fr = alg.render(_page(_check("sip.alg", figures=Figures(alg=probes))))
-    for text in ("Témoins : sonde extérieure (2 messages comparés), serveur d&#x27;enregistrement "
-                 "de l&#x27;opérateur (sa réponse) (1 messages comparés)",
+    for text in ("Témoins (messages comparés) : sonde extérieure 2, serveur "
+                 "d&#x27;enregistrement de l&#x27;opérateur (sa réponse) 1",
                  "<td>sonde extérieure</td><td>site→sonde extérieure</td>",
                  "<td>site→serveur d&#x27;enregistrement</td>", "Via[0] received",
                  "192.168.254.10"):
         assert text in fr, text
     en = alg.render(_page(_check("sip.alg", figures=Figures(alg=probes)), lang="en"))
-    assert "<th>Witness</th>" in en and "outsider probe (2 messages compared)" in en
+    assert "<th>Witness</th>" in en and "(messages compared): outsider probe 2, " in en
     # A results.json written before the witnesses: its probes were the server probe's.
     old = AlgProbe.model_validate({"direction": "site→operator", "method": "INVITE",
                                    "proto": "udp", "port": 5060, "delivered": True})

@@ -47,6 +47,5 @@ def _witnesses(page: Page, probes: list[AlgProbe]) -> str:
     counts: dict[str, int] = {}
     for p in probes:
         counts[p.vantage] = counts.get(p.vantage, 0) + p.delivered
-    said = ", ".join(f"{page.word(WITNESS, v)} ({n} {page.label('compared')})"
-                     for v, n in counts.items())
+    said = ", ".join(f"{page.word(WITNESS, v)} {n}" for v, n in counts.items())
     return f"<p>{page.label('witnesses')}{page.label('colon')}{said}</p>"
