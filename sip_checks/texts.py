@@ -397,10 +397,19 @@ TEXTS: Catalog = {
               "rediriger UDP 5060 depuis le serveur {server} vers l'IPBX",
     },
     "SIP_FORWARD_UNPROVEN": {
-        "en": "the forward of UDP 5060 could not be proven: the operator's requests came on "
-              "the registration's own flow ({detail})",
-        "fr": "la redirection d'UDP 5060 n'a pas pu être prouvée : les requêtes de "
-              "l'opérateur sont arrivées par le flux de l'enregistrement ({detail})",
+        "en": "the forward of UDP 5060 could not be proven: the operator's request from "
+              "{source} came on a flow the site had opened",
+        "fr": "la redirection d'UDP 5060 n'a pas pu être prouvée : la requête de l'opérateur "
+              "({source}) est arrivée par un flux ouvert par le site",
+    },
+    "SIP_NO_CALL_IN": {
+        "en": "the forward of UDP 5060 could not be proven: no call came in from the operator",
+        "fr": "la redirection d'UDP 5060 n'a pas pu être prouvée : aucun appel n'est arrivé "
+              "de l'opérateur",
+    },
+    "SAMPLE_SILENT": {
+        "en": "no media from the operator at all",
+        "fr": "aucun média de l'opérateur",
     },
     "SIP_ELSEWHERE": {
         "en": "the operator's SIP also comes from {address}: the firewall must let it in too",

@@ -20,12 +20,18 @@ def site_key(profile: Profile) -> str:
     return f"{profile.customer.siret or profile.customer.name}/{profile.site.name}"
 
 
-def record(profile: Profile, evidence: Evidence, *, passed: bool) -> str:
-    """Append the verification to the gate store; returns its reference."""
+def record(profile: Profile, evidence: Evidence, *, passed: bool,
+           bases: list[str] | None = None) -> str:
+    """Append the verification to the gate store; returns its reference. ``bases`` names
+    the evidence the verdict rests on (operator traffic, outsider sweep, server probe sweep,
+    router configuration): the technical service must see what a pass was proven with."""
     ref = f"fw-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    traffic = evidence.figures.operator_traffic
     detail = {"server_ip": str(profile.operator.sip_server.ip),
               "trunks": [t.name for t in profile.trunks],
-              "sweeps": [s.model_dump() for s in evidence.figures.sweeps]}
+              "evidence": bases or ["server probe sweep", "outsider sweep"],
+              "sweeps": [s.model_dump() for s in evidence.figures.sweeps],
+              "operator_traffic": traffic.model_dump() if traffic is not None else None}
     open_store().record(site_key(profile), passed=passed, actor=getpass.getuser(),
                         evidence=ref, detail=detail)
     return ref

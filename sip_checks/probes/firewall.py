@@ -113,17 +113,20 @@ def sweep(listener: Listener, client: ProbeClient, vantage: str, phase: str) -> 
                  float(ans["seconds"]))
 
 
-def discrepancies(server: Sweep, outsider: Sweep | None) -> list[Msg]:
-    """What differs from "open to the server on 5060 + 10000-20000, closed to all others"."""
+def discrepancies(server: Sweep | None, outsider: Sweep | None) -> list[Msg]:
+    """What differs from "open to the server on 5060 + 10000-20000, closed to all others"
+    (``server`` None: no probe at the server's address, only the outsider's half is judged
+    here)."""
     out = []
-    phase = msg(f"PHASE_{server.phase.upper()}")
-    closed = EXPECTED - server.open_ports
-    if closed:
-        out.append(msg("OPENINGS_CLOSED_TO_SERVER", phase=phase, source=server.source,
-                       ports=fmt(closed)))
-    extra = server.open_ports - EXPECTED
-    if extra:
-        out.append(msg("OPENINGS_BEYOND", phase=phase, ports=fmt(extra)))
+    if server is not None:
+        phase = msg(f"PHASE_{server.phase.upper()}")
+        closed = EXPECTED - server.open_ports
+        if closed:
+            out.append(msg("OPENINGS_CLOSED_TO_SERVER", phase=phase, source=server.source,
+                           ports=fmt(closed)))
+        extra = server.open_ports - EXPECTED
+        if extra:
+            out.append(msg("OPENINGS_BEYOND", phase=phase, ports=fmt(extra)))
     if outsider is not None and outsider.open_ports:
         out.append(msg("OPENINGS_TO_OUTSIDER", phase=msg(f"PHASE_{outsider.phase.upper()}"),
                        source=outsider.source, ports=fmt(outsider.open_ports)))

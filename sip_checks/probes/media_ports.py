@@ -143,6 +143,7 @@ class Sampling:
     samples: list[MediaSample]
     sip: SipFlow
     seconds: float
+    hairpin_failed: Msg | None = None  # the first hairpin's failure, when its INVITE was lost
 
     def media_addresses(self) -> set[str]:
         found = {s.sdp.rsplit(":", 1)[0] for s in self.samples if s.sdp}
@@ -217,11 +218,12 @@ async def _one(caller: UserAgent, number: str, site: Site, port: int) -> MediaSa
 
 
 def sip_flow(ep: SipEndpoint, registered_to: tuple[str, int],
-             public: tuple[str, int] | None, server_ip: str) -> SipFlow:
-    """How the first out-of-dialog request from the operator's address reached ``ep``."""
+             public: tuple[str, int] | None) -> SipFlow:
+    """How the first out-of-dialog request (from the operator, whatever its address) reached
+    ``ep``."""
     flow = SipFlow(local_port=ep.local[1], registered=(ep.local, registered_to), public=public)
     for w in ep.wire:
-        if w.outgoing or w.remote[0] != server_ip or w.note:
+        if w.outgoing or w.note:
             continue
         try:
             m = parse(w.data)
@@ -282,6 +284,7 @@ async def sample(profile: Profile, site: Site, ports: list[int]) -> Sampling:
         route = (f"hairpin {caller_user} → {did} ({owner})" if did else
                  f"{caller_user} → test number {test_number}")
         samples = []
+        lost: Msg | None = None
         for port in ports:
             got = await _one(caller, number, site, port)
             if (got.outcome == "failed" and number == did and test_number is not None
@@ -289,11 +292,15 @@ async def sample(profile: Profile, site: Site, ports: list[int]) -> Sampling:
                 number = test_number
                 route += f"; then the test number {test_number}: the hairpin's INVITE " \
                          f"never reached {owner}"
+                lost = got.note
                 got = await _one(caller, number, site, port)
             samples.append(got)
-        flow = sip_flow(callee.ep, (str(srv.ip), srv.port), public, str(srv.ip)) \
+        flow = sip_flow(callee.ep, (str(srv.ip), srv.port), public) \
             if callee is not None else SipFlow()
-        return Sampling(route, samples, flow, time.monotonic() - t0)
+        if (lost is None and callee is not None and not _invited(callee.ep) and samples
+                and samples[0].outcome == "failed"):
+            lost = samples[0].note  # no test number to fall back on
+        return Sampling(route, samples, flow, time.monotonic() - t0, lost)
     finally:
         stop.set()
         if answering is not None:
