@@ -100,15 +100,44 @@ class Sweep(_Model):
 
 
 class PortSets(_Model):
-    """UDP ports open to the operator server and to everyone else."""
+    """UDP ports open to the operator server and to everyone else. ``tested`` lists the
+    ports the server side was tried on when that was a sample (the operator's own traffic),
+    not a sweep of every port (None)."""
 
     server: list[int] = Field(default_factory=list)
     others: list[int] = Field(default_factory=list)
+    tested: list[int] | None = None
 
 
 class CrossCheck(_Model):
     config: PortSets
     measured: PortSets
+
+
+class SampleRow(_Model):
+    """One SDP port offered in a call through the operator, and what the operator's media
+    did there: ``open`` (arrived before the site sent), ``closed`` (only after), ``silent``
+    (never), ``failed`` (no call)."""
+
+    port: int
+    outcome: Literal["open", "closed", "silent", "failed"]
+    first_ms: float | None = None
+    after_punch_ms: float | None = None
+    sources: list[str] = Field(default_factory=list)
+    sdp: str | None = None
+
+
+class OperatorTraffic(_Model):
+    """The firewall as the operator's own traffic showed it: the SIP request its proxy sent
+    to the site's SIP port (``sip_proven``: on a new flow; False: on one the site opened;
+    None: none came) and the sampled RTP ports."""
+
+    route: str
+    seconds: float
+    sip: str
+    sip_proven: bool | None
+    sip_source: str | None = None
+    samples: list[SampleRow] = Field(default_factory=list)
 
 
 class NatWitness(_Model):
@@ -171,6 +200,7 @@ class Figures(_Model):
     sweeps: list[Sweep] = Field(default_factory=list)
     media_sources: list[str] = Field(default_factory=list)
     crosscheck: CrossCheck | None = None
+    operator_traffic: OperatorTraffic | None = None
     nat: NatFigures | None = None
     findings: list[Finding] | None = None
     unevaluated: list[Msg] = Field(default_factory=list)
