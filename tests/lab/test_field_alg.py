@@ -2,7 +2,8 @@
 outsider probe's SIP reflector and the operator's real registrar (Kamailio), the ALG the
 router kernel's own (nf_conntrack_sip/nf_nat_sip on UDP 5060).
 
-Also: with the outsider probe out of reach the registrar alone still catches the kernel ALG
+Also: no false positive from either witness in ten runs with the ALG off; with the outsider
+probe out of reach the registrar alone still catches the kernel ALG
 (through the ``received=`` it un-rewrites), with a reserve; with no witness at all the check
 errors, never passes; and the verdict is the same from the agent's namespace with a profile
 that has no ``lab:`` section.
@@ -17,12 +18,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness import netns
 from harness.lab import Lab
 from harness.lab.capture import Datagram, UdpCapture
 from harness.profile import load_profile
 from harness.results import AlgProbe, CheckResult, load_results
 from sip_checks import alg_registrar
-from sip_checks.session import Site
+from sip_checks.probes import alg
+from sip_checks.session import Site, probe_client
 from sip_checks.toolkit.message import parse
 from tests.lab.labrun import REPO, codes, in_namespace, run
 
@@ -75,6 +78,25 @@ def test_alg_off_passes_on_both_witnesses(healthy: Lab, tmp_path: Path) -> None:
     assert check.facts["witness: operator's registrar"] == \
         "nothing rewritten (1 message compared)"
     assert "none in the profile" in check.facts["witness: probe beside the SIP server"]
+
+
+@pytest.mark.lab
+def test_alg_off_no_false_positive_from_either_witness_in_ten_runs(healthy: Lab,
+                                                                   tmp_path: Path) -> None:
+    prof = tmp_path / "field.yaml"
+    healthy.write_profile(prof)
+    profile = load_profile(prof)
+    client = probe_client(profile, "outsider")
+    for i in range(10):
+        with netns.inside(healthy.ns("lan")):
+            probes = alg.run_all(client, client.host, LAN, vantage="outsider")
+        witness = in_namespace(healthy.ns("lan"),
+                               lambda: alg_registrar.observe(profile, Site(LAN), public=WAN),
+                               timeout=60)
+        probes.append(witness.probe)
+        said = (i, [alg.summary(p) for p in probes])
+        assert len(probes) == 10 and all(p.delivered for p in probes), said
+        assert not any(alg.is_alg(p) for p in probes), said
 
 
 @pytest.mark.lab
