@@ -28,11 +28,18 @@ from sip_checks.alg_witnesses import Run, elements, filtered, table
 from sip_checks.probes import alg
 from sip_checks.session import Site, probe_client
 
-WITNESS_NAME = {"outsider": "VANTAGE_OUTSIDER", "server": "VANTAGE_SERVER",
-                "registrar": "ALG_WITNESS_REGISTRAR"}
 WITNESS_FACT = {"outsider": "witness: outsider probe's reflector",
                 "registrar": "witness: operator's registrar",
                 "server": "witness: probe beside the SIP server"}
+
+
+def _witness(vantage: str) -> Msg:
+    """The witness's name, for the customer."""
+    if vantage == "outsider":
+        return msg("VANTAGE_OUTSIDER")
+    if vantage == "server":
+        return msg("VANTAGE_SERVER")
+    return msg("ALG_WITNESS_REGISTRAR")
 
 
 def _probe_run(client: ProbeClient | None, vantage: alg.Vantage, local_ip: str,
@@ -74,12 +81,12 @@ def check_sip_alg(profile: Profile, server_probe: ProbeClient | None, site: Site
     probes = [p for r in runs for p in r.probes]
     _record(evidence, runs, witness, profile.operator.sip_server.port)
     if not any(r.saw_something for r in runs):
-        details = [msg("ALG_WITNESS_FAILED", witness=msg(WITNESS_NAME[r.vantage]),
+        details = [msg("ALG_WITNESS_FAILED", witness=_witness(r.vantage),
                        detail=r.failure or msg("ALG_NOTHING_ARRIVED")) for r in runs]
         raise CheckError(msg("ALG_NO_WITNESS", details=details))
     for r in runs:
         if r.vantage != "registrar" and not r.saw_something:
-            evidence.reserve(msg("ALG_WITNESS_MISSING", witness=msg(WITNESS_NAME[r.vantage]),
+            evidence.reserve(msg("ALG_WITNESS_MISSING", witness=_witness(r.vantage),
                                  detail=r.failure or msg("ALG_NOTHING_ARRIVED")))
     rewritten = elements(p for p in probes if alg.is_alg(p))
     evidence.fact("SIP ALG", "DETECTED" if rewritten else "not detected")
