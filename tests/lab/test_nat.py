@@ -1,6 +1,8 @@
 """Acceptance: NAT behaviour of the lab router (Linux masquerade) as the check sees it, with a
 probe at the operator and without one (the outsider probe's two ports and the registrar's Via
-rport), compared with each other and with the router's own conntrack table."""
+rport), compared with each other and with the router's own conntrack table; and routers made
+address-dependent or symmetric with nftables, which the check must name from the same
+witnesses."""
 
 from __future__ import annotations
 
@@ -156,3 +158,47 @@ def test_field_lab_nat_behaviour_without_any_probe_at_the_operator(
     assert (nat.alive_max_s, nat.expired_min_s, nat.lifetime_from) == (5, 10, "outsider")
     assert check.facts["UDP binding lifetime"] == ADVICE_5_10
     assert check.reserves == []
+
+
+@contextmanager
+def _nat_rule(lab: Lab, rule: str) -> Iterator[None]:
+    """``rule`` inserted first in the router's source-NAT chain (before its port-keeping
+    masquerade); the lab's own ruleset is loaded again afterwards."""
+    netns.run(lab.ns("rtr"), ["nft", "-f", "-"],
+              input=f"insert rule ip recette_nat post {rule}\n")
+    try:
+        yield
+    finally:
+        lab.set_policy(alg=False, firewall="strict")
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize(("rule", "mapping"), [
+    # Flows to the operator's network leave from another port range: the outsider's two
+    # ports see the local port, the registrar another one.
+    (f'oifname "wan0" ip daddr {OP_SERVER} ip protocol udp masquerade to :40000-40999',
+     "address-dependent"),
+    # A random source port per flow: each destination port sees its own.
+    ('oifname "wan0" masquerade random', "address-and-port-dependent (symmetric)"),
+], ids=["address-dependent", "symmetric"])
+def test_a_router_that_is_not_endpoint_independent_is_named_without_the_server_probe(
+        strict_lab: Lab, tmp_path: Path, rule: str, mapping: str) -> None:
+    bare = _without_server_probe(strict_lab, tmp_path / "bare.yaml")
+    with _nat_rule(strict_lab, rule), _Conntrack(strict_lab) as ct:
+        _, doc = run(bare, tmp_path / "out", "nat.behaviour", "--nat-idle-max", "5")
+    (check,) = doc.checks
+    nat = _nat(check)
+    assert nat.mapping == mapping
+    assert check.facts["mapping"].startswith(mapping)
+    assert check.facts["port preservation"].startswith("no")
+    seen = _ports_by_destination(nat)
+    assert {d: ct.flows.get((nat.local_port, d)) for d in seen} == seen  # the kernel's word
+    registrar = seen[f"{OP_SERVER}:5060"]
+    assert registrar is not None
+    if mapping == "address-dependent":
+        assert 40000 <= registrar <= 40999
+        assert seen[f"{OUTSIDER}:5088"] == seen[f"{OUTSIDER}:5060"] == nat.local_port
+    else:
+        assert seen[f"{OUTSIDER}:5088"] != seen[f"{OUTSIDER}:5060"]
+    # The binding trials still run through a NAT that moves ports (5 s idle: alive).
+    assert (nat.alive_max_s, nat.expired_min_s) == (5, None)
