@@ -17,6 +17,7 @@ The verdict, and the international-option gate's record, name the evidence they 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 
 import pytest
@@ -41,7 +42,7 @@ from sip_checks.probes.firewall import (
     discrepancies,
     sweep,
 )
-from sip_checks.session import Site
+from sip_checks.session import Site, open_ua, register_behind_nat
 
 
 @pytest.mark.check(
@@ -58,10 +59,15 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
     bases: list[str] = []
     problems: list[Msg] = []
     unproven: list[Msg] = []
-    sampling = _sample(profile, site, evidence)
-    if sampling is not None:
-        bases.append("operator traffic")
-        _operator_findings(sampling, server_ip, evidence, problems, unproven)
+    sampling = None
+    if server_probe is None:
+        sampling = _sample(profile, site, evidence)
+        if sampling is not None:
+            bases.append("operator traffic")
+            _operator_findings(sampling, server_ip, evidence, problems, unproven)
+        _media_sources(profile, sampling, evidence)
+    else:  # its sweep proves every port; one call still learns where media comes from
+        _media_sources(profile, None, evidence, learned=learn_media(profile, site))
     sweeps = _sweeps(site, server_ip, server_probe, outsider_probe)
     bases += ["outsider sweep"] + (["server probe sweep"] if server_probe else [])
     evidence.add("ports reached", "\n".join(s.line() for s in sweeps))
@@ -160,14 +166,54 @@ def _operator_findings(s: media_ports.Sampling, server_ip: str, evidence: Eviden
     evidence.fact("RTP samples", f"{n_open}/{len(inside)} in range open, "
                   f"{sum(x.outcome != 'open' for x in outside)}/{len(outside)} outside closed "
                   f"({len(s.samples)} calls, {s.seconds:.1f} s)")
-    media = s.media_addresses()
+
+
+def _media_sources(profile: Profile, s: media_ports.Sampling | None, evidence: Evidence,
+                   learned: set[str] | None = None) -> None:
+    """Where the operator's media comes from: the profile's declared addresses, the samples'
+    SDP and RTP sources (or one call's). An address other than the server's that no sample
+    proved open, or closed, is a reserve: the firewall must admit it too."""
+    server_ip = str(profile.operator.sip_server.ip)
+    media = {str(ip) for ip in profile.operator.media_ips} | (learned or set())
+    judged: set[str] = set()
+    if s is not None:
+        media |= s.media_addresses()
+        judged = {src.rsplit(":", 1)[0] for x in s.samples if x.in_range
+                  and x.outcome in ("open", "closed") for src in x.sources}
     evidence.figures.media_sources = sorted(media)
     evidence.fact("operator media sources", ", ".join(sorted(media)) or "none seen")
-    proven_from = {src.rsplit(":", 1)[0] for x in inside if x.outcome == "open"
-                   for src in x.sources}
-    elsewhere = sorted(media - {server_ip} - proven_from - set(closed))
+    elsewhere = sorted(media - {server_ip} - judged)
     if elsewhere:
         evidence.reserve(msg("MEDIA_ELSEWHERE", addresses=", ".join(elsewhere)))
+
+
+def learn_media(profile: Profile, site: Site) -> set[str]:
+    """The addresses one short test call shows the operator's media on (SDP c= of the
+    answer and the RTP's actual sources); empty when the call cannot be made."""
+    found: set[str] = set()
+    number = profile.operator.test_number
+    account = next(iter(profile.accounts()), None)
+    if number is None or account is None:
+        return found
+
+    async def probe_call() -> None:
+        ua = await open_ua(profile, account.user, site)
+        try:
+            if (await register_behind_nat(ua)).status != 200:
+                return
+            rec = await ua.call(number, media_ip=site.ip, duration=2.0)
+            if rec.remote_media:
+                found.add(rec.remote_media[0])
+            if rec.media is not None:
+                found.update(src[0] for src in rec.media.rx_sources.values())
+            await ua.unregister()
+        finally:
+            ua.ep.close()
+
+    # The call checks report call failures; here we only learn addresses.
+    with contextlib.suppress(CheckError):
+        asyncio.run(probe_call())
+    return found
 
 
 def _sweeps(site: Site, server_ip: str, server_probe: ProbeClient | None,
