@@ -6,10 +6,13 @@ bracket and its advice."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from harness.results import load_results
 from sip_checks.probes.nat import Registrar, registrar_view
 from sip_checks.probes.nat_binding import BindingTrial, advice, bracket, idles_up_to
 from sip_checks.probes.nat_mapping import (
@@ -24,6 +27,7 @@ from sip_checks.probes.nat_mapping import (
 from sip_checks.toolkit.endpoint import SipEndpoint
 from sip_checks.toolkit.message import SipMessage, parse
 
+DATA = Path(__file__).resolve().parents[1] / "data"
 OUT, REG, SRV = "203.0.113.66", "198.51.100.10", "198.51.100.20"
 
 
@@ -211,3 +215,19 @@ def test_idle_times_stop_at_the_longest_asked() -> None:
     assert idles_up_to(15) == [5, 10, 15]
     assert idles_up_to(25) == [5, 10, 15, 20, 25]
     assert idles_up_to(3) == [3]
+
+
+# -- results.json ----------------------------------------------------------------------------
+def test_results_written_before_the_witnesses_still_load(tmp_path: Path) -> None:
+    """A results.json from the server-probe-only check (no witnesses, trials or source of the
+    bracket) reads as it was, its new fields empty."""
+    doc = json.loads((DATA / "results-sample.json").read_text(encoding="utf-8"))
+    doc["checks"][0]["figures"]["nat"] = {
+        "local_port": 40000, "seen": [40000, 40000, None], "mapping": "endpoint-independent",
+        "alive_max_s": 5, "expired_min_s": 10}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    nat = load_results(path).checks[0].figures.nat
+    assert nat is not None and nat.seen == [40000, 40000, None]
+    assert (nat.witnesses, nat.trials, nat.lifetime_from) == ([], [], None)
+    assert (nat.alive_max_s, nat.expired_min_s) == (5, 10)
