@@ -312,32 +312,33 @@ TEXTS: Catalog = {
     "NAT_REGISTRAR": {"en": "registrar", "fr": "serveur d'enregistrement"},
     "NAT_AT": {"en": "{who} {where}", "fr": "{who} ({where})"},
     "NAT_NO_WITNESS": {
-        "en": "nothing sent from the voice LAN reached {tried}: outbound UDP is blocked or the "
+        "en": "nothing sent from the voice LAN arrived: outbound UDP is blocked or the "
               "outsider probe and the registrar are unreachable; open outbound UDP and check "
-              "the probe",
-        "fr": "rien de ce qui part du LAN voix n'est arrivé à {tried} : l'UDP sortant est "
-              "bloqué ou la sonde extérieure et le serveur d'enregistrement sont injoignables ; "
-              "ouvrir l'UDP sortant et vérifier la sonde",
+              "the probe (tried: {tried})",
+        "fr": "rien de ce qui part du LAN voix n'est arrivé : l'UDP sortant est bloqué ou la "
+              "sonde extérieure et le serveur d'enregistrement sont injoignables ; ouvrir "
+              "l'UDP sortant et vérifier la sonde (essayé : {tried})",
     },
     "NAT_MAPPING_UNKNOWN": {
-        "en": "the NAT mapping type cannot be told from one address: only {seen} saw our "
-              "socket, {silent} saw nothing; make the outsider probe and the registrar "
-              "reachable",
+        "en": "the NAT mapping type cannot be told from one address; make the outsider probe "
+              "and the registrar reachable (silent: {silent}; seen by: {seen})",
         "fr": "le type de correspondance NAT ne peut pas être établi depuis une seule adresse "
-              ": notre socket n'a été vu que par {seen}, rien n'est arrivé à {silent} ; rendre "
-              "joignables la sonde extérieure et le serveur d'enregistrement",
+              "; rendre joignables la sonde extérieure et le serveur d'enregistrement (sans "
+              "réponse : {silent} ; vu par : {seen})",
     },
     "NAT_WITNESS_SILENT": {
-        "en": "{silent} saw nothing from the NAT test socket: the mapping type rests on "
-              "{seen} only",
-        "fr": "rien du socket de test NAT n'est arrivé à {silent} : le type de correspondance "
-              "ne repose que sur {seen}",
+        "en": "some destinations of the NAT test saw nothing from the site, the mapping type "
+              "rests on the others; check outbound UDP to them (silent: {silent}; seen by: "
+              "{seen})",
+        "fr": "certaines destinations du test NAT n'ont rien reçu du site, le type de "
+              "correspondance repose sur les autres ; vérifier l'UDP sortant vers elles (sans "
+              "réponse : {silent} ; vu par : {seen})",
     },
     "NAT_NO_TRIAL": {
         "en": "no UDP binding trial could run ({detail}): the binding lifetime is unknown; "
               "check that the outsider probe is reachable and answers on UDP 5088",
-        "fr": "aucun essai de durée de vie des associations UDP n'a pu avoir lieu ({detail}) "
-              ": vérifier que la sonde extérieure est joignable et répond sur UDP 5088",
+        "fr": "aucun essai de durée de vie des associations UDP n'a pu avoir lieu : vérifier "
+              "que la sonde extérieure est joignable et répond sur UDP 5088",
     },
     "NAT_LIFETIMES_DIFFER": {
         "en": "idle UDP bindings last {server} towards the server probe but {outsider} "

@@ -19,7 +19,7 @@ from harness import netns
 from harness.lab import Lab
 from harness.lab.topology import OP_SERVER, OUTSIDER, PROBE, RTR_WAN, VOICE_HOST
 from harness.results import CheckResult, NatFigures
-from tests.lab.labrun import run
+from tests.lab.labrun import codes, run
 
 ADVICE_5_10 = ("UDP bindings expire between 5 and 10 s idle: send a keep-alive (or refresh the "
                "registration) every 4 s or less")
@@ -161,11 +161,10 @@ def test_field_lab_nat_behaviour_without_any_probe_at_the_operator(
 
 
 @contextmanager
-def _nat_rule(lab: Lab, rule: str) -> Iterator[None]:
-    """``rule`` inserted first in the router's source-NAT chain (before its port-keeping
-    masquerade); the lab's own ruleset is loaded again afterwards."""
-    netns.run(lab.ns("rtr"), ["nft", "-f", "-"],
-              input=f"insert rule ip recette_nat post {rule}\n")
+def _router_rule(lab: Lab, chain: str, rule: str) -> Iterator[None]:
+    """``rule`` inserted first in the router's ``chain`` (``ip recette_nat post``: before its
+    port-keeping masquerade); the lab's own ruleset is loaded again afterwards."""
+    netns.run(lab.ns("rtr"), ["nft", "-f", "-"], input=f"insert rule {chain} {rule}\n")
     try:
         yield
     finally:
@@ -184,7 +183,7 @@ def _nat_rule(lab: Lab, rule: str) -> Iterator[None]:
 def test_a_router_that_is_not_endpoint_independent_is_named_without_the_server_probe(
         strict_lab: Lab, tmp_path: Path, rule: str, mapping: str) -> None:
     bare = _without_server_probe(strict_lab, tmp_path / "bare.yaml")
-    with _nat_rule(strict_lab, rule), _Conntrack(strict_lab) as ct:
+    with _router_rule(strict_lab, "ip recette_nat post", rule), _Conntrack(strict_lab) as ct:
         _, doc = run(bare, tmp_path / "out", "nat.behaviour", "--nat-idle-max", "5")
     (check,) = doc.checks
     nat = _nat(check)
@@ -202,3 +201,59 @@ def test_a_router_that_is_not_endpoint_independent_is_named_without_the_server_p
         assert seen[f"{OUTSIDER}:5088"] != seen[f"{OUTSIDER}:5060"]
     # The binding trials still run through a NAT that moves ports (5 s idle: alive).
     assert (nat.alive_max_s, nat.expired_min_s) == (5, None)
+
+
+def _where(m: object) -> set[object]:
+    """The addresses a reason's list of NAT_AT parts names."""
+    assert isinstance(m, list)
+    return {part.params["where"] for part in m}
+
+
+@pytest.mark.lab
+def test_nothing_reaching_the_outsider_or_the_registrar_is_an_error(
+        strict_lab: Lab, tmp_path: Path) -> None:
+    bare = _without_server_probe(strict_lab, tmp_path / "bare.yaml")
+    with _router_rule(strict_lab, "inet recette_filter forward",
+                      'iifname "voice0" udp dport { 5060, 5088 } drop'):
+        proc, doc = run(bare, tmp_path / "out", "nat.behaviour", "--nat-idle-max", "5")
+    (check,) = doc.checks
+    assert (check.status, codes(check)) == ("error", ["NAT_NO_WITNESS"]), check.reason()
+    assert proc.returncode != 0
+    assert _where(check.reasons[0].params["tried"]) == {
+        f"{OUTSIDER}:5088", f"{OUTSIDER}:5060", f"{OP_SERVER}:5060"}
+
+
+@pytest.mark.lab
+def test_a_silent_registrar_leaves_one_address_which_cannot_tell_the_mapping(
+        strict_lab: Lab, tmp_path: Path) -> None:
+    """The outsider's two ports prove the mapping is not port-dependent, not that it is
+    endpoint-independent: an error naming the silent registrar, never a pass; the binding
+    trials with the outsider still ran and are kept."""
+    bare = _without_server_probe(strict_lab, tmp_path / "bare.yaml")
+    with _router_rule(strict_lab, "inet recette_filter forward",
+                      f'iifname "voice0" ip daddr {OP_SERVER} udp dport 5060 drop'):
+        _, doc = run(bare, tmp_path / "out", "nat.behaviour", "--nat-idle-max", "5")
+    (check,) = doc.checks
+    assert (check.status, codes(check)) == ("error", ["NAT_MAPPING_UNKNOWN"]), check.reason()
+    params = check.reasons[0].params
+    assert _where(params["seen"]) == {f"{OUTSIDER}:5088", f"{OUTSIDER}:5060"}
+    assert _where(params["silent"]) == {f"{OP_SERVER}:5060"}
+    nat = check.figures.nat
+    assert nat is not None and (nat.alive_max_s, nat.lifetime_from) == (5, "outsider")
+
+
+@pytest.mark.lab
+def test_one_silent_port_of_the_outsider_leaves_a_pass_with_a_reserve(
+        strict_lab: Lab, tmp_path: Path) -> None:
+    """Two addresses that saw the same port prove the mapping endpoint-independent; the
+    destination that saw nothing is named in a reserve."""
+    bare = _without_server_probe(strict_lab, tmp_path / "bare.yaml")
+    with _router_rule(strict_lab, "inet recette_filter forward",
+                      f'iifname "voice0" ip daddr {OUTSIDER} udp dport 5060 drop'):
+        _, doc = run(bare, tmp_path / "out", "nat.behaviour", "--nat-idle-max", "5")
+    (check,) = doc.checks
+    nat = _nat(check)
+    assert nat.mapping == "endpoint-independent"
+    assert [m.code for m in check.reserves] == ["NAT_WITNESS_SILENT"]
+    assert _where(check.reserves[0].params["silent"]) == {f"{OUTSIDER}:5060"}
+    assert _ports_by_destination(nat)[f"{OUTSIDER}:5060"] is None
