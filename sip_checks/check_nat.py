@@ -43,41 +43,49 @@ def check_nat_behaviour(profile: Profile, server_probe: ProbeClient | None,
         raise CheckError(msg("NAT_NO_WITNESS", tried=_named(m.witnesses)))
     trials = nat_binding.trials(probes, site.ip, nat_binding.idles_up_to(nat_idle_max))
     evidence.add("UDP binding trials", "\n".join(_trial_line(t) for t in trials))
-    ran = [t for t in trials if t.alive is not None]
-    source: ProbeVantage = "server" if any(t.vantage == "server" for t in ran) else "outsider"
-    lo, hi = nat_binding.bracket([t for t in ran if t.vantage == source])
-    evidence.figures.nat = NatFigures(
+    # Each probe's bracket; the server probe's (the registration's own path) leads when the
+    # profile names one, the outsider's otherwise.
+    by: dict[ProbeVantage, tuple[float | None, float | None]] = {
+        v: nat_binding.bracket([t for t in trials if t.vantage == v])
+        for v in ("server", "outsider") if any(t.vantage == v and t.alive is not None
+                                               for t in trials)}
+    source: ProbeVantage = "server" if "server" in by else "outsider"
+    lo, hi = by.get(source, (None, None))
+    evidence.figures.nat = _figures(m, trials, lo, hi, source if by else None)
+    if m.kind is None:
+        raise CheckError(msg("NAT_MAPPING_UNKNOWN", seen=_named(m.seen),
+                             silent=_named(m.silent)))
+    if not by:
+        raise CheckError(msg("NAT_NO_TRIAL", detail=trials[0].note if trials else "none"))
+    _facts(evidence, m, lo, hi)
+    evidence.fact("UDP binding trials with", f"{source} probe (" + ", ".join(
+        f"{v} probe {_bracket(*b)}" for v, b in by.items()) + ")")
+    if m.silent:
+        evidence.reserve(msg("NAT_WITNESS_SILENT", silent=_named(m.silent),
+                             seen=_named(m.seen)))
+    if len(set(by.values())) > 1:
+        evidence.reserve(msg("NAT_LIFETIMES_DIFFER", server=_bracket(*by["server"]),
+                             outsider=_bracket(*by["outsider"])))
+
+
+def _figures(m: Mapping, trials: list[BindingTrial], lo: float | None, hi: float | None,
+             source: ProbeVantage | None) -> NatFigures:
+    return NatFigures(
         local_port=m.local_port, seen=[w.port for w in m.witnesses], mapping=m.kind or "unknown",
-        alive_max_s=lo, expired_min_s=hi, lifetime_from=source if ran else None,
+        alive_max_s=lo, expired_min_s=hi, lifetime_from=source,
         witnesses=[NatWitness(vantage=w.vantage, destination=w.where, port=w.port,
                               received=w.received, how=w.how, note=w.note)
                    for w in m.witnesses],
         trials=[NatTrial(vantage=t.vantage, idle_s=t.idle_s, alive=t.alive, note=t.note)
                 for t in trials])
-    if m.kind is None:
-        raise CheckError(msg("NAT_MAPPING_UNKNOWN", seen=_named(m.seen),
-                             silent=_named(m.silent)))
-    if not ran:
-        raise CheckError(msg("NAT_NO_TRIAL", detail=trials[0].note if trials else "none"))
-    _facts(evidence, m, lo, hi, source)
-    if m.silent:
-        evidence.reserve(msg("NAT_WITNESS_SILENT", silent=_named(m.silent),
-                             seen=_named(m.seen)))
-    if source == "server":
-        other = nat_binding.bracket([t for t in ran if t.vantage == "outsider"])
-        if other != (None, None) and other != (lo, hi):
-            evidence.reserve(msg("NAT_LIFETIMES_DIFFER", server=_bracket(lo, hi),
-                                 outsider=_bracket(*other)))
 
 
-def _facts(evidence: Evidence, m: Mapping, lo: float | None, hi: float | None,
-           source: ProbeVantage) -> None:
-    ports = ", ".join(f"{w.vantage} {w.where} {w.port}" for w in m.seen)
+def _facts(evidence: Evidence, m: Mapping, lo: float | None, hi: float | None) -> None:
+    ports = ", ".join(f"{w.vantage} {w.where}: {w.port}" for w in m.seen)
     evidence.fact("port preservation",
                   f"{'yes' if m.preserved else 'no'} (local {m.local_port}; seen by {ports})")
     evidence.fact("mapping", f"{m.kind} ({'; '.join(_said(w) for w in m.witnesses)})")
     evidence.fact("UDP binding lifetime", nat_binding.advice(lo, hi))
-    evidence.fact("UDP binding trials with", f"{source} probe")
 
 
 def _said(w: Witness) -> str:

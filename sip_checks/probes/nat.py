@@ -73,7 +73,7 @@ async def _reflected(ep: SipEndpoint, vantage: ProbeVantage, probe: ProbeClient,
         if isinstance(ports, list) and ports:
             port = ports[0]
             if isinstance(port, int) and 0 < port < 65536:
-                return Witness(vantage, dest, port, how="its SIP listener")
+                return Witness(vantage, dest, port, how="the probe's SIP listener")
             return Witness(vantage, dest, None, note=f"the probe reported {str(port)[:20]!r}")
         waited = loop.time() - start
         if waited >= REFLECT_WAIT_S:
