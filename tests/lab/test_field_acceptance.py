@@ -1,0 +1,67 @@
+"""Acceptance of the field mode: every check gives a true verdict from what a real site has.
+
+The field lab's operator runs nothing of ours (Kamailio + rtpengine, an announcement as the
+test number, no probe at the SIP server); the profile has no ``lab:`` section and the run is
+started on the voice LAN (the agent's namespace), as an integrator starts it on a site. With
+the ALG off and the firewall strict, all 17 checks pass: none skips, none errors.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import netns
+from harness.lab import Lab
+from harness.results import load_results
+from tests.lab.labrun import REPO
+
+
+@pytest.fixture
+def short_udp_timeouts(field_lab: Lab) -> Iterator[Lab]:
+    """The router forgets idle UDP bindings after 8 s, so nat.behaviour brackets the
+    lifetime within ``--nat-idle-max 15`` instead of waiting minutes (kernel defaults
+    restored after)."""
+    def timeouts(unreplied: int, stream: int) -> None:
+        netns.run(field_lab.ns("rtr"), ["sysctl", "-qw",
+                                        f"net.netfilter.nf_conntrack_udp_timeout={unreplied}",
+                                        f"net.netfilter.nf_conntrack_udp_timeout_stream={stream}"])
+    field_lab.set_policy(alg=False, firewall="strict")
+    timeouts(8, 8)
+    try:
+        yield field_lab
+    finally:
+        timeouts(30, 120)
+
+
+@pytest.mark.lab
+def test_every_check_gives_a_verdict_from_a_bare_profile_on_the_voice_lan(
+        short_udp_timeouts: Lab, tmp_path: Path) -> None:
+    lab = short_udp_timeouts
+    prof = tmp_path / "field.yaml"
+    lab.write_profile(prof)
+    data = yaml.safe_load(prof.read_text())
+    agent_ns = data.pop("lab")["agent_netns"]
+    assert "server" not in data["vantage_points"]
+    bare = tmp_path / "site.yaml"
+    bare.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    env_gate = f"sqlite:///{tmp_path / 'gate.db'}"
+    proc = subprocess.run(
+        ["ip", "netns", "exec", agent_ns, "env", f"RECETTE_GATE_URL={env_gate}",
+         str(REPO / ".venv" / "bin" / "python"), "-m", "harness.cli", "run", "--profile",
+         str(bare), "--out", str(out), "--call-seconds", "3", "--nat-idle-max", "15"],
+        cwd=REPO, capture_output=True, text=True, timeout=900)
+    doc = load_results(out / "results.json")
+    statuses = {c.id: c.status for c in doc.checks}
+    assert len(statuses) == 17, (statuses, proc.stderr[-3000:])
+    assert set(statuses.values()) == {"pass"}, [
+        (c.id, c.status, c.reason()) for c in doc.checks if c.status != "pass"]
+    assert proc.returncode == 0
+    checks = {c.id: c for c in doc.checks}
+    assert checks["firewall.openings"].facts["evidence"] == "operator traffic, outsider sweep"
+    assert checks["router.crosscheck"].figures.crosscheck is not None
