@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Literal
 
+ProbeVantage = Literal["server", "outsider"]  # a probe of ours (the server one is optional)
 Vantage = Literal["server", "outsider", "registrar"]
 
 ENDPOINT_INDEPENDENT = "endpoint-independent"
