@@ -256,7 +256,10 @@ def _measured(sweeps: list[Sweep], sampling: media_ports.Sampling | None) -> Por
                 tested.append(x.port)
                 if x.outcome == "open":
                     found.append(x.port)
-        if sampling.sip.proven is not None or sampling.hairpin_failed is not None:
+        # 5060 was tried when an INVITE came on a new flow (open) or none came (closed);
+        # one that rode the site's own flow says nothing about it.
+        if sampling.sip.proven or (sampling.sip.source is None
+                                   and sampling.hairpin_failed is not None):
             tested.append(SIP_PORT)
             if sampling.sip.proven:
                 found.append(SIP_PORT)
