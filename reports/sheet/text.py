@@ -86,6 +86,13 @@ TEXT = _by_lang({
     "others": ("autres sources", "other sources"),
     "media_sources": ("Sources des flux média de l'opérateur", "Operator media sources"),
     "crosscheck": ("Configuration du routeur / mesure", "Router configuration / measurement"),
+    "traffic": ("Trafic de l'opérateur : ports RTP échantillonnés",
+                "Operator traffic: sampled RTP ports"),
+    "port": ("Port", "Port"),
+    "outcome": ("Résultat", "Outcome"),
+    "first_ms": ("Premier paquet (ms)", "First packet (ms)"),
+    "after_ms": ("Après émission du site (ms)", "After the site sent (ms)"),
+    "sip_5060": ("SIP 5060 depuis l'opérateur", "SIP 5060 from the operator"),
     "config": ("Configuration", "Configuration"),
     "measured": ("Mesuré", "Measured"),
     "quality": ("Qualité RTP par sens", "RTP quality per direction"),
@@ -144,6 +151,20 @@ SEVERITY = _by_lang({
 VANTAGE = _by_lang({
     "server": ("serveur SIP", "SIP server"),
     "outsider": ("autre adresse", "other address"),
+})
+
+# A sampled RTP port's outcome (SampleRow.outcome) and the SIP 5060 proof (sip_proven).
+OUTCOME = _by_lang({
+    "open": ("ouvert (média reçu en premier)", "open (media arrived first)"),
+    "closed": ("fermé (média reçu seulement après émission du site)",
+               "closed (media only after the site sent)"),
+    "silent": ("non prouvé (aucun média)", "unproven (no media)"),
+    "failed": ("non prouvé (appel échoué)", "unproven (call failed)"),
+    "sip_new_flow": ("ouvert : INVITE reçu sur un flux que le site n'avait pas ouvert",
+                     "open: INVITE received on a flow the site had not opened"),
+    "sip_own_flow": ("non prouvé : la requête est arrivée par le flux de l'enregistrement",
+                     "unproven: the request came on the registration's flow"),
+    "sip_none": ("aucune requête de l'opérateur reçue", "no request from the operator"),
 })
 
 PHASE = _by_lang({

@@ -24,9 +24,11 @@ from harness.results import (
     Finding,
     IncidentRow,
     Item,
+    OperatorTraffic,
     PortSets,
     QualityRow,
     RunResults,
+    SampleRow,
     Status,
     Sweep,
 )
@@ -166,6 +168,29 @@ def test_firewall_sweeps_media_and_crosscheck() -> None:
     english = firewall.render(_page(fw, cross, lang="en"))
     assert "after registration" in english and "other address" in english
     assert firewall.render(_page(_check("sip.options"))) == ""
+
+
+def test_firewall_operator_traffic_in_the_sheets_language() -> None:
+    traffic = OperatorTraffic(
+        route="hairpin trunk01 → +33199000101 (centrex101)", seconds=6.4,
+        sip="INVITE from 198.51.100.10:5062 reached port 5060: a new flow", sip_proven=True,
+        sip_source="198.51.100.10:5062",
+        samples=[SampleRow(port=10000, outcome="open", first_ms=11.2,
+                           sources=["198.51.100.10:30610"]),
+                 SampleRow(port=20001, outcome="closed", after_punch_ms=21.0,
+                           sources=["198.51.100.10:30924"]),
+                 SampleRow(port=15002, outcome="silent")])
+    fw = _check("firewall.openings", figures=Figures(operator_traffic=traffic))
+    out = firewall.render(_page(fw))
+    for text in ("Trafic de l&#x27;opérateur : ports RTP échantillonnés",
+                 "SIP 5060 depuis l&#x27;opérateur", "INVITE reçu sur un flux que le site",
+                 "198.51.100.10:5062", "ouvert (média reçu en premier)", "11",
+                 "fermé (média reçu seulement après émission du site)", "21",
+                 "non prouvé (aucun média)", "198.51.100.10:30924"):
+        assert text in out, text
+    assert "a new flow" not in out  # the check's English line stays in report.html
+    english = firewall.render(_page(fw, lang="en"))
+    assert "open (media arrived first)" in english and "sampled RTP ports" in english
 
 
 def test_router_findings_cite_config_by_ref() -> None:

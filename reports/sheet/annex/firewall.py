@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from harness.portset import fmt
-from harness.results import CrossCheck, Sweep
+from harness.results import CrossCheck, OperatorTraffic, Sweep
 from reports.sheet.blocks import kv, mono, num, section, table
 from reports.sheet.page import Page
-from reports.sheet.text import PHASE, VANTAGE
+from reports.sheet.text import OUTCOME, PHASE, VANTAGE
 
 
 def ports(page: Page, numbers: Iterable[int]) -> str:
@@ -29,6 +29,18 @@ def sweeps(page: Page, rows: list[Sweep]) -> str:
              ports(page, s.open), str(s.sent), num(s.seconds)] for s in rows]
     head = [page.label(k) for k in ("vantage", "phase", "source", "open", "sent", "seconds")]
     return table(head, body)
+
+
+def traffic(page: Page, t: OperatorTraffic) -> str:
+    """The SIP 5060 proof, then one row per sampled port."""
+    sip = {True: "sip_new_flow", False: "sip_own_flow", None: "sip_none"}[t.sip_proven]
+    said = page.word(OUTCOME, sip) + (f" ({mono(t.sip_source)})" if t.sip_source else "")
+    body = [[mono(str(x.port)), page.word(OUTCOME, x.outcome),
+             num(x.first_ms, 0), num(x.after_punch_ms, 0),
+             mono(", ".join(x.sources))] for x in t.samples]
+    head = [page.label(k) for k in ("port", "outcome", "first_ms", "after_ms", "source")]
+    return (f"<h4>{page.label('traffic')}</h4>{kv([(page.label('sip_5060'), said)])}"
+            f"{table(head, body)}")
 
 
 def crosscheck(page: Page, cross: CrossCheck) -> str:
@@ -46,6 +58,8 @@ def render(page: Page) -> str:
     parts = []
     for check in page.results.checks:
         fig = check.figures
+        if fig.operator_traffic is not None:
+            parts.append(traffic(page, fig.operator_traffic))
         if fig.sweeps:
             parts.append(sweeps(page, fig.sweeps))
         if fig.media_sources:
