@@ -10,7 +10,10 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
+
 from harness import netns
+from harness.lab import Lab
 from harness.results import CheckResult, RunResults, load_results
 
 T = TypeVar("T")
@@ -35,6 +38,27 @@ def run(profile: Path, out: Path, *only: str, call_seconds: float = 3.0
         o = items.pop(0)
         args += [o, items.pop(0)] if o.startswith("--") else ["--only", o]
     proc = recette(*args)
+    results = out / "results.json"
+    assert results.exists(), proc.stdout + proc.stderr
+    return proc, load_results(results)
+
+
+def run_on_site(lab: Lab, tmp: Path, *args: str, env: dict[str, str] | None = None,
+                timeout: float = 900) -> tuple[subprocess.CompletedProcess[str], RunResults]:
+    """``recette run *args`` as an integrator starts it on a real site: the lab's profile
+    without its ``lab:`` section, the process started on the voice LAN (the lab's agent
+    namespace). Returns the process and results.json, typed."""
+    prof = tmp / "field.yaml"
+    lab.write_profile(prof)
+    data = yaml.safe_load(prof.read_text())
+    agent_ns = data.pop("lab")["agent_netns"]
+    bare = tmp / "site.yaml"
+    bare.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp / "out"
+    setenv = ["env", *[f"{k}={v}" for k, v in (env or {}).items()]]
+    proc = subprocess.run(["ip", "netns", "exec", agent_ns, *setenv, sys.executable, "-m",
+                           "harness.cli", "run", "--profile", str(bare), "--out", str(out),
+                           *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
     results = out / "results.json"
     assert results.exists(), proc.stdout + proc.stderr
     return proc, load_results(results)

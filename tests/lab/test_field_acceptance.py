@@ -8,17 +8,14 @@ the ALG off and the firewall strict, all 17 checks pass: none skips, none errors
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from harness import netns
 from harness.lab import Lab
-from harness.results import load_results
-from tests.lab.labrun import REPO
+from tests.lab.labrun import run_on_site
 
 
 @pytest.fixture
@@ -41,22 +38,10 @@ def short_udp_timeouts(field_lab: Lab) -> Iterator[Lab]:
 @pytest.mark.lab
 def test_every_check_gives_a_verdict_from_a_bare_profile_on_the_voice_lan(
         short_udp_timeouts: Lab, tmp_path: Path) -> None:
-    lab = short_udp_timeouts
-    prof = tmp_path / "field.yaml"
-    lab.write_profile(prof)
-    data = yaml.safe_load(prof.read_text())
-    agent_ns = data.pop("lab")["agent_netns"]
-    assert "server" not in data["vantage_points"]
-    bare = tmp_path / "site.yaml"
-    bare.write_text(yaml.safe_dump(data, sort_keys=False))
-    out = tmp_path / "out"
-    env_gate = f"sqlite:///{tmp_path / 'gate.db'}"
-    proc = subprocess.run(
-        ["ip", "netns", "exec", agent_ns, "env", f"RECETTE_GATE_URL={env_gate}",
-         str(REPO / ".venv" / "bin" / "python"), "-m", "harness.cli", "run", "--profile",
-         str(bare), "--out", str(out), "--call-seconds", "3", "--nat-idle-max", "15"],
-        cwd=REPO, capture_output=True, text=True, timeout=900)
-    doc = load_results(out / "results.json")
+    proc, doc = run_on_site(short_udp_timeouts, tmp_path, "--call-seconds", "3",
+                            "--nat-idle-max", "15",
+                            env={"RECETTE_GATE_URL": f"sqlite:///{tmp_path / 'gate.db'}"})
+    assert short_udp_timeouts.profile.vantage_points.server is None
     statuses = {c.id: c.status for c in doc.checks}
     assert len(statuses) == 17, (statuses, proc.stderr[-3000:])
     assert set(statuses.values()) == {"pass"}, [

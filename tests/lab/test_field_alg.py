@@ -12,7 +12,6 @@ that has no ``lab:`` section.
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,12 +21,12 @@ from harness import netns
 from harness.lab import Lab
 from harness.lab.capture import Datagram, UdpCapture
 from harness.profile import load_profile
-from harness.results import AlgProbe, CheckResult, load_results
+from harness.results import AlgProbe, CheckResult
 from sip_checks import alg_registrar
 from sip_checks.probes import alg
 from sip_checks.session import Site, probe_client
 from sip_checks.toolkit.message import parse
-from tests.lab.labrun import REPO, codes, in_namespace, run
+from tests.lab.labrun import codes, in_namespace, run, run_on_site
 
 LAN, WAN = "192.168.254.10", "192.0.2.2"  # the agent (as the IPBX) and the router's WAN
 
@@ -192,18 +191,8 @@ def test_a_profile_without_a_lab_section_gives_the_same_verdict(
         healthy: Lab, tmp_path: Path) -> None:
     """What a real site has: no ``lab:`` section, the run started on the voice LAN."""
     healthy.set_policy(alg=True)
-    prof = tmp_path / "field.yaml"
-    healthy.write_profile(prof)
-    data = yaml.safe_load(prof.read_text())
-    lan_ns = data.pop("lab")["agent_netns"]
-    bare = tmp_path / "site.yaml"
-    bare.write_text(yaml.safe_dump(data, sort_keys=False))
-    out = tmp_path / "out"
-    proc = subprocess.run(["ip", "netns", "exec", lan_ns, str(REPO / ".venv" / "bin" / "python"),
-                           "-m", "harness.cli", "run", "--profile", str(bare), "--out", str(out),
-                           "--only", "sip.alg"], cwd=REPO, capture_output=True, text=True,
-                          timeout=600)
-    (check,) = load_results(out / "results.json").checks
+    proc, doc = run_on_site(healthy, tmp_path, "--only", "sip.alg")
+    (check,) = doc.checks
     assert proc.returncode == 1 and check.status == "fail", proc.stderr[-2000:]
     assert {p.vantage for p in check.figures.alg} == {"outsider", "registrar"}
     assert "SDP c=" in str(check.reasons[0].params["elements"])

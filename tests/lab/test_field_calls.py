@@ -11,16 +11,14 @@ the router, the silent direction is named although the test number does not echo
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from harness.lab import Lab
-from harness.results import RunResults, load_results
+from harness.results import RunResults
 from sip_checks.hairpin import DID_PORTS
-from tests.lab.labrun import REPO, codes, run
+from tests.lab.labrun import codes, run, run_on_site
 
 CALLS = ("sip.call", "sip.capacity")
 
@@ -65,18 +63,8 @@ def test_every_sip_check_passes_against_an_operator_that_runs_nothing_of_ours(
 def test_a_profile_without_a_lab_section_gives_the_same_verdicts(
         healthy: Lab, tmp_path: Path) -> None:
     """What a real site has: no ``lab:`` section, the run started on the voice LAN."""
-    prof = tmp_path / "field.yaml"
-    healthy.write_profile(prof)
-    data = yaml.safe_load(prof.read_text())
-    lan_ns = data.pop("lab")["agent_netns"]
-    bare = tmp_path / "site.yaml"
-    bare.write_text(yaml.safe_dump(data, sort_keys=False))
-    out = tmp_path / "out"
-    args = ["ip", "netns", "exec", lan_ns, str(REPO / ".venv" / "bin" / "python"), "-m",
-            "harness.cli", "run", "--profile", str(bare), "--out", str(out),
-            "--call-seconds", "3", *[a for o in CALLS for a in ("--only", o)]]
-    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600)
-    doc = load_results(out / "results.json")
+    proc, doc = run_on_site(healthy, tmp_path, "--call-seconds", "3",
+                            *[a for o in CALLS for a in ("--only", o)])
     assert len(doc.checks) == 8, proc.stderr[-2000:]
     assert set(_statuses(doc).values()) == {"pass"}, [(c.id, c.reason()) for c in doc.checks]
     assert proc.returncode == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -35,6 +36,16 @@ def _run(lab: Lab, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> RunResults:
     assert yaml.safe_load(prof.read_text())["vantage_points"].get("server") is None
     _, doc = run(prof, tmp / "out", *CHECKS)
     return doc
+
+
+def _judged(lab: Lab, tmp: Path, monkeypatch: pytest.MonkeyPatch,
+            **policy: Any) -> CheckResult:
+    """firewall.openings with the router set to ``policy``, then back to strict."""
+    lab.set_policy(alg=False, **policy)
+    try:
+        return by_id(_run(lab, tmp, monkeypatch))["firewall.openings"]
+    finally:
+        lab.set_policy(alg=False, firewall="strict")
 
 
 def _samples(check: CheckResult) -> dict[int, str]:
@@ -88,11 +99,7 @@ def test_strict_passes_on_operator_traffic_and_the_outsider(
 @pytest.mark.lab
 def test_open_fails_with_the_outsider_ports(
         field_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    field_lab.set_policy(alg=False, firewall="open")
-    try:
-        fw = by_id(_run(field_lab, tmp_path, monkeypatch))["firewall.openings"]
-    finally:
-        field_lab.set_policy(alg=False, firewall="strict")
+    fw = _judged(field_lab, tmp_path, monkeypatch, firewall="open")
     assert fw.status == "fail"
     assert codes(fw) == ["OPENINGS_TO_OUTSIDER", "OPENINGS_TO_OUTSIDER"]
     assert {m.params["ports"] for m in fw.reasons} == {"5060, 10000-20000"}
@@ -102,11 +109,7 @@ def test_open_fails_with_the_outsider_ports(
 @pytest.mark.lab
 def test_closed_fails_naming_the_sampled_server_ports(
         field_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    field_lab.set_policy(alg=False, firewall="closed")
-    try:
-        fw = by_id(_run(field_lab, tmp_path, monkeypatch))["firewall.openings"]
-    finally:
-        field_lab.set_policy(alg=False, firewall="strict")
+    fw = _judged(field_lab, tmp_path, monkeypatch, firewall="closed")
     assert fw.status == "fail"
     assert codes(fw) == ["SIP_CLOSED_TO_SERVER", "RTP_CLOSED_TO_MEDIA"]
     samples = _samples(fw)
@@ -121,11 +124,7 @@ def test_closed_fails_naming_the_sampled_server_ports(
 @pytest.mark.lab
 def test_rtp_forwarded_only_up_to_15000_fails_naming_the_ports_above(
         field_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    field_lab.set_policy(alg=False, firewall="strict", rtp=(10000, 15000))
-    try:
-        fw = by_id(_run(field_lab, tmp_path, monkeypatch))["firewall.openings"]
-    finally:
-        field_lab.set_policy(alg=False, firewall="strict")
+    fw = _judged(field_lab, tmp_path, monkeypatch, firewall="strict", rtp=(10000, 15000))
     assert fw.status == "fail"
     samples = _samples(fw)
     above = sorted(p for p in samples if 15000 < p <= 20000)
