@@ -55,6 +55,10 @@ from sip_checks.session import Site, open_ua, register_behind_nat
 def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
                             server_probe: ProbeClient | None, outsider_probe: ProbeClient,
                             run_state: RunState) -> None:
+    ipbx = profile.router.ipbx if profile.router is not None else None
+    if ipbx is not None and str(ipbx) != site.ip:
+        # What the forward delivers reaches the IPBX, never us: every port would look closed.
+        raise CheckError(msg("AGENT_NOT_IPBX", ipbx=str(ipbx), agent=site.ip))
     server_ip = str(profile.operator.sip_server.ip)
     bases: list[str] = []
     problems: list[Msg] = []

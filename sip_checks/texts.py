@@ -379,6 +379,14 @@ TEXTS: Catalog = {
               "10000-20000 (non vérifié : pas de sonde à cet endroit)",
     },
     # -- the firewall from the operator's own traffic (probes/media_ports) -------------------
+    "AGENT_NOT_IPBX": {
+        "en": "the router forwards the voice ports to the IPBX at {ipbx}, not to this host "
+              "({agent}): run this check from {ipbx} (disconnect the IPBX and give this host its "
+              "address)",
+        "fr": "le routeur redirige les ports voix vers l'IPBX {ipbx}, pas vers ce poste "
+              "({agent}) : lancer ce contrôle depuis {ipbx} (débrancher l'IPBX et donner son "
+              "adresse à ce poste)",
+    },
     "SAMPLE_PORT_BUSY": {
         "en": "cannot offer UDP {port} of {ip} in a test call ({detail}): stop the IPBX or "
               "softphone on this host during the check",

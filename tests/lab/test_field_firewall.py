@@ -148,3 +148,20 @@ def test_media_relay_on_an_address_nothing_allows_fails_naming_it(
     (rtp,) = (m for m in fw.reasons if m.code == "RTP_CLOSED_TO_MEDIA")
     assert rtp.params["sources"] == MEDIA_IP
     assert fw.facts["operator media sources"] == MEDIA_IP
+
+
+@pytest.mark.lab
+def test_run_from_another_host_than_the_ipbx_is_an_error_not_a_fail(
+        field_lab: Lab, tmp_path: Path) -> None:
+    """The router forwards the voice ports to the IPBX: a laptop beside it would see every
+    port closed. The check says where to run from instead of failing the site."""
+    prof = tmp_path / "field.yaml"
+    field_lab.write_profile(prof)
+    data = yaml.safe_load(prof.read_text())
+    data["router"]["ipbx"] = "192.168.254.20"
+    prof.write_text(yaml.safe_dump(data))
+    _, doc = run(prof, tmp_path / "out", "firewall.openings")
+    (fw,) = doc.checks
+    assert fw.status == "error"
+    assert [(m.code, m.params) for m in fw.reasons] == [
+        ("AGENT_NOT_IPBX", {"ipbx": "192.168.254.20", "agent": "192.168.254.10"})]
