@@ -11,14 +11,27 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+from sip_checks.toolkit.numbers import uint
+
 MAX_MESSAGE = 65535
 MAX_HEADER_LINE = 8192
 MAX_HEADERS = 256
 _COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact", "l":
             "content-length", "c": "content-type", "k": "supported", "s": "subject",
             "e": "content-encoding"}
-_STATUS = re.compile(r"^SIP/2\.0 ([1-6]\d\d) ?(.*)$")
-_REQUEST = re.compile(r"^([A-Za-z!%*_+`'~.-]+) (\S+) SIP/2\.0$")
+# RFC 3261 §25.1: Status-Code is exactly 3 DIGIT then SP (a trailing SP is stripped with the
+# line, as in RFC 4475 noreason); Method is a token (digits included: intmeth, esc02); the
+# Request-URI is an absolute URI (scheme ":" ...), so "<sip:...>" (ltgtruri) is refused. The
+# classes are spelled out: re's \d and \S are Unicode-wide.
+_STATUS = re.compile(r"SIP/2\.0 ([1-6][0-9][0-9])(?: (.*))?")
+_TOKEN = r"[A-Za-z0-9!%*_+`'~.-]+"
+_REQUEST = re.compile(rf"({_TOKEN}) ([A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20\x7f]+) SIP/2\.0")
+# The blank line that ends the headers: the first line end (CRLF or LF, RFC 3261 §7.5 asks
+# for CRLF; LF-only peers exist) followed by another.
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+# Header fields that a message carries exactly once (RFC 3261 §7.3.1, §20; RFC 4475 multi01).
+SINGLE = ("CSeq", "Call-ID", "From", "To")
+MAX_CSEQ = 2**31 - 1  # RFC 3261 §8.1.1.5: less than 2**31
 
 
 class SipParseError(ValueError):
@@ -39,17 +52,17 @@ class SipMessage:
 
     @property
     def status(self) -> int | None:
-        m = _STATUS.match(self.first_line)
+        m = _STATUS.fullmatch(self.first_line)
         return int(m.group(1)) if m else None
 
     @property
     def reason(self) -> str:
-        m = _STATUS.match(self.first_line)
-        return m.group(2) if m else ""
+        m = _STATUS.fullmatch(self.first_line)
+        return (m.group(2) or "") if m else ""
 
     @property
     def method(self) -> str | None:
-        m = _REQUEST.match(self.first_line)
+        m = _REQUEST.fullmatch(self.first_line)
         return m.group(1) if m else None
 
     def get(self, name: str) -> str | None:
@@ -67,9 +80,12 @@ class SipMessage:
         if raw is None:
             return None
         parts = raw.split()
-        if len(parts) != 2 or not parts[0].isdigit():
+        if len(parts) != 2:
             return None
-        return int(parts[0]), parts[1]
+        number = uint(parts[0], MAX_CSEQ + 1)
+        if number is None or number > MAX_CSEQ:
+            return None
+        return number, parts[1]
 
     def via_branch(self) -> str | None:
         via = self.get("Via")
@@ -88,53 +104,80 @@ def parse(data: bytes) -> SipMessage:
     """Parse one SIP message from a datagram (or a complete stream frame)."""
     if len(data) > MAX_MESSAGE:
         raise SipParseError(f"message of {len(data)} bytes exceeds {MAX_MESSAGE}")
-    sep = data.find(b"\r\n\r\n")
-    seplen = 4
-    if sep < 0:
-        sep = data.find(b"\n\n")
-        seplen = 2
-    if sep < 0:
+    blank = _BLANK_LINE.search(data)
+    if blank is None:
         raise SipParseError("truncated message: no blank line after the headers")
     try:
-        head = data[:sep].decode("utf-8")
+        head = data[:blank.start()].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SipParseError(f"header bytes are not UTF-8 (offset {exc.start})") from None
     lines = head.replace("\r\n", "\n").split("\n")
     first = lines[0].strip()
-    if not (_STATUS.match(first) or _REQUEST.match(first)):
+    if not (_STATUS.fullmatch(first) or _REQUEST.fullmatch(first)):
         raise SipParseError(f"not a SIP start line: {first[:80]!r}")
-    headers: list[tuple[str, str]] = []
-    if len(lines) > MAX_HEADERS:
+    if len(lines) - 1 > MAX_HEADERS:
         raise SipParseError(f"{len(lines) - 1} header lines exceed {MAX_HEADERS}")
-    for line in lines[1:]:
+    msg = SipMessage(first, _headers(lines[1:]), data[blank.end():])
+    _check_single(msg)
+    _frame_body(msg)
+    for required in ("Via", "CSeq", "Call-ID", "From", "To"):
+        if msg.get(required) is None:
+            raise SipParseError(f"missing mandatory header {required}")
+    if msg.cseq is None:
+        raise SipParseError(f"malformed CSeq: {(msg.get('CSeq') or '')[:40]!r}")
+    return msg
+
+
+def _headers(lines: list[str]) -> list[tuple[str, str]]:
+    """Header fields in order, folded lines joined with one space (RFC 3261 §7.3.1).
+
+    Folded parts are collected and joined once, so a run of continuation lines costs linear
+    time, not one copy of the growing value per line."""
+    names: list[str] = []
+    parts: list[list[str]] = []
+    for line in lines:
         if len(line) > MAX_HEADER_LINE:
             raise SipParseError(f"header line of {len(line)} bytes exceeds {MAX_HEADER_LINE}")
         if line[:1] in (" ", "\t"):
-            if not headers:
+            if not parts:
                 raise SipParseError("continuation line before any header")
-            name, value = headers[-1]
-            headers[-1] = (name, f"{value} {line.strip()}")
+            parts[-1].append(line.strip())
             continue
         name, colon, value = line.partition(":")
         if not colon or not name.strip() or " " in name.strip():
             raise SipParseError(f"malformed header line: {line[:80]!r}")
-        headers.append((name.strip(), value.strip()))
-    msg = SipMessage(first, headers, data[sep + seplen:])
-    clen = msg.get("Content-Length")
-    if clen is not None:
-        if not clen.isdigit():
-            raise SipParseError(f"Content-Length is not a number: {clen[:20]!r}")
-        n = int(clen)
-        if n > len(msg.body):
-            raise SipParseError(f"truncated body: Content-Length {n}, got {len(msg.body)} bytes")
-        msg.body = msg.body[:n]
-    for required in ("Via", "CSeq", "Call-ID", "From", "To"):
-        if msg.get(required) is None:
-            raise SipParseError(f"missing mandatory header {required}")
-    cseq = msg.cseq
-    if cseq is None or cseq[0] >= 2**31:  # RFC 3261 8.1.1.5: less than 2**31
-        raise SipParseError(f"malformed CSeq: {(msg.get('CSeq') or '')[:40]!r}")
-    return msg
+        names.append(name.strip())
+        parts.append([value.strip()])
+    return [(name, " ".join(p for p in value if p)) for name, value in zip(names, parts,
+                                                                          strict=True)]
+
+
+def _check_single(msg: SipMessage) -> None:
+    """Refuse a second CSeq, Call-ID, From or To: which one a transaction or dialog belongs to
+    would be the reader's guess (RFC 4475 multi01 expects 400)."""
+    for name in SINGLE:
+        if len(msg.get_all(name)) > 1:
+            raise SipParseError(f"duplicate header {name}")
+
+
+def _frame_body(msg: SipMessage) -> None:
+    """Cut the body to Content-Length. Two different lengths are a framing error (RFC 4475
+    mcl01): the body would be whichever the reader picked. The same length repeated frames
+    the body unambiguously, so it is accepted (lenient on a harmless duplicate)."""
+    values = {v for v in msg.get_all("Content-Length")}
+    if not values:
+        return  # allowed over UDP: the body is the rest of the datagram (RFC 3261 §18.3)
+    if len(values) > 1:
+        shown = ", ".join(sorted(repr(v[:20]) for v in values))
+        raise SipParseError(f"different Content-Length values: {shown}")
+    clen = values.pop()
+    n = uint(clen, MAX_MESSAGE + 1)
+    if n is None:
+        raise SipParseError(f"Content-Length is not a number: {clen[:20]!r}")
+    if n > len(msg.body):
+        raise SipParseError(f"truncated body: Content-Length {clen[:20]}, got "
+                            f"{len(msg.body)} bytes")
+    msg.body = msg.body[:n]
 
 
 def new_branch() -> str:
