@@ -9,9 +9,17 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from sip_checks.toolkit.numbers import uint
+
 STATIC = {0: ("PCMU", 8000), 8: ("PCMA", 8000), 18: ("G729", 8000), 9: ("G722", 8000)}
 DEFAULT_OFFER = (("PCMA", 8, 8000), ("PCMU", 0, 8000))
 EVENT_PT = 101
+# Bounds on a peer's numbers (RFC 4566 §5.14, RFC 3551 §3): a UDP port, a 7-bit RTP payload
+# type, a clock rate and a packet time far above any codec's; larger is a malformed line.
+MAX_PORT = 65535
+MAX_PT = 127
+MAX_RATE = 10_000_000
+MAX_PTIME = 100_000
 
 
 class SdpError(ValueError):
@@ -108,30 +116,49 @@ def parse(body: bytes) -> MediaDescription:
             parts = value.split()
             in_audio = len(parts) >= 4 and parts[0] == "audio" and media is None
             if in_audio:
-                if not parts[1].isdigit() or not all(p.isdigit() for p in parts[3:]):
-                    raise SdpError(f"malformed media line m={value}")
-                media = MediaDescription(session_addr or "", int(parts[1]),
-                                         [int(p) for p in parts[3:]], origin_address=origin)
+                port = uint(parts[1].split("/")[0], MAX_PORT + 1)
+                payloads = [uint(p, MAX_PT + 1) for p in parts[3:]]
+                if (port is None or port > MAX_PORT
+                        or any(pt is None or pt > MAX_PT for pt in payloads)):
+                    raise SdpError(f"malformed media line m={value[:80]}")
+                media = MediaDescription(session_addr or "", port,
+                                         [pt for pt in payloads if pt is not None],
+                                         origin_address=origin)
         elif kind == "a" and in_audio and media is not None:
-            attr, _, arg = value.partition(":")
-            if attr == "rtpmap":
-                pt, _, enc = arg.partition(" ")
-                name, _, rate = enc.partition("/")
-                if pt.isdigit():
-                    media.rtpmap[int(pt)] = (name, int(rate.split("/")[0] or 8000))
-            elif attr == "fmtp":
-                pt, _, params = arg.partition(" ")
-                if pt.isdigit():
-                    media.fmtp[int(pt)] = params
-            elif attr == "ptime" and arg.strip().isdigit():
-                media.ptime = int(arg)
-            elif attr in ("sendrecv", "sendonly", "recvonly", "inactive"):
-                media.direction = attr
+            _attribute(media, value)
     if media is None:
         raise SdpError("no audio stream (m=audio) in SDP")
     if not media.address:
         raise SdpError("no connection address (c=) for the audio stream")
     return media
+
+
+def _attribute(media: MediaDescription, value: str) -> None:
+    """Apply one ``a=`` line of the audio stream. A payload type that is not a number is
+    skipped (another stream's business or junk we do not need); an rtpmap of ours whose clock
+    rate is not a number cannot be used to set up a call, so it is an SdpError."""
+    attr, _, arg = value.partition(":")
+    if attr == "rtpmap":
+        pt_text, _, enc = arg.partition(" ")
+        pt = uint(pt_text, MAX_PT + 1)
+        if pt is None or pt > MAX_PT:
+            return
+        name, _, rate_text = enc.strip().partition("/")
+        rate = uint(rate_text.split("/")[0], MAX_RATE + 1) if rate_text else 8000
+        if rate is None or rate > MAX_RATE:
+            raise SdpError(f"malformed rtpmap a={value[:80]}")
+        media.rtpmap[pt] = (name, rate)
+    elif attr == "fmtp":
+        pt_text, _, params = arg.partition(" ")
+        pt = uint(pt_text, MAX_PT + 1)
+        if pt is not None and pt <= MAX_PT:
+            media.fmtp[pt] = params
+    elif attr == "ptime":
+        ptime = uint(arg.strip(), MAX_PTIME + 1)
+        if ptime is not None and ptime <= MAX_PTIME:
+            media.ptime = ptime
+    elif attr in ("sendrecv", "sendonly", "recvonly", "inactive"):
+        media.direction = attr
 
 
 def answer_codecs(offer: MediaDescription,

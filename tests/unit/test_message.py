@@ -27,14 +27,11 @@ from sip_checks.toolkit.message import (
     new_tag,
     parse,
 )
+from tests.rfc4475 import TORTURE, needs_corpus
 
 SIP_DATA = Path(__file__).resolve().parents[1] / "data" / "sip"
-# The RFC 4475 messages themselves are third-party data kept beside the repository, in the
-# workplace's shared folder, not committed here; expected.json names them valid/<x>.dat or
+# expected.json names the RFC 4475 messages (tests/rfc4475.py) valid/<x>.dat or
 # invalid/<x>.dat by the RFC's verdict.
-TORTURE = Path(__file__).resolve().parents[3] / "shared" / "rfc4475" / "messages"
-needs_corpus = pytest.mark.skipif(not TORTURE.is_dir(),
-                                  reason=f"RFC 4475 messages not found at {TORTURE}")
 
 
 def _torture(name: str) -> bytes:
