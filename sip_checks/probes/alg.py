@@ -23,7 +23,14 @@ from typing import Literal
 
 from harness.messages import Msg, msg
 from harness.probe.client import ProbeClient
-from sip_checks.toolkit.message import SipParseError, build_request, new_branch, parse
+from sip_checks.toolkit.message import (
+    MAX_MESSAGE,
+    SipParseError,
+    build_request,
+    new_branch,
+    parse,
+)
+from sip_checks.toolkit.numbers import uint
 from sip_checks.toolkit.sdp import build as build_sdp
 
 NAT_ONLY_VIA_PARAMS = ("received", "rport")
@@ -122,7 +129,8 @@ def diff(sent: bytes, got: bytes) -> tuple[list[Change], list[Change]]:
         if la.get(k) != lb.get(k):
             changes.append(Change(f"SDP {k}", la.get(k, "(absent)"), lb.get(k, "(absent)")))
     clen = b.get("Content-Length")
-    if clen is not None and clen.isdigit() and int(clen) != len(b.body):
+    declared = uint(clen, MAX_MESSAGE + 1) if clen is not None else None
+    if declared is not None and declared != len(b.body):
         changes.append(Change("Content-Length consistency", f"{len(b.body)} bytes of body",
                               f"header says {clen}"))
     elif a.get("Content-Length") != clen:

@@ -21,22 +21,28 @@ from harness.messages import Msg, msg
 from sip_checks.toolkit import digest, sdp
 from sip_checks.toolkit.endpoint import T1, ClientResult, SipEndpoint
 from sip_checks.toolkit.message import SipMessage, build_request, new_branch, new_call_id, new_tag
+from sip_checks.toolkit.numbers import uint
 from sip_checks.toolkit.stream import RTP_PORTS, MediaSession, engine, open_media_socket
 
-_URI_HOSTPORT = re.compile(r"sip:(?:[^@;>]+@)?([^;>:]+)(?::(\d+))?", re.IGNORECASE)
-_EXPIRES = re.compile(r";\s*expires=(\d+)", re.IGNORECASE)
+# Numbers in a peer's headers are read as ASCII digits through toolkit/numbers (re's \d is
+# Unicode-wide and int() refuses over 4 300 digits); Expires saturates at 2**32 - 1 as
+# RFC 3261 §20.19 asks of a larger value.
+_URI_HOSTPORT = re.compile(r"sip:(?:[^@;>]+@)?([^;>:]+)(?::([0-9]+))?", re.IGNORECASE)
+_EXPIRES = re.compile(r";\s*expires=([0-9]+)", re.IGNORECASE)
+MAX_EXPIRES = 2**32 - 1
 
 
 def uri_target(uri: str, default_port: int = 5060) -> tuple[str, int]:
     """(host, port) to send to for a SIP URI (IP literals only; the lab and most trunks)."""
     m = _URI_HOSTPORT.search(uri)
-    if not m:
-        raise CheckError(msg("URI_UNROUTABLE", uri=uri))
-    return m.group(1), int(m.group(2) or default_port)
+    port = uint(m.group(2), 65536) if m and m.group(2) else default_port
+    if not m or port is None or not 0 < port < 65536:
+        raise CheckError(msg("URI_UNROUTABLE", uri=uri[:200]))
+    return m.group(1), port
 
 
 def _angle(value: str) -> str:
-    m = re.search(r"<([^>]*)>", value)
+    m = re.search(r"<([^<>]*)>", value)  # [^<>]: linear on a run of "<" with no ">"
     return m.group(1) if m else value.split(";")[0].strip()
 
 
@@ -178,17 +184,20 @@ class UserAgent:
                 if f"{host}:{port}" in part:
                     m = _EXPIRES.search(part)
                     if m:
-                        return int(m.group(1))
+                        return uint(m.group(1), MAX_EXPIRES)
         exp = final.get("Expires")
-        return int(exp) if exp and exp.isdigit() else None
+        return uint(exp, MAX_EXPIRES) if exp else None
 
     def _learned_public(self, final: SipMessage) -> tuple[str, int] | None:
         via = final.get("Via") or ""
-        rec = re.search(r";\s*received=([\d.]+)", via)
-        rport = re.search(r";\s*rport=(\d+)", via)
+        rec = re.search(r";\s*received=([0-9.]+)", via)
+        rport = re.search(r";\s*rport=([0-9]+)", via)
         if not rec:
             return None
-        return rec.group(1), int(rport.group(1)) if rport else self.ep.local[1]
+        if not rport:
+            return rec.group(1), self.ep.local[1]
+        port = uint(rport.group(1), 65536)
+        return (rec.group(1), port) if port is not None and 0 < port < 65536 else None
 
     async def unregister(self) -> Registration:
         return await self.register(expires=0)
