@@ -19,6 +19,10 @@ from sip_checks.toolkit.message import SipMessage, SipParseError, parse
 
 T1 = 0.5
 T2 = 4.0
+# The notes of received datagrams that are not SIP messages (WireRecord.note).
+DROPPED = "dropped: "
+KEEPALIVE_NOTE = "keep-alive (RFC 5626 CRLF)"
+
 @dataclass(frozen=True)
 class WireRecord:
     """One datagram as it crossed our socket (wall-clock time, for incident rows)."""
@@ -102,14 +106,25 @@ class SipEndpoint(asyncio.DatagramProtocol):
         )
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        """Record every datagram, then act on the ones that parse. Whatever parse does with
+        hostile bytes, the datagram is in :attr:`wire` with a note saying why it was dropped:
+        an exception escaping here would only reach asyncio's log ("Exception in callback")
+        and the evidence would miss the very datagram that explains a failure."""
         peer = (addr[0], addr[1])
-        if data.strip(b"\r\n") == b"":  # RFC 5626 keep-alive
+        if data.strip(b"\r\n") == b"":
+            self.wire.append(WireRecord(time.time(), False, self.local, peer, data,
+                                        KEEPALIVE_NOTE))
             return
         try:
             msg = parse(data)
         except SipParseError as exc:
             self.wire.append(WireRecord(time.time(), False, self.local, peer, data,
-                                        f"dropped: {exc}"))
+                                        f"{DROPPED}{exc}"))
+            return
+        except Exception as exc:  # a parser bug: contain it, keep the datagram and say so
+            self.wire.append(WireRecord(time.time(), False, self.local, peer, data,
+                                        f"{DROPPED}parser failure {type(exc).__name__}: "
+                                        f"{str(exc)[:200]}"))
             return
         self.wire.append(WireRecord(time.time(), False, self.local, peer, data))
         branch = msg.via_branch() or ""
@@ -207,7 +222,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
             self._pending.pop(branch, None)
         got = [msg("LAST_PROVISIONAL", line=provisional[-1].first_line)] if provisional else []
         junk = [w.note for w in self.wire
-                if not w.outgoing and w.note and w.remote == peer and w.at >= start]
+                if not w.outgoing and w.note.startswith(DROPPED) and w.remote == peer
+                and w.at >= start]
         if junk:
             got.append(msg("UNUSABLE_FROM_PEER", count=len(junk), note=junk[-1]))
         raise CheckError(msg("NO_RESPONSE", server=f"{peer[0]}:{peer[1]}", seconds=timeout,
