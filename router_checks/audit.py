@@ -10,7 +10,7 @@ source a rule admits.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
@@ -69,7 +69,10 @@ def audit_lans(model: RouterModel, router: Router) -> list[Finding]:
         lan: Lan = getattr(router.lans, role)
         hit = _lan_interface(model, lan)
         if hit is None:
-            near = [i for i in model.interfaces for a in i.addresses if a.ip in lan.network]
+            # Only a LAN can be the LAN misaddressed: a WAN in the planned range (a router
+            # behind the provider's box) is not where the LAN's gateway should be.
+            near = [i for i in model.interfaces for a in i.addresses
+                    if a.ip in lan.network and i.role != "wan"]
             where: dict[str, Param | Msg] = {
                 "role": _role(role), "network": str(lan.network), "gateway": str(lan.gateway)}
             if near:
@@ -146,7 +149,7 @@ def audit_isolation(model: RouterModel, router: Router) -> list[Finding]:
         if hit is None:
             continue
         dst, deciders = hit
-        why = (tuple(sorted(_refs(deciders, ""), key=lambda x: (x.origin, x.lines)))
+        why = (tuple(sorted(_refs(deciders), key=lambda x: (x.origin, x.lines)))
                if lists else (a_src, b_src))  # no list at all: the interfaces route freely
         flows = ", ".join(f"{p}/{n}" if p != "icmp" else "icmp" for p, n in SAMPLE_FLOWS)
         out.append(_finding("fail", msg(
@@ -156,10 +159,11 @@ def audit_isolation(model: RouterModel, router: Router) -> list[Finding]:
     return out
 
 
-def audit_dhcp(model: RouterModel, router: Router) -> list[Finding]:
-    """DHCP ranges inside their LAN and clear of the gateway."""
+def audit_dhcp(model: RouterModel, router: Router, plan: LanPlan = "profile") -> list[Finding]:
+    """DHCP ranges inside their LAN and clear of the gateway (with no LAN plan, a pool is
+    judged on its own network and default router only)."""
     out: list[Finding] = []
-    lans = [router.lans.data, router.lans.voice]
+    lans = [router.lans.data, router.lans.voice] if plan != "none" else []
     for pool in model.dhcp_pools:
         lan = next((x for x in lans if pool.start in x.network), None)
         net = pool.network or (lan.network if lan else None)
@@ -177,58 +181,86 @@ def audit_dhcp(model: RouterModel, router: Router) -> list[Finding]:
     return out
 
 
-def _forward_for(model: RouterModel, port: int) -> PortForward | None:
-    for fwd in model.forwards:
-        if fwd.proto in ("udp", "ip") and (not fwd.ports or any(r.contains(port)
-                                                                 for r in fwd.ports)):
-            return fwd
-    return None
+def _forwards_for(model: RouterModel, port: int) -> list[PortForward]:
+    """Every forward a UDP datagram to ``port`` may take (several one-to-one statics each
+    forward every port, each on its own public address)."""
+    return [fwd for fwd in model.forwards
+            if fwd.proto in ("udp", "ip") and (not fwd.ports or any(r.contains(port)
+                                                                    for r in fwd.ports))]
 
 
 Decider = Rule | PortForward | Source | None
 
 
-def reachable(model: RouterModel, src: IPv4Address, ports: Iterable[int] = VOICE_PORTS
-              ) -> tuple[set[int], dict[int, Decider]]:
-    """Ports of the site a new inbound UDP datagram from ``src`` reaches, and for each port
-    what decided it: a rule, the forward, a list's default policy (its Source), or None when
-    no forward exists at all.
+@dataclass
+class Reach:
+    """What a new inbound UDP datagram from one source reaches: the open ports, for each
+    port what decided it (a rule, the forward, a list's default policy as its Source, or
+    None when no forward exists at all), and the forwards it goes through."""
 
-    Every WAN the forward may arrive on is tried (the one the configuration names, else all):
-    a port open through any of them is open. Lists evaluated after NAT (nftables forward
-    chains, IOS zone policies) see the translated port; an IOS WAN access list the original.
+    opened: set[int] = field(default_factory=set)
+    why: dict[int, Decider] = field(default_factory=dict)
+    via: dict[int, list[PortForward]] = field(default_factory=dict)
+
+
+def _through(model: RouterModel, fwd: PortForward, src: IPv4Address, port: int,
+             inbound: list[RuleList], wans: list[str]) -> tuple[bool, Decider]:
+    """Whether ``fwd`` carries the datagram in, and what decided."""
+    if fwd.src and not any(src in n for n in fwd.src):
+        return False, fwd
+    lan = next((i.name for i in model.interfaces for a in i.addresses
+                if fwd.to in a.network), "")
+    inside = fwd.inside_port(port)
+    first: Decider = None
+    for wan in ([fwd.wan] if fwd.wan in wans else wans):
+        decided: Decider = fwd
+        ok = True
+        for lst in (x for x in inbound if x.applies((wan, lan))):
+            action, rule = lst.decide("udp", src, fwd.to, inside if lst.after_nat else port)
+            decided = rule if rule is not None else (lst.source if action == "deny"
+                                                      else decided)
+            if action == "deny":
+                ok = False
+                break
+        if ok:
+            return True, decided
+        first = first or decided
+    return False, first
+
+
+def reach(model: RouterModel, src: IPv4Address, ports: Iterable[int] = VOICE_PORTS) -> Reach:
+    """Ports of the site a new inbound UDP datagram from ``src`` reaches (see :class:`Reach`).
+
+    Every forward of a port is tried, and every WAN a forward may arrive on (the one the
+    configuration names, else all): a port open through any of them is open. Lists
+    evaluated after NAT (nftables forward chains, IOS zone policies) see the translated
+    port; an IOS WAN access list the original.
     """
-    opened: set[int] = set()
-    why: dict[int, Decider] = {}
+    out = Reach()
     inbound = [f for f in model.filters if f.direction == "inbound"]
     wans = [i.name for i in model.interfaces if i.role == "wan"] or [""]
     for port in ports:
-        fwd = _forward_for(model, port)
-        if fwd is None or (fwd.src and not any(src in n for n in fwd.src)):
-            why[port] = fwd
+        fwds = _forwards_for(model, port)
+        if not fwds:
+            out.why[port] = None
             continue
-        lan = next((i.name for i in model.interfaces for a in i.addresses
-                    if fwd.to in a.network), "")
-        inside = fwd.inside_port(port)
-        first: Decider = None
-        for wan in ([fwd.wan] if fwd.wan in wans else wans):
-            decided: Decider = fwd
-            ok = True
-            for lst in (x for x in inbound if x.applies((wan, lan))):
-                action, rule = lst.decide("udp", src, fwd.to, inside if lst.after_nat else port)
-                decided = rule if rule is not None else (lst.source if action == "deny"
-                                                          else decided)
-                if action == "deny":
-                    ok = False
-                    break
+        for fwd in fwds:
+            ok, decided = _through(model, fwd, src, port, inbound, wans)
             if ok:
-                opened.add(port)
-                why[port] = decided
-                break
-            first = first or decided
-        else:
-            why[port] = first
-    return opened, why
+                if port not in out.opened:
+                    out.opened.add(port)
+                    out.why[port] = decided
+                out.via.setdefault(port, []).append(fwd)
+            elif port not in out.why:
+                out.why[port] = decided
+    return out
+
+
+def reachable(model: RouterModel, src: IPv4Address, ports: Iterable[int] = VOICE_PORTS
+              ) -> tuple[set[int], dict[int, Decider]]:
+    """:func:`reach`'s open ports and deciders."""
+    r = reach(model, src, ports)
+    return r.opened, r.why
 
 
 def _witnesses(model: RouterModel, server: IPv4Address) -> list[IPv4Address]:
@@ -257,11 +289,14 @@ def _witnesses(model: RouterModel, server: IPv4Address) -> list[IPv4Address]:
     return sorted(out)
 
 
-def _refs(decisions: Iterable[Decider], default: str) -> tuple[Source, ...]:
+def _refs(decisions: Iterable[Decider]) -> tuple[Source, ...]:
+    """The configuration places behind the decisions, once each (None, "no forward", has
+    no line: the finding's message says what is missing instead)."""
     seen: dict[str, Source] = {}
     for d in decisions:
-        src = d if isinstance(d, Source) else (d.source if d is not None
-                                               else Source(default, ()))
+        if d is None:
+            continue
+        src = d if isinstance(d, Source) else d.source
         seen.setdefault(src.ref(), src)
     return tuple(seen.values())
 
@@ -282,18 +317,75 @@ def _admitting(lst: RuleList) -> list[Rule]:
     return out
 
 
-def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | None,
-                   voice: Lan) -> tuple[list[Finding], dict[str, set[int]]]:
-    """Open to the server and to no one else, forwarded to the IPBX; returns the findings and
-    the predicted open sets (``server``, ``others``) for the cross-check."""
+def _target(ipbx: IPv4Address | None, voice: Lan | None) -> Msg:
+    return (msg("TARGET_IPBX", ipbx=str(ipbx)) if ipbx is not None
+            else msg("TARGET_VOICE_LAN", network=str(voice.network)) if voice is not None
+            else msg("TARGET_NONE"))
+
+
+def _closed(model: RouterModel, srv: Reach, server: IPv4Address, ipbx: IPv4Address | None,
+            voice: Lan | None) -> list[Finding]:
+    """Voice ports closed to the server, by cause: no forward at all (say what is missing,
+    there is no line to cite), or a rule or a list's default that drops them (cite it)."""
     out: list[Finding] = []
-    expected = set(VOICE_PORTS)
-    srv_open, srv_why = reachable(model, server)
-    closed = expected - srv_open
-    if closed:
-        out.append(_finding("fail", msg("FW_CLOSED_TO_SERVER", ports=fmt(closed),
+    closed = set(VOICE_PORTS) - srv.opened
+    unforwarded = {p for p in closed if srv.why.get(p) is None}
+    if unforwarded:
+        out.append(_finding("fail", msg("FW_NOT_FORWARDED", ports=fmt(unforwarded),
+                                        target=_target(ipbx, voice))))
+    dropped = closed - unforwarded
+    if dropped:
+        out.append(_finding("fail", msg("FW_CLOSED_TO_SERVER", ports=fmt(dropped),
                                         server=str(server)),
-                            _refs((srv_why[p] for p in sorted(closed)), "default policy")))
+                            _refs(srv.why[p] for p in sorted(dropped))))
+    return out
+
+
+def _witness(nets: Iterable[IPv4Network], server: IPv4Address) -> IPv4Address | None:
+    """A source address in ``nets`` other than the server."""
+    for n in nets:
+        for host in (n.network_address + 1, n.network_address, n.broadcast_address - 1):
+            if host in n and host != server:
+                return host
+    return None
+
+
+def _dormant(model: RouterModel, lst: RuleList, rule: Rule, broad: list[IPv4Network],
+             server: IPv4Address, ipbx: IPv4Address | None) -> Finding | None:
+    """Why a permit that admits voice ports from sources other than the server lets nothing
+    in today, said as it is: an earlier rule of its list decides that traffic first (cite
+    both), no forward sends those ports into the site (adding the one the audit asks for
+    would open them), or another filter on the path stops it."""
+    ports = [p for p in (SIP_PORT, RTP[0], RTP[-1])
+             if not rule.dst_ports or any(r.contains(p) for r in rule.dst_ports)]
+    nets = ", ".join(str(n) for n in broad)
+    fwds = [(f, p) for p in ports for f in _forwards_for(model, p)
+            if any(f.to in n for n in rule.dst)]
+    if not fwds:
+        targets = [ipbx] if ipbx is not None else [f.to for f in model.forwards]
+        if not any(t in n for t in targets for n in rule.dst):
+            return None  # it admits nothing toward the site's forwards or IPBX
+        return _finding("warn", msg("ACL_BROAD_UNFORWARDED", networks=nets), (rule.source,))
+    src = _witness(broad, server)
+    if src is None:
+        return None
+    for fwd, port in fwds:
+        _, decider = lst.decide("udp", src, fwd.to,
+                                fwd.inside_port(port) if lst.after_nat else port)
+        if decider is not None and decider.source.lines != rule.source.lines and (
+                decider.action == "deny"):
+            return _finding("warn", msg("ACL_BROAD_SHADOWED", networks=nets),
+                            (decider.source, rule.source))
+    return _finding("warn", msg("ACL_BROAD_BLOCKED", networks=nets), (rule.source,))
+
+
+def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | None,
+                   voice: Lan | None) -> tuple[list[Finding], dict[str, set[int]]]:
+    """Open to the server and to no one else, forwarded to the IPBX; returns the findings and
+    the predicted open sets (``server``, ``others``) for the cross-check. ``voice`` is None
+    when no LAN plan is known (an offline audit without a profile)."""
+    srv = reach(model, server)
+    out = _closed(model, srv, server, ipbx, voice)
     others: set[int] = set()
     admitted: dict[IPv4Address, set[int]] = {}
     deciders: list[Decider] = []
@@ -307,10 +399,9 @@ def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | 
         who = ", ".join(f"{w} ({fmt(p)})" if p != others else str(w)
                         for w, p in admitted.items())
         out.append(_finding("fail", msg("FW_OPEN_TO_OTHERS", ports=fmt(others), who=who),
-                            _refs(deciders, "no filtering")))
+                            _refs(deciders)))
     server_net = IPv4Network(f"{server}/32")
     cited = [s for f in out if f.code == "FW_OPEN_TO_OTHERS" for s in f.sources]
-    targets = {f.to for f in model.forwards}
     warned: set[str] = set()
     for lst in (f for f in model.filters if f.direction == "inbound"):
         for rule in _admitting(lst):
@@ -318,34 +409,51 @@ def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | 
                 continue  # replies only, never a new inbound flow; or already said
             voice_rule = rule.proto in ("udp", "ip") and (not rule.dst_ports or any(
                 r.contains(p) for r in rule.dst_ports for p in (SIP_PORT, RTP[0], RTP[-1])))
-            to_site = any(t in n for t in targets for n in rule.dst)
             broad = [n for n in rule.src if n != server_net]
             live = any(c.origin == rule.source.origin and set(rule.source.lines) <= set(c.lines)
                        for c in cited)
-            if voice_rule and to_site and broad and not live:
-                warned.add(rule.source.ref())
-                out.append(_finding("warn", msg("ACL_BROAD_SHADOWED", networks=", ".join(
-                    str(n) for n in broad)), (rule.source,)))
+            if voice_rule and broad and not live:
+                found = _dormant(model, lst, rule, broad, server, ipbx)
+                if found is not None:
+                    warned.add(rule.source.ref())
+                    out.append(found)
+    out.extend(_astray(srv, ipbx, voice))
+    return out, {"server": srv.opened, "others": others}
+
+
+def _astray(srv: Reach, ipbx: IPv4Address | None, voice: Lan | None) -> list[Finding]:
+    """Every forward that sends voice ports open to the server elsewhere than the IPBX (or
+    the voice LAN), each with its public address: fixing one is not enough. Without an
+    IPBX and a LAN plan there is nothing to compare with."""
+    if ipbx is None and voice is None:
+        return []
     wrong: dict[str, tuple[PortForward, set[int]]] = {}
-    for p in sorted(srv_open):
-        fwd = _forward_for(model, p)
-        if fwd is not None and ((ipbx is not None and fwd.to != ipbx)
-                                or fwd.to not in voice.network):
-            wrong.setdefault(fwd.source.ref(), (fwd, set()))[1].add(p)
-    if wrong:  # every forward that sends voice ports astray: fixing one is not enough
-        target = (msg("TARGET_IPBX", ipbx=str(ipbx)) if ipbx
-                  else msg("TARGET_VOICE_LAN", network=str(voice.network)))
-        detail = [msg("FORWARDED_TO", ports=fmt(ports), to=str(fwd.to))
-                  for fwd, ports in wrong.values()]
-        out.append(_finding("fail", msg("NAT_WRONG_HOST", target=target, detail=detail),
-                            (fwd.source for fwd, _ in wrong.values())))
-    return out, {"server": srv_open, "others": others}
+    for p in sorted(srv.opened):
+        for fwd in srv.via.get(p, []):
+            if (ipbx is not None and fwd.to != ipbx) or (
+                    voice is not None and fwd.to not in voice.network):
+                wrong.setdefault(fwd.source.ref(), (fwd, set()))[1].add(p)
+    if not wrong:
+        return []
+    detail = [msg("FORWARDED_AT", ports=fmt(ports), to=fwd.inside or str(fwd.to),
+                  public=fwd.public) if fwd.public
+              else msg("FORWARDED_TO", ports=fmt(ports), to=str(fwd.to))
+              for fwd, ports in wrong.values()]
+    return [_finding("fail", msg("NAT_WRONG_HOST", target=_target(ipbx, voice), detail=detail),
+                     (fwd.source for fwd, _ in wrong.values()))]
 
 
 def audit_alg(model: RouterModel) -> list[Finding]:
-    if not model.sip_alg:
-        return []
-    return [_finding("fail", msg("SIP_ALG_ON"), model.sip_alg_sources)]
+    """The NAT SIP ALG (on UDP, or on TCP alone when only UDP was turned off) and a SIP-aware
+    stateful inspection, each citing the lines that turn it on."""
+    out: list[Finding] = []
+    if model.sip_alg:
+        out.append(_finding("fail", msg("SIP_ALG_ON"), model.sip_alg_sources))
+    elif model.sip_alg_tcp:
+        out.append(_finding("fail", msg("SIP_ALG_TCP_ON"), model.sip_alg_tcp))
+    if model.sip_inspection:
+        out.append(_finding("warn", msg("SIP_INSPECTION_ON"), model.sip_inspection))
+    return out
 
 
 def audit_device(model: RouterModel, router: Router) -> list[Finding]:
@@ -356,11 +464,50 @@ def audit_device(model: RouterModel, router: Router) -> list[Finding]:
     return [_finding("fail", msg("DEVICE_ADVISED_AGAINST", model=router.model or model.model))]
 
 
-def audit(model: RouterModel, router: Router, server: IPv4Address
+# Where the LAN plan the audit compares with comes from: the profile's router.lans, the
+# operator's default plan (a profile without router.lans), or none (``recette audit``
+# without a profile: the LANs are the configuration's own, and nothing is compared).
+LanPlan = Literal["profile", "default", "none"]
+
+
+def plan_of(router: Router | None) -> LanPlan:
+    if router is None:
+        return "none"
+    return "profile" if "lans" in router.model_fields_set else "default"
+
+
+def plan_fact(model: RouterModel, router: Router, plan: LanPlan) -> Msg:
+    """What the audit said about the LANs, in one sentence for the report."""
+    if plan == "none":
+        found = ", ".join(f"{i.name} {a}" for i in model.lan_interfaces() for a in i.addresses)
+        return msg("LAN_PLAN_NONE", found=found or "-")
+    lans = router.lans
+    where = {"data": str(lans.data.network), "data_gw": str(lans.data.gateway),
+             "voice": str(lans.voice.network), "voice_gw": str(lans.voice.gateway)}
+    if plan == "default":
+        return msg("LAN_PLAN_ASSUMED", **where)
+    return msg("LAN_PLAN_PROFILE", **where)
+
+
+def unusable(model: RouterModel) -> list[Msg]:
+    """Why the model cannot be audited (empty: it can): what the parser could not rebuild,
+    no interface with an address, no interface facing the internet."""
+    out = list(model.unusable)
+    if not out and not model.interfaces:
+        out.append(msg("CONFIG_NO_INTERFACE"))
+    elif not out and not any(i.role == "wan" for i in model.interfaces):
+        out.append(msg("CONFIG_NO_WAN"))
+    return out
+
+
+def audit(model: RouterModel, router: Router, server: IPv4Address, plan: LanPlan = "profile"
           ) -> tuple[list[Finding], dict[str, set[int]]]:
-    """All audits; returns findings and the predicted firewall open sets."""
-    fw, predicted = audit_firewall(model, server, router.ipbx, router.lans.voice)
-    findings = [*audit_lans(model, router), *audit_isolation(model, router),
-                *audit_dhcp(model, router), *fw,
+    """All audits; returns findings and the predicted firewall open sets. With no LAN plan
+    (``plan="none"``), the LANs are not compared and forwards only with the IPBX."""
+    voice = router.lans.voice if plan != "none" else None
+    fw, predicted = audit_firewall(model, server, router.ipbx, voice)
+    lans = [*audit_lans(model, router), *audit_isolation(model, router)] if plan != "none" \
+        else []
+    findings = [*lans, *audit_dhcp(model, router, plan), *fw,
                 *audit_alg(model), *audit_device(model, router)]
     return findings, predicted

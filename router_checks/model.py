@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Literal
 
+from harness.messages import Msg
+
 Action = Literal["permit", "deny"]
 Proto = Literal["ip", "udp", "tcp", "icmp", "other"]
 
@@ -158,6 +160,8 @@ class PortForward:
     source: Source
     to_port: int | None = None  # the inside port of ports[0] when the forward translates it
     wan: str | None = None  # the WAN interface it is on, when the configuration names it
+    public: str | None = None  # where the internet reaches it (address, network), if known
+    inside: str | None = None  # the inside network, for a forward of a whole network
 
     def inside_port(self, port: int) -> int:
         """The port the packet carries after translation."""
@@ -178,6 +182,14 @@ class RouterModel:
     masquerade: list[Source] = field(default_factory=list)
     sip_alg: bool = False
     sip_alg_sources: list[Source] = field(default_factory=list)
+    # The SIP ALG on TCP 5060 alone (UDP turned off): a trunk over TCP is still rewritten.
+    sip_alg_tcp: list[Source] = field(default_factory=list)
+    # A SIP-aware stateful inspection (IOS CBAC `ip inspect name X sip`, a zone policy that
+    # inspects `match protocol sip`): it parses SIP and opens media from what it reads.
+    sip_inspection: list[Source] = field(default_factory=list)
+    # Why the configuration cannot be audited at all (no interface, no WAN, lines whose
+    # block is lost): the audit is then an error, never a pass or a wall of findings.
+    unusable: list[Msg] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # origin → raw text (evidence)
     # What may decide traffic between the LANs but is not evaluated (IOS VRFs, an nft rule on
     # a named set or a jump): the isolation audit then cannot judge.

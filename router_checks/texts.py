@@ -19,7 +19,10 @@ TEXTS: Catalog = {
     "ANY_EXPECTED_LAN": {"en": "any expected LAN", "fr": "aucun LAN prévu"},
     "TARGET_IPBX": {"en": "the IPBX {ipbx}", "fr": "l'IPBX {ipbx}"},
     "TARGET_VOICE_LAN": {"en": "the voice LAN {network}", "fr": "le LAN voix {network}"},
+    "TARGET_NONE": {"en": "the IPBX", "fr": "l'IPBX"},
     "FORWARDED_TO": {"en": "UDP {ports} to {to}", "fr": "UDP {ports} vers {to}"},
+    "FORWARDED_AT": {"en": "UDP {ports} on {public} to {to}",
+                     "fr": "UDP {ports} de {public} vers {to}"},
     "WHO_SERVER": {"en": "the operator server", "fr": "le serveur de l'opérateur"},
     "WHO_OTHERS": {"en": "other sources", "fr": "d'autres sources"},
     # -- findings: LANs -----------------------------------------------------------------------
@@ -68,16 +71,41 @@ TEXTS: Catalog = {
         "fr": "Les ports UDP {ports} ne sont pas ouverts au serveur de l'opérateur {server} : "
               "les ouvrir",
     },
+    "FW_NOT_FORWARDED": {
+        "en": "UDP {ports}: no static NAT or port forward sends them to {target}, so calls "
+              "from the operator cannot come in (add one, e.g. `ip nat inside source static "
+              "udp`, for SIP and the RTP range)",
+        "fr": "Les ports UDP {ports} ne sont redirigés vers {target} par aucune NAT statique "
+              "ni redirection de port : les appels de l'opérateur ne peuvent pas entrer, "
+              "ajouter la redirection",
+    },
     "FW_OPEN_TO_OTHERS": {
         "en": "UDP {ports} also open to sources other than the operator server: {who}",
         "fr": "Les ports UDP {ports} sont ouverts à d'autres sources que le serveur de "
               "l'opérateur ({who}) : les réserver à ce seul serveur",
     },
     "ACL_BROAD_SHADOWED": {
-        "en": "a rule admits voice ports from {networks}; an earlier rule shadows it today, "
-              "but reordering would open the site",
-        "fr": "Une règle ouvre les ports voix à {networks} ; une règle précédente la masque "
-              "aujourd'hui, mais un changement d'ordre ouvrirait le site : la supprimer",
+        "en": "a rule admits voice ports from {networks}; the earlier deny cited first "
+              "decides that traffic today, but reordering would open the site",
+        "fr": "Une règle ouvre les ports voix à {networks} ; le refus cité en premier, placé "
+              "avant elle, décide aujourd'hui, mais un changement d'ordre ouvrirait le site : "
+              "la supprimer",
+    },
+    "ACL_BROAD_UNFORWARDED": {
+        "en": "a rule admits voice ports from {networks}; it lets nothing in today only "
+              "because no forward sends those ports into the site: once one is added (for "
+              "the IPBX), they are open to all those sources",
+        "fr": "Une règle ouvre les ports voix à {networks} ; elle ne laisse rien entrer "
+              "aujourd'hui faute de redirection de ces ports, mais dès qu'une redirection "
+              "sera ajoutée (pour l'IPBX) ils seront ouverts à ces sources : la restreindre "
+              "au serveur de l'opérateur",
+    },
+    "ACL_BROAD_BLOCKED": {
+        "en": "a rule admits voice ports from {networks}; another filter on the path stops "
+              "that traffic today, but removing it would open the site",
+        "fr": "Une règle ouvre les ports voix à {networks} ; un autre filtrage l'arrête "
+              "aujourd'hui, mais le retirer ouvrirait le site : la restreindre au serveur de "
+              "l'opérateur",
     },
     "NAT_WRONG_HOST": {
         "en": "voice ports are forwarded elsewhere than {target}: {detail}",
@@ -89,6 +117,19 @@ TEXTS: Catalog = {
               "and audio (disable it)",
         "fr": "Le SIP ALG du routeur est activé : le désactiver",
     },
+    "SIP_ALG_TCP_ON": {
+        "en": "the router's SIP ALG is off for UDP 5060 but still on for TCP 5060 (`no ip nat "
+              "service sip tcp port 5060` is missing): a trunk over TCP is still rewritten",
+        "fr": "Le SIP ALG du routeur est désactivé pour UDP 5060 mais reste actif pour TCP "
+              "5060 : le désactiver aussi pour TCP",
+    },
+    "SIP_INSPECTION_ON": {
+        "en": "a SIP-aware inspection is applied (CBAC `ip inspect ... sip` or a zone policy "
+              "inspecting `match protocol sip`): it parses SIP and opens media from what it "
+              "reads, like an ALG; inspect plain UDP instead",
+        "fr": "Une inspection SIP du pare-feu est active (CBAC ou politique de zone sur le "
+              "protocole sip) : elle agit comme un ALG, inspecter l'UDP simple à la place",
+    },
     "DEVICE_ADVISED_AGAINST": {
         "en": "{model}: the operator advises against this device as the site router (use "
               "OpIOS or a Cisco 800)",
@@ -98,6 +139,49 @@ TEXTS: Catalog = {
     "RULE_NOT_EVALUATED": {
         "en": "{ref}: {detail}",
         "fr": "{ref} : non évalué par l'audit ({detail})",
+    },
+    # -- what the audit read -------------------------------------------------------------------
+    "LAN_PLAN_PROFILE": {
+        "en": "LAN plan from the profile: data {data} (gateway {data_gw}), voice {voice} "
+              "(gateway {voice_gw})",
+        "fr": "Plan des LAN du profil : données {data} (passerelle {data_gw}), voix {voice} "
+              "(passerelle {voice_gw})",
+    },
+    "LAN_PLAN_ASSUMED": {
+        "en": "LAN plan assumed (the profile gives no router.lans): the operator's default, "
+              "data {data} (gateway {data_gw}), voice {voice} (gateway {voice_gw})",
+        "fr": "Plan des LAN supposé (absent du profil) : celui de l'opérateur par défaut, "
+              "données {data} (passerelle {data_gw}), voix {voice} (passerelle {voice_gw})",
+    },
+    "LAN_PLAN_NONE": {
+        "en": "no LAN plan (no profile): LANs not compared; the configuration's own: {found}",
+        "fr": "Aucun plan des LAN (pas de profil) : LAN non comparés ; ceux de la "
+              "configuration : {found}",
+    },
+    "CONFIG_LINES_LOST": {
+        "en": "{origin}: {count} sub-command line(s) outside any block (lines {lines}): the "
+              "configuration lost its indentation in a way the audit cannot rebuild; give "
+              "it as `show running-config` prints it",
+        "fr": "{origin} : {count} ligne(s) de sous-commande hors de tout bloc (lignes "
+              "{lines}) : la configuration a perdu son indentation, la fournir telle que "
+              "`show running-config` l'affiche",
+    },
+    "CONFIG_NOT_IOS": {
+        "en": "{origin}: {count} of {total} lines are no Cisco IOS command (lines {lines}): "
+              "not a running-config the audit can read",
+        "fr": "{origin} : {count} lignes sur {total} ne sont pas des commandes Cisco IOS "
+              "(lignes {lines}) : ce n'est pas une configuration que l'audit sait lire",
+    },
+    "CONFIG_NO_INTERFACE": {
+        "en": "the configuration has no interface with an address: nothing to audit",
+        "fr": "La configuration n'a aucune interface adressée : rien à auditer",
+    },
+    "CONFIG_NO_WAN": {
+        "en": "no interface faces the internet (no `ip nat outside`, no public or "
+              "provider-assigned address): the audit cannot tell where calls come in",
+        "fr": "Aucune interface ne fait face à internet (ni `ip nat outside`, ni adresse "
+              "publique ou attribuée par l'opérateur) : l'audit ne peut pas savoir par où "
+              "entrent les appels",
     },
     # -- the collector (SSH) ------------------------------------------------------------------
     "ROUTER_NO_PASSWORD": {

@@ -38,27 +38,59 @@ class Itf:
     vlan: int | None
     acl_out: Node | None = None
     zone: tuple[str, Node] | None = None  # zone-member security NAME
+    dynamic: Node | None = None  # ip address dhcp / negotiated: the ISP assigns it
+
+
+# Words after an interface's name that qualify it (sub-interface types), not name it.
+_QUALIFIERS = ("point-to-point", "multipoint")
+
+
+def itf_name(words: list[str], i: int) -> tuple[str, int]:
+    """The interface named at ``words[i]`` and the index after it. IOS accepts the type and
+    number apart (``Loopback 100``, ``GigabitEthernet 0/0``) and stores them as one word."""
+    name = words[i]
+    if (i + 1 < len(words) and re.fullmatch(r"[A-Za-z-]+", name)
+            and re.match(r"\d", words[i + 1])):
+        return name + words[i + 1], i + 2
+    return name, i + 1
+
+
+def _blocks(top: list[Node]) -> dict[str, list[Node]]:
+    """Each interface's ``interface`` blocks, by name: IOS merges a repeated block into the
+    first (a later ``ip address`` replaces the primary, other lines add up)."""
+    out: dict[str, list[Node]] = {}
+    for n in top:
+        w = n.words
+        if len(w) >= 2 and w[0] == "interface":
+            name, i = itf_name(w, 1)
+            if all(x in _QUALIFIERS for x in w[i:]):
+                out.setdefault(name, []).append(n)
+    return out
 
 
 def read_interfaces(top: list[Node]) -> dict[str, Itf]:
     out: dict[str, Itf] = {}
-    for n in top:
-        w = n.words
-        if len(w) < 2 or w[0] != "interface":
-            continue
-        name = w[1]
+    for name, nodes in _blocks(top).items():
+        n = nodes[0]
+        if len(nodes) > 1:  # one view of the merged block, citing the first header
+            n = Node(n.num, n.text, [c for x in nodes for c in x.children])
         m = re.fullmatch(r"[Vv]lan(\d+)", name)
         itf = Itf(n, [], None, None, int(m.group(1)) if m else None)
         for c in n.children:
             cw = c.words
-            if cw[:2] == ["ip", "address"] and len(cw) >= 4:  # not "dhcp" / "negotiated"
+            if cw[:2] == ["ip", "address"] and cw[2:3] in (["dhcp"], ["negotiated"]):
+                itf.dynamic = c
+            elif cw[:2] == ["ip", "address"] and len(cw) >= 4:
                 with contextlib.suppress(ValueError):
                     addr = (IPv4Interface(f"{cw[2]}/{cw[3]}"), c)
                     # IOS prints secondaries before the primary; keep the primary first, as
-                    # it is the address "interface X" stands for in NAT.
+                    # it is the address "interface X" stands for in NAT. A second primary
+                    # (a repeated block) replaces the first, as on the device.
                     if cw[4:5] == ["secondary"]:
                         itf.addrs.append(addr)
                     else:
+                        if itf.addrs and itf.addrs[0][1].words[4:5] != ["secondary"]:
+                            itf.addrs.pop(0)
                         itf.addrs.insert(0, addr)
             elif cw[:2] == ["ip", "nat"] and len(cw) == 3 and cw[2] in ("inside", "outside"):
                 itf.nat = "inside" if cw[2] == "inside" else "outside"
@@ -82,6 +114,9 @@ def role_of(name: str, itf: Itf) -> Role:
         return "wan"
     if itf.nat == "inside":
         return "lan"
+    if itf.dynamic is not None and not itf.addrs and not name.lower().startswith(
+            NO_ROLE_PREFIXES[:2]):
+        return "wan"  # an address the provider hands out faces the internet
     if not itf.addrs or name.lower().startswith(NO_ROLE_PREFIXES):
         return "unknown"
     if any(not _is_rfc1918(a.ip) for a, _ in itf.addrs):

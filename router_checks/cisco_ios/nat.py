@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from router_checks.cisco_ios.interfaces import Itf
-from router_checks.cisco_ios.operands import ANY, Unsupported, ipv4
+from router_checks.cisco_ios.interfaces import Itf, itf_name
+from router_checks.cisco_ios.operands import ANY, Unsupported, ipv4, masked
 from router_checks.cisco_ios.tree import Node, Note, source
 from router_checks.model import PortForward, PortRange, Proto, Source
 
@@ -28,39 +28,91 @@ class Static:
     outside: IPv4Address | None
 
 
+# Trailing words of a static translation that do not change what reaches the inside host.
+HARMLESS = {"extendable", "no-alias", "no-payload", "add-route", "reversible"}
+# Words that make a static translation apply only under a condition the model cannot test:
+# read as unconditional, it would claim a forward the device may not make.
+CONDITIONS = {"route-map", "vrf", "match-in-vrf", "redundancy", "mapping-id", "rg-id"}
+
+
+def _condition(w: list[str], i: int) -> str | None:
+    """What, after the translation proper (``w[i:]``), makes it conditional, else None;
+    an option the reader does not know is Unsupported."""
+    rest = w[i:]
+    j = 0
+    while j < len(rest):
+        if rest[j] in HARMLESS:
+            j += 1
+        elif rest[j] in CONDITIONS:
+            if rest[j] in ("route-map", "vrf"):
+                return " ".join(rest[j:j + 2])
+            j += 1 + (j + 1 < len(rest) and rest[j] != "match-in-vrf")
+        else:
+            raise Unsupported(f"option(s) {' '.join(rest[j:])}")
+    return None
+
+
 def read_static(w: list[str], node: Node, itfs: dict[str, Itf], origin: str) -> Static:
-    """``ip nat [inside] source static ...`` words after ``static``."""
+    """``ip nat [inside] source static ...`` words after ``static``. A translation under a
+    ``route-map`` or ``vrf`` is :class:`Conditional`."""
     src = source(origin, [node])
 
-    def outside_at(i: int) -> tuple[IPv4Address | None, int]:
+    def outside_at(i: int) -> tuple[IPv4Address | None, int, str | None]:
         if i < len(w) and w[i] == "interface" and i + 1 < len(w):
-            itf = itfs.get(w[i + 1])
-            return (itf.addrs[0][0].ip if itf and itf.addrs else None), i + 2
+            name, j = itf_name(w, i + 1)
+            itf = itfs.get(name)
+            return (itf.addrs[0][0].ip if itf and itf.addrs else None), j, name
         if i < len(w):
-            return ipv4(w[i]), i + 1
+            return ipv4(w[i]), i + 1, None
         raise Unsupported("static NAT without an outside address")
 
-    def wan_at(i: int) -> str | None:
-        return w[i + 1] if i + 1 < len(w) and w[i] == "interface" else None
+    def checked(static: Static, i: int) -> Static:
+        cond = _condition(w, i)
+        if cond is not None:
+            raise Conditional(cond)
+        return static
 
     if w and w[0] in ("udp", "tcp"):
         if len(w) < 5 or not w[2].isdigit():
             raise Unsupported("static port translation too short")
         inside = ipv4(w[1])
-        outside, i = outside_at(3)
+        outside, i, wan = outside_at(3)
         if i >= len(w) or not w[i].isdigit():
             raise Unsupported("static port translation without an outside port")
         port = int(w[i])
         proto: Proto = "udp" if w[0] == "udp" else "tcp"
-        return Static(PortForward(proto, (PortRange(port, port),), inside, (), src,
-                                  to_port=int(w[2]), wan=wan_at(3)), outside)
-    if w and w[0] in ("network", "esp"):
+        return checked(Static(PortForward(proto, (PortRange(port, port),), inside, (), src,
+                                          to_port=int(w[2]), wan=wan,
+                                          public=_public(outside, wan)), outside), i + 1)
+    if w and w[0] == "network":
+        # ip nat inside source static network INSIDE OUTSIDE MASK|/LEN: host n of the inside
+        # network is host n of the outside one. The model holds one target, the first host:
+        # every host of the network is forwarded alike.
+        if len(w) < 4:
+            raise Unsupported("static network translation too short")
+        inside_net = masked(w[1], w[3])
+        outside_net = masked(w[2], w[3])
+        first = 1 if inside_net.num_addresses > 1 else 0
+        return checked(Static(PortForward(
+            "ip", (), inside_net.network_address + first, (), src,
+            public=str(outside_net), inside=str(inside_net)),
+            outside_net.network_address + first), 4)
+    if w and w[0] == "esp":
         raise Unsupported(f"static '{w[0]}' translation")
     if len(w) < 2:
         raise Unsupported("static translation too short")
     inside = ipv4(w[0])
-    outside, _ = outside_at(1)
-    return Static(PortForward("ip", (), inside, (), src, wan=wan_at(1)), outside)
+    outside, i, wan = outside_at(1)
+    return checked(Static(PortForward("ip", (), inside, (), src, wan=wan,
+                                      public=_public(outside, wan)), outside), i)
+
+
+def _public(outside: IPv4Address | None, wan: str | None) -> str | None:
+    return str(outside) if outside is not None else (f"{wan} (dynamic)" if wan else None)
+
+
+class Conditional(Unsupported):
+    """A static translation that applies only under a route-map or in a VRF."""
 
 
 def post_nat(dst: tuple[IPv4Network, ...], statics: list[Static], where: str,
@@ -89,39 +141,67 @@ class Nat:
     statics: list[Static] = field(default_factory=list)
     masquerade: list[Source] = field(default_factory=list)
     sip_alg: list[Source] = field(default_factory=list)  # why the ALG is on (empty: off)
+    sip_alg_tcp: list[Source] = field(default_factory=list)  # the same for TCP 5060
 
 
 def read_nat(top: list[Node], itfs: dict[str, Itf], origin: str, note: Note) -> Nat:
-    """Static translations (port forwards), overload (masquerade) and the SIP ALG."""
+    """Static translations (port forwards), overload (masquerade) and the SIP ALG.
+
+    Every static translation is read (several one-to-one statics, ``static network``); one
+    under a route-map or VRF is noted and left out, as are the forms that are no inbound
+    forward of UDP (``ip nat outside source``, ``ip nat inside destination``), so the
+    report says what the audit did not take into account."""
     nat = Nat()
     nat_lines: list[Node] = []
-    alg_explicit: Node | None = None
-    alg_off = False
+    alg: dict[str, tuple[Node | None, bool]] = {"udp": (None, False), "tcp": (None, False)}
     for n in top:
         w = n.words
-        if w[:2] == ["ip", "nat"] and w[2:3] == ["inside"] and w[3:4] == ["source"]:
+        if w[:4] == ["ip", "nat", "inside", "source"]:
             rest = w[4:]
         elif w[:3] == ["ip", "nat", "source"]:  # NAT virtual interface (ip nat enable)
             rest = w[3:]
+        elif w[:4] == ["ip", "nat", "outside", "source"]:
+            nat_lines.append(n)
+            note(n, "outside source translation: the addresses the filters see for that "
+                    "outside host are not evaluated")
+            continue
+        elif w[:4] == ["ip", "nat", "inside", "destination"]:
+            nat_lines.append(n)
+            note(n, "inside destination translation (TCP load distribution): not a UDP "
+                    "forward, not evaluated")
+            continue
         else:
-            if w == ALG_ON:
-                alg_explicit = n
-            elif w == ["no", *ALG_ON]:
-                alg_off = True
+            for proto in ("udp", "tcp"):
+                on = [*ALG_ON[:4], proto, *ALG_ON[5:]]
+                if w == on:
+                    alg[proto] = (n, False)
+                elif w == ["no", *on]:
+                    alg[proto] = (n, True)
             continue
         nat_lines.append(n)
         if rest[:1] == ["static"]:
             try:
                 nat.statics.append(read_static(rest[1:], n, itfs, origin))
+            except Conditional as exc:
+                note(n, f"static translation applies only under {exc}: not evaluated")
             except Unsupported as exc:
                 note(n, str(exc))
         elif "overload" in rest or "interface" in rest:
             nat.masquerade.append(source(origin, [n]))
     outside_lines = [c for itf in itfs.values() for c in itf.node.children
                      if c.words in (["ip", "nat", "outside"], ["ip", "nat", "enable"])]
-    # IOS runs the SIP ALG by default on whatever NAT translates; without NAT it has
-    # nothing to act on. Cite the explicit line if any, else the lines that make NAT active.
-    if not alg_off and (alg_explicit is not None or nat_lines):
-        cited = [alg_explicit] if alg_explicit is not None else [*outside_lines, *nat_lines]
-        nat.sip_alg = [source(origin, [c]) for c in sorted(cited, key=lambda c: c.num)]
+    # IOS runs the SIP ALG by default, on UDP and on TCP 5060, on whatever NAT translates;
+    # without NAT it has nothing to act on. `no ip nat service sip udp port 5060` turns off
+    # the UDP one only. Cite the explicit line if any, else the lines that make NAT active.
+    for proto, (line, off) in alg.items():
+        if off or not (line is not None or nat_lines):
+            continue
+        cited = [line] if line is not None else [*outside_lines, *nat_lines]
+        srcs = [source(origin, [c]) for c in sorted(cited, key=lambda c: c.num)]
+        if proto == "udp":
+            nat.sip_alg = srcs
+        else:
+            nat.sip_alg_tcp = srcs
+            if alg["udp"][1] and alg["udp"][0] is not None:  # why it is half off
+                nat.sip_alg_tcp = [source(origin, [alg["udp"][0]]), *srcs]
     return nat

@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import re
 
+from harness.messages import Msg, msg
 from router_checks.cisco_ios.dhcp import dhcp_pools
 from router_checks.cisco_ios.filters import read_filters
+from router_checks.cisco_ios.inspect import sip_inspection
 from router_checks.cisco_ios.interfaces import (
     lan_vrfs,
     model_interfaces,
     read_interfaces,
     role_of,
 )
+from router_checks.cisco_ios.layout import noise, orphans, renest, unknown
 from router_checks.cisco_ios.nat import read_nat
 from router_checks.cisco_ios.sanitize import ios_config
-from router_checks.cisco_ios.tree import Node, source, tree
+from router_checks.cisco_ios.tree import Node, Note, source, tree
 from router_checks.model import RouterModel
 
 ORIGIN = "show running-config"
@@ -51,6 +54,36 @@ def _model_name(version: str | None, top: list[Node]) -> str | None:
     return None
 
 
+# Above this share of top-level lines that are no IOS command, the text is not a running-config.
+MAX_UNKNOWN = 0.5
+
+
+def _unusable(top: list[Node], origin: str, note: Note) -> list[Msg]:
+    """Why the configuration cannot be audited as read: sub-commands whose block is lost
+    (an unindented paste the grammar could not rebuild), or mostly text that is no IOS
+    command (another vendor's configuration, a log). No interface and no WAN are the
+    audit's own checks, whatever the kind."""
+    out: list[Msg] = []
+    lost = orphans(top)
+    for n in lost:
+        note(n, "sub-command outside any block: not read")
+    if lost:
+        out.append(msg("CONFIG_LINES_LOST", origin=origin, count=len(lost),
+                       lines=_nums(lost)))
+    strange = unknown(top)
+    commands = [n for n in top if not n.text.startswith("!")]
+    if commands and len(strange) > MAX_UNKNOWN * len(commands):
+        out.append(msg("CONFIG_NOT_IOS", origin=origin, count=len(strange),
+                       total=len(commands), lines=_nums(strange)))
+    return out
+
+
+def _nums(nodes: list[Node], most: int = 8) -> str:
+    """``12, 13, 40 …`` : the first line numbers, so the reader can look."""
+    shown = ", ".join(str(n.num) for n in nodes[:most])
+    return shown + (" …" if len(nodes) > most else "")
+
+
 def parse(config_text: str, *, version: str | None = None, origin: str = ORIGIN
           ) -> RouterModel:
     """Build the model from ``show running-config`` (and ``show version`` for the model)."""
@@ -59,7 +92,8 @@ def parse(config_text: str, *, version: str | None = None, origin: str = ORIGIN
     config_text = ios_config(config_text)  # a saved file may still hold its secrets
     lines = [x.removesuffix("\r") for x in config_text.split("\n")]
     unterminated: list[Node] = []
-    top = tree(lines, unterminated)
+    top = tree(lines, unterminated, noise)
+    renest(top)  # sub-commands pasted at column 0 go back under their block
     model = RouterModel(kind="cisco_ios")
     model.sources = {origin: config_text}
     if version is not None:
@@ -82,6 +116,8 @@ def parse(config_text: str, *, version: str | None = None, origin: str = ORIGIN
     model.forwards = [s.fwd for s in nat.statics]
     model.masquerade = nat.masquerade
     model.sip_alg, model.sip_alg_sources = bool(nat.sip_alg), nat.sip_alg
+    model.sip_alg_tcp = nat.sip_alg_tcp
+    model.sip_inspection = sip_inspection(top, itfs, origin)
 
     model.filters = read_filters(top, itfs, roles, nat.statics, origin, note, notes)
     for c in lan_vrfs(itfs, roles):
@@ -90,6 +126,7 @@ def parse(config_text: str, *, version: str | None = None, origin: str = ORIGIN
     for b in unterminated:
         note(b, "banner never ends (no closing delimiter): the lines after it are not read")
     model.dhcp_pools = dhcp_pools(top, origin, note)
+    model.unusable = _unusable(top, origin, note)
     if notes:
         model.sources["unevaluated"] = "".join(f"{m}\n" for m in notes)
     return model

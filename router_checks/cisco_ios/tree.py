@@ -33,8 +33,13 @@ Note = Callable[[Node, str], None]
 BANNER = re.compile(r"^banner\s+\S+\s+(\^C|\S)")
 
 
-def tree(lines: list[str], unterminated: list[Node] | None = None) -> list[Node]:
+def tree(lines: list[str], unterminated: list[Node] | None = None,
+         noise: Callable[[str], bool] = lambda text: False) -> list[Node]:
     """Top-level lines with their blocks, by indentation, as IOS writes ``show running-config``.
+
+    Lines ``noise`` rejects (a terminal's prompts, IOS's preamble) are skipped, and reading
+    stops at the top-level ``end`` that closes the configuration (what follows is the
+    terminal's, e.g. the next command's output).
 
     A ``banner`` is free text up to its delimiter (``^C`` as IOS shows it): its lines are the
     banner's children and never read as configuration, so a banner that quotes
@@ -48,9 +53,12 @@ def tree(lines: list[str], unterminated: list[Node] | None = None) -> list[Node]
         raw = lines[i].rstrip("\r\n")
         i += 1
         text = raw.strip()
-        if not text:
+        if not text or noise(text):
             continue
         indent = len(raw) - len(raw.lstrip())
+        if text == "end" and indent == 0:
+            roots.append(Node(i, text))
+            break
         node = Node(i, text)
         banner = BANNER.match(raw)
         if banner and banner.group(1) not in raw[banner.end():]:

@@ -557,7 +557,7 @@ def test_unterminated_banner_is_noted() -> None:
 def _ports_of(text: str, router: Router | None = None) -> dict[str, str]:
     """Finding code → the "UDP …" port list its message names."""
     findings, _ = audit(parse(text), router or _router(), SERVER)
-    return {f.code: str(f.message).split("UDP ")[1].split(" ")[0].rstrip(",")
+    return {f.code: str(f.message).split("UDP ")[1].split(" ")[0].rstrip(",:")
             if "UDP " in str(f.message) else "" for f in findings}
 
 
@@ -566,7 +566,11 @@ def test_zbf_sees_the_translated_port() -> None:
     # the operator class does not match, so class-default drops SIP from the server.
     text = ZBF_GOOD.replace("static udp 192.168.254.10 5060 interface GigabitEthernet8 5060",
                             "static udp 192.168.254.10 5080 interface GigabitEthernet8 5060")
-    assert _ports_of(text) == {"FW_CLOSED_TO_SERVER": "5060"}
+    # The IPBX's one-to-one static is another way in for 5060 (to inside 5060, which the
+    # class matches): every forward counts, so it must go for the point to hold.
+    assert _ports_of(text) == {}
+    text = text.replace("ip nat inside source static 192.168.254.10 192.0.2.3 extendable", "!")
+    assert _ports_of(text) == {"FW_CLOSED_TO_SERVER": "5060", "FW_NOT_FORWARDED": "10000-20000"}
 
 
 OPEN_POLICY = ("policy-map type inspect OPEN\n class class-default\n  pass\n"
@@ -579,10 +583,16 @@ CELLULAR = ("interface Cellular0\n ip address 203.0.113.200 255.255.255.0\n ip n
 
 def test_zbf_every_wan_a_forward_may_arrive_on_is_tried() -> None:
     # A second WAN whose zone passes everything: the 1:1 static (no interface named) carries
-    # RTP, which is open through it; SIP's static names GigabitEthernet8 and stays closed.
+    # every port, open through it; SIP's port static names GigabitEthernet8 and is closed
+    # there, but 5060 still comes in through the 1:1 static (every forward counts).
     text = ZBF_GOOD.replace("zone security in-zone\n", OPEN_POLICY + "zone security in-zone\n")
     text = text.replace("interface GigabitEthernet8\n", CELLULAR + "interface GigabitEthernet8\n")
-    assert _ports_of(text) == {"FW_OPEN_TO_OTHERS": "10000-20000"}
+    (found,) = audit(parse(text), _router(), SERVER)[0]
+    assert str(found.message).startswith("UDP 5060, 10000-20000 also open")
+    # Without the 1:1 static, only SIP's static remains: it names GigabitEthernet8, whose
+    # zone admits the server only, and nothing forwards RTP any more.
+    text = text.replace("ip nat inside source static 192.168.254.10 192.0.2.3 extendable", "!")
+    assert _ports_of(text) == {"FW_NOT_FORWARDED": "10000-20000"}
 
 
 def test_zbf_a_dropping_class_is_read_strictly() -> None:
