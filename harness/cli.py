@@ -160,12 +160,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         except ValueError:
             raise RecetteError(f"--server: expected an IPv4 address, got {args.server!r}") \
                 from None
-    findings = routers.audit_file(args.config, routers.KINDS[args.kind], server, router)
-    for f in findings:
-        print(f.line())
-    if not findings:
+    result = routers.audit_file(args.config, routers.KINDS[args.kind], server, router)
+    if not result.findings:
         print(f"{args.config}: no finding")
-    return 1 if any(f.severity == "fail" for f in findings) else 0
+    for line in result.lines():
+        print(line)
+    return 1 if any(f.severity == "fail" for f in result.findings) else 0
 
 
 def cmd_gate(args: argparse.Namespace) -> int:

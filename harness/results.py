@@ -204,6 +204,7 @@ class Figures(_Model):
     nat: NatFigures | None = None
     findings: list[Finding] | None = None
     unevaluated: list[Msg] = Field(default_factory=list)
+    lan_plan: Msg | None = None  # where the LAN plan the router audit compared with came from
     router_config: RouterConfig | None = None
     extra_call_status: int | None = None
 

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from harness.errors import fail, not_applicable
+from harness.errors import CheckError, fail, not_applicable
 from harness.evidence import Evidence
 from harness.messages import Msg, msg
 from harness.plugin import RunState
@@ -71,15 +71,21 @@ def check_router_audit(profile: Profile, evidence: Evidence, run_state: RunState
     for title, text in kind.shown(bundle):
         evidence.add(title, text, kind="collected")
     model = kind.parse(bundle)
-    findings, predicted = audits.audit(model, router, profile.operator.sip_server.ip)
+    if model.sources.get("unevaluated"):
+        evidence.add("rules not evaluated", model.sources["unevaluated"])
+        evidence.figures.unevaluated = unevaluated(model)
+    why = audits.unusable(model)
+    if why:  # a near-empty model would pass or fail on nothing: say why it cannot be read
+        raise CheckError(why[0])
+    plan = audits.plan_of(router)
+    evidence.figures.lan_plan = audits.plan_fact(model, router, plan)
+    evidence.fact("LAN plan", str(evidence.figures.lan_plan))
+    findings, predicted = audits.audit(model, router, profile.operator.sip_server.ip, plan)
     run_state.predicted = PortSets(server=sorted(predicted["server"]),
                                    others=sorted(predicted["others"]))
     report(findings, evidence)
     evidence.fact("predicted open to the server", fmt(predicted["server"]))
     evidence.fact("predicted open to others", fmt(predicted["others"]))
-    if model.sources.get("unevaluated"):
-        evidence.add("rules not evaluated", model.sources["unevaluated"])
-        evidence.figures.unevaluated = unevaluated(model)
     for f in findings:
         if f.severity == "warn":
             evidence.reserve(f.message)

@@ -8,12 +8,14 @@ so the findings are those of the run, citing the file's own lines where the kind
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
 
 from harness.errors import RecetteError
+from harness.messages import Msg
 from harness.profile import Router
-from router_checks.audit import Finding, audit
+from router_checks.audit import Finding, audit, plan_fact, plan_of, unusable
 from router_checks.kind import RouterKind
 from router_checks.model import RouterModel
 
@@ -34,16 +36,43 @@ def load_model(path: Path, kind: RouterKind) -> RouterModel:
 
 
 def default_router(kind: RouterKind) -> Router:
-    """The router an audit without a profile assumes: the default LAN plan, no IPBX, no
-    model. Not validated, so a kind in the table that profiles do not list yet still audits
-    (only the LANs are read)."""
+    """The router an audit without a profile stands for: no IPBX, no model, and a LAN plan
+    that is not compared (``plan="none"``). Not validated, so a kind in the table that
+    profiles do not list yet still audits."""
     return Router.model_construct(kind=kind.name, host="offline", username="-",
                                   password_env="UNUSED")
 
 
+@dataclass
+class OfflineAudit:
+    """What ``recette audit`` prints: the findings, the LAN plan they were judged against,
+    and the lines the parser left out (``REF: why``), so a clean result is never silently
+    partial."""
+
+    findings: list[Finding]
+    lan_plan: Msg
+    unevaluated: list[str]
+
+    def lines(self) -> list[str]:
+        out = [f.line() for f in self.findings]
+        out.append(f"LAN plan: {self.lan_plan}")
+        if self.unevaluated:
+            out.append(f"not evaluated ({len(self.unevaluated)}):")
+            out.extend(f"  {u}" for u in self.unevaluated)
+        return out
+
+
 def audit_file(path: Path, kind: RouterKind, server: IPv4Address, router: Router | None
-               ) -> list[Finding]:
-    """The findings on the saved configuration at ``path`` (``router``: the profile's, or
-    None for :func:`default_router`)."""
-    findings, _ = audit(load_model(path, kind), router or default_router(kind), server)
-    return findings
+               ) -> OfflineAudit:
+    """The audit of the saved configuration at ``path`` (``router``: the profile's, or None:
+    no LAN plan, the LANs are the configuration's own). A configuration the audit cannot
+    read (no WAN, no interface, lines whose block is lost) is a one-line RecetteError."""
+    model = load_model(path, kind)
+    why = unusable(model)
+    if why:
+        raise RecetteError(f"{path}: cannot audit: {why[0]}")
+    plan = plan_of(router)
+    used = router or default_router(kind)
+    findings, _ = audit(model, used, server, plan)
+    return OfflineAudit(findings, plan_fact(model, used, plan),
+                        model.sources.get("unevaluated", "").splitlines())

@@ -112,6 +112,7 @@ TEXT = _by_lang({
     "message": ("Constat", "Finding"),
     "lines": ("Lignes de configuration", "Configuration lines"),
     "router_none": ("Aucun constat.", "No finding."),
+    "lan_plan": ("Plan des LAN", "LAN plan"),
     "unevaluated": ("Non évalué par l'analyse de la configuration",
                     "Not evaluated by the configuration audit"),
     "incidents": ("Incidents (format ticket opérateur)", "Incidents (operator ticket format)"),

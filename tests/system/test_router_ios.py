@@ -94,4 +94,6 @@ def test_offline_audit_command_names_the_lines() -> None:
         [sys.executable, "-m", "harness.cli", "audit", "--config", str(case("good").path),
          "--kind", "cisco_ios", "--server", str(shadowed.server)],
         cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert good.returncode == 0 and good.stdout.strip().endswith("no finding")
+    assert good.returncode == 0 and good.stdout.startswith(f"{case('good').path}: no finding")
+    # No profile: the LANs were not compared, and the output says so.
+    assert "LAN plan: no LAN plan (no profile)" in good.stdout

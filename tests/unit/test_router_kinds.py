@@ -116,7 +116,9 @@ def test_a_third_kind_audits_offline(toy: RouterKind, tmp_path: Path,
         "[fail] FW_OPEN_TO_OTHERS: UDP 5060, 10000-20000 also open to sources other than the "
         f"operator server: 203.0.113.66 ({config}:5; {config}:6)",
         "[fail] SIP_ALG_ON: the router's SIP ALG is enabled: it rewrites SIP/SDP and breaks "
-        f"registrations and audio (disable it) ({config}:7)"]
+        f"registrations and audio (disable it) ({config}:7)",
+        "LAN plan: no LAN plan (no profile): LANs not compared; the configuration's own: "
+        "data0 192.168.1.1/24, voice0 192.168.254.1/24"]
     args = ["audit", "--config", str(config), "--kind", "static", "--server", SERVER]
     assert cli.build_parser().parse_args(args).kind == "static"  # a --kind choice now
 
@@ -144,7 +146,7 @@ def test_a_third_kind_round_trips_through_the_saved_configuration(
         "[fail] FW_OPEN_TO_OTHERS: UDP 5060, 10000-20000 also open to sources other than the "
         "operator server: 203.0.113.66",
         "[fail] SIP_ALG_ON: the router's SIP ALG is enabled: it rewrites SIP/SDP and breaks "
-        "registrations and audio"]
+        "registrations and audio", "LAN plan: no LAN plan"]
 
 
 def _router(kind: str) -> dict[str, str]:

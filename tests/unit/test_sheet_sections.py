@@ -213,6 +213,18 @@ def test_router_findings_cite_config_by_ref() -> None:
     assert router.render(_page(_check("sip.options"))) == ""
 
 
+def test_router_annex_says_the_lan_plan_was_assumed() -> None:
+    plan = msg("LAN_PLAN_ASSUMED", data="192.168.1.0/24", data_gw="192.168.1.1",
+               voice="192.168.254.0/24", voice_gw="192.168.254.1")
+    out = router.render(_page(_check("router.audit", figures=Figures(findings=[],
+                                                                      lan_plan=plan))))
+    assert "Plan des LAN" in out and "Plan des LAN supposé (absent du profil)" in out
+    assert "Aucun constat." in out
+    english = router.render(_page(_check("router.audit", figures=Figures(
+        findings=[], lan_plan=plan)), lang="en"))
+    assert "LAN plan assumed (the profile gives no router.lans)" in english
+
+
 def test_incident_rows() -> None:
     symptom = msg("POOR_QUALITY", problems=[msg("Q_LOSS", value="4.00", limit="1")])
     row = IncidentRow(date="25/11/2026", time="17:42:05", calling="0299000000",

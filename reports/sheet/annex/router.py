@@ -3,8 +3,10 @@
 Reads ``figures.findings`` (:class:`~harness.results.Finding`): severity and message in the
 sheet's language, the finding's code, and for each cited place (``Finding.lines``) the
 configuration text the audit recorded as an evidence block of kind ``config`` with that
-``ref``. Then what the audit could not evaluate (``figures.unevaluated``), so a pass is never
-read as covering rules the parser skipped.
+``ref``. Then the LAN plan the audit compared with (``figures.lan_plan``: the profile's, the
+operator's default assumed, or none) and what the audit could not evaluate
+(``figures.unevaluated``, each with its line), so a pass is never read as covering rules the
+parser skipped or a plan nobody stated.
 """
 
 from __future__ import annotations
@@ -35,12 +37,16 @@ def _row(page: Page, check: CheckResult, f: Finding) -> list[str]:
 def render(page: Page) -> str:
     """Findings and unevaluated parts of every audit; nothing when no router was audited."""
     audits = [c for c in page.results.checks
-              if c.figures.findings is not None or c.figures.unevaluated]
+              if c.figures.findings is not None or c.figures.unevaluated
+              or c.figures.lan_plan is not None]
     if not audits:
         return ""
     rows = [_row(page, c, f) for c in audits for f in c.figures.findings or []]
     head = [page.label(k) for k in ("severity", "code", "message", "lines")]
     parts = [table(head, rows) if rows else f"<p>{page.label('router_none')}</p>"]
+    plans = [page.say(c.figures.lan_plan) for c in audits if c.figures.lan_plan is not None]
+    if plans:
+        parts.append(f"<h4>{page.label('lan_plan')}</h4><p>{sentences(plans)}</p>")
     skipped = [page.say(m) for c in audits for m in c.figures.unevaluated]
     if skipped:
         parts.append(f"<h4>{page.label('unevaluated')}</h4>"
