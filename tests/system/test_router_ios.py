@@ -18,7 +18,7 @@ from harness.lab.ios_emulator import IosEmulator
 from harness.profile import Router
 from router_checks.audit import audit
 from router_checks.cisco_ios import CISCO_IOS
-from tests.ios_cases import NAMES, case, keys
+from tests.ios_cases import SERVED, case, keys
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD, SECRET = "Rtr-Pa55-Lab!", "En4ble-Lab-S3cret"
@@ -43,7 +43,7 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[IosEmulator]:
         emu.stop()
 
 
-@pytest.mark.parametrize("emulator", NAMES, indirect=True)
+@pytest.mark.parametrize("emulator", SERVED, indirect=True)
 def test_fixture_pulled_over_ssh_gives_exactly_its_findings(emulator: IosEmulator,
                                                             request: pytest.FixtureRequest
                                                             ) -> None:

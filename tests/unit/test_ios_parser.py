@@ -11,7 +11,7 @@ from harness.profile import Router
 from router_checks.audit import audit
 from router_checks.cisco_ios import parse
 from router_checks.model import PortRange, RouterModel, RuleList, Source
-from tests.ios_cases import NAMES, case, keys
+from tests.ios_cases import NAMES, case, keys, outcome
 
 SERVER = IPv4Address("198.51.100.10")
 IPBX = IPv4Address("192.168.254.10")
@@ -397,14 +397,15 @@ def test_audit_on_inline_config_opens_only_to_server() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_case(name: str) -> None:
     """The one runner of the IOS cases: exactly the expected findings, citing the expected
-    lines, and each cited line's text as the file has it."""
+    lines, and each cited line's text as the file has it; exactly the expected lines noted as
+    not evaluated; or the expected error when the configuration cannot be audited."""
     c = case(name)
-    model = parse(c.text)
-    assert "unevaluated" not in model.sources, model.sources.get("unevaluated")
-    findings, _ = audit(model, c.router(), c.server)
-    assert keys(findings) == c.findings(), [f.line() for f in findings]
+    got = outcome(c)
+    assert [m.code for m in got.errors][:1] == ([c.error] if c.error else []), got.errors
+    assert got.unevaluated() == c.unevaluated(), got.model.sources.get("unevaluated")
+    assert keys(got.findings) == c.findings(), [f.line() for f in got.findings]
     lines = c.text.split("\n")
-    for f in findings:
+    for f in got.findings:
         for s in f.sources:
             assert s.text == tuple(lines[n - 1].strip() for n in s.lines)
     for n, text in c.cited().items():
