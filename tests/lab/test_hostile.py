@@ -69,6 +69,27 @@ CASES: dict[str, tuple[Reply, str, str | None]] = {
         lambda r: [_echo_headers(r, "200 OK").replace(b"branch=z9hG4bK", b"branch=z9hG4bKx")],
         "NO_RESPONSE", None),
     "flood-of-garbage": (lambda r: [b"\x00garbage" * 10] * 500, "NO_RESPONSE", ""),
+    # Issue 12: each of these was misread or escaped as a bare ValueError (asyncio's "Exception
+    # in callback", the datagram missing from the evidence); now a note on the wire.
+    "unicode-digit-content-length": (
+        lambda r: [_echo_headers(r, "200 OK", clen="\u00b2")],
+        "NO_RESPONSE", "Content-Length is not a number"),
+    "content-length-of-5000-digits": (
+        lambda r: [_echo_headers(r, "200 OK", clen="9" * 5000)],
+        "NO_RESPONSE", "truncated body: Content-Length 9999"),
+    "unicode-digit-cseq": (
+        lambda r: [_echo_headers(r, "200 OK").replace(b"CSeq: 1 ", "CSeq: \u00b9 ".encode())],
+        "NO_RESPONSE", "malformed CSeq"),
+    "overlarge-status (RFC 4475 3.1.2.19 bigcode)": (
+        lambda r: [_echo_headers(r, "200 OK").replace(b"SIP/2.0 200 OK",
+                                                      b"SIP/2.0 4294967301 OK", 1)],
+        "NO_RESPONSE", "not a SIP start line"),
+    "duplicate-cseq (RFC 4475 3.3.8 multi01)": (
+        lambda r: [_echo_headers(r, "200 OK", "CSeq: 59 REGISTER\r\n")],
+        "NO_RESPONSE", "duplicate header CSeq"),
+    "two-content-lengths (RFC 4475 3.3.9 mcl01)": (
+        lambda r: [_echo_headers(r, "200 OK", "Content-Length: 13\r\n")],
+        "NO_RESPONSE", "different Content-Length values"),
     "401-without-nonce": (
         lambda r: [_echo_headers(r, "401 Unauthorized", 'WWW-Authenticate: Digest realm="x"\r\n')],
         "CHALLENGE_UNANSWERABLE", "challenge without realm or nonce"),
