@@ -35,8 +35,8 @@ def parse(data: bytes) -> RtpPacket | None:
         return None
     b0, b1, seq, ts, ssrc = HEADER.unpack_from(data)
     pt = b1 & 0x7F
-    if 72 <= pt <= 76:  # RTCP SR/RR/SDES/BYE/APP sharing the port (RFC 5761)
-        return None
+    if 64 <= pt <= 95:  # RTCP sharing the port: types 192-223 (RFC 5761 §4, which keeps
+        return None     # RTP payload types 64-95 free for this): SR/RR/SDES/BYE/APP, RTPFB...
     offset = 12 + 4 * (b0 & 0x0F)
     if b0 & 0x10:  # header extension
         if len(data) < offset + 4:

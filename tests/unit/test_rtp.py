@@ -80,10 +80,10 @@ def test_not_rtp_gives_none(raw: bytes, why: str) -> None:
     assert parse(raw) is None, why
 
 
-@pytest.mark.xfail(strict=True, reason="GAP: only RTCP types 200-204 (PT 72-76) are demultiplexed; "
-                   "RFC 5761 §4 reserves 192-223 (PT 64-95), so RTPFB/PSFB/XR parse as RTP")
-@pytest.mark.parametrize("rtcp_type", [205, 206, 207])
+@pytest.mark.parametrize("rtcp_type", [192, 205, 206, 207, 223])
 def test_other_rtcp_types_are_not_rtp(rtcp_type: int) -> None:
+    """RFC 5761 §4: RTCP types 192-223 (RTPFB, PSFB, XR...) share the port too, not only
+    200-204."""
     raw = bytes([0x80, rtcp_type]) + bytes.fromhex("0003 00000003 00000000 00000000")
     assert parse(raw) is None
 
