@@ -209,20 +209,28 @@ def _takes(kind: Kind, w: list[str]) -> bool:
 
 def renest(siblings: list[Node], parent: Kind | None = None) -> int:
     """Give each block opener that received no indented line the lines after it that its
-    grammar takes (an unindented paste), in place; recurse into every block (a policy map's
-    classes). Returns how many lines were moved under a block."""
+    grammar takes (an unindented paste), in place, nested blocks included (a policy map's
+    classes and their actions); then the same inside every indented block. Returns how
+    many lines were moved under a block."""
     out: list[Node] = []
     moved = 0
-    current: tuple[Node, Kind] | None = None
+    open_: list[tuple[Node, Kind]] = []  # the flat blocks a line may still belong to
     for node in siblings:
         w = node.words
-        if current is not None and node.text != "!" and _takes(current[1], w):
-            current[0].children.append(node)
+        while open_ and (node.text == "!" or not _takes(open_[-1][1], w)):
+            open_.pop()
+        if open_:
+            owner, kind = open_[-1]
+            owner.children.append(node)
             moved += 1
+            inner = opener(w, kind)
+            if inner is not None and not node.children:
+                open_.append((node, inner))
             continue
         out.append(node)
-        kind = opener(w, parent)
-        current = (node, kind) if kind is not None and not node.children else None
+        kind_ = opener(w, parent)
+        if kind_ is not None and not node.children:
+            open_.append((node, kind_))
     siblings[:] = out
     for node in siblings:
         if node.children:
