@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import CheckFailed, NotApplicable
+from harness.errors import CheckError, CheckFailed, NotApplicable
 from harness.evidence import Evidence
 from harness.messages import render
 from harness.plugin import RunState
@@ -116,3 +116,26 @@ def test_unevaluated_lines_of_both_parsers_become_messages() -> None:
     assert [(m.params["ref"], m.params["detail"]) for m in check_router.unevaluated(model)] == [
         ("nft -a list ruleset:12", "match on @lans"),
         ("/tmp/r.txt:7,9", "left out: protocol 'gre' ('permit gre any any')")]
+
+
+@pytest.mark.parametrize(("name", "code"), [("lines_lost_include", "CONFIG_LINES_LOST"),
+                                            ("not_ios_junos", "CONFIG_NOT_IOS"),
+                                            ("no_wan_l3_switch", "CONFIG_NO_WAN")])
+def test_an_unreadable_configuration_is_an_error_not_a_verdict(
+        monkeypatch: pytest.MonkeyPatch, name: str, code: str) -> None:
+    """No pass and no wall of LAN findings: the check errors with the reason, and the lines
+    it could not place are still listed as not evaluated."""
+    with pytest.raises(CheckError) as exc:
+        _audit(monkeypatch, case(name).text, _profile(name))
+    assert exc.value.message.code == code
+
+
+def test_the_lan_plan_is_a_typed_figure(monkeypatch: pytest.MonkeyPatch) -> None:
+    evidence, _, _ = _audit(monkeypatch, case("good").text, _profile("good"))
+    plan = evidence.figures.lan_plan
+    assert plan is not None and plan.code == "LAN_PLAN_ASSUMED"  # the case gives no lans
+    given = _profile("shadow_no_forward_1941")
+    evidence, _, _ = _audit(monkeypatch, case("shadow_no_forward_1941").text, given)
+    assert evidence.figures.lan_plan is not None
+    assert evidence.figures.lan_plan.code == "LAN_PLAN_PROFILE"
+    assert evidence.figures.lan_plan.params["data"] == "192.168.10.0/24"
