@@ -111,7 +111,7 @@ def is_global(w: list[str]) -> bool:
     if head == "logging":
         return second != "event"
     if head == "service":
-        return second not in ("instance", "-policy")
+        return second != "instance"  # service instance: an interface's EVC
     if head in ("cdp", "lldp"):
         return second == "run"
     if head == "login":
