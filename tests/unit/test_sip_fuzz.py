@@ -27,11 +27,19 @@ MAX_PEAK_BYTES = 4 * 1024 * 1024
 @given(seed=st.sampled_from(SEEDS), mutations=st.lists(MUTATION, min_size=1, max_size=8))
 def test_mutated_messages_raise_only_declared_errors(seed: bytes,
                                                      mutations: list[Mutation]) -> None:
-    outcome = check(mutate(seed, mutations))
+    data = mutate(seed, mutations)
+    outcome = check(data)
     assert outcome.undeclared == []
-    assert outcome.seconds < MAX_PARSE_S
-    assert outcome.readers_seconds < MAX_READERS_S
     assert outcome.peak_bytes < MAX_PEAK_BYTES
+    parse_s, readers_s = outcome.seconds, outcome.readers_seconds
+    if parse_s >= MAX_PARSE_S or readers_s >= MAX_READERS_S:
+        # A pause of the machine stretches one pass (the long run saw 1.6 s once, niced, on a
+        # loaded 2-core machine); a slow reader is slow on every pass: keep the best of 3.
+        again = [check(data, memory=False) for _ in range(3)]
+        parse_s = min(parse_s, *(o.seconds for o in again))
+        readers_s = min(readers_s, *(o.readers_seconds for o in again))
+    assert parse_s < MAX_PARSE_S
+    assert readers_s < MAX_READERS_S
 
 
 def test_seeds_are_real_messages_that_parse() -> None:
