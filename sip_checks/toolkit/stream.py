@@ -24,7 +24,6 @@ import contextlib
 import math
 import random
 import secrets
-import selectors
 import socket
 import struct
 import threading
@@ -251,7 +250,6 @@ class RtpEngine:
     """The one thread that sends and receives every call's RTP, one wake-up per tick."""
 
     def __init__(self) -> None:
-        self._sel = selectors.DefaultSelector()  # every media socket
         self._sessions: list[MediaSession] = []
         self._lock = threading.Lock()
         # Held by the engine while it waits; released by a caller to wake it early. A timed
@@ -272,18 +270,23 @@ class RtpEngine:
         with self._lock:
             self._sessions.append(session)
             session._local = self._sessions  # shared: a receiver finds local senders
-            self._sel.register(session.sock, selectors.EVENT_READ, session)
         self._wake()
 
     def start_sending(self, session: MediaSession) -> None:
         with self._lock:
             session.started = time.time()
-            session.next_send = self._next_tick(session.ptime_ms / 1000)
+            session.next_send = self._next_tick(session)
             session.sending = True
         self._wake()
 
-    def _next_tick(self, period: float) -> float:
-        """The first tick of the shared grid not yet passed: calls send in the same batch."""
+    def _next_tick(self, session: MediaSession) -> float:
+        """The first tick of the shared grid not yet passed: every call sends in one batch.
+
+        One wake-up per tick, however many calls: spreading 30 calls over three phases of
+        the tick doubled the engine's CPU time on a 2-core VM (a wake-up costs far more
+        than a send), for no measurable gain in pacing.
+        """
+        period = session.ptime_ms / 1000
         return self._epoch + period * math.ceil((time.monotonic() - self._epoch) / period)
 
     def stop_sending(self, session: MediaSession) -> None:
@@ -296,8 +299,6 @@ class RtpEngine:
             session.sending = False
             if session in self._sessions:
                 self._sessions.remove(session)
-                with contextlib.suppress(KeyError, ValueError):
-                    self._sel.unregister(session.sock)
 
     def close(self) -> None:
         self._running = False
@@ -307,26 +308,26 @@ class RtpEngine:
     def _run(self) -> None:
         while self._running:
             with self._lock:
-                sending = [s for s in self._sessions if s.sending]
+                sessions = list(self._sessions)
+                sending = [s for s in sessions if s.sending]
                 for s in sending:
                     if not s._ready:  # next packet built now, so that the tick only sends
                         s._prepare()
                 due = min((s.next_send for s in sending), default=None)
-                listening = bool(self._sessions)
             if due is None:
                 # Nothing to send: read what arrives once per tick (kernel timestamps keep
                 # the figures exact), or sleep until a call is added.
-                if not listening:
+                if not sessions:
                     self._kick.acquire()
                 elif self._kick.acquire(timeout=IDLE_TICK_S):
                     continue
-                self._read(self._sel.select(0))
+                self._read(sessions)
                 continue
             left = due - time.monotonic()
             if left > 0 and self._kick.acquire(timeout=left):
                 continue  # a call started, stopped or was added: plan again
             self._transmit([s for s in sending if s.next_send <= due])
-            self._read(self._sel.select(0))
+            self._read(sessions)
 
     def _transmit(self, batch: list[MediaSession]) -> None:
         """Send the tick's prepared packets back to back, then account for them.
@@ -356,13 +357,17 @@ class RtpEngine:
                 s._commit(at)
                 s.next_send += s.ptime_ms / 1000
                 if now - s.next_send > 0.2:  # we fell far behind: do not burst
-                    s.next_send = self._next_tick(s.ptime_ms / 1000)
+                    s.next_send = self._next_tick(s)
 
-    def _read(self, events: list[tuple[selectors.SelectorKey, int]]) -> None:
-        """Every datagram waiting on the ready sockets, each with its kernel arrival time."""
+    def _read(self, sessions: list[MediaSession]) -> None:
+        """Every datagram waiting on every socket, each with its kernel arrival time.
+
+        No epoll: a media socket receives every tick anyway, and a socket registered in an
+        epoll set while the far end echoes made the next tick's sends measurably irregular
+        (loopback, 30 calls: 0.03 ms of sender jitter unregistered, 0.18-0.3 registered).
+        """
         ancsize = socket.CMSG_SPACE(16)
-        for key, _ in events:
-            session: MediaSession = key.data
+        for session in sessions:
             recvmsg, receive = session.sock.recvmsg, session._receive
             while True:
                 try:
