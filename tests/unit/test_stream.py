@@ -114,3 +114,27 @@ def test_one_way_delay_survives_a_relay_that_renumbers_and_delays_one_direction(
     assert min(to_b) >= 40
     assert statistics.median(to_b) < 40 + 100
     assert statistics.median(to_a) < statistics.median(to_b) - 20
+
+
+def test_dtmf_digits_and_their_gaps_all_leave_in_order() -> None:
+    """Every event of a queued string is sent, each with its own start timestamp (a gap
+    between two digits is queued as voice and must be consumed, or the next digit never
+    goes)."""
+    a, b = _session(), _session()
+    a.remote, b.remote = b.local, a.local
+    eng = engine()
+    for s in (a, b):
+        eng.add(s)
+        eng.start_sending(s)
+    try:
+        a.send_dtmf("2580")
+        deadline = time.monotonic() + 15  # ~0.9 s of packets; generous for a loaded machine
+        while len(b.dtmf_received) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "".join(e.digit for e in b.dtmf_received) == "2580"
+        assert not any(e.echoed for e in b.dtmf_received)
+        assert all(e.duration_ms == 100 for e in b.dtmf_received)
+    finally:
+        for s in (a, b):
+            eng.remove(s)
+            s.sock.close()
