@@ -28,6 +28,8 @@ async def main(n: int, seconds: float, server: str, port: int, local: str) -> No
         "sent": sum(r.media.sent for r in ok if r.media),
         "echo_jitter_ms": [r.media.rx[r.media.ssrc].jitter_ms for r in ok
                            if r.media and r.media.ssrc in r.media.rx],
+        "echo_loss_pct": [r.media.rx[r.media.ssrc].loss_pct for r in ok
+                          if r.media and r.media.ssrc in r.media.rx],
         "errors": [str(r) for r in recs if isinstance(r, BaseException)][:3],
     }))
     ep.close()

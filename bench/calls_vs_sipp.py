@@ -9,7 +9,9 @@ Measured in the same run:
 - CPU time of the calling process (user + system), per call and per call-second;
 - sender jitter: RFC 3550 interarrival jitter of each caller's RTP as captured on the wire
   at the far end (kernel timestamps). The lab network adds ~0, so this is the jitter the
-  calling tool itself adds.
+  calling tool itself adds;
+- the harness's own calls' audio as the far end echoed it back (loss, jitter): whether the
+  calls still have good audio at that load.
 """
 
 from __future__ import annotations
@@ -154,6 +156,11 @@ def main() -> None:
               f"{1000 * cpu / (n * secs):13.2f} "
               f"{mean:12.3f} / {top:.3f}")
     h, s = results["harness"], results["sipp"]
+    echo_jit, echo_loss = h.get("echo_jitter_ms"), h.get("echo_loss_pct")
+    if isinstance(echo_jit, list) and isinstance(echo_loss, list) and echo_jit and echo_loss:
+        # The audio of the harness's calls as it came back: its own receive path under load.
+        print(f"harness echoed audio: {len(echo_jit)} streams, loss max {max(echo_loss):.2f} %, "
+              f"jitter mean {statistics.mean(echo_jit):.3f} ms, max {max(echo_jit):.3f} ms")
     ratio = float(h["cpu_s"]) / float(s["cpu_s"]) if float(s["cpu_s"]) else float("nan")  # type: ignore[arg-type]
     print(f"CPU ratio harness/SIPp: {ratio:.2f}")
 
