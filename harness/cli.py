@@ -131,13 +131,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not 1 <= args.nat_idle_max <= 900:
         raise RecetteError(f"--nat-idle-max: expected 1 to 900 s, got {args.nat_idle_max:g}")
     return run_checks(profile=args.profile, out=args.out, only=args.only, lang=args.lang,
-                      call_seconds=args.call_seconds, nat_idle_max=args.nat_idle_max)
+                      call_seconds=args.call_seconds, nat_idle_max=args.nat_idle_max,
+                      serial=args.serial)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from harness.demo import demo
 
-    return demo(alg=args.alg, firewall=args.firewall, out=args.out, lang=args.lang)
+    return demo(alg=args.alg, firewall=args.firewall, out=args.out, lang=args.lang,
+                serial=args.serial)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -385,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="RTP time of each test call (default 10)")
     run.add_argument("--nat-idle-max", type=float, default=60.0,
                      help="longest idle time tried on a UDP NAT binding (default 60)")
+    run.add_argument("--serial", action="store_true",
+                     help="one check after another (debugging); by default checks that "
+                          "cannot disturb each other run at the same time")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="lab up, every check, report, lab down")
@@ -392,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--firewall", choices=FIREWALL_MODES, default="strict")
     demo.add_argument("--out", type=Path, default=None)
     demo.add_argument("--lang", choices=("fr", "en"), default="fr")
+    demo.add_argument("--serial", action="store_true", help="one check after another")
     demo.set_defaults(func=cmd_demo)
     return p
 

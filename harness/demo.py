@@ -11,7 +11,8 @@ from harness.lab.firewall import FirewallMode
 from harness.runner import default_out, run_checks
 
 
-def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str) -> int:
+def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str,
+         serial: bool = False) -> int:
     """Run the whole suite on a fresh lab; the lab is always torn down, even on Ctrl-C."""
     t0 = time.monotonic()
     out = out or default_out()
@@ -23,7 +24,8 @@ def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str) -> i
     try:
         print(f"recette demo: lab {lab.prefix} up; running every check", file=sys.stderr)
         # NAT bindings are tried up to 30 s idle (not the 60 s default) to keep the wait short.
-        code = run_checks(profile=profile_path, out=out, only=[], lang=lang, nat_idle_max=30)
+        code = run_checks(profile=profile_path, out=out, only=[], lang=lang, nat_idle_max=30,
+                           serial=serial)
         _gate_summary(lab)
     finally:
         lab.down()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +23,14 @@ from typing import Any, TypeVar
 import pytest
 from pydantic import BaseModel
 
-from harness import netns, rooms
+from harness import netns, rooms, schedule
+from harness.claims import Context
 from harness.errors import CheckError, CheckFailed, NotApplicable, RecetteError
 from harness.evidence import Evidence, Redactor
 from harness.incidents import Incident, csv_text
 from harness.messages import Msg, msg
 from harness.profile import Profile, load_profile
+from harness.progress import Progress
 from harness.results import STATUSES, CheckResult, PortSets, RunResults, Status
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -74,6 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="RTP time of each test call (default 10 s)")
     g.addoption("--recette-nat-idle-max", default=60.0, type=float,
                 help="longest idle time tried on a UDP binding (default 60 s)")
+    g.addoption("--recette-serial", action="store_true", default=False,
+                help="run the checks one after another (debugging), not at the same time")
 
 
 def _active(config: pytest.Config) -> bool:
@@ -94,7 +97,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[PROFILE_KEY] = profile
     config.stash[REDACT_KEY] = Redactor(profile.secrets())
     config.stash[RESULTS_KEY] = {}
-    config.pluginmanager.register(Progress(config.stash[RESULTS_KEY]), "recette-progress")
+    progress = Progress(config.stash[RESULTS_KEY])
+    config.pluginmanager.register(progress, "recette-progress")
+    if not config.getoption("--recette-serial"):
+        ctx = Context(profile, call_seconds=config.getoption("--recette-call-seconds"),
+                      nat_idle_max=config.getoption("--recette-nat-idle-max"))
+        config.pluginmanager.register(
+            schedule.Scheduler(ctx, lambda it: check_meta(it)["id"], progress.view),
+            "recette-scheduler")
     if config.pluginmanager.hasplugin("html"):
         html = rooms.load(rooms.HTML_PLUGIN)  # reports import the core, never the reverse
         config.pluginmanager.register(html.HtmlSheet(config.getoption("--recette-lang")),
@@ -212,6 +222,12 @@ def pytest_runtest_makereport(
     meta = check_meta(item)
     res = config.stash[RESULTS_KEY].setdefault(
         item.nodeid, CheckResult(id=meta["id"], fr=meta["fr"], en=meta["en"]))
+    job = schedule.job_of(item)
+    if job is not None and rep.when == "call":  # ran in a worker thread: its true times
+        rep.duration, rep.start, rep.stop = job.duration, job.wall, job.wall + job.duration
+    if rep.when == "call" or (rep.when == "setup" and not rep.passed):
+        res.started = dt.datetime.fromtimestamp(rep.start, dt.UTC).isoformat(
+            timespec="milliseconds")
     res.duration_s = round(res.duration_s + rep.duration, 3)
     if status != "pass" and res.status == "pass":
         res.status, res.reasons = status, reasons
@@ -222,23 +238,6 @@ def pytest_runtest_makereport(
     config.stash[RESULTS_KEY][item.nodeid] = res = _redacted(res, redact)
     if call.when == "call" or status != "pass":
         rep.recette = res  # type: ignore[attr-defined]  # the row pytest-html shows
-
-
-class Progress:
-    """One line per finished check on stderr: calls and port sweeps can take minutes."""
-
-    def __init__(self, results: dict[str, CheckResult]) -> None:
-        self.results = results
-        self.total = 0
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.total = len(session.items)
-
-    def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        res = self.results.get(nodeid)
-        if res is not None:
-            print(f"  [{len(self.results)}/{self.total}] {res.status.upper():<5} "
-                  f"{res.id} ({res.duration_s:.1f} s)", file=sys.stderr, flush=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

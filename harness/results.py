@@ -219,6 +219,7 @@ class CheckResult(_Model):
     reasons: list[Msg] = Field(default_factory=list)
     reserves: list[Msg] = Field(default_factory=list)
     duration_s: float = 0.0
+    started: str | None = None  # when its measurement began (UTC): checks may overlap
     evidence: list[Item] = Field(default_factory=list)
     facts: dict[str, str] = Field(default_factory=dict)
     figures: Figures = Field(default_factory=Figures)

@@ -39,7 +39,8 @@ def default_out() -> Path:
 
 
 def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
-               call_seconds: float = 10.0, nat_idle_max: float = 60.0) -> int:
+               call_seconds: float = 10.0, nat_idle_max: float = 60.0,
+               serial: bool = False) -> int:
     """Run every check against ``profile``; 0 when all pass or skip, 1 otherwise."""
     prof = load_profile(profile, require_env=True)  # one-line errors before pytest starts
     if prof.lab is not None and not netns.exists(prof.lab.agent_netns):
@@ -72,6 +73,8 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
     ]
     for o in only:
         args.append(f"--recette-only={o}")
+    if serial:
+        args.append("--recette-serial")
     code = pytest.main(args)
     results_path = out / "results.json"
     if not results_path.exists():

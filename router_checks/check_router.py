@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from harness.claims import Claims
 from harness.errors import CheckError, fail, not_applicable
 from harness.evidence import Evidence
 from harness.messages import Msg, msg
@@ -57,6 +58,7 @@ def report(findings: list[audits.Finding], evidence: Evidence) -> None:
 @pytest.mark.check(
     order=59,  # before firewall.openings, which may rest on its prediction
     id="router.audit",
+    claims=lambda _params, _ctx: Claims(expect_s=4.0),  # SSH to the router: beside anything
     fr="Audit du routeur : LAN voix/données, DHCP, ouvertures du pare-feu, NAT, SIP ALG",
     en="Router audit: voice/data LANs, DHCP, firewall openings, NAT, SIP ALG",
 )
@@ -97,6 +99,8 @@ def check_router_audit(profile: Profile, evidence: Evidence, run_state: RunState
 @pytest.mark.check(
     order=80,
     id="router.crosscheck",
+    claims=lambda _params, _ctx: Claims(after=("router.audit", "firewall.openings"),
+                                        expect_s=0.1),
     fr="Concordance entre la configuration du routeur et la vérification active du pare-feu",
     en="Router configuration agrees with the active firewall verification",
 )

@@ -12,7 +12,6 @@ cannot conclude and errors.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict
 
 import pytest
@@ -23,7 +22,8 @@ from harness.messages import Msg, msg
 from harness.probe.client import ProbeClient
 from harness.profile import Profile
 from harness.results import AlgProbe
-from sip_checks import alg_registrar
+from harness.schedule import run_async
+from sip_checks import alg_registrar, claims
 from sip_checks.alg_witnesses import Run, elements, filtered, table
 from sip_checks.probes import alg
 from sip_checks.session import Site, probe_client
@@ -65,6 +65,7 @@ def _outsider(profile: Profile) -> tuple[ProbeClient | None, Msg | None]:
 @pytest.mark.check(
     order=55,
     id="sip.alg",
+    claims=claims.alg,
     fr="Absence de SIP ALG : les messages SIP/SDP traversent le routeur sans réécriture",
     en="No SIP ALG: SIP/SDP messages cross the router unmodified",
 )
@@ -73,7 +74,7 @@ def check_sip_alg(profile: Profile, server_probe: ProbeClient | None, site: Site
     client, why = _outsider(profile)
     outsider, public = _probe_run(client, "outsider", site.ip, why)
     runs = [outsider]
-    witness = asyncio.run(alg_registrar.observe(profile, site, public=public))
+    witness = run_async(alg_registrar.observe(profile, site, public=public))
     runs.append(Run("registrar", [witness.probe],
                     None if witness.probe.delivered else witness.probe.note))
     if server_probe is not None:

@@ -17,7 +17,8 @@ from harness.evidence import Evidence
 from harness.incidents import Incident
 from harness.messages import msg
 from harness.profile import Profile
-from sip_checks import hairpin
+from harness.schedule import run_async
+from sip_checks import claims, hairpin
 from sip_checks.session import (
     InboundCaller,
     Site,
@@ -62,13 +63,14 @@ def _report_media(rec: CallRecord, profile: Profile, ev: Evidence,
 @pytest.mark.check(
     order=30,
     id="sip.call.outbound",
+    claims=claims.outbound,
     fr="Appel sortant vers le numéro de test, audio dans les deux sens, DTMF, qualité",
     en="Outbound call to the test number, two-way audio, DTMF, quality",
 )
 def check_sip_call_outbound(profile: Profile, account: str, site: Site, evidence: Evidence,
                             incidents: list[Incident], call_seconds: float,
                             test_number: str) -> None:
-    asyncio.run(_outbound(profile, account, test_number, site, evidence, incidents,
+    run_async(_outbound(profile, account, test_number, site, evidence, incidents,
                           call_seconds))
 
 
@@ -133,6 +135,7 @@ async def _uplink_by_hairpin(profile: Profile, account: str, site: Site, ev: Evi
 @pytest.mark.check(
     order=40,
     id="sip.call.inbound",
+    claims=claims.inbound,
     fr="Appel entrant sur chaque SDA depuis le réseau de l'opérateur, audio dans les deux sens",
     en="Inbound call to each DID from the operator's network, two-way audio",
 )
@@ -140,9 +143,9 @@ def check_sip_call_inbound(profile: Profile, did: tuple[str, str], site: Site,
                            evidence: Evidence, incidents: list[Incident],
                            inbound_caller: InboundCaller | None, call_seconds: float) -> None:
     if inbound_caller is None:  # a real operator calls nobody for us: call D from the site
-        asyncio.run(_inbound_hairpin(profile, did, site, evidence, incidents, call_seconds))
+        run_async(_inbound_hairpin(profile, did, site, evidence, incidents, call_seconds))
     else:
-        asyncio.run(_inbound(profile, did, site, evidence, incidents, inbound_caller,
+        run_async(_inbound(profile, did, site, evidence, incidents, inbound_caller,
                              call_seconds))
 
 
@@ -178,6 +181,7 @@ async def _inbound(profile: Profile, did: tuple[str, str], site: Site, ev: Evide
                    incidents: list[Incident], caller: InboundCaller, seconds: float) -> None:
     account, number = did
     ua: UserAgent = await open_ua(profile, account, site)
+    ua.ep.expect(number)
     try:
         require_registered(await register_behind_nat(ua), account)
         placing = asyncio.create_task(caller.call(number, talk_s=seconds))

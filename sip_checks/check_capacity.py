@@ -12,6 +12,8 @@ from harness.evidence import Evidence
 from harness.incidents import Incident
 from harness.messages import Msg, msg
 from harness.profile import Profile
+from harness.schedule import run_async
+from sip_checks import claims
 from sip_checks.session import Site, open_ua, record_sip, register_behind_nat, require_registered
 from sip_checks.toolkit.ua import CallRecord
 from sip_checks.verdict import judge_call, test_number_kind
@@ -20,13 +22,14 @@ from sip_checks.verdict import judge_call, test_number_kind
 @pytest.mark.check(
     order=50,
     id="sip.capacity",
+    claims=claims.capacity,
     fr="Capacité : autant d'appels simultanés que de canaux commandés, audio correct",
     en="Capacity: as many simultaneous calls as ordered channels, with good audio",
 )
 def check_sip_capacity(profile: Profile, trunk: str, site: Site, evidence: Evidence,
                            incidents: list[Incident], call_seconds: float,
                            test_number: str) -> None:
-    asyncio.run(_capacity(profile, trunk, test_number, site, evidence, incidents,
+    run_async(_capacity(profile, trunk, test_number, site, evidence, incidents,
                           call_seconds))
 
 

@@ -16,7 +16,6 @@ The verdict, and the international-option gate's record, name the evidence they 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import defaultdict
 
@@ -32,6 +31,8 @@ from harness.probe.client import ProbeClient
 from harness.profile import Profile
 from harness.results import OperatorTraffic, PortSets, SampleRow
 from harness.results import Sweep as SweepRow
+from harness.schedule import run_async
+from sip_checks import claims
 from sip_checks.probes import media_ports
 from sip_checks.probes.firewall import (
     EXPECTED,
@@ -48,6 +49,7 @@ from sip_checks.session import Site, open_ua, register_behind_nat
 @pytest.mark.check(
     order=60,
     id="firewall.openings",
+    claims=claims.firewall,
     fr="Pare-feu : UDP 5060 et 10000-20000 ouverts au serveur SIP de l'opérateur, et à lui "
        "seul",
     en="Firewall: UDP 5060 and 10000-20000 open to the operator's SIP server, and only to it",
@@ -107,7 +109,7 @@ def _sample(profile: Profile, site: Site, evidence: Evidence) -> media_ports.Sam
     """The operator's own traffic; None (with the reason in the evidence) when no call could
     make it send anything."""
     try:
-        return asyncio.run(media_ports.sample(profile, site, media_ports.plan()))
+        return run_async(media_ports.sample(profile, site, media_ports.plan()))
     except CheckError as exc:
         evidence.fact("operator traffic", f"not sampled: {exc}")
         return None
@@ -216,7 +218,7 @@ def learn_media(profile: Profile, site: Site) -> set[str]:
 
     # The call checks report call failures; here we only learn addresses.
     with contextlib.suppress(CheckError):
-        asyncio.run(probe_call())
+        run_async(probe_call())
     return found
 
 

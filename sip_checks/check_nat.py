@@ -5,8 +5,6 @@ operator, which adds its view."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from harness.errors import CheckError
@@ -15,6 +13,8 @@ from harness.messages import Msg, msg
 from harness.probe.client import ProbeClient
 from harness.profile import Profile
 from harness.results import NatFigures, NatTrial, NatWitness
+from harness.schedule import run_async
+from sip_checks import claims
 from sip_checks.probes import nat, nat_binding
 from sip_checks.probes.nat_binding import BindingTrial
 from sip_checks.probes.nat_mapping import Mapping, ProbeVantage, Witness
@@ -25,6 +25,7 @@ from sip_checks.toolkit.ladder import transcript
 @pytest.mark.check(
     order=58,
     id="nat.behaviour",
+    claims=claims.nat,
     fr="NAT : conservation des ports, type de correspondance, durée de vie des associations "
        "UDP",
     en="NAT: port preservation, mapping type, UDP binding lifetime",
@@ -35,7 +36,7 @@ def check_nat_behaviour(profile: Profile, server_probe: ProbeClient | None,
     probes: list[tuple[ProbeVantage, ProbeClient]] = [("outsider", outsider_probe)]
     if server_probe is not None:
         probes.insert(0, ("server", server_probe))
-    m, wire = asyncio.run(nat.measure(site.ip, probes, nat.registrar_of(profile)))
+    m, wire = run_async(nat.measure(site.ip, probes, nat.registrar_of(profile)))
     evidence.add("NAT test socket: messages", transcript(wire), kind="messages")
     evidence.add("NAT mapping: which destination saw which port",
                  "\n".join(_said(w) for w in m.witnesses))

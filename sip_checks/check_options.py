@@ -6,14 +6,14 @@ operator server, through the customer's router, exactly as the IPBX would send i
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from harness.errors import fail
 from harness.evidence import Evidence
 from harness.messages import msg
 from harness.profile import Profile
+from harness.schedule import run_async
+from sip_checks import claims
 from sip_checks.session import Site
 from sip_checks.toolkit.endpoint import SipEndpoint
 from sip_checks.toolkit.ladder import transcript
@@ -23,11 +23,12 @@ from sip_checks.toolkit.message import build_request, new_branch, new_call_id
 @pytest.mark.check(
     order=10,
     id="sip.options",
+    claims=claims.options,
     fr="Le serveur SIP de l'opérateur répond à OPTIONS depuis le LAN voix",
     en="The operator's SIP server answers OPTIONS from the voice LAN",
 )
 def check_sip_options(profile: Profile, site: Site, evidence: Evidence) -> None:
-    asyncio.run(_options(profile, site, evidence))
+    run_async(_options(profile, site, evidence))
 
 
 async def _options(profile: Profile, site: Site, evidence: Evidence) -> None:

@@ -7,26 +7,27 @@ grants, a refresh before that expiry, and de-registration at the end.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from harness.errors import fail
 from harness.evidence import Evidence
 from harness.messages import msg
 from harness.profile import Profile
+from harness.schedule import run_async
+from sip_checks import claims
 from sip_checks.session import Site, open_ua, record_sip, register_behind_nat
 
 
 @pytest.mark.check(
     order=20,
     id="sip.register",
+    claims=claims.register,
     fr="Enregistrement du compte SIP (authentification digest, renouvellement, "
        "désenregistrement)",
     en="SIP account registration (digest authentication, refresh, de-registration)",
 )
 def check_sip_register(profile: Profile, account: str, site: Site, evidence: Evidence) -> None:
-    asyncio.run(_registration(profile, account, site, evidence))
+    run_async(_registration(profile, account, site, evidence))
 
 
 async def _registration(profile: Profile, account: str, site: Site, ev: Evidence) -> None:

@@ -18,6 +18,7 @@ from harness.messages import msg
 from harness.plugin import PROFILE_KEY, incidents_of
 from harness.probe.client import ProbeClient
 from harness.profile import Profile
+from sip_checks import claims
 from sip_checks.session import InboundCaller, Site, probe_client
 
 
@@ -54,14 +55,11 @@ def site(profile: Profile) -> Site:
 def inbound_caller(profile: Profile) -> InboundCaller | None:
     """The reference lab's operator-side caller; None where the operator calls nobody for us
     (a real site, the field lab): the inbound checks then call each DID from the site."""
-    if profile.lab is None:
+    if profile.lab is None or not claims.operator_calls_us(profile):
         return None
     from harness.lab.farend import LabCaller
     from harness.lab.profile import STATE_ROOT
-    from harness.lab.state import load_state
 
-    if load_state(profile.lab.prefix).operator != "default":
-        return None
     return LabCaller(profile.lab.namespaces.get("op", f"{profile.lab.prefix}-op"),
                      STATE_ROOT / profile.lab.prefix, str(profile.operator.sip_server.ip),
                      profile.operator.sip_server.port)

@@ -69,6 +69,7 @@ async def place(profile: Profile, caller: str, owner: str, number: str, site: Si
                 ev: Evidence, *, seconds: float, dtmf: str | None = None) -> Hairpin:
     """Register both accounts, call ``number`` from ``caller`` and answer it as ``owner``."""
     into_ua = await open_ua(profile, owner, site)
+    into_ua.ep.expect(number)
     try:
         out_ua = await open_ua(profile, caller, site, port=0)
     except CheckError:

@@ -58,12 +58,19 @@ async def open_ua(profile: Profile, user: str, site: Site, *, port: int | None =
 async def register_behind_nat(ua: UserAgent) -> Registration:
     """REGISTER; when the registrar saw another source address (NAT), register again with
     that public address in Via/Contact, as an IPBX with its external address set does, so
-    calls and media are sent to the router's forwarded ports."""
+    calls and media are sent to the router's forwarded ports. On the shared site port the
+    address another line learned is used at once (one REGISTER, and no private binding
+    that the registrar would fork another check's calls to)."""
+    site = ua.ep.site
+    if site is not None and site.public is not None and ua.advertised is None:
+        ua.advertised = (site.public[0], ua.ep.local[1])
     reg = await ua.register()
-    if reg.status == 200 and reg.public_addr and reg.public_addr[0] != ua.ep.local[0]:
+    if reg.status == 200 and reg.public_addr and reg.public_addr[0] != ua.contact_addr[0]:
         await ua.unregister()  # or the registrar forks calls to both bindings
         ua.advertised = (reg.public_addr[0], ua.ep.local[1])
         reg = await ua.register()
+    if reg.status == 200 and site is not None and ua.advertised is not None:
+        site.public = ua.advertised
     return reg
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from harness.errors import CheckError
 from harness.messages import msg
 from sip_checks.toolkit.message import SipMessage, SipParseError, parse
+from sip_checks.toolkit.site_port import SitePort, call_id_of
 
 T1 = 0.5
 T2 = 4.0
@@ -55,7 +56,8 @@ RequestHandler = Callable[[SipMessage, tuple[str, int]], Coroutine[Any, Any, Non
 
 
 class SipEndpoint(asyncio.DatagramProtocol):
-    """One UDP socket speaking SIP."""
+    """One UDP socket speaking SIP, or one tenant of a shared fixed port (see
+    :mod:`sip_checks.toolkit.site_port`): each endpoint keeps its own evidence either way."""
 
     def __init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
@@ -66,14 +68,25 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self.on_request: RequestHandler | None = None
         self.icmp_errors: list[str] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # What a shared port routes by: the lines this endpoint serves, the numbers it waits
+        # to be called on, the Call-IDs it has seen, the registrations it holds.
+        self.site: SitePort | None = None
+        self.users: set[str] = set()
+        self.expecting: set[str] = set()
+        self.call_ids: set[str] = set()
+        self.bindings: set[tuple[str, str]] = set()
 
     @classmethod
     async def open(cls, host: str, port: int = 0, *, remote: tuple[str, int] | None = None
                    ) -> SipEndpoint:
         """A SIP socket on ``host:port``. With ``remote`` the socket is connected to that one
-        peer, so the kernel reports ICMP port-unreachable (a server that is down) at once."""
+        peer, so the kernel reports ICMP port-unreachable (a server that is down) at once. A
+        fixed port (the site's SIP port) is shared with the other endpoints of this event loop
+        on it, as an IPBX serves every line on one socket."""
         loop = asyncio.get_running_loop()
         try:
+            if port and remote is None:
+                return cls._tenant_of(await SitePort.open(host, port))
             _, proto = await loop.create_datagram_endpoint(cls, local_addr=(host, port),
                                                            remote_addr=remote)
         except OSError as exc:
@@ -81,13 +94,51 @@ class SipEndpoint(asyncio.DatagramProtocol):
                                  detail=exc.strerror or str(exc))) from None
         return proto
 
+    @classmethod
+    def _tenant_of(cls, site: SitePort) -> SipEndpoint:
+        ep = cls()
+        assert site.transport is not None
+        ep.site = site
+        ep.connection_made(site.transport)
+        site.attach(ep)
+        return ep
+
+    def awaits(self, branch: str) -> bool:
+        """Is a client transaction of ours waiting for a response on ``branch``?"""
+        return branch in self._pending
+
+    def expect(self, number: str) -> None:
+        """Calls to ``number`` are ours (a shared port routes new INVITEs by their To)."""
+        self.expecting.add(number)
+
+    def hold(self, binding: tuple[str, str]) -> None:
+        """We register (user, contact): on a shared port, another endpoint's unregister must
+        not remove it under us."""
+        if binding not in self.bindings:
+            self.bindings.add(binding)
+            if self.site is not None:
+                self.site.bindings[binding] += 1
+
+    def release(self, binding: tuple[str, str]) -> bool:
+        """We are done with (user, contact); True when no other endpoint on the socket holds
+        it, so it may be unregistered."""
+        elsewhere = self.site is not None and self.site.held_elsewhere(self, binding)
+        if binding in self.bindings:
+            self.bindings.discard(binding)
+            if self.site is not None:
+                self.site.bindings[binding] -= 1
+        return not elsewhere
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         sock = transport.get_extra_info("sockname")
         self.local = (sock[0], sock[1])
 
     def close(self) -> None:
-        if self.transport is not None:
+        if self.site is not None:
+            site, self.site = self.site, None
+            site.detach(self)
+        elif self.transport is not None:
             self.transport.close()
         for task in self._tasks:
             task.cancel()
@@ -97,6 +148,9 @@ class SipEndpoint(asyncio.DatagramProtocol):
         now = time.time()
         self.wire.append(WireRecord(now, True, self.local, peer, data))
         SENT_FLOWS[(self.local, peer)] = now
+        call_id = call_id_of(data)
+        if call_id is not None:
+            self.call_ids.add(call_id)
         connected = self.transport.get_extra_info("peername") is not None
         self.transport.sendto(data, None if connected else peer)
 
@@ -127,6 +181,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
                                         f"{str(exc)[:200]}"))
             return
         self.wire.append(WireRecord(time.time(), False, self.local, peer, data))
+        self.call_ids.add(msg.get("Call-ID") or "")
         branch = msg.via_branch() or ""
         if msg.is_response:
             queue = self._pending.get(branch)

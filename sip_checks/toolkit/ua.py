@@ -135,6 +135,7 @@ class UserAgent:
         self._acks: dict[str, asyncio.Event] = {}
         self._unanswered: dict[str, _Unanswered] = {}  # Call-ID → INVITE not yet answered
         endpoint.on_request = self._on_request
+        endpoint.users.add(ident.user)
 
     # -- addressing ---------------------------------------------------------------------------
     @property
@@ -162,6 +163,8 @@ class UserAgent:
     # -- registration -------------------------------------------------------------------------
     async def register(self, expires: int = 300) -> Registration:
         """REGISTER with digest; learns the public address from Via received/rport."""
+        if expires:
+            self.ep.hold((self.id.user, self.contact))
         res, alg = await self._authenticated(
             "REGISTER", f"sip:{self.id.domain}", to_uri=self.id.aor,
             extra=lambda: [("Contact", self.contact), ("Expires", str(expires)),
@@ -200,6 +203,12 @@ class UserAgent:
         return (rec.group(1), port) if port is not None and 0 < port < 65536 else None
 
     async def unregister(self) -> Registration:
+        """REGISTER with expires 0, unless another check's endpoint on the same socket still
+        uses this line's binding (checks running at once share the site's SIP port): then the
+        binding is left to the last one, and the answer says so without a request."""
+        if not self.ep.release((self.id.user, self.contact)):
+            return Registration(200, "OK (binding kept for another check of this line)", 0, 0,
+                                self.contact, None, None)
         return await self.register(expires=0)
 
     async def _authenticated(
