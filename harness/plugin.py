@@ -249,7 +249,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     profile = config.stash[PROFILE_KEY]
     lang = config.getoption("--recette-lang")
-    results = list(config.stash[RESULTS_KEY].values())
+    # The sheet's order (the checks' ranks), whatever order they finished in.
+    rank = {item.nodeid: i for i, item in enumerate(session.items)}
+    results = [r for _, r in sorted(config.stash[RESULTS_KEY].items(),
+                                    key=lambda kv: rank.get(kv[0], len(rank)))]
     redact = config.stash[REDACT_KEY]
     rows = incidents_of(config)
     Path(out).with_name("incidents.csv").write_text(redact(csv_text(rows, lang)),
