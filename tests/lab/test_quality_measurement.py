@@ -9,6 +9,8 @@ counter. Jitter: a far end that echoes each packet after a uniform random delay 
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import re
 import subprocess
 import sys
@@ -19,6 +21,7 @@ import pytest
 from harness import lab as labmod
 from harness import netns
 from harness.lab import Lab, farend
+from harness.lab.kamailio import FAR_END_PORT
 from harness.profile import Thresholds
 from sip_checks.toolkit.endpoint import SipEndpoint
 from sip_checks.toolkit.ua import CallRecord, Identity, UserAgent
@@ -32,11 +35,26 @@ def test_two_percent_loss_is_measured_as_two_percent(strict_lab: Lab, tmp_path: 
     strict_lab.write_profile(prof)
     strict_lab.impair(loss_pct=2.0)
     try:
-        _, doc = run(prof, tmp_path / "out", "sip.capacity", call_seconds=20)
+        # The capacity calls are measured while other checks run at the same time, as in a
+        # whole recette: two Centrex outbound calls, the router audit over SSH and the NAT
+        # trials (they fit beside the trunk's capacity test; see sip_checks/claims.py).
+        _, doc = run(prof, tmp_path / "out", "sip.capacity", "outbound[centrex",
+                     "router.audit", "nat.behaviour", "--nat-idle-max", "15",
+                     call_seconds=20)
         dropped = strict_lab.impairment_drops()
     finally:
         strict_lab.set_policy()
-    (cap,) = doc.checks
+    by_id = {c.id: c for c in doc.checks}
+    assert sorted(by_id) == ["nat.behaviour", "router.audit", "sip.call.outbound[centrex101]",
+                             "sip.call.outbound[centrex102]", "sip.capacity[trunk01]"]
+    cap = by_id["sip.capacity[trunk01]"]
+    others = [c for c in doc.checks if c is not cap]
+    assert all(c.status == "pass" or c.id.startswith("sip.call") for c in others), \
+        [(c.id, c.status, c.reason()) for c in others]
+    assert cap.started is not None
+    overlapping = [c.id for c in others if c.started is not None
+                   and _overlaps(c.started, c.duration_s, cap.started, cap.duration_s)]
+    assert len(overlapping) == len(others), overlapping  # all ran during the capacity calls
     assert cap.facts["connected"] == "10/10", cap.reason()
     qualities = cap.figures.quality
     for direction in ("DIR_FAR_TO_SITE", "DIR_ECHO"):
@@ -47,16 +65,23 @@ def test_two_percent_loss_is_measured_as_two_percent(strict_lab: Lab, tmp_path: 
         assert abs(100 * lost / expected - 2.0) <= 0.5, (direction, lost, expected)
         for q in qs:  # each call's own figure is what the report shows
             assert q.loss_pct == pytest.approx(100 * (q.expected - q.received) / q.expected)
-    measured = sum(q.expected - q.received for q in qualities)
+    # Every call of the run crossed the dropping rule: the router's counter is theirs all.
+    everything = [q for c in doc.checks for q in c.figures.quality]
+    measured = sum(q.expected - q.received for q in everything)
     # Losses at the very end of a stream cannot be seen from sequence numbers: at most one
     # tail per stream may be missed.
-    assert measured <= dropped <= measured + 3 * len(qualities), (measured, dropped)
+    assert measured <= dropped <= measured + 3 * len(everything), (measured, dropped)
     # Each stream is graded on its own loss: 2 % is above the 1 % threshold but keeps R ≥ 70
     # (G.711 with PLC), so "warn". A 1 000-packet stream falls under 1 % by chance with
     # p ≈ 0.5 % (binomial), so one "good" among 20 streams is the sampling, not a bug.
     grades = [(q.grade, q.loss_pct) for q in qualities]  # unrounded: 0.998 is < 1
     assert all(g == ("warn" if loss >= 1.0 else "good") for g, loss in grades), grades
     assert sum(g == "warn" for g, _ in grades) >= len(grades) - 2, grades
+
+
+def _overlaps(start_a: str, dur_a: float, start_b: str, dur_b: float) -> bool:
+    a, b = dt.datetime.fromisoformat(start_a), dt.datetime.fromisoformat(start_b)
+    return a < b + dt.timedelta(seconds=dur_b) and b < a + dt.timedelta(seconds=dur_a)
 
 
 JITTER_MAX_MS = 20.0
@@ -75,19 +100,29 @@ def _jitter_far_end_scenario(lab: Lab) -> Path:
     return path
 
 
-def _call_in(ns: str, seconds: float) -> CallRecord:
-    """A direct call (no registrar) from the LAN host to the jitter far end."""
-    async def call() -> CallRecord:
+LOAD_CALLS = 6  # calls running beside the measured one, in the same process and RTP engine
+
+
+def _call_in(ns: str, seconds: float) -> tuple[CallRecord, list[CallRecord]]:
+    """A direct call (no registrar) from the LAN host to the jitter far end, placed while
+    ``LOAD_CALLS`` other calls run to the lab's echoing far end, as in a whole recette whose
+    checks run at the same time."""
+    async def one(port: int) -> CallRecord:
         ep = await SipEndpoint.open(str(labmod.VOICE_HOST), 0)
         ua = UserAgent(ep, Identity("trunk01", "trunk01", "unused", labmod.SIP_DOMAIN,
-                                    (str(labmod.OP_SERVER), JITTER_SIP_PORT)))
+                                    (str(labmod.OP_SERVER), port)))
         try:
             return await ua.call("0899555000", media_ip=str(labmod.VOICE_HOST),
                                  duration=seconds)
         finally:
             ep.close()
 
-    return in_namespace(ns, call, seconds + 60)
+    async def calls() -> tuple[CallRecord, list[CallRecord]]:
+        measured, *load = await asyncio.gather(
+            one(JITTER_SIP_PORT), *(one(FAR_END_PORT) for _ in range(LOAD_CALLS)))
+        return measured, load
+
+    return in_namespace(ns, calls, seconds + 60)
 
 
 @pytest.mark.lab
@@ -102,12 +137,14 @@ def test_known_jitter_is_measured_within_twenty_percent(strict_lab: Lab) -> None
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        cwd=str(strict_lab.dir))
     try:
-        rec = _call_in(strict_lab.ns("lan"), 10.0)
+        rec, load = _call_in(strict_lab.ns("lan"), 10.0)
     finally:
         for proc in (echo, sipp):
             proc.kill()
             proc.wait(timeout=10)
     assert rec.status == 200, (rec.status, rec.reason, rec.symptom)
+    assert [r.status for r in load] == [200] * LOAD_CALLS
+    assert all(r.media is not None and r.media.sent > 450 for r in load)
     assert rec.media is not None
     stats = rec.media.rx[rec.media.ssrc]  # our stream, echoed after the random delay
     expected = JITTER_MAX_MS / 3
