@@ -58,7 +58,7 @@ class Progress:
         if not self.live_wanted:
             return
         if self._live is None:
-            console = Console(file=self.stream, stderr=True)
+            console = Console(file=self.stream, force_terminal=True)
             self._live = Live(console=console, auto_refresh=False, transient=True)
             self._live.start()
         self._live.update(_panel(snap), refresh=True)
@@ -77,7 +77,7 @@ def _panel(snap: Snapshot) -> Group:
     table.add_column("check")
     table.add_column("elapsed", justify="right")
     for ident, elapsed in sorted(snap.running, key=lambda r: -r[1]):
-        table.add_row(f"  ▶ {ident}", _clock(elapsed))
+        table.add_row(Text(f"  ▶ {ident}"), _clock(elapsed))  # Text: "[trunk01]" is no markup
     gauges = "".join(f", {n} {name}" for name, n in snap.gauges.items())
     head = Text(f"recette: {snap.done}/{snap.total} checks done, {len(snap.running)} "
                 f"running, {snap.waiting} waiting{gauges}; about {_clock(snap.left_s)} left "
