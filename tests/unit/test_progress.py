@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from harness.progress import Progress
 from harness.results import CheckResult
@@ -20,7 +21,7 @@ def test_a_terminal_sees_what_runs_streams_up_and_time_left() -> None:
     p = Progress({}, live=True, stream=out)
     p.view(_snap())
     p.pytest_sessionfinish()
-    text = out.getvalue()
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue()).replace("\n", "")
     for want in ("sip.call.outbound[trunk01]", "nat.behaviour", "5/17 checks done",
                  "2 running", "3 waiting", "7 RTP streams up", "about 1 min 15 s left"):
         assert want in text, (want, text)
