@@ -58,7 +58,18 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     loop = _loop
     if loop is None:
         return asyncio.run(coro)
-    return asyncio.run_coroutine_threadsafe(coro, loop).result()
+    return asyncio.run_coroutine_threadsafe(_settled(coro), loop).result()
+
+
+async def _settled(coro: Coroutine[Any, Any, T]) -> T:
+    """``coro``, then a turn of the loop: sockets it closed are closed on the loop's next
+    iterations (asyncio defers it), and the next check may bind the same port at once (the
+    firewall sweep binds 5060 right after the calls), as after ``asyncio.run``."""
+    try:
+        return await coro
+    finally:
+        for _ in range(2):
+            await asyncio.sleep(0)
 
 
 def start_loop() -> None:
@@ -212,11 +223,8 @@ class Scheduler:
                     elapsed_s=now - t0))
         if last is not None and last_reports is not None:
             teardown_rep = call_and_report(last, "teardown", log=False, nextitem=None)
-            first, second = last_reports
-            if second is None or second.when != "call":
-                self._log(last, first, None, teardown_rep)
-            else:
-                self._log(last, first, second, teardown_rep)
+            first, second = last_reports  # no call report when its setup failed
+            self._log(last, first, second, teardown_rep)
 
     def _start(self, session: pytest.Session, item: pytest.Item, entry: Entry,
                pending: list[pytest.Item]

@@ -188,3 +188,15 @@ def test_a_check_keeps_its_own_evidence_reasons_and_true_times(
     assert all(starts.values())
     # t.x comes after t.b (declared): it started once b was done.
     assert starts["t.x"] > starts["t.b"]
+
+
+@pytest.mark.parametrize(("only", "element"), [("t.plain", "failure"), ("t.setup", "error"),
+                                                ("t.skip", "skipped")])
+def test_a_single_check_keeps_its_outcome_in_junit(pytester: pytest.Pytester, only: str,
+                                                   element: str) -> None:
+    """The last check set up is torn down at the very end, after its call is replayed: its
+    outcome must still reach every report (it once reached results.json only)."""
+    doc, junit = _run(pytester, f"--recette-only={only}")
+    (case,) = ElementTree.parse(junit).getroot().iter("testcase")
+    assert [child.tag for child in case] == [element]
+    assert len(_statuses(doc)) == 1
