@@ -67,6 +67,9 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
         "-o", "python_functions=check_*",
         "-o", "junit_family=xunit2",
         "-p", "no:cacheprovider",
+        # The checks run in this process, never under the test suite's options (its
+        # pyproject spreads tests over workers): the scheduler decides what overlaps.
+        "-o", "addopts=",
         "--rootdir", str(Path(check_dirs()[0]).parent),
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "-p", "no:terminal",
