@@ -11,21 +11,26 @@ measures the true one-way delay of each packet on one clock, matched by RTP time
 a media relay keeps even when it rewrites SSRC or sequence numbers.
 
 Why ticks: every call's packets leave on one shared grid (``ptime`` multiples of the engine's
-epoch), so the thread wakes once per 20 ms for all calls, sends the prepared packets back to
-back, then reads what arrived (poll, one datagram per ready socket). Waking once per call and
-packet (a select, a sleep and a scan of all sessions each time) cost six times SIPp's CPU at
-30 calls (bench/calls_vs_sipp.py); on a 2-core VM a wake-up costs more than ten sends, so
-even three phases per tick doubled it. Receive times are the kernel's, so reading up to one
-tick late changes no figure. The price is in the pacing: a call's packet leaves after those
-before it in the batch, so how long they take shows as sender jitter (about 0.04 ms at 30
-calls to a host that only receives, about 0.2 ms on the lab, whose router, NAT and echoing
-far end all run inside each send).
+epoch), so the thread wakes once per 20 ms for all calls and sends the prepared packets back
+to back. Waking once per call and packet cost six times SIPp's CPU at 30 calls
+(bench/calls_vs_sipp.py): on a 2-core VM a wake-up alone costs 50-90 µs of CPU, as much as
+four to seven sends, so giving each call its own instant in the tick (one wake-up per call)
+would cost more than the whole harness does now. The batch keeps its pacing by other means
+(the sender jitter of 30 calls on the lab went from 0.2-0.5 ms to about 0.05 ms): the thread
+runs SCHED_FIFO where allowed, so nothing its own packets wake (the far end, above all)
+preempts it in the middle of a batch; it wakes a learnt window before the tick, reads the
+last tick's echoes in that window (poll, one datagram per ready socket), and spins to the
+tick, so the batch starts at the same instant every tick; and the sends go in the same
+order with nothing else in the loop. What is left is how long the sends before a call's
+take (on the lab, the router, NAT and far end run inside each send). Receive times are the
+kernel's, so reading a tick late changes no figure.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import random
 import secrets
 import select
@@ -33,6 +38,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sip_checks.toolkit.rtp import (
@@ -52,6 +58,11 @@ SCAN_FIRST = 50  # packets of a new SSRC checked against every local sender (one
 RESCAN_EVERY = 25  # ... then one in this many while no local sender matched the last one
 READ_ROUNDS = 8  # poll rounds per tick: a socket holding more is read again
 IDLE_TICK_S = 0.02  # how often a call not sending yet reads what arrived
+RT_PRIORITY = 2  # SCHED_FIFO priority of the engine thread, where the system allows it
+# The thread wakes this long before a tick (learnt: the wake-up's lateness, mean + K mean
+# deviations, within these bounds), reads the last tick's echoes, then spins to the tick.
+WINDOW_MIN_S, WINDOW_MAX_S, WINDOW_K = 0.00005, 0.001, 4
+READ_RESERVE_S = 0.00005  # reading stops this long before the tick (one datagram's work)
 _TIMESPEC = struct.Struct("qq")
 _SEQ_TS = struct.Struct("!HI")  # at offset 2 of the RTP header
 
@@ -90,9 +101,12 @@ class DtmfEvent:
     echoed: bool = False  # our own event, returned by an echoing far end
 
 
-@dataclass
+@dataclass(slots=True)
 class MediaSession:
-    """One call's RTP: what we send, and per-SSRC statistics of what we receive."""
+    """One call's RTP: what we send, and per-SSRC statistics of what we receive.
+
+    Slots: the engine reads and writes a dozen fields per call and tick, 15 % faster so.
+    """
 
     sock: socket.socket
     pt: int
@@ -254,7 +268,10 @@ class MediaSession:
 
 
 class RtpEngine:
-    """The one thread that sends and receives every call's RTP, one wake-up per tick."""
+    """The one thread that sends and receives every call's RTP, one wake-up per tick.
+
+    ``realtime`` tells whether the thread got SCHED_FIFO (see :func:`_realtime`).
+    """
 
     def __init__(self) -> None:
         self._sessions: list[MediaSession] = []
@@ -263,14 +280,19 @@ class RtpEngine:
         self._poll = select.poll()
         self._by_fd: dict[int, MediaSession] = {}
         self._lock = threading.Lock()
-        # Held by the engine while it waits; released by a caller to wake it early. A timed
-        # lock wait is precise to tens of microseconds where epoll rounds to milliseconds
-        # (measured in the lab: up to 2.6 ms late), so it is also the tick's only wait.
+        # Held by the engine while it waits for a call; released by a caller to wake it
+        # early. The last stretch before a tick is a time.sleep instead: on this 2-core VM
+        # it costs 50 µs of CPU per wake-up where the timed lock wait costs 85 µs, and it
+        # wakes up later by a steadier amount (epoll rounds to milliseconds: up to 2.6 ms).
         self._kick = threading.Lock()
         self._kick.acquire()
         self._epoch = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="recette-rtp", daemon=True)
         self._running = True
+        self.realtime = False  # set by the thread: whether it runs SCHED_FIFO
+        self._late = 0.0  # how late after its target the thread is ready: mean ...
+        self._late_dev = 0.0  # ... and mean deviation (seconds)
+        self._window = WINDOW_MAX_S  # the thread wakes this long before a tick
         self._thread.start()
 
     def _wake(self) -> None:
@@ -297,8 +319,9 @@ class RtpEngine:
         """The first tick of the shared grid not yet passed: every call sends in one batch.
 
         One wake-up per tick, however many calls: spreading 30 calls over three phases of
-        the tick doubled the engine's CPU time on a 2-core VM (a wake-up costs far more
-        than a send), for no measurable gain in pacing.
+        the tick doubled the engine's CPU time on a 2-core VM (a wake-up costs 50-90 µs
+        of CPU there, a send 10-15 µs), and one phase per call would add 75 ms of CPU per
+        second, more than the whole harness spends on 30 calls.
         """
         period = session.ptime_ms / 1000
         return self._epoch + period * math.ceil((time.monotonic() - self._epoch) / period)
@@ -324,6 +347,7 @@ class RtpEngine:
         self._thread.join(timeout=2)
 
     def _run(self) -> None:
+        self.realtime = _realtime()
         while self._running:
             with self._lock:
                 sending = [s for s in self._sessions if s.sending]
@@ -341,56 +365,96 @@ class RtpEngine:
                     continue
                 self._read()
                 continue
-            left = due - time.monotonic()
-            if left > 0 and self._kick.acquire(timeout=left):
-                continue  # a call started, stopped or was added: plan again
-            self._transmit([s for s in sending if s.next_send <= due])
-            self._read()
+            left = due - time.monotonic() - IDLE_TICK_S
+            if left > 0:  # a tick further than usual (a longer ptime): a call may start
+                self._kick.acquire(timeout=left)
+                continue  # plan again
+            target = due - self._window
+            slept = target > time.monotonic()
+            if slept:
+                time.sleep(max(0.0, target - time.monotonic()))
+            if not self._tick(due, target if slept else None):
+                self._read()
 
-    def _transmit(self, batch: list[MediaSession]) -> None:
-        """Send the tick's prepared packets back to back, then account for them.
+    def _learn(self, late: float) -> None:
+        """Size the window before a tick from how late after its target the thread was
+        ready: late wake-ups vary from tick to tick, and a tick the thread misses shows
+        as jitter in every call, while each microsecond of window that reading does not
+        fill is spent spinning."""
+        self._late += (late - self._late) / 16
+        self._late_dev += (abs(late - self._late) - self._late_dev) / 16
+        self._window = min(WINDOW_MAX_S,
+                           max(WINDOW_MIN_S, self._late + WINDOW_K * self._late_dev))
 
-        A call's packet leaves after those of the calls before it in the batch, so its
-        pacing varies with how long they take: the sending loop does nothing else. A call
-        with no remote address yet sends nothing but keeps its clock (as a silent phone).
+    def _tick(self, due: float, target: float | None) -> bool:
+        """Send the tick's prepared packets back to back at ``due``, then account for them.
+
+        The thread wakes a little before the tick (``target``, None if it did not sleep),
+        lists what it will send, reads the echoes of the last tick until just before
+        ``due``, then spins to it, so that the first packet leaves at the same instant of
+        every tick whatever the wake-up's lateness: the list and the read also warm the
+        caches that a sleep leaves cold (a list of 30 calls took 33 µs just after waking).
+        The sending loop does nothing else, in the same order every tick, so a call's
+        packet keeps its place, and the time between the tick and its departure varies
+        only with how long the sends before it take. A call with no remote address yet
+        sends nothing but keeps its clock (as a silent phone).
+
+        Returns whether everything that had arrived was read.
         """
         with self._lock:
-            batch = [s for s in batch if s.sending]
+            batch = [s for s in self._sessions if s.sending and s.next_send <= due]
+            sends: list[tuple[Callable[[bytes | bytearray, tuple[str, int]], int],
+                              bytes | bytearray, tuple[str, int] | None]] = []
+            for s in batch:
+                if not s._ready:  # started while the engine slept
+                    s._prepare()
+                sends.append((s.sock.sendto, s._out, s.remote))
+            monotonic = time.monotonic
+            if target is not None:
+                self._learn(monotonic() - target)
+            whole = self._read(due - READ_RESERVE_S)
+            while monotonic() < due:
+                pass
             clock = time.time
             sent_at: list[float | None] = []
             mark = sent_at.append
-            for s in batch:
-                remote = s.remote
+            for sendto, packet, remote in sends:
                 if remote is None:
                     mark(math.nan)
                     continue
                 at: float | None = clock()  # before: on loopback it arrives within the call
                 try:
-                    s.sock.sendto(s._out, remote)
+                    sendto(packet, remote)
                 except OSError:
                     at = None
                 mark(at)
-            now = time.monotonic()
+            now = monotonic()
             for s, at in zip(batch, sent_at, strict=True):
                 s._commit(at)
                 s.next_send += s.ptime_ms / 1000
                 if now - s.next_send > 0.2:  # we fell far behind: do not burst
                     s.next_send = self._next_tick(s)
+            return whole
 
-    def _read(self) -> None:
+    def _read(self, until: float = math.inf) -> bool:
         """The datagrams waiting on the media sockets, each with its kernel arrival time.
 
         One datagram per ready socket and round, and a few rounds: a socket that holds
         more (a burst after a pause, 10 ms packets) is read again at once, any backlog
-        beyond that at the next tick.
+        beyond that at the next tick. Stops at ``until`` (monotonic), then returns False.
         """
         ancsize = socket.CMSG_SPACE(16)
         by_fd = self._by_fd
+        monotonic = time.monotonic
         for _ in range(READ_ROUNDS):
+            if monotonic() >= until:
+                return False
             ready = self._poll.poll(0)
             if not ready:
-                return
+                return True
             for fd, events in ready:
+                if monotonic() >= until:
+                    return False
                 session = by_fd.get(fd)
                 if session is None:  # removed since
                     continue
@@ -403,6 +467,25 @@ class RtpEngine:
                 except OSError:  # an ICMP error on the path (POLLERR), or closed meanwhile
                     continue
                 session._receive(data, src, kernel_time(anc, 0.0) or time.time())
+        return True
+
+
+def _realtime() -> bool:
+    """Move the calling thread to SCHED_FIFO, where the system allows it (root, or an
+    RLIMIT_RTPRIO); otherwise it stays an ordinary thread and paces less evenly.
+
+    An ordinary thread is preempted in the middle of a batch by whatever the kernel wakes
+    on its CPU, first of all the far end that the batch's own packets wake: on the lab at
+    30 calls that alone made the sender jitter 0.2-0.6 ms (0.04-0.08 ms as SCHED_FIFO),
+    and several milliseconds while other work loaded the machine. The thread runs less
+    than a millisecond per tick, and never forks (the policy would not be inherited).
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK,
+                              os.sched_param(RT_PRIORITY))
+    except (OSError, AttributeError):
+        return False
+    return True
 
 
 _ENGINE: RtpEngine | None = None

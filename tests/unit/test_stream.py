@@ -14,7 +14,15 @@ from collections.abc import Iterator
 import pytest
 
 from sip_checks.toolkit.rtp import RtpPacket, parse
-from sip_checks.toolkit.stream import MediaSession, engine, open_media_socket
+from sip_checks.toolkit.stream import (
+    WINDOW_MAX_S,
+    WINDOW_MIN_S,
+    MediaSession,
+    RtpEngine,
+    engine,
+    kernel_time,
+    open_media_socket,
+)
 
 LOOP = "127.0.0.1"
 PORTS = (41000, 42000)
@@ -138,3 +146,69 @@ def test_dtmf_digits_and_their_gaps_all_leave_in_order() -> None:
         for s in (a, b):
             eng.remove(s)
             s.sock.close()
+
+
+def test_the_calls_of_a_tick_leave_in_the_same_order_every_tick() -> None:
+    """A call keeps its place in the batch, so where it leaves in the tick does not move
+    (on loopback a datagram is queued at the sink within its send)."""
+    sink = open_media_socket(LOOP, PORTS)
+    calls = [_session(sink.getsockname()) for _ in range(5)]
+    _talk(*calls, seconds=0.5)
+    ticks: list[list[int]] = []
+    last = -1.0
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            data, anc, _, _ = sink.recvmsg(2048, socket.CMSG_SPACE(16))
+            at = kernel_time(anc, 0.0)
+            if at - last > 0.005:  # ticks are 20 ms apart, a batch takes microseconds
+                ticks.append([])
+            last = at
+            pkt = parse(data)
+            assert pkt is not None
+            ticks[-1].append(pkt.ssrc)
+    sink.close()
+    ssrcs = [c.ssrc for c in calls]
+    # A call started while the engine had listed its batch begins a tick later.
+    whole = [t for t in ticks if len(t) == len(ssrcs)]
+    assert len(whole) >= 10
+    assert all(t == ssrcs for t in whole), whole
+
+
+def test_reading_stops_at_its_deadline_and_the_rest_is_read_after() -> None:
+    """The read before a tick must not delay the tick: it stops at its deadline, and what
+    it left is read afterwards, with the kernel's arrival times."""
+    eng = RtpEngine()
+    eng.close()  # its thread stopped: only this test reads
+    a, b = _session(), _session()
+    try:
+        for s in (a, b):
+            eng.add(s)
+            for seq in range(3):
+                s.sock.sendto(RtpPacket(8, seq, 160 * seq, 0xABC, False, b"\xd5" * 160).pack(),
+                              s.local)
+        time.sleep(0.01)
+        assert eng._read(until=time.monotonic() - 1) is False
+        assert not a.rx and not b.rx
+        assert eng._read() is True
+        assert a.rx[0xABC].received == b.rx[0xABC].received == 3
+        arrivals = [s.rx[0xABC].first_arrival for s in (a, b)]
+        assert all(t is not None and 0 < t <= time.time() for t in arrivals)
+    finally:
+        for s in (a, b):
+            eng.remove(s)
+            s.sock.close()
+
+
+def test_the_window_before_a_tick_follows_the_wake_up_lateness_within_bounds() -> None:
+    """The engine wakes early enough for its usual lateness, and never spins long."""
+    eng = RtpEngine()
+    eng.close()
+    for _ in range(200):
+        eng._learn(0.0002)  # woken 200 µs late, steadily
+    assert eng._window == pytest.approx(0.0002, abs=0.00002)
+    for _ in range(200):
+        eng._learn(0.0)
+    assert eng._window == WINDOW_MIN_S
+    for _ in range(200):
+        eng._learn(0.01)  # a machine that stalls
+    assert eng._window == WINDOW_MAX_S
