@@ -5,6 +5,7 @@ rewrites SSRC and sequence numbers and delays one direction only."""
 from __future__ import annotations
 
 import contextlib
+import math
 import socket
 import statistics
 import threading
@@ -15,6 +16,7 @@ import pytest
 
 from sip_checks.toolkit.rtp import RtpPacket, parse
 from sip_checks.toolkit.stream import (
+    TX_WINDOW,
     WINDOW_MAX_S,
     WINDOW_MIN_S,
     MediaSession,
@@ -212,3 +214,22 @@ def test_the_window_before_a_tick_follows_the_wake_up_lateness_within_bounds() -
     for _ in range(200):
         eng._learn(0.01)  # a machine that stalls
     assert eng._window == WINDOW_MAX_S
+
+
+def test_send_times_are_kept_for_the_last_window_of_packets_that_left() -> None:
+    """Echo RTT and one-way delay look up when a packet left: the last TX_WINDOW packets,
+    a packet that did not leave (no remote, or an error) never."""
+    s = _session(("127.0.0.1", 9))
+    s.sock.close()
+    first_ts = s.ts
+    for n in range(TX_WINDOW + 10):
+        s._prepare()
+        s._commit(None if n == TX_WINDOW + 5 else math.nan if n == TX_WINDOW + 6 else
+                  1000.0 + n)
+    step = 8 * s.ptime_ms
+    assert s._sent_at(first_ts) is None  # left TX_WINDOW + 10 packets ago: forgotten
+    assert s._sent_at((first_ts + 10 * step) & 0xFFFFFFFF) == 1010.0  # the oldest kept
+    assert s._sent_at((first_ts + (TX_WINDOW + 5) * step) & 0xFFFFFFFF) is None
+    assert s._sent_at((first_ts + (TX_WINDOW + 6) * step) & 0xFFFFFFFF) is None
+    assert s._sent_at((first_ts + (TX_WINDOW + 9) * step) & 0xFFFFFFFF) == 1000.0 + TX_WINDOW + 9
+    assert s.sent == TX_WINDOW + 8 and s.send_errors == 1
