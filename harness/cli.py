@@ -132,14 +132,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise RecetteError(f"--nat-idle-max: expected 1 to 900 s, got {args.nat_idle_max:g}")
     return run_checks(profile=args.profile, out=args.out, only=args.only, lang=args.lang,
                       call_seconds=args.call_seconds, nat_idle_max=args.nat_idle_max,
-                      serial=args.serial)
+                      serial=args.serial, capture=not args.no_capture)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from harness.demo import demo
 
     return demo(alg=args.alg, firewall=args.firewall, out=args.out, lang=args.lang,
-                serial=args.serial)
+                serial=args.serial, capture=not args.no_capture)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -390,6 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--serial", action="store_true",
                      help="one check after another (debugging); by default checks that "
                           "cannot disturb each other run at the same time")
+    run.add_argument("--no-capture", action="store_true",
+                     help="write no capture.pcapng of the run's SIP and RTP")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="lab up, every check, report, lab down")
@@ -398,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=None)
     demo.add_argument("--lang", choices=("fr", "en"), default="fr")
     demo.add_argument("--serial", action="store_true", help="one check after another")
+    demo.add_argument("--no-capture", action="store_true", help="write no capture.pcapng")
     demo.set_defaults(func=cmd_demo)
     return p
 

@@ -12,7 +12,7 @@ from harness.runner import default_out, run_checks
 
 
 def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str,
-         serial: bool = False) -> int:
+         serial: bool = False, capture: bool = True) -> int:
     """Run the whole suite on a fresh lab; the lab is always torn down, even on Ctrl-C."""
     t0 = time.monotonic()
     out = out or default_out()
@@ -25,7 +25,7 @@ def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str,
         print(f"recette demo: lab {lab.prefix} up; running every check", file=sys.stderr)
         # NAT bindings are tried up to 30 s idle (not the 60 s default) to keep the wait short.
         code = run_checks(profile=profile_path, out=out, only=[], lang=lang, nat_idle_max=30,
-                           serial=serial)
+                           serial=serial, capture=capture)
         _gate_summary(lab)
     finally:
         lab.down()

@@ -192,6 +192,38 @@ class RouterConfig(_Model):
     files: dict[str, str]
 
 
+class SipDialog(_Model):
+    """One SIP dialog or transaction a check exchanged, by Call-ID: what finds its frames in
+    ``capture.pcapng`` (``sip.Call-ID == "…"``; Wireshark's VoIP Calls then finds its RTP
+    from the SDP). ``method`` is its first request's (INVITE, REGISTER, OPTIONS …)."""
+
+    call_id: str
+    method: str
+    title: str = ""
+
+
+class CaptureFile(_Model):
+    """One capture file of the run, in the output folder."""
+
+    name: str
+    side: Literal["agent", "operator"]
+    where: str  # the network namespace it was taken in, or "host"
+    size: int  # bytes
+    packets: int | None = None
+    dropped: int | None = None  # by the kernel or dumpcap: the capture misses frames
+
+
+class CaptureInfo(_Model):
+    """What ``recette run`` captured of its own SIP and RTP (:mod:`harness.capture`):
+    ``captured`` with its files and capture filter, ``off`` (``--no-capture``), or
+    ``unavailable`` (no dumpcap/tshark, or it could not start: ``detail`` says why)."""
+
+    state: Literal["captured", "off", "unavailable"]
+    files: list[CaptureFile] = Field(default_factory=list)
+    filter: str = ""
+    detail: str = ""
+
+
 class Figures(_Model):
     """The typed payloads a check leaves for the reports (each optional)."""
 
@@ -207,6 +239,7 @@ class Figures(_Model):
     lan_plan: Msg | None = None  # where the LAN plan the router audit compared with came from
     router_config: RouterConfig | None = None
     extra_call_status: int | None = None
+    sip_dialogs: list[SipDialog] = Field(default_factory=list)  # in capture.pcapng
 
 
 class CheckResult(_Model):
@@ -254,6 +287,7 @@ class RunResults(_Model):
     counts: dict[Status, int]
     checks: list[CheckResult]
     incidents: list[IncidentRow] = Field(default_factory=list)
+    capture: CaptureInfo | None = None  # set by the runner once the capture stopped
 
     def check(self, ident: str) -> CheckResult | None:
         return next((c for c in self.checks if c.id == ident), None)

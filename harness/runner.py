@@ -4,8 +4,9 @@ Output folder: ``report.html`` (self-contained pytest-html), ``results.json`` (o
 with evidence, redacted), ``junit.xml`` (for CI), ``sheet.html``/``sheet.pdf`` (the
 acceptance sheet), ``incidents.csv``, the router's configuration as audited
 (``router-opios.json`` or ``router-running-config.txt``, for ``recette audit``) and
-``profile.yaml``, the profile as tested with its secrets masked. A one-screen summary goes to
-stdout.
+``profile.yaml``, the profile as tested with its secrets masked, and ``capture.pcapng``
+(the run's SIP and RTP, :mod:`harness.capture`; ``capture-operator.pcapng`` beside it in the
+lab). A one-screen summary goes to stdout.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness import netns, rooms
+from harness.capture import RunCapture
 from harness.errors import RecetteError
 from harness.profile import Profile, load_profile
 from harness.profile_copy import write_copy
@@ -40,8 +42,9 @@ def default_out() -> Path:
 
 def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
                call_seconds: float = 10.0, nat_idle_max: float = 60.0,
-               serial: bool = False) -> int:
-    """Run every check against ``profile``; 0 when all pass or skip, 1 otherwise."""
+               serial: bool = False, capture: bool = True) -> int:
+    """Run every check against ``profile``; 0 when all pass or skip, 1 otherwise.
+    ``capture`` False (``--no-capture``) writes no capture.pcapng."""
     prof = load_profile(profile, require_env=True)  # one-line errors before pytest starts
     if prof.lab is not None and not netns.exists(prof.lab.agent_netns):
         raise RecetteError(
@@ -78,11 +81,18 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
         args.append(f"--recette-only={o}")
     if serial:
         args.append("--recette-serial")
-    code = pytest.main(args)
+    # Started before the first check, stopped after the last (a Ctrl-C included).
+    cap = RunCapture.start(prof, out, enabled=capture)
+    try:
+        code = pytest.main(args)
+    finally:
+        captured = cap.stop()
     results_path = out / "results.json"
     if not results_path.exists():
         raise RecetteError(f"the check run did not complete (pytest exit {int(code)})")
     doc = load_results(results_path)
+    doc.capture = captured  # what the sheet's annex says about it, and results.json too
+    results_path.write_text(doc.model_dump_json(indent=2), encoding="utf-8")
     write_sheet(doc, prof, out, lang)
     router_file = write_router_config(doc, out)
     try:
@@ -141,4 +151,11 @@ def summary(doc: RunResults, out: Path) -> None:
     print(f"report: {(out / 'report.html').resolve()}")
     print(f"sheet:  {(out / 'sheet.html').resolve()}"
           + (f" (PDF: {(out / 'sheet.pdf').resolve()})" if (out / "sheet.pdf").exists() else ""))
+    cap = doc.capture
+    if cap is not None and cap.state == "captured":
+        print("capture: " + ", ".join(f"{(out / f.name).resolve()} ({f.size / 1e6:.1f} MB"
+                                      + (f", {f.dropped} dropped" if f.dropped else "") + ")"
+                                      for f in cap.files))
+    elif cap is not None and cap.state == "unavailable":
+        print(f"capture: none ({cap.detail})")
     sys.stdout.flush()

@@ -5,6 +5,7 @@ Kept apart from the checks so each check reads as the procedure it verifies.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -13,8 +14,10 @@ from harness.evidence import Evidence
 from harness.messages import msg
 from harness.probe.client import ProbeClient
 from harness.profile import Profile
-from sip_checks.toolkit.endpoint import SipEndpoint
+from harness.results import SipDialog
+from sip_checks.toolkit.endpoint import SipEndpoint, WireRecord
 from sip_checks.toolkit.ladder import render, transcript
+from sip_checks.toolkit.site_port import call_id_of
 from sip_checks.toolkit.ua import Identity, Registration, UserAgent
 
 
@@ -82,9 +85,33 @@ def require_registered(reg: Registration, account: str) -> None:
 
 def record_sip(evidence: Evidence, ua: UserAgent, *, call_id: str | None = None,
                title: str = "SIP") -> None:
+    """The ladder and the messages, and each dialog's Call-ID: what finds the same frames in
+    the run's capture.pcapng (the sheet's annex prints the display filter)."""
     evidence.add(f"{title}: ladder", render(ua.ep.wire, call_id=call_id), kind="ladder")
     evidence.add(f"{title}: messages", transcript(ua.ep.wire, call_id=call_id),
                  kind="messages")
+    known = {d.call_id for d in evidence.figures.sip_dialogs}
+    for dialog in sip_dialogs(ua.ep.wire, call_id=call_id, title=title):
+        if dialog.call_id not in known:
+            known.add(dialog.call_id)
+            evidence.figures.sip_dialogs.append(dialog)
+
+
+def sip_dialogs(records: Iterable[WireRecord], *, call_id: str | None = None,
+                title: str = "") -> list[SipDialog]:
+    """Every Call-ID of ``records`` (only ``call_id`` when given), in order of appearance,
+    with the method of its first request (a response alone leaves it blank)."""
+    found: dict[str, str] = {}
+    for rec in records:
+        cid = call_id_of(rec.data)
+        if cid is None or (call_id is not None and cid != call_id):
+            continue
+        first = rec.data.split(b" ", 1)[0]
+        method = "" if first.startswith(b"SIP/") or not first.isalpha() \
+            else first.decode("ascii")
+        if not found.get(cid):
+            found[cid] = method
+    return [SipDialog(call_id=c, method=m, title=title) for c, m in found.items()]
 
 
 def probe_client(profile: Profile, name: str) -> ProbeClient:

@@ -121,6 +121,43 @@ TEXT = _by_lang({
     "inc_calling": ("Numéro appelant", "Calling number"),
     "inc_called": ("Numéro appelé", "Called number"),
     "inc_symptom": ("Symptôme", "Symptom"),
+    "capture": ("Capture réseau (Wireshark)", "Packet capture (Wireshark)"),
+    "cap_file": ("Fichier", "File"),
+    "cap_side": ("Côté", "Side"),
+    "cap_side_agent": ("site (agent de test)", "site (test agent)"),
+    "cap_side_operator": ("opérateur", "operator"),
+    "cap_compare": ("capture-operator.pcapng : ce qui a franchi le bord de l'opérateur ; "
+                     "le comparer à capture.pcapng (ce qui a quitté le site) montre une "
+                     "réécriture (ALG) ou une traduction d'adresse (NAT)",
+                     "capture-operator.pcapng: what crossed the operator's edge; compared "
+                     "with capture.pcapng (what left the site) it shows a rewrite (ALG) or an "
+                     "address translation (NAT)"),
+    "cap_where": ("Pris dans", "Taken in"),
+    "cap_size": ("Taille (Mo)", "Size (MB)"),
+    "cap_frames": ("Trames", "Frames"),
+    "cap_dropped": ("Perdues", "Dropped"),
+    "cap_open": ("Ouvrir capture.pcapng (dossier du rapport) dans Wireshark.",
+                 "Open capture.pcapng (the report's folder) in Wireshark."),
+    "cap_calls": ("Téléphonie → Appels VoIP : chaque appel, son échelle SIP (Flow Sequence) "
+                  "et la lecture de ses flux RTP.",
+                  "Telephony → VoIP Calls: every call, its SIP ladder (Flow Sequence) and "
+                  "playback of its RTP streams."),
+    "cap_streams": ("Téléphonie → RTP → Flux RTP : chaque flux trouvé par le SDP, avec pertes "
+                    "et gigue.",
+                    "Telephony → RTP → RTP Streams: every stream found from the SDP, with "
+                    "loss and jitter."),
+    "cap_filter_use": ("Les trames d'un contrôle : coller son filtre d'affichage (ci-dessous) "
+                       "dans la barre de filtre.",
+                       "A check's frames: paste its display filter (below) into the filter "
+                       "bar."),
+    "cap_bpf": ("Filtre de capture", "Capture filter"),
+    "cap_cli": ("En ligne de commande", "On the command line"),
+    "cap_per_check": ("Filtres d'affichage par contrôle", "Display filters per check"),
+    "cap_dialogs": ("Dialogues SIP (Call-ID)", "SIP dialogs (Call-ID)"),
+    "cap_display": ("Filtre d'affichage", "Display filter"),
+    "cap_off": ("Pas de capture : désactivée pour cet essai (--no-capture).",
+                "No capture: turned off for this run (--no-capture)."),
+    "cap_unavailable": ("Pas de capture", "No capture"),
     "none": ("Néant", "None"),
     "no_port": ("aucun", "none"),
     "generated": ("Document généré le", "Document generated on"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reports.sheet.annex import alg, firewall, incidents, ladders, quality, router
+from reports.sheet.annex import alg, capture, firewall, incidents, ladders, quality, router
 from reports.sheet.page import Page
 
 Section = Callable[[Page], str]
@@ -22,6 +22,7 @@ SECTIONS: tuple[Section, ...] = (
     firewall.render,
     router.render,
     incidents.render,
+    capture.render,
 )
 
 
