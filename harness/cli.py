@@ -142,6 +142,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 serial=args.serial, capture=not args.no_capture)
 
 
+def cmd_analyse(args: argparse.Namespace) -> int:
+    """Analyse a capture; exit 1 when it shows a failed call or another diagnosis."""
+    import datetime as dt
+
+    from harness import rooms
+
+    out = args.out or Path("out") / f"analyse-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    analyse = rooms.load(rooms.ANALYSE)
+    result, paths = analyse.main(args.file, out=out, lang=args.lang,
+                                 sheet=rooms.load(rooms.SHEET))
+    print(paths[0].read_text(encoding="utf-8"), end="")
+    for path in paths:
+        print(f"recette: wrote {path}", file=sys.stderr)
+    return 1 if result.findings else 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from ipaddress import IPv4Address
 
@@ -376,6 +392,13 @@ def build_parser() -> argparse.ArgumentParser:
     kg.add_argument("--key-env", default="RECETTE_PROBE_KEY",
                     help="the variable's name (default RECETTE_PROBE_KEY)")
     kg.set_defaults(func=cmd_probe_keygen)
+
+    an = sub.add_parser("analyse", help="analyse a capture (pcap/pcapng) of SIP and RTP")
+    an.add_argument("file", type=Path, help="FILE.pcap or FILE.pcapng")
+    an.add_argument("--out", type=Path, default=None,
+                    help="output folder (default: out/analyse-<ts>)")
+    an.add_argument("--lang", choices=("fr", "en"), default="fr")
+    an.set_defaults(func=cmd_analyse)
 
     run = sub.add_parser("run", help="run the checks for a site profile")
     run.add_argument("--profile", type=Path, required=True)

@@ -20,6 +20,9 @@ TEXT_MODULES = ("harness.texts", "sip_checks.texts", "router_checks.texts")
 # The router kinds table (``KINDS``: profile ``router.kind`` -> collect, parse, save, load).
 ROUTER_KINDS = "router_checks.kinds"
 
+# `recette analyse`: a capture we did not make, judged as the live checks would.
+ANALYSE = "sip_checks.analyse"
+
 # The reports: pytest-html hooks (report.html), the acceptance sheet, its PDF.
 HTML_PLUGIN = "reports.html"
 SHEET = "reports.sheet"

@@ -444,4 +444,122 @@ TEXTS: Catalog = {
         "en": "the verification was not recorded for the international option ({detail})",
         "fr": "la vérification n'a pas été enregistrée pour l'option internationale ({detail})",
     },
+    # -- recette analyse: a capture we did not make (sip_checks/analyse) --------------------
+    "AN_SUMMARY": {
+        "en": "{file}: {dialogs} SIP dialog(s), {calls} call(s), {streams} RTP stream(s)",
+        "fr": "{file} : {dialogs} dialogue(s) SIP, {calls} appel(s), {streams} flux RTP",
+    },
+    "AN_NOTHING_FOUND": {
+        "en": "nothing wrong found in this capture",
+        "fr": "aucune anomalie trouvée dans cette capture",
+    },
+    "AN_DIALOG": {"en": "{method} from {calling} to {called}",
+                  "fr": "{method} de {calling} vers {called}"},
+    "AN_OTHER_STREAMS": {
+        "en": "RTP streams no call's SDP announced",
+        "fr": "flux RTP annoncés par aucun SDP d'appel",
+    },
+    "AN_DIR": {"en": "{where}", "fr": "{where}"},
+    "AN_DIR_CALL": {"en": "{src}→{dst} ({where})", "fr": "{src}→{dst} ({where})"},
+    "AN_DIR_NUMBERS": {"en": "{src}→{dst}", "fr": "{src}→{dst}"},
+    "AN_CALL": {"en": "call {calling}→{called}: {finding}",
+                "fr": "appel {calling}→{called} : {finding}"},
+    "AN_ONE_WAY": {
+        "en": "one-way audio: no RTP at all {silent} while the other direction flows (a "
+              "firewall or NAT dropping that direction's media, or media sent to the wrong "
+              "address)",
+        "fr": "audio à sens unique : aucun RTP {silent} alors que l'autre sens passe (pare-feu "
+              "ou NAT qui bloque ce sens, ou média envoyé à une mauvaise adresse)",
+    },
+    "AN_ONE_WAY_NOT_CROSSED": {
+        "en": "one-way audio {silent}: its RTP ({where}) is seen on one side of the router "
+              "only and never crossed it, while the other direction crossed",
+        "fr": "audio à sens unique {silent} : son RTP ({where}) n'est vu que d'un côté du "
+              "routeur et ne l'a jamais traversé, alors que l'autre sens le traverse",
+    },
+    "AN_INVITE_NO_FINAL": {
+        "en": "call {calling}→{called}: the INVITE got no final response (lost on the way, "
+              "or the server is unreachable)",
+        "fr": "appel {calling}→{called} : l'INVITE n'a reçu aucune réponse finale (perdu en "
+              "route, ou serveur injoignable)",
+    },
+    "AN_INVITE_408": {
+        "en": "call {calling}→{called}: 408 {reason} (no answer in time: the INVITE or its "
+              "responses lost by a firewall, NAT binding or SIP ALG, or the callee unreachable)",
+        "fr": "appel {calling}→{called} : 408 {reason} (pas de réponse à temps : INVITE ou "
+              "réponses perdus par un pare-feu, une association NAT ou un SIP ALG, ou appelé "
+              "injoignable)",
+    },
+    "AN_INVITE_503": {
+        "en": "call {calling}→{called}: 503 {reason} (the server or its next hop is "
+              "unavailable or refuses: trunk not registered, channels exhausted, or route down)",
+        "fr": "appel {calling}→{called} : 503 {reason} (serveur ou saut suivant indisponible "
+              "ou refusant : trunk non enregistré, canaux épuisés ou route coupée)",
+    },
+    "AN_REGISTER_FAILED": {
+        "en": "registration of {user} failed: {status} {reason}",
+        "fr": "échec de l'enregistrement de {user} : {status} {reason}",
+    },
+    "AN_REGISTER_NO_ANSWER": {
+        "en": "registration of {user}: no final response to {count} REGISTER(s)",
+        "fr": "enregistrement de {user} : aucune réponse finale à {count} REGISTER",
+    },
+    "AN_PRIVATE_ON_PUBLIC": {
+        "en": "{message} (frame {frame}, {src}→{dst}) carries private addresses on the public "
+              "side: {elements} (no ALG or SBC rewrote them: the far end cannot reach them)",
+        "fr": "{message} (trame {frame}, {src}→{dst}) porte des adresses privées côté public : "
+              "{elements} (ni ALG ni SBC ne les a réécrites : l'extrémité distante ne peut "
+              "pas les joindre)",
+    },
+    "AN_ALG": {
+        "en": "a SIP ALG rewrote {count} message(s) between the two sides of the router: "
+              "{elements}",
+        "fr": "un SIP ALG a réécrit {count} message(s) entre les deux côtés du routeur : "
+              "{elements}",
+    },
+    "AN_FIXED_TEARDOWN": {
+        "en": "{count} call(s) torn down {seconds} s after answer: {cause}",
+        "fr": "{count} appel(s) coupé(s) {seconds} s après le décroché : {cause}",
+    },
+    "AN_CAUSE_SESSION_TIMER": {
+        "en": "the session timer ({seconds} s) was not refreshed",
+        "fr": "la temporisation de session ({seconds} s) n'a pas été rafraîchie",
+    },
+    "AN_CAUSE_BINDING": {
+        "en": "a session timer or a NAT/firewall binding expiring (check the router's UDP "
+              "timeout and the re-INVITE/UPDATE refreshes)",
+        "fr": "temporisation de session ou association NAT/pare-feu expirée (vérifier le "
+              "délai UDP du routeur et les rafraîchissements re-INVITE/UPDATE)",
+    },
+    "AN_TORN_DOWN": {
+        "en": "call cut {seconds} s after answer",
+        "fr": "appel coupé {seconds} s après le décroché",
+    },
+    "AN_RTP_REFUSED": {
+        "en": "RTP {where} is sent where nobody listens: {count} ICMP unreachable (first "
+              "frame {frame})",
+        "fr": "RTP {where} envoyé là où personne n'écoute : {count} ICMP inaccessible "
+              "(première trame {frame})",
+    },
+    "AN_RTP_TO_PRIVATE": {
+        "en": "RTP {where} ({packets} packets) is sent to a private address an SDP leaked "
+              "past the NAT: nobody can receive it there",
+        "fr": "RTP {where} ({packets} paquets) envoyé à une adresse privée qu'un SDP a "
+              "laissé passer le NAT : personne ne peut le recevoir",
+    },
+    "AN_L_TITLE": {"en": "Capture analysis: {file}", "fr": "Analyse de capture : {file}"},
+    "AN_L_FINDINGS": {"en": "Diagnoses", "fr": "Diagnostics"},
+    "AN_L_DIALOGS": {"en": "SIP dialogs", "fr": "Dialogues SIP"},
+    "AN_L_REWRITES": {"en": "Rewritten by the router (ALG)",
+                      "fr": "Réécrit par le routeur (ALG)"},
+    "AN_L_CALL_ID": {"en": "Call-ID", "fr": "Call-ID"},
+    "AN_L_METHOD": {"en": "Method", "fr": "Méthode"},
+    "AN_L_FROM": {"en": "From", "fr": "De"},
+    "AN_L_TO": {"en": "To", "fr": "Vers"},
+    "AN_L_FINAL": {"en": "Final response", "fr": "Réponse finale"},
+    "AN_L_FRAMES": {"en": "Frames", "fr": "Trames"},
+    "AN_L_MESSAGE": {"en": "Message", "fr": "Message"},
+    "AN_L_ELEMENT": {"en": "Element", "fr": "Élément"},
+    "AN_L_BEFORE": {"en": "Sent", "fr": "Envoyé"},
+    "AN_L_AFTER": {"en": "Received", "fr": "Reçu"},
 }

@@ -1,0 +1,150 @@
+"""What ``recette analyse`` writes: the summary, the incident rows and the HTML annex.
+
+The incident rows are :mod:`harness.incidents`' five fields, the ones a technician pastes
+into the operator's ticket. The HTML reuses the acceptance sheet's own annex sections
+(quality table and plot, ladders, incidents) by handing them a run built from the capture
+(one "check" per SIP dialog), so a capture reads like the annex of a run; the sheet's module
+is passed in by the command line through the runner's table of rooms (this room does not
+import the reports).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from harness.incidents import Incident, csv_text
+from harness.messages import Msg, msg
+from harness.profile import Profile
+from harness.results import CheckResult, Figures, Item, RunResults
+from sip_checks.analyse.diagnose import Analysis, Call
+from sip_checks.analyse.dialogs import Dialog
+
+
+def incidents(a: Analysis) -> list[Incident]:
+    """One row per failed call: when it started, its numbers, its symptom."""
+    return [Incident(c.dialog.packets[0].at, c.dialog.calling, c.dialog.called, c.symptom)
+            for c in a.calls if c.symptom is not None]
+
+
+def _status(d: Dialog) -> str:
+    status = d.status
+    if status is None:
+        return "—"
+    final = d.final
+    return f"{status} {final.message.reason}" if final is not None else str(status)
+
+
+def _say(m: Msg, lang: str) -> str:
+    return m.render(lang)
+
+
+def summary(a: Analysis, source: Path, lang: str) -> str:
+    """The one-screen text: dialogs, streams with their figures, then every diagnosis."""
+    out = [_say(msg("AN_SUMMARY", file=source.name, dialogs=len(a.dialogs), calls=len(a.calls),
+                    streams=sum(len(c.streams) for c in a.calls) + len(a.others)), lang)]
+    for d in a.dialogs:
+        answered = d.answered
+        length = ""
+        if answered is not None and d.bye is not None:
+            length = f" {d.bye.at - answered:.1f} s"
+        out.append(f"  {d.method} {d.calling} → {d.called}: {_status(d)}{length} "
+                   f"[{d.call_id}]")
+    rows = [(cs.stream, cs.quality) for c in a.calls for cs in c.streams] + a.others
+    for s, q in rows:
+        st = s.stats
+        out.append(f"    RTP {q.direction.render(lang)} SSRC 0x{s.ssrc:08X}: {s.packets} pkts, "
+                   f"lost {st.lost} ({st.loss_pct:.2f} %), seq err {s.seq_errors}, jitter "
+                   f"{st.jitter_ms:.2f}/{st.jitter_max_ms:.2f} ms, R {q.r:.1f}, "
+                   f"MOS {q.mos:.2f} [{q.grade}]")
+    for f in a.findings:
+        out.append("  ! " + _say(f, lang))
+    if not a.findings:
+        out.append("  " + _say(msg("AN_NOTHING_FOUND"), lang))
+    return "\n".join(out) + "\n"
+
+
+def _title(c: Call | None, d: Dialog) -> tuple[str, str]:
+    m = msg("AN_DIALOG", method=d.method, calling=d.calling, called=d.called)
+    return m.render("fr"), m.render("en")
+
+
+def run_of(a: Analysis, source: Path, lang: str) -> RunResults:
+    """The capture as a run: one result per dialog (its ladder, its streams' quality)."""
+    checks = []
+    by_dialog = {id(c.dialog): c for c in a.calls}
+    for i, d in enumerate(a.dialogs, 1):
+        c = by_dialog.get(id(d))
+        fr, en = _title(c, d)
+        quality = [cs.quality for cs in c.streams] if c is not None else []
+        failed = c is not None and c.symptom is not None
+        checks.append(CheckResult(
+            id=f"#{i} {d.call_id}"[:60], fr=fr, en=en, status="fail" if failed else "pass",
+            reasons=[c.symptom] if c is not None and c.symptom is not None else [],
+            evidence=[Item(title=d.call_id, text=d.ladder(), kind="ladder")],
+            figures=Figures(quality=quality)))
+    if a.others:
+        other = msg("AN_OTHER_STREAMS")
+        fr, en = other.render("fr"), other.render("en")
+        checks.append(CheckResult(id="RTP", fr=fr, en=en,
+                                  figures=Figures(quality=[q for _, q in a.others])))
+    return RunResults(generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                      customer="", site=source.name, operator_server="", lang=lang,
+                      counts={}, checks=checks,
+                      incidents=[i.model() for i in incidents(a)])
+
+
+def html(a: Analysis, source: Path, lang: str, sheet: ModuleType) -> str:
+    """The analysis page: findings, dialogs, rewrites, then the sheet's annex sections."""
+    run = run_of(a, source, lang)
+    profile = Profile.model_construct(thresholds=a.thresholds)
+    page: Any = sheet.page.Page(run, profile, lang)
+    annex = sheet.annex
+    sections = "".join(s(page) for s in (annex.quality.render, annex.ladders.render,
+                                         annex.incidents.render))
+    def say(m: Msg) -> str:
+        return escape(m.render(lang))
+
+    findings = "".join(f"<li>{say(f)}</li>" for f in a.findings) or \
+        f"<li>{say(msg('AN_NOTHING_FOUND'))}</li>"
+    dialogs = "".join(
+        f"<tr><td class='mono'>{escape(d.call_id)}</td><td>{escape(d.method)}</td>"
+        f"<td>{escape(d.calling)}</td><td>{escape(d.called)}</td>"
+        f"<td>{escape(_status(d))}</td></tr>" for d in a.dialogs)
+    heads = "".join(f"<th>{say(k)}</th>" for k in (msg("AN_L_CALL_ID"), msg("AN_L_METHOD"),
+                                                    msg("AN_L_FROM"), msg("AN_L_TO"),
+                                                    msg("AN_L_FINAL")))
+    rewrites = "".join(
+        f"<tr><td>#{r.sent.frame} → #{r.got.frame}</td><td>{escape(r.sent.message.first_line)}"
+        f"</td><td class='mono'>{escape(ch.element)}</td><td class='mono'>{escape(ch.before)}"
+        f"</td><td class='mono'>{escape(ch.after)}</td></tr>"
+        for r in a.rewrites for ch in r.changes)
+    rw_heads = "".join(f"<th>{say(k)}</th>" for k in (msg("AN_L_FRAMES"), msg("AN_L_MESSAGE"),
+                                                       msg("AN_L_ELEMENT"), msg("AN_L_BEFORE"),
+                                                       msg("AN_L_AFTER")))
+    rw = (f"<h3>{say(msg('AN_L_REWRITES'))}</h3><table class='small'><thead><tr>{rw_heads}</tr>"
+          f"</thead><tbody>{rewrites}</tbody></table>") if rewrites else ""
+    title = say(msg("AN_L_TITLE", file=source.name))
+    return (f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
+            f"<title>{title}</title><style>{sheet.css()}</style></head><body>"
+            f"<h1>{title}</h1><h3>{say(msg('AN_L_FINDINGS'))}</h3><ul>{findings}</ul>"
+            f"<h3>{say(msg('AN_L_DIALOGS'))}</h3><table class='small'><thead><tr>{heads}</tr>"
+            f"</thead><tbody>{dialogs}</tbody></table>{rw}"
+            f"<section class='annex'>{sections}</section></body></html>\n")
+
+
+def write(a: Analysis, source: Path, out: Path, lang: str, sheet: ModuleType) -> list[Path]:
+    """``summary.txt``, ``incidents.csv`` and ``analyse.html`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"summary.txt": summary(a, source, lang),
+             "incidents.csv": csv_text(incidents(a), lang),
+             "analyse.html": html(a, source, lang, sheet)}
+    paths = []
+    for name, text in files.items():
+        path = out / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
