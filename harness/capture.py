@@ -67,18 +67,24 @@ def payload_starts_with(prefix: bytes) -> str:
     return " and ".join(tests) if tests else "udp"
 
 
+# The second and later fragments of a UDP datagram carry no port (a SIP message above the
+# MTU, as the ALG check sends, arrives in several): kept whole, or Wireshark cannot
+# reassemble the message. Sweep datagrams are never fragmented.
+LATER_FRAGMENTS = "(ip proto 17 and ip[6:2] & 0x1fff != 0)"
+
+
 def agent_filter(sip_ports: Iterable[int], rtp: tuple[int, int] = RTP_PORTS) -> str:
-    """The agent side's capture filter: UDP on the SIP ports and the RTP range, without the
-    firewall sweeps' datagrams."""
+    """The agent side's capture filter: UDP on the SIP ports and the RTP range (and the
+    fragments that follow), without the firewall sweeps' datagrams."""
     ports = " or ".join(f"port {p}" for p in sorted(set(sip_ports)))
-    return (f"udp and ({ports} or portrange {rtp[0]}-{rtp[1]}) "
-            f"and not ({payload_starts_with(SWEEP_PREFIX)})")
+    return (f"(udp and ({ports} or portrange {rtp[0]}-{rtp[1]}) "
+            f"and not ({payload_starts_with(SWEEP_PREFIX)})) or {LATER_FRAGMENTS}")
 
 
 def operator_filter() -> str:
     """The operator side's: all UDP that crossed its edge (the site's public ports are
     whatever the NAT made of them), without the sweeps."""
-    return f"udp and not ({payload_starts_with(SWEEP_PREFIX)})"
+    return f"(udp and not ({payload_starts_with(SWEEP_PREFIX)})) or {LATER_FRAGMENTS}"
 
 
 def profile_filter(profile: Profile) -> str:

@@ -4,7 +4,9 @@ a run without dumpcap (one line, no crash). The capture itself is tested on a la
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -58,11 +60,13 @@ def test_every_sweep_datagram_starts_with_the_excluded_prefix() -> None:
 
 def test_agent_filter_keeps_sip_and_the_rtp_range_only() -> None:
     bpf = capture.agent_filter([5070, 5060, 5060])
-    assert bpf == ("udp and (port 5060 or port 5070 or portrange 10000-20000) and not "
-                   "(udp[8:4] = 0x72656365 and udp[12:4] = 0x7474652d)")
-    assert capture.profile_filter(PROFILE).startswith("udp and (port 5060 or portrange")
+    assert bpf == ("(udp and (port 5060 or port 5070 or portrange 10000-20000) and not "
+                   "(udp[8:4] = 0x72656365 and udp[12:4] = 0x7474652d)) "
+                   "or (ip proto 17 and ip[6:2] & 0x1fff != 0)")
+    assert capture.profile_filter(PROFILE).startswith("(udp and (port 5060 or portrange")
     assert capture.operator_filter() == (
-        "udp and not (udp[8:4] = 0x72656365 and udp[12:4] = 0x7474652d)")
+        "(udp and not (udp[8:4] = 0x72656365 and udp[12:4] = 0x7474652d)) "
+        "or (ip proto 17 and ip[6:2] & 0x1fff != 0)")
 
 
 def test_rtp_range_is_the_media_sockets_range() -> None:
@@ -202,3 +206,13 @@ def test_dumpcap_that_cannot_start_says_why(tmp_path: Path) -> None:
                               ["rct-no-such0"], "udp", "agent")
     assert "rct-no-such0" in str(err.value)
     assert list(tmp_path.iterdir()) == []  # neither its log nor a partial file
+
+
+@pytest.mark.skipif(shutil.which("dumpcap") is None or os.geteuid() != 0,
+                    reason="compiling a filter for 'any' needs dumpcap and capture rights")
+def test_filters_compile() -> None:
+    """libpcap accepts both filters as written (a typo would cost a whole run's capture)."""
+    for bpf in (capture.profile_filter(PROFILE), capture.operator_filter()):
+        proc = subprocess.run([str(shutil.which("dumpcap")), "-i", "any", "-d", "-f", bpf],
+                              capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 0 and "ret" in proc.stdout, proc.stderr
