@@ -1,6 +1,6 @@
 """The capture's pure parts: its filters, the Call-IDs a check records, the annex section, and
 a run without dumpcap (one line, no crash). The capture itself is tested on a lab in
-``tests/lab/test_capture.py``."""
+``tests/lab/test_lab_capture.py``."""
 
 from __future__ import annotations
 
