@@ -471,6 +471,13 @@ TEXTS: Catalog = {
         "fr": "audio à sens unique : aucun RTP {silent} alors que l'autre sens passe (pare-feu "
               "ou NAT qui bloque ce sens, ou média envoyé à une mauvaise adresse)",
     },
+    "AN_NO_AUDIO": {
+        "en": "no audio either way between {calling} and {called}: no RTP reached either "
+              "party (media blocked, or sent to addresses nobody listens on)",
+        "fr": "aucun audio dans un sens comme dans l'autre entre {calling} et {called} : "
+              "aucun RTP n'a atteint les parties (média bloqué, ou envoyé à des adresses où "
+              "personne n'écoute)",
+    },
     "AN_ONE_WAY_NOT_CROSSED": {
         "en": "one-way audio {silent}: its RTP ({where}) is seen on one side of the router "
               "only and never crossed it, while the other direction crossed",

@@ -33,7 +33,7 @@ def read(path: Path, *, thresholds: Thresholds | None = None) -> Analysis:
         with rest.open("wb") as f:
             sink = RawIpWriter(f)
             streams = collect(path, sink)
-        sips, icmps = run_tshark(rest, sink.numbers)
+        sips, icmps = run_tshark(rest, sink.numbers, sink.ifaces)
     return analyse(group(sips), streams, icmps, thresholds)
 
 

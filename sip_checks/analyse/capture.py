@@ -50,6 +50,7 @@ class Frame(NamedTuple):
     number: int
     at: float
     ip: bytes
+    iface: int = 0  # the capture point: a pcapng interface (mergecap keeps one per file)
 
 
 def _ip_of(linktype: int, data: bytes) -> bytes | None:
@@ -166,7 +167,7 @@ class _Reader:
                 linktype, unit = links[iface]
                 ip = _ip_of(linktype, data)
                 if ip is not None:
-                    yield Frame(number, ((hi << 32) | lo) * unit, ip)
+                    yield Frame(number, ((hi << 32) | lo) * unit, ip, iface)
 
 
 def _tsresol(options: bytes, endian: str) -> float:
@@ -253,6 +254,7 @@ class RawIpWriter:
     def __init__(self, f: BinaryIO) -> None:
         self.f = f
         self.numbers: list[int] = []
+        self.ifaces: list[int] = []
         f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, MAX_RECORD, LINKTYPE_RAW))
         self._rec: Callable[..., bytes] = struct.Struct("<IIII").pack
 
@@ -264,3 +266,4 @@ class RawIpWriter:
         self.f.write(self._rec(sec, ns, len(frame.ip), len(frame.ip)))
         self.f.write(frame.ip)
         self.numbers.append(frame.number)
+        self.ifaces.append(frame.iface)

@@ -55,7 +55,7 @@ class Call:
     dialog: Dialog
     streams: list[CallStream] = field(default_factory=list)
     symptom: Msg | None = None  # the one line of the incident row; None for a good call
-    silent: Role | None = None
+    silent: list[Role] = field(default_factory=list)  # directions nobody heard
 
 
 @dataclass
@@ -144,36 +144,45 @@ def match(dialogs: list[Dialog], streams: list[Stream],
     return calls, others
 
 
-def _points(d: Dialog) -> int:
-    """At how many points the capture saw the call's INVITE (two: both sides of a router)."""
+def _points(d: Dialog) -> tuple[int, int]:
+    """The capture points nearest the caller and the callee: where the INVITE was seen first
+    and last (the same one for a capture taken at one point)."""
     first = d.first
-    return len({p.src for p in d.packets if p.message.method == "INVITE"
-                and p.message.cseq == first.message.cseq})
+    copies = [p for p in d.packets if p.message.method == "INVITE"
+              and p.message.cseq == first.message.cseq]
+    return copies[0].iface, copies[-1].iface
 
 
 def one_way(c: Call) -> Msg | None:
-    """The silent direction of an answered call, as the live check names it."""
-    if c.dialog.answered is None:
-        return None
+    """The silent direction(s) of an answered call, as the live check names them.
+
+    A direction is heard where its receiver is: at the capture point nearest the callee for
+    caller→callee, nearest the caller for the other way. With a capture on both sides of a
+    router, media seen only on the sending side never crossed it (the same tuple can be seen
+    on both sides, so the capture point, not the addresses, tells)."""
+    if c.dialog.answered is None or not c.streams:
+        return None  # no RTP in the capture for this call at all: filtered, not silent
+    at_caller, at_callee = _points(c.dialog)
+    where: dict[Role, int] = {"up": at_callee, "down": at_caller}
+    sent: dict[Role, list[Stream]] = defaultdict(list)
     heard: dict[Role, list[Stream]] = defaultdict(list)
     for cs in c.streams:
         if cs.role is not None and cs.stream.stats.received > 0:
-            heard[cs.role].append(cs.stream)
-    if not heard and not c.streams:
-        return None  # no RTP in the capture for this call at all: filtered, not silent
-    roles: tuple[Role, Role] = ("up", "down")
-    copies = {r: max((sum(1 for y in heard[r] if y.ssrc == x.ssrc) for x in heard[r]),
-                     default=0) for r in roles}
-    for role, other in (roles, roles[::-1]):
-        if not heard[role] and heard[other]:
-            c.silent = role
-            return msg("AN_ONE_WAY", silent=_role_msg(c.dialog, role))
-        if (_points(c.dialog) >= 2 and copies[role] == 1 and copies[other] >= 2):
-            c.silent = role
-            s = heard[role][0]
-            return msg("AN_ONE_WAY_NOT_CROSSED", silent=_role_msg(c.dialog, role),
-                       where=f"{s.src[0]}:{s.src[1]}→{s.dst[0]}:{s.dst[1]}")
-    return None
+            sent[cs.role].append(cs.stream)
+            if cs.stream.iface == where[cs.role]:
+                heard[cs.role].append(cs.stream)
+    roles: tuple[Role, Role] = ("down", "up")  # the site's own side first, as the live check
+    c.silent = [r for r in roles if not heard[r]]
+    if not c.silent:
+        return None
+    if len(c.silent) == 2:
+        return msg("AN_NO_AUDIO", calling=c.dialog.calling, called=c.dialog.called)
+    role = c.silent[0]
+    if sent[role]:
+        s = sent[role][0]
+        return msg("AN_ONE_WAY_NOT_CROSSED", silent=_role_msg(c.dialog, role),
+                   where=f"{s.src[0]}:{s.src[1]}→{s.dst[0]}:{s.dst[1]}")
+    return msg("AN_ONE_WAY", silent=_role_msg(c.dialog, role))
 
 
 def _role_msg(d: Dialog, role: Role) -> Msg:

@@ -38,6 +38,7 @@ class SipPacket:
     transport: str  # "udp" or "tcp"
     message: SipMessage
     raw: bytes
+    iface: int = 0  # the capture point it was seen at
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,10 @@ def unescape(text: str) -> str:
     return _ESCAPE.sub(one, text)
 
 
-def run_tshark(raw_ip_pcap: Path, numbers: list[int], *,
+def run_tshark(raw_ip_pcap: Path, numbers: list[int], ifaces: list[int] | None = None, *,
                tshark: str = "tshark") -> tuple[list[SipPacket], list[IcmpError]]:
-    """SIP messages and ICMP errors of the raw-IP file (frame numbers mapped back)."""
+    """SIP messages and ICMP errors of the raw-IP file (frame numbers and capture points
+    mapped back)."""
     cmd = [tshark, "-n", "-r", str(raw_ip_pcap), "-Y", "sip || icmp || icmpv6", "-T", "fields",
            "-E", "separator=/t", "-E", "occurrence=a", "-E", f"aggregator={AGG}", "-E", "quote=n"]
     for name in FIELDS:
@@ -74,14 +76,15 @@ def run_tshark(raw_ip_pcap: Path, numbers: list[int], *,
     if proc.returncode != 0:
         last = proc.stderr.decode(errors="replace").strip().splitlines()
         raise RecetteError(f"tshark failed on the SIP pass: {last[-1] if last else '?'}")
-    return parse_lines(proc.stdout.decode("utf-8", "replace").splitlines(), numbers)
+    return parse_lines(proc.stdout.decode("utf-8", "replace").splitlines(), numbers, ifaces)
 
 
 def _first(value: str) -> str:
     return value.split(AGG)[0]
 
 
-def parse_lines(lines: list[str], numbers: list[int]) -> tuple[list[SipPacket], list[IcmpError]]:
+def parse_lines(lines: list[str], numbers: list[int], ifaces: list[int] | None = None,
+                ) -> tuple[list[SipPacket], list[IcmpError]]:
     """Rows of :data:`FIELDS` (tab separated) into SIP packets and ICMP errors."""
     sips: list[SipPacket] = []
     icmps: list[IcmpError] = []
@@ -92,6 +95,7 @@ def parse_lines(lines: list[str], numbers: list[int]) -> tuple[list[SipPacket], 
         row = dict(zip(FIELDS, cols, strict=True))
         n = int(row["frame.number"])
         frame = numbers[n - 1] if 0 < n <= len(numbers) else n
+        iface = ifaces[n - 1] if ifaces and 0 < n <= len(ifaces) else 0
         at = float(row["frame.time_epoch"])
         srcs = (row["ip.src"] or row["ipv6.src"]).split(AGG)
         dsts = (row["ip.dst"] or row["ipv6.dst"]).split(AGG)
@@ -116,5 +120,5 @@ def parse_lines(lines: list[str], numbers: list[int]) -> tuple[list[SipPacket], 
             except SipParseError:
                 continue
             sips.append(SipPacket(frame, at, (srcs[0], int(sports[0])),
-                                  (dsts[0], int(dports[0])), transport, message, raw))
+                                  (dsts[0], int(dports[0])), transport, message, raw, iface))
     return sips, icmps

@@ -20,7 +20,9 @@ from sip_checks.toolkit.rtp import ReceiverStats
 
 _PORTS = struct.Struct("!HHH")
 _RTP = struct.Struct("!BBHII")
-Key = tuple[bytes, int, bytes, int, int]  # raw source address, port, destination, port, SSRC
+# Capture point, raw source address, port, destination, port, SSRC: a stream seen on both
+# sides of a router is two streams (with a NAT the same tuple can even be seen on both).
+Key = tuple[int, bytes, int, bytes, int, int]
 
 
 def _text(raw: bytes) -> str:
@@ -38,7 +40,9 @@ class Stream:
     stats: ReceiverStats = field(default_factory=ReceiverStats)
     packets: int = 0
     seq_errors: int = 0  # packets whose number is not the last one plus one
+    events: int = 0  # RFC 4733 telephone-event packets (not fed to the jitter estimate)
     first_frame: int = 0
+    iface: int = 0  # the capture point (pcapng interface) it was seen at
     _last_seq: int = -1
 
     @property
@@ -84,11 +88,11 @@ def collect(path: Path, sink: RawIpWriter) -> list[Stream]:
         if b0 & 0xC0 != 0x80 or 64 <= (b1 & 0x7F) <= 95 or length < 20:
             write(frame)  # SIP, STUN, RTCP, DNS...: text or other headers for tshark
             continue
-        key = (src, sport, dst, dport, ssrc)
+        key = (frame.iface, src, sport, dst, dport, ssrc)
         st = table.get(key)
         if st is None:
             st = table[key] = Stream((_text(src), sport), (_text(dst), dport), ssrc, b1 & 0x7F,
-                                     first_frame=frame.number)
+                                     first_frame=frame.number, iface=frame.iface)
         pt = b1 & 0x7F
         st.packets += 1
         if seq != (st._last_seq + 1) & 0xFFFF and st._last_seq >= 0:
@@ -96,7 +100,10 @@ def collect(path: Path, sink: RawIpWriter) -> list[Stream]:
         st._last_seq = seq
         # A packet of another dynamic payload type than the stream's voice is an RFC 4733
         # event: it counts for loss, not jitter, as in the live check.
-        st.stats.update(seq, ts, frame.at, voice=pt == st.pt or pt < 96)
+        voice = pt == st.pt or pt < 96
+        if not voice:
+            st.events += 1
+        st.stats.update(seq, ts, frame.at, voice=voice)
     return list(table.values())
 
 

@@ -1,6 +1,6 @@
 """Write the small captures of tests/data/captures/<case>/ (run from the repository root:
 ``.venv/bin/python tests/data/captures/make.py``); then regenerate the expected files with
-``RECETTE_REGEN=1 .venv/bin/python -m pytest -n 0 tests/unit/test_analyse.py``.
+``RECETTE_REGEN=1 .venv/bin/python -m pytest -n 0 tests/unit/test_analyse_cases.py``.
 
 The captures are built record by record so every figure is known: a seeded random loss and
 jitter, SIP written as the lab's UAs write it. Each case is one folder: ``capture.pcap`` (or
