@@ -161,8 +161,15 @@ def main() -> None:
         # The audio of the harness's calls as it came back: its own receive path under load.
         print(f"harness echoed audio: {len(echo_jit)} streams, loss max {max(echo_loss):.2f} %, "
               f"jitter mean {statistics.mean(echo_jit):.3f} ms, max {max(echo_jit):.3f} ms")
-    ratio = float(h["cpu_s"]) / float(s["cpu_s"]) if float(s["cpu_s"]) else float("nan")  # type: ignore[arg-type]
-    print(f"CPU ratio harness/SIPp: {ratio:.2f}")
+    sipp_cpu = float(s["cpu_s"])  # type: ignore[arg-type]
+    ratio = float(h["cpu_s"]) / sipp_cpu if sipp_cpu else float("nan")  # type: ignore[arg-type]
+    print(f"CPU ratio harness/SIPp: {ratio:.2f} (whole processes: the harness's includes "
+          "Python's start and imports)")
+    calls = h.get("cpu_calls_s")
+    if isinstance(calls, float) and sipp_cpu:
+        print(f"CPU ratio harness/SIPp, the calls only: {calls / sipp_cpu:.2f} (harness "
+              f"{calls:.2f} s from its first socket to its last call's end, "
+              f"{1000 * calls / (n * secs):.2f} ms/call-s; SIPp's whole process)")
 
 
 if __name__ == "__main__":
