@@ -10,7 +10,9 @@ on each side would give it:
 - all RTP entering, or leaving, the site dropped at the router: the silent direction the
   live verdict names is silent in the analysis too (which, seeing both sides, also says
   when the other direction never crossed);
-- the kernel's SIP ALG on, during the live ``sip.alg`` check: the same rewritten elements.
+- the kernel's SIP ALG on, during the live ``sip.alg`` check: the same rewritten elements;
+- the firewall closed, during the live inbound call check: the operator's INVITE to that DID
+  ends in 408 where the live check saw nothing arrive.
 """
 
 from __future__ import annotations
@@ -185,3 +187,25 @@ def test_alg_rewrites_are_the_live_checks(strict_lab: Lab, tmp_path: Path) -> No
             for r in a.rewrites if r.sent.message.method
             and labmod.VOICE_HOST.compressed == r.sent.src[0]}
     assert live <= seen, (live, seen)
+
+
+@pytest.mark.lab
+def test_a_closed_firewall_is_the_live_checks_undelivered_call(strict_lab: Lab,
+                                                              tmp_path: Path) -> None:
+    strict_lab.set_policy(firewall="closed")
+    prof = tmp_path / "lab.yaml"
+    strict_lab.write_profile(prof)
+    cap = tmp_path / "closed.pcapng"
+    try:
+        with capturing(strict_lab, ("lan", "op"), cap):
+            _, doc = run(prof, tmp_path / "out", "inbound[+33199000001]")
+    finally:
+        strict_lab.set_policy()
+    (check,) = doc.checks
+    assert check.status == "fail" and check.reasons[0].code == "INBOUND_NEVER_ARRIVED"
+    a = read(cap)
+    # The live check waited for an INVITE that never came; the capture (both sides) shows
+    # the operator's INVITE to that DID ending in 408, its sender's side of the same story.
+    calls = [c for c in a.calls if c.symptom is not None and c.symptom.code == "AN_INVITE_408"]
+    assert [c.symptom.params["called"] for c in calls if c.symptom] == ["+33199000001"]
+    assert not [c for c in a.calls if c.streams], "no media may have flowed"
