@@ -1,0 +1,552 @@
+"""The console's data, in the gate's own database (migration 0002).
+
+Everything a console instance needs is here, files included: instances keep no state of their
+own, so several can serve one PostgreSQL behind a load balancer. Sessions are signed cookies
+whose key is a row of ``console_settings`` (made once, by whichever instance starts first).
+Passwords are argon2id hashes; upload tokens are random 256-bit strings stored as SHA-256
+digests (a fast hash suffices for a secret that cannot be guessed, and a stolen database does
+not give them away).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+import yaml
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Connection, Engine
+
+from harness.errors import RecetteError
+from harness.gate.store import EVENTS, SITES, GateStore, _utc, now_utc, open_store
+
+Role = Literal["administrator", "technical", "integrator"]
+ROLES: tuple[Role, ...] = ("administrator", "technical", "integrator")
+Light = Literal["green", "orange", "red", "grey"]
+# Files a run folder may hold that the console keeps (the masked profile never leaves the
+# laptop: the site's key and trunks are read from it at upload and only those are kept).
+RUN_FILES = ("results.json", "sheet.html", "sheet.pdf", "report.html", "incidents.csv",
+             "capture.pcapng", "capture-operator.pcapng", "junit.xml")
+MAX_FAILURES_USER = 5       # failed logins per user name within the window
+MAX_FAILURES_IP = 20        # failed logins per client address within the window
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+
+_meta = sa.MetaData()
+SETTINGS = sa.Table("console_settings", _meta,
+                    sa.Column("key", sa.String(100), primary_key=True),
+                    sa.Column("value", sa.Text, nullable=False))
+USERS = sa.Table("console_users", _meta,
+                 sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                 sa.Column("username", sa.String(200), nullable=False),
+                 sa.Column("password_hash", sa.String(500), nullable=False),
+                 sa.Column("role", sa.String(40), nullable=False),
+                 sa.Column("company", sa.String(200)),
+                 sa.Column("active", sa.Boolean, nullable=False),
+                 sa.Column("created_at", sa.DateTime(timezone=True), nullable=False))
+GRANTS = sa.Table("console_grants", _meta,
+                  sa.Column("user_id", sa.Integer, primary_key=True),
+                  sa.Column("site", sa.String(200), primary_key=True))
+TOKENS = sa.Table("console_tokens", _meta,
+                  sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                  sa.Column("token_hash", sa.String(64), nullable=False),
+                  sa.Column("user_id", sa.Integer, nullable=False),
+                  sa.Column("label", sa.String(200), nullable=False),
+                  sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+                  sa.Column("created_by", sa.String(200), nullable=False),
+                  sa.Column("revoked_at", sa.DateTime(timezone=True)))
+RUNS = sa.Table("console_runs", _meta,
+                sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                sa.Column("run_id", sa.String(64), nullable=False),
+                sa.Column("site", sa.String(200), nullable=False),
+                sa.Column("site_name", sa.String(200), nullable=False),
+                sa.Column("customer", sa.String(200), nullable=False),
+                sa.Column("integrator", sa.String(200)),
+                sa.Column("generated", sa.String(40), nullable=False),
+                sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+                sa.Column("uploader", sa.String(200), nullable=False),
+                sa.Column("n_pass", sa.Integer, nullable=False),
+                sa.Column("n_fail", sa.Integer, nullable=False),
+                sa.Column("n_error", sa.Integer, nullable=False),
+                sa.Column("n_skip", sa.Integer, nullable=False),
+                sa.Column("light", sa.String(10), nullable=False),
+                sa.Column("trunks", sa.Text, nullable=False),
+                sa.Column("results", sa.Text, nullable=False))
+FILES = sa.Table("console_files", _meta,
+                 sa.Column("run", sa.Integer, primary_key=True),
+                 sa.Column("name", sa.String(200), primary_key=True),
+                 sa.Column("size", sa.Integer, nullable=False),
+                 sa.Column("data", sa.LargeBinary, nullable=False))
+AUDIT = sa.Table("console_audit", _meta,
+                 sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                 sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+                 sa.Column("actor", sa.String(200), nullable=False),
+                 sa.Column("action", sa.String(40), nullable=False),
+                 sa.Column("site", sa.String(200)),
+                 sa.Column("ip", sa.String(64)),
+                 sa.Column("detail", sa.Text))
+ATTEMPTS = sa.Table("console_login_attempts", _meta,
+                    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+                    sa.Column("username", sa.String(200), nullable=False),
+                    sa.Column("ip", sa.String(64), nullable=False),
+                    sa.Column("ok", sa.Boolean, nullable=False))
+
+_hasher = PasswordHasher()
+
+
+class UploadRefused(RecetteError):
+    """An upload the console cannot take (missing or unreadable results.json, no site)."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: Role
+    company: str | None
+    active: bool
+
+    @property
+    def technical(self) -> bool:
+        """Who may switch the international option: the technical service (and its
+        administrator, who is of the operator too)."""
+        return self.role in ("technical", "administrator")
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    run_id: str
+    site: str
+    site_name: str
+    customer: str
+    integrator: str | None
+    generated: str
+    uploaded_at: dt.datetime
+    uploader: str
+    counts: dict[str, int]
+    light: Light
+    trunks: list[str]
+    files: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    """One row of the sites page: the latest run's view of a site, and since when its light
+    holds (the oldest run of the unbroken series of the same light)."""
+
+    site: str
+    site_name: str
+    customer: str
+    integrator: str | None
+    light: Light
+    since: dt.datetime | None
+    last_run: Run | None
+    trunks: list[str]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: dt.datetime
+    actor: str
+    action: str
+    site: str | None
+    ip: str | None
+    detail: dict[str, Any]
+
+
+def light_of(results: dict[str, Any]) -> Light:
+    """The site's light from one run: red when the firewall verification or any check
+    failed or errored, orange when it passed with reserves, green otherwise; grey when the
+    run had no firewall verification at all (it says nothing of the option's premise)."""
+    checks = results.get("checks") or []
+    fw = next((c for c in checks if c.get("id") == "firewall.openings"), None)
+    if fw is None or fw.get("status") == "skip":
+        return "grey"
+    if any(c.get("status") in ("fail", "error") for c in checks):
+        return "red"
+    if any(c.get("reserves") for c in checks):
+        return "orange"
+    return "green"
+
+
+def _site_from_profile(text: str | None, results: dict[str, Any]) -> tuple[str, str, str,
+                                                                         str | None,
+                                                                         list[str]]:
+    """(site key, site name, customer, integrator, trunks) from the masked profile, as
+    :func:`harness.gate.record.site_key` names the site; results.json alone when the profile
+    is missing (no SIRET then: the customer's name stands for it, as the gate does)."""
+    prof: dict[str, Any] = {}
+    if text:
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError:
+            loaded = None
+        if isinstance(loaded, dict):
+            prof = loaded
+    customer = prof.get("customer") or {}
+    site = prof.get("site") or {}
+    name = str(customer.get("name") or results.get("customer") or "").strip()
+    site_name = str(site.get("name") or results.get("site") or "").strip()
+    if not name or not site_name:
+        raise UploadRefused("results.json names no customer or site")
+    key = f"{customer.get('siret') or name}/{site_name}"
+    trunks = [str(t.get("name")) for t in prof.get("trunks") or [] if isinstance(t, dict)]
+    integrator = customer.get("integrator")
+    return key, site_name, name, str(integrator) if integrator else None, trunks
+
+
+class ConsoleStore:
+    """The console's API over its tables; the gate itself stays :class:`GateStore`."""
+
+    def __init__(self, gate: GateStore) -> None:
+        self.gate = gate
+        self.engine: Engine = gate.engine
+
+    # -- settings -------------------------------------------------------------------------
+
+    def secret_key(self) -> str:
+        """The key signing session cookies, shared by every instance on this database."""
+        query = sa.select(SETTINGS.c.value).where(SETTINGS.c.key == "secret_key")
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:  # another instance may insert it first: then read theirs
+            with contextlib.suppress(sa.exc.IntegrityError), self.engine.begin() as conn:
+                conn.execute(SETTINGS.insert().values(key="secret_key",
+                                                      value=secrets.token_hex(32)))
+            with self.engine.connect() as conn:
+                row = conn.execute(query).one()
+        return str(row.value)
+
+    # -- users ----------------------------------------------------------------------------
+
+    def add_user(self, username: str, password: str, role: str, company: str | None = None,
+                 *, at: dt.datetime | None = None) -> User:
+        if role not in ROLES:
+            raise RecetteError(f"role: expected one of {', '.join(ROLES)}, got {role!r}")
+        if role == "integrator" and not company:
+            raise RecetteError("an integrator user needs its company (--company)")
+        if not username.strip() or len(password) < 10:
+            raise RecetteError("a user needs a name and a password of at least 10 characters")
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(USERS.c.id).where(USERS.c.username == username)).first():
+                raise RecetteError(f"user {username!r} already exists")
+            conn.execute(USERS.insert().values(
+                username=username, password_hash=_hasher.hash(password), role=role,
+                company=company or None, active=True, created_at=_utc(at or now_utc())))
+        user = self.user_by_name(username)
+        assert user is not None
+        return user
+
+    def _user(self, row: Any) -> User:
+        return User(row.id, row.username, row.role, row.company, bool(row.active))
+
+    def user_by_name(self, username: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(USERS).where(USERS.c.username == username)).first()
+        return self._user(row) if row else None
+
+    def user(self, user_id: int) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(USERS).where(USERS.c.id == user_id)).first()
+        return self._user(row) if row else None
+
+    def users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            return [self._user(r) for r in conn.execute(sa.select(USERS)
+                                                        .order_by(USERS.c.username))]
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(USERS.update().where(USERS.c.id == user_id).values(active=active))
+
+    def check_password(self, username: str, password: str) -> User | None:
+        """The user when the password is right and the account active; always hashes, so
+        the time taken does not tell whether the user exists."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(USERS).where(USERS.c.username == username)).first()
+        stored = row.password_hash if row else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None or not row.active:
+            return None
+        if _hasher.check_needs_rehash(stored):
+            with self.engine.begin() as conn:
+                conn.execute(USERS.update().where(USERS.c.id == row.id)
+                             .values(password_hash=_hasher.hash(password)))
+        return self._user(row)
+
+    # -- login rate limiting --------------------------------------------------------------
+
+    def login_blocked(self, username: str, ip: str, at: dt.datetime) -> bool:
+        """Too many failures lately for this user name or from this address."""
+        since = _utc(at) - LOGIN_WINDOW
+        with self.engine.connect() as conn:
+            def failures(col: Any, value: str) -> int:
+                return int(conn.execute(
+                    sa.select(sa.func.count()).select_from(ATTEMPTS)
+                    .where(col == value, ATTEMPTS.c.at >= since,
+                           ATTEMPTS.c.ok == sa.false())).scalar_one())
+            return (failures(ATTEMPTS.c.username, username) >= MAX_FAILURES_USER
+                    or failures(ATTEMPTS.c.ip, ip) >= MAX_FAILURES_IP)
+
+    def login_attempt(self, username: str, ip: str, ok: bool, at: dt.datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(ATTEMPTS.insert().values(at=_utc(at), username=username[:200],
+                                                  ip=ip[:64], ok=ok))
+
+    # -- grants and visibility ------------------------------------------------------------
+
+    def grant(self, user_id: int, site: str) -> None:
+        with self.engine.begin() as conn:
+            if not conn.execute(sa.select(GRANTS).where(GRANTS.c.user_id == user_id,
+                                                        GRANTS.c.site == site)).first():
+                conn.execute(GRANTS.insert().values(user_id=user_id, site=site))
+
+    def ungrant(self, user_id: int, site: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(GRANTS.delete().where(GRANTS.c.user_id == user_id,
+                                               GRANTS.c.site == site))
+
+    def grants(self, user_id: int) -> list[str]:
+        with self.engine.connect() as conn:
+            return [r.site for r in conn.execute(sa.select(GRANTS.c.site)
+                                                 .where(GRANTS.c.user_id == user_id)
+                                                 .order_by(GRANTS.c.site))]
+
+    def all_sites(self) -> list[str]:
+        """Every site the console knows: uploaded runs and the gate's own sites."""
+        with self.engine.connect() as conn:
+            runs = {r.site for r in conn.execute(sa.select(RUNS.c.site).distinct())}
+            gate = {r.site for r in conn.execute(sa.select(SITES.c.site))}
+            gate |= {r.site for r in conn.execute(sa.select(EVENTS.c.site).distinct())}
+        return sorted(runs | gate)
+
+    def visible_sites(self, user: User) -> set[str] | None:
+        """The sites ``user`` may see; None means all (operator roles). An integrator sees
+        the sites granted to it and those whose runs name its company as integrator."""
+        if user.role != "integrator":
+            return None
+        with self.engine.connect() as conn:
+            granted = {r.site for r in conn.execute(sa.select(GRANTS.c.site)
+                                                    .where(GRANTS.c.user_id == user.id))}
+            if user.company:
+                granted |= {r.site for r in conn.execute(
+                    sa.select(RUNS.c.site).where(RUNS.c.integrator == user.company)
+                    .distinct())}
+        return granted
+
+    def can_see(self, user: User, site: str) -> bool:
+        sites = self.visible_sites(user)
+        return sites is None or site in sites
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def create_token(self, user_id: int, label: str, *, created_by: str,
+                     at: dt.datetime | None = None) -> str:
+        """A new upload token for ``user_id``; the clear token is returned once, never
+        stored."""
+        token = "rct_" + secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(TOKENS.insert().values(
+                token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id,
+                label=label or "upload", created_at=_utc(at or now_utc()),
+                created_by=created_by))
+        return token
+
+    def revoke_token(self, token_id: int, *, at: dt.datetime | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(TOKENS.update().where(TOKENS.c.id == token_id)
+                         .values(revoked_at=_utc(at or now_utc())))
+
+    def tokens(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(TOKENS, USERS.c.username)
+                                .join(USERS, USERS.c.id == TOKENS.c.user_id)
+                                .order_by(TOKENS.c.id)).all()
+        return [{"id": r.id, "label": r.label, "username": r.username,
+                 "created_at": _utc(r.created_at), "created_by": r.created_by,
+                 "revoked": r.revoked_at is not None} for r in rows]
+
+    def token_user(self, token: str) -> User | None:
+        """The active user behind a live upload token, else None."""
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(USERS).join(TOKENS, TOKENS.c.user_id == USERS.c.id)
+                               .where(TOKENS.c.token_hash == digest,
+                                      TOKENS.c.revoked_at.is_(None))).first()
+        if row is None or not row.active:
+            return None
+        return self._user(row)
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def add_run(self, files: dict[str, bytes], *, uploader: User,
+                at: dt.datetime | None = None) -> tuple[Run, bool]:
+        """Store an uploaded output folder; (the run, True when it was new). The run's id is
+        the SHA-256 of its results.json, so the same run sent twice is one run."""
+        raw = files.get("results.json")
+        if raw is None:
+            raise UploadRefused("no results.json in the upload")
+        try:
+            results = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise UploadRefused("results.json is not JSON") from None
+        if not isinstance(results, dict) or not isinstance(results.get("counts"), dict):
+            raise UploadRefused("results.json is not a recette results document")
+        prof = files.get("profile.yaml")
+        key, site_name, customer, integrator, trunks = _site_from_profile(
+            prof.decode("utf-8", "replace") if prof else None, results)
+        run_id = hashlib.sha256(raw).hexdigest()
+        counts = {s: int(results["counts"].get(s, 0)) for s in ("pass", "fail", "error",
+                                                                  "skip")}
+        with self.gate._tx() as conn:
+            old = conn.execute(sa.select(RUNS.c.id).where(RUNS.c.run_id == run_id)).first()
+            if old is not None:
+                existing = self._run(conn, old.id)
+                assert existing is not None
+                return existing, False
+            pk = conn.execute(RUNS.insert().values(
+                run_id=run_id, site=key, site_name=site_name, customer=customer,
+                integrator=integrator, generated=str(results.get("generated", "")),
+                uploaded_at=_utc(at or now_utc()), uploader=uploader.username,
+                n_pass=counts["pass"], n_fail=counts["fail"], n_error=counts["error"],
+                n_skip=counts["skip"], light=light_of(results), trunks=json.dumps(trunks),
+                results=raw.decode("utf-8"))).inserted_primary_key[0]
+            for name, data in files.items():
+                if name in RUN_FILES:
+                    conn.execute(FILES.insert().values(run=pk, name=name, size=len(data),
+                                                       data=data))
+            if uploader.role == "integrator" and not conn.execute(
+                    sa.select(GRANTS).where(GRANTS.c.user_id == uploader.id,
+                                            GRANTS.c.site == key)).first():
+                    conn.execute(GRANTS.insert().values(user_id=uploader.id, site=key))
+            run = self._run(conn, pk)
+        assert run is not None
+        return run, True
+
+    def _run(self, conn: Connection, pk: int) -> Run | None:
+        r = conn.execute(sa.select(RUNS).where(RUNS.c.id == pk)).first()
+        if r is None:
+            return None
+        files = [(f.name, f.size) for f in conn.execute(
+            sa.select(FILES.c.name, FILES.c.size).where(FILES.c.run == pk)
+            .order_by(FILES.c.name))]
+        return self._to_run(r, files)
+
+    @staticmethod
+    def _to_run(r: Any, files: list[tuple[str, int]]) -> Run:
+        return Run(r.id, r.run_id, r.site, r.site_name, r.customer, r.integrator,
+                   r.generated, _utc(r.uploaded_at), r.uploader,
+                   {"pass": r.n_pass, "fail": r.n_fail, "error": r.n_error, "skip": r.n_skip},
+                   r.light, json.loads(r.trunks), files)
+
+    def run(self, pk: int) -> Run | None:
+        with self.engine.connect() as conn:
+            return self._run(conn, pk)
+
+    def runs(self, site: str) -> list[Run]:
+        """The site's runs, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(RUNS).where(RUNS.c.site == site)
+                                .order_by(RUNS.c.generated.desc(), RUNS.c.id.desc())).all()
+            files: dict[int, list[tuple[str, int]]] = {}
+            if rows:
+                for f in conn.execute(sa.select(FILES.c.run, FILES.c.name, FILES.c.size)
+                                      .where(FILES.c.run.in_([r.id for r in rows]))
+                                      .order_by(FILES.c.name)):
+                    files.setdefault(f.run, []).append((f.name, f.size))
+        return [self._to_run(r, files.get(r.id, [])) for r in rows]
+
+    def file(self, pk: int, name: str) -> bytes | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(FILES.c.data).where(FILES.c.run == pk,
+                                                             FILES.c.name == name)).first()
+        return bytes(row.data) if row else None
+
+    def site_rows(self, sites: set[str] | None) -> list[SiteRow]:
+        """One row per site (``sites`` None: every site). Reads each site's runs' lights
+        in one query; the gate's sites without a run are grey unless the gate holds a
+        verification, whose outcome then colours them."""
+        with self.engine.connect() as conn:
+            q = sa.select(RUNS.c.id, RUNS.c.site, RUNS.c.light, RUNS.c.uploaded_at,
+                          RUNS.c.generated).order_by(RUNS.c.site, RUNS.c.generated.desc(),
+                                                     RUNS.c.id.desc())
+            if sites is not None:
+                q = q.where(RUNS.c.site.in_(sorted(sites)))
+            by_site: dict[str, list[Any]] = {}
+            for r in conn.execute(q):
+                by_site.setdefault(r.site, []).append(r)
+            latest_ids = [rs[0].id for rs in by_site.values()]
+            latest = {r.site: r for r in conn.execute(
+                sa.select(RUNS).where(RUNS.c.id.in_(latest_ids)))} if latest_ids else {}
+            verifs: dict[str, tuple[str, dt.datetime]] = {}
+            vq = (sa.select(EVENTS.c.site, EVENTS.c.kind, EVENTS.c.at)
+                  .where(EVENTS.c.kind.in_(["verification_pass", "verification_fail"]))
+                  .order_by(EVENTS.c.at, EVENTS.c.id))
+            if sites is not None:
+                vq = vq.where(EVENTS.c.site.in_(sorted(sites)))
+            for e in conn.execute(vq):
+                verifs[e.site] = (e.kind, _utc(e.at))
+        rows: list[SiteRow] = []
+        known = set(by_site) | set(verifs)
+        for site in sorted(known if sites is None else known & sites):
+            if site in by_site:
+                series = by_site[site]
+                light = series[0].light
+                since = series[0].uploaded_at
+                for r in series:
+                    if r.light != light:
+                        break
+                    since = r.uploaded_at
+                last = self._to_run(latest[site], [])
+                rows.append(SiteRow(site, last.site_name, last.customer, last.integrator,
+                                    light, _utc(since), last, last.trunks))
+            else:
+                kind, at = verifs[site]
+                customer, _, name = site.partition("/")
+                rows.append(SiteRow(site, name or site, customer, None,
+                                    "green" if kind == "verification_pass" else "red", at,
+                                    None, []))
+        if sites is not None:  # granted sites not yet verified nor uploaded
+            for site in sorted(sites - known):
+                customer, _, name = site.partition("/")
+                rows.append(SiteRow(site, name or site, customer, None, "grey", None, None,
+                                    []))
+        return rows
+
+    # -- audit ----------------------------------------------------------------------------
+
+    def audit(self, actor: str, action: str, *, site: str | None = None,
+              ip: str | None = None, detail: dict[str, Any] | None = None,
+              at: dt.datetime | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(AUDIT.insert().values(
+                at=_utc(at or now_utc()), actor=actor, action=action, site=site, ip=ip,
+                detail=json.dumps(detail, ensure_ascii=False) if detail else None))
+
+    def audit_log(self, site: str | None = None, limit: int = 200) -> list[AuditEntry]:
+        q = sa.select(AUDIT).order_by(AUDIT.c.at.desc(), AUDIT.c.id.desc()).limit(limit)
+        if site is not None:
+            q = q.where(AUDIT.c.site == site)
+        with self.engine.connect() as conn:
+            return [AuditEntry(_utc(r.at), r.actor, r.action, r.site, r.ip,
+                               json.loads(r.detail) if r.detail else {})
+                    for r in conn.execute(q)]
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def open_console(url: str | None = None) -> ConsoleStore:
+    """The console store on the gate's database (migrated to the latest schema)."""
+    return ConsoleStore(open_store(url))
