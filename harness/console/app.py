@@ -1,0 +1,94 @@
+"""The console's Flask application factory.
+
+Everything an instance needs comes from the store (the cookie-signing key included), so any
+number of instances started on one database answer alike. The clock is injectable (``now``)
+for the gate's 24 h rule in tests; by default it is the gate's (``RECETTE_NOW`` honoured).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from harness.console.labels import label
+from harness.console.store import ConsoleStore
+from harness.gate.store import now_utc
+
+MAX_UPLOAD = 512 * 1024 * 1024  # a long capture; anything above is refused by Flask (413)
+
+
+def create_app(store: ConsoleStore, *, now: Callable[[], dt.datetime] = now_utc,
+               secure_cookies: bool = True, testing: bool = False) -> Flask:
+    """The console on ``store``. ``secure_cookies`` False only for plain HTTP on loopback
+    (tests, a first look); behind the usual TLS proxy leave it on."""
+    from harness.console import auth, files, site, sites, users
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=store.secret_key(),
+        SESSION_COOKIE_NAME="recette_console",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=secure_cookies,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        MAX_CONTENT_LENGTH=MAX_UPLOAD,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        TESTING=testing,
+    )
+    app.extensions["recette_store"] = store
+    app.extensions["recette_now"] = now
+    csrf = CSRFProtect(app)
+    for bp in (auth.bp, sites.bp, site.bp, users.bp, files.bp):
+        app.register_blueprint(bp)
+    csrf.exempt(files.api)  # bearer tokens, no cookie: CSRF cannot ride on them
+    app.register_blueprint(files.api)
+
+    @app.before_request
+    def _lang() -> None:
+        wanted = request.args.get("lang")
+        if wanted in ("fr", "en"):
+            session["lang"] = wanted
+        g.lang = session.get("lang", "fr")
+
+    @app.context_processor
+    def _helpers() -> dict[str, Any]:
+        return {"t": lambda key: label(key, g.get("lang", "fr")), "lang": g.get("lang", "fr"),
+                "me": g.get("user")}
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_: CSRFError) -> tuple[str, int]:
+        return label("csrf", g.get("lang", "fr")), 400
+
+    @app.errorhandler(404)
+    def _missing(_: Exception) -> tuple[str, int]:
+        return label("not_found", g.get("lang", "fr")), 404
+
+    @app.after_request
+    def _headers(resp: Any) -> Any:
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith("/runs/"):  # a stored report keeps its own framing
+            resp.headers.setdefault("X-Frame-Options", "DENY")
+        return resp
+
+    return app
+
+
+def store_of() -> ConsoleStore:
+    """The store of the running app."""
+    from flask import current_app
+
+    st: ConsoleStore = current_app.extensions["recette_store"]
+    return st
+
+
+def now() -> dt.datetime:
+    """The running app's clock."""
+    from flask import current_app
+
+    clock: Callable[[], dt.datetime] = current_app.extensions["recette_now"]
+    return clock()

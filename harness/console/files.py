@@ -1,0 +1,64 @@
+"""A run's stored files, and ``POST /api/runs``, where ``recette upload`` sends an output
+folder with a bearer token. Files are served from the database with their own type and
+``nosniff``; a run of a site the user may not see answers 404 like a missing one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from harness.console.app import now, store_of
+from harness.console.auth import client_ip, current_user, login_required
+from harness.console.store import RUN_FILES, UploadRefused
+
+bp = Blueprint("files", __name__)
+api = Blueprint("api", __name__, url_prefix="/api")
+TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf",
+         ".json": "application/json", ".csv": "text/csv; charset=utf-8",
+         ".pcapng": "application/vnd.tcpdump.pcap", ".xml": "application/xml"}
+# The stored reports are the harness's own HTML, but a run comes from a laptop: a strict
+# policy keeps any script in them from reaching the console's origin.
+SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+@bp.route("/runs/<int:pk>/<name>")
+@login_required
+def download(pk: int, name: str) -> Response:
+    store = store_of()
+    run = store.run(pk)
+    if run is None or not store.can_see(current_user(), run.site) or name not in RUN_FILES:
+        abort(404)
+    data = store.file(pk, name)
+    if data is None:
+        abort(404)
+    kind = next((v for k, v in TYPES.items() if name.endswith(k)), "application/octet-stream")
+    resp = Response(data, mimetype=kind.split(";")[0], content_type=kind)
+    resp.headers["Content-Security-Policy"] = SANDBOX
+    if not name.endswith((".html", ".pdf")):
+        resp.headers["Content-Disposition"] = f"attachment; filename={name}"
+    return resp
+
+
+@api.route("/runs", methods=["POST"])
+def upload() -> Any:
+    """Multipart upload of an output folder's files (field name = file name)."""
+    store = store_of()
+    auth = request.headers.get("Authorization", "")
+    token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+    user = store.token_user(token) if token else None
+    if user is None:
+        store.audit("?", "upload_refused", ip=client_ip(), at=now(),
+                    detail={"reason": "bad token"})
+        return jsonify(error="missing, unknown or revoked token"), 401
+    # The masked profile.yaml names the site (as the gate does) and is not kept.
+    files = {(f.filename or key).rsplit("/", 1)[-1]: f.read()
+             for key, f in request.files.items()}
+    try:
+        run, new = store.add_run(files, uploader=user, at=now())
+    except UploadRefused as exc:
+        return jsonify(error=str(exc)), 400
+    if new:
+        store.audit(user.username, "upload", site=run.site, ip=client_ip(), at=now(),
+                    detail={"run_id": run.run_id, "files": [n for n, _ in run.files]})
+    return jsonify(id=run.id, run_id=run.run_id, site=run.site, new=new), 201 if new else 200

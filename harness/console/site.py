@@ -1,0 +1,87 @@
+"""A site's page: its runs with their files, the gate's trail and the console's audit for
+the site, and the forms that switch the international option on or off. Activation goes
+through :meth:`GateStore.activate`, so the console obeys exactly the gate's rules and shows
+its refusal; only the technical service (and the administrator) sees and may post the forms.
+A site the user may not see answers 404, never 403: its existence is not disclosed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from harness.console.app import now, store_of
+from harness.console.auth import client_ip, current_user, login_required
+from harness.console.labels import label
+from harness.console.sites import option_states
+from harness.gate.store import GateRefused
+
+bp = Blueprint("site", __name__)
+
+
+def _visible(key: str) -> None:
+    store, user = store_of(), current_user()
+    if not store.can_see(user, key) or key not in store.all_sites():
+        abort(404)
+
+
+@bp.route("/sites/<path:key>")
+@login_required
+def page(key: str) -> Any:
+    _visible(key)
+    store = store_of()
+    rows = store.site_rows({key})
+    row = rows[0]
+    return render_template("site.html", row=row, options=option_states(row, now()),
+                           runs=store.runs(key), trail=store.gate.history(key),
+                           audit=store.audit_log(key), technical=current_user().technical)
+
+
+def _trunk(key: str) -> str:
+    trunk = request.form.get("trunk", "").strip()
+    row = store_of().site_rows({key})[0]
+    if not trunk or (row.trunks and trunk not in row.trunks):
+        abort(400)
+    return trunk
+
+
+@bp.route("/sites/<path:key>/activate", methods=["POST"])
+@login_required
+def activate(key: str) -> Any:
+    _visible(key)
+    user = current_user()
+    if not user.technical:
+        abort(404)
+    trunk, store, at = _trunk(key), store_of(), now()
+    try:
+        st = store.gate.activate(key, trunk, actor=user.username, at=at)
+    except GateRefused as exc:
+        store.audit(user.username, "activate_refused", site=key, ip=client_ip(), at=at,
+                    detail={"trunk": trunk, "reason": str(exc)})
+        flash(f"{label('refused', g.lang)} : {exc}", "error")
+    else:
+        store.audit(user.username, "activate", site=key, ip=client_ip(), at=at,
+                    detail={"trunk": trunk, "state": st.state})
+        flash(label("activated", g.lang), "ok")
+    return redirect(url_for("site.page", key=key))
+
+
+@bp.route("/sites/<path:key>/revoke", methods=["POST"])
+@login_required
+def revoke(key: str) -> Any:
+    _visible(key)
+    user = current_user()
+    if not user.technical:
+        abort(404)
+    trunk, store, at = _trunk(key), store_of(), now()
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        flash(label("reason_needed", g.lang), "error")
+        return redirect(url_for("site.page", key=key))
+    dests = request.form.get("destinations", "").split()
+    store.gate.revoke(key, trunk, actor=user.username, reason=reason, destinations=dests,
+                      at=at)
+    store.audit(user.username, "revoke", site=key, ip=client_ip(), at=at,
+                detail={"trunk": trunk, "reason": reason, "destinations": dests})
+    flash(label("revoked", g.lang), "ok")
+    return redirect(url_for("site.page", key=key))

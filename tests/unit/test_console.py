@@ -1,0 +1,281 @@
+"""The console (harness/console) through Flask's test client on SQLite: logins and their
+rate limit, CSRF refusal, 404 isolation between integrators, the gate's 24 h rule through the
+site page (clock injected), and the upload API's idempotency and token refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from harness.console.app import create_app
+from harness.console.labels import LABELS
+from harness.console.store import ConsoleStore, light_of, open_console
+
+T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Clock:
+    at: dt.datetime = field(default=T0)
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+
+def results(customer: str, site: str, *, fw: str = "pass", reserves: bool = False,
+            generated: str = "2026-11-02T09:00:00+00:00") -> dict[str, Any]:
+    checks = [{"id": "sip.options", "fr": "OPTIONS", "en": "OPTIONS", "status": "pass",
+               "reserves": [{"code": "X", "params": {}, "text": "r"}] if reserves else []},
+              {"id": "firewall.openings", "fr": "Pare-feu", "en": "Firewall", "status": fw,
+               "reserves": []}]
+    counts = {"pass": sum(c["status"] == "pass" for c in checks),
+              "fail": sum(c["status"] == "fail" for c in checks), "error": 0, "skip": 0}
+    return {"schema_version": 2, "generated": generated, "customer": customer, "site": site,
+            "operator_server": "198.51.100.10", "lang": "fr", "counts": counts,
+            "checks": checks, "incidents": []}
+
+
+def profile(customer: str, siret: str, site: str, integrator: str) -> str:
+    return (f"customer:\n  name: {customer}\n  siret: '{siret}'\n  integrator: {integrator}\n"
+            f"site:\n  name: {site}\ntrunks:\n- name: trunk01\n  password: \"<redacted>\"\n")
+
+
+def upload_files(customer: str, siret: str, site: str, integrator: str,
+                 **kw: Any) -> dict[str, Any]:
+    return {"results.json": (BytesIO(json.dumps(results(customer, site, **kw)).encode()),
+                             "results.json"),
+            "profile.yaml": (BytesIO(profile(customer, siret, site, integrator).encode()),
+                             "profile.yaml"),
+            "sheet.html": (BytesIO(b"<html><body>feuille</body></html>"), "sheet.html"),
+            "capture.pcapng": (BytesIO(b"\x0a\x0d\x0d\x0a"), "capture.pcapng")}
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ConsoleStore:
+    st = open_console(f"sqlite:///{tmp_path / 'gate.db'}")
+    st.add_user("admin", PASSWORD, "administrator")
+    st.add_user("tech", PASSWORD, "technical")
+    st.add_user("alpha", PASSWORD, "integrator", "Alpha Telecom")
+    st.add_user("beta", PASSWORD, "integrator", "Beta Réseaux")
+    return st
+
+
+@pytest.fixture
+def app(store: ConsoleStore, clock: Clock) -> Flask:
+    return create_app(store, now=clock, secure_cookies=False, testing=True)
+
+
+@pytest.fixture
+def client(app: Flask) -> Iterator[FlaskClient]:
+    with app.test_client() as c:
+        yield c
+
+
+def csrf(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page[:500]
+    return found.group(1)
+
+
+def login(client: FlaskClient, user: str, password: str = PASSWORD) -> Any:
+    return client.post("/login", data={"username": user, "password": password,
+                                       "csrf_token": csrf(client)})
+
+
+def seeded(store: ConsoleStore, clock: Clock) -> tuple[str, str]:
+    """Two sites, one per integrator, uploaded with tokens; the first verified at T0."""
+    alpha, beta = store.user_by_name("alpha"), store.user_by_name("beta")
+    assert alpha and beta
+    files_a = {k: v[0].getvalue() for k, v in
+               upload_files("Boulangerie", "11111111100011", "Lyon", "Alpha Telecom").items()}
+    files_b = {k: v[0].getvalue() for k, v in
+               upload_files("Garage", "22222222200022", "Nantes", "Beta Réseaux",
+                            fw="fail").items()}
+    run_a, _ = store.add_run(files_a, uploader=alpha, at=clock.at)
+    run_b, _ = store.add_run(files_b, uploader=beta, at=clock.at)
+    store.gate.record(run_a.site, passed=True, actor="agent", evidence="fw-1", at=T0)
+    return run_a.site, run_b.site
+
+
+def test_every_label_has_both_languages() -> None:
+    assert all(fr and en for fr, en in LABELS.values())
+
+
+def test_light_from_the_run() -> None:
+    assert light_of(results("c", "s")) == "green"
+    assert light_of(results("c", "s", reserves=True)) == "orange"
+    assert light_of(results("c", "s", fw="fail")) == "red"
+    assert light_of({"checks": [], "counts": {}}) == "grey"
+
+
+def test_login_logout_and_audit(client: FlaskClient, store: ConsoleStore) -> None:
+    assert client.get("/").status_code == 302
+    assert login(client, "tech", "wrong password").status_code == 401
+    resp = login(client, "tech")
+    assert resp.status_code == 302
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = client.get("/").get_data(as_text=True)
+    assert "Sites" in page and "Déconnexion" in page  # French by default
+    assert "Log out" in client.get("/?lang=en").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf(client, "/")})
+    assert client.get("/").status_code == 302
+    actions = [a.action for a in store.audit_log()]
+    assert actions == ["logout", "login", "login_failed"]
+    assert store.check_password("tech", PASSWORD) is not None
+    assert "argon2id" in store.engine.connect().exec_driver_sql(
+        "SELECT password_hash FROM console_users WHERE username='tech'").scalar_one()
+
+
+def test_secure_cookie_by_default(store: ConsoleStore, clock: Clock) -> None:
+    app = create_app(store, now=clock, testing=True)
+    with app.test_client() as c:
+        resp = login(c, "tech")
+        assert "Secure" in resp.headers["Set-Cookie"]
+
+
+def test_csrf_refused(client: FlaskClient, store: ConsoleStore, clock: Clock) -> None:
+    site_a, _ = seeded(store, clock)
+    assert client.post("/login", data={"username": "tech", "password": PASSWORD}
+                       ).status_code == 400
+    login(client, "tech")
+    clock.at = T0 + dt.timedelta(hours=25)
+    resp = client.post(f"/sites/{site_a}/activate", data={"trunk": "trunk01"})
+    assert resp.status_code == 400
+    assert store.gate.status(site_a, "trunk01", at=clock.at).state == "eligible"
+
+
+def test_login_rate_limited(client: FlaskClient, store: ConsoleStore, clock: Clock) -> None:
+    for _ in range(5):
+        assert login(client, "alpha", "nope nope nope").status_code == 401
+    resp = login(client, "alpha")  # the right password, but too late
+    assert resp.status_code == 429
+    assert "Trop d&#39;essais" in resp.get_data(as_text=True)
+    assert "login_blocked" in [a.action for a in store.audit_log()]
+    clock.at = T0 + dt.timedelta(minutes=16)
+    assert login(client, "alpha").status_code == 302
+
+
+def test_integrators_see_only_their_sites(client: FlaskClient, store: ConsoleStore,
+                                          clock: Clock) -> None:
+    site_a, site_b = seeded(store, clock)
+    run_b = store.runs(site_b)[0]
+    login(client, "alpha")
+    page = client.get("/").get_data(as_text=True)
+    assert "Lyon" in page and "Nantes" not in page
+    assert client.get(f"/sites/{site_a}").status_code == 200
+    assert client.get(f"/sites/{site_b}").status_code == 404
+    assert client.get("/sites/nowhere/at-all").status_code == 404
+    assert client.get(f"/runs/{run_b.id}/sheet.html").status_code == 404
+    assert client.get(f"/runs/{run_b.id}/capture.pcapng").status_code == 404
+    run_a = store.runs(site_a)[0]
+    sheet = client.get(f"/runs/{run_a.id}/sheet.html")
+    assert sheet.status_code == 200 and b"feuille" in sheet.data
+    assert "sandbox" in sheet.headers["Content-Security-Policy"]
+    assert client.get("/sites.csv").get_data(as_text=True).count("\n") == 2
+    assert client.get("/users").status_code == 404  # administrator only
+    # no activation form for an integrator, and a direct POST is 404
+    assert "activate" not in client.get(f"/sites/{site_a}").get_data(as_text=True)
+    token = csrf(client, f"/sites/{site_a}")
+    assert client.post(f"/sites/{site_a}/activate",
+                       data={"trunk": "trunk01", "csrf_token": token}).status_code == 404
+
+
+def test_sites_page_lights_options_filter_and_sort(client: FlaskClient, store: ConsoleStore,
+                                                   clock: Clock) -> None:
+    seeded(store, clock)
+    clock.at = T0 + dt.timedelta(hours=3, minutes=45)
+    login(client, "tech")
+    page = client.get("/").get_data(as_text=True)
+    assert page.count('class="site-row"') == 2
+    assert 'light green' in page and 'light red' in page
+    assert "en attente (reste 20 h 15)" in page
+    assert "pas de vérification" in page
+    red = client.get("/?light=red").get_data(as_text=True)
+    assert "Nantes" in red and "Lyon" not in red
+    assert "Nantes" not in client.get("/?q=boulang").get_data(as_text=True)
+    desc = client.get("/?sort=customer&dir=desc").get_data(as_text=True)
+    assert desc.index("Garage") < desc.index("Boulangerie")
+    csv = client.get("/sites.csv?lang=en").get_data(as_text=True)
+    assert "waiting (20 h 15)" in csv and csv.startswith("Site;State;")
+
+
+def test_activation_obeys_the_gate(client: FlaskClient, store: ConsoleStore,
+                                   clock: Clock) -> None:
+    site_a, _ = seeded(store, clock)
+    login(client, "tech")
+    clock.at = T0 + dt.timedelta(hours=20)
+    token = csrf(client, f"/sites/{site_a}")
+    page = client.post(f"/sites/{site_a}/activate", data={"trunk": "trunk01",
+                                                          "csrf_token": token},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Activation refusée" in page and "in 4 h 00 min" in page
+    assert store.gate.status(site_a, "trunk01", at=clock.at).state == "waiting"
+    clock.at = T0 + dt.timedelta(hours=24, minutes=1)
+    page = client.post(f"/sites/{site_a}/activate", data={"trunk": "trunk01",
+                                                          "csrf_token": token},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Option internationale activée" in page
+    assert store.gate.status(site_a, "trunk01", at=clock.at).state == "active"
+    # revocation needs a reason
+    client.post(f"/sites/{site_a}/revoke", data={"trunk": "trunk01", "reason": "",
+                                                 "csrf_token": token})
+    assert store.gate.status(site_a, "trunk01", at=clock.at).state == "active"
+    client.post(f"/sites/{site_a}/revoke", data={"trunk": "trunk01", "reason": "fraude",
+                                                 "destinations": "+882 +225",
+                                                 "csrf_token": token})
+    st = store.gate.status(site_a, "trunk01", at=clock.at)
+    assert st.state == "revoked" and "fraude" in st.reason
+    actions = [a.action for a in store.audit_log(site_a)]
+    assert actions[:3] == ["revoke", "activate", "activate_refused"]
+    trail = client.get(f"/sites/{site_a}").get_data(as_text=True)
+    assert "+882 +225" in trail and "révoquée" in trail
+
+
+def test_upload_idempotent_and_token_refused(client: FlaskClient, store: ConsoleStore,
+                                             clock: Clock) -> None:
+    alpha = store.user_by_name("alpha")
+    assert alpha
+    token = store.create_token(alpha.id, "laptop", created_by="admin")
+
+    def post(tok: str | None, **kw: Any) -> Any:
+        headers = {"Authorization": f"Bearer {tok}"} if tok else {}
+        return client.post("/api/runs", headers=headers, content_type="multipart/form-data",
+                           data=upload_files("Boulangerie", "11111111100011", "Lyon",
+                                             "Alpha Telecom", **kw))
+
+    assert post(None).status_code == 401
+    assert post("rct_forged").status_code == 401
+    first = post(token)
+    assert first.status_code == 201 and first.json["new"] is True
+    again = post(token)
+    assert again.status_code == 200 and again.json["new"] is False
+    assert again.json["id"] == first.json["id"]
+    site = first.json["site"]
+    assert site == "11111111100011/Lyon"
+    assert len(store.runs(site)) == 1
+    names = [n for n, _ in store.runs(site)[0].files]
+    assert "profile.yaml" not in names and "sheet.html" in names
+    assert post(token, fw="fail").status_code == 201  # another run
+    assert len(store.runs(site)) == 2
+    assert [a.action for a in store.audit_log(site)].count("upload") == 2
+    store.revoke_token(store.tokens()[0]["id"])
+    assert post(token, reserves=True).status_code == 401
+    assert "rct_" not in json.dumps(store.tokens(), default=str)
