@@ -132,7 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise RecetteError(f"--nat-idle-max: expected 1 to 900 s, got {args.nat_idle_max:g}")
     return run_checks(profile=args.profile, out=args.out, only=args.only, lang=args.lang,
                       call_seconds=args.call_seconds, nat_idle_max=args.nat_idle_max,
-                      serial=args.serial, capture=not args.no_capture)
+                      serial=args.serial, capture=not args.no_capture, upload=args.upload)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -214,6 +214,23 @@ def cmd_gate(args: argparse.Namespace) -> int:
             print(ev.line())
         if not events:
             print(f"{args.site}: no event")
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from harness.console import serve
+
+    if args.sub == "serve":
+        return serve.serve(args.listen, args.db, secure_cookies=not args.insecure_cookies)
+    return serve.user_add(args.username, args.role, args.company, args.db)
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    from harness.console.upload import upload
+
+    answer = upload(args.dir, args.url)
+    print(f"{'uploaded' if answer.get('new') else 'already there'}: run {answer.get('id')} "
+          f"of {answer.get('site')}")
     return 0
 
 
@@ -393,6 +410,29 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the variable's name (default RECETTE_PROBE_KEY)")
     kg.set_defaults(func=cmd_probe_keygen)
 
+    con = sub.add_parser("console", help="the technical service's web console").add_subparsers(
+        dest="sub", required=True)
+    cs = con.add_parser("serve", help="serve the console")
+    cs.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT")
+    cs.add_argument("--insecure-cookies", action="store_true",
+                    help="session cookie without Secure, for plain HTTP (behind no TLS proxy)")
+    cu = con.add_parser("user", help="console users").add_subparsers(dest="op", required=True)
+    ua = cu.add_parser("add", help="create a user (password from $RECETTE_CONSOLE_PASSWORD "
+                       "or asked)")
+    ua.add_argument("username")
+    ua.add_argument("--role", choices=("administrator", "technical", "integrator"),
+                    required=True)
+    ua.add_argument("--company", help="the integrator's company (integrator users)")
+    for c in (cs, ua):
+        c.add_argument("--db", help="SQLAlchemy URL (default $RECETTE_GATE_URL or the gate's "
+                       "SQLite file)")
+        c.set_defaults(func=cmd_console)
+    upl = sub.add_parser("upload", help="send an output folder to the console "
+                         "(token in $RECETTE_CONSOLE_TOKEN)")
+    upl.add_argument("dir", type=Path)
+    upl.add_argument("--url", required=True, help="the console, e.g. https://console.example")
+    upl.set_defaults(func=cmd_upload)
+
     an = sub.add_parser("analyse", help="analyse a capture (pcap/pcapng) of SIP and RTP")
     an.add_argument("file", type=Path, help="FILE.pcap or FILE.pcapng")
     an.add_argument("--out", type=Path, default=None,
@@ -413,6 +453,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--serial", action="store_true",
                      help="one check after another (debugging); by default checks that "
                           "cannot disturb each other run at the same time")
+    run.add_argument("--upload", metavar="URL",
+                     help="send the output folder to the console at URL after the run "
+                          "(token in $RECETTE_CONSOLE_TOKEN)")
     run.add_argument("--no-capture", action="store_true",
                      help="write no capture.pcapng of the run's SIP and RTP")
     run.set_defaults(func=cmd_run)

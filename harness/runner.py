@@ -42,9 +42,11 @@ def default_out() -> Path:
 
 def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
                call_seconds: float = 10.0, nat_idle_max: float = 60.0,
-               serial: bool = False, capture: bool = True) -> int:
+               serial: bool = False, capture: bool = True, upload: str | None = None) -> int:
     """Run every check against ``profile``; 0 when all pass or skip, 1 otherwise.
-    ``capture`` False (``--no-capture``) writes no capture.pcapng."""
+    ``capture`` False (``--no-capture``) writes no capture.pcapng. ``upload`` (a console
+    URL) sends the folder when the run ends; a failed upload keeps the files and says how to
+    retry, without changing the run's exit status."""
     prof = load_profile(profile, require_env=True)  # one-line errors before pytest starts
     if prof.lab is not None and not netns.exists(prof.lab.agent_netns):
         raise RecetteError(
@@ -106,10 +108,25 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
                  else f"--server {prof.operator.sip_server.ip}")
         print(f"router: {router_file.resolve()} (offline: recette audit --config "
               f"{router_file} --kind {prof.router.kind} {again})")
+    if upload:
+        upload_folder(out, upload)
     counts = doc.counts
     if sum(counts.values()) == 0:
         raise RecetteError("no check matched (see --only)")
     return 0 if counts["fail"] == 0 and counts["error"] == 0 else 1
+
+
+def upload_folder(out: Path, url: str) -> None:
+    """Send the output folder to the console (:mod:`harness.console.upload`)."""
+    from harness.console.upload import upload
+
+    try:
+        answer = upload(out, url)
+    except RecetteError as exc:
+        print(f"recette: {exc}", file=sys.stderr)
+        return
+    print(f"console: run {answer.get('id')} of {answer.get('site')} "
+          f"({'uploaded' if answer.get('new') else 'already there'})")
 
 
 def write_sheet(doc: RunResults, prof: Profile, out: Path, lang: str) -> None:

@@ -1,0 +1,47 @@
+"""``recette console serve`` and ``recette console user add``: the command-line side of the
+console, kept here so that the CLI stays a table of subcommands."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+from harness.console.store import open_console
+from harness.errors import RecetteError
+
+
+def serve(listen: str, url: str | None, *, secure_cookies: bool) -> int:
+    """Serve the console with Werkzeug's threaded WSGI server: enough for one technical
+    service behind a TLS proxy; for more, a WSGI server (gunicorn, uWSGI) can serve
+    :data:`harness.console.wsgi.app` on the same database, as many instances as needed."""
+    from werkzeug.serving import make_server
+
+    from harness.console.app import create_app
+
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit():
+        raise RecetteError(f"--listen: expected HOST:PORT, got {listen!r}")
+    app = create_app(open_console(url), secure_cookies=secure_cookies)
+    server = make_server(host.strip("[]"), int(port), app, threaded=True)
+    print(f"recette console: http://{listen}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+def user_add(username: str, role: str, company: str | None, url: str | None) -> int:
+    """Create a user; the password from ``$RECETTE_CONSOLE_PASSWORD`` or asked twice."""
+    password = os.environ.get("RECETTE_CONSOLE_PASSWORD")
+    if not password:
+        password = getpass.getpass(f"password for {username}: ")
+        if password != getpass.getpass("again: "):
+            raise RecetteError("the two passwords differ")
+    store = open_console(url)
+    user = store.add_user(username, password, role, company)
+    store.audit(getpass.getuser(), "user_add", detail={"user": user.username, "role": role,
+                                                       "company": company, "via": "cli"})
+    print(f"user {user.username} ({user.role}) created")
+    return 0

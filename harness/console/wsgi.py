@@ -1,0 +1,14 @@
+"""The console as a WSGI application for a WSGI server (``gunicorn
+harness.console.wsgi:app``): the store from ``$RECETTE_GATE_URL``. Every worker and every
+instance reads the same database and the same cookie key, so none holds state of its own.
+``RECETTE_CONSOLE_INSECURE_COOKIES=1`` only for plain HTTP without a TLS proxy."""
+
+from __future__ import annotations
+
+import os
+
+from harness.console.app import create_app
+from harness.console.store import open_console
+
+app = create_app(open_console(),
+                 secure_cookies=os.environ.get("RECETTE_CONSOLE_INSECURE_COOKIES") != "1")

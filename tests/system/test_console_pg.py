@@ -1,0 +1,155 @@
+"""The console on a real PostgreSQL (the gate's throw-away cluster fixture), served over
+loopback HTTP by Werkzeug: ``recette upload`` of an output folder (twice: one run), a refused
+token, the activation refused before 24 h and allowed after through the site page, and a
+failed upload that keeps the files and says how to retry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from harness.console.app import create_app
+from harness.console.store import ConsoleStore, open_console
+from harness.errors import RecetteError
+from harness.runner import upload_folder
+from tests.system.test_gate import postgres_url  # noqa: F401  (the cluster fixture)
+
+T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+
+def output_folder(base: Path) -> Path:
+    out = base / "out"
+    out.mkdir()
+    checks = [{"id": "firewall.openings", "fr": "Pare-feu", "en": "Firewall",
+               "status": "pass", "reserves": []}]
+    (out / "results.json").write_text(json.dumps(
+        {"schema_version": 2, "generated": "2026-11-02T09:00:00+00:00",
+         "customer": "Boulangerie", "site": "Lyon", "operator_server": "198.51.100.10",
+         "lang": "fr", "counts": {"pass": 1, "fail": 0, "error": 0, "skip": 0},
+         "checks": checks, "incidents": []}), encoding="utf-8")
+    (out / "profile.yaml").write_text(
+        "customer:\n  name: Boulangerie\n  siret: '11111111100011'\n  integrator: Alpha\n"
+        "site:\n  name: Lyon\ntrunks:\n- name: trunk01\n  password: \"<redacted>\"\n",
+        encoding="utf-8")
+    (out / "sheet.html").write_text("<html>feuille</html>", encoding="utf-8")
+    (out / "incidents.csv").write_text("", encoding="utf-8")
+    return out
+
+
+@pytest.fixture
+def served(postgres_url: str) -> Iterator[tuple[str, ConsoleStore, Clock]]:  # noqa: F811
+    """The console on a fresh database of the cluster, on a loopback port."""
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = f"console_{os.getpid()}_{int(time.monotonic_ns() % 10**9)}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    store = open_console(postgres_url.replace("/postgres?", f"/{name}?"))
+    clock = Clock()
+    server = make_server("127.0.0.1", 0, create_app(store, now=clock, secure_cookies=False),
+                         threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", store, clock
+    finally:
+        server.shutdown()
+        thread.join(10)
+        store.engine.dispose()
+
+
+def test_upload_and_activation_on_postgresql(served: tuple[str, ConsoleStore, Clock],
+                                             tmp_path: Path) -> None:
+    base, store, clock = served
+    assert store.engine.dialect.name == "postgresql"
+    store.add_user("tech", PASSWORD, "technical")
+    alpha = store.add_user("alpha", PASSWORD, "integrator", "Alpha")
+    token = store.create_token(alpha.id, "laptop", created_by="tech")
+    out = output_folder(tmp_path)
+
+    def cli(*argv: str, tok: str = token) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "RECETTE_CONSOLE_TOKEN": tok}
+        return subprocess.run([sys.executable, "-m", "harness.cli", *argv], cwd=REPO,
+                              env=env, capture_output=True, text=True, timeout=60)
+
+    first = cli("upload", str(out), "--url", base)
+    assert first.returncode == 0, first.stderr
+    assert "uploaded: run" in first.stdout and "11111111100011/Lyon" in first.stdout
+    again = cli("upload", str(out), "--url", base)
+    assert again.returncode == 0 and "already there" in again.stdout
+    site = "11111111100011/Lyon"
+    assert len(store.runs(site)) == 1
+    refused = cli("upload", str(out), "--url", base, tok="rct_nope")
+    assert refused.returncode == 2 and "HTTP 401" in refused.stderr
+    assert f"recette upload {out} --url {base}" in refused.stderr
+
+    store.gate.record(site, passed=True, actor="agent", evidence="fw-1", at=T0)
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def page(path: str, form: dict[str, str] | None = None) -> str:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        with opener.open(base + path, data=data, timeout=30) as resp:
+            return str(resp.read().decode())
+
+    def token_of(text: str) -> str:
+        found = re.search(r'name="csrf_token" value="([^"]+)"', text)
+        assert found
+        return found.group(1)
+
+    page("/login", {"username": "tech", "password": PASSWORD,
+                    "csrf_token": token_of(page("/login"))})
+    path = "/sites/" + urllib.parse.quote(site)
+    clock.at = T0 + dt.timedelta(hours=23)
+    text = page(path)
+    assert "en attente (reste 1 h 00)" in text and "feuille" not in text
+    text = page(path + "/activate", {"trunk": "trunk01", "csrf_token": token_of(text)})
+    assert "Activation refusée" in text
+    clock.at = T0 + dt.timedelta(hours=24)
+    text = page(path + "/activate", {"trunk": "trunk01", "csrf_token": token_of(text)})
+    assert "Option internationale activée" in text
+    assert store.gate.status(site, "trunk01", at=clock.at).state == "active"
+    actions = [a.action for a in store.audit_log()]
+    assert {"upload", "login", "activate", "activate_refused", "upload_refused"} <= \
+        set(actions)
+
+
+def test_a_failed_upload_keeps_the_files_and_says_how_to_retry(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = output_folder(tmp_path)
+    monkeypatch.setenv("RECETTE_CONSOLE_TOKEN", "rct_x")
+    upload_folder(out, "http://127.0.0.1:9")  # discard port: nobody listens
+    err = capsys.readouterr().err
+    assert "upload to http://127.0.0.1:9 failed" in err
+    assert f"recette upload {out} --url http://127.0.0.1:9" in err
+    assert (out / "results.json").is_file()
+    monkeypatch.delenv("RECETTE_CONSOLE_TOKEN")
+    with pytest.raises(RecetteError, match="RECETTE_CONSOLE_TOKEN"):
+        from harness.console.upload import upload
+        upload(out, "http://127.0.0.1:9")
