@@ -17,8 +17,8 @@ fi
 # rtpengine-daemon: the field lab's media relay (run by the lab in a namespace, userspace only;
 # the package's own service is not used).
 PKGS=(kamailio sip-tester rtpengine-daemon tshark nftables conntrack iproute2 openssh-server
-      nmap util-linux libcap2-bin passwd postgresql chromium poppler-utils fonts-dejavu-core
-      python3-venv)
+      nmap util-linux libcap2-bin passwd postgresql chromium chromium-driver poppler-utils
+      fonts-dejavu-core python3-venv)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,140 @@
+"""The console in a real headless Chromium (Debian's, driven by Selenium through Debian's
+chromedriver): an integrator logs in and sees only its sites, opens a sheet, gets 404 on
+another integrator's site; the technical service tries to activate too early and sees the
+refusal, activates after 24 h (injected clock) and revokes with a reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from harness.console.app import create_app
+from harness.console.store import ConsoleStore, open_console
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+
+T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+PASSWORD = "correct horse battery"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+
+def _results(customer: str, site: str, fw: str) -> bytes:
+    import json
+
+    return json.dumps({
+        "schema_version": 2, "generated": "2026-11-02T09:00:00+00:00", "customer": customer,
+        "site": site, "operator_server": "198.51.100.10", "lang": "fr",
+        "counts": {"pass": 1 if fw == "pass" else 0, "fail": 1 if fw == "fail" else 0,
+                   "error": 0, "skip": 0},
+        "checks": [{"id": "firewall.openings", "fr": "Pare-feu", "en": "Firewall",
+                    "status": fw, "reserves": []}], "incidents": []}).encode()
+
+
+def _profile(customer: str, siret: str, site: str, integrator: str) -> bytes:
+    return (f"customer:\n  name: {customer}\n  siret: '{siret}'\n  integrator: {integrator}\n"
+            f"site:\n  name: {site}\ntrunks:\n- name: trunk01\n").encode()
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[tuple[str, ConsoleStore, Clock]]:
+    store = open_console(f"sqlite:///{tmp_path / 'gate.db'}")
+    store.add_user("tech", PASSWORD, "technical")
+    alpha = store.add_user("alpha", PASSWORD, "integrator", "Alpha Telecom")
+    beta = store.add_user("beta", PASSWORD, "integrator", "Beta Réseaux")
+    store.add_run({"results.json": _results("Boulangerie", "Lyon", "pass"),
+                   "profile.yaml": _profile("Boulangerie", "11111111100011", "Lyon",
+                                            "Alpha Telecom"),
+                   "sheet.html": b"<html><body><h1>Feuille de recette Lyon</h1></body></html>"},
+                  uploader=alpha, at=T0)
+    store.add_run({"results.json": _results("Garage", "Nantes", "fail"),
+                   "profile.yaml": _profile("Garage", "22222222200022", "Nantes",
+                                            "Beta Réseaux"),
+                   "sheet.html": b"<html><body>Nantes</body></html>"}, uploader=beta, at=T0)
+    store.gate.record("11111111100011/Lyon", passed=True, actor="agent", evidence="fw-1",
+                      at=T0)
+    clock = Clock()
+    server = make_server("127.0.0.1", 0, create_app(store, now=clock, secure_cookies=False),
+                         threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", store, clock
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not Path(CHROMEDRIVER).exists():
+        pytest.fail("chromedriver missing: apt-get install chromium-driver (setup.sh)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,900"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(options=opts,
+                              service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _login(d: Any, base: str, user: str) -> None:
+    d.get(base + "/login")
+    d.find_element(By.ID, "username").send_keys(user)
+    d.find_element(By.ID, "password").send_keys(PASSWORD)
+    d.find_element(By.ID, "submit").click()
+
+
+def test_integrator_then_technical_service(console: tuple[str, ConsoleStore, Clock],
+                                           browser: Any) -> None:
+    base, store, clock = console
+    d = browser
+    _login(d, base, "alpha")
+    rows = d.find_elements(By.CSS_SELECTOR, "#sites tr.site-row")
+    assert len(rows) == 1
+    assert "Lyon" in rows[0].text and "Nantes" not in d.page_source
+    d.find_element(By.LINK_TEXT, "Lyon").click()
+    assert "Vérifié sans réserve" in d.find_element(By.ID, "light").text
+    assert not d.find_elements(By.CSS_SELECTOR, "button.activate")
+    d.find_element(By.LINK_TEXT, "sheet.html").click()
+    assert "Feuille de recette Lyon" in d.page_source
+    d.get(base + "/sites/22222222200022/Nantes")
+    assert "Page introuvable" in d.page_source
+    d.get(base + "/")
+    d.find_element(By.ID, "logout").click()
+
+    _login(d, base, "tech")
+    assert len(d.find_elements(By.CSS_SELECTOR, "#sites tr.site-row")) == 2
+    clock.at = T0 + dt.timedelta(hours=2)
+    d.find_element(By.LINK_TEXT, "Lyon").click()
+    assert "reste 22 h 00" in d.find_element(By.ID, "options").text
+    d.find_element(By.CSS_SELECTOR, "button.activate").click()
+    assert "Activation refusée" in d.find_element(By.CSS_SELECTOR, ".flash.error").text
+    clock.at = T0 + dt.timedelta(hours=24, minutes=5)
+    d.find_element(By.CSS_SELECTOR, "button.activate").click()
+    assert "activée" in d.find_element(By.CSS_SELECTOR, ".flash.ok").text
+    assert "active" in d.find_element(By.ID, "options").text
+    d.find_element(By.CSS_SELECTOR, "input.reason").send_keys("fraude suspectée")
+    d.find_element(By.CSS_SELECTOR, "button.revoke").click()
+    assert "révoquée" in d.find_element(By.ID, "options").text
+    assert store.gate.status("11111111100011/Lyon", "trunk01", at=clock.at).state == "revoked"
