@@ -279,3 +279,27 @@ def test_upload_idempotent_and_token_refused(client: FlaskClient, store: Console
     store.revoke_token(store.tokens()[0]["id"])
     assert post(token, reserves=True).status_code == 401
     assert "rct_" not in json.dumps(store.tokens(), default=str)
+
+
+def test_two_instances_share_sessions_and_data(store: ConsoleStore, clock: Clock,
+                                               tmp_path: Path) -> None:
+    """Stateless: a session opened on one instance is valid on another on the same store,
+    and what one writes the other shows (a load balancer may alternate them)."""
+    other = open_console(f"sqlite:///{tmp_path / 'gate.db'}")
+    one = create_app(store, now=clock, secure_cookies=False, testing=True)
+    two = create_app(other, now=clock, secure_cookies=False, testing=True)
+    site_a, _ = seeded(store, clock)
+    c1, c2 = one.test_client(), two.test_client()
+    assert login(c1, "tech").status_code == 302
+    cookie = c1.get_cookie("recette_console")
+    assert cookie is not None
+    c2.set_cookie("recette_console", cookie.value)
+    page = c2.get(f"/sites/{site_a}")
+    assert page.status_code == 200 and "Lyon" in page.get_data(as_text=True)
+    clock.at = T0 + dt.timedelta(hours=25)
+    token = csrf(c1, f"/sites/{site_a}")  # a form of instance one, posted to two
+    cookie = c1.get_cookie("recette_console")  # one browser, one cookie jar
+    assert cookie is not None
+    c2.set_cookie("recette_console", cookie.value)
+    c2.post(f"/sites/{site_a}/activate", data={"trunk": "trunk01", "csrf_token": token})
+    assert store.gate.status(site_a, "trunk01", at=clock.at).state == "active"
