@@ -58,7 +58,9 @@ def activate(key: str) -> Any:
     except GateRefused as exc:
         store.audit(user.username, "activate_refused", site=key, ip=client_ip(), at=at,
                     detail={"trunk": trunk, "reason": str(exc)})
-        flash(f"{label('refused', g.lang)} : {exc}", "error")
+        why = next((o.explain(g.lang) for o in option_states(store.site_rows({key})[0], at)
+                    if o.trunk == trunk), str(exc))
+        flash(f"{label('refused', g.lang)} ({trunk}) : {why}", "error")
     else:
         store.audit(user.username, "activate", site=key, ip=client_ip(), at=at,
                     detail={"trunk": trunk, "state": st.state})

@@ -32,6 +32,18 @@ class OptionState:
     state: str
     reason: str
     left: str | None
+    eligible_at: dt.datetime | None = None
+
+    def explain(self, lang: str) -> str:
+        """The reason in the page's language: the gate words its reasons in English (its
+        CLI's), so the common states are said again here; the others keep the gate's
+        details (dates, references, the revocation's reason)."""
+        if self.state == "waiting" and self.eligible_at is not None:
+            return (f"{label('allowed_from', lang)} {self.eligible_at:%Y-%m-%d %H:%M} UTC "
+                    f"({label('left', lang)} {self.left})")
+        if self.state in ("no-verification", "eligible"):
+            return label("why_" + self.state, lang)
+        return self.reason
 
 
 def option_states(row: SiteRow, at: dt.datetime) -> list[OptionState]:
@@ -44,7 +56,7 @@ def option_states(row: SiteRow, at: dt.datetime) -> list[OptionState]:
         if st.state == "waiting" and st.eligible_at is not None:
             secs = int((st.eligible_at - at).total_seconds())
             left = f"{secs // 3600} h {secs % 3600 // 60:02d}"
-        out.append(OptionState(trunk, st.state, st.reason, left))
+        out.append(OptionState(trunk, st.state, st.reason, left, st.eligible_at))
     return out
 
 

@@ -20,6 +20,8 @@ from harness.console.store import ConsoleStore, open_console
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
+from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery"
@@ -103,6 +105,22 @@ def _login(d: Any, base: str, user: str) -> None:
     d.find_element(By.ID, "username").send_keys(user)
     d.find_element(By.ID, "password").send_keys(PASSWORD)
     d.find_element(By.ID, "submit").click()
+    # a form's submission does not block click(): wait for the sites page
+    WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "sites"))
+
+
+def _submit(d: Any, css: str, by: str = By.CSS_SELECTOR) -> None:
+    """Click a button or a link and wait until the next page replaced this one."""
+    old = d.find_element(By.TAG_NAME, "html")
+    d.find_element(by, css).click()
+    WebDriverWait(d, 20).until(staleness_of(old))
+
+
+def _flash(d: Any, kind: str) -> str:
+    """The flash message of the page the last form led to (the redirect's target)."""
+    found = WebDriverWait(d, 20).until(
+        lambda drv: drv.find_elements(By.CSS_SELECTOR, f".flash.{kind}"))
+    return str(found[0].text)
 
 
 def test_integrator_then_technical_service(console: tuple[str, ConsoleStore, Clock],
@@ -113,28 +131,29 @@ def test_integrator_then_technical_service(console: tuple[str, ConsoleStore, Clo
     rows = d.find_elements(By.CSS_SELECTOR, "#sites tr.site-row")
     assert len(rows) == 1
     assert "Lyon" in rows[0].text and "Nantes" not in d.page_source
-    d.find_element(By.LINK_TEXT, "Lyon").click()
+    _submit(d, "Lyon", By.LINK_TEXT)
     assert "Vérifié sans réserve" in d.find_element(By.ID, "light").text
     assert not d.find_elements(By.CSS_SELECTOR, "button.activate")
-    d.find_element(By.LINK_TEXT, "sheet.html").click()
+    _submit(d, "sheet.html", By.LINK_TEXT)
     assert "Feuille de recette Lyon" in d.page_source
     d.get(base + "/sites/22222222200022/Nantes")
     assert "Page introuvable" in d.page_source
     d.get(base + "/")
-    d.find_element(By.ID, "logout").click()
+    _submit(d, "logout", By.ID)
 
     _login(d, base, "tech")
     assert len(d.find_elements(By.CSS_SELECTOR, "#sites tr.site-row")) == 2
     clock.at = T0 + dt.timedelta(hours=2)
-    d.find_element(By.LINK_TEXT, "Lyon").click()
+    _submit(d, "Lyon", By.LINK_TEXT)
     assert "reste 22 h 00" in d.find_element(By.ID, "options").text
-    d.find_element(By.CSS_SELECTOR, "button.activate").click()
-    assert "Activation refusée" in d.find_element(By.CSS_SELECTOR, ".flash.error").text
+    _submit(d, "button.activate")
+    assert "Activation refusée" in _flash(d, "error")
     clock.at = T0 + dt.timedelta(hours=24, minutes=5)
-    d.find_element(By.CSS_SELECTOR, "button.activate").click()
-    assert "activée" in d.find_element(By.CSS_SELECTOR, ".flash.ok").text
+    _submit(d, "button.activate")
+    assert "activée" in _flash(d, "ok")
     assert "active" in d.find_element(By.ID, "options").text
     d.find_element(By.CSS_SELECTOR, "input.reason").send_keys("fraude suspectée")
-    d.find_element(By.CSS_SELECTOR, "button.revoke").click()
+    _submit(d, "button.revoke")
+    assert "révoquée" in _flash(d, "ok")
     assert "révoquée" in d.find_element(By.ID, "options").text
     assert store.gate.status("11111111100011/Lyon", "trunk01", at=clock.at).state == "revoked"
