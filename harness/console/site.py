@@ -6,10 +6,13 @@ A site the user may not see answers 404, never 403: its existence is not disclos
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
+from harness.console import history
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
 from harness.console.labels import label
@@ -32,9 +35,30 @@ def page(key: str) -> Any:
     store = store_of()
     rows = store.site_rows({key})
     row = rows[0]
+    done = store.results(key)
     return render_template("site.html", row=row, options=option_states(row, now()),
                            runs=store.runs(key), trail=store.gate.history(key),
-                           audit=store.audit_log(key), technical=current_user().technical)
+                           audit=store.audit_log(key), technical=current_user().technical,
+                           changes=history.changes(done, g.lang),
+                           incidents=history.incidents(done, g.lang),
+                           chart=history.chart(history.points(done),
+                                               mos_label=label("chart_mos", g.lang),
+                                               loss_label=label("chart_loss", g.lang)))
+
+
+@bp.route("/sites/<path:key>/incidents.csv")
+@login_required
+def incidents_csv(key: str) -> Response:
+    """The site's incident rows across its runs, in the operator's five fields (plus the
+    run), semicolon-separated as ``incidents.csv`` is."""
+    _visible(key)
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";")
+    w.writerow(["run", "date", "hh:mm:ss", "calling", "called", "symptom"])
+    for i in history.incidents(store_of().results(key), g.lang):
+        w.writerow([i.run, i.date, i.time, i.calling, i.called, i.symptom])
+    return Response(buf.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=incidents.csv"})
 
 
 def _trunk(key: str) -> str:

@@ -467,6 +467,18 @@ class ConsoleStore:
                     files.setdefault(f.run, []).append((f.name, f.size))
         return [self._to_run(r, files.get(r.id, [])) for r in rows]
 
+    def results(self, site: str, limit: int = 100) -> list[tuple[Run, str]]:
+        """The site's latest ``limit`` runs with their results.json text, newest first (the
+        site page's history, incidents and chart)."""
+        runs = self.runs(site)[:limit]
+        if not runs:
+            return []
+        with self.engine.connect() as conn:
+            texts = {r.id: r.results for r in conn.execute(
+                sa.select(RUNS.c.id, RUNS.c.results)
+                .where(RUNS.c.id.in_([r.id for r in runs])))}
+        return [(r, texts[r.id]) for r in runs]
+
     def file(self, pk: int, name: str) -> bytes | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(FILES.c.data).where(FILES.c.run == pk,

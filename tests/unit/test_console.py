@@ -304,3 +304,35 @@ def test_two_instances_share_sessions_and_data(store: ConsoleStore, clock: Clock
     c2.set_cookie("recette_console", cookie.value)
     c2.post(f"/sites/{site_a}/activate", data={"trunk": "trunk01", "csrf_token": token})
     assert store.gate.status(site_a, "trunk01", at=clock.at).state == "active"
+
+
+def test_site_history_incidents_and_quality_chart(client: FlaskClient, store: ConsoleStore,
+                                                  clock: Clock) -> None:
+    alpha = store.user_by_name("alpha")
+    assert alpha
+    first = results("Boulangerie", "Lyon", generated="2026-11-01T09:00:00+00:00")
+    second = results("Boulangerie", "Lyon", fw="fail", generated="2026-11-02T09:00:00+00:00")
+    quality = {"direction": {"code": "X", "params": {}, "text": "far end→site"},
+               "sent": None, "received": 98, "expected": 100, "loss_pct": 2.0,
+               "jitter_ms": 1.0, "jitter_max_ms": 2.0, "rtt_ms": None, "one_way_ms": None,
+               "r": 70.0, "mos": 3.6, "grade": "warn", "problems": []}
+    second["checks"][0]["figures"] = {"quality": [quality]}
+    second["incidents"] = [{"date": "02/11/2026", "time": "09:01:02", "calling": "0400000000",
+                            "called": "0899000000",
+                            "symptom": {"code": "NO_SUCH_CODE", "params": {},
+                                        "text": "no audio from the site"}}]
+    prof = profile("Boulangerie", "11111111100011", "Lyon", "Alpha Telecom").encode()
+    for doc in (first, second):
+        store.add_run({"results.json": json.dumps(doc).encode(), "profile.yaml": prof},
+                      uploader=alpha, at=clock.at)
+    site = "11111111100011/Lyon"
+    login(client, "alpha")
+    page = client.get(f"/sites/{site}").get_data(as_text=True)
+    history = page[page.index('id="history"'):page.index('id="incidents"')]
+    assert history.count("<tr>") == 2  # the header and one change: first passes are not
+    assert "réussi → <strong>échec</strong>" in history and "firewall.openings" in history
+    assert 'id="quality-chart"' in page and "MOS 3.60" in page
+    assert "no audio from the site" in page
+    csv_text = client.get(f"/sites/{site}/incidents.csv").get_data(as_text=True)
+    assert csv_text.splitlines()[1].endswith("0400000000;0899000000;no audio from the site")
+    assert client.get("/sites/22222222200022/Nantes/incidents.csv").status_code == 404
