@@ -17,26 +17,27 @@ from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
 from harness.console.labels import label
 from harness.console.sites import option_states
+from harness.console.store import SiteRow
 from harness.gate.store import GateRefused
 
 bp = Blueprint("site", __name__)
 
 
-def _visible(key: str) -> None:
+def _visible(key: str) -> SiteRow:
+    """The site's row, or 404 when the user may not see it or it does not exist."""
     store, user = store_of(), current_user()
-    if not store.can_see(user, key) or key not in store.all_sites():
+    row = store.site_row(key) if store.can_see(user, key) else None
+    if row is None:
         abort(404)
+    return row
 
 
 @bp.route("/sites/<path:key>")
 @login_required
 def page(key: str) -> Any:
-    _visible(key)
-    store = store_of()
-    rows = store.site_rows({key})
-    row = rows[0]
+    row, store = _visible(key), store_of()
     done = store.results(key)
-    return render_template("site.html", row=row, options=option_states(row, now()),
+    return render_template("site.html", row=row, options=option_states([row], now())[0],
                            runs=store.runs(key), trail=store.gate.history(key),
                            audit=store.audit_log(key), technical=current_user().technical,
                            changes=history.changes(done, g.lang),
@@ -63,7 +64,8 @@ def incidents_csv(key: str) -> Response:
 
 def _trunk(key: str) -> str:
     trunk = request.form.get("trunk", "").strip()
-    row = store_of().site_rows({key})[0]
+    row = store_of().site_row(key)
+    assert row is not None  # _visible checked it
     if not trunk or (row.trunks and trunk not in row.trunks):
         abort(400)
     return trunk
@@ -82,7 +84,9 @@ def activate(key: str) -> Any:
     except GateRefused as exc:
         store.audit(user.username, "activate_refused", site=key, ip=client_ip(), at=at,
                     detail={"trunk": trunk, "reason": str(exc)})
-        why = next((o.explain(g.lang) for o in option_states(store.site_rows({key})[0], at)
+        row = store.site_row(key)
+        assert row is not None
+        why = next((o.explain(g.lang) for o in option_states([row], at)[0]
                     if o.trunk == trunk), str(exc))
         flash(f"{label('refused', g.lang)} ({trunk}) : {why}", "error")
     else:

@@ -1,6 +1,7 @@
 """The sites page: one row per site the user may see, with its light and since when, the
 customer, integrator, last run and the international option's state per trunk; search,
-filter by light, sort, paging, and the same list as CSV."""
+filter by light, sort, paging, and the same list as CSV. The store pages and sorts in SQL
+and the option states of a page come from one query over the gate's events."""
 
 from __future__ import annotations
 
@@ -15,13 +16,10 @@ from flask import Blueprint, Response, g, render_template, request
 from harness.console.app import now, store_of
 from harness.console.auth import current_user, login_required
 from harness.console.labels import label
-from harness.console.store import SiteRow
-from harness.gate.store import Status
+from harness.console.store import SORTS, SiteRow
 
 bp = Blueprint("sites", __name__)
 PER_PAGE = 50
-SORTS = ("site", "customer", "integrator", "light", "since", "last_run")
-LIGHT_ORDER = {"red": 0, "orange": 1, "grey": 2, "green": 3}
 
 
 @dataclass(frozen=True)
@@ -46,77 +44,74 @@ class OptionState:
         return self.reason
 
 
-def option_states(row: SiteRow, at: dt.datetime) -> list[OptionState]:
-    gate = store_of().gate
+def _trunks(row: SiteRow) -> list[str | None]:
+    return [*row.trunks] or [None]
+
+
+def option_states(rows: list[SiteRow], at: dt.datetime) -> list[list[OptionState]]:
+    """Each row's trunks' states (a site whose trunks are unknown: one site-wide state)."""
+    wanted = [(r.site, t) for r in rows for t in _trunks(r)]
+    found = store_of().statuses(wanted, at)
     out = []
-    trunks: list[str | None] = [*row.trunks] or [None]
-    for trunk in trunks:
-        st: Status = gate.status(row.site, trunk, at=at)
-        left = None
-        if st.state == "waiting" and st.eligible_at is not None:
-            secs = int((st.eligible_at - at).total_seconds())
-            left = f"{secs // 3600} h {secs % 3600 // 60:02d}"
-        out.append(OptionState(trunk, st.state, st.reason, left, st.eligible_at))
+    for r in rows:
+        mine = []
+        for trunk in _trunks(r):
+            st = found[(r.site, trunk)]
+            left = None
+            if st.state == "waiting" and st.eligible_at is not None:
+                secs = int((st.eligible_at - at).total_seconds())
+                left = f"{secs // 3600} h {secs % 3600 // 60:02d}"
+            mine.append(OptionState(trunk, st.state, st.reason, left, st.eligible_at))
+        out.append(mine)
     return out
 
 
-def _rows() -> tuple[list[SiteRow], dict[str, Any]]:
-    """The user's rows after search, filter and sort; the query as given."""
-    store, user = store_of(), current_user()
-    rows = store.site_rows(store.visible_sites(user))
-    q = request.args.get("q", "").strip().lower()
-    light = request.args.get("light", "")
+def _query() -> dict[str, Any]:
     sort = request.args.get("sort", "site")
-    desc = request.args.get("dir") == "desc"
-    if q:
-        rows = [r for r in rows if q in " ".join(
-            (r.site, r.customer, r.integrator or "", r.site_name)).lower()]
-    if light in LIGHT_ORDER:
-        rows = [r for r in rows if r.light == light]
-    sort = sort if sort in SORTS else "site"
-    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-
-    def key(r: SiteRow) -> Any:
-        return {"site": r.site.lower(), "customer": r.customer.lower(),
-                "integrator": (r.integrator or "").lower(), "light": LIGHT_ORDER[r.light],
-                "since": r.since or epoch,
-                "last_run": r.last_run.generated if r.last_run else ""}[sort]
-    rows.sort(key=key, reverse=desc)
-    return rows, {"q": request.args.get("q", ""), "light": light, "sort": sort,
-                  "dir": "desc" if desc else "asc"}
+    return {"q": request.args.get("q", "").strip(), "light": request.args.get("light", ""),
+            "sort": sort if sort in SORTS else "site",
+            "dir": "desc" if request.args.get("dir") == "desc" else "asc"}
 
 
 @bp.route("/")
 @login_required
 def index() -> Any:
-    rows, query = _rows()
+    query = _query()
     try:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    pages = max(1, (len(rows) + PER_PAGE - 1) // PER_PAGE)
-    page = min(page, pages)
-    shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
-    at = now()
-    return render_template("sites.html", rows=[(r, option_states(r, at)) for r in shown],
-                           query=query, page=page, pages=pages, total=len(rows),
-                           sorts=SORTS)
+    store = store_of()
+
+    def fetch(p: int) -> tuple[list[SiteRow], int]:
+        return store.page(current_user(), q=query["q"], light=query["light"],
+                          sort=query["sort"], desc=query["dir"] == "desc",
+                          offset=(p - 1) * PER_PAGE, limit=PER_PAGE)
+    rows, total = fetch(page)
+    pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
+    if page > pages:
+        page = pages
+        rows, total = fetch(page)
+    return render_template("sites.html", rows=list(zip(rows, option_states(rows, now()),
+                                                       strict=True)),
+                           query=query, page=page, pages=pages, total=total)
 
 
 @bp.route("/sites.csv")
 @login_required
 def export() -> Response:
-    rows, _ = _rows()
-    at, lang = now(), g.lang
+    query, at, lang = _query(), now(), g.lang
+    rows, _ = store_of().page(current_user(), q=query["q"], light=query["light"],
+                              sort=query["sort"], desc=query["dir"] == "desc")
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";")
     w.writerow([label(k, lang) for k in ("site", "light", "since", "customer", "integrator",
                                          "last_run", "option")])
-    for r in rows:
-        opts = " | ".join(f"{o.trunk or '-'}: {label('state_' + o.state, lang)}"
-                          + (f" ({o.left})" if o.left else "") for o in option_states(r, at))
+    for r, opts in zip(rows, option_states(rows, at), strict=True):
+        text = " | ".join(f"{o.trunk or '-'}: {label('state_' + o.state, lang)}"
+                          + (f" ({o.left})" if o.left else "") for o in opts)
         w.writerow([r.site, label("light_" + r.light, lang),
                     f"{r.since:%Y-%m-%d %H:%M}" if r.since else "", r.customer,
-                    r.integrator or "", r.last_run.generated if r.last_run else "", opts])
+                    r.integrator or "", r.last_run or "", text])
     return Response(buf.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=sites.csv"})

@@ -25,7 +25,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
 from harness.errors import RecetteError
-from harness.gate.store import EVENTS, SITES, GateStore, _utc, now_utc, open_store
+from harness.gate.store import (
+    EVENTS,
+    SITES,
+    Event,
+    GateStore,
+    Status,
+    _utc,
+    decide,
+    now_utc,
+    open_store,
+)
 
 Role = Literal["administrator", "technical", "integrator"]
 ROLES: tuple[Role, ...] = ("administrator", "technical", "integrator")
@@ -78,6 +88,18 @@ RUNS = sa.Table("console_runs", _meta,
                 sa.Column("light", sa.String(10), nullable=False),
                 sa.Column("trunks", sa.Text, nullable=False),
                 sa.Column("results", sa.Text, nullable=False))
+SITE_ROWS = sa.Table("console_sites", _meta,
+                     sa.Column("site", sa.String(200), primary_key=True),
+                     sa.Column("site_name", sa.String(200), nullable=False),
+                     sa.Column("customer", sa.String(200), nullable=False),
+                     sa.Column("integrator", sa.String(200)),
+                     sa.Column("light", sa.String(10), nullable=False),
+                     sa.Column("since", sa.DateTime(timezone=True)),
+                     sa.Column("last_run", sa.Integer, nullable=False),
+                     sa.Column("last_generated", sa.String(40), nullable=False),
+                     sa.Column("trunks", sa.Text, nullable=False))
+SORTS = ("site", "customer", "integrator", "light", "since", "last_run")
+LIGHT_ORDER = {"red": 0, "orange": 1, "grey": 2, "green": 3}
 FILES = sa.Table("console_files", _meta,
                  sa.Column("run", sa.Integer, primary_key=True),
                  sa.Column("name", sa.String(200), primary_key=True),
@@ -148,7 +170,7 @@ class SiteRow:
     integrator: str | None
     light: Light
     since: dt.datetime | None
-    last_run: Run | None
+    last_run: str | None  # the latest run's ``generated`` time; None: no run uploaded
     trunks: list[str]
 
 
@@ -323,31 +345,40 @@ class ConsoleStore:
                                                  .where(GRANTS.c.user_id == user_id)
                                                  .order_by(GRANTS.c.site))]
 
+    def site_exists(self, site: str) -> bool:
+        """Whether the console knows ``site`` (an uploaded run, or the gate's own row)."""
+        with self.engine.connect() as conn:
+            return (conn.execute(sa.select(SITE_ROWS.c.site)
+                                 .where(SITE_ROWS.c.site == site)).first() is not None
+                    or conn.execute(sa.select(SITES.c.site)
+                                    .where(SITES.c.site == site)).first() is not None)
+
     def all_sites(self) -> list[str]:
         """Every site the console knows: uploaded runs and the gate's own sites."""
         with self.engine.connect() as conn:
-            runs = {r.site for r in conn.execute(sa.select(RUNS.c.site).distinct())}
-            gate = {r.site for r in conn.execute(sa.select(SITES.c.site))}
-            gate |= {r.site for r in conn.execute(sa.select(EVENTS.c.site).distinct())}
-        return sorted(runs | gate)
+            return sorted({r.site for r in conn.execute(sa.select(SITE_ROWS.c.site))}
+                          | {r.site for r in conn.execute(sa.select(SITES.c.site))})
 
-    def visible_sites(self, user: User) -> set[str] | None:
-        """The sites ``user`` may see; None means all (operator roles). An integrator sees
-        the sites granted to it and those whose runs name its company as integrator."""
-        if user.role != "integrator":
-            return None
-        with self.engine.connect() as conn:
-            granted = {r.site for r in conn.execute(sa.select(GRANTS.c.site)
-                                                    .where(GRANTS.c.user_id == user.id))}
-            if user.company:
-                granted |= {r.site for r in conn.execute(
-                    sa.select(RUNS.c.site).where(RUNS.c.integrator == user.company)
-                    .distinct())}
-        return granted
+    def _visible(self, user: User) -> Any:
+        """The sites an integrator sees, as a subquery: those granted to it (or that it
+        uploaded) and those whose runs name its company as integrator."""
+        granted = sa.select(GRANTS.c.site).where(GRANTS.c.user_id == user.id)
+        if not user.company:
+            return granted
+        return sa.union(granted, sa.select(RUNS.c.site)
+                        .where(RUNS.c.integrator == user.company))
 
     def can_see(self, user: User, site: str) -> bool:
-        sites = self.visible_sites(user)
-        return sites is None or site in sites
+        if user.role != "integrator":
+            return True
+        with self.engine.connect() as conn:
+            if conn.execute(sa.select(GRANTS.c.site).where(GRANTS.c.user_id == user.id,
+                                                           GRANTS.c.site == site)).first():
+                return True
+            return bool(user.company) and conn.execute(
+                sa.select(RUNS.c.id).where(RUNS.c.site == site,
+                                           RUNS.c.integrator == user.company).limit(1)
+            ).first() is not None
 
     # -- tokens ---------------------------------------------------------------------------
 
@@ -426,6 +457,7 @@ class ConsoleStore:
                 if name in RUN_FILES:
                     conn.execute(FILES.insert().values(run=pk, name=name, size=len(data),
                                                        data=data))
+            self._refresh_site(conn, key)
             if uploader.role == "integrator" and not conn.execute(
                     sa.select(GRANTS).where(GRANTS.c.user_id == uploader.id,
                                             GRANTS.c.site == key)).first():
@@ -485,56 +517,112 @@ class ConsoleStore:
                                                              FILES.c.name == name)).first()
         return bytes(row.data) if row else None
 
-    def site_rows(self, sites: set[str] | None) -> list[SiteRow]:
-        """One row per site (``sites`` None: every site). Reads each site's runs' lights
-        in one query; the gate's sites without a run are grey unless the gate holds a
-        verification, whose outcome then colours them."""
+    def _refresh_site(self, conn: Connection, site: str) -> None:
+        """Rewrite the site's summary row from its runs: the latest run (by its own time,
+        so an old folder uploaded late does not take over) and since when its light holds
+        (the oldest upload of the unbroken series of that light)."""
+        series = conn.execute(sa.select(RUNS.c.id, RUNS.c.site_name, RUNS.c.customer,
+                                        RUNS.c.integrator, RUNS.c.light, RUNS.c.uploaded_at,
+                                        RUNS.c.generated, RUNS.c.trunks)
+                              .where(RUNS.c.site == site)
+                              .order_by(RUNS.c.generated.desc(), RUNS.c.id.desc())).all()
+        last = series[0]
+        since = last.uploaded_at
+        for r in series:
+            if r.light != last.light:
+                break
+            since = r.uploaded_at
+        values = {"site_name": last.site_name, "customer": last.customer,
+                  "integrator": last.integrator, "light": last.light, "since": _utc(since),
+                  "last_run": last.id, "last_generated": last.generated,
+                  "trunks": last.trunks}
+        if conn.execute(sa.select(SITE_ROWS.c.site)
+                        .where(SITE_ROWS.c.site == site)).first() is None:
+            conn.execute(SITE_ROWS.insert().values(site=site, **values))
+        else:
+            conn.execute(SITE_ROWS.update().where(SITE_ROWS.c.site == site).values(**values))
+
+    def _listing(self) -> Any:
+        """Every site as one selectable: the uploaded ones' summary rows, and the gate's
+        sites without a run, coloured by their latest verification (grey without one)."""
+        kinds = ("verification_pass", "verification_fail")
+        latest = (sa.select(EVENTS.c.kind, EVENTS.c.at)
+                  .where(EVENTS.c.site == SITES.c.site, EVENTS.c.kind.in_(kinds))
+                  .order_by(EVENTS.c.at.desc(), EVENTS.c.id.desc()).limit(1))
+        kind = latest.with_only_columns(EVENTS.c.kind).scalar_subquery()
+        at = latest.with_only_columns(EVENTS.c.at).scalar_subquery()
+        uploaded = sa.select(SITE_ROWS.c.site, SITE_ROWS.c.site_name, SITE_ROWS.c.customer,
+                             SITE_ROWS.c.integrator, SITE_ROWS.c.light, SITE_ROWS.c.since,
+                             SITE_ROWS.c.last_generated, SITE_ROWS.c.trunks)
+        gate_only = sa.select(
+            SITES.c.site, SITES.c.site.label("site_name"),
+            sa.literal("", sa.String).label("customer"),
+            sa.cast(sa.null(), sa.String).label("integrator"),
+            sa.case((kind == "verification_pass", "green"),
+                    (kind == "verification_fail", "red"), else_="grey").label("light"),
+            at.label("since"), sa.cast(sa.null(), sa.String).label("last_generated"),
+            sa.literal("[]", sa.String).label("trunks"),
+        ).where(SITES.c.site.not_in(sa.select(SITE_ROWS.c.site)))
+        return sa.union_all(uploaded, gate_only).subquery("listing")
+
+    def page(self, user: User | None, *, q: str = "", light: str = "",
+                  sort: str = "site", desc: bool = False, offset: int = 0,
+                  limit: int | None = None) -> tuple[list[SiteRow], int]:
+        """The sites page's rows (``user`` None: every site) after search, light filter and
+        sort, one page of them, and how many match: one query for the rows, one count."""
+        s = self._listing()
+        cond: list[Any] = []
+        if user is not None and user.role == "integrator":
+            cond.append(s.c.site.in_(self._visible(user)))
+        if q:
+            like = f"%{q.lower()}%"
+            cond.append(sa.or_(*(sa.func.lower(c).like(like) for c in
+                                 (s.c.site, s.c.site_name, s.c.customer, s.c.integrator))))
+        if light in LIGHT_ORDER:
+            cond.append(s.c.light == light)
+        col = {"site": sa.func.lower(s.c.site_name), "customer": sa.func.lower(s.c.customer),
+               "integrator": sa.func.lower(sa.func.coalesce(s.c.integrator, "")),
+               "light": sa.case(*((s.c.light == k, v) for k, v in LIGHT_ORDER.items()),
+                                else_=9),
+               "since": s.c.since, "last_run": sa.func.coalesce(s.c.last_generated, "")
+               }[sort if sort in SORTS else "site"]
+        order = [col.desc().nulls_last() if desc else col.asc().nulls_first(), s.c.site]
+        query = sa.select(s).where(*cond).order_by(*order).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
         with self.engine.connect() as conn:
-            q = sa.select(RUNS.c.id, RUNS.c.site, RUNS.c.light, RUNS.c.uploaded_at,
-                          RUNS.c.generated).order_by(RUNS.c.site, RUNS.c.generated.desc(),
-                                                     RUNS.c.id.desc())
-            if sites is not None:
-                q = q.where(RUNS.c.site.in_(sorted(sites)))
-            by_site: dict[str, list[Any]] = {}
-            for r in conn.execute(q):
-                by_site.setdefault(r.site, []).append(r)
-            latest_ids = [rs[0].id for rs in by_site.values()]
-            latest = {r.site: r for r in conn.execute(
-                sa.select(RUNS).where(RUNS.c.id.in_(latest_ids)))} if latest_ids else {}
-            verifs: dict[str, tuple[str, dt.datetime]] = {}
-            vq = (sa.select(EVENTS.c.site, EVENTS.c.kind, EVENTS.c.at)
-                  .where(EVENTS.c.kind.in_(["verification_pass", "verification_fail"]))
-                  .order_by(EVENTS.c.at, EVENTS.c.id))
-            if sites is not None:
-                vq = vq.where(EVENTS.c.site.in_(sorted(sites)))
-            for e in conn.execute(vq):
-                verifs[e.site] = (e.kind, _utc(e.at))
-        rows: list[SiteRow] = []
-        known = set(by_site) | set(verifs)
-        for site in sorted(known if sites is None else known & sites):
-            if site in by_site:
-                series = by_site[site]
-                light = series[0].light
-                since = series[0].uploaded_at
-                for r in series:
-                    if r.light != light:
-                        break
-                    since = r.uploaded_at
-                last = self._to_run(latest[site], [])
-                rows.append(SiteRow(site, last.site_name, last.customer, last.integrator,
-                                    light, _utc(since), last, last.trunks))
-            else:
-                kind, at = verifs[site]
-                customer, _, name = site.partition("/")
-                rows.append(SiteRow(site, name or site, customer, None,
-                                    "green" if kind == "verification_pass" else "red", at,
-                                    None, []))
-        if sites is not None:  # granted sites not yet verified nor uploaded
-            for site in sorted(sites - known):
-                customer, _, name = site.partition("/")
-                rows.append(SiteRow(site, name or site, customer, None, "grey", None, None,
-                                    []))
-        return rows
+            rows = conn.execute(query).all()
+            total = int(conn.execute(sa.select(sa.func.count()).select_from(s)
+                                     .where(*cond)).scalar_one())
+        out = []
+        for r in rows:
+            out.append(_site_row(r))
+        return out, total
+
+    def site_row(self, site: str) -> SiteRow | None:
+        """One site's row (the site page's header)."""
+        with self.engine.connect() as conn:
+            s = self._listing()
+            r = conn.execute(sa.select(s).where(s.c.site == site)).first()
+        return None if r is None else _site_row(r)
+
+    def statuses(self, wanted: list[tuple[str, str | None]], at: dt.datetime
+                 ) -> dict[tuple[str, str | None], Status]:
+        """The gate's state of each (site, trunk), by the gate's own :func:`decide`, from
+        one query over the sites' events (a page of sites, not one query per trunk)."""
+        sites = sorted({site for site, _ in wanted})
+        events: dict[str, list[Event]] = {site: [] for site in sites}
+        with self.engine.connect() as conn:
+            for r in conn.execute(sa.select(EVENTS).where(EVENTS.c.site.in_(sites))
+                                  .order_by(EVENTS.c.at, EVENTS.c.id)):
+                events[r.site].append(Event(r.id, r.site, r.trunk, r.kind, _utc(r.at),
+                                            r.actor, r.evidence,
+                                            json.loads(r.detail) if r.detail else {}))
+        out = {}
+        for site, trunk in wanted:
+            st = decide(events[site], trunk, _utc(at))
+            out[(site, trunk)] = Status(site, trunk, st.state, st.reason, st.eligible_at)
+        return out
 
     # -- audit ----------------------------------------------------------------------------
 
@@ -554,6 +642,18 @@ class ConsoleStore:
             return [AuditEntry(_utc(r.at), r.actor, r.action, r.site, r.ip,
                                json.loads(r.detail) if r.detail else {})
                     for r in conn.execute(q)]
+
+
+def _site_row(r: Any) -> SiteRow:
+    """A listing row as a SiteRow; a gate-only site (no run, no customer known) is named by
+    its key, ``SIRET or customer/site name``."""
+    if r.customer:
+        customer, name = r.customer, r.site_name
+    else:
+        customer, _, name = r.site.partition("/")
+    return SiteRow(r.site, name or r.site, customer, r.integrator, r.light,
+                   _utc(r.since) if r.since is not None else None, r.last_generated,
+                   json.loads(r.trunks))
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))

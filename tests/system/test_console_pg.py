@@ -124,6 +124,8 @@ def test_upload_and_activation_on_postgresql(served: tuple[str, ConsoleStore, Cl
 
     page("/login", {"username": "tech", "password": PASSWORD,
                     "csrf_token": token_of(page("/login"))})
+    listing = page("/?sort=light&q=lyon")  # the paged union query, on PostgreSQL
+    assert listing.count('class="site-row"') == 1 and "Boulangerie" in listing
     path = "/sites/" + urllib.parse.quote(site)
     clock.at = T0 + dt.timedelta(hours=23)
     text = page(path)

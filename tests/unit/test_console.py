@@ -201,20 +201,25 @@ def test_integrators_see_only_their_sites(client: FlaskClient, store: ConsoleSto
 def test_sites_page_lights_options_filter_and_sort(client: FlaskClient, store: ConsoleStore,
                                                    clock: Clock) -> None:
     seeded(store, clock)
+    store.gate.record("33333333300033/Brest", passed=False, actor="agent", evidence="fw-9",
+                      at=T0)  # verified by a run never uploaded: the gate's row alone
     clock.at = T0 + dt.timedelta(hours=3, minutes=45)
     login(client, "tech")
     page = client.get("/").get_data(as_text=True)
-    assert page.count('class="site-row"') == 2
+    assert page.count('class="site-row"') == 3
+    brest = page[page.index(">Brest<") - 400:page.index(">Brest<")]
+    assert "light red" in brest
     assert 'light green' in page and 'light red' in page
     assert "en attente (reste 20 h 15)" in page
     assert "pas de vérification" in page
     red = client.get("/?light=red").get_data(as_text=True)
-    assert "Nantes" in red and "Lyon" not in red
+    assert "Nantes" in red and "Brest" in red and "Lyon" not in red
     assert "Nantes" not in client.get("/?q=boulang").get_data(as_text=True)
     desc = client.get("/?sort=customer&dir=desc").get_data(as_text=True)
     assert desc.index("Garage") < desc.index("Boulangerie")
     csv = client.get("/sites.csv?lang=en").get_data(as_text=True)
     assert "waiting (20 h 15)" in csv and csv.startswith("Site;State;")
+    assert client.get("/?light=green&page=9").get_data(as_text=True).count("site-row") == 1
 
 
 def test_activation_obeys_the_gate(client: FlaskClient, store: ConsoleStore,
