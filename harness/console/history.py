@@ -1,10 +1,9 @@
-"""What a site's page draws from its runs' stored results.json: the check-by-check history
-of state changes, the incident rows across runs, and a small chart of MOS and loss per run
-(inline SVG drawn here: no script, nothing fetched, printable)."""
+"""What a site's page draws from its runs' digests (:func:`harness.console.store.digest_of`):
+the check-by-check history of state changes, the incident rows across runs, and a small chart
+of MOS and loss per run (inline SVG drawn here: no script, nothing fetched, printable)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +43,7 @@ class Point:
     loss: float
 
 
-def _doc(run: Run, results: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(results)
-    except ValueError:
-        return {}
-    return doc if isinstance(doc, dict) else {}
+Runs = list[tuple[Run, dict[str, Any]]]
 
 
 def _render(msg: Any, lang: str) -> str:
@@ -62,15 +56,15 @@ def _render(msg: Any, lang: str) -> str:
     return m.render(lang) if m.code in catalog() else m.text
 
 
-def changes(runs: list[tuple[Run, str]], lang: str) -> list[Change]:
+def changes(runs: Runs, lang: str) -> list[Change]:
     """State changes per check: newest run first, the sheet's order within a run. A check's
     first pass is not a change (the first run would list every check); its first failure,
     error or skip is."""
     last: dict[str, str] = {}
     per_run: list[list[Change]] = []
-    for run, results in sorted(runs, key=lambda r: (r[0].generated, r[0].id)):
+    for run, digest in sorted(runs, key=lambda r: (r[0].generated, r[0].id)):
         mine = []
-        for c in _doc(run, results).get("checks") or []:
+        for c in digest.get("checks") or []:
             ident, status = str(c.get("id")), str(c.get("status"))
             before = last.get(ident)
             if before != status and (before is not None or status != "pass"):
@@ -82,10 +76,10 @@ def changes(runs: list[tuple[Run, str]], lang: str) -> list[Change]:
     return [c for mine in reversed(per_run) for c in mine]
 
 
-def incidents(runs: list[tuple[Run, str]], lang: str) -> list[Incident]:
+def incidents(runs: Runs, lang: str) -> list[Incident]:
     out = []
-    for run, results in runs:
-        for row in _doc(run, results).get("incidents") or []:
+    for run, digest in runs:
+        for row in digest.get("incidents") or []:
             out.append(Incident(run.generated, str(row.get("date", "")),
                                 str(row.get("time", "")), str(row.get("calling", "")),
                                 str(row.get("called", "")),
@@ -93,14 +87,13 @@ def incidents(runs: list[tuple[Run, str]], lang: str) -> list[Incident]:
     return out
 
 
-def points(runs: list[tuple[Run, str]]) -> list[Point]:
+def points(runs: Runs) -> list[Point]:
+    """The runs with a measured call, oldest first."""
     out = []
-    for run, results in sorted(runs, key=lambda r: (r[0].generated, r[0].id)):
-        rows = [q for c in _doc(run, results).get("checks") or []
-                for q in (c.get("figures") or {}).get("quality") or []]
-        if rows:
-            out.append(Point(run.generated, min(float(q["mos"]) for q in rows),
-                             max(float(q["loss_pct"]) for q in rows)))
+    for run, digest in sorted(runs, key=lambda r: (r[0].generated, r[0].id)):
+        q = digest.get("quality")
+        if q:
+            out.append(Point(run.generated, float(q["mos"]), float(q["loss_pct"])))
     return out
 
 

@@ -36,7 +36,7 @@ def _visible(key: str) -> SiteRow:
 @login_required
 def page(key: str) -> Any:
     row, store = _visible(key), store_of()
-    done = store.results(key)
+    done = store.digests(key)
     return render_template("site.html", row=row, options=option_states([row], now())[0],
                            runs=store.runs(key), trail=store.gate.history(key),
                            audit=store.audit_log(key), technical=current_user().technical,
@@ -56,7 +56,7 @@ def incidents_csv(key: str) -> Response:
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";")
     w.writerow(["run", "date", "hh:mm:ss", "calling", "called", "symptom"])
-    for i in history.incidents(store_of().results(key), g.lang):
+    for i in history.incidents(store_of().digests(key), g.lang):
         w.writerow([i.run, i.date, i.time, i.calling, i.called, i.symptom])
     return Response(buf.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=incidents.csv"})

@@ -87,7 +87,7 @@ RUNS = sa.Table("console_runs", _meta,
                 sa.Column("n_skip", sa.Integer, nullable=False),
                 sa.Column("light", sa.String(10), nullable=False),
                 sa.Column("trunks", sa.Text, nullable=False),
-                sa.Column("results", sa.Text, nullable=False))
+                sa.Column("digest", sa.Text, nullable=False))
 SITE_ROWS = sa.Table("console_sites", _meta,
                      sa.Column("site", sa.String(200), primary_key=True),
                      sa.Column("site_name", sa.String(200), nullable=False),
@@ -197,6 +197,26 @@ def light_of(results: dict[str, Any]) -> Light:
     if any(c.get("reserves") for c in checks):
         return "orange"
     return "green"
+
+
+def digest_of(results: dict[str, Any]) -> dict[str, Any]:
+    """What the site page needs of a results.json, kept beside the run: each check's id,
+    titles, status and reserve count, the incident rows, and the run's worst call quality
+    (lowest MOS, highest loss of any direction). A real results.json weighs up to MBs
+    (ladders, evidence): reading 20 of them per page view would not hold at scale."""
+    checks = [c for c in results.get("checks") or [] if isinstance(c, dict)]
+    rows = [q for c in checks for q in (c.get("figures") or {}).get("quality") or []
+            if isinstance(q, dict)]
+    quality = None
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        if rows:
+            quality = {"mos": min(float(q["mos"]) for q in rows),
+                       "loss_pct": max(float(q["loss_pct"]) for q in rows)}
+    return {"checks": [{"id": str(c.get("id")), "fr": str(c.get("fr") or ""),
+                        "en": str(c.get("en") or ""), "status": str(c.get("status")),
+                        "reserves": len(c.get("reserves") or [])} for c in checks],
+            "incidents": [i for i in results.get("incidents") or [] if isinstance(i, dict)],
+            "quality": quality}
 
 
 def _site_from_profile(text: str | None, results: dict[str, Any]) -> tuple[str, str, str,
@@ -452,7 +472,8 @@ class ConsoleStore:
                 uploaded_at=_utc(at or now_utc()), uploader=uploader.username,
                 n_pass=counts["pass"], n_fail=counts["fail"], n_error=counts["error"],
                 n_skip=counts["skip"], light=light_of(results), trunks=json.dumps(trunks),
-                results=raw.decode("utf-8"))).inserted_primary_key[0]
+                digest=json.dumps(digest_of(results), ensure_ascii=False))
+            ).inserted_primary_key[0]
             for name, data in files.items():
                 if name in RUN_FILES:
                     conn.execute(FILES.insert().values(run=pk, name=name, size=len(data),
@@ -499,17 +520,17 @@ class ConsoleStore:
                     files.setdefault(f.run, []).append((f.name, f.size))
         return [self._to_run(r, files.get(r.id, [])) for r in rows]
 
-    def results(self, site: str, limit: int = 100) -> list[tuple[Run, str]]:
-        """The site's latest ``limit`` runs with their results.json text, newest first (the
-        site page's history, incidents and chart)."""
+    def digests(self, site: str, limit: int = 100) -> list[tuple[Run, dict[str, Any]]]:
+        """The site's latest ``limit`` runs with their digest (:func:`digest_of`), newest
+        first: the site page's history, incidents and chart."""
         runs = self.runs(site)[:limit]
         if not runs:
             return []
         with self.engine.connect() as conn:
-            texts = {r.id: r.results for r in conn.execute(
-                sa.select(RUNS.c.id, RUNS.c.results)
+            texts = {r.id: r.digest for r in conn.execute(
+                sa.select(RUNS.c.id, RUNS.c.digest)
                 .where(RUNS.c.id.in_([r.id for r in runs])))}
-        return [(r, texts[r.id]) for r in runs]
+        return [(r, json.loads(texts[r.id])) for r in runs]
 
     def file(self, pk: int, name: str) -> bytes | None:
         with self.engine.connect() as conn:

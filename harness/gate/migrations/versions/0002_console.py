@@ -61,7 +61,9 @@ def upgrade() -> None:
         sa.Column("n_skip", sa.Integer, nullable=False),
         sa.Column("light", sa.String(10), nullable=False),
         sa.Column("trunks", sa.Text, nullable=False),
-        sa.Column("results", sa.Text, nullable=False),
+        # what the site page reads of results.json (checks' states, incidents, worst
+        # quality), a few kB: the document itself (up to MBs) is in console_files
+        sa.Column("digest", sa.Text, nullable=False),
     )
     op.create_index("console_runs_site", "console_runs", ["site", "generated"])
     op.create_table(

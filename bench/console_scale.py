@@ -1,0 +1,202 @@
+"""The console at scale: 10 000 sites and 200 000 runs in a throw-away PostgreSQL (the
+suite's approach: Debian's server, initdb in a temporary folder, Unix socket only), then the
+server time of the sites page (first page, filtered, searched, sorted, an integrator's) and
+of a site page, through Flask's test client in this process (no network: what the server
+spends). Target: under 200 ms each.
+
+    .venv/bin/python bench/console_scale.py [--sites 10000] [--runs-per-site 20] [--repeat 15]
+
+Rows are loaded straight into the tables (the upload path is not what is measured); each run
+keeps its digest, as an upload does, and the last site's runs a stored file. Figures on the
+shared 2-core VM (2026-11-30, other work running; median / p90 of 15, ms): tech first page
+80 / 86, light=red 89 / 109, search 38 / 40, sorted by since 70 / 85, page 50 by customer
+76 / 82, a site page 19 / 21; integrator first page 70 / 75, sorted by light 72 / 75, its
+site page 24 / 26. Exit 1 when a median reaches 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import glob
+import json
+import os
+import pwd
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness.console.app import create_app
+from harness.console.store import FILES, GRANTS, RUNS, SITE_ROWS, digest_of, open_console
+from harness.gate.store import EVENTS, SITES
+
+T0 = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
+PASSWORD = "correct horse battery"
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        sys.exit("PostgreSQL server binaries missing: apt-get install postgresql (setup.sh)")
+    return found[-1]
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[str]:
+    base = Path(tempfile.mkdtemp(prefix="recette-pg-bench-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    pg = pwd.getpwnam("postgres")
+    for p in (base, sock):
+        os.chown(p, pg.pw_uid, pg.pw_gid)
+
+    def as_pg(*argv: str) -> None:
+        subprocess.run(["setpriv", f"--reuid={pg.pw_uid}", f"--regid={pg.pw_gid}",
+                        "--init-groups", *argv], check=True, capture_output=True,
+                       timeout=300, cwd=str(base))
+
+    as_pg(_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
+    as_pg(_pg_bin("pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o",
+          f"-k {sock} -c listen_addresses='' -c fsync=off", "start")
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={sock}"
+    finally:
+        as_pg(_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def results(site: str, fw: str, reserves: bool, mos: float, when: str) -> str:
+    quality = {"direction": {"code": "DIR_FAR_TO_SITE", "params": {}, "text": "far end→site"},
+               "sent": None, "received": 500, "expected": 500, "loss_pct": round(5 - mos, 2),
+               "jitter_ms": 1.0, "jitter_max_ms": 3.0, "rtt_ms": 20.0, "one_way_ms": 10.0,
+               "r": 90.0, "mos": mos, "grade": "good", "problems": []}
+    checks = [{"id": "sip.call.outbound[trunk01]", "fr": "Appel sortant", "en": "Outbound",
+               "status": "pass", "reserves": [{"code": "R", "params": {}, "text": "r"}]
+               if reserves else [], "figures": {"quality": [quality]}},
+              {"id": "firewall.openings", "fr": "Pare-feu", "en": "Firewall", "status": fw,
+               "reserves": []}]
+    return json.dumps({"schema_version": 2, "generated": when, "customer": site,
+                       "site": site, "counts": {"pass": 1 + (fw == "pass"),
+                                                "fail": int(fw == "fail"), "error": 0,
+                                                "skip": 0}, "checks": checks,
+                       "incidents": []})
+
+
+def load(url: str, n_sites: int, per_site: int) -> None:
+    """Bulk rows straight into the tables (the upload path would take hours for 200 000
+    runs, and what is measured is reading them)."""
+    store = open_console(url)
+    store.add_user("tech", PASSWORD, "technical")
+    alpha = store.add_user("alpha", PASSWORD, "integrator", "Integrator 007")
+    rnd = random.Random(15)
+    t = time.monotonic()
+    with store.engine.begin() as conn:
+        sites, runs, events, gate_sites, grants = [], [], [], [], []
+        run_id = 0
+        for i in range(n_sites):
+            key = f"{10000000000000 + i}/Site {i:05d}"
+            customer, integrator = f"Client {i % 3000:04d}", f"Integrator {i % 50:03d}"
+            series = []
+            for k in range(per_site):
+                run_id += 1
+                fw = rnd.choices(("pass", "fail"), (9, 1))[0]
+                res = rnd.random() < 0.2
+                light = "red" if fw == "fail" else "orange" if res else "green"
+                when = T0 + dt.timedelta(days=k * 15, minutes=i % 1440)
+                gen = when.isoformat()
+                series.append((run_id, light, when, gen))
+                runs.append({"id": run_id, "run_id": f"{run_id:064x}", "site": key,
+                             "site_name": f"Site {i:05d}", "customer": customer,
+                             "integrator": integrator, "generated": gen, "uploaded_at": when,
+                             "uploader": "alpha", "n_pass": 1 + (fw == "pass"),
+                             "n_fail": int(fw == "fail"), "n_error": 0, "n_skip": 0,
+                             "light": light, "trunks": '["trunk01", "trunk02"]',
+                             "digest": json.dumps(digest_of(json.loads(results(
+                                 key, fw, res, round(rnd.uniform(3.5, 4.4), 2), gen))))})
+            last = series[-1]
+            since = last[2]
+            for r in reversed(series):
+                if r[1] != last[1]:
+                    break
+                since = r[2]
+            sites.append({"site": key, "site_name": f"Site {i:05d}", "customer": customer,
+                          "integrator": integrator, "light": last[1], "since": since,
+                          "last_run": last[0], "last_generated": last[3],
+                          "trunks": '["trunk01", "trunk02"]'})
+            gate_sites.append({"site": key})
+            events.append({"site": key, "trunk": None, "at": last[2], "actor": "agent",
+                           "kind": "verification_pass" if last[1] != "red"
+                           else "verification_fail", "evidence": f"fw-{i}", "detail": None})
+            if i % 4 == 0 and last[1] != "red":
+                events.append({"site": key, "trunk": "trunk01", "kind": "activate",
+                               "at": last[2] + dt.timedelta(days=1), "actor": "tech",
+                               "evidence": None, "detail": None})
+            if integrator == "Integrator 007":
+                grants.append({"user_id": alpha.id, "site": key})
+        for table, rows in ((RUNS, runs), (SITE_ROWS, sites), (SITES, gate_sites),
+                            (EVENTS, events), (GRANTS, grants)):
+            for start in range(0, len(rows), 5000):
+                conn.execute(table.insert(), rows[start:start + 5000])
+        conn.execute(FILES.insert(), [{"run": r["id"], "name": "sheet.html", "size": 5,
+                                       "data": b"<p/>"} for r in runs[-per_site:]])
+        conn.exec_driver_sql("SELECT setval('console_runs_id_seq', (SELECT max(id) FROM "
+                             "console_runs))")
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
+    print(f"loaded {n_sites} sites, {len(runs)} runs, {len(events)} gate events in "
+          f"{time.monotonic() - t:.0f} s", flush=True)
+    store.engine.dispose()
+
+
+def measure(url: str, n_sites: int, repeat: int) -> list[tuple[str, float, float]]:
+    store = open_console(url)
+    app = create_app(store, now=lambda: T0 + dt.timedelta(days=400), secure_cookies=False)
+    app.config["WTF_CSRF_ENABLED"] = False
+    out = []
+    last_site = f"/sites/{10000000000000 + n_sites - 1}/Site {n_sites - 1:05d}"
+    for user, paths in (("tech", ["/", "/?light=red", "/?q=client 0042",
+                                  "/?sort=since&dir=desc", "/?sort=customer&page=50",
+                                  last_site]),
+                        ("alpha", ["/", "/?sort=light", "/sites/10000000000007/Site 00007"])):
+        client = app.test_client()
+        client.post("/login", data={"username": user, "password": PASSWORD})
+        for path in paths:
+            times = []
+            for _ in range(repeat):
+                t = time.perf_counter()
+                resp = client.get(path)
+                times.append((time.perf_counter() - t) * 1000)
+                assert resp.status_code == 200, (path, resp.status_code)
+            times.sort()
+            out.append((f"{user} {path}", statistics.median(times),
+                        times[int(len(times) * 0.9) - 1]))
+    store.engine.dispose()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sites", type=int, default=10_000)
+    ap.add_argument("--runs-per-site", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=15)
+    args = ap.parse_args()
+    with postgres() as url:
+        load(url, args.sites, args.runs_per_site)
+        rows = measure(url, args.sites, args.repeat)
+    print(f"{'page':<58} {'median ms':>10} {'p90 ms':>8}")
+    for name, med, p90 in rows:
+        print(f"{name:<58} {med:>10.1f} {p90:>8.1f}")
+    return 0 if all(med < 200 for _, med, _ in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
