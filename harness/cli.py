@@ -226,9 +226,12 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    from harness.console.upload import upload
+    from harness.console.upload import import_local, upload
 
-    answer = upload(args.dir, args.url)
+    if (args.url is None) == (not args.local):
+        raise RecetteError("upload: give --url URL (a console) or --local (this machine's "
+                           "store)")
+    answer = upload(args.dir, args.url) if args.url else import_local(args.dir, args.db)
     print(f"{'uploaded' if answer.get('new') else 'already there'}: run {answer.get('id')} "
           f"of {answer.get('site')}")
     return 0
@@ -430,7 +433,11 @@ def build_parser() -> argparse.ArgumentParser:
     upl = sub.add_parser("upload", help="send an output folder to the console "
                          "(token in $RECETTE_CONSOLE_TOKEN)")
     upl.add_argument("dir", type=Path)
-    upl.add_argument("--url", required=True, help="the console, e.g. https://console.example")
+    upl.add_argument("--url", help="the console, e.g. https://console.example")
+    upl.add_argument("--local", action="store_true",
+                     help="write into this machine's store instead (the gate's database, "
+                          "--db or $RECETTE_GATE_URL): after `recette demo`, for example")
+    upl.add_argument("--db", help="SQLAlchemy URL with --local")
     upl.set_defaults(func=cmd_upload)
 
     an = sub.add_parser("analyse", help="analyse a capture (pcap/pcapng) of SIP and RTP")

@@ -34,6 +34,30 @@ def _multipart(files: dict[str, bytes]) -> tuple[bytes, str]:
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
+def _read(folder: Path) -> dict[str, bytes]:
+    if not (folder / "results.json").is_file():
+        raise RecetteError(f"{folder}: no results.json (not a recette output folder)")
+    return {n: (folder / n).read_bytes() for n in SENT if (folder / n).is_file()}
+
+
+def import_local(folder: Path, url: str | None) -> dict[str, Any]:
+    """Put ``folder`` into the store on this machine, without a console in between (the
+    demo's results on the demo's machine): the same idempotent path as an upload, with the
+    login name as uploader, audit-logged as a local import."""
+    import getpass
+
+    from harness.console.store import User, open_console
+
+    store = open_console(url)
+    me = User(0, f"{getpass.getuser()} (local)", "technical", None, True)
+    run, new = store.add_run(_read(folder), uploader=me)
+    if new:
+        store.audit(me.username, "upload", site=run.site,
+                    detail={"run_id": run.run_id, "files": [n for n, _ in run.files],
+                            "via": "local"})
+    return {"id": run.id, "run_id": run.run_id, "site": run.site, "new": new}
+
+
 def upload(folder: Path, url: str, *, token: str | None = None, timeout: float = 300
            ) -> dict[str, Any]:
     """Send ``folder`` to the console at ``url``; the console's answer (run id, site, new).
@@ -42,9 +66,7 @@ def upload(folder: Path, url: str, *, token: str | None = None, timeout: float =
     retry = f"the files stay in {folder}; retry with: recette upload {folder} --url {url}"
     if not token:
         raise RecetteError(f"upload: no token (set ${TOKEN_ENV}); {retry}")
-    if not (folder / "results.json").is_file():
-        raise RecetteError(f"{folder}: no results.json (not a recette output folder)")
-    files = {n: (folder / n).read_bytes() for n in SENT if (folder / n).is_file()}
+    files = _read(folder)
     body, ctype = _multipart(files)
     req = urllib.request.Request(url.rstrip("/") + "/api/runs", data=body, method="POST",
                                  headers={"Content-Type": ctype,

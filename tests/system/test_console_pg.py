@@ -155,3 +155,49 @@ def test_a_failed_upload_keeps_the_files_and_says_how_to_retry(
     with pytest.raises(RecetteError, match="RECETTE_CONSOLE_TOKEN"):
         from harness.console.upload import upload
         upload(out, "http://127.0.0.1:9")
+
+
+def test_two_instances_on_one_postgresql(postgres_url: str,  # noqa: F811
+                                         tmp_path: Path) -> None:
+    """Two console servers on one database, as behind a load balancer: a session opened on
+    one is valid on the other, and a run imported on this machine shows on both."""
+    from harness.cli import main
+
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = f"console2_{os.getpid()}_{int(time.monotonic_ns() % 10**9)}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    db = postgres_url.replace("/postgres?", f"/{name}?")
+    stores = [open_console(db), open_console(db)]
+    stores[0].add_user("tech", PASSWORD, "technical")
+    out = output_folder(tmp_path)
+    assert main(["upload", str(out), "--local", "--db", db]) == 0
+    assert main(["upload", str(out), "--local", "--db", db]) == 0  # one run still
+    servers = [make_server("127.0.0.1", 0, create_app(s, now=Clock(), secure_cookies=False),
+                           threaded=True) for s in stores]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for t in threads:
+        t.start()
+    try:
+        bases = [f"http://127.0.0.1:{s.server_port}" for s in servers]
+        jar = CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        with opener.open(bases[0] + "/login", timeout=30) as resp:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
+        assert token
+        form = urllib.parse.urlencode({"username": "tech", "password": PASSWORD,
+                                       "csrf_token": token.group(1)}).encode()
+        with opener.open(bases[0] + "/login", data=form, timeout=30) as resp:
+            assert resp.url.endswith("/")
+        for base in bases:  # the cookie jar is per host: 127.0.0.1 serves both ports
+            with opener.open(base + "/", timeout=30) as resp:
+                text = resp.read().decode()
+            assert resp.url == base + "/" and "Boulangerie" in text
+        assert len(stores[1].runs("11111111100011/Lyon")) == 1
+    finally:
+        for s, t in zip(servers, threads, strict=True):
+            s.shutdown()
+            t.join(10)
+        for st in stores:
+            st.engine.dispose()
