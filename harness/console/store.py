@@ -541,18 +541,18 @@ class ConsoleStore:
     def _refresh_site(self, conn: Connection, site: str) -> None:
         """Rewrite the site's summary row from its runs: the latest run (by its own time,
         so an old folder uploaded late does not take over) and since when its light holds
-        (the oldest upload of the unbroken series of that light)."""
+        (the oldest run of the unbroken series of that light, by the run's own time)."""
         series = conn.execute(sa.select(RUNS.c.id, RUNS.c.site_name, RUNS.c.customer,
                                         RUNS.c.integrator, RUNS.c.light, RUNS.c.uploaded_at,
                                         RUNS.c.generated, RUNS.c.trunks)
                               .where(RUNS.c.site == site)
                               .order_by(RUNS.c.generated.desc(), RUNS.c.id.desc())).all()
         last = series[0]
-        since = last.uploaded_at
+        since = _when(last)
         for r in series:
             if r.light != last.light:
                 break
-            since = r.uploaded_at
+            since = _when(r)
         values = {"site_name": last.site_name, "customer": last.customer,
                   "integrator": last.integrator, "light": last.light, "since": _utc(since),
                   "last_run": last.id, "last_generated": last.generated,
@@ -663,6 +663,14 @@ class ConsoleStore:
             return [AuditEntry(_utc(r.at), r.actor, r.action, r.site, r.ip,
                                json.loads(r.detail) if r.detail else {})
                     for r in conn.execute(q)]
+
+
+def _when(run: Any) -> dt.datetime:
+    """When a run happened: its results.json's ``generated``, else when it was uploaded."""
+    try:
+        return _utc(dt.datetime.fromisoformat(run.generated))
+    except (TypeError, ValueError):
+        return _utc(run.uploaded_at)
 
 
 def _site_row(r: Any) -> SiteRow:

@@ -6,11 +6,23 @@ Revision ID: 0003
 Revises: 0002
 """
 
+import datetime as dt
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
 down_revision = "0002"
+
+
+def _when(run: Any) -> dt.datetime:
+    """A run's own time (results.json ``generated``), else its upload's (as the store)."""
+    try:
+        t = dt.datetime.fromisoformat(run.generated)
+    except (TypeError, ValueError):
+        t = run.uploaded_at
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
 
 
 def upgrade() -> None:
@@ -36,11 +48,11 @@ def upgrade() -> None:
             "SELECT id, site_name, customer, integrator, light, uploaded_at, generated, trunks "
             "FROM console_runs WHERE site = :s ORDER BY generated DESC, id DESC"),
             {"s": site}).all()
-        since = runs[0].uploaded_at
+        since = _when(runs[0])
         for r in runs:
             if r.light != runs[0].light:
                 break
-            since = r.uploaded_at
+            since = _when(r)
         last = runs[0]
         conn.execute(sa.text(
             "INSERT INTO console_sites (site, site_name, customer, integrator, light, since, "
