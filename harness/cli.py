@@ -221,7 +221,8 @@ def cmd_console(args: argparse.Namespace) -> int:
     from harness.console import serve
 
     if args.sub == "serve":
-        return serve.serve(args.listen, args.db, secure_cookies=not args.insecure_cookies)
+        return serve.serve(args.listen, args.db, secure_cookies=not args.insecure_cookies,
+                           proxies=args.proxies)
     return serve.user_add(args.username, args.role, args.company, args.db)
 
 
@@ -419,6 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT")
     cs.add_argument("--insecure-cookies", action="store_true",
                     help="session cookie without Secure, for plain HTTP (behind no TLS proxy)")
+    cs.add_argument("--proxies", type=int, default=0, metavar="N",
+                    help="reverse proxies in front whose X-Forwarded-For/-Proto to trust")
     cu = con.add_parser("user", help="console users").add_subparsers(dest="op", required=True)
     ua = cu.add_parser("add", help="create a user (password from $RECETTE_CONSOLE_PASSWORD "
                        "or asked)")

@@ -22,12 +22,19 @@ MAX_UPLOAD = 512 * 1024 * 1024  # a long capture; anything above is refused by F
 
 
 def create_app(store: ConsoleStore, *, now: Callable[[], dt.datetime] = now_utc,
-               secure_cookies: bool = True, testing: bool = False) -> Flask:
+               secure_cookies: bool = True, proxies: int = 0, testing: bool = False) -> Flask:
     """The console on ``store``. ``secure_cookies`` False only for plain HTTP on loopback
-    (tests, a first look); behind the usual TLS proxy leave it on."""
+    (tests, a first look); behind the usual TLS proxy leave it on. ``proxies``: how many
+    reverse proxies in front set X-Forwarded-For/-Proto (the client's address is what the
+    login rate limit counts; behind a proxy without it, every client would share one)."""
     from harness.console import auth, files, site, sites, users
 
     app = Flask(__name__)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies,  # type: ignore[method-assign]
+                                x_proto=proxies)
     app.config.update(
         SECRET_KEY=store.secret_key(),
         SESSION_COOKIE_NAME="recette_console",

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
-from harness.console.store import RUN_FILES, UploadRefused
+from harness.console.store import RUN_FILES, UploadForbidden, UploadRefused
 
 bp = Blueprint("files", __name__)
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -56,6 +56,10 @@ def upload() -> Any:
              for key, f in request.files.items()}
     try:
         run, new = store.add_run(files, uploader=user, at=now())
+    except UploadForbidden as exc:
+        store.audit(user.username, "upload_refused", ip=client_ip(), at=now(),
+                    detail={"reason": str(exc)})
+        return jsonify(error=str(exc)), 403
     except UploadRefused as exc:
         return jsonify(error=str(exc)), 400
     if new:

@@ -11,7 +11,7 @@ from harness.console.store import open_console
 from harness.errors import RecetteError
 
 
-def serve(listen: str, url: str | None, *, secure_cookies: bool) -> int:
+def serve(listen: str, url: str | None, *, secure_cookies: bool, proxies: int = 0) -> int:
     """Serve the console with Werkzeug's threaded WSGI server: enough for one technical
     service behind a TLS proxy; for more, a WSGI server (gunicorn, uWSGI) can serve
     :data:`harness.console.wsgi.app` on the same database, as many instances as needed."""
@@ -22,7 +22,7 @@ def serve(listen: str, url: str | None, *, secure_cookies: bool) -> int:
     host, sep, port = listen.rpartition(":")
     if not sep or not port.isdigit():
         raise RecetteError(f"--listen: expected HOST:PORT, got {listen!r}")
-    app = create_app(open_console(url), secure_cookies=secure_cookies)
+    app = create_app(open_console(url), secure_cookies=secure_cookies, proxies=proxies)
     server = make_server(host.strip("[]"), int(port), app, threaded=True)
     print(f"recette console: http://{listen}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:

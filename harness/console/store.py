@@ -127,6 +127,11 @@ class UploadRefused(RecetteError):
     """An upload the console cannot take (missing or unreadable results.json, no site)."""
 
 
+class UploadForbidden(UploadRefused):
+    """An integrator's upload for a site that already has runs and is not its own: taking
+    it would grant the uploader another integrator's site."""
+
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -461,6 +466,8 @@ class ConsoleStore:
         counts = {s: int(results["counts"].get(s, 0)) for s in ("pass", "fail", "error",
                                                                   "skip")}
         with self.gate._tx() as conn:
+            if uploader.role == "integrator" and not self._may_upload(conn, uploader, key):
+                raise UploadForbidden(f"site {key} is not granted to {uploader.username}")
             old = conn.execute(sa.select(RUNS.c.id).where(RUNS.c.run_id == run_id)).first()
             if old is not None:
                 existing = self._run(conn, old.id)
@@ -486,6 +493,20 @@ class ConsoleStore:
             run = self._run(conn, pk)
         assert run is not None
         return run, True
+
+    def _may_upload(self, conn: Connection, user: User, site: str) -> bool:
+        """A new site, or one the integrator already sees (granted, or its company's runs).
+        """
+        if conn.execute(sa.select(RUNS.c.id).where(RUNS.c.site == site).limit(1)).first() \
+                is None:
+            return True
+        if conn.execute(sa.select(GRANTS.c.site).where(GRANTS.c.user_id == user.id,
+                                                       GRANTS.c.site == site)).first():
+            return True
+        return bool(user.company) and conn.execute(
+            sa.select(RUNS.c.id).where(RUNS.c.site == site,
+                                       RUNS.c.integrator == user.company).limit(1)
+        ).first() is not None
 
     def _run(self, conn: Connection, pk: int) -> Run | None:
         r = conn.execute(sa.select(RUNS).where(RUNS.c.id == pk)).first()

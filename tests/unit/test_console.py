@@ -282,6 +282,12 @@ def test_upload_idempotent_and_token_refused(client: FlaskClient, store: Console
     assert post(token, fw="fail").status_code == 201  # another run
     assert len(store.runs(site)) == 2
     assert [a.action for a in store.audit_log(site)].count("upload") == 2
+    beta = store.user_by_name("beta")
+    assert beta
+    other = store.create_token(beta.id, "beta laptop", created_by="admin")
+    forged = post(other, reserves=True)  # another integrator's site: no grant by upload
+    assert forged.status_code == 403 and len(store.runs(site)) == 2
+    assert not store.can_see(beta, site)
     store.revoke_token(store.tokens()[0]["id"])
     assert post(token, reserves=True).status_code == 401
     assert "rct_" not in json.dumps(store.tokens(), default=str)
@@ -341,3 +347,20 @@ def test_site_history_incidents_and_quality_chart(client: FlaskClient, store: Co
     csv_text = client.get(f"/sites/{site}/incidents.csv").get_data(as_text=True)
     assert csv_text.splitlines()[1].endswith("0400000000;0899000000;no audio from the site")
     assert client.get("/sites/22222222200022/Nantes/incidents.csv").status_code == 404
+
+
+def test_behind_a_proxy_the_rate_limit_counts_the_client(store: ConsoleStore,
+                                                         clock: Clock) -> None:
+    app = create_app(store, now=clock, secure_cookies=False, proxies=1, testing=True)
+    client = app.test_client()
+    for i in range(25):  # 25 clients failing once each: none is blocked by the others
+        env = {"REMOTE_ADDR": "10.0.0.1"}
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          client.get("/login").get_data(as_text=True))
+        assert token
+        resp = client.post("/login", environ_base=env,
+                           headers={"X-Forwarded-For": f"192.0.2.{i}"},
+                           data={"username": f"nobody{i}", "password": "x" * 12,
+                                 "csrf_token": token.group(1)})
+        assert resp.status_code == 401
+    assert {a.ip for a in store.audit_log()} == {f"192.0.2.{i}" for i in range(25)}
