@@ -56,6 +56,8 @@ LABELS: dict[str, tuple[str, str]] = {
                    "Copy this token now, it will not be shown again:"),
     "label": ("Libellé", "Label"),
     "active": ("Actif", "Active"),
+    "not_yourself": ("Vous ne pouvez pas désactiver votre propre compte.",
+                     "You cannot disable your own account."),
     "disable": ("Désactiver", "Disable"),
     "enable": ("Réactiver", "Enable"),
     "administrator": ("Administrateur", "Administrator"),

@@ -75,6 +75,9 @@ def grant() -> Any:
 @role_required("administrator")
 def active() -> Any:
     uid, on = _target(), request.form.get("active") == "1"
+    if uid == current_user().id and not on:  # the last way back in must not be shut
+        flash(label("not_yourself", g.lang), "error")
+        return redirect(url_for("users.index"))
     store_of().set_active(uid, on)
     store_of().audit(current_user().username, "user_enable" if on else "user_disable",
                      ip=client_ip(), at=now(), detail={"user_id": uid})
@@ -90,9 +93,12 @@ def token() -> Any:
     store.audit(admin.username, "token_add", ip=client_ip(), at=now(),
                 detail={"user_id": uid})
     users = store.users()
-    return render_template("users.html", users=users, roles=ROLES,
+    owner = store.user(uid)
+    page = render_template("users.html", users=users, roles=ROLES,
                            grants={u.id: store.grants(u.id) for u in users},
-                           tokens=store.tokens(), sites=store.all_sites(), new_token=made)
+                           tokens=store.tokens(), sites=store.all_sites(), new_token=made,
+                           new_token_owner=owner.username if owner else "")
+    return page, 200, {"Cache-Control": "no-store"}  # shown once: kept by no cache
 
 
 @bp.route("/users/token/revoke", methods=["POST"])

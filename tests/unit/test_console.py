@@ -364,3 +364,29 @@ def test_behind_a_proxy_the_rate_limit_counts_the_client(store: ConsoleStore,
                                  "csrf_token": token.group(1)})
         assert resp.status_code == 401
     assert {a.ip for a in store.audit_log()} == {f"192.0.2.{i}" for i in range(25)}
+
+
+def test_administrator_creates_users_grants_and_tokens(client: FlaskClient,
+                                                       store: ConsoleStore) -> None:
+    login(client, "admin")
+    token = csrf(client, "/users")
+    client.post("/users", data={"username": "gamma", "password": PASSWORD,
+                                "role": "integrator", "company": "Gamma",
+                                "csrf_token": token})
+    gamma = store.user_by_name("gamma")
+    assert gamma and gamma.role == "integrator" and gamma.company == "Gamma"
+    client.post("/users/grant", data={"user_id": gamma.id, "site": "1/Brest",
+                                      "csrf_token": token})
+    assert store.grants(gamma.id) == ["1/Brest"]
+    made = client.post("/users/token", data={"user_id": gamma.id, "label": "laptop",
+                                             "csrf_token": token})
+    assert made.headers["Cache-Control"] == "no-store"
+    shown = re.search(r'id="new-token">(rct_[^<]+)<', made.get_data(as_text=True))
+    assert shown and store.token_user(shown.group(1)) == gamma
+    admin = store.user_by_name("admin")
+    assert admin
+    client.post("/users/active", data={"user_id": admin.id, "active": "0",
+                                       "csrf_token": token})
+    assert store.user_by_name("admin") == admin  # still active
+    actions = {a.action for a in store.audit_log()}
+    assert {"user_add", "grant", "token_add"} <= actions
