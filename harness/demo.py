@@ -34,7 +34,26 @@ def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str,
         profile_path.unlink(missing_ok=True)
         print(f"recette demo: lab {lab.prefix} removed; wall time "
               f"{time.monotonic() - t0:.1f} s", file=sys.stderr)
+    _console_summary(out)
     return code
+
+
+def _console_summary(out: Path) -> None:
+    """Put the demo's run (its masked files; the lab profile is gone) into the console's
+    store on this machine, the same store as the gate, and say how to see it there."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from harness.console.upload import import_local
+    from harness.errors import RecetteError
+
+    try:
+        answer = import_local(out, None)
+    except (RecetteError, SQLAlchemyError, OSError) as exc:
+        print(f"console: the run was not put in the console's store ({exc})")
+        return
+    print(f"console: the demo's run is in the console's store (site {answer['site']}). To see "
+          "it: recette console user add admin --role administrator (once), then recette "
+          "console serve --insecure-cookies and open http://127.0.0.1:8080")
 
 
 def _gate_summary(lab: Lab) -> None:

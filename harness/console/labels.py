@@ -28,6 +28,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "next": ("Suivant", "Next"),
     "page": ("Page", "Page"),
     "none": ("aucun", "none"),
+    "none_f": ("aucune", "none"),  # "Dernière recette : aucune"
     "runs": ("Recettes", "Runs"),
     "when": ("Date", "When"),
     "who": ("Envoyé par", "Uploaded by"),
