@@ -18,7 +18,7 @@ from typing import Literal
 
 from harness.messages import Msg, msg
 from harness.profile import Thresholds
-from sip_checks.analyse.dialogs import Dialog
+from sip_checks.analyse.dialogs import Dialog, Media
 from sip_checks.analyse.fields import IcmpError, SipPacket
 from sip_checks.analyse.streams import Stream, is_rtp_stream
 from sip_checks.probes.alg import Change, via_parts
@@ -102,23 +102,29 @@ def _window(d: Dialog) -> tuple[float, float]:
     return d.packets[0].at - 1.0, d.packets[-1].at + 2.0
 
 
+def _end(point: tuple[str, int], media: list[Media]) -> int:
+    """How well one end of a stream matches the SDP of one side: 3 address and port, 1 the
+    port only (an address a NAT rewrote without an ALG), 0 not at all."""
+    return max((3 if (m.address, m.port) == point else 1 if m.port == point[1] else 0
+                for m in media), default=0)
+
+
 def _role(d: Dialog, s: Stream) -> tuple[int, Role | None] | None:
     """(match strength, role) of stream ``s`` in call ``d``, None when its SDP never named
-    the stream's ends: 3 destination announced, 2 source announced (symmetric RTP),
-    1 destination port only (an address rewritten by a NAT without ALG)."""
-    best: tuple[int, Role | None] | None = None
-    for m in d.media():
-        if (m.address, m.port) == s.dst:
-            cand: tuple[int, Role | None] = (3, "down" if m.offer else "up")
-        elif (m.address, m.port) == s.src:
-            cand = (2, "up" if m.offer else "down")
-        elif m.port == s.dst[1]:
-            cand = (1, "down" if m.offer else "up")
-        else:
-            continue
-        if best is None or cand[0] > best[0]:
-            best = cand
-    return best
+    either end. Both ends count: a stream to the offerer comes from the answerer's announced
+    address (symmetric RTP), and the other way round. One end alone cannot tell calls apart
+    when many calls share a far end's media port (a test number, an SBC), while the site's
+    own port, even behind a NAT that changed its address, differs per call."""
+    sides = d.media()
+    offers = [m for m in sides if m.offer]
+    answers = [m for m in sides if not m.offer]
+    down = (_end(s.dst, offers), _end(s.src, answers))  # to the offerer
+    up = (_end(s.dst, answers), _end(s.src, offers))  # to the answerer
+    best = max((down, "down"), (up, "up"), key=lambda c: (sum(c[0]), c[0][0]))
+    (dst, src), role = best
+    if dst + src == 0:
+        return None
+    return dst + src, role  # type: ignore[return-value]
 
 
 def match(dialogs: list[Dialog], streams: list[Stream],

@@ -22,6 +22,8 @@ from harness.profile import Profile
 from harness.results import CheckResult, Figures, Item, RunResults
 from sip_checks.analyse.diagnose import Analysis, Call
 from sip_checks.analyse.dialogs import Dialog
+from sip_checks.analyse.streams import Stream
+from sip_checks.toolkit.quality import Quality
 
 
 def incidents(a: Analysis) -> list[Incident]:
@@ -46,6 +48,9 @@ def summary(a: Analysis, source: Path, lang: str) -> str:
     """The one-screen text: dialogs, streams with their figures, then every diagnosis."""
     out = [_say(msg("AN_SUMMARY", file=source.name, dialogs=len(a.dialogs), calls=len(a.calls),
                     streams=sum(len(c.streams) for c in a.calls) + len(a.others)), lang)]
+    # Each call's streams right under it: with many calls at once, a list of streams after
+    # the list of dialogs cannot be read.
+    streams = {id(c.dialog): [(cs.stream, cs.quality) for cs in c.streams] for c in a.calls}
     for d in a.dialogs:
         answered = d.answered
         length = ""
@@ -53,18 +58,21 @@ def summary(a: Analysis, source: Path, lang: str) -> str:
             length = f" {d.bye.at - answered:.1f} s"
         out.append(f"  {d.method} {d.calling} → {d.called}: {_status(d)}{length} "
                    f"[{d.call_id}]")
-    rows = [(cs.stream, cs.quality) for c in a.calls for cs in c.streams] + a.others
-    for s, q in rows:
-        st = s.stats
-        out.append(f"    RTP {q.direction.render(lang)} SSRC 0x{s.ssrc:08X}: {s.packets} pkts, "
-                   f"lost {st.lost} ({st.loss_pct:.2f} %), seq err {s.seq_errors}, jitter "
-                   f"{st.jitter_ms:.2f}/{st.jitter_max_ms:.2f} ms, R {q.r:.1f}, "
-                   f"MOS {q.mos:.2f} [{q.grade}]")
+        out += [_stream_line(s, q, lang) for s, q in streams.get(id(d), [])]
+    out += [_stream_line(s, q, lang) for s, q in a.others]
     for f in a.findings:
         out.append("  ! " + _say(f, lang))
     if not a.findings:
         out.append("  " + _say(msg("AN_NOTHING_FOUND"), lang))
     return "\n".join(out) + "\n"
+
+
+def _stream_line(s: Stream, q: Quality, lang: str) -> str:
+    st = s.stats
+    return (f"    RTP {q.direction.render(lang)} SSRC 0x{s.ssrc:08X}: {s.packets} pkts, "
+            f"lost {st.lost} ({st.loss_pct:.2f} %), seq err {s.seq_errors}, jitter "
+            f"{st.jitter_ms:.2f}/{st.jitter_max_ms:.2f} ms, R {q.r:.1f}, "
+            f"MOS {q.mos:.2f} [{q.grade}]")
 
 
 def _title(c: Call | None, d: Dialog) -> tuple[str, str]:

@@ -244,7 +244,23 @@ def teardown() -> Capture:
     return cap
 
 
+def shared_far_end() -> Capture:
+    """Seen on the LAN behind a NAT: two calls at once to one far end that uses one media port
+    for every call (a test number, an SBC); each call's SDP names the site's public address
+    with its own port. Each stream must be told to its own call by the site's port."""
+    cap = Capture()
+    for i, port in enumerate((16004, 16006)):
+        c = Call(cap, (SITE, 5060), (OP, 5060), f"010000000{i + 1}", "0899000000",
+                 f"shared-{i + 1}@lab", (SITE_PUB, port), (OP, 6000))
+        c.invite(T0 + i * 0.2)
+        rtp(cap, (SITE, port), (OP, 6000), start=T0 + 0.7, seconds=3, seed=10 + i)
+        rtp(cap, (OP, 6000), (SITE, port), start=T0 + 0.7, seconds=3, seed=20 + i)
+        c.bye(T0 + 4 + i * 0.2)
+    return cap
+
+
 CASES = {"one_way": one_way, "loss_jitter": loss_jitter, "alg_both_sides": alg,
+         "shared_far_end": shared_far_end,
          "private_leak": private_leak, "failures": failures, "teardown": teardown}
 
 
