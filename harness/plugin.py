@@ -42,6 +42,7 @@ HOME_NS_KEY = pytest.StashKey[int]()
 EVIDENCE_KEY = pytest.StashKey[Evidence]()
 INCIDENTS_KEY = pytest.StashKey[list[Incident]]()
 RUN_STATE_KEY = pytest.StashKey["RunState"]()
+FINAL_KEY = pytest.StashKey[set[str]]()  # nodeids whose verdict is in (call, or setup failed)
 
 
 @dataclass
@@ -238,6 +239,8 @@ def pytest_runtest_makereport(
     config.stash[RESULTS_KEY][item.nodeid] = res = _redacted(res, redact)
     if call.when == "call" or status != "pass":
         rep.recette = res  # type: ignore[attr-defined]  # the row pytest-html shows
+    if rep.when == "call" or (rep.when == "setup" and not rep.passed):
+        config.stash.setdefault(FINAL_KEY, set()).add(item.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -249,6 +252,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     profile = config.stash[PROFILE_KEY]
     lang = config.getoption("--recette-lang")
+    # A check set up but never finished (the run was stopped while it ran: checks run at the
+    # same time, so several may be) has no verdict: an error, never the "pass" its setup left.
+    final = config.stash.get(FINAL_KEY, set())
+    for nodeid, res in config.stash[RESULTS_KEY].items():
+        if nodeid not in final and res.status == "pass":
+            res.status, res.reasons = "error", [msg("CHECK_INTERRUPTED")]
     # The sheet's order (the checks' ranks), whatever order they finished in.
     rank = {item.nodeid: i for i, item in enumerate(session.items)}
     results = [r for _, r in sorted(config.stash[RESULTS_KEY].items(),

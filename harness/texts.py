@@ -6,6 +6,12 @@ from __future__ import annotations
 from harness.messages import Catalog
 
 TEXTS: Catalog = {
+    "CHECK_INTERRUPTED": {
+        "en": "the run was stopped before this check finished (Ctrl-C or a crash): no "
+              "verdict; run it again",
+        "fr": "la recette a été arrêtée avant la fin de ce contrôle (Ctrl-C ou panne) : pas "
+              "de verdict ; le relancer",
+    },
     "INTERNAL_ERROR": {
         "en": "internal error of the harness ({kind}: {detail}): please report it",
         "fr": "erreur interne de l'outil de recette ({kind} : {detail}) : à signaler",

@@ -200,3 +200,54 @@ def test_a_single_check_keeps_its_outcome_in_junit(pytester: pytest.Pytester, on
     (case,) = ElementTree.parse(junit).getroot().iter("testcase")
     assert [child.tag for child in case] == [element]
     assert len(_statuses(doc)) == 1
+
+
+INTERRUPTED = '''
+import pathlib, time
+import pytest
+from harness.claims import Claims
+
+def free(_p, _c):
+    return Claims()
+
+@pytest.mark.check(order=1, id="t.quick", fr="q", en="q", claims=free)
+def check_quick(profile, evidence):
+    pass
+
+@pytest.mark.check(order=2, id="t.long", fr="l", en="l", claims=free)
+def check_long(profile, evidence):
+    pathlib.Path("started").write_text("yes")
+    time.sleep(60)
+'''
+
+
+def test_a_check_still_running_when_the_run_is_stopped_is_an_error_never_a_pass(
+        pytester: pytest.Pytester) -> None:
+    """Ctrl-C while checks run at the same time: each unfinished one has no verdict (its setup
+    report alone once left it "pass" in results.json and on the sheet)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    profile = pytester.path / "site.yaml"
+    shutil.copy(REPO / "profiles" / "example.yaml", profile)
+    pytester.makepyfile(check_t=INTERRUPTED)
+    out = pytester.path / "results.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", f"--recette-profile={profile}",
+         f"--recette-json={out}", "-o", "python_files=check_*.py",
+         "-o", "python_functions=check_*", "-p", "no:cacheprovider", "-q"],
+        cwd=pytester.path, env={**os.environ, **ENV}, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT)
+    started = pytester.path / "started"
+    deadline = time.monotonic() + 60
+    while not started.exists():
+        assert time.monotonic() < deadline and proc.poll() is None, proc.stdout
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    doc = json.loads(out.read_text())
+    got = {c["id"]: (c["status"], [r["code"] for r in c["reasons"]]) for c in doc["checks"]}
+    assert got == {"t.quick": ("pass", []), "t.long": ("error", ["CHECK_INTERRUPTED"])}
