@@ -240,6 +240,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
 
 def cmd_probe_serve(args: argparse.Namespace) -> int:
     import os
+    import ssl
 
     from harness.probe.server import STDOUT, ProbeConfig, serve
 
@@ -255,16 +256,25 @@ def cmd_probe_serve(args: argparse.Namespace) -> int:
             raise RecetteError(f"{flag}: expected IP:PORT, got {value!r}")
         return host, int(port)
 
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise RecetteError("--tls-cert and --tls-key go together")
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert is not None else None
+    for path in tls or ():
+        if not path.is_file():
+            raise RecetteError(f"{path}: no such file")
     cfg = ProbeConfig(control=addr(args.control, "--control"), send_from=args.send_from,
                       key=key.encode(), sip_ip=args.sip_ip, sip_listen=not args.no_sip,
-                      log=STDOUT if args.log == "-" else (Path(args.log) if args.log else None))
+                      log=STDOUT if args.log == "-" else (Path(args.log) if args.log else None),
+                      tls=tls)
     sip = "no SIP listeners" if args.no_sip and not args.sip_ip else (
         f"SIP on {args.sip_ip or 'every address'} ports {list(cfg.sip_ports)}")
-    print(f"recette probe: control {args.control}, sending from "
+    print(f"recette probe: control {args.control}{' (HTTPS)' if tls else ''}, sending from "
           f"{args.send_from or 'the kernel-chosen address towards each requester'}, {sip}",
           file=sys.stderr, flush=True)
     try:
         serve(cfg)
+    except ssl.SSLError as exc:
+        raise RecetteError(f"probe: --tls-cert/--tls-key: {exc.reason or exc}") from None
     except OSError as exc:
         raise RecetteError(f"probe: cannot listen: {exc.strerror}") from None
     return 0
@@ -405,6 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="environment variable holding the shared key")
     ps.add_argument("--log", metavar="FILE|-",
                     help="append one JSON line per test to FILE, or to stdout with '-'")
+    ps.add_argument("--tls-cert", type=Path, metavar="PEM",
+                    help="serve the control channel over HTTPS with this certificate chain")
+    ps.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
     ps.set_defaults(func=cmd_probe_serve)
     kg = probe.add_parser("keygen", help="make a new shared key for a probe and its agents")
     kg.add_argument("--env-file", type=Path, metavar="PATH",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import secrets
+import ssl
 import time
 from typing import Any
 
@@ -26,8 +27,9 @@ class ProbeClient:
     which probe and why."""
 
     def __init__(self, host: str, port: int, key: bytes, *, timeout: float = 30.0,
-                 vantage: str = "probe") -> None:
+                 vantage: str = "probe", tls: ssl.SSLContext | None = None) -> None:
         self.host, self.port, self.key, self.timeout = host, port, key, timeout
+        self.tls = tls  # a probe served with --tls-cert: HTTPS with this context
         self.vantage = vantage  # "server", "outsider" or "probe": names it in messages
 
     def post(self, path: str, doc: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +38,9 @@ class ProbeClient:
         mac = sign(self.key, ts, nonce, "POST", path, body)
         said: dict[str, Msg | str] = {"vantage": msg(f"VANTAGE_{self.vantage.upper()}"),
                                       "where": f"{self.host}:{self.port}"}
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn = (http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
+                                            context=self.tls) if self.tls is not None
+                else http.client.HTTPConnection(self.host, self.port, timeout=self.timeout))
         try:
             conn.request("POST", path, body, {"Content-Type": "application/json",
                                               AUTH_HEADER: f"{ts}.{nonce}.{mac}"})
@@ -57,3 +61,8 @@ class ProbeClient:
             raise CheckError(msg("PROBE_REFUSED", **said, path=path, status=resp.status,
                                  detail=str(answer.get("error", resp.reason))))
         return answer
+
+    def expect(self, *call_ids: str) -> None:
+        """Announce the Call-IDs we are about to send to the probe's SIP ports: it keeps only
+        announced messages from our address (for a minute), so announce before sending."""
+        self.post("/expect", {"call_ids": list(call_ids)})

@@ -13,12 +13,19 @@ picks towards the requester (which ``/whoami`` and each sweep report). Abuse is 
   abuse as a reflector), and a request naming another target is refused;
 - sweeps are rate-limited per requester, packet rate is capped;
 - every test is logged as one JSON line (to a file, or stdout for journald and containers);
-- ``GET /health`` is the one unauthenticated answer: status, version and uptime, nothing else.
+- ``GET /health`` is the one unauthenticated answer: status, version, uptime and the SIP
+  listeners' counts (kept, dropped by reason), nothing else;
+- it lives on the open internet: the SIP listeners keep only what a requester announced
+  (:mod:`harness.probe.inbox`, :mod:`harness.probe.listen`), and the control channel runs on
+  waitress, which buffers each request before a worker thread sees it, so slow or malformed
+  clients hold a socket, never a thread, and are closed after a timeout (``bench/probe_soak.py``
+  measured it against cheroot and the standard library's ``http.server``).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -26,13 +33,17 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 
+from waitress.server import BaseWSGIServer, create_server
+
 from harness import __version__
+from harness.probe.inbox import MAX_CALL_ID, SipInbox, TooManyRequesters
+from harness.probe.listen import SipListeners
 
 AUTH_HEADER = "X-Recette-Auth"
 MAX_SKEW_S = 60
@@ -42,6 +53,13 @@ SWEEP_MIN_INTERVAL_S = 2.0
 SWEEP_MAGIC = b"recette-sweep:"
 DEFAULT_CONTROL_PORT = 5099  # the profile's vantage point default (harness.profile)
 STDOUT: Literal["-"] = "-"  # ProbeConfig.log: JSON lines to stdout
+MAX_BODY = 256 * 1024  # the largest real request is /send-sip with 64 kB of base64
+MAX_HEADERS = 8 * 1024
+MAX_CONNECTIONS = 1000  # control connections at once (the unit raises LimitNOFILE for them)
+REQUEST_TIMEOUT_S = 10.0  # a connection silent this long is closed
+CONNECTION_LIFETIME_S = 30.0  # a connection with no request running is closed after this
+WORKERS = 8
+MAX_EXPECT = 16  # Call-IDs in one /expect
 
 
 def sign(key: bytes, ts: str, nonce: str, method: str, path: str, body: bytes) -> str:
@@ -69,29 +87,114 @@ class ProbeConfig:
     sip_ports: tuple[int, ...] = (5060, 5088)
     sip_listen: bool = True  # with no sip_ip: on every address; False: no SIP listeners
     log: Path | Literal["-"] | None = None
+    tls: tuple[Path, Path] | None = None  # (certificate chain, private key): HTTPS control
+    request_timeout_s: float = REQUEST_TIMEOUT_S
+    lifetime_s: float = CONNECTION_LIFETIME_S
+    max_connections: int = MAX_CONNECTIONS
 
     def source_for(self, requester: str) -> str:
         return self.send_from or source_towards(requester)
+
+
+class BadRequest(Exception):
+    """The request's JSON does not say what the route needs: a 400 with this text."""
 
 
 @dataclass
 class ProbeState:
     nonces: dict[str, float] = field(default_factory=dict)
     last_sweep: dict[str, float] = field(default_factory=dict)
-    received: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by Call-ID
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class ProbeServer(ThreadingHTTPServer):
-    daemon_threads = True
+@dataclass
+class Reply:
+    status: int
+    doc: dict[str, Any]
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bool = True
+
+
+def _bounded_server(cfg: ProbeConfig, app: Callable[..., Iterable[bytes]],
+                    host: str, port: int) -> Any:
+    """waitress with the probe's limits; its maintenance also closes connections that
+    trickle bytes for longer than ``lifetime_s`` with no request running (waitress itself only
+    closes silent ones)."""
+    server = create_server(
+        app, host=host, port=port, threads=WORKERS, connection_limit=cfg.max_connections,
+        channel_timeout=cfg.request_timeout_s,
+        cleanup_interval=max(0.5, min(cfg.request_timeout_s, cfg.lifetime_s) / 2),
+        max_request_header_size=MAX_HEADERS, max_request_body_size=MAX_BODY,
+        asyncore_use_poll=True, asyncore_loop_timeout=0.5, ident="recette-probe",
+        expose_tracebacks=False, clear_untrusted_proxy_headers=True, backlog=256)
+    assert isinstance(server, BaseWSGIServer)  # one address: not a MultiSocketServer
+    plain = server.maintenance
+    lifetime = cfg.lifetime_s
+
+    def maintenance(now: float) -> None:
+        plain(now)  # type: ignore[arg-type]
+        channels: dict[int, Any] = server.active_channels  # type: ignore[assignment]
+        for channel in list(channels.values()):
+            if not channel.requests and channel.creation_time < now - lifetime:
+                channel.will_close = True
+
+    server.maintenance = maintenance  # type: ignore[method-assign]
+    return server  # Any: the stubs lack effective_port and the socket map the loop needs
+
+
+class ProbeServer:
+    """The control channel (a WSGI app on waitress) and the SIP listeners, sharing state."""
 
     def __init__(self, cfg: ProbeConfig) -> None:
         self.cfg = cfg
         self.state = ProbeState()
-        self.udp_socks: dict[int, socket.socket] = {}
+        self.inbox = SipInbox()
+        self.sip: SipListeners | None = None
         self.started = time.monotonic()
         self._log_lock = threading.Lock()
-        super().__init__(cfg.control, _Handler)
+        self._tls = None
+        self._stop, self._stopped = threading.Event(), threading.Event()
+        host, port = cfg.control
+        if cfg.tls is not None:
+            from harness.probe.tls import TlsFront
+
+            self._wsgi = _bounded_server(cfg, self.app, "127.0.0.1", 0)
+            self._tls = TlsFront(cfg, self._wsgi.effective_port)
+            self.server_address: tuple[str, int] = self._tls.address
+        else:
+            self._wsgi = _bounded_server(cfg, self.app, host, port)
+            self.server_address = (host, int(self._wsgi.effective_port))
+
+    @property
+    def udp_socks(self) -> dict[int, socket.socket]:
+        return self.sip.udp if self.sip is not None else {}
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Serve until :meth:`shutdown`, which this loop notices every ``poll_interval``."""
+        if self._tls is not None:
+            self._tls.start()
+        self._stop.clear()
+        self._stopped.clear()
+        try:
+            while not self._stop.is_set():
+                self._wsgi.asyncore.loop(timeout=poll_interval, map=self._wsgi._map,
+                                         use_poll=True, count=1)
+        finally:
+            self._wsgi.task_dispatcher.shutdown(timeout=2)
+            for channel in list(self._wsgi._map.values()):
+                channel.close()
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop :meth:`serve_forever` (from another thread) and wait for it."""
+        if self._tls is not None:
+            self._tls.close()
+        self._stop.set()
+        self._stopped.wait(5)
+
+    def server_close(self) -> None:
+        if self.sip is not None:
+            self.sip.close()
 
     def log_event(self, **event: Any) -> None:
         line = json.dumps({"at": round(time.time(), 3), **event})
@@ -107,243 +210,211 @@ class ProbeServer(ThreadingHTTPServer):
     def start_sip_listeners(self) -> None:
         if self.cfg.sip_ip is None and not self.cfg.sip_listen:
             return
-        ip = self.cfg.sip_ip or "0.0.0.0"
-        for port in self.cfg.sip_ports:
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            u.bind((ip, port))
-            self.udp_socks[port] = u
-            threading.Thread(target=self._udp_loop, args=(u, port), daemon=True).start()
-            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            t.bind((ip, port))
-            t.listen(16)
-            threading.Thread(target=self._tcp_accept, args=(t, port), daemon=True).start()
+        self.sip = SipListeners(self.inbox, self.cfg.sip_ip or "0.0.0.0", self.cfg.sip_ports)
+        self.sip.start()
 
-    def _store(self, data: bytes, src: tuple[str, int], proto: str, port: int) -> None:
-        call_id = _call_id(data) or "?"
-        with self.state.lock:
-            self.state.received.setdefault(call_id, []).append({
-                "proto": proto, "port": port, "src": list(src), "at": time.time(),
-                "data": base64.b64encode(data).decode()})
+    def send_datagram(self, sock: socket.socket, data: bytes, dst: tuple[str, int]) -> None:
+        """Every datagram ``/send-sip`` sends goes through here (the tests watch it)."""
+        sock.sendto(data, dst)
 
-    def _udp_loop(self, sock: socket.socket, port: int) -> None:
-        while True:
-            data, src = sock.recvfrom(65535)
-            self._store(data, src, "udp", port)
+    # -- the control channel ------------------------------------------------------------------
+    def requester_of(self, environ: dict[str, Any]) -> str | None:
+        """The address the request came from (through the TLS front: the client's)."""
+        addr = str(environ.get("REMOTE_ADDR", ""))
+        if self._tls is None:
+            return addr
+        return self._tls.client_of(addr, str(environ.get("REMOTE_PORT", "")))
 
-    def _tcp_accept(self, sock: socket.socket, port: int) -> None:
-        while True:
-            conn, src = sock.accept()
-            threading.Thread(target=self._tcp_read, args=(conn, src, port),
-                             daemon=True).start()
+    def app(self, environ: dict[str, Any], start_response: Callable[..., Any]
+            ) -> Iterable[bytes]:
+        try:
+            reply = self._dispatch(environ)
+        except Exception as exc:  # a probe must answer, and never with a traceback
+            self.log_event(event="error", path=str(environ.get("PATH_INFO", "")),
+                           error=repr(exc))
+            reply = Reply(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "probe failure"})
+        body = json.dumps(reply.doc).encode()
+        status = HTTPStatus(reply.status)
+        start_response(f"{status.value} {status.phrase}", [
+            ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+            *reply.headers])
+        return [body] if reply.body else []
 
-    def _tcp_read(self, conn: socket.socket, src: tuple[str, int], port: int) -> None:
-        conn.settimeout(5)
-        buf = b""
-        with conn:
-            try:
-                while chunk := conn.recv(65535):
-                    buf += chunk
-                    while (msg := _frame(buf)) is not None:
-                        self._store(msg, src, "tcp", port)
-                        buf = buf[len(msg):]
-            except OSError:
-                return
+    def _dispatch(self, environ: dict[str, Any]) -> Reply:
+        method = str(environ.get("REQUEST_METHOD", ""))
+        path = str(environ.get("PATH_INFO", ""))
+        requester = self.requester_of(environ)
+        if requester is None:
+            return Reply(HTTPStatus.FORBIDDEN, {"error": "not through this probe's TLS front"})
+        if method == "GET":
+            if path != "/health":
+                return Reply(HTTPStatus.NOT_FOUND, {"error": f"no such page {path}"})
+            return Reply(HTTPStatus.OK, {
+                "status": "ok", "version": __version__,
+                "uptime_s": round(time.monotonic() - self.started, 1),
+                "sip": self.inbox.totals()})
+        if method != "POST":
+            return Reply(HTTPStatus.METHOD_NOT_ALLOWED,
+                         {"error": f"method {method} not allowed"},
+                         [("Allow", "GET, POST")], body=method != "HEAD")
+        query = str(environ.get("QUERY_STRING", ""))
+        full = path + ("?" + query if query else "")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return Reply(HTTPStatus.BAD_REQUEST, {"error": "bad Content-Length"})
+        if length > MAX_BODY:
+            return Reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "request too large"})
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        refused = self._authenticate(environ, full, body, requester)
+        if refused is not None:
+            return refused
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            return Reply(HTTPStatus.BAD_REQUEST, {"error": "body is not JSON"})
+        if not isinstance(req, dict):
+            return Reply(HTTPStatus.BAD_REQUEST, {"error": "body is not a JSON object"})
+        target = req.get("target")
+        if target is not None and target != requester:
+            self.log_event(event="refused", reason="foreign target", requester=requester,
+                           target=str(target)[:100], path=full)
+            return Reply(HTTPStatus.FORBIDDEN, {
+                "error": f"refused: this probe only sends to the requester ({requester}), "
+                         f"not to {str(target)[:100]}"})
+        route = {"/whoami": self._whoami, "/sweep": self._sweep, "/received": self._received,
+                 "/send-sip": self._send_sip, "/udp-reflect": self._udp_reflect,
+                 "/expect": self._expect}.get(full)
+        if route is None:
+            return Reply(HTTPStatus.NOT_FOUND, {"error": f"no such test {full}"})
+        try:
+            return route(req, requester)
+        except BadRequest as exc:
+            return Reply(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
 
-
-def _call_id(data: bytes) -> str | None:
-    for line in data.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() in (b"call-id", b"i"):
-            return value.strip().decode(errors="replace")
-    return None
-
-
-def _frame(buf: bytes) -> bytes | None:
-    """One complete SIP message at the start of a TCP stream buffer, by Content-Length."""
-    end = buf.find(b"\r\n\r\n")
-    if end < 0:
-        return None
-    length = 0
-    for line in buf[:end].split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() in (b"content-length", b"l"):
-            length = int(value.strip() or 0)
-    total = end + 4 + length
-    return buf[:total] if len(buf) >= total else None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: ProbeServer
-    protocol_version = "HTTP/1.1"
-    server_version = "recette-probe"  # the Server header names no Python version
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _reply(self, status: int, doc: dict[str, Any]) -> None:
-        body = json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _authenticated(self, body: bytes) -> bool:
-        raw = self.headers.get(AUTH_HEADER, "")
+    def _authenticate(self, environ: dict[str, Any], path: str, body: bytes,
+                      requester: str) -> Reply | None:
+        raw = str(environ.get("HTTP_" + AUTH_HEADER.upper().replace("-", "_"), ""))
         parts = raw.rsplit(".", 2)  # the timestamp itself has a dot
-        requester = self.client_address[0]
         if len(parts) != 3:
-            self.server.log_event(event="refused", reason="no credentials", requester=requester,
-                                  path=self.path)
-            self._reply(HTTPStatus.UNAUTHORIZED, {"error": "missing or malformed credentials"})
-            return False
+            self.log_event(event="refused", reason="no credentials", requester=requester,
+                           path=path)
+            return Reply(HTTPStatus.UNAUTHORIZED, {"error": "missing or malformed credentials"})
         ts, nonce, mac = parts
-        good = sign(self.server.cfg.key, ts, nonce, self.command, self.path, body)
+        good = sign(self.cfg.key, ts, nonce, "POST", path, body)
         now = time.time()
-        st = self.server.state
+        st = self.state
         with st.lock:
             for n, t in list(st.nonces.items()):
                 if now - t > 2 * MAX_SKEW_S:
                     del st.nonces[n]
             replay = nonce in st.nonces
-            fresh = ts.replace(".", "").isdigit() and abs(now - float(ts)) <= MAX_SKEW_S
-            ok = hmac.compare_digest(good, mac) and fresh and not replay
+            fresh = (ts.replace(".", "", 1).isdigit() and len(ts) < 32
+                     and abs(now - float(ts)) <= MAX_SKEW_S)
+            signed = hmac.compare_digest(good.encode(), mac.encode(errors="replace"))
+            ok = signed and fresh and not replay
             if ok:
                 st.nonces[nonce] = now
-        if not ok:
-            why = "bad signature" if not hmac.compare_digest(good, mac) else (
-                "replayed nonce" if replay else "stale timestamp")
-            self.server.log_event(event="refused", reason=why, requester=requester,
-                                  path=self.path)
-            self._reply(HTTPStatus.UNAUTHORIZED, {"error": why})
-        return ok
+        if ok:
+            return None
+        why = "bad signature" if not signed else (
+            "replayed nonce" if replay else "stale timestamp")
+        self.log_event(event="refused", reason=why, requester=requester, path=path)
+        return Reply(HTTPStatus.UNAUTHORIZED, {"error": why})
 
-    def do_GET(self) -> None:
-        """``/health`` for monitors and container health checks: no key, nothing secret."""
-        if self.path.split("?", 1)[0] != "/health":
-            self._reply(HTTPStatus.NOT_FOUND, {"error": f"no such page {self.path}"})
-            return
-        self._reply(HTTPStatus.OK, {
-            "status": "ok", "version": __version__,
-            "uptime_s": round(time.monotonic() - self.server.started, 1)})
+    def _whoami(self, req: dict[str, Any], requester: str) -> Reply:
+        return Reply(HTTPStatus.OK, {"requester": requester,
+                                     "send_from": self.cfg.source_for(requester)})
 
-    def _not_allowed(self) -> None:
-        """Any other method: 405 naming the two the probe speaks (not the default 501 page)."""
-        body = json.dumps({"error": f"method {self.command} not allowed"}).encode()
-        self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
-        self.send_header("Allow", "GET, POST")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _not_allowed
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0") or 0)
-        if length > 1_000_000:
-            self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "request too large"})
-            return
-        body = self.rfile.read(length)
-        if not self._authenticated(body):
-            return
-        try:
-            req = json.loads(body or b"{}")
-        except ValueError:
-            self._reply(HTTPStatus.BAD_REQUEST, {"error": "body is not JSON"})
-            return
-        requester = self.client_address[0]
-        target = req.get("target")
-        if target is not None and target != requester:
-            self.server.log_event(event="refused", reason="foreign target", requester=requester,
-                                  target=target, path=self.path)
-            self._reply(HTTPStatus.FORBIDDEN, {
-                "error": f"refused: this probe only sends to the requester ({requester}), "
-                         f"not to {target}"})
-            return
-        route = {"/whoami": self._whoami, "/sweep": self._sweep, "/received": self._received,
-                 "/send-sip": self._send_sip, "/udp-reflect": self._udp_reflect}.get(self.path)
-        if route is None:
-            self._reply(HTTPStatus.NOT_FOUND, {"error": f"no such test {self.path}"})
-            return
-        try:
-            route(req, requester)
-        except Exception as exc:  # a probe must answer, never drop the connection
-            self.server.log_event(event="error", path=self.path, error=repr(exc))
-            self._reply(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"probe failure: {exc}"})
-
-    def _whoami(self, req: dict[str, Any], requester: str) -> None:
-        self._reply(HTTPStatus.OK, {"requester": requester,
-                                    "send_from": self.server.cfg.source_for(requester)})
-
-    def _sweep(self, req: dict[str, Any], requester: str) -> None:
-        st = self.server.state
+    def _sweep(self, req: dict[str, Any], requester: str) -> Reply:
+        st = self.state
         now = time.monotonic()
         with st.lock:
             last = st.last_sweep.get(requester, -1e9)
             if now - last < SWEEP_MIN_INTERVAL_S:
                 wait = SWEEP_MIN_INTERVAL_S - (now - last)
-                self._reply(HTTPStatus.TOO_MANY_REQUESTS,
-                            {"error": f"rate limited: retry in {wait:.1f} s",
-                             "retry_after": round(wait, 3)})
-                return
+                return Reply(HTTPStatus.TOO_MANY_REQUESTS,
+                             {"error": f"rate limited: retry in {wait:.1f} s",
+                              "retry_after": round(wait, 3)})
             st.last_sweep[requester] = now
         try:
-            spans = [(int(a), int(b)) for a, b in req["ports"]]
-            token = bytes.fromhex(str(req["token"]))[:16]
-            repeat = max(1, min(3, int(req.get("repeat", 2))))
-        except (KeyError, ValueError, TypeError):
-            self._reply(HTTPStatus.BAD_REQUEST, {"error": "expected ports [[lo, hi], ...], "
-                                                          "token (hex), repeat"})
-            return
+            spans = [(_int(a), _int(b)) for a, b in req["ports"]]
+            token = bytes.fromhex(_text(req["token"]))[:16]
+            repeat = max(1, min(3, _int(req.get("repeat", 2))))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise BadRequest("expected ports [[lo, hi], ...], token (hex), repeat") from exc
+        if sum(max(0, min(65535, hi) - max(1, lo) + 1) for lo, hi in spans) > 65535:
+            raise BadRequest(f"at most {MAX_PORTS} ports")
         ports = sorted({p for lo, hi in spans for p in range(max(1, lo), min(65535, hi) + 1)})
         if len(ports) > MAX_PORTS:
-            self._reply(HTTPStatus.BAD_REQUEST, {"error": f"at most {MAX_PORTS} ports"})
-            return
-        source = self.server.cfg.source_for(requester)
+            raise BadRequest(f"at most {MAX_PORTS} ports")
+        source = self.cfg.source_for(requester)
         sent, took = _blast(source, requester, ports, token, repeat)
-        self.server.log_event(event="sweep", requester=requester, source=source,
-                              ports=len(ports), repeat=repeat, sent=sent,
-                              seconds=round(took, 3))
-        self._reply(HTTPStatus.OK, {"sent": sent, "ports": len(ports), "from": source,
-                                    "to": requester, "seconds": took})
+        self.log_event(event="sweep", requester=requester, source=source,
+                       ports=len(ports), repeat=repeat, sent=sent, seconds=round(took, 3))
+        return Reply(HTTPStatus.OK, {"sent": sent, "ports": len(ports), "from": source,
+                                     "to": requester, "seconds": took})
 
-    def _received(self, req: dict[str, Any], requester: str) -> None:
-        call_id = str(req.get("call_id", ""))
-        with self.server.state.lock:
-            got = [m for m in self.server.state.received.get(call_id, [])
-                   if m["src"][0] == requester]
-        self._reply(HTTPStatus.OK, {"messages": got})
+    def _expect(self, req: dict[str, Any], requester: str) -> Reply:
+        """Announce Call-IDs the requester is about to send: only these are kept."""
+        ids = req.get("call_ids")
+        if not isinstance(ids, list) or not 0 < len(ids) <= MAX_EXPECT or not all(
+                isinstance(c, str) and 0 < len(c) <= MAX_CALL_ID for c in ids):
+            raise BadRequest(f"expected call_ids: 1 to {MAX_EXPECT} strings of at most "
+                             f"{MAX_CALL_ID} characters")
+        try:
+            awaited = self.inbox.expect(requester, ids)
+        except TooManyRequesters:
+            return Reply(HTTPStatus.TOO_MANY_REQUESTS,
+                         {"error": "too many requesters at once", "retry_after": 5.0})
+        return Reply(HTTPStatus.OK, {"expected": len(ids), "awaited": awaited})
 
-    def _send_sip(self, req: dict[str, Any], requester: str) -> None:
+    def _received(self, req: dict[str, Any], requester: str) -> Reply:
+        got = self.inbox.messages(requester, _call_id_field(req))
+        return Reply(HTTPStatus.OK, {"messages": [m.doc() for m in got]})
+
+    def _send_sip(self, req: dict[str, Any], requester: str) -> Reply:
         """Send a SIP message (given base64) from a probe SIP port to the requester."""
         try:
-            data = base64.b64decode(str(req["data"]))
-            port = int(req["port"])
-            from_port = int(req.get("from_port", self.server.cfg.sip_ports[0]))
-        except (KeyError, ValueError):
-            self._reply(HTTPStatus.BAD_REQUEST, {"error": "expected data (base64) and port"})
-            return
-        if from_port not in self.server.udp_socks:
-            self._reply(HTTPStatus.BAD_REQUEST, {"error": "this probe has no such SIP port"})
-            return
+            data = base64.b64decode(_text(req["data"]), validate=True)
+            port = _int(req["port"])
+            from_port = _int(req.get("from_port", self.cfg.sip_ports[0]))
+        except (KeyError, ValueError, TypeError, binascii.Error) as exc:
+            raise BadRequest("expected data (base64) and port") from exc
+        if not 0 < port < 65536:
+            raise BadRequest("port out of range")
+        if from_port not in self.udp_socks:
+            raise BadRequest("this probe has no such SIP port")
         # From the listening socket itself: the message must come from the SIP port.
-        self.server.udp_socks[from_port].sendto(data[:65000], (requester, port))
-        self.server.log_event(event="send-sip", requester=requester, port=port,
-                              bytes=len(data))
-        self._reply(HTTPStatus.OK, {"sent": len(data)})
+        self.send_datagram(self.udp_socks[from_port], data[:65000], (requester, port))
+        self.log_event(event="send-sip", requester=requester, port=port, bytes=len(data))
+        return Reply(HTTPStatus.OK, {"sent": len(data)})
 
-    def _udp_reflect(self, req: dict[str, Any], requester: str) -> None:
+    def _udp_reflect(self, req: dict[str, Any], requester: str) -> Reply:
         """Report the source ports seen from the requester on the probe's SIP UDP ports (NAT
         mapping tests)."""
-        call_id = str(req.get("call_id", ""))
-        with self.server.state.lock:
-            got = [m["src"][1] for m in self.server.state.received.get(call_id, [])
-                   if m["src"][0] == requester and m["proto"] == "udp"]
-        self._reply(HTTPStatus.OK, {"ports": got})
+        got = self.inbox.messages(requester, _call_id_field(req))
+        return Reply(HTTPStatus.OK, {"ports": [m.src[1] for m in got if m.proto == "udp"]})
+
+
+def _int(value: object) -> int:
+    """A JSON integer (not a bool, a float or a string of digits a thousand long)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("not an integer")
+    return value
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+def _call_id_field(req: dict[str, Any]) -> str:
+    cid = req.get("call_id", "")
+    if not isinstance(cid, str):
+        raise BadRequest("call_id must be a string")
+    return cid
 
 
 def _blast(src_ip: str, dst_ip: str, ports: list[int], token: bytes, repeat: int
@@ -373,6 +444,7 @@ def serve(cfg: ProbeConfig) -> None:
     srv = ProbeServer(cfg)
     srv.start_sip_listeners()
     srv.log_event(event="start", version=__version__, control=list(cfg.control),
+                  tls=cfg.tls is not None,
                   send_from=cfg.send_from or "auto", sip_ip=cfg.sip_ip or (
                       "any" if cfg.sip_listen else None), sip_ports=list(cfg.sip_ports))
     srv.serve_forever()

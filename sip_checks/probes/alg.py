@@ -187,6 +187,7 @@ def forward(client: ProbeClient, probe_ip: str, local_ip: str, method: str, prot
         raw, call_id = message(method, local_ip=local_ip, local_port=local_port, proto=proto,
                                target=probe_ip)
         sent_clean = _strip_original(raw)
+        client.expect(call_id)
         try:
             if proto == "udp":
                 for _ in range(2):  # one retransmission, as a UA would
@@ -225,6 +226,7 @@ def reverse(client: ProbeClient, probe_ip: str, local_ip: str, public_ip: str,
             s.bind((local_ip, 0))
         punch, punch_id = message("REGISTER", local_ip=local_ip, local_port=s.getsockname()[1],
                                   proto="udp", target=probe_ip)
+        client.expect(punch_id)
         s.sendto(punch, (probe_ip, 5060))  # opens the NAT binding (and the ALG's attention)
         deadline = time.monotonic() + wait_s
         seen: list[dict[str, object]] = []

@@ -54,13 +54,16 @@ def _request(ep: SipEndpoint, method: str, uri: str, from_uri: str, to_uri: str,
 
 
 async def _reflected(ep: SipEndpoint, vantage: ProbeVantage, probe: ProbeClient,
-                     dest: tuple[str, int]) -> Witness:
-    """Ping ``dest`` (a probe's SIP listener) and ask the probe which port it came from;
-    one resend, since a datagram on the internet may be lost."""
-    call_id = new_call_id(ep.local[0])
+                     dest: tuple[str, int], call_id: str, refused: CheckError | None
+                     ) -> Witness:
+    """Ping ``dest`` (a probe's SIP listener) with ``call_id`` (announced to the probe, or
+    ``refused``) and ask the probe which port it came from; one resend, since a datagram on
+    the internet may be lost."""
     raw = _request(ep, "OPTIONS", f"sip:{dest[0]}", "sip:recette-nat@invalid",
                    f"sip:{dest[0]}", branch=new_branch(), call_id=call_id)
     loop = asyncio.get_running_loop()
+    if refused is not None:
+        return Witness(vantage, dest, None, note=f"the probe failed: {refused}")
     ep.send(raw, dest)
     start = loop.time()
     resent = False
@@ -126,10 +129,22 @@ async def measure(local_ip: str, probes: list[tuple[ProbeVantage, ProbeClient]],
     """One socket, every destination at once: the mapping and every datagram exchanged."""
     ep = await SipEndpoint.open(local_ip, 0)
     try:
-        dests = [(vantage, probe, (probe.host, port)) for vantage, probe in probes
+        dests = [(vantage, probe, (probe.host, port), new_call_id(ep.local[0]))
+                 for vantage, probe in probes
                  for port in PROBE_PORTS if (probe.host, port) != reg.addr]
+        # Every Call-ID is announced before the first datagram leaves: the probes' pings must
+        # still go out before the registrar's, as they always did, since a router (Linux
+        # among them) may give a later flow the mapping the first one got.
+        refused: dict[int, CheckError | None] = {}
+        for _, probe in probes:
+            try:
+                await asyncio.to_thread(probe.expect, *(c for _, p, _, c in dests if p is probe))
+                refused[id(probe)] = None
+            except CheckError as exc:
+                refused[id(probe)] = exc
         witnesses = await asyncio.gather(
-            *(_reflected(ep, vantage, probe, dest) for vantage, probe, dest in dests),
+            *(_reflected(ep, vantage, probe, dest, cid, refused[id(probe)])
+              for vantage, probe, dest, cid in dests),
             registrar_view(ep, reg))
         return classify(ep.local[1], list(witnesses)), list(ep.wire)
     finally:

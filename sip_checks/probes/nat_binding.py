@@ -39,9 +39,12 @@ def idles_up_to(longest: float) -> list[float]:
     return sorted({float(t) for t in IDLES if t <= longest} | {longest})
 
 
-def _ping(sock: socket.socket, dest: tuple[str, int]) -> str:
+def _ping(sock: socket.socket, dest: tuple[str, int], probe: ProbeClient) -> str:
+    """An OPTIONS to the probe's trial port, announced to the probe first (it keeps only
+    announced Call-IDs)."""
     host, port = sock.getsockname()
     call_id = new_call_id(host)
+    probe.expect(call_id)
     sock.sendto(build_request("OPTIONS", f"sip:{dest[0]}", via_host=host, via_port=port,
                               from_uri="sip:recette-nat@invalid", to_uri=f"sip:{dest[0]}",
                               call_id=call_id, cseq=1), dest)
@@ -80,7 +83,8 @@ def _trial(vantage: ProbeVantage, probe: ProbeClient, local_ip: str, idle_s: flo
     dest = (probe.host, TRIAL_PORT)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((local_ip, 0))
-        mapped = _seen_port(probe, _ping(s, dest), 1.5) or _seen_port(probe, _ping(s, dest), 2.0)
+        mapped = (_seen_port(probe, _ping(s, dest, probe), 1.5)
+                  or _seen_port(probe, _ping(s, dest, probe), 2.0))
         if mapped is None:
             return BindingTrial(vantage, idle_s, None, f"{dest[0]}:{dest[1]} saw nothing")
         token = secrets.token_hex(8).encode()

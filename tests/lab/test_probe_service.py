@@ -159,7 +159,10 @@ def test_the_container_command_line_serves_a_site_agent(container_probe: Host) -
             assert data == SWEEP_MAGIC + bytes.fromhex(token) + s.getsockname()[1].to_bytes(
                 2, "big")
 
-        call_id = secrets.token_hex(8)
+        call_id, stranger = secrets.token_hex(8), secrets.token_hex(8)
+        with netns.inside(h.site):
+            client.expect(call_id)  # only announced Call-IDs are kept
+        sip[("udp", 5060)].sendto(_sip(stranger, "udp", 5060), (VM, 5060))
         for (proto, port), s in {**sip, **tcp}.items():
             if proto == "udp":
                 s.sendto(_sip(call_id, proto, port), (VM, port))
@@ -174,6 +177,11 @@ def test_the_container_command_line_serves_a_site_agent(container_probe: Host) -
         assert sorted((m["proto"], m["port"]) for m in got) == [
             ("tcp", 5060), ("tcp", 5088), ("udp", 5060), ("udp", 5088)]
         assert {m["src"][0] for m in got} == {SITE}
+        with netns.inside(h.site):
+            assert client.post("/received", {"call_id": stranger})["messages"] == []
+            with urllib.request.urlopen(f"http://{VM}:{PORT}/health", timeout=5) as r:
+                counts = json.loads(r.read())["sip"]
+        assert counts["kept"] == 4 and counts["dropped"]["unmatched"] == 1
 
         with netns.inside(h.site), pytest.raises(CheckError) as refused:
             client.post("/whoami", {"target": "198.18.0.3"})

@@ -49,7 +49,8 @@ def test_health_answers_without_a_key_and_reveals_nothing(probe: ProbeServer) ->
     status, headers, raw = _http(probe, "GET", "/health")
     assert status == 200 and headers["Content-Type"] == "application/json"
     doc = json.loads(raw)
-    assert set(doc) == {"status", "version", "uptime_s"}
+    assert set(doc) == {"status", "version", "uptime_s", "sip"}
+    assert doc["sip"]["kept"] == 0 and set(doc["sip"]["dropped"]) >= {"unannounced", "full"}
     assert doc["status"] == "ok" and doc["version"] == __version__
     assert 0 <= doc["uptime_s"] < 600
     everything = raw + json.dumps(headers).encode()
