@@ -72,7 +72,7 @@ def _signed(srv: ProbeServer, path: str, body: bytes) -> tuple[int, bytes]:
         conn.close()
 
 
-@settings(max_examples=300, deadline=None,
+@settings(max_examples=300, derandomize=True, database=None, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(path=st.sampled_from(PATHS), doc=bodies, raw=st.one_of(st.none(), st.binary(max_size=60)))
 def test_signed_json_gets_200_or_4xx_and_sends_only_to_the_requester(

@@ -1,0 +1,443 @@
+"""Soak: the outsider probe against the internet, in namespaces of its own.
+
+The probe runs the systemd unit's command line (``deploy/recette-probe.service``) in a "vm"
+namespace joined to a "site" (the agent) and a "net" (the internet: eight scanner addresses).
+From "net", in separate processes: scanner OPTIONS datagrams (about 0.9 kB) to UDP 5060 and
+5088, 300 slow HTTP clients on the control port, unframed bytes to TCP 5060 and 5088, junk HTTP
+(oversized headers, negative and non-numeric Content-Length, garbage), replayed and forged
+signed requests. Meanwhile the agent in "site" times signed requests (``/whoami``, and an
+``/expect`` + SIP OPTIONS + ``/received`` round), then runs the ALG probes and the NAT mapping
+measurement through the probe, which must say what they said on the idle probe.
+
+    .venv/bin/python bench/probe_soak.py [--scale 1.0] [--rate 50000]
+
+``--scale 1`` is the issue's load (1 000 000 datagrams, 100 MB of TCP); ``--scale 0.05``
+runs in about a minute. Prints one JSON document with the figures; exit 1 if the probe's
+memory ended over 100 MB, an agent request took over 1 s, or a verdict changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness import netns
+from harness.probe.client import ProbeClient
+from harness.probe.deploy import runnable, unit_argv
+from harness.probe.server import AUTH_HEADER, sign
+
+VM, SITE, VM_NET = "198.18.0.1", "198.18.0.2", "198.18.1.1"
+SCANNERS = [f"198.18.1.{i}" for i in range(2, 10)]
+PORT = 5099
+SIP_PORTS = (5060, 5088)
+MAX_RSS_MB = 100.0
+MAX_ANSWER_S = 1.0
+
+
+# -- the loads (each runs as `probe_soak.py --role NAME ...` in the "net" namespace) ----------
+
+def scanner(total: int, rate: float) -> dict[str, Any]:
+    socks = []
+    for ip in SCANNERS:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((ip, 0))
+        socks.append(s)
+    pad = "x" * 600
+    t0, sent, errors = time.monotonic(), 0, 0
+    for i in range(total):
+        port = SIP_PORTS[i & 1]
+        msg = (f"OPTIONS sip:100@{VM_NET}:{port} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bK{i}\r\n"
+               f"From: \"sipvicious\" <sip:100@1.1.1.1>;tag={i}\r\nTo: <sip:100@1.1.1.1>\r\n"
+               f"Call-ID: {i}-scan\r\nCSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\n"
+               f"X-Pad: {pad}\r\nContent-Length: 0\r\n\r\n").encode()
+        try:
+            socks[i % len(socks)].sendto(msg, (VM_NET, port))
+            sent += 1
+        except OSError:
+            errors += 1
+            time.sleep(0.001)
+        if i % 1000 == 0 and (ahead := sent / rate - (time.monotonic() - t0)) > 0:
+            time.sleep(ahead)
+    return {"sent": sent, "send_errors": errors, "seconds": round(time.monotonic() - t0, 1)}
+
+
+def slow_http(clients: int, seconds: float) -> dict[str, Any]:
+    """Clients trickling a header a byte a second; reconnect when the probe closes them."""
+    def connect(i: int) -> socket.socket | None:
+        try:
+            s = socket.socket()
+            s.bind((SCANNERS[i % len(SCANNERS)], 0))
+            s.settimeout(2)
+            s.connect((VM_NET, PORT))
+            s.sendall(b"POST /whoami HTTP/1.1\r\nHost: probe\r\n")
+            s.setblocking(False)
+            return s
+        except OSError:
+            return None
+    conns: list[socket.socket | None] = [connect(i) for i in range(clients)]
+    closed = opened_again = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for i, s in enumerate(conns):
+            try:
+                if s is None:
+                    raise OSError
+                s.send(b"X")
+            except OSError:
+                closed += s is not None
+                if s is not None:
+                    s.close()
+                conns[i] = connect(i)
+                opened_again += 1
+        time.sleep(1.0)
+    return {"clients": clients, "closed_by_probe": closed, "reconnects": opened_again}
+
+
+def unframed_tcp(total: int) -> dict[str, Any]:
+    """Bytes with no SIP framing to TCP 5060/5088, four streams at once, until ``total``."""
+    lock = threading.Lock()
+    state = {"offered": 0, "accepted": 0, "connections": 0, "refused": 0}
+    chunk = os.urandom(65536).replace(b"\r\n", b"ab")
+
+    def stream(k: int) -> None:
+        while True:
+            with lock:
+                if state["offered"] >= total:
+                    return
+                state["connections"] += 1
+            try:
+                s = socket.socket()
+                s.bind((SCANNERS[k], 0))
+                s.settimeout(5)
+                s.connect((VM_NET, SIP_PORTS[k & 1]))
+            except OSError:
+                with lock:
+                    state["refused"] += 1
+                time.sleep(0.05)
+                continue
+            with s:
+                while True:
+                    with lock:
+                        if state["offered"] >= total:
+                            return
+                        state["offered"] += len(chunk)
+                    try:
+                        n = s.send(chunk)
+                    except OSError:
+                        break
+                    with lock:
+                        state["accepted"] += n
+    threads = [threading.Thread(target=stream, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return state
+
+
+def junk_http(seconds: float) -> dict[str, Any]:
+    junk = [b"GET /health HTTP/1.1\r\nHost: p\r\nX-J: " + b"j" * 20000 + b"\r\n\r\n",
+            b"POST /whoami HTTP/1.1\r\nHost: p\r\nContent-Length: -1\r\n\r\n",
+            b"POST /whoami HTTP/1.1\r\nHost: p\r\nContent-Length: abc\r\n\r\n",
+            b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1garbage\r\n\r\n",
+            b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 500 + b"\r\n"]
+    answers: dict[str, int] = {}
+    end = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection((VM_NET, PORT), timeout=15) as s:
+                s.sendall(junk[i % len(junk)])
+                head = s.recv(64)
+            key = head.split(b" ", 2)[1].decode() if head else "closed"
+        except OSError:
+            key = "closed"
+        answers[key] = answers.get(key, 0) + 1
+        i += 1
+        time.sleep(0.02)
+    return {"requests": i, "answers": answers}
+
+
+def replay_forge(seconds: float, captured: str) -> dict[str, Any]:
+    """A request captured from the agent, sent again; and requests signed with a wrong key."""
+    cap = json.loads(captured)
+    answers: dict[str, int] = {}
+    end = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < end:
+        if i % 2:
+            headers, body = {AUTH_HEADER: cap["auth"]}, cap["body"].encode()
+        else:
+            ts, nonce = f"{time.time():.3f}", secrets.token_hex(8)
+            body = b'{"target": "192.0.2.1"}'
+            headers = {AUTH_HEADER: f"{ts}.{nonce}."
+                                    f"{sign(os.urandom(32), ts, nonce, 'POST', '/sweep', body)}"}
+        req = urllib.request.Request(f"http://{VM_NET}:{PORT}" + ("/whoami" if i % 2 else
+                                                                  "/sweep"),
+                                     data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                key = str(r.status)
+        except urllib.error.HTTPError as exc:
+            key = str(exc.code)
+        except OSError:
+            key = "error"
+        answers[key] = answers.get(key, 0) + 1
+        i += 1
+        time.sleep(0.05)
+    return {"requests": i, "answers": answers}
+
+
+ROLES = {"scanner": lambda a: scanner(a.total, a.rate),
+         "slow": lambda a: slow_http(a.clients, a.seconds),
+         "tcp": lambda a: unframed_tcp(a.total),
+         "junk": lambda a: junk_http(a.seconds),
+         "replay": lambda a: replay_forge(a.seconds, a.captured)}
+
+
+# -- the bench ----------------------------------------------------------------------------------
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of the probe process in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text()
+                  .splitlines() if ":" in line)
+    return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+
+
+def probe_pid(ns: str) -> int:
+    from harness.lab.procs import ns_pids
+
+    for pid in ns_pids(ns):
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"probe" in cmd and b"serve" in cmd:
+            return pid
+    raise RuntimeError("no probe process in the namespace")
+
+
+def health(client: ProbeClient) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://{client.host}:{client.port}/health", timeout=5) as r:
+        doc: dict[str, Any] = json.loads(r.read())
+    return doc
+
+
+def timed(fn: Any, *args: Any) -> float:
+    t0 = time.monotonic()
+    fn(*args)
+    return time.monotonic() - t0
+
+
+def sip_round(client: ProbeClient) -> None:
+    """The reflector's round as the ALG check does it: announce, send, read back."""
+    cid = f"{secrets.token_hex(8)}@{SITE}"
+    client.expect(cid)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((SITE, 0))
+        msg = (f"OPTIONS sip:p@{VM}:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {SITE}:1;branch=z9hG4bKa\r\n"
+               f"Call-ID: {cid}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode()
+        s.sendto(msg, (VM, 5060))
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            if client.post("/received", {"call_id": cid})["messages"]:
+                return
+            time.sleep(0.05)
+        s.sendto(msg, (VM, 5060))  # once more, as the checks do
+        while time.monotonic() < deadline + 2:
+            if client.post("/received", {"call_id": cid})["messages"]:
+                return
+            time.sleep(0.05)
+    raise RuntimeError("the agent's OPTIONS was not kept")
+
+
+def verdicts(client: ProbeClient) -> dict[str, Any]:
+    """The ALG probes and the NAT mapping through the probe, as the checks would run them."""
+    from sip_checks.probes import alg, nat
+
+    probes = alg.run_all(client, VM, SITE, vantage="outsider")
+    reg = nat.Registrar((VM, 5099), "probe.invalid", "sip:recette@probe.invalid")
+    mapping, _ = asyncio.run(nat.measure(SITE, [("outsider", client)], reg))
+    return {"alg": [alg.summary(p) for p in probes],
+            "nat": {"mapping": mapping.kind,
+                    "outsider_saw_the_local_port": [w.port == mapping.local_port for w in
+                                                    mapping.witnesses
+                                                    if w.vantage == "outsider"]}}
+
+
+def agent_loop(client: ProbeClient, site_ns: str, stop: threading.Event, times: list[float],
+               failures: list[str]) -> None:
+    netns.enter(site_ns)
+    while not stop.is_set():
+        try:
+            times.append(timed(client.post, "/whoami", {}))
+            t0 = time.monotonic()
+            sip_round(client)
+            times.append(time.monotonic() - t0)
+        except Exception as exc:  # a figure, not a crash: the soak goes on
+            failures.append(repr(exc)[:200])
+        time.sleep(0.3)
+
+
+def build(tag: str) -> dict[str, str]:
+    ns = {"vm": f"rsk{tag}-vm", "site": f"rsk{tag}-site", "net": f"rsk{tag}-net"}
+    for name in ns.values():
+        netns.run(None, ["ip", "netns", "add", name])
+        netns.run(name, ["ip", "link", "set", "lo", "up"])
+    for peer, vm_ip, peer_ips in (("site", VM, [SITE]), ("net", VM_NET, SCANNERS)):
+        a, b = f"rsk{tag}{peer[0]}v", f"rsk{tag}{peer[0]}p"
+        netns.run(None, ["ip", "link", "add", a, "netns", ns["vm"], "type", "veth", "peer",
+                         "name", b, "netns", ns[peer]])
+        netns.run(ns["vm"], ["ip", "addr", "add", f"{vm_ip}/24", "dev", a])
+        netns.run(ns["vm"], ["ip", "link", "set", a, "up"])
+        for ip in peer_ips:
+            netns.run(ns[peer], ["ip", "addr", "add", f"{ip}/24", "dev", b])
+        netns.run(ns[peer], ["ip", "link", "set", b, "up"])
+    return ns
+
+
+def load(ns: str, role: str, out: Path, **opts: Any) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, __file__, "--role", role]
+    for k, v in opts.items():
+        argv += [f"--{k}", str(v)]
+    return netns.popen(ns, argv, stdout=out.open("wb"), stderr=subprocess.STDOUT)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--role", choices=sorted(ROLES))
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--rate", type=float, default=50000, help="scanner datagrams per second")
+    ap.add_argument("--total", type=int, default=0)
+    ap.add_argument("--clients", type=int, default=300)
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--captured", default="")
+    args = ap.parse_args()
+    if args.role:
+        print(json.dumps(ROLES[args.role](args)))
+        return 0
+
+    datagrams, tcp_bytes = int(1_000_000 * args.scale), int(100_000_000 * args.scale)
+    seconds = max(45.0, datagrams / args.rate + 5)  # past the probe's 30 s lifetime
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))  # as the unit's LimitNOFILE
+    tag = secrets.token_hex(2)
+    ns = build(tag)
+    work = Path(tempfile.mkdtemp(prefix="probe-soak-"))
+    key = secrets.token_urlsafe(32)
+    proc = netns.popen(ns["vm"], runnable(unit_argv()), stdout=(work / "probe.jsonl").open("wb"),
+                       stderr=(work / "probe.err").open("wb"), stdin=subprocess.DEVNULL,
+                       env={**os.environ, "RECETTE_PROBE_KEY": key})
+    report: dict[str, Any] = {"scale": args.scale, "datagrams": datagrams, "tcp_bytes": tcp_bytes}
+    loads: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        from harness.lab.procs import tcp_listening
+
+        deadline = time.monotonic() + 20
+        while not tcp_listening(ns["vm"], VM, PORT):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((work / "probe.err").read_text())
+            time.sleep(0.05)
+        pid = probe_pid(ns["vm"])
+        client = ProbeClient(VM, PORT, key.encode(), timeout=10, vantage="outsider")
+        netns.enter(ns["site"])
+        time.sleep(1)
+        report["rss_mb_idle_start"] = round(rss_mb(pid)[0], 1)
+        idle = verdicts(client)
+        report["idle_verdicts"] = idle
+        idle_times = [timed(client.post, "/whoami", {}) for _ in range(20)]
+        report["answer_s_idle"] = {"median": round(statistics.median(idle_times), 4),
+                                   "max": round(max(idle_times), 4)}
+        report["rss_mb_before"] = round(rss_mb(pid)[0], 1)
+
+        # one signed request, captured as a sniffer would, for the replays
+        ts, nonce = f"{time.time():.3f}", secrets.token_hex(8)
+        body = "{}"
+        auth = f"{ts}.{nonce}.{sign(key.encode(), ts, nonce, 'POST', '/whoami', body.encode())}"
+        urllib.request.urlopen(urllib.request.Request(
+            f"http://{VM}:{PORT}/whoami", data=body.encode(), headers={AUTH_HEADER: auth}),
+            timeout=5).read()
+        captured = json.dumps({"auth": auth, "body": body})
+
+        t0 = time.monotonic()
+        loads["scanner"] = load(ns["net"], "scanner", work / "scanner.json", total=datagrams,
+                                rate=args.rate)
+        loads["slow"] = load(ns["net"], "slow", work / "slow.json", clients=args.clients,
+                             seconds=seconds)
+        loads["tcp"] = load(ns["net"], "tcp", work / "tcp.json", total=tcp_bytes)
+        loads["junk"] = load(ns["net"], "junk", work / "junk.json", seconds=seconds)
+        loads["replay"] = load(ns["net"], "replay", work / "replay.json", seconds=seconds,
+                               captured=captured)
+        stop = threading.Event()
+        times: list[float] = []
+        failures: list[str] = []
+        agent = threading.Thread(target=agent_loop, args=(client, ns["site"], stop, times,
+                                                                 failures))
+        agent.start()
+        peak = 0.0
+        while any(p.poll() is None for p in loads.values()):
+            peak = max(peak, rss_mb(pid)[0])
+            time.sleep(0.5)
+            if time.monotonic() - t0 > seconds + 600:
+                break
+        loaded = verdicts(client)  # while the last loads end, on a probe that took them
+        stop.set()
+        agent.join()
+        report["load_seconds"] = round(time.monotonic() - t0, 1)
+        report["loads"] = {}
+        for name, p in loads.items():
+            p.wait(30)
+            text = (work / f"{name}.json").read_text().strip()
+            try:
+                report["loads"][name] = json.loads(text.splitlines()[-1])
+            except (ValueError, IndexError):
+                report["loads"][name] = text[-500:]
+        report["agent"] = {"requests": len(times), "failures": failures[:5],
+                           "failed": len(failures),
+                           "answer_s_median": round(statistics.median(times), 4) if times
+                           else None,
+                           "answer_s_p99": round(sorted(times)[int(len(times) * 0.99)], 4)
+                           if times else None,
+                           "answer_s_max": round(max(times), 4) if times else None}
+        report["loaded_verdicts_same"] = loaded == idle
+        if loaded != idle:
+            report["loaded_verdicts"] = loaded
+        report["rss_mb_peak_sampled"] = round(peak, 1)
+        rss, hwm = rss_mb(pid)
+        report["rss_mb_after"], report["rss_mb_hwm"] = round(rss, 1), round(hwm, 1)
+        report["probe_health"] = health(client)["sip"]
+        snmp = netns.run(ns["vm"], ["cat", "/proc/net/snmp"]).stdout.splitlines()
+        udp = [ln.split() for ln in snmp if ln.startswith("Udp:")]
+        report["kernel_udp"] = dict(zip(udp[0][1:], map(int, udp[1][1:]), strict=True))
+        ok = (hwm < MAX_RSS_MB and not failures and times and max(times) < MAX_ANSWER_S
+              and loaded == idle)
+        report["pass"] = bool(ok)
+    finally:
+        for p in loads.values():
+            if p.poll() is None:
+                p.kill()
+        proc.terminate()
+        proc.wait(10)
+        for name in ns.values():
+            netns.run(None, ["ip", "netns", "del", name], check=False)
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(report, indent=1))
+    return 0 if report.get("pass") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
