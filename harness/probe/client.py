@@ -30,6 +30,7 @@ class ProbeClient:
                  vantage: str = "probe", tls: ssl.SSLContext | None = None) -> None:
         self.host, self.port, self.key, self.timeout = host, port, key, timeout
         self.tls = tls  # a probe served with --tls-cert: HTTPS with this context
+        self._keeps_everything = False  # an older probe without /expect
         self.vantage = vantage  # "server", "outsider" or "probe": names it in messages
 
     def post(self, path: str, doc: dict[str, Any]) -> dict[str, Any]:
@@ -64,5 +65,13 @@ class ProbeClient:
 
     def expect(self, *call_ids: str) -> None:
         """Announce the Call-IDs we are about to send to the probe's SIP ports: it keeps only
-        announced messages from our address (for a minute), so announce before sending."""
-        self.post("/expect", {"call_ids": list(call_ids)})
+        announced messages from our address (for a minute), so announce before sending. A
+        probe from before announcements (404) keeps everything: nothing to announce there."""
+        if self._keeps_everything:
+            return
+        try:
+            self.post("/expect", {"call_ids": list(call_ids)})
+        except CheckError as exc:
+            if exc.message.params.get("status") != 404:
+                raise
+            self._keeps_everything = True

@@ -119,7 +119,10 @@ class SipListeners:
             try:
                 data, src = sock.recvfrom(65535)
             except OSError:
-                return  # closed
+                if sock.fileno() < 0:
+                    return  # closed
+                time.sleep(0.01)  # a transient error must not end the listener
+                continue
             offer(data, src, "udp", port)
 
     def _tcp_accept(self, sock: socket.socket) -> None:
@@ -128,7 +131,10 @@ class SipListeners:
             try:
                 conn, src = sock.accept()
             except OSError:
-                return
+                if sock.fileno() < 0:
+                    return  # closed
+                time.sleep(0.1)  # out of descriptors (EMFILE), a peer gone before accept
+                continue
             ip = src[0]
             with self._lock:
                 busy = (sum(self._conns.values()) >= MAX_TCP_CONNECTIONS

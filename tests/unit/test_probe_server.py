@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness import __version__
+from harness.errors import CheckError
 from harness.probe.client import ProbeClient
 from harness.probe.server import STDOUT, SWEEP_MAGIC, ProbeConfig, ProbeServer
 
@@ -125,3 +126,21 @@ def test_log_dash_writes_json_lines_to_stdout(capsys: pytest.CaptureFixture[str]
         srv.server_close()
     (line,) = capsys.readouterr().out.splitlines()
     assert json.loads(line)["event"] == "test"
+
+
+def test_the_client_announces_and_tolerates_a_probe_without_announcements(
+        probe: ProbeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = ProbeClient("127.0.0.1", probe.server_address[1], KEY.encode())
+    client.expect("a@b", "c@d")
+    assert probe.inbox.totals()["requesters"] == 1
+    with pytest.raises(CheckError):  # not a list of strings: a 400 is the agent's bug
+        client.post("/expect", {"call_ids": "a@b"})
+    real_post = client.post
+
+    def old_probe(path: str, doc: dict[str, object]) -> dict[str, object]:
+        return real_post("/no-expect-here" if path == "/expect" else path, doc)
+
+    monkeypatch.setattr(client, "post", old_probe)
+    client.expect("e@f")  # 404: an older probe, which keeps everything anyway
+    client.expect("g@h")
+    assert client._keeps_everything
