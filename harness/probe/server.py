@@ -309,7 +309,7 @@ class ProbeServer:
                 if now - t > 2 * MAX_SKEW_S:
                     del st.nonces[n]
             replay = nonce in st.nonces
-            fresh = (ts.replace(".", "", 1).isdigit() and len(ts) < 32
+            fresh = (ts.isascii() and ts.replace(".", "", 1).isdigit() and len(ts) < 32
                      and abs(now - float(ts)) <= MAX_SKEW_S)
             signed = hmac.compare_digest(good.encode(), mac.encode(errors="replace"))
             ok = signed and fresh and not replay

@@ -65,6 +65,8 @@ def _raw(srv: ProbeServer, data: bytes, wait_s: float = TIMEOUT_S + 3) -> tuple[
     b"\x16\x03\x01\x02\x00garbage\r\n\r\n",
     b"GET /health HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     b"POST /whoami HTTP/1.1\r\nHost: p\r\nContent-Length: 100\r\n\r\n{\"a\":",  # then silent
+    b"POST /whoami HTTP/1.1\r\nHost: p\r\nContent-Length: 2\r\n"
+    b"X-Recette-Auth: 1\xb2.n.mac\r\n\r\n{}",  # a Latin-1 digit in the timestamp
     b"POST /whoami HTT",  # a request line never finished
     b"",  # connects, says nothing
 ])
