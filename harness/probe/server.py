@@ -55,6 +55,9 @@ DEFAULT_CONTROL_PORT = 5099  # the profile's vantage point default (harness.prof
 STDOUT: Literal["-"] = "-"  # ProbeConfig.log: JSON lines to stdout
 MAX_BODY = 256 * 1024  # the largest real request is /send-sip with 64 kB of base64
 MAX_HEADERS = 8 * 1024
+# A body over this goes to a temporary file while it arrives: 1000 connections each sending a
+# body slowly hold at most 1000 x (8 + 16) kB of memory, not 1000 x 256 kB.
+MAX_BODY_IN_MEMORY = 16 * 1024
 MAX_CONNECTIONS = 1000  # control connections at once (the unit raises LimitNOFILE for them)
 REQUEST_TIMEOUT_S = 10.0  # a connection silent this long is closed
 CONNECTION_LIFETIME_S = 30.0  # a connection with no request running is closed after this
@@ -125,8 +128,9 @@ def _bounded_server(cfg: ProbeConfig, app: Callable[..., Iterable[bytes]],
         channel_timeout=cfg.request_timeout_s,
         cleanup_interval=max(0.5, min(cfg.request_timeout_s, cfg.lifetime_s) / 2),
         max_request_header_size=MAX_HEADERS, max_request_body_size=MAX_BODY,
-        asyncore_use_poll=True, asyncore_loop_timeout=0.5, ident="recette-probe",
-        expose_tracebacks=False, clear_untrusted_proxy_headers=True, backlog=256)
+        inbuf_overflow=MAX_BODY_IN_MEMORY, asyncore_use_poll=True, asyncore_loop_timeout=0.5,
+        ident="recette-probe", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
+        backlog=256)
     assert isinstance(server, BaseWSGIServer)  # one address: not a MultiSocketServer
     plain = server.maintenance
     lifetime = cfg.lifetime_s

@@ -143,3 +143,14 @@ def test_tls_front_keeps_the_requesters_address(cert: tuple[Path, Path]) -> None
         assert took < TIMEOUT_S + 2.5
     finally:
         srv.shutdown()
+
+
+def test_a_large_signed_body_is_read_whole(probe: ProbeServer) -> None:
+    """Over MAX_BODY_IN_MEMORY the body waits in a temporary file; it is still signed whole
+    and answered; over MAX_BODY it is refused (413) before it is read."""
+    client = ProbeClient(*probe.server_address, KEY, timeout=5)
+    assert client.post("/whoami", {"pad": "x" * 200_000})["requester"] == "127.0.0.1"
+    body = json.dumps({"pad": "x" * 300_000}).encode()
+    got, took = _raw(probe, b"POST /whoami HTTP/1.1\r\nHost: p\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\n\r\n" + body[:1000])
+    assert got.startswith(b"HTTP/1.1 413 ") and took < 2
