@@ -210,21 +210,31 @@ from harness.claims import Claims
 def free(_p, _c):
     return Claims()
 
+def after_quick(_p, _c):
+    # Started once t.quick's verdict is in: when both files exist, only they can be running.
+    return Claims(after=("t.quick",))
+
 @pytest.mark.check(order=1, id="t.quick", fr="q", en="q", claims=free)
 def check_quick(profile, evidence):
     pass
 
-@pytest.mark.check(order=2, id="t.long", fr="l", en="l", claims=free)
-def check_long(profile, evidence):
-    pathlib.Path("started").write_text("yes")
+@pytest.mark.check(order=2, id="t.long1", fr="l", en="l", claims=after_quick)
+def check_long1(profile, evidence):
+    pathlib.Path("started1").write_text("yes")
+    time.sleep(60)
+
+@pytest.mark.check(order=3, id="t.long2", fr="l", en="l", claims=after_quick)
+def check_long2(profile, evidence):
+    pathlib.Path("started2").write_text("yes")
     time.sleep(60)
 '''
 
 
 def test_a_check_still_running_when_the_run_is_stopped_is_an_error_never_a_pass(
         pytester: pytest.Pytester) -> None:
-    """Ctrl-C while checks run at the same time: each unfinished one has no verdict (its setup
-    report alone once left it "pass" in results.json and on the sheet)."""
+    """Ctrl-C while two checks run at the same time: each unfinished one has no verdict (its
+    setup report alone once left it "pass" in results.json and on the sheet); a check whose
+    verdict was in keeps it."""
     import os
     import signal
     import subprocess
@@ -241,13 +251,14 @@ def test_a_check_still_running_when_the_run_is_stopped_is_an_error_never_a_pass(
          "-o", "python_functions=check_*", "-p", "no:cacheprovider", "-q"],
         cwd=pytester.path, env={**os.environ, **ENV}, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT)
-    started = pytester.path / "started"
+    started = [pytester.path / "started1", pytester.path / "started2"]
     deadline = time.monotonic() + 60
-    while not started.exists():
+    while not all(p.exists() for p in started):
         assert time.monotonic() < deadline and proc.poll() is None, proc.stdout
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
     doc = json.loads(out.read_text())
     got = {c["id"]: (c["status"], [r["code"] for r in c["reasons"]]) for c in doc["checks"]}
-    assert got == {"t.quick": ("pass", []), "t.long": ("error", ["CHECK_INTERRUPTED"])}
+    assert got == {"t.quick": ("pass", []), "t.long1": ("error", ["CHECK_INTERRUPTED"]),
+                   "t.long2": ("error", ["CHECK_INTERRUPTED"])}
