@@ -72,11 +72,13 @@ def test_two_percent_loss_is_measured_as_two_percent(strict_lab: Lab, tmp_path: 
     # tail per stream may be missed.
     assert measured <= dropped <= measured + 3 * len(everything), (measured, dropped)
     # Each stream is graded on its own loss: 2 % is above the 1 % threshold but keeps R ≥ 70
-    # (G.711 with PLC), so "warn". A 1 000-packet stream falls under 1 % by chance with
-    # p ≈ 0.5 % (binomial), so one "good" among 20 streams is the sampling, not a bug.
+    # (G.711 with PLC), so "warn". A ~1 000-packet stream shows under 1 % by chance: 10 lost
+    # of 1 001 is 0.999 %, and P(Bin(1001, 0.02) ≤ 10) ≈ 1.1 % (the bound once allowed two
+    # such streams, P(≥ 3 of 20) ≈ 1.3e-3, and CI met it). With p taken as 2 % for margin,
+    # P(≥ 7 "good" of 20) ≈ C(20,7)·0.02^7 ≈ 1e-7: at most six, the rest must be "warn".
     grades = [(q.grade, q.loss_pct) for q in qualities]  # unrounded: 0.998 is < 1
     assert all(g == ("warn" if loss >= 1.0 else "good") for g, loss in grades), grades
-    assert sum(g == "warn" for g, _ in grades) >= len(grades) - 2, grades
+    assert sum(g == "warn" for g, _ in grades) >= len(grades) - 6, grades
 
 
 def _overlaps(start_a: str, dur_a: float, start_b: str, dur_b: float) -> bool:
