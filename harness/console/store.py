@@ -397,13 +397,18 @@ class ConsoleStore:
         if user.role != "integrator":
             return True
         with self.engine.connect() as conn:
-            if conn.execute(sa.select(GRANTS.c.site).where(GRANTS.c.user_id == user.id,
-                                                           GRANTS.c.site == site)).first():
-                return True
-            return bool(user.company) and conn.execute(
-                sa.select(RUNS.c.id).where(RUNS.c.site == site,
-                                           RUNS.c.integrator == user.company).limit(1)
-            ).first() is not None
+            return self._integrator_sees(conn, user, site)
+
+    @staticmethod
+    def _integrator_sees(conn: Connection, user: User, site: str) -> bool:
+        """Granted to the integrator, or a site of its company's runs."""
+        if conn.execute(sa.select(GRANTS.c.site).where(GRANTS.c.user_id == user.id,
+                                                       GRANTS.c.site == site)).first():
+            return True
+        return bool(user.company) and conn.execute(
+            sa.select(RUNS.c.id).where(RUNS.c.site == site,
+                                       RUNS.c.integrator == user.company).limit(1)
+        ).first() is not None
 
     # -- tokens ---------------------------------------------------------------------------
 
@@ -500,13 +505,7 @@ class ConsoleStore:
         if conn.execute(sa.select(RUNS.c.id).where(RUNS.c.site == site).limit(1)).first() \
                 is None:
             return True
-        if conn.execute(sa.select(GRANTS.c.site).where(GRANTS.c.user_id == user.id,
-                                                       GRANTS.c.site == site)).first():
-            return True
-        return bool(user.company) and conn.execute(
-            sa.select(RUNS.c.id).where(RUNS.c.site == site,
-                                       RUNS.c.integrator == user.company).limit(1)
-        ).first() is not None
+        return self._integrator_sees(conn, user, site)
 
     def _run(self, conn: Connection, pk: int) -> Run | None:
         r = conn.execute(sa.select(RUNS).where(RUNS.c.id == pk)).first()
