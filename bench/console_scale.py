@@ -17,20 +17,12 @@ site page 24 / 26. Exit 1 when a median reaches 200 ms.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import glob
 import json
-import os
-import pwd
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -38,40 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harness.console.app import create_app
 from harness.console.store import FILES, GRANTS, RUNS, SITE_ROWS, digest_of, open_console
 from harness.gate.store import EVENTS, SITES
+from tests.pg import throwaway_postgres
 
 T0 = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery"
-
-
-def _pg_bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    if not found:
-        sys.exit("PostgreSQL server binaries missing: apt-get install postgresql (setup.sh)")
-    return found[-1]
-
-
-@contextlib.contextmanager
-def postgres() -> Iterator[str]:
-    base = Path(tempfile.mkdtemp(prefix="recette-pg-bench-"))
-    data, sock = base / "data", base / "sock"
-    sock.mkdir()
-    pg = pwd.getpwnam("postgres")
-    for p in (base, sock):
-        os.chown(p, pg.pw_uid, pg.pw_gid)
-
-    def as_pg(*argv: str) -> None:
-        subprocess.run(["setpriv", f"--reuid={pg.pw_uid}", f"--regid={pg.pw_gid}",
-                        "--init-groups", *argv], check=True, capture_output=True,
-                       timeout=300, cwd=str(base))
-
-    as_pg(_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
-    as_pg(_pg_bin("pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o",
-          f"-k {sock} -c listen_addresses='' -c fsync=off", "start")
-    try:
-        yield f"postgresql+psycopg://postgres@/postgres?host={sock}"
-    finally:
-        as_pg(_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def results(site: str, fw: str, reserves: bool, mos: float, when: str) -> str:
@@ -189,9 +151,13 @@ def main() -> int:
     ap.add_argument("--runs-per-site", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=15)
     args = ap.parse_args()
-    with postgres() as url:
-        load(url, args.sites, args.runs_per_site)
-        rows = measure(url, args.sites, args.repeat)
+    try:
+        with throwaway_postgres(prefix="recette-pg-bench-", timeout=300,
+                                settings="-c fsync=off") as url:
+            load(url, args.sites, args.runs_per_site)
+            rows = measure(url, args.sites, args.repeat)
+    except FileNotFoundError as exc:  # no PostgreSQL server: one line, as before
+        sys.exit(str(exc))
     print(f"{'page':<58} {'median ms':>10} {'p90 ms':>8}")
     for name, med, p90 in rows:
         print(f"{name:<58} {med:>10.1f} {p90:>8.1f}")

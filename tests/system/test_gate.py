@@ -6,15 +6,11 @@ temporary folder, Unix socket only), so the same tests run against both stores."
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import itertools
 import os
-import pwd
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,40 +19,17 @@ import pytest
 import sqlalchemy as sa
 
 from harness.gate.store import GateRefused, GateStore, open_store
+from tests.pg import throwaway_postgres
 
 T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _pg_bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    assert found, "PostgreSQL server binaries missing: apt-get install postgresql (setup.sh)"
-    return found[-1]
-
-
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A throw-away PostgreSQL cluster owned by the postgres user, listening on a socket."""
-    base = Path(tempfile.mkdtemp(prefix="recette-pg-"))
-    data, sock = base / "data", base / "sock"
-    sock.mkdir()
-    pg = pwd.getpwnam("postgres")
-    for p in (base, sock):
-        os.chown(p, pg.pw_uid, pg.pw_gid)
-
-    def as_pg(*argv: str) -> None:
-        subprocess.run(["setpriv", f"--reuid={pg.pw_uid}", f"--regid={pg.pw_gid}",
-                        "--init-groups", *argv], check=True, capture_output=True, timeout=120,
-                       cwd=str(base))
-
-    as_pg(_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
-    as_pg(_pg_bin("pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o",
-          f"-k {sock} -c listen_addresses=''", "start")
-    try:
-        yield f"postgresql+psycopg://postgres@/postgres?host={sock}"
-    finally:
-        as_pg(_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
+    with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
