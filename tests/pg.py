@@ -11,6 +11,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,3 +51,16 @@ def throwaway_postgres(*, prefix: str = "recette-pg-", timeout: float = 120,
             as_pg(_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def fresh_database(cluster_url: str, stem: str) -> str:
+    """The URL of a new, empty database on ``cluster_url``'s cluster (one per test, so tests
+    sharing a module's cluster never see each other's rows)."""
+    import sqlalchemy as sa
+
+    name = f"{stem}_{os.getpid()}_{time.monotonic_ns() % 10**9}"
+    admin = sa.create_engine(cluster_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return cluster_url.replace("/postgres?", f"/{name}?")

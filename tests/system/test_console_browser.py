@@ -7,33 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from harness.console.app import create_app
 from harness.console.store import ConsoleStore, open_console
+from tests.console_support import T0, Clock, serving
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
-T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.at
 
 
 def _results(customer: str, site: str, fw: str) -> bytes:
@@ -71,15 +60,8 @@ def console(tmp_path: Path) -> Iterator[tuple[str, ConsoleStore, Clock]]:
     store.gate.record("11111111100011/Lyon", passed=True, actor="agent", evidence="fw-1",
                       at=T0)
     clock = Clock()
-    server = make_server("127.0.0.1", 0, create_app(store, now=clock, secure_cookies=False),
-                         threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", store, clock
-    finally:
-        server.shutdown()
-        thread.join(10)
+    with serving(store, clock) as base:
+        yield base, store, clock
 
 
 @pytest.fixture

@@ -5,14 +5,13 @@ failed upload that keeps the files and says how to retry."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -20,26 +19,16 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from werkzeug.serving import make_server
 
-from harness.console.app import create_app
 from harness.console.store import ConsoleStore, open_console
 from harness.errors import RecetteError
 from harness.runner import upload_folder
+from tests.console_support import T0, Clock, serving
+from tests.pg import fresh_database
 from tests.system.test_gate import postgres_url  # noqa: F401  (the cluster fixture)
 
-T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.at
 
 
 def output_folder(base: Path) -> Path:
@@ -64,22 +53,12 @@ def output_folder(base: Path) -> Path:
 @pytest.fixture
 def served(postgres_url: str) -> Iterator[tuple[str, ConsoleStore, Clock]]:  # noqa: F811
     """The console on a fresh database of the cluster, on a loopback port."""
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    name = f"console_{os.getpid()}_{int(time.monotonic_ns() % 10**9)}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    store = open_console(postgres_url.replace("/postgres?", f"/{name}?"))
+    store = open_console(fresh_database(postgres_url, "console"))
     clock = Clock()
-    server = make_server("127.0.0.1", 0, create_app(store, now=clock, secure_cookies=False),
-                         threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", store, clock
+        with serving(store, clock) as base:
+            yield base, store, clock
     finally:
-        server.shutdown()
-        thread.join(10)
         store.engine.dispose()
 
 
@@ -163,24 +142,16 @@ def test_two_instances_on_one_postgresql(postgres_url: str,  # noqa: F811
     one is valid on the other, and a run imported on this machine shows on both."""
     from harness.cli import main
 
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    name = f"console2_{os.getpid()}_{int(time.monotonic_ns() % 10**9)}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    db = postgres_url.replace("/postgres?", f"/{name}?")
+    db = fresh_database(postgres_url, "console2")
     stores = [open_console(db), open_console(db)]
     stores[0].add_user("tech", PASSWORD, "technical")
     out = output_folder(tmp_path)
     assert main(["upload", str(out), "--local", "--db", db]) == 0
     assert main(["upload", str(out), "--local", "--db", db]) == 0  # one run still
-    servers = [make_server("127.0.0.1", 0, create_app(s, now=Clock(), secure_cookies=False),
-                           threaded=True) for s in stores]
-    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
-    for t in threads:
-        t.start()
-    try:
-        bases = [f"http://127.0.0.1:{s.server_port}" for s in servers]
+    with contextlib.ExitStack() as running:
+        for st in stores:  # disposed after the servers stop (the stack unwinds backwards)
+            running.callback(st.engine.dispose)
+        bases = [running.enter_context(serving(s, Clock())) for s in stores]
         jar = CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         with opener.open(bases[0] + "/login", timeout=30) as resp:
@@ -195,9 +166,3 @@ def test_two_instances_on_one_postgresql(postgres_url: str,  # noqa: F811
                 text = resp.read().decode()
             assert resp.url == base + "/" and "Boulangerie" in text
         assert len(stores[1].runs("11111111100011/Lyon")) == 1
-    finally:
-        for s, t in zip(servers, threads, strict=True):
-            s.shutdown()
-            t.join(10)
-        for st in stores:
-            st.engine.dispose()

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -20,17 +19,9 @@ from flask.testing import FlaskClient
 from harness.console.app import create_app
 from harness.console.labels import LABELS
 from harness.console.store import ConsoleStore, light_of, open_console
+from tests.console_support import T0, Clock
 
-T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery"
-
-
-@dataclass
-class Clock:
-    at: dt.datetime = field(default=T0)
-
-    def __call__(self) -> dt.datetime:
-        return self.at
 
 
 def results(customer: str, site: str, *, fw: str = "pass", reserves: bool = False,
