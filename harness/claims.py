@@ -121,8 +121,7 @@ class Entry:
 
 def ready(entry: Entry, unfinished: Iterable[Entry]) -> bool:
     """Are the checks ``entry`` comes after all finished?"""
-    return not any(o is not entry and any(o.ident == a or o.ident.startswith(a + "[")
-                                          for a in entry.claims.after) for o in unfinished)
+    return not any(o is not entry and o.ident in entry.claims.after for o in unfinished)
 
 
 def startable(pending: Sequence[Entry], running: Sequence[Entry], ledger: Ledger

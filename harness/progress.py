@@ -36,7 +36,6 @@ class Progress:
         self.stream = stream or sys.__stderr__ or sys.stderr
         self.live_wanted = self.stream.isatty() if live is None else live
         self._live: Live | None = None
-        self._finished: list[str] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.total = len(session.items)

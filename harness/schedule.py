@@ -21,7 +21,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
@@ -125,7 +125,6 @@ class Snapshot:
     gauges: dict[str, int]
     left_s: float
     elapsed_s: float = 0.0
-    finished: list[str] = field(default_factory=list)
 
 
 def claims_of(item: pytest.Item, ctx: Context) -> Claims:
@@ -165,8 +164,9 @@ class Scheduler:
     def _run(self, session: pytest.Session) -> None:
         t0 = time.monotonic()
         items = list(session.items)
-        entries = {it: Entry(self.ident(it).split("[")[0] if "[" in self.ident(it)
-                             else self.ident(it), claims_of(it, self.ctx)) for it in items}
+        # ``after`` names checks by id, without their parameters ("sip.register").
+        entries = {it: Entry(self.ident(it).split("[")[0], claims_of(it, self.ctx))
+                   for it in items}
         pending = list(items)
         running: dict[pytest.Item, Job] = {}
         ledger = Ledger(self.caps)

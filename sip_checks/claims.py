@@ -20,6 +20,7 @@ from harness.claims import Claims, Context
 from harness.profile import Profile
 from harness.schedule import GAUGES
 from sip_checks import hairpin
+from sip_checks.toolkit import stream
 
 
 def operator_calls_us(profile: Profile) -> bool:
@@ -83,13 +84,5 @@ def firewall(_: Mapping[str, Any], ctx: Context) -> Claims:
     return Claims(site="exclusive", after=("router.audit",), expect_s=expect)
 
 
-def _rtp_streams() -> int:
-    """Our RTP streams sending now (a call has one, a hairpin two): the view's "calls up"."""
-    from sip_checks.toolkit import stream
-
-    eng = stream._ENGINE
-    sessions = getattr(eng, "_sessions", None) or []
-    return sum(1 for s in list(sessions) if getattr(s, "sending", False))
-
-
-GAUGES["RTP streams up"] = _rtp_streams
+# Our RTP streams sending now (a call has one, a hairpin two): the view's "calls up".
+GAUGES["RTP streams up"] = stream.streams_up
