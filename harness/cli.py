@@ -305,6 +305,31 @@ def cmd_probe_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_probe_cert(args: argparse.Namespace) -> int:
+    """A self-signed certificate and key for ``probe serve --tls-cert/--tls-key``
+    (:mod:`harness.probe.cert`), and the profile line that makes the agent pin it."""
+    from ipaddress import IPv4Address
+
+    from harness.probe import cert
+
+    try:
+        address = IPv4Address(args.address)
+    except ValueError:
+        raise RecetteError(f"--address: expected the probe's IPv4 address, got "
+                           f"{args.address!r}") from None
+    files = cert.write(address, args.out, args.days)
+    crt, key = files.cert.resolve(), files.key.resolve()
+    print(f"recette: certificate {crt} (for {address}, valid {args.days} days)\n"
+          f"recette: private key {key} (mode 0600, stays on the probe)\n"
+          f"on the probe:  recette probe serve --tls-cert {crt} --tls-key {key} ...\n"
+          "copy the certificate (never the key) to the site agent and name it in the site "
+          "profile:\n"
+          "  vantage_points:\n    outsider:\n"
+          f"      address: {address}\n"
+          f"      tls_ca: {crt}   # where the copy is on the agent")
+    return 0
+
+
 def _write_env_file(path: Path, text: str, *, force: bool) -> None:
     """Write ``text`` to ``path`` readable by its owner only: a temporary file created 0600
     beside it, then renamed over it, so no moment exposes the key to other users."""
@@ -426,6 +451,14 @@ def build_parser() -> argparse.ArgumentParser:
     kg.add_argument("--key-env", default="RECETTE_PROBE_KEY",
                     help="the variable's name (default RECETTE_PROBE_KEY)")
     kg.set_defaults(func=cmd_probe_keygen)
+    pc = probe.add_parser("cert", help="make a self-signed certificate for --tls-cert/--tls-key")
+    pc.add_argument("--address", required=True, metavar="IP",
+                    help="the probe's public IPv4 address (the certificate's SAN and CN)")
+    pc.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                    help="folder for probe-IP.crt and probe-IP.key (default: here)")
+    pc.add_argument("--days", type=int, default=825, metavar="N",
+                    help="validity in days (default 825)")  # cert.DEFAULT_DAYS
+    pc.set_defaults(func=cmd_probe_cert)
 
     con = sub.add_parser("console", help="the technical service's web console").add_subparsers(
         dest="sub", required=True)

@@ -13,6 +13,7 @@ import contextlib
 import difflib
 import os
 import re
+import ssl
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -289,14 +290,73 @@ class Router(_Model):
         return self
 
 
+def _pem_certificates(path: Path) -> Path:
+    """A ``tls_ca`` must name a readable file holding at least one PEM certificate: checked at
+    load so `recette profile check` says so on site, not a TLS error in the middle of a run.
+    The certificates are parsed by :mod:`ssl` itself (what the client will load), so a file
+    with the markers but a damaged body is refused too. The path is kept as written: relative
+    paths are relative to the working directory, as the command line's paths are."""
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder, expected a PEM certificate file") from None
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file (the probe's certificate, PEM)") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ValueError(f"{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    try:
+        ssl.create_default_context().load_verify_locations(cadata=text)
+    except (ssl.SSLError, ValueError) as exc:
+        reason = re.sub(r" \(_ssl\.c:\d+\)$", "", str(exc))  # OpenSSL's source line
+        raise ValueError(f"{path} holds no valid PEM certificate ({reason})") from None
+    return path
+
+
 class VantagePoint(_Model):
     """A probe service (``recette probe serve``) on the internet side: its control address,
-    and the shared key that authenticates the site agent to it."""
+    the shared key that authenticates the site agent to it, and, for a probe serving its
+    control channel over HTTPS (``--tls-cert``), what to verify its certificate against."""
 
     address: IPv4Address
     control_port: Port = 5099
     key: Secret | None = None
     key_env: EnvName | None = None
+    # HTTPS to the probe: ``tls_ca`` is the probe's own self-signed certificate (`recette
+    # probe cert`) or the CA that signed it, and implies ``tls``; ``tls: true`` alone trusts
+    # the system's CAs. Either way the certificate must carry the address as an IP SAN.
+    tls: bool = False
+    tls_ca: Annotated[Path, AfterValidator(_pem_certificates)] | None = None
+
+    @model_validator(mode="after")
+    def _tls_consistent(self) -> VantagePoint:
+        """``tls: false`` written beside a ``tls_ca`` is a contradiction: refuse it rather
+        than guess which one the integrator meant."""
+        if self.tls_ca is not None and "tls" in self.model_fields_set and not self.tls:
+            raise ValueError("'tls: false' contradicts 'tls_ca' (a CA means HTTPS): "
+                             "remove one of them")
+        return self
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether the control channel is HTTPS (``tls`` or a ``tls_ca``)."""
+        return self.tls or self.tls_ca is not None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The client context for an HTTPS probe, None for plain HTTP.
+
+        Verification is never turned off: the host name checked is the profile's IP address
+        (``http.client`` passes it as server_hostname, and :mod:`ssl` then matches it against
+        the certificate's IP SANs), TLS 1.2 at least, as the probe's front requires. Raises
+        OSError / ssl.SSLError when the CA file cannot be read at run time (it was checked at
+        load, but may have changed since); the caller turns that into a check error."""
+        if not self.uses_tls:
+            return None
+        ctx = ssl.create_default_context(
+            cafile=str(self.tls_ca) if self.tls_ca is not None else None)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
 
     def secret(self) -> bytes | None:
         """The key, or None when the profile gives none (the probe cannot be used)."""

@@ -39,11 +39,26 @@ TEXTS: Catalog = {
         "fr": "vantage_points.{name} n'a pas de clé (key ou key_env) pour sa sonde : "
               "l'ajouter au profil",
     },
+    "PROBE_TLS_CA": {
+        "en": "vantage_points.{name}.tls_ca: cannot use {path} to verify the probe's "
+              "certificate ({detail}): give the probe's certificate (PEM) made by "
+              "`recette probe cert`, or the CA that signed it",
+        "fr": "vantage_points.{name}.tls_ca : {path} ne permet pas de vérifier le certificat "
+              "de la sonde ({detail}) : indiquer le certificat de la sonde (PEM) produit par "
+              "`recette probe cert`, ou l'autorité qui l'a signé",
+    },
     "PROBE_UNREACHABLE": {
         "en": "cannot reach the {vantage} at {where} ({detail}): is `recette probe serve` "
               "running there and TCP open to it?",
         "fr": "la {vantage} ({where}) ne répond pas ({detail}) : vérifier que "
               "`recette probe serve` y tourne et que TCP lui est ouvert",
+    },
+    "PROBE_CLOSED_ON_HTTP": {
+        "en": "{detail}; a probe serving HTTPS (`probe serve --tls-cert`) does that to plain "
+              "HTTP: then name its certificate in the profile's vantage point (tls_ca)",
+        "fr": "{detail} ; une sonde servie en HTTPS (`probe serve --tls-cert`) ferme ainsi "
+              "les connexions HTTP simples : indiquer alors son certificat dans le point de "
+              "mesure du profil (tls_ca)",
     },
     "PROBE_NOT_JSON": {
         "en": "the {vantage} at {where} answered something that is not JSON",

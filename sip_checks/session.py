@@ -5,6 +5,7 @@ Kept apart from the checks so each check reads as the procedure it verifies.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -115,12 +116,18 @@ def sip_dialogs(records: Iterable[WireRecord], *, call_id: str | None = None,
 
 
 def probe_client(profile: Profile, name: str) -> ProbeClient:
-    """A client for the profile's ``server`` or ``outsider`` probe, or a CheckError saying
-    what the profile lacks."""
+    """A client for the profile's ``server`` or ``outsider`` probe (HTTPS when the vantage
+    point says so), or a CheckError saying what the profile lacks or what is wrong with it."""
     vp = getattr(profile.vantage_points, name)
     if vp is None:
         raise CheckError(msg("NO_VANTAGE_POINT", name=name))
     key = vp.secret()
     if key is None:
         raise CheckError(msg("NO_VANTAGE_KEY", name=name))
-    return ProbeClient(str(vp.address), vp.control_port, key, vantage=name)
+    try:
+        tls = vp.ssl_context()
+    except OSError as exc:  # ssl.SSLError included: the CA file changed since the profile loaded
+        detail = re.sub(r" \(_ssl\.c:\d+\)$", "", exc.strerror or str(exc))  # OpenSSL's line
+        raise CheckError(msg("PROBE_TLS_CA", name=name, path=str(vp.tls_ca),
+                             detail=detail)) from None
+    return ProbeClient(str(vp.address), vp.control_port, key, vantage=name, tls=tls)

@@ -48,7 +48,13 @@ class ProbeClient:
             resp = conn.getresponse()
             raw = resp.read()
         except (OSError, http.client.HTTPException) as exc:
-            raise CheckError(msg("PROBE_UNREACHABLE", **said, detail=str(exc))) from None
+            # An HTTPS probe's front drops plain HTTP without a word: say what that may mean,
+            # or the integrator looks for a firewall while the profile lacks its tls_ca.
+            detail: Msg | str = (msg("PROBE_CLOSED_ON_HTTP", detail=str(exc))
+                                 if self.tls is None
+                                 and isinstance(exc, http.client.RemoteDisconnected)
+                                 else str(exc))
+            raise CheckError(msg("PROBE_UNREACHABLE", **said, detail=detail)) from None
         finally:
             conn.close()
         try:

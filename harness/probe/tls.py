@@ -50,8 +50,22 @@ class TlsFront:
         return self._clients.get(int(port))
 
     def start(self) -> None:
-        threading.Thread(target=self._loop.run_until_complete, args=(self._serve(),),
-                         daemon=True, name="probe-tls").start()
+        threading.Thread(target=self._run, daemon=True, name="probe-tls").start()
+
+    def _run(self) -> None:
+        """Serve until :meth:`close`, then end the connections still open and close the loop:
+        a handler left suspended in a stopped loop would run its cleanup when collected, on a
+        loop that is gone ("Event loop is closed", seen when tests stop probes one after
+        another while a client's last connection was still being torn down)."""
+        try:
+            self._loop.run_until_complete(self._serve())
+            left = asyncio.all_tasks(self._loop)
+            for task in left:
+                task.cancel()
+            if left:  # gather() of nothing would look for this thread's (absent) loop
+                self._loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        finally:
+            self._loop.close()
 
     def close(self) -> None:
         def stop() -> None:

@@ -448,3 +448,91 @@ def test_good_profiles_load() -> None:
     assert prof.trunks[0].channels == 10
     assert prof.operator.sip_server.port == 5060
     assert prof.operator.sip_server.transport == "udp"
+
+
+# --- vantage point over HTTPS (tls_ca) ----------------------------------------------------
+
+
+def _with_outsider(tmp_path: Path, extra: str) -> Path:
+    """INLINE plus an outsider probe with ``extra`` lines; returns the file to load."""
+    path = tmp_path / "tls.yaml"
+    path.write_text(INLINE.read_text(encoding="utf-8") + (
+        "vantage_points:\n"
+        "  outsider:\n"
+        "    address: 203.0.113.66\n"
+        "    key_env: RECETTE_PROBE_KEY\n" + extra), encoding="utf-8")
+    return path
+
+
+def _line(path: Path, text: str) -> int:
+    """The number of the line of ``path`` that holds ``text`` (where the error points)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if text in line)
+
+
+def _self_signed(tmp_path: Path) -> Path:
+    crt = tmp_path / "probe.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                    "/CN=203.0.113.66", "-addext", "subjectAltName=IP:203.0.113.66",
+                    "-keyout", str(tmp_path / "probe.key"), "-out", str(crt)],
+                   check=True, capture_output=True)
+    return crt
+
+
+def _at(path: Path, field: str = "tls_ca") -> str:
+    """``file:line: vantage_points.outsider[.field]: `` as the error line starts."""
+    dotted = "vantage_points.outsider" + (f".{field}" if field else "")
+    return f"{path}:{_line(path, (field or 'outsider') + ':')}: {dotted}: "
+
+
+def test_tls_ca_missing_file_is_one_line_naming_the_field(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.crt"
+    path = _with_outsider(tmp_path, f"    tls_ca: {missing}\n")
+    assert errors_of(path) == [
+        f"{_at(path)}{missing}: no such file (the probe's certificate, PEM)"]
+
+
+def test_tls_ca_without_a_certificate_is_refused(tmp_path: Path) -> None:
+    key_only = tmp_path / "probe.key"
+    _self_signed(tmp_path)
+    path = _with_outsider(tmp_path, f"    tls_ca: {key_only}\n")
+    assert errors_of(path) == [
+        f"{_at(path)}{key_only} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"]
+    damaged = tmp_path / "damaged.crt"
+    damaged.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    path = _with_outsider(tmp_path, f"    tls_ca: {damaged}\n")
+    (line,) = errors_of(path)
+    assert line.startswith(f"{_at(path)}{damaged} holds no valid PEM certificate (")
+    path = _with_outsider(tmp_path, f"    tls_ca: {tmp_path}\n")
+    assert errors_of(path) == [
+        f"{_at(path)}{tmp_path} is a folder, expected a PEM certificate file"]
+
+
+def test_tls_false_beside_tls_ca_is_a_contradiction(tmp_path: Path) -> None:
+    crt = _self_signed(tmp_path)
+    path = _with_outsider(tmp_path, f"    tls: false\n    tls_ca: {crt}\n")
+    assert errors_of(path) == [
+        f"{_at(path, '')}'tls: false' contradicts 'tls_ca' (a CA means HTTPS): remove one "
+        "of them"]
+
+
+def test_tls_context_verifies_the_address_with_tls_ca_or_the_system_store(
+        tmp_path: Path) -> None:
+    import ssl
+
+    crt = _self_signed(tmp_path)
+    vp = load_profile(_with_outsider(tmp_path, f"    tls_ca: {crt}\n")).vantage_points.outsider
+    assert vp is not None and vp.tls_ca == crt and vp.uses_tls
+    ctx = vp.ssl_context()
+    assert ctx is not None
+    assert ctx.check_hostname and ctx.verify_mode == ssl.CERT_REQUIRED
+    assert ctx.minimum_version == ssl.TLSVersion.TLSv1_2
+    assert [c["subject"] for c in ctx.get_ca_certs()] == [((("commonName", "203.0.113.66"),),)]
+
+    plain = load_profile(_with_outsider(tmp_path, "")).vantage_points.outsider
+    assert plain is not None and not plain.uses_tls and plain.ssl_context() is None
+    system = load_profile(_with_outsider(tmp_path, "    tls: true\n")).vantage_points.outsider
+    assert system is not None and system.tls_ca is None
+    ctx = system.ssl_context()
+    assert ctx is not None and ctx.check_hostname and ctx.verify_mode == ssl.CERT_REQUIRED
