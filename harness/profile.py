@@ -26,6 +26,7 @@ from pydantic import (
     SecretStr,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -290,12 +291,23 @@ class Router(_Model):
         return self
 
 
-def _pem_certificates(path: Path) -> Path:
-    """A ``tls_ca`` must name a readable file holding at least one PEM certificate: checked at
-    load so `recette profile check` says so on site, not a TLS error in the middle of a run.
-    The certificates are parsed by :mod:`ssl` itself (what the client will load), so a file
-    with the markers but a damaged body is refused too. The path is kept as written: relative
-    paths are relative to the working directory, as the command line's paths are."""
+def _pem_certificates(path: Path, info: ValidationInfo) -> Path:
+    """A ``tls_ca`` names a readable file holding at least one PEM certificate.
+
+    A relative path is taken from the profile's folder (the certificate travels with the
+    site's profile), when the profile is loaded from a file. The file itself is checked when
+    the profile is loaded for a run (``require_env``: everything the run needs must be here),
+    so `recette profile check --require-env` says so on site, not a TLS error in the middle
+    of a run; a plain `profile check`, or a run's saved copy reloaded by `recette audit` on
+    another machine, does not need the file. The certificates are parsed by :mod:`ssl`
+    itself (what the client will load), so a file with the markers but a damaged body is
+    refused too."""
+    ctx = info.context if isinstance(info.context, dict) else {}
+    base = ctx.get("base")
+    if isinstance(base, Path) and not path.is_absolute():
+        path = base / path
+    if not ctx.get("files"):
+        return path
     try:
         text = path.read_text(encoding="ascii", errors="replace")
     except IsADirectoryError:
@@ -557,11 +569,13 @@ def format_errors(name: str, exc: ValidationError, smap: yamlsrc.SourceMap) -> l
 
 
 def load_profile(path: str | Path, *, require_env: bool = False) -> Profile:
-    """Load and validate a profile; ``require_env`` also demands every ``*_env`` be set."""
+    """Load and validate a profile; ``require_env`` (a run, or `profile check
+    --require-env`) also demands every ``*_env`` be set and every file it names be usable."""
     path = Path(path)
     data, smap = yamlsrc.load(path)
     try:
-        profile = Profile.model_validate(data)
+        profile = Profile.model_validate(
+            data, context={"base": path.parent, "files": require_env})
     except ValidationError as exc:
         raise ProfileError(format_errors(str(path), exc, smap)) from None
     if require_env:

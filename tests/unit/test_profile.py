@@ -138,10 +138,10 @@ CASES += (
 CASE_IDS = [c.file.removesuffix(".yaml") for c in CASES]
 
 
-def errors_of(path: Path | str) -> list[str]:
+def errors_of(path: Path | str, *, require_env: bool = False) -> list[str]:
     """The error lines loading ``path`` produces; fails the test if it loads."""
     try:
-        load_profile(path)
+        load_profile(path, require_env=require_env)
     except ProfileError as exc:
         assert str(exc) == "\n".join(exc.lines)
         return exc.lines
@@ -489,23 +489,26 @@ def _at(path: Path, field: str = "tls_ca") -> str:
 def test_tls_ca_missing_file_is_one_line_naming_the_field(tmp_path: Path) -> None:
     missing = tmp_path / "nope.crt"
     path = _with_outsider(tmp_path, f"    tls_ca: {missing}\n")
-    assert errors_of(path) == [
+    assert errors_of(path, require_env=True) == [
         f"{_at(path)}{missing}: no such file (the probe's certificate, PEM)"]
+    # a plain check, or a run's saved copy reloaded on another machine, needs no file
+    vp = load_profile(path).vantage_points.outsider
+    assert vp is not None and vp.tls_ca == missing
 
 
 def test_tls_ca_without_a_certificate_is_refused(tmp_path: Path) -> None:
     key_only = tmp_path / "probe.key"
     _self_signed(tmp_path)
     path = _with_outsider(tmp_path, f"    tls_ca: {key_only}\n")
-    assert errors_of(path) == [
+    assert errors_of(path, require_env=True) == [
         f"{_at(path)}{key_only} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"]
     damaged = tmp_path / "damaged.crt"
     damaged.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
     path = _with_outsider(tmp_path, f"    tls_ca: {damaged}\n")
-    (line,) = errors_of(path)
+    (line,) = errors_of(path, require_env=True)
     assert line.startswith(f"{_at(path)}{damaged} holds no valid PEM certificate (")
     path = _with_outsider(tmp_path, f"    tls_ca: {tmp_path}\n")
-    assert errors_of(path) == [
+    assert errors_of(path, require_env=True) == [
         f"{_at(path)}{tmp_path} is a folder, expected a PEM certificate file"]
 
 
@@ -536,3 +539,15 @@ def test_tls_context_verifies_the_address_with_tls_ca_or_the_system_store(
     assert system is not None and system.tls_ca is None
     ctx = system.ssl_context()
     assert ctx is not None and ctx.check_hostname and ctx.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_a_relative_tls_ca_is_found_beside_the_profile(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    crt = _self_signed(tmp_path)
+    path = _with_outsider(tmp_path, "    tls_ca: probe.crt\n")
+    monkeypatch.chdir("/")
+    monkeypatch.setenv("RECETTE_PROBE_KEY", "k")
+    vp = load_profile(path, require_env=True).vantage_points.outsider
+    assert vp is not None and vp.tls_ca == crt
+    ctx = vp.ssl_context()
+    assert ctx is not None and len(ctx.get_ca_certs()) == 1
