@@ -63,6 +63,10 @@ REQUEST_TIMEOUT_S = 10.0  # a connection silent this long is closed
 CONNECTION_LIFETIME_S = 30.0  # a connection with no request running is closed after this
 WORKERS = 8
 MAX_EXPECT = 16  # Call-IDs in one /expect
+# Nonces remembered at once: each signed request is kept 2 x MAX_SKEW_S against replay, so
+# this is about 800 requests a second for two minutes, far past any agent; past it a key
+# holder gets 429 rather than the probe growing a table (or a leaked key its memory).
+MAX_NONCES = 100_000
 
 
 def sign(key: bytes, ts: str, nonce: str, method: str, path: str, body: bytes) -> str:
@@ -309,16 +313,23 @@ class ProbeServer:
         now = time.time()
         st = self.state
         with st.lock:
-            for n, t in list(st.nonces.items()):
-                if now - t > 2 * MAX_SKEW_S:
-                    del st.nonces[n]
+            # oldest first (insertion order): forgetting the expired ones costs what expired
+            while st.nonces and now - next(iter(st.nonces.values())) > 2 * MAX_SKEW_S:
+                del st.nonces[next(iter(st.nonces))]
             replay = nonce in st.nonces
             fresh = (ts.isascii() and ts.replace(".", "", 1).isdigit() and len(ts) < 32
                      and abs(now - float(ts)) <= MAX_SKEW_S)
             signed = hmac.compare_digest(good.encode(), mac.encode(errors="replace"))
             ok = signed and fresh and not replay
-            if ok:
+            full = ok and len(st.nonces) >= MAX_NONCES
+            if ok and not full:
                 st.nonces[nonce] = now
+        if full:
+            self.log_event(event="refused", reason="too many requests", requester=requester,
+                           path=path)
+            return Reply(HTTPStatus.TOO_MANY_REQUESTS,
+                         {"error": "too many signed requests: retry in a few seconds",
+                          "retry_after": 5.0})
         if ok:
             return None
         why = "bad signature" if not signed else (
@@ -341,6 +352,9 @@ class ProbeServer:
                              {"error": f"rate limited: retry in {wait:.1f} s",
                               "retry_after": round(wait, 3)})
             st.last_sweep[requester] = now
+            if len(st.last_sweep) > 1000:  # requesters whose interval is over are forgotten
+                st.last_sweep = {r: t for r, t in st.last_sweep.items()
+                                 if now - t < SWEEP_MIN_INTERVAL_S}
         try:
             spans = [(_int(a), _int(b)) for a, b in req["ports"]]
             token = bytes.fromhex(_text(req["token"]))[:16]

@@ -144,3 +144,27 @@ def test_the_client_announces_and_tolerates_a_probe_without_announcements(
     client.expect("e@f")  # 404: an older probe, which keeps everything anyway
     client.expect("g@h")
     assert client._keeps_everything
+
+
+def test_remembered_nonces_are_bounded_and_expire_oldest_first(
+        probe: ProbeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key holder cannot grow the replay table without limit: past MAX_NONCES it gets a
+    429 (and the table stays at the limit), and expired nonces are forgotten oldest first."""
+    import time
+
+    from harness.probe import server
+    from harness.probe.client import RateLimited
+
+    client = ProbeClient("127.0.0.1", probe.server_address[1], KEY.encode())
+    old = time.time() - 3 * server.MAX_SKEW_S
+    probe.state.nonces.update({f"old{i}": old for i in range(50)})
+    client.post("/whoami", {})
+    assert len(probe.state.nonces) == 1 and not any(
+        n.startswith("old") for n in probe.state.nonces)
+    monkeypatch.setattr(server, "MAX_NONCES", 4)
+    for _ in range(3):
+        client.post("/whoami", {})
+    with pytest.raises(RateLimited) as exc:
+        client.post("/whoami", {})
+    assert exc.value.retry_after == 5.0
+    assert len(probe.state.nonces) == 4
