@@ -1,15 +1,17 @@
-"""Soak: the outsider probe against the internet, in namespaces of its own.
+"""Soak: the outsider probe against the internet, in the field lab.
 
-The probe runs the systemd unit's command line (``deploy/recette-probe.service``) in a "vm"
-namespace joined to a "site" (the agent) and a "net" (the internet: eight scanner addresses).
-From "net", in separate processes: scanner OPTIONS datagrams (about 0.9 kB) to UDP 5060 and
-5088, 300 slow HTTP clients on the control port, unframed bytes to TCP 5060 and 5088, junk HTTP
-(oversized headers, negative and non-numeric Content-Length, garbage), replayed and forged
-signed requests. Meanwhile the agent in "site" times signed requests (``/whoami``, and an
-``/expect`` + SIP OPTIONS + ``/received`` round), then runs the ALG probes and the NAT mapping
-measurement through the probe, which must say what they said on the idle probe.
+The field lab's outsider probe runs the systemd unit's command line (``deploy/``), as on an
+integrator's VM. The site's agent sits on the voice LAN behind the lab's router (NAT, and the
+kernel's SIP ALG unless ``--no-alg``), and the operator's Kamailio is the registrar of the NAT
+trial. From eight scanner addresses on the lab's internet router, in separate processes:
+scanner OPTIONS datagrams (about 0.9 kB) to UDP 5060 and 5088, 300 slow HTTP clients on the
+control port, unframed bytes to TCP 5060 and 5088, junk HTTP (oversized headers, negative and
+non-numeric Content-Length, garbage), replayed and forged signed requests. Meanwhile the agent
+times signed requests (``/whoami``, and an ``/expect`` + SIP OPTIONS + ``/received`` round),
+then runs the ALG probes and the NAT mapping measurement through the probe, which must say
+what they said on the idle probe.
 
-    .venv/bin/python bench/probe_soak.py [--scale 1.0] [--rate 50000]
+    .venv/bin/python bench/probe_soak.py [--scale 1.0] [--rate 50000] [--no-alg]
 
 ``--scale 1`` is the issue's load (1 000 000 datagrams, 100 MB of TCP); ``--scale 0.05``
 runs in about a minute. Prints one JSON document with the figures; exit 1 if the probe's
@@ -33,19 +35,25 @@ import tempfile
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness import netns
+from harness.lab import Lab
+from harness.lab.profile import lab_password
+from harness.lab.topology import OUTSIDER, PROBE_PORT, VOICE_HOST
 from harness.probe.client import ProbeClient
-from harness.probe.deploy import runnable, unit_argv
 from harness.probe.server import AUTH_HEADER, sign
+from sip_checks.probes.nat import Registrar, registrar_of
 
-VM, SITE, VM_NET = "198.18.0.1", "198.18.0.2", "198.18.1.1"
+VM, SITE = str(OUTSIDER), str(VOICE_HOST)  # the probe; the agent, behind the site's NAT
+# RFC 2544 benchmarking addresses: reserved, routed nowhere, so no scanner can be mistaken
+# for a real host; they live on the lab's internet router, the probe reaches them by its route
 SCANNERS = [f"198.18.1.{i}" for i in range(2, 10)]
-PORT = 5099
+PORT = PROBE_PORT
 SIP_PORTS = (5060, 5088)
 MAX_RSS_MB = 100.0
 MAX_ANSWER_S = 1.0
@@ -63,13 +71,13 @@ def scanner(total: int, rate: float) -> dict[str, Any]:
     t0, sent, errors = time.monotonic(), 0, 0
     for i in range(total):
         port = SIP_PORTS[i & 1]
-        msg = (f"OPTIONS sip:100@{VM_NET}:{port} SIP/2.0\r\n"
+        msg = (f"OPTIONS sip:100@{VM}:{port} SIP/2.0\r\n"
                f"Via: SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bK{i}\r\n"
                f"From: \"sipvicious\" <sip:100@1.1.1.1>;tag={i}\r\nTo: <sip:100@1.1.1.1>\r\n"
                f"Call-ID: {i}-scan\r\nCSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\n"
                f"X-Pad: {pad}\r\nContent-Length: 0\r\n\r\n").encode()
         try:
-            socks[i % len(socks)].sendto(msg, (VM_NET, port))
+            socks[i % len(socks)].sendto(msg, (VM, port))
             sent += 1
         except OSError:
             errors += 1
@@ -86,7 +94,7 @@ def slow_http(clients: int, seconds: float) -> dict[str, Any]:
             s = socket.socket()
             s.bind((SCANNERS[i % len(SCANNERS)], 0))
             s.settimeout(2)
-            s.connect((VM_NET, PORT))
+            s.connect((VM, PORT))
             s.sendall(b"POST /whoami HTTP/1.1\r\nHost: probe\r\n")
             s.setblocking(False)
             return s
@@ -127,7 +135,7 @@ def unframed_tcp(total: int) -> dict[str, Any]:
                 s = socket.socket()
                 s.bind((SCANNERS[k], 0))
                 s.settimeout(5)
-                s.connect((VM_NET, SIP_PORTS[k & 1]))
+                s.connect((VM, SIP_PORTS[k & 1]))
             except OSError:
                 with lock:
                     state["refused"] += 1
@@ -164,7 +172,7 @@ def junk_http(seconds: float) -> dict[str, Any]:
     i = 0
     while time.monotonic() < end:
         try:
-            with socket.create_connection((VM_NET, PORT), timeout=15) as s:
+            with socket.create_connection((VM, PORT), timeout=15) as s:
                 s.sendall(junk[i % len(junk)])
                 head = s.recv(64)
             key = head.split(b" ", 2)[1].decode() if head else "closed"
@@ -190,7 +198,7 @@ def replay_forge(seconds: float, captured: str) -> dict[str, Any]:
             body = b'{"target": "192.0.2.1"}'
             headers = {AUTH_HEADER: f"{ts}.{nonce}."
                                     f"{sign(os.urandom(32), ts, nonce, 'POST', '/sweep', body)}"}
-        req = urllib.request.Request(f"http://{VM_NET}:{PORT}" + ("/whoami" if i % 2 else
+        req = urllib.request.Request(f"http://{VM}:{PORT}" + ("/whoami" if i % 2 else
                                                                   "/sweep"),
                                      data=body, headers=headers)
         try:
@@ -266,12 +274,12 @@ def sip_round(client: ProbeClient) -> None:
     raise RuntimeError("the agent's OPTIONS was not kept")
 
 
-def verdicts(client: ProbeClient) -> dict[str, Any]:
-    """The ALG probes and the NAT mapping through the probe, as the checks would run them."""
+def verdicts(client: ProbeClient, reg: Registrar) -> dict[str, Any]:
+    """The ALG probes and the NAT mapping (against the lab operator's Kamailio) through the
+    probe, as the checks run them."""
     from sip_checks.probes import alg, nat
 
     probes = alg.run_all(client, VM, SITE, vantage="outsider")
-    reg = nat.Registrar((VM, 5099), "probe.invalid", "sip:recette@probe.invalid")
     mapping, _ = asyncio.run(nat.measure(SITE, [("outsider", client)], reg))
     return {"alg": [alg.summary(p) for p in probes],
             "nat": {"mapping": mapping.kind,
@@ -294,21 +302,11 @@ def agent_loop(client: ProbeClient, site_ns: str, stop: threading.Event, times: 
         time.sleep(0.3)
 
 
-def build(tag: str) -> dict[str, str]:
-    ns = {"vm": f"rsk{tag}-vm", "site": f"rsk{tag}-site", "net": f"rsk{tag}-net"}
-    for name in ns.values():
-        netns.run(None, ["ip", "netns", "add", name])
-        netns.run(name, ["ip", "link", "set", "lo", "up"])
-    for peer, vm_ip, peer_ips in (("site", VM, [SITE]), ("net", VM_NET, SCANNERS)):
-        a, b = f"rsk{tag}{peer[0]}v", f"rsk{tag}{peer[0]}p"
-        netns.run(None, ["ip", "link", "add", a, "netns", ns["vm"], "type", "veth", "peer",
-                         "name", b, "netns", ns[peer]])
-        netns.run(ns["vm"], ["ip", "addr", "add", f"{vm_ip}/24", "dev", a])
-        netns.run(ns["vm"], ["ip", "link", "set", a, "up"])
-        for ip in peer_ips:
-            netns.run(ns[peer], ["ip", "addr", "add", f"{ip}/24", "dev", b])
-        netns.run(ns[peer], ["ip", "link", "set", b, "up"])
-    return ns
+def add_scanners(lab: Lab) -> None:
+    """The scanners' addresses on the lab's internet router itself ("inet"): the loads run
+    there, so the lab's own teardown removes them with everything else."""
+    for ip in SCANNERS:
+        netns.run(lab.ns("inet"), ["ip", "addr", "add", f"{ip}/32", "dev", "lo"])
 
 
 def load(ns: str, role: str, out: Path, **opts: Any) -> subprocess.Popen[bytes]:
@@ -327,6 +325,8 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=300)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--captured", default="")
+    ap.add_argument("--alg", action=argparse.BooleanOptionalAction, default=True,
+                    help="the site router's SIP ALG (default on: the ALG probes see rewrites)")
     args = ap.parse_args()
     if args.role:
         print(json.dumps(ROLES[args.role](args)))
@@ -335,31 +335,30 @@ def main() -> int:
     datagrams, tcp_bytes = int(1_000_000 * args.scale), int(100_000_000 * args.scale)
     seconds = max(45.0, datagrams / args.rate + 5)  # past the probe's 30 s lifetime
     resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))  # as the unit's LimitNOFILE
-    tag = secrets.token_hex(2)
-    ns = build(tag)
+    # The field lab: the site's router (NAT, ALG as --alg says), the operator's Kamailio for
+    # the NAT trial, and the outsider probe started from the systemd unit's ExecStart.
+    print(f"building the field lab (ALG {'on' if args.alg else 'off'})...", file=sys.stderr)
+    lab = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator="field", alg=args.alg)
     work = Path(tempfile.mkdtemp(prefix="probe-soak-"))
-    key = secrets.token_urlsafe(32)
-    proc = netns.popen(ns["vm"], runnable(unit_argv()), stdout=(work / "probe.jsonl").open("wb"),
-                       stderr=(work / "probe.err").open("wb"), stdin=subprocess.DEVNULL,
-                       env={**os.environ, "RECETTE_PROBE_KEY": key})
-    report: dict[str, Any] = {"scale": args.scale, "datagrams": datagrams, "tcp_bytes": tcp_bytes}
+    report: dict[str, Any] = {"scale": args.scale, "datagrams": datagrams, "tcp_bytes": tcp_bytes,
+                              "router_alg": args.alg}
     loads: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        from harness.lab.procs import tcp_listening
-
-        deadline = time.monotonic() + 20
-        while not tcp_listening(ns["vm"], VM, PORT):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((work / "probe.err").read_text())
-            time.sleep(0.05)
-        pid = probe_pid(ns["vm"])
+        add_scanners(lab)
+        net, key = lab.ns("inet"), lab_password(lab.prefix, "probe")
+        reg = registrar_of(lab.profile)
+        pid = probe_pid(lab.ns("out"))
         client = ProbeClient(VM, PORT, key.encode(), timeout=10, vantage="outsider")
-        netns.enter(ns["site"])
+        # The agent's calls run on a thread in the site's LAN; this thread stays outside it,
+        # or the lab's teardown (every process in the lab's namespaces) would end the bench.
+        site = ThreadPoolExecutor(1, initializer=netns.enter, initargs=(lab.ns("lan"),))
         time.sleep(1)
         report["rss_mb_idle_start"] = round(rss_mb(pid)[0], 1)
-        idle = verdicts(client)
+        print("idle verdicts...", file=sys.stderr)
+        idle = site.submit(verdicts, client, reg).result()
         report["idle_verdicts"] = idle
-        idle_times = [timed(client.post, "/whoami", {}) for _ in range(20)]
+        idle_times = [site.submit(timed, client.post, "/whoami", {}).result()
+                      for _ in range(20)]
         report["answer_s_idle"] = {"median": round(statistics.median(idle_times), 4),
                                    "max": round(max(idle_times), 4)}
         report["rss_mb_before"] = round(rss_mb(pid)[0], 1)
@@ -368,25 +367,26 @@ def main() -> int:
         ts, nonce = f"{time.time():.3f}", secrets.token_hex(8)
         body = "{}"
         auth = f"{ts}.{nonce}.{sign(key.encode(), ts, nonce, 'POST', '/whoami', body.encode())}"
-        urllib.request.urlopen(urllib.request.Request(
+        site.submit(lambda: urllib.request.urlopen(urllib.request.Request(
             f"http://{VM}:{PORT}/whoami", data=body.encode(), headers={AUTH_HEADER: auth}),
-            timeout=5).read()
+            timeout=5).read()).result()
         captured = json.dumps({"auth": auth, "body": body})
 
         t0 = time.monotonic()
-        loads["scanner"] = load(ns["net"], "scanner", work / "scanner.json", total=datagrams,
+        print(f"loads for {seconds:.0f} s...", file=sys.stderr)
+        loads["scanner"] = load(net, "scanner", work / "scanner.json", total=datagrams,
                                 rate=args.rate)
-        loads["slow"] = load(ns["net"], "slow", work / "slow.json", clients=args.clients,
+        loads["slow"] = load(net, "slow", work / "slow.json", clients=args.clients,
                              seconds=seconds)
-        loads["tcp"] = load(ns["net"], "tcp", work / "tcp.json", total=tcp_bytes)
-        loads["junk"] = load(ns["net"], "junk", work / "junk.json", seconds=seconds)
-        loads["replay"] = load(ns["net"], "replay", work / "replay.json", seconds=seconds,
+        loads["tcp"] = load(net, "tcp", work / "tcp.json", total=tcp_bytes)
+        loads["junk"] = load(net, "junk", work / "junk.json", seconds=seconds)
+        loads["replay"] = load(net, "replay", work / "replay.json", seconds=seconds,
                                captured=captured)
         stop = threading.Event()
         times: list[float] = []
         failures: list[str] = []
-        agent = threading.Thread(target=agent_loop, args=(client, ns["site"], stop, times,
-                                                                 failures))
+        agent = threading.Thread(target=agent_loop, args=(client, lab.ns("lan"), stop, times,
+                                                          failures))
         agent.start()
         peak = 0.0
         while any(p.poll() is None for p in loads.values()):
@@ -394,7 +394,9 @@ def main() -> int:
             time.sleep(0.5)
             if time.monotonic() - t0 > seconds + 600:
                 break
-        loaded = verdicts(client)  # while the last loads end, on a probe that took them
+        print("loaded verdicts...", file=sys.stderr)
+        # while the last loads end, on a probe that took them
+        loaded = site.submit(verdicts, client, reg).result()
         stop.set()
         agent.join()
         report["load_seconds"] = round(time.monotonic() - t0, 1)
@@ -419,8 +421,8 @@ def main() -> int:
         report["rss_mb_peak_sampled"] = round(peak, 1)
         rss, hwm = rss_mb(pid)
         report["rss_mb_after"], report["rss_mb_hwm"] = round(rss, 1), round(hwm, 1)
-        report["probe_health"] = health(client)["sip"]
-        snmp = netns.run(ns["vm"], ["cat", "/proc/net/snmp"]).stdout.splitlines()
+        report["probe_health"] = site.submit(health, client).result()["sip"]
+        snmp = netns.run(lab.ns("out"), ["cat", "/proc/net/snmp"]).stdout.splitlines()
         udp = [ln.split() for ln in snmp if ln.startswith("Udp:")]
         report["kernel_udp"] = dict(zip(udp[0][1:], map(int, udp[1][1:]), strict=True))
         ok = (hwm < MAX_RSS_MB and not failures and times and max(times) < MAX_ANSWER_S
@@ -430,10 +432,7 @@ def main() -> int:
         for p in loads.values():
             if p.poll() is None:
                 p.kill()
-        proc.terminate()
-        proc.wait(10)
-        for name in ns.values():
-            netns.run(None, ["ip", "netns", "del", name], check=False)
+        lab.down()
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(report, indent=1))
     return 0 if report.get("pass") else 1
