@@ -317,7 +317,7 @@ def cmd_probe_cert(args: argparse.Namespace) -> int:
     except ValueError:
         raise RecetteError(f"--address: expected the probe's IPv4 address, got "
                            f"{args.address!r}") from None
-    files = cert.write(address, args.out, args.days)
+    files = cert.write(address, args.out, args.days, args.name)
     crt, key = files.cert.resolve(), files.key.resolve()
     print(f"recette: certificate {crt} (for {address}, valid {args.days} days)\n"
           f"recette: private key {key} (mode 0600, stays on the probe)\n"
@@ -456,6 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the probe's public IPv4 address (the certificate's SAN and CN)")
     pc.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
                     help="folder for probe-IP.crt and probe-IP.key (default: here)")
+    pc.add_argument("--name", metavar="BASE",
+                    help="file names BASE.crt and BASE.key (default probe-IP; 'probe' for "
+                         "deploy/recette-probe-https.conf)")
     pc.add_argument("--days", type=int, default=825, metavar="N",
                     help="validity in days (default 825)")  # cert.DEFAULT_DAYS
     pc.set_defaults(func=cmd_probe_cert)

@@ -70,13 +70,16 @@ def make(address: IPv4Address, days: int = DEFAULT_DAYS) -> tuple[bytes, bytes]:
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
-def paths(address: IPv4Address, out: Path) -> CertFiles:
-    """The two files for ``address`` in ``out``: named after it, so certificates of several
-    probes can share one folder."""
-    return CertFiles(out / f"probe-{address}.crt", out / f"probe-{address}.key")
+def paths(address: IPv4Address, out: Path, name: str | None = None) -> CertFiles:
+    """The two files for ``address`` in ``out``: ``name`` (``probe`` for the systemd drop-in
+    ``deploy/recette-probe-https.conf``, which loads /etc/recette/probe.crt and .key), or by
+    default named after the address, so certificates of several probes can share a folder."""
+    base = name or f"probe-{address}"
+    return CertFiles(out / f"{base}.crt", out / f"{base}.key")
 
 
-def write(address: IPv4Address, out: Path, days: int = DEFAULT_DAYS) -> CertFiles:
+def write(address: IPv4Address, out: Path, days: int = DEFAULT_DAYS,
+          name: str | None = None) -> CertFiles:
     """Generate and write the pair into ``out``; refuse (RecetteError naming the file) if
     either exists, since a probe may already be serving with it and its sites pin it.
 
@@ -84,7 +87,9 @@ def write(address: IPv4Address, out: Path, days: int = DEFAULT_DAYS) -> CertFile
     symlink) and the key with mode 0600 from the start, whatever the umask."""
     if not out.is_dir():
         raise RecetteError(f"--out: folder {out} does not exist")
-    files = paths(address, out)
+    if name is not None and (not name or "/" in name or name.startswith(".")):
+        raise RecetteError(f"--name: {name!r} is not a plain file name")
+    files = paths(address, out, name)
     for path in (files.cert, files.key):
         if path.exists() or path.is_symlink():
             raise RecetteError(f"{path} exists (a probe may be serving it and sites pin it); "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from harness.errors import RecetteError
@@ -22,6 +22,8 @@ from harness.errors import RecetteError
 DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy"  # beside harness/ in a checkout
 UNIT = DEPLOY_DIR / "recette-probe.service"
 CONTAINERFILE = DEPLOY_DIR / "Containerfile"
+HTTPS_DROPIN = DEPLOY_DIR / "recette-probe-https.conf"  # the unit's drop-in for --tls-cert
+CREDENTIALS_DIR = Path("/run/credentials") / UNIT.name  # where systemd puts LoadCredential=
 PROGRAM = "recette"  # the console script the files run, by its base name
 
 
@@ -56,35 +58,56 @@ def _logical_lines(text: str, comments: str) -> Iterator[tuple[int, str]]:
         yield start, buf
 
 
-def unit_argv(path: Path = UNIT) -> list[str]:
-    """The ``ExecStart=`` of the unit's ``[Service]`` section as an argv list."""
-    section, found = "", None
+def _service_settings(path: Path, key: str) -> Iterator[tuple[int, str]]:
+    """(line number, value) of each ``key=`` in the file's ``[Service]`` section."""
+    section = ""
     for no, line in _logical_lines(_read(path), "#;"):
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1]
             continue
-        key, eq, value = line.partition("=")
-        if section != "Service" or not eq or key.strip() != "ExecStart":
-            continue
-        value = value.strip()
-        if not value:  # an empty ExecStart= resets the list
-            found = None
-            continue
-        if found is not None:
-            raise DeployFileError(f"{path}:{no}: a second ExecStart=; the probe is one command")
-        found = (no, value)
+        name, eq, value = line.partition("=")
+        if section == "Service" and eq and name.strip() == key:
+            yield no, value.strip()
+
+
+def unit_argv(path: Path = UNIT, dropins: Sequence[Path] = ()) -> list[str]:
+    """The ``ExecStart=`` of the unit's ``[Service]`` section as an argv list, after the
+    ``dropins`` (``recette-probe.service.d/*.conf``, in order) as systemd applies them: an
+    empty ``ExecStart=`` resets the list, a second command is refused."""
+    found: tuple[Path, int, str] | None = None
+    for file in (path, *dropins):
+        for no, value in _service_settings(file, "ExecStart"):
+            if not value:
+                found = None
+            elif found is not None:
+                raise DeployFileError(f"{file}:{no}: a second ExecStart=; the probe is one "
+                                      "command (reset it first with an empty ExecStart=)")
+            else:
+                found = (file, no, value)
     if found is None:
         raise DeployFileError(f"{path}: no ExecStart= in [Service]")
-    no, value = found
+    file, no, value = found
     value = value.lstrip("@-:+!")  # exec prefixes (ignore failure, full privileges, ...)
     if "$" in value or "%" in value:
-        raise DeployFileError(f"{path}:{no}: ExecStart= uses a $VARIABLE or a %specifier; "
+        raise DeployFileError(f"{file}:{no}: ExecStart= uses a $VARIABLE or a %specifier; "
                               "keep the probe's command line literal")
     try:
         argv = shlex.split(value)
     except ValueError as exc:
-        raise DeployFileError(f"{path}:{no}: ExecStart=: {exc}") from None
-    return _checked(argv, path)
+        raise DeployFileError(f"{file}:{no}: ExecStart=: {exc}") from None
+    return _checked(argv, file)
+
+
+def credentials(path: Path = HTTPS_DROPIN) -> dict[str, Path]:
+    """The ``LoadCredential=ID:SOURCE`` lines of a unit or drop-in: what systemd copies to
+    ``/run/credentials/<unit>/ID`` for the service (the lab places its files there)."""
+    found: dict[str, Path] = {}
+    for no, value in _service_settings(path, "LoadCredential"):
+        ident, colon, source = value.partition(":")
+        if not colon or not ident or "/" in ident or not source.startswith("/"):
+            raise DeployFileError(f"{path}:{no}: LoadCredential= expects ID:/absolute/path")
+        found[ident] = Path(source)
+    return found
 
 
 def container_argv(path: Path = CONTAINERFILE) -> list[str]:

@@ -9,9 +9,11 @@ reflector on 5060 and 5088 over UDP and TCP, and its safety refusals.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import shlex
 import socket
 import subprocess
 import time
@@ -19,6 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +33,18 @@ from harness.errors import CheckError
 from harness.lab import Lab
 from harness.lab.procs import ns_pids, tcp_listening
 from harness.lab.profile import lab_password
+from harness.probe import cert
 from harness.probe.client import ProbeClient
-from harness.probe.deploy import container_argv, runnable, unit_argv
+from harness.probe.deploy import (
+    CREDENTIALS_DIR,
+    HTTPS_DROPIN,
+    container_argv,
+    credentials,
+    runnable,
+    unit_argv,
+)
 from harness.probe.server import SWEEP_MAGIC
+from harness.profile import VantagePoint
 
 VM, SITE = "198.18.0.1", "198.18.0.2"  # RFC 2544 benchmarking addresses, only in this test
 PORT = 5099
@@ -87,8 +99,11 @@ class Host:
     stderr: Path
 
 
-@pytest.fixture
-def container_probe(tmp_path: Path) -> Iterator[Host]:
+@contextlib.contextmanager
+def _vm_running(tmp_path: Path, argv: list[str], listening: list[str] | None = None
+                ) -> Iterator[Host]:
+    """``argv`` (``listening`` is the probe's own, for the cmdline check, when ``argv`` wraps
+    it) in a "VM" namespace cabled to a "site" one, keyed with a fresh key; both removed."""
     tag = secrets.token_hex(2)
     vm, site = f"rpd{tag}-vm", f"rpd{tag}-site"  # not a lab prefix: `lab down` leaves them
     made: list[str] = []
@@ -106,14 +121,14 @@ def container_probe(tmp_path: Path) -> Iterator[Host]:
         key = secrets.token_urlsafe(32)
         stdout, stderr = tmp_path / "stdout.jsonl", tmp_path / "stderr.log"
         with stdout.open("wb") as out, stderr.open("wb") as err:
-            proc = netns.popen(vm, runnable(container_argv()), stdout=out, stderr=err,
-                               stdin=subprocess.DEVNULL,
+            proc = netns.popen(vm, argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                env={**os.environ, "RECETTE_PROBE_KEY": key})
         deadline = time.monotonic() + 20
         while not tcp_listening(vm, VM, PORT):
             assert proc.poll() is None, stderr.read_text()
             assert time.monotonic() < deadline, "the probe did not listen within 20 s"
             time.sleep(0.05)
+        assert _cmdline(proc.pid) == (listening or argv)
         yield Host(vm, site, key, proc, stdout, stderr)
     finally:
         if proc is not None:
@@ -121,6 +136,12 @@ def container_probe(tmp_path: Path) -> Iterator[Host]:
             proc.wait(10)
         for name in made:
             netns.run(None, ["ip", "netns", "del", name], check=False)
+
+
+@pytest.fixture
+def container_probe(tmp_path: Path) -> Iterator[Host]:
+    with _vm_running(tmp_path, runnable(container_argv())) as host:
+        yield host
 
 
 def _sip(call_id: str, proto: str, port: int) -> bytes:
@@ -203,3 +224,45 @@ def test_the_container_command_line_serves_a_site_agent(container_probe: Host) -
     assert {e["reason"] for e in events if e["event"] == "refused"} == {
         "foreign target", "no credentials"}
     assert h.key not in h.stdout.read_text() + h.stderr.read_text()
+
+
+@pytest.mark.lab
+def test_the_units_https_drop_in_serves_an_agent_that_pins_the_certificate(
+        tmp_path: Path) -> None:
+    """deploy/recette-probe-https.conf over the unit, as systemd would run it: the files
+    `recette probe cert --name probe` makes, placed where LoadCredential= puts them (a tmpfs
+    over /run in a mount namespace of the probe's own, so the host's /run is untouched); the
+    agent pins the certificate through its profile's vantage point and the probe still
+    answers and keeps only for the requester behind the TLS front."""
+    cert.write(IPv4Address(VM), tmp_path, name="probe")
+    probe_argv = runnable(unit_argv(dropins=[HTTPS_DROPIN]))
+    assert probe_argv[probe_argv.index("--tls-cert") + 1].startswith(f"{CREDENTIALS_DIR}/")
+    place = [f"mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -p {CREDENTIALS_DIR}"]
+    place += [f"cp {shlex.quote(str(tmp_path / source.name))} {CREDENTIALS_DIR}/{ident}"
+              for ident, source in credentials(HTTPS_DROPIN).items()]
+    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            " && ".join([*place, 'exec "$@"']), "sh", *probe_argv]
+    with _vm_running(tmp_path, argv, probe_argv) as h:
+        vp = VantagePoint(address=IPv4Address(VM), control_port=PORT,
+                          tls_ca=tmp_path / "probe.crt")
+        client = ProbeClient(VM, PORT, h.key.encode(), vantage="outsider",
+                             tls=vp.ssl_context())
+        call_id = secrets.token_hex(8)
+        with netns.inside(h.site):
+            assert client.post("/whoami", {}) == {"requester": SITE, "send_from": VM}
+            client.expect(call_id)
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        with s:
+            s.sendto(_sip(call_id, "udp", 5060), (VM, 5060))
+            deadline = time.monotonic() + 10
+            got: list[dict[str, Any]] = []
+            while not got and time.monotonic() < deadline:
+                with netns.inside(h.site):
+                    got = client.post("/received", {"call_id": call_id})["messages"]
+                time.sleep(0.1)
+        assert [(m["proto"], m["port"], m["src"][0]) for m in got] == [("udp", 5060, SITE)]
+        plain = ProbeClient(VM, PORT, h.key.encode(), vantage="outsider", timeout=10)
+        with netns.inside(h.site), pytest.raises(CheckError) as refused:
+            plain.post("/whoami", {})
+        assert refused.value.message.code == "PROBE_UNREACHABLE"
+    assert "(HTTPS)" in h.stderr.read_text()

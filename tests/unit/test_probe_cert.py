@@ -212,3 +212,18 @@ def test_cli_refuses_a_bad_address_or_folder(
     assert capsys.readouterr().err == f"recette: --out: folder {tmp_path / 'nope'} does not " \
                                       "exist\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_name_writes_the_files_the_https_drop_in_loads(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.probe.deploy import credentials
+
+    assert main(["probe", "cert", "--address", "198.51.100.20", "--out", str(tmp_path),
+                 "--name", "probe"]) == 0
+    capsys.readouterr()
+    wanted = {source.name for source in credentials().values()}
+    assert {p.name for p in tmp_path.iterdir()} == wanted == {"probe.crt", "probe.key"}
+    for bad in ("../probe", ".hidden", ""):
+        assert main(["probe", "cert", "--address", "198.51.100.20", "--out", str(tmp_path),
+                     "--name", bad]) == 2
+        assert capsys.readouterr().err == f"recette: --name: {bad!r} is not a plain file name\n"

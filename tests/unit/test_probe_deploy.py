@@ -126,3 +126,38 @@ def test_container_refusals(tmp_path: Path, text: str, said: str) -> None:
 def test_a_missing_file_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(DeployFileError, match=r"cannot read .*deploy/ folder"):
         unit_argv(tmp_path / "nope.service")
+
+
+def test_the_https_drop_in_replaces_the_command_and_loads_the_certificate() -> None:
+    argv = unit_argv(dropins=[deploy.HTTPS_DROPIN])
+    plain = unit_argv()
+    assert argv[:len(plain)] == plain  # the same probe, plus TLS from the credentials
+    assert argv[len(plain):] == ["--tls-cert", f"{deploy.CREDENTIALS_DIR}/probe.crt",
+                                 "--tls-key", f"{deploy.CREDENTIALS_DIR}/probe.key"]
+    # what `recette probe cert --out /etc/recette --name probe` writes
+    assert deploy.credentials() == {"probe.crt": Path("/etc/recette/probe.crt"),
+                                    "probe.key": Path("/etc/recette/probe.key")}
+    assert str(deploy.CREDENTIALS_DIR) == "/run/credentials/recette-probe.service"
+
+
+def test_a_drop_in_must_reset_exec_start_before_its_own(tmp_path: Path) -> None:
+    unit = _unit(tmp_path, "ExecStart=recette probe serve --a\n")
+    keeps = tmp_path / "keeps.conf"
+    keeps.write_text("[Service]\nLimitNOFILE=8192\n")
+    assert unit_argv(unit, [keeps]) == ["recette", "probe", "serve", "--a"]
+    adds = tmp_path / "adds.conf"
+    adds.write_text("[Service]\nExecStart=recette probe serve --b\n")
+    with pytest.raises(DeployFileError, match=re.escape(f"{adds}:2: a second ExecStart=")):
+        unit_argv(unit, [adds])
+    resets = tmp_path / "resets.conf"
+    resets.write_text("[Service]\nExecStart=\nExecStart=recette probe serve --b\n")
+    assert unit_argv(unit, [keeps, resets]) == ["recette", "probe", "serve", "--b"]
+
+
+@pytest.mark.parametrize("line", ["LoadCredential=probe.crt", "LoadCredential=:/etc/x",
+                                  "LoadCredential=a/b:/etc/x", "LoadCredential=x:relative"])
+def test_credential_refusals(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "bad.conf"
+    path.write_text(f"[Service]\n{line}\n")
+    with pytest.raises(DeployFileError, match=re.escape(f"{path}:2: LoadCredential=")):
+        deploy.credentials(path)
