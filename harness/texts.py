@@ -60,6 +60,30 @@ TEXTS: Catalog = {
               "les connexions HTTP simples : indiquer alors son certificat dans le point de "
               "mesure du profil (tls_ca)",
     },
+    "PROBE_TLS_REJECTED": {
+        "en": "the {vantage} at {where} presents a certificate the profile does not trust "
+              "({detail}): its vantage point's tls_ca must be that probe's certificate "
+              "(`recette probe cert --address` its address) or the CA that signed it",
+        "fr": "la {vantage} ({where}) présente un certificat que le profil ne reconnaît pas "
+              "({detail}) : le tls_ca de son point de mesure doit être le certificat de cette "
+              "sonde (`recette probe cert --address` son adresse) ou l'autorité qui l'a signé",
+    },
+    "PROBE_PLAIN_HTTP": {
+        "en": "the {vantage} at {where} answers plain HTTP, not HTTPS ({detail}): serve it "
+              "with `probe serve --tls-cert/--tls-key`, or remove tls/tls_ca from its vantage "
+              "point",
+        "fr": "la {vantage} ({where}) répond en HTTP simple, pas en HTTPS ({detail}) : la "
+              "servir avec `probe serve --tls-cert/--tls-key`, ou retirer tls/tls_ca de son "
+              "point de mesure",
+    },
+    "PROBE_EOF_ON_HTTPS": {
+        "en": "{detail}; a probe serving plain HTTP (no `--tls-cert`) does that to HTTPS: "
+              "then serve it with `--tls-cert/--tls-key`, or remove tls/tls_ca from its "
+              "vantage point",
+        "fr": "{detail} ; une sonde servie en HTTP simple (sans `--tls-cert`) ferme ainsi les "
+              "connexions HTTPS : la servir alors avec `--tls-cert/--tls-key`, ou retirer "
+              "tls/tls_ca de son point de mesure",
+    },
     "PROBE_NOT_JSON": {
         "en": "the {vantage} at {where} answered something that is not JSON",
         "fr": "la {vantage} ({where}) a répondu autre chose que du JSON",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import secrets
 import ssl
 import time
@@ -12,6 +13,12 @@ from typing import Any
 from harness.errors import CheckError
 from harness.messages import Msg, msg
 from harness.probe.server import AUTH_HEADER, sign
+
+
+def _ssl_reason(exc: ssl.SSLError) -> str:
+    """OpenSSL's words without its source line ("... (_ssl.c:1006)"), which tells an
+    integrator nothing."""
+    return re.sub(r" \(_ssl\.c:\d+\)$", "", str(exc))
 
 
 class RateLimited(CheckError):
@@ -47,10 +54,23 @@ class ProbeClient:
                                               AUTH_HEADER: f"{ts}.{nonce}.{mac}"})
             resp = conn.getresponse()
             raw = resp.read()
+        except ssl.SSLCertVerificationError as exc:
+            # not a firewall question: the profile pins another certificate (or none)
+            raise CheckError(msg("PROBE_TLS_REJECTED", **said,
+                                 detail=exc.verify_message or _ssl_reason(exc))) from None
+        except ssl.SSLError as exc:
+            if exc.reason == "WRONG_VERSION_NUMBER":  # an HTTP answer to our hello
+                raise CheckError(msg("PROBE_PLAIN_HTTP", **said, detail=_ssl_reason(exc))) \
+                    from None
+            # A plain probe (waitress) waits for a request line in our hello, then closes:
+            # likely, not certain (a middlebox does the same), so a hint, as for plain HTTP.
+            detail = (msg("PROBE_EOF_ON_HTTPS", detail=_ssl_reason(exc))
+                      if isinstance(exc, ssl.SSLEOFError) else _ssl_reason(exc))
+            raise CheckError(msg("PROBE_UNREACHABLE", **said, detail=detail)) from None
         except (OSError, http.client.HTTPException) as exc:
             # An HTTPS probe's front drops plain HTTP without a word: say what that may mean,
             # or the integrator looks for a firewall while the profile lacks its tls_ca.
-            detail: Msg | str = (msg("PROBE_CLOSED_ON_HTTP", detail=str(exc))
+            detail = (msg("PROBE_CLOSED_ON_HTTP", detail=str(exc))
                                  if self.tls is None
                                  and isinstance(exc, http.client.RemoteDisconnected)
                                  else str(exc))

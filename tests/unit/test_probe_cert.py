@@ -101,8 +101,8 @@ def test_another_certificate_as_tls_ca_is_unreachable_with_the_ssl_reason(
     with pytest.raises(CheckError) as caught:
         probe_client(prof, "outsider").post("/whoami", {})
     message = caught.value.message
-    assert message.code == "PROBE_UNREACHABLE"
-    assert "certificate verify failed" in str(message)
+    assert message.code == "PROBE_TLS_REJECTED"
+    assert "self-signed certificate" in str(message) and "_ssl.c" not in str(message)
 
 
 def test_certificate_without_the_probes_address_is_refused(tmp_path: Path) -> None:
@@ -118,8 +118,7 @@ def test_certificate_without_the_probes_address_is_refused(tmp_path: Path) -> No
     finally:
         srv.shutdown()
     message = caught.value.message
-    assert message.code == "PROBE_UNREACHABLE"
-    assert "certificate verify failed" in str(message)
+    assert message.code == "PROBE_TLS_REJECTED"
     assert "IP address mismatch" in str(message)
 
 
@@ -131,8 +130,8 @@ def test_system_trust_store_does_not_trust_a_self_signed_probe(
     prof = _profile(tmp_path, srv.server_address[1], "    tls: true\n")
     with pytest.raises(CheckError) as caught:
         probe_client(prof, "outsider").post("/whoami", {})
-    assert caught.value.message.code == "PROBE_UNREACHABLE"
-    assert "certificate verify failed" in str(caught.value.message)
+    assert caught.value.message.code == "PROBE_TLS_REJECTED"
+    assert "self-signed certificate" in str(caught.value.message)
 
 
 def test_plain_http_client_against_the_tls_probe_fails_clearly(
@@ -150,6 +149,53 @@ def test_plain_http_client_against_the_tls_probe_fails_clearly(
     # and the direct client, as test_probe_http uses it, fails the same way
     with pytest.raises(CheckError, match="cannot reach the probe"):
         ProbeClient(*srv.server_address, KEY.encode(), timeout=5).post("/whoami", {})
+
+
+def test_a_pinned_profile_against_a_plain_http_probe_says_so(tmp_path: Path) -> None:
+    """The profile pins a certificate but the probe was started without --tls-cert: the
+    error says the probe answers plain HTTP and the two ways out, not a TLS riddle."""
+    (tmp_path / "probe").mkdir()
+    files = cert.write(HERE, tmp_path / "probe")
+    srv = ProbeServer(ProbeConfig(control=(str(HERE), 0), send_from=None, key=KEY.encode(),
+                                  sip_listen=False, request_timeout_s=1.0))
+    threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        prof = _profile(tmp_path, srv.server_address[1], f"    tls_ca: {files.cert}\n")
+        with pytest.raises(CheckError) as caught:
+            probe_client(prof, "outsider").post("/whoami", {})
+    finally:
+        srv.shutdown()
+    message = caught.value.message  # the probe waits for a request line, then closes
+    assert message.code == "PROBE_UNREACHABLE"
+    assert "a probe serving plain HTTP (no `--tls-cert`) does that to HTTPS" in str(message)
+    assert "_ssl.c" not in str(message)
+    assert "une sonde servie en HTTP simple" in message.render("fr")
+
+
+def test_https_to_a_server_answering_plain_http_says_so(tmp_path: Path) -> None:
+    """A plain HTTP server that answers our hello with an HTTP error (a reverse proxy, an
+    older probe) is named for what it is."""
+    import http.server
+
+    class Quiet(http.server.BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    web = http.server.HTTPServer((str(HERE), 0), Quiet)
+    threading.Thread(target=web.serve_forever, args=(0.05,), daemon=True).start()
+    (tmp_path / "probe").mkdir()
+    files = cert.write(HERE, tmp_path / "probe")
+    try:
+        prof = _profile(tmp_path, web.server_address[1], f"    tls_ca: {files.cert}\n")
+        with pytest.raises(CheckError) as caught:
+            probe_client(prof, "outsider").post("/whoami", {})
+    finally:
+        web.shutdown()
+        web.server_close()
+    message = caught.value.message
+    assert message.code == "PROBE_PLAIN_HTTP"
+    assert "answers plain HTTP, not HTTPS" in str(message) and "_ssl.c" not in str(message)
+    assert "répond en HTTP simple" in message.render("fr")
 
 
 def test_ca_unreadable_at_run_time_is_a_check_error(
