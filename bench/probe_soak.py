@@ -11,7 +11,14 @@ times signed requests (``/whoami``, and an ``/expect`` + SIP OPTIONS + ``/receiv
 then runs the ALG probes and the NAT mapping measurement through the probe, which must say
 what they said on the idle probe.
 
-    .venv/bin/python bench/probe_soak.py [--scale 1.0] [--rate 50000] [--no-alg]
+With ``--tls`` the outsider probe is served over HTTPS as the unit's drop-in runs it
+(``deploy/recette-probe-https.conf``: its command line, the certificate and key where
+``LoadCredential=`` puts them), the agent pins the certificate, and the HTTP loads speak TLS:
+half the slow clients trickle their header inside TLS, half stall in a partial ClientHello
+(the handshake timeout must cut them); junk HTTP inside TLS, plus plaintext HTTP and raw
+garbage to the TLS port; replays and forgeries over HTTPS.
+
+    .venv/bin/python bench/probe_soak.py [--scale 1.0] [--rate 50000] [--no-alg] [--tls]
 
 ``--scale 1`` is the issue's load (1 000 000 datagrams, 100 MB of TCP); ``--scale 0.05``
 runs in about a minute. Prints one JSON document with the figures; exit 1 if the probe's
@@ -22,12 +29,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
 import secrets
+import selectors
+import shlex
 import shutil
+import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -36,6 +48,7 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +56,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness import netns
 from harness.lab import Lab
+from harness.lab.procs import exists, tcp_listening
 from harness.lab.profile import lab_password
 from harness.lab.topology import OUTSIDER, PROBE_PORT, VOICE_HOST
+from harness.probe import cert, deploy
 from harness.probe.client import ProbeClient
 from harness.probe.server import AUTH_HEADER, sign
+from harness.profile import VantagePoint
 from sip_checks.probes.nat import Registrar, registrar_of
 
 VM, SITE = str(OUTSIDER), str(VOICE_HOST)  # the probe; the agent, behind the site's NAT
@@ -87,36 +103,131 @@ def scanner(total: int, rate: float) -> dict[str, Any]:
     return {"sent": sent, "send_errors": errors, "seconds": round(time.monotonic() - t0, 1)}
 
 
-def slow_http(clients: int, seconds: float) -> dict[str, Any]:
-    """Clients trickling a header a byte a second; reconnect when the probe closes them."""
-    def connect(i: int) -> socket.socket | None:
+def attacker_tls() -> ssl.SSLContext:
+    """What a scanner speaks TLS with: no verification (it pins nothing)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def partial_client_hello() -> bytes:
+    """The first half of a real ClientHello: a client that starts a handshake and stalls."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = attacker_tls().wrap_bio(incoming, outgoing)
+    with contextlib.suppress(ssl.SSLWantReadError):
+        obj.do_handshake()
+    hello = outgoing.read()
+    return hello[:len(hello) // 2]
+
+
+def _spread(ages: list[float]) -> dict[str, float] | None:
+    if not ages:
+        return None
+    return {"min": round(min(ages), 1), "median": round(statistics.median(ages), 1),
+            "max": round(max(ages), 1)}
+
+
+def slow_http(clients: int, seconds: float, tls: bool = False) -> dict[str, Any]:
+    """Clients trickling a header a byte a second; reconnect when the probe closes them.
+
+    With ``tls``, even clients complete the handshake and trickle inside TLS, odd ones send
+    half a ClientHello and stall. How long each connection lived before the probe closed it
+    (``cut_after_s``) tells which limit cut it: the handshake timeout or the lifetime."""
+    ctx = attacker_tls()
+    hello = partial_client_hello()
+    header = b"POST /whoami HTTP/1.1\r\nHost: probe\r\n"
+    kinds = [("tls_trickle" if i % 2 == 0 else "partial_hello") if tls else "trickle"
+             for i in range(clients)]
+    stats: dict[str, dict[str, Any]] = {
+        k: {"clients": kinds.count(k), "closed_by_probe": 0, "reconnects": 0,
+            "answered": 0, "cut_after_s": []} for k in dict.fromkeys(kinds)}
+    sel = selectors.DefaultSelector()
+    conns: list[socket.socket | None] = [None] * clients
+    opened = [0.0] * clients
+    answered = [False] * clients
+
+    def connect(i: int) -> None:
+        raw = socket.socket()
+        s: socket.socket = raw
         try:
-            s = socket.socket()
-            s.bind((SCANNERS[i % len(SCANNERS)], 0))
-            s.settimeout(2)
-            s.connect((VM, PORT))
-            s.sendall(b"POST /whoami HTTP/1.1\r\nHost: probe\r\n")
+            raw.bind((SCANNERS[i % len(SCANNERS)], 0))
+            raw.settimeout(5)
+            raw.connect((VM, PORT))
+            if kinds[i] == "partial_hello":
+                raw.sendall(hello)
+            else:
+                if kinds[i] == "tls_trickle":
+                    s = ctx.wrap_socket(raw)
+                s.sendall(header)
             s.setblocking(False)
-            return s
         except OSError:
-            return None
-    conns: list[socket.socket | None] = [connect(i) for i in range(clients)]
-    closed = opened_again = 0
+            s.close()
+            return
+        conns[i], opened[i], answered[i] = s, time.monotonic(), False
+        sel.register(s, selectors.EVENT_READ, i)
+
+    def cut(i: int) -> None:
+        s = conns[i]
+        if s is not None:
+            st = stats[kinds[i]]
+            st["closed_by_probe"] += 1
+            st["cut_after_s"].append(time.monotonic() - opened[i])
+            sel.unregister(s)
+            s.close()
+            conns[i] = None
+
+    for i in range(clients):
+        connect(i)
     end = time.monotonic() + seconds
+    next_byte = time.monotonic() + 1.0
     while time.monotonic() < end:
-        for i, s in enumerate(conns):
+        for key, _ in sel.select(timeout=0.2):
+            i = key.data
+            s = conns[i]
+            assert s is not None
             try:
-                if s is None:
-                    raise OSError
-                s.send(b"X")
+                data = s.recv(4096)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                continue  # a TLS 1.3 session ticket, no application data
             except OSError:
-                closed += s is not None
-                if s is not None:
-                    s.close()
-                conns[i] = connect(i)
-                opened_again += 1
-        time.sleep(1.0)
-    return {"clients": clients, "closed_by_probe": closed, "reconnects": opened_again}
+                data = b""
+            if data:  # the probe said something (an error page, an alert) and may close
+                stats[kinds[i]]["answered"] += not answered[i]
+                answered[i] = True
+                continue
+            cut(i)
+        if time.monotonic() < next_byte:
+            continue
+        next_byte += 1.0
+        for i in range(clients):
+            s = conns[i]
+            if s is None:
+                stats[kinds[i]]["reconnects"] += 1
+                connect(i)
+                continue
+            if kinds[i] == "partial_hello":
+                continue  # it stalls: only the handshake timeout ends it
+            try:
+                s.send(b"X")
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                pass
+            except OSError:
+                cut(i)
+    for s in conns:
+        if s is not None:
+            s.close()
+    for st in stats.values():
+        st["cut_after_s"] = _spread(st["cut_after_s"])
+    out: dict[str, Any] = {"clients": clients,
+                           "closed_by_probe": sum(st["closed_by_probe"] for st in stats.values()),
+                           "reconnects": sum(st["reconnects"] for st in stats.values())}
+    if tls:
+        out["halves"] = stats
+    else:
+        out["cut_after_s"] = stats["trickle"]["cut_after_s"]
+        out["answered"] = stats["trickle"]["answered"]
+    return out
 
 
 def unframed_tcp(total: int) -> dict[str, Any]:
@@ -161,32 +272,61 @@ def unframed_tcp(total: int) -> dict[str, Any]:
     return state
 
 
-def junk_http(seconds: float) -> dict[str, Any]:
-    junk = [b"GET /health HTTP/1.1\r\nHost: p\r\nX-J: " + b"j" * 20000 + b"\r\n\r\n",
-            b"POST /whoami HTTP/1.1\r\nHost: p\r\nContent-Length: -1\r\n\r\n",
-            b"POST /whoami HTTP/1.1\r\nHost: p\r\nContent-Length: abc\r\n\r\n",
-            b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1garbage\r\n\r\n",
-            b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 500 + b"\r\n"]
+JUNK = [("big-header", b"GET /health HTTP/1.1\r\nHost: p\r\nX-J: " + b"j" * 20000 + b"\r\n\r\n"),
+        ("length-negative", b"POST /whoami HTTP/1.1\r\nHost: p\r\nContent-Length: -1\r\n\r\n"),
+        ("length-text", b"POST /whoami HTTP/1.1\r\nHost: p\r\nContent-Length: abc\r\n\r\n"),
+        ("garbage", b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1garbage\r\n\r\n"),
+        ("many-headers", b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 500 + b"\r\n")]
+# to a TLS port without TLS: an old agent or a scanner speaking plain HTTP, and noise
+RAW_ON_TLS = [("plain-http", b"GET /health HTTP/1.1\r\nHost: p\r\n\r\n"),
+              ("raw-garbage", bytes(range(256)) * 4)]
+
+
+def junk_http(seconds: float, tls: bool = False) -> dict[str, Any]:
+    """Malformed requests, one a connection; with ``tls`` inside TLS (a scanner completing
+    the handshake), plus plaintext HTTP and raw bytes to the TLS port."""
+    ctx = attacker_tls()
+    kinds = ([(f"tls:{n}", p, True) for n, p in JUNK] + [(f"raw:{n}", p, False)
+                                                          for n, p in RAW_ON_TLS]
+             if tls else [(n, p, False) for n, p in JUNK])
     answers: dict[str, int] = {}
+    by_kind: dict[str, dict[str, int]] = {name: {} for name, _, _ in kinds}
     end = time.monotonic() + seconds
     i = 0
     while time.monotonic() < end:
+        name, payload, wrap = kinds[i % len(kinds)]
+        s: socket.socket | None = None
         try:
-            with socket.create_connection((VM, PORT), timeout=15) as s:
-                s.sendall(junk[i % len(junk)])
-                head = s.recv(64)
-            key = head.split(b" ", 2)[1].decode() if head else "closed"
+            s = socket.create_connection((VM, PORT), timeout=15)
+            if wrap:
+                s = ctx.wrap_socket(s)
+            s.sendall(payload)
+            head = s.recv(64)
+            key = (head.split(b" ", 2)[1].decode() if head.startswith(b"HTTP/")
+                   else "bytes" if head else "closed")
+        except TimeoutError:
+            key = "timeout"
+        except ssl.SSLError:
+            key = "tls-error"
+        except ConnectionResetError:
+            key = "reset"
         except OSError:
             key = "closed"
+        finally:
+            if s is not None:
+                s.close()
         answers[key] = answers.get(key, 0) + 1
+        by_kind[name][key] = by_kind[name].get(key, 0) + 1
         i += 1
         time.sleep(0.02)
-    return {"requests": i, "answers": answers}
+    return {"requests": i, "answers": answers, "by_kind": by_kind}
 
 
-def replay_forge(seconds: float, captured: str) -> dict[str, Any]:
-    """A request captured from the agent, sent again; and requests signed with a wrong key."""
+def replay_forge(seconds: float, captured: str, tls: bool = False) -> dict[str, Any]:
+    """A request captured from the agent, sent again; and requests signed with a wrong key
+    (over HTTPS with ``tls``, verifying nothing)."""
     cap = json.loads(captured)
+    scheme, ctx = ("https", attacker_tls()) if tls else ("http", None)
     answers: dict[str, int] = {}
     end = time.monotonic() + seconds
     i = 0
@@ -198,11 +338,11 @@ def replay_forge(seconds: float, captured: str) -> dict[str, Any]:
             body = b'{"target": "192.0.2.1"}'
             headers = {AUTH_HEADER: f"{ts}.{nonce}."
                                     f"{sign(os.urandom(32), ts, nonce, 'POST', '/sweep', body)}"}
-        req = urllib.request.Request(f"http://{VM}:{PORT}" + ("/whoami" if i % 2 else
+        req = urllib.request.Request(f"{scheme}://{VM}:{PORT}" + ("/whoami" if i % 2 else
                                                                   "/sweep"),
                                      data=body, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=10) as r:
+            with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
                 key = str(r.status)
         except urllib.error.HTTPError as exc:
             key = str(exc.code)
@@ -215,10 +355,10 @@ def replay_forge(seconds: float, captured: str) -> dict[str, Any]:
 
 
 ROLES = {"scanner": lambda a: scanner(a.total, a.rate),
-         "slow": lambda a: slow_http(a.clients, a.seconds),
+         "slow": lambda a: slow_http(a.clients, a.seconds, a.tls),
          "tcp": lambda a: unframed_tcp(a.total),
-         "junk": lambda a: junk_http(a.seconds),
-         "replay": lambda a: replay_forge(a.seconds, a.captured)}
+         "junk": lambda a: junk_http(a.seconds, a.tls),
+         "replay": lambda a: replay_forge(a.seconds, a.captured, a.tls)}
 
 
 # -- the bench ----------------------------------------------------------------------------------
@@ -241,7 +381,9 @@ def probe_pid(ns: str) -> int:
 
 
 def health(client: ProbeClient) -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://{client.host}:{client.port}/health", timeout=5) as r:
+    scheme = "https" if client.tls is not None else "http"
+    with urllib.request.urlopen(f"{scheme}://{client.host}:{client.port}/health", timeout=5,
+                                context=client.tls) as r:
         doc: dict[str, Any] = json.loads(r.read())
     return doc
 
@@ -309,10 +451,49 @@ def add_scanners(lab: Lab) -> None:
         netns.run(lab.ns("inet"), ["ip", "addr", "add", f"{ip}/32", "dev", "lo"])
 
 
+def https_probe(lab: Lab, work: Path) -> subprocess.Popen[bytes]:
+    """Replace the lab's outsider probe by the HTTPS drop-in's command line, run as the lab
+    test runs it: a certificate for the outsider's address, copied where LoadCredential= puts
+    it (a tmpfs over /run in the probe's own mount namespace), the lab's probe key, this
+    process's RLIMIT_NOFILE. Returns once it listens."""
+    out = lab.ns("out")
+    old = probe_pid(out)
+    os.kill(old, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while exists(old) or tcp_listening(out, VM, PORT):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the lab's outsider probe did not stop")
+        time.sleep(0.05)
+    certs = work / "cert"
+    certs.mkdir()
+    cert.write(IPv4Address(VM), certs, name="probe")
+    probe_argv = deploy.runnable(deploy.unit_argv(dropins=[deploy.HTTPS_DROPIN]))
+    place = [f"mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -p {deploy.CREDENTIALS_DIR}"]
+    place += [f"cp {shlex.quote(str(certs / source.name))} {deploy.CREDENTIALS_DIR}/{ident}"
+              for ident, source in deploy.credentials(deploy.HTTPS_DROPIN).items()]
+    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            " && ".join([*place, 'exec "$@"']), "sh", *probe_argv]
+    env = {**os.environ, "RECETTE_PROBE_KEY": lab_password(lab.prefix, "probe")}
+    with (work / "probe-https.jsonl").open("wb") as log, \
+            (work / "probe-https.log").open("wb") as err:
+        proc = netns.popen(out, argv, stdout=log, stderr=err, stdin=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 20
+    while not tcp_listening(out, VM, PORT):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("the HTTPS probe did not listen: "
+                               + (work / "probe-https.log").read_text()[-500:])
+        time.sleep(0.05)
+    return proc
+
+
 def load(ns: str, role: str, out: Path, **opts: Any) -> subprocess.Popen[bytes]:
     argv = [sys.executable, __file__, "--role", role]
     for k, v in opts.items():
-        argv += [f"--{k}", str(v)]
+        if isinstance(v, bool):
+            argv += [f"--{k}"] if v else []
+        else:
+            argv += [f"--{k}", str(v)]
     return netns.popen(ns, argv, stdout=out.open("wb"), stderr=subprocess.STDOUT)
 
 
@@ -327,6 +508,8 @@ def main() -> int:
     ap.add_argument("--captured", default="")
     ap.add_argument("--alg", action=argparse.BooleanOptionalAction, default=True,
                     help="the site router's SIP ALG (default on: the ALG probes see rewrites)")
+    ap.add_argument("--tls", action="store_true",
+                    help="the probe over HTTPS as deploy/recette-probe-https.conf runs it")
     args = ap.parse_args()
     if args.role:
         print(json.dumps(ROLES[args.role](args)))
@@ -341,14 +524,23 @@ def main() -> int:
     lab = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator="field", alg=args.alg)
     work = Path(tempfile.mkdtemp(prefix="probe-soak-"))
     report: dict[str, Any] = {"scale": args.scale, "datagrams": datagrams, "tcp_bytes": tcp_bytes,
-                              "router_alg": args.alg}
+                              "router_alg": args.alg, "tls": args.tls}
     loads: dict[str, subprocess.Popen[bytes]] = {}
+    probe: subprocess.Popen[bytes] | None = None
     try:
         add_scanners(lab)
         net, key = lab.ns("inet"), lab_password(lab.prefix, "probe")
         reg = registrar_of(lab.profile)
+        tls: ssl.SSLContext | None = None
+        if args.tls:
+            print("the outsider probe over HTTPS (the unit's drop-in)...", file=sys.stderr)
+            probe = https_probe(lab, work)
+            tls = VantagePoint(address=IPv4Address(VM), control_port=PORT,
+                               tls_ca=work / "cert" / "probe.crt").ssl_context()
         pid = probe_pid(lab.ns("out"))
-        client = ProbeClient(VM, PORT, key.encode(), timeout=10, vantage="outsider")
+        if probe is not None and pid != probe.pid:
+            raise RuntimeError(f"the probe in the namespace is {pid}, not the HTTPS one")
+        client = ProbeClient(VM, PORT, key.encode(), timeout=10, vantage="outsider", tls=tls)
         # The agent's calls run on a thread in the site's LAN; this thread stays outside it,
         # or the lab's teardown (every process in the lab's namespaces) would end the bench.
         site = ThreadPoolExecutor(1, initializer=netns.enter, initargs=(lab.ns("lan"),))
@@ -367,9 +559,10 @@ def main() -> int:
         ts, nonce = f"{time.time():.3f}", secrets.token_hex(8)
         body = "{}"
         auth = f"{ts}.{nonce}.{sign(key.encode(), ts, nonce, 'POST', '/whoami', body.encode())}"
+        scheme = "https" if tls is not None else "http"
         site.submit(lambda: urllib.request.urlopen(urllib.request.Request(
-            f"http://{VM}:{PORT}/whoami", data=body.encode(), headers={AUTH_HEADER: auth}),
-            timeout=5).read()).result()
+            f"{scheme}://{VM}:{PORT}/whoami", data=body.encode(), headers={AUTH_HEADER: auth}),
+            timeout=5, context=tls).read()).result()
         captured = json.dumps({"auth": auth, "body": body})
 
         t0 = time.monotonic()
@@ -377,11 +570,11 @@ def main() -> int:
         loads["scanner"] = load(net, "scanner", work / "scanner.json", total=datagrams,
                                 rate=args.rate)
         loads["slow"] = load(net, "slow", work / "slow.json", clients=args.clients,
-                             seconds=seconds)
+                             seconds=seconds, tls=args.tls)
         loads["tcp"] = load(net, "tcp", work / "tcp.json", total=tcp_bytes)
-        loads["junk"] = load(net, "junk", work / "junk.json", seconds=seconds)
+        loads["junk"] = load(net, "junk", work / "junk.json", seconds=seconds, tls=args.tls)
         loads["replay"] = load(net, "replay", work / "replay.json", seconds=seconds,
-                               captured=captured)
+                               captured=captured, tls=args.tls)
         stop = threading.Event()
         times: list[float] = []
         failures: list[str] = []
@@ -389,8 +582,11 @@ def main() -> int:
                                                           failures))
         agent.start()
         peak = 0.0
+        series: list[float] = []  # every 5 s: a plateau (connections at once) or a growth
         while any(p.poll() is None for p in loads.values()):
             peak = max(peak, rss_mb(pid)[0])
+            if len(series) * 5 <= time.monotonic() - t0:
+                series.append(round(rss_mb(pid)[0], 1))
             time.sleep(0.5)
             if time.monotonic() - t0 > seconds + 600:
                 break
@@ -419,6 +615,7 @@ def main() -> int:
         if loaded != idle:
             report["loaded_verdicts"] = loaded
         report["rss_mb_peak_sampled"] = round(peak, 1)
+        report["rss_mb_every_5s"] = series
         rss, hwm = rss_mb(pid)
         report["rss_mb_after"], report["rss_mb_hwm"] = round(rss, 1), round(hwm, 1)
         report["probe_health"] = site.submit(health, client).result()["sip"]
@@ -432,6 +629,13 @@ def main() -> int:
         for p in loads.values():
             if p.poll() is None:
                 p.kill()
+        if probe is not None and probe.poll() is None:  # before lab.down, which would too
+            probe.terminate()
+            try:
+                probe.wait(10)
+            except subprocess.TimeoutExpired:
+                probe.kill()
+                probe.wait(5)
         lab.down()
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(report, indent=1))
