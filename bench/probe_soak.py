@@ -451,6 +451,13 @@ def add_scanners(lab: Lab) -> None:
         netns.run(lab.ns("inet"), ["ip", "addr", "add", f"{ip}/32", "dev", "lo"])
 
 
+def listening(ns: str) -> bool:
+    """Whether the probe listens, asked from a thread of its own: tcp_listening steps into
+    the namespace, and this process's main thread never does (see main)."""
+    with ThreadPoolExecutor(1) as ex:
+        return ex.submit(tcp_listening, ns, VM, PORT).result()
+
+
 def https_probe(lab: Lab, work: Path) -> subprocess.Popen[bytes]:
     """Replace the lab's outsider probe by the HTTPS drop-in's command line, run as the lab
     test runs it: a certificate for the outsider's address, copied where LoadCredential= puts
@@ -460,7 +467,7 @@ def https_probe(lab: Lab, work: Path) -> subprocess.Popen[bytes]:
     old = probe_pid(out)
     os.kill(old, signal.SIGTERM)
     deadline = time.monotonic() + 10
-    while exists(old) or tcp_listening(out, VM, PORT):
+    while exists(old) or listening(out):
         if time.monotonic() > deadline:
             raise RuntimeError("the lab's outsider probe did not stop")
         time.sleep(0.05)
@@ -478,7 +485,7 @@ def https_probe(lab: Lab, work: Path) -> subprocess.Popen[bytes]:
             (work / "probe-https.log").open("wb") as err:
         proc = netns.popen(out, argv, stdout=log, stderr=err, stdin=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 20
-    while not tcp_listening(out, VM, PORT):
+    while not listening(out):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError("the HTTPS probe did not listen: "
