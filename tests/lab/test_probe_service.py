@@ -264,5 +264,6 @@ def test_the_units_https_drop_in_serves_an_agent_that_pins_the_certificate(
         plain = ProbeClient(VM, PORT, h.key.encode(), vantage="outsider", timeout=10)
         with netns.inside(h.site), pytest.raises(CheckError) as refused:
             plain.post("/whoami", {})
-        assert refused.value.message.code == "PROBE_UNREACHABLE"
+        assert refused.value.message.code == "PROBE_REFUSED"  # told it is HTTPS
+        assert "serves HTTPS (TLS) on this port" in str(refused.value.message)
     assert "(HTTPS)" in h.stderr.read_text()

@@ -143,11 +143,12 @@ def test_plain_http_client_against_the_tls_probe_fails_clearly(
     with pytest.raises(CheckError) as caught:
         client.post("/whoami", {})
     text = str(caught.value.message)
-    assert caught.value.message.code == "PROBE_UNREACHABLE"
+    # the front answers plain HTTP with a 400 that names the cure
+    assert caught.value.message.code == "PROBE_REFUSED"
     assert f"{HERE}:{srv.server_address[1]}" in text
-    assert "a probe serving HTTPS" in text and "(tls_ca)" in text  # what to do about it
-    # and the direct client, as test_probe_http uses it, fails the same way
-    with pytest.raises(CheckError, match="cannot reach the probe"):
+    assert "serves HTTPS (TLS) on this port" in text and "(tls_ca)" in text
+    # and the direct client, as test_probe_http uses it, is told the same
+    with pytest.raises(CheckError, match="serves HTTPS"):
         ProbeClient(*srv.server_address, KEY.encode(), timeout=5).post("/whoami", {})
 
 
