@@ -6,6 +6,7 @@ of its own (waitress's apply)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import resource
 import secrets
 import socket
@@ -52,6 +53,7 @@ def _client(srv: ProbeServer, files: cert.CertFiles) -> ProbeClient:
     return ProbeClient(*srv.server_address, KEY, timeout=10, tls=ctx)
 
 
+@functools.cache
 def _half_hello() -> bytes:
     """The first half of a real ClientHello: a handshake the probe must wait on."""
     ctx = ssl.create_default_context()
