@@ -17,8 +17,11 @@ from harness.console.store import ConsoleStore, open_console
 from tests.console_support import T0, Clock, serving
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import (  # noqa: E402
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 PASSWORD = "correct horse battery"
@@ -91,11 +94,28 @@ def _login(d: Any, base: str, user: str) -> None:
     WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "sites"))
 
 
+def _gone(old: Any) -> Any:
+    """Whether ``old`` left the page. selenium's staleness_of knows only the stale-element
+    error; chromedriver may instead say the node "does not belong to the document" when
+    asked mid-replacement (CI failed once on it), which means the same thing."""
+    def check(_: Any) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc.msg):
+                return True
+            raise
+        return False
+    return check
+
+
 def _submit(d: Any, css: str, by: str = By.CSS_SELECTOR) -> None:
     """Click a button or a link and wait until the next page replaced this one."""
     old = d.find_element(By.TAG_NAME, "html")
     d.find_element(by, css).click()
-    WebDriverWait(d, 20).until(staleness_of(old))
+    WebDriverWait(d, 20).until(_gone(old))
 
 
 def _flash(d: Any, kind: str) -> str:
