@@ -223,6 +223,8 @@ def cmd_console(args: argparse.Namespace) -> int:
     if args.sub == "serve":
         return serve.serve(args.listen, args.db, secure_cookies=not args.insecure_cookies,
                            proxies=args.proxies)
+    if args.op == "passwd":
+        return serve.user_passwd(args.username, args.db)
     return serve.user_add(args.username, args.role, args.company, args.db)
 
 
@@ -478,7 +480,10 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("--role", choices=("administrator", "technical", "integrator"),
                     required=True)
     ua.add_argument("--company", help="the integrator's company (integrator users)")
-    for c in (cs, ua):
+    up = cu.add_parser("passwd", help="reset a user's password and log out its sessions "
+                       "(password from $RECETTE_CONSOLE_PASSWORD or asked)")
+    up.add_argument("username")
+    for c in (cs, ua, up):
         c.add_argument("--db", help="SQLAlchemy URL (default $RECETTE_GATE_URL or the gate's "
                        "SQLite file)")
         c.set_defaults(func=cmd_console)

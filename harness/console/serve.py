@@ -1,5 +1,6 @@
-"""``recette console serve`` and ``recette console user add``: the command-line side of the
-console, kept here so that the CLI stays a table of subcommands."""
+"""``recette console serve``, ``recette console user add`` and ``recette console user passwd``:
+the command-line side of the console, kept here so that the CLI stays a table of
+subcommands."""
 
 from __future__ import annotations
 
@@ -32,16 +33,36 @@ def serve(listen: str, url: str | None, *, secure_cookies: bool, proxies: int = 
     return 0
 
 
-def user_add(username: str, role: str, company: str | None, url: str | None) -> int:
-    """Create a user; the password from ``$RECETTE_CONSOLE_PASSWORD`` or asked twice."""
+def _password(username: str) -> str:
+    """``$RECETTE_CONSOLE_PASSWORD``, else asked twice."""
     password = os.environ.get("RECETTE_CONSOLE_PASSWORD")
     if not password:
         password = getpass.getpass(f"password for {username}: ")
         if password != getpass.getpass("again: "):
             raise RecetteError("the two passwords differ")
+    return password
+
+
+def user_add(username: str, role: str, company: str | None, url: str | None) -> int:
+    """Create a user; the password from ``$RECETTE_CONSOLE_PASSWORD`` or asked twice."""
+    password = _password(username)
     store = open_console(url)
     user = store.add_user(username, password, role, company)
     store.audit(getpass.getuser(), "user_add", detail={"user": user.username, "role": role,
                                                        "company": company, "via": "cli"})
     print(f"user {user.username} ({user.role}) created")
+    return 0
+
+
+def user_passwd(username: str, url: str | None) -> int:
+    """An administrator's reset of ``username``'s password from the shell (forgotten, or
+    leaked); the password from ``$RECETTE_CONSOLE_PASSWORD`` or asked twice. The user's open
+    sessions are logged out at their next click."""
+    store = open_console(url)
+    if store.user_by_name(username) is None:  # before asking a password for nobody
+        raise RecetteError(f"no console user {username!r}")
+    user = store.set_password(username, _password(username))
+    store.audit(getpass.getuser(), "password_reset", detail={"user": user.username,
+                                                             "via": "cli"})
+    print(f"password of {user.username} changed; its open sessions are logged out")
     return 0

@@ -10,7 +10,10 @@ not give them away).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -44,6 +47,7 @@ Light = Literal["green", "orange", "red", "grey"]
 # laptop: the site's key and trunks are read from it at upload and only those are kept).
 RUN_FILES = ("results.json", "sheet.html", "sheet.pdf", "report.html", "incidents.csv",
              "capture.pcapng", "capture-operator.pcapng", "junit.xml")
+MIN_PASSWORD = 10           # characters of a console password
 MAX_FAILURES_USER = 5       # failed logins per user name within the window
 MAX_FAILURES_IP = 20        # failed logins per client address within the window
 LOGIN_WINDOW = dt.timedelta(minutes=15)
@@ -139,6 +143,9 @@ class User:
     role: Role
     company: str | None
     active: bool
+    # What a session keeps of the password (:func:`password_mark`): a session whose mark is
+    # no longer its user's was opened before the password changed, and is logged out.
+    mark: str = dataclasses.field(default="", repr=False)
 
     @property
     def technical(self) -> bool:
@@ -280,8 +287,9 @@ class ConsoleStore:
             raise RecetteError(f"role: expected one of {', '.join(ROLES)}, got {role!r}")
         if role == "integrator" and not company:
             raise RecetteError("an integrator user needs its company (--company)")
-        if not username.strip() or len(password) < 10:
-            raise RecetteError("a user needs a name and a password of at least 10 characters")
+        if not username.strip() or len(password) < MIN_PASSWORD:
+            raise RecetteError(f"a user needs a name and a password of at least {MIN_PASSWORD} "
+                               "characters")
         with self.engine.begin() as conn:
             if conn.execute(sa.select(USERS.c.id).where(USERS.c.username == username)).first():
                 raise RecetteError(f"user {username!r} already exists")
@@ -293,7 +301,8 @@ class ConsoleStore:
         return user
 
     def _user(self, row: Any) -> User:
-        return User(row.id, row.username, row.role, row.company, bool(row.active))
+        return User(row.id, row.username, row.role, row.company, bool(row.active),
+                    password_mark(row.password_hash))
 
     def user_by_name(self, username: str) -> User | None:
         with self.engine.connect() as conn:
@@ -314,9 +323,29 @@ class ConsoleStore:
         with self.engine.begin() as conn:
             conn.execute(USERS.update().where(USERS.c.id == user_id).values(active=active))
 
+    def set_password(self, username: str, password: str, *,
+                     at: dt.datetime | None = None) -> User:
+        """Give ``username`` a new password (argon2id, a new salt): the user with its new
+        :attr:`User.mark`, so every session opened before is logged out at its next request.
+        ``at`` is accepted like :meth:`add_user`'s; no column keeps it (the caller's audit
+        entry says when)."""
+        del at
+        if len(password) < MIN_PASSWORD:
+            raise RecetteError(f"a password of at least {MIN_PASSWORD} characters is needed")
+        with self.engine.begin() as conn:
+            done = conn.execute(USERS.update().where(USERS.c.username == username)
+                                .values(password_hash=_hasher.hash(password))).rowcount
+        user = self.user_by_name(username) if done else None
+        if user is None:
+            raise RecetteError(f"no console user {username!r}")
+        return user
+
     def check_password(self, username: str, password: str) -> User | None:
         """The user when the password is right and the account active; always hashes, so
-        the time taken does not tell whether the user exists."""
+        the time taken does not tell whether the user exists. A hash made with other argon2
+        parameters than today's is made again, with the same salt so that the user's mark,
+        hence the user's other sessions, stay (:func:`password_mark`); the user returned
+        carries the mark of the hash as stored now, for the session this login opens."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(USERS).where(USERS.c.username == username)).first()
         stored = row.password_hash if row else _DUMMY_HASH
@@ -326,11 +355,15 @@ class ConsoleStore:
             return None
         if row is None or not row.active:
             return None
+        user = self._user(row)
         if _hasher.check_needs_rehash(stored):
-            with self.engine.begin() as conn:
-                conn.execute(USERS.update().where(USERS.c.id == row.id)
-                             .values(password_hash=_hasher.hash(password)))
-        return self._user(row)
+            fresh = _rehash(stored, password)
+            with self.engine.begin() as conn:  # unless the password changed meanwhile
+                conn.execute(USERS.update().where(USERS.c.id == row.id,
+                                                  USERS.c.password_hash == stored)
+                             .values(password_hash=fresh))
+            user = dataclasses.replace(user, mark=password_mark(fresh))
+        return user
 
     # -- login rate limiting --------------------------------------------------------------
 
@@ -706,6 +739,29 @@ def _site_row(r: Any) -> SiteRow:
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def password_mark(password_hash: str) -> str:
+    """A short mark of a stored password hash, kept in the session cookie at login: the
+    first 16 hex digits of the SHA-256 of the hash's salt (of the whole string when it has no
+    argon2 form). Setting a password draws a new salt, so the mark changes and the sessions
+    opened before end; a rehash at login keeps the salt (:func:`_rehash`), so it does not."""
+    parts = password_hash.split("$")
+    basis = parts[-2] if len(parts) >= 5 else password_hash
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+
+def _rehash(stored: str, password: str) -> str:
+    """``password`` hashed with today's parameters and ``stored``'s salt, when that salt
+    has today's length (else a new salt: the user's other sessions end once)."""
+    text = stored.split("$")[-2]
+    try:
+        salt = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        salt = b""
+    if len(salt) != _hasher.salt_len:
+        return _hasher.hash(password)
+    return _hasher.hash(password, salt=salt)
 
 
 def open_console(url: str | None = None) -> ConsoleStore:

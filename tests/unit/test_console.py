@@ -4,6 +4,7 @@ site page (clock injected), and the upload API's idempotency and token refusal."
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -13,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
+from harness.cli import main as cli_main
 from harness.console.app import create_app
 from harness.console.labels import LABELS
-from harness.console.store import ConsoleStore, light_of, open_console
+from harness.console.store import ConsoleStore, light_of, open_console, password_mark
+from harness.errors import RecetteError
 from tests.console_support import T0, Clock
 
 PASSWORD = "correct horse battery"
@@ -381,3 +385,135 @@ def test_administrator_creates_users_grants_and_tokens(client: FlaskClient,
     assert store.user_by_name("admin") == admin  # still active
     actions = {a.action for a in store.audit_log()}
     assert {"user_add", "grant", "token_add"} <= actions
+
+
+NEW_PASSWORD = "another horse, stapled"
+
+
+def change_password(client: FlaskClient, current: str, new: str,
+                    again: str | None = None) -> Any:
+    return client.post("/password", data={"current": current, "new": new,
+                                          "again": new if again is None else again,
+                                          "csrf_token": csrf(client, "/password")})
+
+
+def test_store_set_password_and_marks(store: ConsoleStore) -> None:
+    tech = store.user_by_name("tech")
+    assert tech and len(tech.mark) == 16 and tech.mark not in repr(tech)
+    with pytest.raises(RecetteError, match="'nobody'"):
+        store.set_password("nobody", NEW_PASSWORD)
+    with pytest.raises(RecetteError, match="10 characters"):
+        store.set_password("tech", "short")
+    changed = store.set_password("tech", NEW_PASSWORD, at=T0)
+    assert changed.id == tech.id and changed.mark != tech.mark
+    assert store.check_password("tech", PASSWORD) is None
+    assert store.check_password("tech", NEW_PASSWORD) == changed
+    stored = store.engine.connect().exec_driver_sql(
+        "SELECT password_hash FROM console_users WHERE username='tech'").scalar_one()
+    assert stored.startswith("$argon2id$") and changed.mark == password_mark(stored)
+    # the same password set again is a new salt, so a new mark all the same
+    assert store.set_password("tech", NEW_PASSWORD).mark != changed.mark
+
+
+def test_password_page_refusals(client: FlaskClient, store: ConsoleStore) -> None:
+    login(client, "alpha")  # an integrator: every role has the page
+    assert 'id="password-link"' in client.get("/").get_data(as_text=True)
+    cases = [(("wrong password!", NEW_PASSWORD), 403, "Mot de passe actuel incorrect."),
+             ((PASSWORD, "short"), 400, "au moins 10 caractères"),
+             ((PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x"), 400, "diffèrent"),
+             ((PASSWORD, PASSWORD), 400, "est l&#39;actuel")]
+    for args, status, words in cases:
+        resp = change_password(client, *args)
+        assert resp.status_code == status and words in resp.get_data(as_text=True)
+    resp = client.post("/password?lang=en", data={
+        "current": PASSWORD, "new": "short", "again": "short",
+        "csrf_token": csrf(client, "/password")})
+    assert "at least 10 characters" in resp.get_data(as_text=True)
+    assert client.post("/password", data={"current": PASSWORD, "new": NEW_PASSWORD,
+                                          "again": NEW_PASSWORD}).status_code == 400  # CSRF
+    assert store.check_password("alpha", PASSWORD) is not None  # nothing changed
+    assert client.get("/").status_code == 200  # and still logged in
+    assert [a.action for a in store.audit_log()].count("password_failed") == 1
+
+
+def test_password_page_counts_wrong_current_passwords(client: FlaskClient,
+                                                       store: ConsoleStore,
+                                                       clock: Clock) -> None:
+    login(client, "tech")
+    for _ in range(5):
+        assert change_password(client, "guess guess guess", NEW_PASSWORD).status_code == 403
+    blocked = change_password(client, PASSWORD, NEW_PASSWORD)  # right, but too late
+    assert blocked.status_code == 429 and "Trop d&#39;essais" in blocked.get_data(as_text=True)
+    assert store.check_password("tech", PASSWORD) is not None
+    with create_app(store, now=clock, secure_cookies=False, testing=True
+                    ).test_client() as other:  # the login's limit is the same one
+        assert login(other, "tech").status_code == 429
+    clock.at = T0 + dt.timedelta(minutes=16)
+    assert change_password(client, PASSWORD, NEW_PASSWORD).status_code == 302
+
+
+def test_password_change_logs_out_the_other_sessions(app: Flask, store: ConsoleStore) -> None:
+    mine, other = app.test_client(), app.test_client()  # two browsers
+    login(mine, "tech")
+    login(other, "tech")
+    assert other.get("/").status_code == 200
+    done = change_password(mine, PASSWORD, NEW_PASSWORD)
+    assert done.status_code == 302
+    assert "Mot de passe changé" in mine.get(done.headers["Location"]
+                                             ).get_data(as_text=True)
+    assert mine.get("/").status_code == 200  # this session stays in
+    gone = other.get("/")  # the other one is out at its next click
+    assert gone.status_code == 302 and "/login" in gone.headers["Location"]
+    assert login(other, "tech", PASSWORD).status_code == 401
+    assert login(other, "tech", NEW_PASSWORD).status_code == 302
+    assert other.get("/").status_code == 200
+    entry = next(a for a in store.audit_log() if a.action == "password_changed")
+    assert entry.actor == "tech" and entry.ip
+    everything = json.dumps([vars(a) for a in store.audit_log()], default=str)
+    assert PASSWORD not in everything and NEW_PASSWORD not in everything
+
+
+def test_cli_reset_logs_out_sessions(app: Flask, store: ConsoleStore, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'gate.db'}"
+    with app.test_client() as browser:
+        login(browser, "alpha")
+        assert browser.get("/").status_code == 200
+        monkeypatch.setenv("RECETTE_CONSOLE_PASSWORD", NEW_PASSWORD)
+        assert cli_main(["console", "user", "passwd", "alpha", "--db", db]) == 0
+        assert "alpha" in capsys.readouterr().out
+        assert browser.get("/").status_code == 302
+        assert login(browser, "alpha", PASSWORD).status_code == 401
+        assert login(browser, "alpha", NEW_PASSWORD).status_code == 302
+    assert cli_main(["console", "user", "passwd", "nobody", "--db", db]) == 2
+    assert "no console user 'nobody'" in capsys.readouterr().err
+    monkeypatch.setenv("RECETTE_CONSOLE_PASSWORD", "short")
+    assert cli_main(["console", "user", "passwd", "alpha", "--db", db]) == 2
+    entry = next(a for a in store.audit_log() if a.action == "password_reset")
+    assert entry.detail == {"user": "alpha", "via": "cli"}
+    assert NEW_PASSWORD not in json.dumps([vars(a) for a in store.audit_log()], default=str)
+
+
+def test_rehash_at_login_keeps_the_other_sessions(app: Flask, store: ConsoleStore) -> None:
+    """A hash of older argon2 parameters (a library upgrade changed the defaults while
+    sessions were open) is made again at the next login, with its salt: the user's mark
+    stays, so the sessions opened before stay in."""
+    def stored() -> str:
+        with store.engine.connect() as conn:
+            return str(conn.exec_driver_sql("SELECT password_hash FROM console_users "
+                                            "WHERE username = 'tech'").scalar_one())
+
+    first, second = app.test_client(), app.test_client()
+    login(first, "tech")
+    salt = base64.b64decode(stored().split("$")[-2] + "==")
+    old = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD,
+                                                                            salt=salt)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE console_users SET password_hash = ? "
+                             "WHERE username = 'tech'", (old,))
+    assert first.get("/").status_code == 200
+    assert login(second, "tech").status_code == 302  # rehashes
+    assert stored() != old and not PasswordHasher().check_needs_rehash(stored())
+    assert password_mark(stored()) == password_mark(old)
+    assert first.get("/").status_code == 200 and second.get("/").status_code == 200
