@@ -174,8 +174,10 @@ def _router_rule(lab: Lab, chain: str, rule: str) -> Iterator[None]:
 @pytest.mark.lab
 @pytest.mark.parametrize(("rule", "mapping"), [
     # Flows to the operator's network leave from another port range: the outsider's two
-    # ports see the local port, the registrar another one.
-    (f'oifname "wan0" ip daddr {OP_SERVER} ip protocol udp masquerade to :40000-40999',
+    # ports see the local port, the registrar another one. The range is below the kernel's
+    # ephemeral ports (32768-60999): a local port inside it would be kept as it is, and the
+    # router read as endpoint-independent (CI-like run failed so, about 1 run in 28).
+    (f'oifname "wan0" ip daddr {OP_SERVER} ip protocol udp masquerade to :25000-25999',
      "address-dependent"),
     # A random source port per flow: each destination port sees its own.
     ('oifname "wan0" masquerade random', "address-and-port-dependent (symmetric)"),
@@ -195,7 +197,7 @@ def test_a_router_that_is_not_endpoint_independent_is_named_without_the_server_p
     registrar = seen[f"{OP_SERVER}:5060"]
     assert registrar is not None
     if mapping == "address-dependent":
-        assert 40000 <= registrar <= 40999
+        assert 25000 <= registrar <= 25999
         assert seen[f"{OUTSIDER}:5088"] == seen[f"{OUTSIDER}:5060"] == nat.local_port
     else:
         assert seen[f"{OUTSIDER}:5088"] != seen[f"{OUTSIDER}:5060"]
