@@ -33,6 +33,11 @@ _USER = re.compile(r"sips?:([^@;>\s]+)@")
 # harness.schedule.run_async), so checks running at once find each other's socket here.
 _PORTS: dict[tuple[int, str, int], SitePort] = {}
 _OPENING: dict[tuple[int, str, int], asyncio.Future[SitePort]] = {}
+# Sockets closed by their last tenant but not yet released: asyncio closes the socket one
+# loop turn after transport.close(), and a check binding the port in between got "Address
+# already in use" (a CI run lost an inbound call so). Opening waits for the release.
+_CLOSING: dict[tuple[int, str, int], asyncio.Future[None]] = {}
+CLOSE_WAIT_S = 2.0
 
 
 def call_id_of(data: bytes) -> str | None:
@@ -57,6 +62,7 @@ class SitePort(asyncio.DatagramProtocol):
         self.public: tuple[str, int] | None = None
         # (user, contact) bindings each tenant holds at the registrar (see UserAgent).
         self.bindings: Counter[tuple[str, str]] = Counter()
+        self._released: asyncio.Future[None] | None = None  # set when the socket is closed
 
     @classmethod
     def lookup(cls, host: str, port: int) -> SitePort | None:
@@ -74,6 +80,13 @@ class SitePort(asyncio.DatagramProtocol):
             if found is not None and found.transport is not None \
                     and not found.transport.is_closing():
                 return found
+            closing = _CLOSING.get(key)
+            if closing is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(closing), CLOSE_WAIT_S)
+                if _CLOSING.get(key) is closing:
+                    _CLOSING.pop(key)  # released or not, the bind says which
+                continue
             opening = _OPENING.get(key)
             if opening is not None:
                 with contextlib.suppress(OSError):  # then try ourselves: our own error
@@ -97,6 +110,14 @@ class SitePort(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The socket is closed now: the port can be bound again."""
+        released = self._released
+        if released is not None and not released.done():
+            released.set_result(None)
+        if _CLOSING.get(self.key) is released:
+            _CLOSING.pop(self.key, None)
+
     def attach(self, ep: SipEndpoint) -> None:
         self.tenants.append(ep)
 
@@ -108,7 +129,10 @@ class SitePort(asyncio.DatagramProtocol):
             ep.release(binding)
         if not self.tenants:
             _PORTS.pop(self.key, None)
-            if self.transport is not None:
+            if self.transport is not None and not self.transport.is_closing():
+                with contextlib.suppress(RuntimeError):  # no loop running: none to wait
+                    self._released = asyncio.get_running_loop().create_future()
+                    _CLOSING[self.key] = self._released
                 self.transport.close()
 
     def held_elsewhere(self, ep: SipEndpoint, binding: tuple[str, str]) -> bool:

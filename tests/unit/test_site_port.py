@@ -132,3 +132,21 @@ async def _taken() -> None:
 
 def test_a_port_held_by_another_program_is_an_error() -> None:
     asyncio.run(_taken())
+
+
+async def _reopen_at_once() -> None:
+    """The last tenant leaves and another check opens the port in the same loop turn:
+    asyncio releases the socket one turn after close(), so the open must wait for that
+    rather than fail with "Address already in use"."""
+    port = _free_port()
+    for _ in range(20):
+        first = await SipEndpoint.open(HOST, port)
+        first.close()  # last out: the socket is closing, not closed yet
+        again = await SipEndpoint.open(HOST, port)  # no await in between
+        assert again.local == (HOST, port)
+        again.close()
+    await asyncio.sleep(0)
+
+
+def test_a_port_closed_by_its_last_tenant_can_be_opened_again_at_once() -> None:
+    asyncio.run(_reopen_at_once())
