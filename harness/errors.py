@@ -9,11 +9,19 @@ A check ends in one of three ways besides passing, each an exception carrying
 
 from __future__ import annotations
 
+import re
 from typing import NoReturn
 
 import pytest
 
 from harness.messages import Msg
+
+
+def ssl_reason(exc: BaseException) -> str:
+    """What an OS or OpenSSL error says, without OpenSSL's source line ("... (_ssl.c:1006)"),
+    which tells an integrator nothing."""
+    text = getattr(exc, "strerror", None) or str(exc)
+    return re.sub(r" \(_ssl\.c:\d+\)$", "", str(text))
 
 
 class RecetteError(Exception):

@@ -33,7 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from harness import rooms, yamlsrc
-from harness.errors import RecetteError
+from harness.errors import RecetteError, ssl_reason
 
 SECRET_FIELDS = frozenset({"password", "enable_secret", "token"})
 
@@ -321,8 +321,8 @@ def _pem_certificates(path: Path, info: ValidationInfo) -> Path:
     try:
         ssl.create_default_context().load_verify_locations(cadata=text)
     except (ssl.SSLError, ValueError) as exc:
-        reason = re.sub(r" \(_ssl\.c:\d+\)$", "", str(exc))  # OpenSSL's source line
-        raise ValueError(f"{path} holds no valid PEM certificate ({reason})") from None
+        raise ValueError(f"{path} holds no valid PEM certificate ({ssl_reason(exc)})") \
+            from None
     return path
 
 

@@ -5,12 +5,11 @@ Kept apart from the checks so each check reads as the procedure it verifies.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from harness.errors import CheckError, fail
+from harness.errors import CheckError, fail, ssl_reason
 from harness.evidence import Evidence
 from harness.messages import msg
 from harness.probe.client import ProbeClient
@@ -127,7 +126,6 @@ def probe_client(profile: Profile, name: str) -> ProbeClient:
     try:
         tls = vp.ssl_context()
     except OSError as exc:  # ssl.SSLError included: the CA file changed since the profile loaded
-        detail = re.sub(r" \(_ssl\.c:\d+\)$", "", exc.strerror or str(exc))  # OpenSSL's line
         raise CheckError(msg("PROBE_TLS_CA", name=name, path=str(vp.tls_ca),
-                             detail=detail)) from None
+                             detail=ssl_reason(exc))) from None
     return ProbeClient(str(vp.address), vp.control_port, key, vantage=name, tls=tls)

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import secrets
 import ssl
 import time
 from typing import Any
 
-from harness.errors import CheckError
+from harness.errors import CheckError, ssl_reason
 from harness.messages import Msg, msg
 from harness.probe.server import AUTH_HEADER, sign
-
-
-def _ssl_reason(exc: ssl.SSLError) -> str:
-    """OpenSSL's words without its source line ("... (_ssl.c:1006)"), which tells an
-    integrator nothing."""
-    return re.sub(r" \(_ssl\.c:\d+\)$", "", str(exc))
 
 
 class RateLimited(CheckError):
@@ -57,15 +50,15 @@ class ProbeClient:
         except ssl.SSLCertVerificationError as exc:
             # not a firewall question: the profile pins another certificate (or none)
             raise CheckError(msg("PROBE_TLS_REJECTED", **said,
-                                 detail=exc.verify_message or _ssl_reason(exc))) from None
+                                 detail=exc.verify_message or ssl_reason(exc))) from None
         except ssl.SSLError as exc:
             if exc.reason == "WRONG_VERSION_NUMBER":  # an HTTP answer to our hello
-                raise CheckError(msg("PROBE_PLAIN_HTTP", **said, detail=_ssl_reason(exc))) \
+                raise CheckError(msg("PROBE_PLAIN_HTTP", **said, detail=ssl_reason(exc))) \
                     from None
             # A plain probe (waitress) waits for a request line in our hello, then closes:
             # likely, not certain (a middlebox does the same), so a hint, as for plain HTTP.
-            detail = (msg("PROBE_EOF_ON_HTTPS", detail=_ssl_reason(exc))
-                      if isinstance(exc, ssl.SSLEOFError) else _ssl_reason(exc))
+            detail = (msg("PROBE_EOF_ON_HTTPS", detail=ssl_reason(exc))
+                      if isinstance(exc, ssl.SSLEOFError) else ssl_reason(exc))
             raise CheckError(msg("PROBE_UNREACHABLE", **said, detail=detail)) from None
         except (OSError, http.client.HTTPException) as exc:
             # An HTTPS probe's front drops plain HTTP without a word: say what that may mean,
