@@ -17,6 +17,7 @@ import pytest
 
 from harness.cli import main
 from harness.errors import CheckError
+from harness.messages import Msg
 from harness.probe import cert
 from harness.probe.client import ProbeClient
 from harness.probe.server import ProbeConfig, ProbeServer
@@ -29,10 +30,12 @@ KEY = secrets.token_hex(16)
 HERE = IPv4Address("127.0.0.1")
 
 
-def _serve(files: cert.CertFiles) -> ProbeServer:
-    """The real probe with its HTTPS front (as test_probe_http starts it), on a free port."""
+def _serve(files: cert.CertFiles | None) -> ProbeServer:
+    """The real probe with its HTTPS front (as test_probe_http starts it), on a free port;
+    ``files`` None: plain HTTP, as a probe started without --tls-cert."""
     srv = ProbeServer(ProbeConfig(control=(str(HERE), 0), send_from=None, key=KEY.encode(),
-                                  sip_listen=False, tls=(files.cert, files.key),
+                                  sip_listen=False,
+                                  tls=(files.cert, files.key) if files else None,
                                   request_timeout_s=1.0))
     threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True).start()
     return srv
@@ -62,6 +65,15 @@ def _profile(tmp_path: Path, port: int, vantage: str) -> Profile:
     path = tmp_path / "site.yaml"
     path.write_text(text, encoding="utf-8")
     return load_profile(path)
+
+
+def _refusal(tmp_path: Path, port: int, vantage: str) -> Msg:
+    """The check error an agent whose profile says ``vantage`` gets asking the probe on
+    ``port`` who it is."""
+    prof = _profile(tmp_path, port, vantage)
+    with pytest.raises(CheckError) as caught:
+        probe_client(prof, "outsider").post("/whoami", {})
+    return caught.value.message
 
 
 def test_generated_certificate_works_end_to_end(
@@ -97,10 +109,7 @@ def test_another_certificate_as_tls_ca_is_unreachable_with_the_ssl_reason(
     srv, _ = served
     (tmp_path / "other").mkdir()
     other = cert.write(HERE, tmp_path / "other")  # same address, another key: not the probe's
-    prof = _profile(tmp_path, srv.server_address[1], f"    tls_ca: {other.cert}\n")
-    with pytest.raises(CheckError) as caught:
-        probe_client(prof, "outsider").post("/whoami", {})
-    message = caught.value.message
+    message = _refusal(tmp_path, srv.server_address[1], f"    tls_ca: {other.cert}\n")
     assert message.code == "PROBE_TLS_REJECTED"
     assert "self-signed certificate" in str(message) and "_ssl.c" not in str(message)
 
@@ -112,12 +121,9 @@ def test_certificate_without_the_probes_address_is_refused(tmp_path: Path) -> No
     files = cert.write(IPv4Address("192.0.2.7"), tmp_path / "elsewhere")
     srv = _serve(files)
     try:
-        prof = _profile(tmp_path, srv.server_address[1], f"    tls_ca: {files.cert}\n")
-        with pytest.raises(CheckError) as caught:
-            probe_client(prof, "outsider").post("/whoami", {})
+        message = _refusal(tmp_path, srv.server_address[1], f"    tls_ca: {files.cert}\n")
     finally:
         srv.shutdown()
-    message = caught.value.message
     assert message.code == "PROBE_TLS_REJECTED"
     assert "IP address mismatch" in str(message)
 
@@ -127,11 +133,9 @@ def test_system_trust_store_does_not_trust_a_self_signed_probe(
     """``tls: true`` without tls_ca verifies against the system CAs: a self-signed probe
     is refused there (verification is never switched off)."""
     srv, _ = served
-    prof = _profile(tmp_path, srv.server_address[1], "    tls: true\n")
-    with pytest.raises(CheckError) as caught:
-        probe_client(prof, "outsider").post("/whoami", {})
-    assert caught.value.message.code == "PROBE_TLS_REJECTED"
-    assert "self-signed certificate" in str(caught.value.message)
+    message = _refusal(tmp_path, srv.server_address[1], "    tls: true\n")
+    assert message.code == "PROBE_TLS_REJECTED"
+    assert "self-signed certificate" in str(message)
 
 
 def test_plain_http_client_against_the_tls_probe_fails_clearly(
@@ -157,16 +161,12 @@ def test_a_pinned_profile_against_a_plain_http_probe_says_so(tmp_path: Path) -> 
     error says the probe answers plain HTTP and the two ways out, not a TLS riddle."""
     (tmp_path / "probe").mkdir()
     files = cert.write(HERE, tmp_path / "probe")
-    srv = ProbeServer(ProbeConfig(control=(str(HERE), 0), send_from=None, key=KEY.encode(),
-                                  sip_listen=False, request_timeout_s=1.0))
-    threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True).start()
+    srv = _serve(None)
     try:
-        prof = _profile(tmp_path, srv.server_address[1], f"    tls_ca: {files.cert}\n")
-        with pytest.raises(CheckError) as caught:
-            probe_client(prof, "outsider").post("/whoami", {})
+        message = _refusal(tmp_path, srv.server_address[1], f"    tls_ca: {files.cert}\n")
     finally:
         srv.shutdown()
-    message = caught.value.message  # the probe waits for a request line, then closes
+    # the probe waits for a request line, then closes
     assert message.code == "PROBE_UNREACHABLE"
     assert "a probe serving plain HTTP (no `--tls-cert`) does that to HTTPS" in str(message)
     assert "_ssl.c" not in str(message)
@@ -187,13 +187,10 @@ def test_https_to_a_server_answering_plain_http_says_so(tmp_path: Path) -> None:
     (tmp_path / "probe").mkdir()
     files = cert.write(HERE, tmp_path / "probe")
     try:
-        prof = _profile(tmp_path, web.server_address[1], f"    tls_ca: {files.cert}\n")
-        with pytest.raises(CheckError) as caught:
-            probe_client(prof, "outsider").post("/whoami", {})
+        message = _refusal(tmp_path, web.server_address[1], f"    tls_ca: {files.cert}\n")
     finally:
         web.shutdown()
         web.server_close()
-    message = caught.value.message
     assert message.code == "PROBE_PLAIN_HTTP"
     assert "answers plain HTTP, not HTTPS" in str(message) and "_ssl.c" not in str(message)
     assert "répond en HTTP simple" in message.render("fr")
