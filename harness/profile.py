@@ -129,16 +129,57 @@ class SipServer(_Model):
     transport: Literal["udp", "tcp"] = "udp"
 
 
+_SHORT_CODE = re.compile(r"^[0-9*#]{2,8}$")
+
+
+def _check_test_number(v: str) -> str:
+    """A DID, or an operator's short code (``3000``, ``*123#``): test lines are often one."""
+    compact = re.sub(r"[\s.\-]", "", v)
+    if _SHORT_CODE.fullmatch(compact) and not compact.startswith("0"):
+        return compact
+    try:
+        return _check_did(v)
+    except ValueError:
+        raise ValueError(
+            f"expected a phone number in E.164 (+33123456789) or national (0123456789) form, "
+            f"or a short code of 2 to 8 digits, * or # (3000), got {v!r}") from None
+
+
+TestNumber = Annotated[str, AfterValidator(_check_test_number)]
+
+# The roles an operator's address plays, in the order the evidence names them.
+ROLES = ("registrar", "signalling", "media")
+
+
 class Operator(_Model):
-    """The operator side: SIP server and, when known, separate media (RTP) source addresses."""
+    """The operator side, its addresses by role: the registrar (``sip_server``, where the site
+    registers), the other addresses its SIP requests come from (``signalling_ips``: an edge
+    proxy or SBC that sends the INVITEs) and its media sources (``media_ips``: a media relay).
+    The firewall must admit every one of them and nothing else, so every check, the audit and
+    the cross-check read them from :meth:`addresses`."""
 
     name: NonEmpty = "OpenIP"
     sip_server: SipServer
+    signalling_ips: list[IPv4Address] = []
     media_ips: list[IPv4Address] = []
-    test_number: Did | None = None  # where outbound test calls go (an echo or test line)
+    test_number: TestNumber | None = None  # where outbound test calls go (an echo or test line)
     # What the test number does with our audio: sends it back (echo) or plays its own
     # (announcement); unset, the outbound check tells from what comes back and says so.
     test_number_kind: Literal["echo", "announcement"] | None = None
+
+    def addresses(self) -> dict[IPv4Address, tuple[str, ...]]:
+        """Every address the operator uses, with its roles (an address may play several)."""
+        out: dict[IPv4Address, list[str]] = {self.sip_server.ip: ["registrar"]}
+        for role, ips in (("signalling", self.signalling_ips), ("media", self.media_ips)):
+            for ip in ips:
+                roles = out.setdefault(ip, [])
+                if role not in roles:
+                    roles.append(role)
+        return {ip: tuple(r) for ip, r in out.items()}
+
+    def sources(self) -> frozenset[IPv4Address]:
+        """The addresses the site's firewall must admit on UDP 5060 and 10000-20000."""
+        return frozenset(self.addresses())
 
 
 class Account(_Model):

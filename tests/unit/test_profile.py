@@ -267,11 +267,11 @@ def test_cli_require_env_names_field_and_variable() -> None:
     assert res.returncode == 1
     assert res.stdout == ""
     assert res.stderr.splitlines() == [
-        "profiles/example.yaml:22: trunks[0].password_env: "
+        "profiles/example.yaml:26: trunks[0].password_env: "
         "environment variable RECETTE_TRUNK_MAIN_PASSWORD is not set",
-        "profiles/example.yaml:28: centrex[0].password_env: "
+        "profiles/example.yaml:32: centrex[0].password_env: "
         "environment variable RECETTE_CENTREX101_PASSWORD is not set",
-        "profiles/example.yaml:34: router.password_env: "
+        "profiles/example.yaml:38: router.password_env: "
         "environment variable RECETTE_ROUTER_PASSWORD is not set",
     ]
 
@@ -283,7 +283,7 @@ def test_cli_require_env_one_unset() -> None:
     res = run_cli("--require-env", "profiles/example.yaml", env=env)
     assert res.returncode == 1
     assert res.stderr == (
-        "profiles/example.yaml:28: centrex[0].password_env: "
+        "profiles/example.yaml:32: centrex[0].password_env: "
         "environment variable RECETTE_CENTREX101_PASSWORD is not set\n"
     )
     assert "From-Env" not in res.stdout + res.stderr
@@ -370,7 +370,7 @@ def test_require_env_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ProfileError) as info:
         load_profile(EXAMPLE, require_env=True)
     assert info.value.lines == [
-        f"{EXAMPLE}:34: router.password_env: environment variable RECETTE_ROUTER_PASSWORD "
+        f"{EXAMPLE}:38: router.password_env: environment variable RECETTE_ROUTER_PASSWORD "
         "is not set"
     ]
     assert "Env-Secret-123" not in str(info.value)
@@ -551,3 +551,48 @@ def test_a_relative_tls_ca_is_found_beside_the_profile(tmp_path: Path,
     assert vp is not None and vp.tls_ca == crt
     ctx = vp.ssl_context()
     assert ctx is not None and len(ctx.get_ca_certs()) == 1
+
+
+def _with_operator(tmp_path: Path, **fields: object) -> Path:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["operator"].update(fields)
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("number", ["3000", "*123#", "112", "+33899000000", "0899000000"])
+def test_a_short_code_or_a_did_is_a_test_number(tmp_path: Path, number: str) -> None:
+    prof = load_profile(_with_operator(tmp_path, test_number=number))
+    assert prof.operator.test_number == number
+
+
+@pytest.mark.parametrize("number", ["3", "30a0", "123456789012", "0123"])
+def test_a_test_number_that_is_neither_is_one_line_naming_the_field(
+        tmp_path: Path, number: str) -> None:
+    with pytest.raises(ProfileError) as exc:
+        load_profile(_with_operator(tmp_path, test_number=number))
+    (line,) = exc.value.lines
+    assert "operator.test_number" in line and "short code" in line
+
+
+def test_operator_addresses_by_role(tmp_path: Path) -> None:
+    """Registrar, edge proxy and media relay: every address the firewall must admit, with
+    its roles; one address playing two roles is named once."""
+    prof = load_profile(_with_operator(
+        tmp_path, signalling_ips=["198.51.100.11"],
+        media_ips=["198.51.100.30", "198.51.100.11"]))
+    assert {str(ip): roles for ip, roles in prof.operator.addresses().items()} == {
+        "198.51.100.10": ("registrar",), "198.51.100.11": ("signalling", "media"),
+        "198.51.100.30": ("media",)}
+    assert {str(ip) for ip in prof.operator.sources()} == {
+        "198.51.100.10", "198.51.100.11", "198.51.100.30"}
+    one = load_profile(EXAMPLE).operator
+    assert {str(ip) for ip in one.sources()} == {"198.51.100.10"}
+
+
+def test_a_signalling_address_that_is_not_one_names_the_field(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError) as exc:
+        load_profile(_with_operator(tmp_path, signalling_ips=["edge.example"]))
+    (line,) = exc.value.lines
+    assert "operator.signalling_ips[0]" in line and "IPv4" in line
