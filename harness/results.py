@@ -107,6 +107,11 @@ class PortSets(_Model):
     server: list[int] = Field(default_factory=list)
     others: list[int] = Field(default_factory=list)
     tested: list[int] | None = None
+    # Per operator address (the profile's registrar, signalling and media addresses): the
+    # ports open to it (configuration: predicted; traffic: proven) and, for traffic, the
+    # ports it was tried on. ``server`` stays the registrar's, for older readers.
+    by_source: dict[str, list[int]] = Field(default_factory=dict)
+    tested_by_source: dict[str, list[int]] = Field(default_factory=dict)
 
 
 class CrossCheck(_Model):
