@@ -46,9 +46,11 @@ class ClientResult:
     final_at: float = 0.0
 
 
-# Every (local, remote) pair this process has sent SIP on, with the last time: a firewall
+# Every (local, remote) pair this process has sent SIP on, with the *first* time: a firewall
 # check proving that an operator's request came in on a flow the site never opened must know
-# every flow any of our sockets opened in the run, not just its own socket's.
+# every flow any of our sockets opened in the run, not just its own socket's, and a flow opened
+# once stays open for the NAT and the firewall whatever was sent on it since (keeping the last
+# time let the site's own answers to an INVITE erase the REGISTER that opened its flow).
 SENT_FLOWS: dict[tuple[tuple[str, int], tuple[str, int]], float] = {}
 
 
@@ -147,7 +149,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         assert self.transport is not None
         now = time.time()
         self.wire.append(WireRecord(now, True, self.local, peer, data))
-        SENT_FLOWS[(self.local, peer)] = now
+        SENT_FLOWS.setdefault((self.local, peer), now)
         call_id = call_id_of(data)
         if call_id is not None:
             self.call_ids.add(call_id)

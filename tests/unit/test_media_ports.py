@@ -79,6 +79,31 @@ def test_an_invite_on_the_registrations_own_flow_proves_nothing() -> None:
     assert flow.proven is False and "proves nothing" in flow.line()
 
 
+def test_the_sites_answers_do_not_erase_the_register_that_opened_the_flow() -> None:
+    """An operator sending everything from one address:port: the REGISTER left 5060 for
+    it, so its INVITE rides that flow whatever the site sent on it since (our 100 Trying and
+    200 OK to that INVITE, sent through the endpoint itself)."""
+
+    class Transport:
+        def get_extra_info(self, name: str) -> object:
+            return ("192.168.254.10", 5060) if name == "sockname" else None
+
+        def sendto(self, data: bytes, peer: object) -> None:
+            pass
+
+    ep = SipEndpoint()
+    ep.connection_made(Transport())  # type: ignore[arg-type]
+    ep.send(b"REGISTER sip:x SIP/2.0\r\n\r\n", REGISTRAR)
+    registered = SENT_FLOWS[(SITE, REGISTRAR)]
+    ep.wire.append(WireRecord(registered + 1.0, False, SITE, REGISTRAR, INVITE))
+    ep.send(b"SIP/2.0 100 Trying\r\n\r\n", REGISTRAR)
+    ep.send(b"SIP/2.0 200 OK\r\n\r\n", REGISTRAR)
+    assert SENT_FLOWS[(SITE, REGISTRAR)] == registered  # the first send, kept
+    flow = sip_flow(ep, REGISTRAR, None)
+    assert flow.source == REGISTRAR and flow.proven is False
+    assert "proves nothing" in flow.line() and "a new flow" not in flow.line()
+
+
 def test_a_flow_opened_after_the_invite_does_not_count() -> None:
     SENT_FLOWS[(SITE, OUT_SOCKET)] = 101.0  # our answer to it, later
     flow = sip_flow(_ep(WireRecord(100.0, False, SITE, OUT_SOCKET, INVITE)), REGISTRAR, None)
