@@ -49,10 +49,13 @@ FINAL_KEY = pytest.StashKey[set[str]]()  # nodeids whose verdict is in (call, or
 class RunState:
     """What one check leaves for a later one in the same run: the UDP ports the router's
     configuration predicts open and those the active firewall check measured open, which
-    ``router.crosscheck`` compares."""
+    ``router.crosscheck`` compares, and whether a SIP ALG was seen."""
 
     predicted: PortSets | None = None
     measured: PortSets | None = None
+    # Whether ``sip.alg`` saw the router rewrite SIP (None: not run or no witness): an ALG
+    # opens pinholes from what it rewrites, which the firewall check must not take for rules.
+    alg: bool | None = None
 
 
 @pytest.fixture(scope="session")

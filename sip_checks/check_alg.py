@@ -19,6 +19,7 @@ import pytest
 from harness.errors import CheckError, fail
 from harness.evidence import Evidence
 from harness.messages import Msg, msg
+from harness.plugin import RunState
 from harness.probe.client import ProbeClient
 from harness.profile import Profile
 from harness.results import AlgProbe
@@ -70,7 +71,7 @@ def _outsider(profile: Profile) -> tuple[ProbeClient | None, Msg | None]:
     en="No SIP ALG: SIP/SDP messages cross the router unmodified",
 )
 def check_sip_alg(profile: Profile, server_probe: ProbeClient | None, site: Site,
-                  evidence: Evidence) -> None:
+                  evidence: Evidence, run_state: RunState) -> None:
     client, why = _outsider(profile)
     outsider, public = _probe_run(client, "outsider", site.ip, why)
     runs = [outsider]
@@ -90,6 +91,7 @@ def check_sip_alg(profile: Profile, server_probe: ProbeClient | None, site: Site
             evidence.reserve(msg("ALG_WITNESS_MISSING", witness=_witness(r.vantage),
                                  detail=r.failure or msg("ALG_NOTHING_ARRIVED")))
     rewritten = elements(p for p in probes if alg.is_alg(p))
+    run_state.alg = bool(rewritten)
     evidence.fact("SIP ALG", "DETECTED" if rewritten else "not detected")
     reasons = []
     if rewritten:

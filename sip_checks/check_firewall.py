@@ -17,7 +17,6 @@ The verdict, and the international-option gate's record, name the evidence they 
 from __future__ import annotations
 
 import contextlib
-from collections import defaultdict
 
 import pytest
 
@@ -26,16 +25,14 @@ from harness.evidence import Evidence
 from harness.gate.record import record
 from harness.messages import Msg, msg
 from harness.plugin import RunState
-from harness.portset import fmt
 from harness.probe.client import ProbeClient
 from harness.profile import Profile
 from harness.results import OperatorTraffic, PortSets, SampleRow
 from harness.results import Sweep as SweepRow
 from harness.schedule import run_async
-from sip_checks import claims
+from sip_checks import claims, openings
 from sip_checks.probes import media_ports
 from sip_checks.probes.firewall import (
-    EXPECTED,
     SIP_PORT,
     SWEPT,
     Listener,
@@ -62,20 +59,22 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
         # What the forward delivers reaches the IPBX, never us: every port would look closed.
         raise CheckError(msg("AGENT_NOT_IPBX", ipbx=str(ipbx), agent=site.ip))
     server_ip = str(profile.operator.sip_server.ip)
-    bases: list[str] = []
-    problems: list[Msg] = []
-    unproven: list[Msg] = []
-    sampling = None
-    if server_probe is None:
-        sampling = _sample(profile, site, evidence)
+    alg = bool(run_state.alg)
+    sampling: media_ports.Sampling | None = None
+    not_sampled: Msg | None = None
+    learned: set[str] = set()
+    # The operator's traffic proves what no probe of ours can: always without a probe at the
+    # server, and beside one when the operator has addresses the probe does not send from.
+    if server_probe is None or set(profile.operator.sources()) - {
+            profile.operator.sip_server.ip}:
+        sampling, not_sampled = _sample(profile, site, evidence)
         if sampling is not None:
-            bases.append("operator traffic")
-            _operator_findings(sampling, server_ip, evidence, problems, unproven)
-        _media_sources(profile, sampling, evidence)
+            _traffic_evidence(sampling, evidence)
     else:  # its sweep proves every port; one call still learns where media comes from
-        _media_sources(profile, None, evidence, learned=learn_media(profile, site))
+        learned = learn_media(profile, site)
+    ledger = openings.build(profile.operator, sampling, not_sampled, alg=alg,
+                            learned_media=learned)
     sweeps = _sweeps(site, server_ip, server_probe, outsider_probe)
-    bases += ["outsider sweep"] + (["server probe sweep"] if server_probe else [])
     evidence.add("ports reached", "\n".join(s.line() for s in sweeps))
     evidence.figures.sweeps = [
         SweepRow.model_validate({"vantage": s.vantage, "phase": s.phase, "source": s.source,
@@ -84,40 +83,53 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
     for s in sweeps:
         evidence.fact(f"{s.phase} {s.vantage}", s.line().split(": open ", 1)[1])
     by_vantage = {(s.vantage, s.phase): s for s in sweeps}
+    problems: list[Msg] = []
     for phase in ("cold", "warm"):
         problems += discrepancies(by_vantage.get(("server", phase)),
                                   by_vantage[("outsider", phase)])
-    run_state.measured = _measured(sweeps, sampling)
-    if server_probe is not None:
-        unproven = []  # the server's sweep tried every port
-    elif unproven and run_state.predicted is not None:
-        unproven = _config_covers(unproven, run_state.predicted, evidence)
-        bases.append("router configuration")
+    swept = _server_sweep_proves(ledger, by_vantage.get(("server", "cold")))
+    config = openings.vouch(ledger, run_state.predicted)
+    if config:
+        evidence.add("unproven by traffic: the router's configuration", "\n".join(config))
+    _media_sources(ledger, sampling, evidence)
+    run_state.measured = _measured(sweeps, ledger, sampling)
+    for m in ledger.reserves:
+        evidence.reserve(m)
+    evidence.add("operator addresses", "\n".join(n.line() for n in ledger.needs))
+    for n in ledger.needs:
+        evidence.fact(f"{n.address} {openings.LABEL[n.kind]}", n.status)
+    bases = _bases(ledger, swept)
     evidence.fact("evidence", ", ".join(bases))
-    _record(profile, evidence, passed=not problems and not unproven, bases=bases)
+    problems += ledger.verdict_problems()
+    questions = ledger.open_questions()
     if problems:
-        for m in unproven:
+        _record(profile, evidence, ledger, passed=False, bases=bases)
+        for m in questions:
             evidence.reserve(m)
         fail(*problems)
-    if unproven:
-        for m in unproven[1:]:
+    if questions:
+        # Unproven is not a verdict on the site: nothing goes to the international option.
+        evidence.fact("recorded for the international option",
+                      "no: part of the opening is unproven")
+        for m in questions[1:]:
             evidence.reserve(m)
-        raise CheckError(unproven[0])
+        raise CheckError(questions[0])
+    _record(profile, evidence, ledger, passed=True, bases=bases)
 
 
-def _sample(profile: Profile, site: Site, evidence: Evidence) -> media_ports.Sampling | None:
-    """The operator's own traffic; None (with the reason in the evidence) when no call could
-    make it send anything."""
+def _sample(profile: Profile, site: Site, evidence: Evidence
+            ) -> tuple[media_ports.Sampling | None, Msg | None]:
+    """The operator's own traffic; None and the reason when no call could make it send
+    anything (the reason then makes every address unproven, never a pass)."""
     try:
-        return run_async(media_ports.sample(profile, site, media_ports.plan()))
+        return run_async(media_ports.sample(profile, site, media_ports.plan())), None
     except CheckError as exc:
         evidence.fact("operator traffic", f"not sampled: {exc}")
-        return None
+        return None, exc.message
 
 
-def _operator_findings(s: media_ports.Sampling, server_ip: str, evidence: Evidence,
-                       problems: list[Msg], unproven: list[Msg]) -> None:
-    """What the SIP flow and the RTP samples prove, fail or leave open."""
+def _traffic_evidence(s: media_ports.Sampling, evidence: Evidence) -> None:
+    """What the operator's SIP and media did, as the evidence's ladder-like record."""
     evidence.add("operator traffic: SIP", s.sip.line())
     evidence.add("operator traffic: RTP samples", "\n".join(
         [f"{len(s.samples)} calls ({s.route}) in {s.seconds:.1f} s"]
@@ -129,68 +141,49 @@ def _operator_findings(s: media_ports.Sampling, server_ip: str, evidence: Eviden
         samples=[SampleRow(port=x.port, outcome=x.outcome, first_ms=x.first_ms,
                            after_punch_ms=x.after_punch_ms, sources=x.sources, sdp=x.sdp)
                  for x in s.samples])
-    # SIP 5060
-    if s.sip.source is not None and s.sip.source[0] != server_ip:
-        evidence.reserve(msg("SIP_ELSEWHERE", address=s.sip.source[0]))
-    if s.sip.proven:
-        evidence.fact("SIP 5060 from the operator", "open: " + s.sip.line())
-    elif s.sip.proven is False:
-        evidence.fact("SIP 5060 from the operator", "unproven: " + s.sip.line())
-        unproven.append(msg("SIP_FORWARD_UNPROVEN",
-                            source=f"{s.sip.source[0]}:{s.sip.source[1]}" if s.sip.source
-                            else "?"))
-    elif s.hairpin_failed is not None:
-        evidence.fact("SIP 5060 from the operator", f"closed: {s.hairpin_failed}")
-        problems.append(msg("SIP_CLOSED_TO_SERVER", server=server_ip,
-                            detail=s.hairpin_failed))
-    else:
-        evidence.fact("SIP 5060 from the operator", "unproven: no call came in")
-        unproven.append(msg("SIP_NO_CALL_IN"))
-    # RTP: open in range, closed outside; closed ports named with the addresses they
-    # were closed to.
     inside = [x for x in s.samples if x.in_range]
-    closed: dict[str, list[int]] = defaultdict(list)
-    for x in inside:
-        if x.outcome == "closed":
-            closed[", ".join(sorted({src.rsplit(":", 1)[0] for src in x.sources}))].append(
-                x.port)
-    for sources, ports in sorted(closed.items()):
-        problems.append(msg("RTP_CLOSED_TO_MEDIA", sources=sources, ports=fmt(ports)))
-    beyond = [x.port for x in s.samples if not x.in_range and x.outcome == "open"]
-    if beyond:
-        problems.append(msg("RTP_OPEN_BEYOND", ports=fmt(beyond)))
-    blind = [x for x in inside if x.outcome in ("silent", "failed")]
-    if blind:
-        why = next((x.note for x in blind if x.note is not None), msg("SAMPLE_SILENT"))
-        unproven.append(msg("RTP_UNPROVEN", ports=fmt(x.port for x in blind), detail=why))
-    if not any(x.outcome == "open" for x in inside) and closed:
-        evidence.fact("note", "no sampled port received the operator's media before the "
-                      "site sent: the firewall drops it, or the operator's relay waits for "
-                      "the site's media (the router's configuration tells which)")
-    n_open = sum(x.outcome == "open" for x in inside)
     outside = [x for x in s.samples if not x.in_range]
+    n_open = sum(x.outcome == "open" for x in inside)
     evidence.fact("RTP samples", f"{n_open}/{len(inside)} in range open, "
                   f"{sum(x.outcome != 'open' for x in outside)}/{len(outside)} outside closed "
                   f"({len(s.samples)} calls, {s.seconds:.1f} s)")
 
 
-def _media_sources(profile: Profile, s: media_ports.Sampling | None, evidence: Evidence,
-                   learned: set[str] | None = None) -> None:
-    """Where the operator's media comes from: the profile's declared addresses, the samples'
-    SDP and RTP sources (or one call's). An address other than the server's that no sample
-    proved open, or closed, is a reserve: the firewall must admit it too."""
-    server_ip = str(profile.operator.sip_server.ip)
-    media = {str(ip) for ip in profile.operator.media_ips} | (learned or set())
-    judged: set[str] = set()
-    if s is not None:
-        media |= s.media_addresses()
-        judged = {src.rsplit(":", 1)[0] for x in s.samples if x.in_range
-                  and x.outcome in ("open", "closed") for src in x.sources}
+def _server_sweep_proves(ledger: openings.Ledger, cold: Sweep | None) -> bool:
+    """A probe at the server swept every port from its address: the needs of that address
+    that it found entirely open are proven (what it found closed is already a failure)."""
+    if cold is None:
+        return False
+    proved = False
+    for n in ledger.needs:
+        if n.address == cold.source and n.status == "unproven" \
+                and openings.PORTS[n.kind] <= cold.open_ports:
+            n.status, n.detail, n.why = "proven", "server probe sweep: every port open", None
+            n.opened, n.basis = sorted(openings.PORTS[n.kind]), "server probe sweep"
+            proved = True
+    return proved
+
+
+def _bases(ledger: openings.Ledger, swept: bool) -> list[str]:
+    """The evidence the verdict rests on, in the order the technical service reads it."""
+    bases = []
+    if any(n.status in ("proven", "closed") and n.basis == "operator traffic"
+           for n in ledger.needs):
+        bases.append("operator traffic")
+    bases.append("outsider sweep")
+    if swept:
+        bases.append("server probe sweep")
+    if any(n.status == "vouched" for n in ledger.needs):
+        bases.append("router configuration")
+    return bases
+
+
+def _media_sources(ledger: openings.Ledger, s: media_ports.Sampling | None,
+                   evidence: Evidence) -> None:
+    """Where the operator's media comes from: the declared and the seen addresses."""
+    media = {n.address for n in ledger.of("rtp")} | (s.media_addresses() if s else set())
     evidence.figures.media_sources = sorted(media)
     evidence.fact("operator media sources", ", ".join(sorted(media)) or "none seen")
-    elsewhere = sorted(media - {server_ip} - judged)
-    if elsewhere:
-        evidence.reserve(msg("MEDIA_ELSEWHERE", addresses=", ".join(elsewhere)))
 
 
 def learn_media(profile: Profile, site: Site) -> set[str]:
@@ -247,47 +240,40 @@ def _sweeps(site: Site, server_ip: str, server_probe: ProbeClient | None,
         listener.close()
 
 
-def _measured(sweeps: list[Sweep], sampling: media_ports.Sampling | None) -> PortSets:
-    """The ports found open to the server (every port when its probe swept, else the
-    samples) and to others (the outsider's cold sweep), for ``router.crosscheck``."""
+def _measured(sweeps: list[Sweep], ledger: openings.Ledger,
+              sampling: media_ports.Sampling | None) -> PortSets:
+    """The ports found open to the server (every port when its probe swept, else what the
+    traffic proved) and to others (the outsider's cold sweep), per operator address too, for
+    ``router.crosscheck``."""
     server = next((s for s in sweeps if s.vantage == "server" and s.phase == "cold"), None)
     others = next(s for s in sweeps if s.vantage == "outsider" and s.phase == "cold")
+    found, tested = openings.measured(ledger, sampling)
     if server is not None:
-        return PortSets(server=sorted(server.open_ports), others=sorted(others.open_ports))
-    tested: list[int] = []
-    found: list[int] = []
-    if sampling is not None:
-        for x in sampling.samples:
-            if x.outcome in ("open", "closed"):
-                tested.append(x.port)
-                if x.outcome == "open":
-                    found.append(x.port)
-        # 5060 was tried when an INVITE came on a new flow (open) or none came (closed);
-        # one that rode the site's own flow says nothing about it.
-        if sampling.sip.proven or (sampling.sip.source is None
-                                   and sampling.hairpin_failed is not None):
-            tested.append(SIP_PORT)
-            if sampling.sip.proven:
-                found.append(SIP_PORT)
-    return PortSets(server=sorted(found), others=sorted(others.open_ports),
-                    tested=sorted(tested))
+        found[server.source] = sorted(server.open_ports)
+        tested.pop(server.source, None)
+        return PortSets(server=sorted(server.open_ports), others=sorted(others.open_ports),
+                        by_source=found, tested_by_source=tested)
+    registrar = ledger.needs[0].address if ledger.needs else ""
+    sip = [n for n in ledger.of("sip")]
+    srv_found = set(found.get(registrar, []))
+    srv_tested = set(tested.get(registrar, []))
+    # The registrar's column keeps its meaning for older readers: what its address proved.
+    for n in sip:
+        if n.address != registrar:
+            srv_found |= {SIP_PORT} & set(found.get(n.address, []))
+            srv_tested |= {SIP_PORT} & set(tested.get(n.address, []))
+    return PortSets(server=sorted(srv_found), others=sorted(others.open_ports),
+                    tested=sorted(srv_tested), by_source=found, tested_by_source=tested)
 
 
-def _config_covers(unproven: list[Msg], predicted: PortSets, evidence: Evidence) -> list[Msg]:
-    """The router's configuration vouches for what the traffic left unproven when it opens
-    every expected port to the server; else the unproven stays."""
-    if set(predicted.server) >= EXPECTED:
-        evidence.fact("unproven by traffic, open in the router's configuration",
-                      "; ".join(str(m) for m in unproven))
-        return []
-    return unproven
-
-
-def _record(profile: Profile, evidence: Evidence, *, passed: bool, bases: list[str]) -> None:
+def _record(profile: Profile, evidence: Evidence, ledger: openings.Ledger, *, passed: bool,
+            bases: list[str]) -> None:
     """Tell the international-option gate, which must also learn of failures: they block
-    the option."""
+    the option. A pass is recorded only when every need is proven or vouched for, and the
+    record says which rests on what."""
     try:
-        ref = record(profile, evidence, passed=passed, bases=bases)
+        ref = record(profile, evidence, passed=passed, bases=bases,
+                     addresses=ledger.summary())
         evidence.fact("recorded for the international option", ref)
     except RecetteError as exc:
         evidence.reserve(msg("GATE_NOT_RECORDED", detail=str(exc)))

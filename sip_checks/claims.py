@@ -81,7 +81,8 @@ def nat(_: Mapping[str, Any], ctx: Context) -> Claims:
 def firewall(_: Mapping[str, Any], ctx: Context) -> Claims:
     # With no probe at the operator, a dozen short calls sample the RTP range (~20 s).
     expect = 8.0 if ctx.profile.vantage_points.server is not None else 25.0
-    return Claims(site="exclusive", after=("router.audit",), expect_s=expect)
+    # After the ALG probe too: an ALG's pinholes would pass for the forwards it proves.
+    return Claims(site="exclusive", after=("router.audit", "sip.alg"), expect_s=expect)
 
 
 # Our RTP streams sending now (a call has one, a hairpin two): the view's "calls up".

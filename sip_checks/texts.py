@@ -373,10 +373,11 @@ TEXTS: Catalog = {
               "les réserver au seul serveur de l'opérateur",
     },
     "MEDIA_ELSEWHERE": {
-        "en": "media also comes from {addresses}: the firewall must allow UDP 10000-20000 from "
-              "there too (not probed: no probe there)",
-        "fr": "le média vient aussi de {addresses} : le pare-feu doit aussi y ouvrir UDP "
-              "10000-20000 (non vérifié : pas de sonde à cet endroit)",
+        "en": "the operator's media also comes from {addresses}, which the profile does not "
+              "name: the firewall must allow UDP 10000-20000 from there too; add it to "
+              "operator.media_ips",
+        "fr": "le média de l'opérateur vient aussi de {addresses}, absent du profil : le "
+              "pare-feu doit aussi y ouvrir UDP 10000-20000 ; l'ajouter à operator.media_ips",
     },
     # -- the firewall from the operator's own traffic (probes/media_ports) -------------------
     "AGENT_NOT_IPBX": {
@@ -416,14 +417,82 @@ TEXTS: Catalog = {
         "fr": "la redirection d'UDP 5060 n'a pas pu être prouvée : aucun appel n'est arrivé "
               "de l'opérateur",
     },
+    "SAMPLE_PORT_USED": {
+        "en": "an earlier call of this run sent media from port {port}: its flow may still be "
+              "open, so media arriving there proves nothing",
+        "fr": "un appel précédent de cette exécution a émis du média depuis le port {port} : "
+              "son flux peut être encore ouvert, le média qui y arrive ne prouve donc rien",
+    },
     "SAMPLE_SILENT": {
         "en": "no media from the operator at all",
         "fr": "aucun média de l'opérateur",
     },
     "SIP_ELSEWHERE": {
-        "en": "the operator's SIP also comes from {address}: the firewall must let it in too",
-        "fr": "le SIP de l'opérateur vient aussi de {address} : le pare-feu doit aussi "
-              "l'accepter",
+        "en": "the operator's SIP also comes from {address}, which the profile does not name: "
+              "the firewall must let it in too; add it to operator.signalling_ips",
+        "fr": "le SIP de l'opérateur vient aussi de {address}, absent du profil : le pare-feu "
+              "doit aussi l'accepter ; l'ajouter à operator.signalling_ips",
+    },
+    # -- each operator address's opening (sip_checks/openings.py) ----------------------------
+    "FW_UNPROVEN": {
+        "en": "{ports} open to the operator's address {address} could not be proven",
+        "fr": "l'ouverture de {ports} à l'adresse {address} de l'opérateur n'a pas pu être "
+              "prouvée",
+    },
+    "FW_NOT_SAMPLED": {
+        "en": "{ports} open to the operator's address {address} is unproven: the operator's "
+              "traffic could not be sampled ({detail}); give the router's configuration "
+              "(router section) or make the test calls work, then run again",
+        "fr": "l'ouverture de {ports} à l'adresse {address} de l'opérateur n'est pas prouvée : "
+              "le trafic de l'opérateur n'a pas pu être échantillonné ({detail}) ; fournir la "
+              "configuration du routeur (section router) ou rétablir les appels de test, puis "
+              "relancer",
+    },
+    "FW_NO_TRAFFIC_TRIED": {
+        "en": "no call was placed",
+        "fr": "aucun appel n'a été passé",
+    },
+    "FW_NO_REQUEST_FROM": {
+        "en": "UDP 5060 open to the operator's address {address} is unproven: no request of "
+              "the operator came from it (its request came from {source})",
+        "fr": "l'ouverture d'UDP 5060 à l'adresse {address} de l'opérateur n'est pas prouvée : "
+              "aucune requête de l'opérateur n'en est venue (elle est venue de {source})",
+    },
+    "FW_NO_MEDIA_FROM": {
+        "en": "UDP 10000-20000 open to the operator's address {address} is unproven: no "
+              "sampled port received media from it",
+        "fr": "l'ouverture d'UDP 10000-20000 à l'adresse {address} de l'opérateur n'est pas "
+              "prouvée : aucun port échantillonné n'en a reçu de média",
+    },
+    "FW_MEDIA_LATE": {
+        "en": "UDP 10000-20000 open to the operator's address {address} is unproven: its media "
+              "reached UDP {ports} only after the site sent, which a firewall dropping it and "
+              "a relay waiting for the site's media both give",
+        "fr": "l'ouverture d'UDP 10000-20000 à l'adresse {address} de l'opérateur n'est pas "
+              "prouvée : son média n'a atteint UDP {ports} qu'après l'émission du site, ce que "
+              "donnent aussi bien un pare-feu qui le bloque qu'un relais qui attend le média "
+              "du site",
+    },
+    "FW_ALG_PINHOLES": {
+        "en": "{ports} open to the operator's address {address} is unproven: the router's SIP "
+              "ALG opens passages from the SIP it rewrites, which the operator's traffic cannot "
+              "tell from a firewall rule",
+        "fr": "l'ouverture de {ports} à l'adresse {address} de l'opérateur n'est pas prouvée : "
+              "le SIP ALG du routeur ouvre des passages d'après le SIP qu'il réécrit, que le "
+              "trafic de l'opérateur ne distingue pas d'une règle de pare-feu",
+    },
+    "FW_UNPROVEN_CONFIG_CLOSED": {
+        "en": "UDP {ports} open to the operator's address {address} is unproven ({detail}) and "
+              "the router's configuration does not open it either: open it to {address}",
+        "fr": "l'ouverture d'UDP {ports} à l'adresse {address} de l'opérateur n'est pas "
+              "prouvée ({detail}) et la configuration du routeur ne l'ouvre pas non plus : "
+              "l'ouvrir à {address}",
+    },
+    "RTP_OPEN_BY_ALG": {
+        "en": "the router's SIP ALG opened UDP {ports}, outside 10000-20000, because the SDP "
+              "named them: disable the SIP ALG on the router",
+        "fr": "le SIP ALG du routeur a ouvert UDP {ports}, hors de 10000-20000, parce que le "
+              "SDP les citait : désactiver le SIP ALG sur le routeur",
     },
     "RTP_CLOSED_TO_MEDIA": {
         "en": "the operator's media from {sources} does not reach UDP {ports} until the site "

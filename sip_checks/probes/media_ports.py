@@ -44,7 +44,7 @@ from sip_checks.hairpin import pick_did
 from sip_checks.session import Site, open_ua, register_behind_nat
 from sip_checks.toolkit.endpoint import SENT_FLOWS, SipEndpoint
 from sip_checks.toolkit.message import SipParseError, parse
-from sip_checks.toolkit.stream import RTP_PORTS, MediaSession, engine
+from sip_checks.toolkit.stream import RTP_PORTS, SENT_MEDIA, MediaSession, engine
 from sip_checks.toolkit.ua import CallRecord, Dialog, UserAgent
 
 OUTSIDE = (RTP_PORTS[0] - 1, RTP_PORTS[1] + 1)  # 9999 and 20001: must stay closed
@@ -217,6 +217,22 @@ async def _one(caller: UserAgent, number: str, site: Site, port: int) -> MediaSa
     return talk.sample
 
 
+def fresh(ip: str, port: int, *, fixed: bool) -> int | None:
+    """``port``, or the nearest even port of its slice that no call of this run sent RTP
+    from: media arriving at a port proves its forward only if the site never opened a flow
+    there (an earlier call's conntrack entry may outlive it). None for a port that must be
+    that very one (an edge) and was used."""
+    if (ip, port) not in SENT_MEDIA:
+        return port
+    if fixed:
+        return None
+    for step in range(2, 200, 2):
+        for cand in (port + step, port - step):
+            if RTP_PORTS[0] < cand < RTP_PORTS[1] and (ip, cand) not in SENT_MEDIA:
+                return cand
+    return None
+
+
 def sip_flow(ep: SipEndpoint, registered_to: tuple[str, int],
              public: tuple[str, int] | None) -> SipFlow:
     """How the first out-of-dialog request (from the operator, whatever its address) reached
@@ -285,7 +301,13 @@ async def sample(profile: Profile, site: Site, ports: list[int]) -> Sampling:
                  f"{caller_user} → test number {test_number}")
         samples = []
         lost: Msg | None = None
-        for port in ports:
+        fixed = {ports[0], ports[-1], *OUTSIDE} if ports else set()
+        for wanted in ports:
+            port = fresh(site.ip, wanted, fixed=wanted in fixed)
+            if port is None:  # an edge an earlier call of the run sent from
+                samples.append(MediaSample(wanted, "failed",
+                                           note=msg("SAMPLE_PORT_USED", port=wanted)))
+                continue
             got = await _one(caller, number, site, port)
             if (got.outcome == "failed" and number == did and test_number is not None
                     and callee is not None and not _invited(callee.ep)):

@@ -78,6 +78,13 @@ def kernel_time(ancillary: list[tuple[int, int, bytes]], default: float) -> floa
     return default
 
 
+# Every local media address this process has sent RTP from, with the first time: the NAT
+# and conntrack entries that sending opened may outlive the call, so a firewall check that
+# proves a port's forward by media arriving there before the site sent must not sample a port
+# an earlier call of the run sent from.
+SENT_MEDIA: dict[tuple[str, int], float] = {}
+
+
 def open_media_socket(bind_ip: str, ports: tuple[int, int] = RTP_PORTS) -> socket.socket:
     """A UDP socket on a free even port of ``ports`` (the range the operator's firewall opens)."""
     lo, hi = ports
@@ -328,6 +335,7 @@ class RtpEngine:
         self._wake()
 
     def start_sending(self, session: MediaSession) -> None:
+        SENT_MEDIA.setdefault(session.local, time.time())
         with self._lock:
             session.started = time.time()
             session.next_send = self._next_tick(session)

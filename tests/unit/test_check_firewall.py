@@ -1,49 +1,56 @@
-"""firewall.openings' bookkeeping: what it hands router.crosscheck, and when the router's
-configuration may vouch for what the operator's traffic left unproven."""
+"""firewall.openings' bookkeeping: what it hands router.crosscheck (sip_checks/check_firewall.py).
+What each operator address's opening rests on is tests/unit/test_openings.py."""
 
 from __future__ import annotations
 
-from harness.evidence import Evidence
-from harness.messages import msg
+from harness.profile import Operator
 from harness.results import PortSets
-from sip_checks.check_firewall import _config_covers, _measured
+from sip_checks import openings
+from sip_checks.check_firewall import _measured
 from sip_checks.probes.firewall import EXPECTED, Sweep
 from sip_checks.probes.media_ports import MediaSample, Sampling, SipFlow
 
+SERVER = "198.51.100.10"
+OPERATOR = Operator.model_validate({"sip_server": {"ip": SERVER, "domain": "sip.example"}})
 
-def _sweep(vantage: str, phase: str, ports: set[int]) -> Sweep:
-    return Sweep(vantage, phase, "203.0.113.66", frozenset(ports), 20010, 0.4)
+
+def _sweep(vantage: str, phase: str, ports: set[int], source: str = "203.0.113.66") -> Sweep:
+    return Sweep(vantage, phase, source, frozenset(ports), 20010, 0.4)
 
 
 def _sampling(proven: bool | None) -> Sampling:
-    flow = SipFlow(method="INVITE", source=("198.51.100.10", 5062), local_port=5060,
+    flow = SipFlow(method="INVITE", source=(SERVER, 5062), local_port=5060,
                    opened_before=None if proven else 1.0) if proven is not None else SipFlow()
-    return Sampling("hairpin", [MediaSample(10000, "open"), MediaSample(17000, "closed"),
-                                MediaSample(18000, "silent"), MediaSample(9999, "closed")],
+    relay = [f"{SERVER}:30000"]
+    return Sampling("hairpin", [MediaSample(10000, "open", sources=relay),
+                                MediaSample(17000, "closed", sources=relay),
+                                MediaSample(18000, "silent"),
+                                MediaSample(9999, "closed", sources=relay)],
                     flow, 6.0)
+
+
+def _measure(sweeps: list[Sweep], s: Sampling | None) -> PortSets:
+    ledger = openings.build(OPERATOR, s, None, alg=False)
+    return _measured(sweeps, ledger, s)
 
 
 def test_samples_give_the_tested_ports_and_those_found_open() -> None:
     sweeps = [_sweep("outsider", "cold", set()), _sweep("outsider", "warm", set())]
-    got = _measured(sweeps, _sampling(True))
-    assert got == PortSets(server=[5060, 10000], others=[], tested=[5060, 9999, 10000, 17000])
+    got = _measure(sweeps, _sampling(True))
+    assert (got.server, got.others, got.tested) == ([5060, 10000], [],
+                                                    [5060, 9999, 10000, 17000])
+    # the relay's media reached 10000 first and 17000 only after: 17000 is closed to it
+    assert got.by_source == {SERVER: [5060, 10000]}
+    assert got.tested_by_source == {SERVER: [5060, 9999, 10000, 17000]}
 
 
 def test_an_unproven_invite_leaves_5060_untested() -> None:
-    got = _measured([_sweep("outsider", "cold", {5060})], _sampling(False))
+    got = _measure([_sweep("outsider", "cold", {5060})], _sampling(False))
     assert got.tested is not None and 5060 not in got.tested and got.others == [5060]
 
 
-def test_a_server_sweep_is_every_port() -> None:
-    sweeps = [_sweep("server", "cold", set(EXPECTED)), _sweep("outsider", "cold", set())]
-    got = _measured(sweeps, None)
+def test_a_server_sweep_is_every_port_of_its_address() -> None:
+    sweeps = [_sweep("server", "cold", set(EXPECTED), SERVER), _sweep("outsider", "cold", set())]
+    got = _measure(sweeps, None)
     assert got.tested is None and set(got.server) == EXPECTED
-
-
-def test_the_configuration_vouches_only_when_it_opens_every_port_to_the_server() -> None:
-    unproven = [msg("SIP_NO_CALL_IN")]
-    ev = Evidence()
-    assert _config_covers(unproven, PortSets(server=sorted(EXPECTED)), ev) == []
-    assert "unproven by traffic, open in the router's configuration" in ev.facts
-    partial = PortSets(server=[5060, *range(10000, 15001)])
-    assert _config_covers(unproven, partial, Evidence()) == unproven
+    assert set(got.by_source[SERVER]) == EXPECTED

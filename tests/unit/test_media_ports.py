@@ -10,6 +10,7 @@ import pytest
 from sip_checks.probes import media_ports
 from sip_checks.probes.media_ports import MediaSample, Sampling, SipFlow, plan, sip_flow
 from sip_checks.toolkit.endpoint import SENT_FLOWS, SipEndpoint, WireRecord
+from sip_checks.toolkit.stream import SENT_MEDIA
 
 SITE = ("192.168.254.10", 5060)
 REGISTRAR = ("198.51.100.10", 5060)
@@ -156,3 +157,18 @@ def test_media_addresses_come_from_sdp_and_actual_sources() -> None:
     assert s.media_addresses() == {"198.51.100.10", "198.51.100.30", "198.51.100.31"}
     assert [x.in_range for x in s.samples] == [True, True]
     assert not MediaSample(media_ports.OUTSIDE[1], "open").in_range
+
+
+def test_a_port_an_earlier_call_sent_from_is_not_sampled() -> None:
+    """Its conntrack entry may outlive the call: media arriving there proves nothing."""
+    SENT_MEDIA.clear()
+    SENT_MEDIA[("192.168.254.10", 12500)] = 1.0
+    SENT_MEDIA[("192.168.254.10", 12502)] = 1.0
+    SENT_MEDIA[("192.168.254.10", 10000)] = 1.0
+    try:
+        assert media_ports.fresh("192.168.254.10", 12500, fixed=False) == 12498
+        assert media_ports.fresh("192.168.254.10", 10000, fixed=True) is None
+        assert media_ports.fresh("192.168.254.10", 14000, fixed=True) == 14000
+        assert media_ports.fresh("192.168.254.11", 12500, fixed=False) == 12500
+    finally:
+        SENT_MEDIA.clear()
