@@ -165,3 +165,35 @@ def test_run_from_another_host_than_the_ipbx_is_an_error_not_a_fail(
     assert fw.status == "error"
     assert [(m.code, m.params) for m in fw.reasons] == [
         ("AGENT_NOT_IPBX", {"ipbx": "192.168.254.20", "agent": "192.168.254.10"})]
+
+
+@pytest.mark.lab
+def test_an_operator_that_cannot_be_sampled_is_an_error_and_nothing_reaches_the_gate(
+        healthy: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator is silent (its SIP server down) and the profile gives no router to read:
+    the outsider's clean sweep proves only "closed to others", so the check is an error
+    naming each operator address it could not prove, and the gate learns nothing."""
+    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
+    prof = tmp_path / "field.yaml"
+    healthy.write_profile(prof)
+    data = yaml.safe_load(prof.read_text())
+    del data["router"]
+    prof.write_text(yaml.safe_dump(data))
+    healthy.stop_kamailio()
+    try:
+        _, doc = run(prof, tmp_path / "out", "firewall.openings")
+    finally:
+        healthy.start_kamailio()
+    (fw,) = doc.checks
+    assert fw.status == "error", (fw.status, fw.reason())
+    server = str(labmod.OP_SERVER)
+    assert [(m.code, m.params["address"], m.params["ports"]) for m in fw.reasons] == [
+        ("FW_NOT_SAMPLED", server, "UDP 5060")]
+    assert [(m.code, m.params["address"], m.params["ports"]) for m in fw.reserves] == [
+        ("FW_NOT_SAMPLED", server, "UDP 10000-20000")]
+    assert fw.facts["operator traffic"].startswith("not sampled")
+    assert fw.facts["cold outsider"].startswith("none [0 ports")  # the sweep ran, clean
+    assert fw.facts[f"{server} UDP 5060"] == "unproven"
+    assert fw.facts["recorded for the international option"].startswith("no")
+    prof_run = load_profile(tmp_path / "out" / "profile.yaml")
+    assert open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(site_key(prof_run)) == []
