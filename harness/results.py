@@ -229,6 +229,17 @@ class CaptureInfo(_Model):
     detail: str = ""
 
 
+class AddressRow(_Model):
+    """One operator address and what one of its roles needs open (firewall.openings): its
+    status and what it rests on, as the gate's record says it."""
+
+    address: str
+    roles: list[str] = Field(default_factory=list)  # registrar/signalling/media, or "seen"
+    ports: str  # "5060" or "10000-20000"
+    status: Literal["proven", "closed", "unproven", "vouched"]
+    basis: str | None = None  # operator traffic, server probe sweep, router configuration
+
+
 class Figures(_Model):
     """The typed payloads a check leaves for the reports (each optional)."""
 
@@ -238,6 +249,7 @@ class Figures(_Model):
     media_sources: list[str] = Field(default_factory=list)
     crosscheck: CrossCheck | None = None
     operator_traffic: OperatorTraffic | None = None
+    operator_addresses: list[AddressRow] = Field(default_factory=list)
     nat: NatFigures | None = None
     findings: list[Finding] | None = None
     unevaluated: list[Msg] = Field(default_factory=list)

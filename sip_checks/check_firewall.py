@@ -96,6 +96,7 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
     for m in ledger.reserves:
         evidence.reserve(m)
     evidence.add("operator addresses", "\n".join(n.line() for n in ledger.needs))
+    evidence.figures.operator_addresses = ledger.rows()
     for n in ledger.needs:
         evidence.fact(f"{n.address} {openings.LABEL[n.kind]}", n.status)
     bases = _bases(ledger, swept)

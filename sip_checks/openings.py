@@ -36,7 +36,7 @@ from typing import Literal
 from harness.messages import Msg, msg
 from harness.portset import fmt
 from harness.profile import Operator
-from harness.results import PortSets
+from harness.results import AddressRow, PortSets
 from sip_checks.probes.media_ports import Sampling
 from sip_checks.toolkit.stream import RTP_PORTS
 
@@ -101,6 +101,14 @@ class Ledger:
         """What is still unproven: each need's reason, then the run-wide ones."""
         return [n.why or msg("FW_UNPROVEN", address=n.address, ports=LABEL[n.kind])
                 for n in self.needs if n.status == "unproven"] + self.unproven
+
+    def rows(self) -> list[AddressRow]:
+        """The needs as the reports' typed rows."""
+        return [AddressRow(address=n.address, roles=list(n.roles),
+                           ports=LABEL[n.kind].removeprefix("UDP "), status=n.status,
+                           basis=n.basis if n.status in ("proven", "closed")
+                           else "router configuration" if n.status == "vouched" else None)
+                for n in self.needs]
 
     def summary(self) -> dict[str, list[dict[str, str]]]:
         """Per address, for the gate's record: which ports rest on what."""

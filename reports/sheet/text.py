@@ -85,6 +85,12 @@ TEXT = _by_lang({
     "seconds": ("Durée (s)", "Time (s)"),
     "others": ("autres sources", "other sources"),
     "media_sources": ("Sources des flux média de l'opérateur", "Operator media sources"),
+    "addresses": ("Adresses de l'opérateur : ouverture prouvée par adresse",
+                  "Operator addresses: opening proven per address"),
+    "roles": ("Rôle", "Role"),
+    "ports": ("Ports UDP", "UDP ports"),
+    "status": ("État", "Status"),
+    "basis": ("Preuve", "Evidence"),
     "crosscheck": ("Configuration du routeur / mesure", "Router configuration / measurement"),
     "traffic": ("Trafic de l'opérateur : ports RTP échantillonnés",
                 "Operator traffic: sampled RTP ports"),
@@ -203,6 +209,26 @@ OUTCOME = _by_lang({
     "sip_own_flow": ("non prouvé : la requête est arrivée par le flux de l'enregistrement",
                      "unproven: the request came on the registration's flow"),
     "sip_none": ("aucune requête de l'opérateur reçue", "no request from the operator"),
+})
+
+# What an operator address does (AddressRow.roles) and where its opening stands.
+ROLE = _by_lang({
+    "registrar": ("enregistrement", "registrar"),
+    "signalling": ("signalisation (proxy)", "signalling (proxy)"),
+    "media": ("média (relais)", "media (relay)"),
+    "seen": ("vue dans le trafic, absente du profil", "seen in traffic, not in the profile"),
+})
+ADDRESS_STATUS = _by_lang({
+    "proven": ("ouvert, prouvé", "open, proven"),
+    "vouched": ("ouvert selon la configuration du routeur",
+                "open per the router's configuration"),
+    "closed": ("fermé", "closed"),
+    "unproven": ("non prouvé", "unproven"),
+})
+BASIS = _by_lang({
+    "operator traffic": ("trafic de l'opérateur", "operator traffic"),
+    "server probe sweep": ("balayage depuis la sonde au serveur", "server probe sweep"),
+    "router configuration": ("configuration du routeur", "router configuration"),
 })
 
 PHASE = _by_lang({

@@ -16,6 +16,7 @@ from harness.messages import Msg, msg
 from harness.profile import load_profile
 from harness.results import (
     STATUSES,
+    AddressRow,
     AlgChange,
     AlgProbe,
     CheckResult,
@@ -191,6 +192,25 @@ def test_firewall_operator_traffic_in_the_sheets_language() -> None:
     assert "a new flow" not in out  # the check's English line stays in report.html
     english = firewall.render(_page(fw, lang="en"))
     assert "open (media arrived first)" in english and "sampled RTP ports" in english
+
+
+def test_firewall_operator_addresses_in_the_sheets_language() -> None:
+    rows = [AddressRow(address="198.51.100.11", roles=["signalling"], ports="5060",
+                       status="proven", basis="operator traffic"),
+            AddressRow(address="198.51.100.30", roles=["media"], ports="10000-20000",
+                       status="vouched", basis="router configuration"),
+            AddressRow(address="198.51.100.40", roles=["seen"], ports="10000-20000",
+                       status="unproven")]
+    fw = _check("firewall.openings", figures=Figures(operator_addresses=rows))
+    out = firewall.render(_page(fw))
+    for text in ("Adresses de l&#x27;opérateur", "198.51.100.11", "signalisation (proxy)",
+                 "ouvert, prouvé", "trafic de l&#x27;opérateur", "média (relais)",
+                 "ouvert selon la configuration du routeur", "non prouvé",
+                 "vue dans le trafic, absente du profil"):
+        assert text in out, text
+    english = firewall.render(_page(fw, lang="en"))
+    assert "open per the router&#x27;s configuration" in english
+    assert "seen in traffic, not in the profile" in english and "non prouvé" not in english
 
 
 def test_router_findings_cite_config_by_ref() -> None:

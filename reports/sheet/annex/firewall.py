@@ -4,7 +4,8 @@ Reads the typed firewall payloads, with translated labels (the English facts of 
 stay in report.html): ``figures.sweeps`` (:class:`~harness.results.Sweep`, one row per
 vantage point and phase, open ports written as ranges), ``figures.media_sources`` (where the
 operator's media came from) and ``figures.crosscheck`` (the ports the router configuration
-predicts open against those measured).
+predicts open against those measured), ``figures.operator_addresses`` (each operator address's
+opening: proven, vouched for, closed or unproven).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from harness.portset import fmt
-from harness.results import CrossCheck, OperatorTraffic, Sweep
+from harness.results import AddressRow, CrossCheck, OperatorTraffic, Sweep
 from reports.sheet.blocks import kv, mono, num, section, table
 from reports.sheet.page import Page
-from reports.sheet.text import OUTCOME, PHASE, VANTAGE
+from reports.sheet.text import ADDRESS_STATUS, BASIS, OUTCOME, PHASE, ROLE, VANTAGE
 
 
 def ports(page: Page, numbers: Iterable[int]) -> str:
@@ -43,6 +44,16 @@ def traffic(page: Page, t: OperatorTraffic) -> str:
             f"{table(head, body)}")
 
 
+def addresses(page: Page, rows: list[AddressRow]) -> str:
+    """Each operator address, what its role needs open, and what proved it (or that nothing
+    did): the technical service reads the verification per address."""
+    body = [[mono(r.address), ", ".join(page.word(ROLE, x) for x in r.roles), mono(r.ports),
+             page.word(ADDRESS_STATUS, r.status),
+             page.word(BASIS, r.basis) if r.basis else "—"] for r in rows]
+    head = [page.label(k) for k in ("address", "roles", "ports", "status", "basis")]
+    return f"<h4>{page.label('addresses')}</h4>{table(head, body)}"
+
+
 def crosscheck(page: Page, cross: CrossCheck) -> str:
     """What the router's configuration predicts against what the sweeps measured."""
     body = [[page.word(VANTAGE, "server"), ports(page, cross.config.server),
@@ -58,6 +69,8 @@ def render(page: Page) -> str:
     parts = []
     for check in page.results.checks:
         fig = check.figures
+        if fig.operator_addresses:
+            parts.append(addresses(page, fig.operator_addresses))
         if fig.operator_traffic is not None:
             parts.append(traffic(page, fig.operator_traffic))
         if fig.sweeps:
