@@ -24,17 +24,24 @@ from harness.profile import load_profile
 from harness.results import CheckResult, RunResults
 from sip_checks.probes.media_ports import OUTSIDE
 from tests.lab.labrun import by_id, codes, run
+from tests.lab.wan import assert_proofs_true, wan_capture
 
 CHECKS = ("router.audit", "firewall.openings", "router.crosscheck")
 MEDIA_IP = "198.51.100.30"
 
 
 def _run(lab: Lab, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> RunResults:
+    """The three checks, with the router's WAN recorded: every proof of the firewall check
+    is then checked against what crossed it."""
     monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp / 'gate.db'}")
     prof = tmp / "field.yaml"
     lab.write_profile(prof)
     assert yaml.safe_load(prof.read_text())["vantage_points"].get("server") is None
-    _, doc = run(prof, tmp / "out", *CHECKS)
+    with wan_capture(lab, tmp / "wan.pcapng") as packets:
+        _, doc = run(prof, tmp / "out", *CHECKS)
+    fw = by_id(doc)["firewall.openings"]
+    if fw.figures.operator_traffic is not None:
+        assert_proofs_true(fw, packets)
     return doc
 
 
