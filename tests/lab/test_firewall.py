@@ -148,8 +148,13 @@ def test_probe_refuses_unauthenticated_replayed_and_foreign_target(strict_lab: L
 
 
 @pytest.mark.lab
-def test_media_from_another_address_is_a_reserve(strict_lab: Lab, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_declared_media_address_nothing_proves_is_an_error_not_a_pass(
+        strict_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile says the operator's media also comes from 198.51.100.30; the probe at the
+    server sweeps only from its own address, the operator's traffic (sampled beside it) never
+    comes from .30, and no router configuration is read (only this check runs): the opening
+    to .30 is unproven, and that is an error naming it, with nothing recorded for the
+    international option."""
     monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
     prof = tmp_path / "lab.yaml"
     strict_lab.write_profile(prof)
@@ -158,7 +163,9 @@ def test_media_from_another_address_is_a_reserve(strict_lab: Lab, tmp_path: Path
     prof.write_text(yaml.safe_dump(data))
     _, doc = run(prof, tmp_path / "out", "firewall.openings")
     (check,) = doc.checks
-    assert check.status == "pass"
-    assert check.facts["operator media sources"] == "198.51.100.10, 198.51.100.30"
-    assert [(m.code, m.params) for m in check.reserves] == [
-        ("MEDIA_ELSEWHERE", {"addresses": "198.51.100.30"})]
+    assert check.status == "error", check.reason()
+    assert [(m.code, m.params) for m in check.reasons] == [
+        ("FW_NO_MEDIA_FROM", {"address": "198.51.100.30"})]
+    assert check.facts["198.51.100.10 UDP 5060"] == "proven"  # the server probe's sweep
+    assert check.facts["198.51.100.30 UDP 10000-20000"] == "unproven"
+    assert check.facts["recorded for the international option"].startswith("no")
