@@ -321,12 +321,14 @@ def test_profile_and_operator_addresses(shaped: Lab, tmp_path: Path) -> None:
 # -- the router's firewall modes, on the three-address operator --------------------------------
 def _admitted(lab: Lab) -> set[str] | None:
     """The sources the router's inbound forward rules admit on UDP 5060, as the audit reads
-    them over SSH (OpIOS collector and parser); None when any source is admitted."""
+    them over SSH from the voice LAN (OpIOS collector and parser); None when any source is
+    admitted."""
     from router_checks.opios.collect import COMMANDS, collect
     from router_checks.opios.parse import parse as parse_router
 
     assert lab.profile.router is not None
-    out = collect(lab.profile.router, "linux", 20.0)
+    with netns.inside(lab.ns("lan")):  # from the voice LAN, where the audit runs
+        out = collect(lab.profile.router, "linux", 20.0)
     model = parse_router(addr_text=out[COMMANDS[0]], route_json=out[COMMANDS[1]],
                          nft_json=out[COMMANDS[2]], nft_text=out[COMMANDS[3]], dhcp_text=None)
     sources: set[str] = set()
