@@ -90,7 +90,7 @@ __all__ = [
     "INET_WAN", "LINKS", "OP_SERVER", "OUTSIDER", "PREFIX_RE", "PROBE", "PROBE_PORT",
     "REQUIRED_COMMANDS", "ROLES", "RTR_DATA", "RTR_VOICE", "RTR_WAN", "SIP_DOMAIN",
     "TEST_NUMBER", "VOICE_HOST", "Lab", "LabState", "OperatorKind", "Progress", "_ns_pids",
-    "down", "down_all", "existing_prefixes", "owner_alive", "preflight",
+    "down", "down_all", "existing_prefixes", "owner_alive", "preflight", "profile_data",
 ]
 
 REQUIRED_COMMANDS = {"ip": "iproute2", "nft": "nftables", "kamailio": "kamailio",

@@ -121,14 +121,15 @@ class Wire:
             self._dumpcap.stop()
 
     def datagrams(self) -> list[Captured]:
-        """Every UDP datagram of the capture (tshark's fields, its payload as bytes)."""
+        """Every UDP datagram of the capture (tshark's fields, its payload as bytes); not the
+        headers an ICMP error quotes."""
         out = netns.run(None, [
-            "tshark", "-r", str(self.path), "-n", "-Y", "udp", "-T", "fields", "-E",
-            "separator=,", "-e", "frame.time_epoch", "-e", "ip.src", "-e", "udp.srcport",
+            "tshark", "-r", str(self.path), "-n", "-Y", "udp && !icmp", "-T", "fields",
+            "-E", "occurrence=f", "-e", "frame.time_epoch", "-e", "ip.src", "-e", "udp.srcport",
             "-e", "ip.dst", "-e", "udp.dstport", "-e", "udp.payload"]).stdout
         got = []
         for line in out.splitlines():
-            at, src, sport, dst, dport, payload = (line.split(",") + [""] * 6)[:6]
+            at, src, sport, dst, dport, payload = (line.split("\t") + [""] * 6)[:6]
             if not at or not sport:
                 continue
             got.append(Captured(float(at), (src, int(sport)), (dst, int(dport)),
