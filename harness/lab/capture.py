@@ -9,6 +9,7 @@ by (which address a request to the site came from, whether the relay sent before
 
 from __future__ import annotations
 
+import secrets
 import socket
 import struct
 import time
@@ -102,11 +103,20 @@ class Captured:
 
 class Wire:
     """dumpcap on one interface of a namespace while the block runs; :meth:`datagrams` then
-    reads the capture back with tshark (every UDP datagram, in capture order)."""
+    reads the capture back with tshark (every UDP datagram, in capture order).
+
+    Stopping dumpcap loses what the kernel holds but dumpcap has not read yet (libpcap hands
+    packets over in blocks, up to a fraction of a second late): a BYE sent just before the
+    block ends was missing from one run's capture. So the block ends with a marker datagram
+    sent out of the interface, and dumpcap is stopped only once the marker is in its file:
+    everything that crossed the interface before it is then in the file too."""
+
+    SETTLE_S = 10.0  # how long the marker may take to reach the file on a loaded machine
 
     def __init__(self, ns: str, ifname: str, path: Path, bpf: str = "udp") -> None:
         self.ns, self.ifname, self.path, self.bpf = ns, ifname, path, bpf
         self._dumpcap: capture.Dumpcap | None = None
+        self._marker = b"recette-wire-end:" + secrets.token_hex(8).encode()
 
     def __enter__(self) -> Wire:
         exe = capture.tool()
@@ -117,8 +127,25 @@ class Wire:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._dumpcap is not None:
+        if self._dumpcap is None:
+            return
+        try:
+            self._settle()
+        finally:
             self._dumpcap.stop()
+
+    def _settle(self) -> None:
+        """Send the marker out of the interface (a broadcast bound to it: no route needed,
+        nothing answers) and wait until dumpcap has written it."""
+        with netns.inside(self.ns):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        with sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, self.ifname.encode())
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            sock.sendto(self._marker, ("255.255.255.255", 9))
+        deadline = time.monotonic() + self.SETTLE_S
+        while self._marker not in self.path.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def datagrams(self) -> list[Captured]:
         """Every UDP datagram of the capture (tshark's fields, its payload as bytes); not the
@@ -130,8 +157,8 @@ class Wire:
         got = []
         for line in out.splitlines():
             at, src, sport, dst, dport, payload = (line.split("\t") + [""] * 6)[:6]
-            if not at or not sport:
+            data = bytes.fromhex(payload.replace(":", ""))
+            if not at or not sport or data == self._marker:
                 continue
-            got.append(Captured(float(at), (src, int(sport)), (dst, int(dport)),
-                                bytes.fromhex(payload.replace(":", ""))))
+            got.append(Captured(float(at), (src, int(sport)), (dst, int(dport)), data))
         return got
