@@ -15,6 +15,7 @@ from pathlib import Path
 from harness import __version__
 from harness.errors import RecetteError
 from harness.lab.firewall import FIREWALL_MODES
+from harness.lab.shapes import SHAPES
 from harness.lab.topology import OPERATOR_KINDS
 
 DEFAULT_LAB_PROFILE = Path("profiles/lab.yaml")
@@ -62,11 +63,13 @@ def cmd_lab_up(args: argparse.Namespace) -> int:
                            "run `recette lab down` first")
     t0 = time.monotonic()
     field = "" if args.operator == "default" else f", operator {args.operator}"
+    field += "" if args.shape == "default" else f", shape {args.shape}"
     print(f"recette: building the lab (firewall {args.firewall}, SIP ALG "
           f"{'on' if args.alg else 'off'}{field})", file=sys.stderr)
     built = lab.Lab.up(prefix=args.prefix, alg=args.alg, firewall=args.firewall,
                        profile_path=args.profile_out, progress=_progress, owned=False,
-                       operator=args.operator, media_ip=args.media_ip)
+                       operator=args.operator, media_ip=args.media_ip, shape=args.shape,
+                       declared=not args.undeclared)
     print(f"recette: lab {built.prefix} up in {time.monotonic() - t0:.2f} s; "
           f"profile: {args.profile_out}", file=sys.stderr)
     print(built.prefix)
@@ -115,7 +118,7 @@ def cmd_lab_status(args: argparse.Namespace) -> int:
             missing = [r for r, ok in ns.items() if not ok]
             relay = "" if st["operator"] != "field" else (
                 f" (media on {st['media_ip']}, rtpengine "
-                f"{'running' if st['rtpengine'] else 'STOPPED'})")
+                f"{'running' if st['rtpengine'] else 'STOPPED'}), shape {st['shape']}")
             print(f"{st['prefix']}: operator {st['operator']}{relay}, firewall "
                   f"{st['firewall']}, SIP ALG {'on' if st['alg'] else 'off'}, Kamailio "
                   f"{'running' if st['kamailio'] else 'STOPPED'}, namespaces "
@@ -383,6 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--media-ip", metavar="IP",
                     help="field operator: the relay's media address in 198.51.100.0/24 "
                          "(default: the SIP server's, 198.51.100.10)")
+    up.add_argument("--shape", choices=SHAPES, default="default",
+                    help="field operator: where its SIP and media come from; "
+                         + "; ".join(f"{s.name}: {s.summary}" for s in SHAPES.values()))
+    up.add_argument("--undeclared", action="store_true",
+                    help="field operator: the written profile leaves out the shape's edge "
+                         "proxy and media addresses (an integrator who forgot them)")
     up.set_defaults(func=cmd_lab_up)
     down = lab.add_parser("down", help="remove the lab, or every leftover lab (idempotent)")
     down.add_argument("--prefix")

@@ -8,7 +8,9 @@ Built from real parts in network namespaces joined by veth pairs::
 
 With ``operator="field"`` the operator side is a carrier's SBC instead (Kamailio plus rtpengine
 anchoring all media, an announcement test number, no lab caller and no probe beside the SIP
-server): see :mod:`~harness.lab.relay` and :mod:`~harness.lab.announcement`.
+server): see :mod:`~harness.lab.relay` and :mod:`~harness.lab.announcement`. Its ``shape``
+says where its SIP and media come from (one address, an edge proxy and a relay of their own,
+a latching relay...): see :mod:`~harness.lab.shapes`.
 
 Every namespace is named ``<prefix>-<role>`` with a prefix ``rct`` + 4 hex digits, so a lab
 left behind by a killed run is found and removed by :func:`down_all`. Lab state (Kamailio's
@@ -35,7 +37,17 @@ from pathlib import Path
 
 from harness import netns
 from harness.errors import LabError, PreflightError
-from harness.lab import announcement, delay, kamailio, operator, relay, router, topology
+from harness.lab import (
+    announcement,
+    delay,
+    kamailio,
+    latch,
+    operator,
+    relay,
+    router,
+    shapes,
+    topology,
+)
 from harness.lab.firewall import FirewallMode, RouterPolicy
 from harness.lab.procs import ns_pids as _ns_pids
 from harness.lab.profile import dump_yaml, lab_profile_data
@@ -78,7 +90,7 @@ __all__ = [
     "INET_WAN", "LINKS", "OP_SERVER", "OUTSIDER", "PREFIX_RE", "PROBE", "PROBE_PORT",
     "REQUIRED_COMMANDS", "ROLES", "RTR_DATA", "RTR_VOICE", "RTR_WAN", "SIP_DOMAIN",
     "TEST_NUMBER", "VOICE_HOST", "Lab", "LabState", "OperatorKind", "Progress", "_ns_pids",
-    "down", "down_all", "existing_prefixes", "owner_alive", "preflight",
+    "down", "down_all", "existing_prefixes", "owner_alive", "preflight", "profile_data",
 ]
 
 REQUIRED_COMMANDS = {"ip": "iproute2", "nft": "nftables", "kamailio": "kamailio",
@@ -108,18 +120,29 @@ def preflight(commands: dict[str, str] = REQUIRED_COMMANDS) -> None:
         )
 
 
-def _profile_data(state: LabState) -> dict[str, object]:
-    return lab_profile_data(state.prefix, operator=state.operator, media_ip=state.media_ip)
+def profile_data(state: LabState) -> dict[str, object]:
+    """The profile of the lab ``state`` describes: the operator's addresses as its handbook
+    gives them (the shape's edge proxy, the media address) unless the lab was built with a
+    profile that forgets them (``declared`` false)."""
+    shape = shapes.get(state.shape)
+    return lab_profile_data(
+        state.prefix, operator=state.operator,
+        media_ip=state.media_ip if state.declared else None,
+        signalling_ips=[str(ip) for ip in shape.signalling_ips] if state.declared else [])
 
 
-def _media_address(operator: OperatorKind, media_ip: str | IPv4Address | None) -> IPv4Address:
-    """The field lab's media address: the SIP server's by default, else a free address of the
-    operator's network (``--media-ip``); refused for the default operator, which has no
-    relay."""
+def _media_address(operator: OperatorKind, shape: shapes.Shape,
+                   media_ip: str | IPv4Address | None) -> IPv4Address:
+    """The field lab's media address: the shape's by default, else a free address of the
+    operator's network (``--media-ip``, the default shape only); refused for the default
+    operator, which has no relay."""
     if media_ip is None:
-        return OP_SERVER
+        return shape.media_ip
     if operator != "field":
         raise LabError("--media-ip needs --operator field (the default lab has no media relay)")
+    if shape != shapes.DEFAULT:
+        raise LabError(f"--media-ip: the {shape.name} shape puts its media on "
+                       f"{shape.media_ip}; only the default shape takes --media-ip")
     try:
         media = IPv4Address(str(media_ip))
     except ValueError:
@@ -162,6 +185,11 @@ class Lab:
         """True for the field operator (a carrier's SBC: relay, announcement, no lab caller)."""
         return self.state.operator == "field"
 
+    @property
+    def shape(self) -> shapes.Shape:
+        """The operator's shape (the default operator's is :data:`shapes.DEFAULT`)."""
+        return shapes.get(self.state.shape)
+
     # -- life cycle ---------------------------------------------------------------------------
     @classmethod
     def up(
@@ -175,26 +203,36 @@ class Lab:
         owned: bool = True,
         operator: OperatorKind = "default",
         media_ip: str | IPv4Address | None = None,
+        shape: str = "default",
+        declared: bool = True,
     ) -> Lab:
         """Build the lab; on any failure everything built so far is torn down again.
 
         ``owned``: this process will tear the lab down (tests, demo), so ``lab down`` leaves it
         alone while the process lives; ``recette lab up`` builds unowned labs.
         ``operator``: ``default``, or ``field`` (a carrier's SBC, see the module docstring),
-        whose media relay listens on ``media_ip`` (the SIP server's address by default).
+        of the given ``shape`` (:data:`shapes.SHAPES`), whose media relay listens on
+        ``media_ip`` in the default shape (the SIP server's address unless given).
+        ``declared`` false: the lab profile leaves out the shape's edge proxy and media
+        addresses, as an integrator who forgot them would.
         """
         preflight(FIELD_COMMANDS if operator == "field" else REQUIRED_COMMANDS)
         prefix = prefix or f"rct{secrets.token_hex(2)}"
         topology.check_prefix(prefix)
-        media = _media_address(operator, media_ip)
+        form = shapes.get(shape)
+        if form != shapes.DEFAULT and operator != "field":
+            raise LabError(f"--shape {shape} needs --operator field (the default lab's "
+                           "operator has one shape)")
+        media = _media_address(operator, form, media_ip)
         if any(netns.exists(f"{prefix}-{r}") for r in ROLES):
             raise LabError(f"a lab named {prefix} already exists: run `recette lab down` first")
         state = LabState(prefix, alg, firewall, str(profile_path) if profile_path else None,
-                         time.time(), owner_pid=os.getpid() if owned else None)
+                         time.time(), owner_pid=os.getpid() if owned else None,
+                         shape=form.name, declared=declared)
         if operator == "field":
             state.operator, state.media_ip = "field", str(media)
             state.echo_number, state.announcement_number = ECHO_NUMBER, TEST_NUMBER
-        profile = Profile.model_validate(_profile_data(state))
+        profile = Profile.model_validate(profile_data(state))
         lab = cls(state, profile)
         try:
             lab._build(progress)
@@ -211,17 +249,26 @@ class Lab:
         topology.build_namespaces(self.prefix)
         progress("links and addresses")
         media = IPv4Address(self.state.media_ip or OP_SERVER)
-        # The default lab's probe beside the SIP server; the field lab's own media address.
-        op_extra = (PROBE,) if not field else () if media == OP_SERVER else (media,)
+        shape = self.shape
+        # The default lab's probe beside the SIP server; the field lab's edge proxy and media
+        # addresses when its shape has addresses of their own.
+        op_extra = (PROBE,) if not field else shape.extra_addresses(media)
         topology.build_links(self.prefix, op_extra=op_extra)
         progress(f"router: firewall {self.state.firewall}, SIP ALG "
                  f"{'on' if self.state.alg else 'off'}")
         router.apply_policy(self.state)
         if field:
+            progress(f"operator: shape {shape.name}: {shape.summary}")
             progress(f"operator: rtpengine (userspace) anchoring all media on {media}")
             self.start_relay()
+        if shape.latching:
+            progress("operator: the relay latches: nothing to a site before its first RTP "
+                     f"packet reached the relay port (nftables table {latch.TABLE} in op)")
+            latch.install(self.prefix, media)
+        invite_ip, invite_port = shape.invite_from
         progress(f"operator: Kamailio on {OP_SERVER}:5060"
-                 + (" as the carrier's SBC (hairpins, media on the relay)" if field else ""))
+                 + (" as the carrier's SBC (hairpins, media on the relay)" if field else "")
+                 + f", calling the site from {invite_ip}:{invite_port}")
         self.start_kamailio()
         progress(f"operator: far end (SIPp UAS, RTP echo + stream) on {OP_SERVER}:"
                  f"{kamailio.FAR_END_PORT}"
@@ -247,7 +294,7 @@ class Lab:
     def attach(cls, prefix: str) -> Lab:
         """Handle on a lab built by another process."""
         state = load_state(prefix)
-        return cls(state, Profile.model_validate(_profile_data(state)))
+        return cls(state, Profile.model_validate(profile_data(state)))
 
     def down(self) -> None:
         """Tear this lab down (idempotent)."""
@@ -287,7 +334,7 @@ class Lab:
     def start_kamailio(self, timeout: float = 10.0) -> None:
         """Start Kamailio and wait until it answers (see :func:`operator.start_kamailio`)."""
         operator.start_kamailio(self.prefix, self.profile, self.state.digest, timeout,
-                                field=self.field)
+                                field=self.field, shape=self.shape)
 
     def start_far_end(self, timeout: float = 5.0) -> None:
         """Start the SIPp far end (see :func:`operator.start_far_end`)."""
@@ -304,6 +351,13 @@ class Lab:
 
     def relay_running(self) -> bool:
         return relay.running(self.prefix)
+
+    def latch_held(self) -> int:
+        """RTP packets the latching relay held back so far, sent to a site before it latched
+        (see :func:`latch.held`; the latching shape only)."""
+        if not self.shape.latching:
+            raise LabError(f"the {self.shape.name} shape does not latch")
+        return latch.held(self.prefix)
 
     def set_digest(self, algorithm: str) -> None:
         """Restart Kamailio challenging with ``algorithm`` (see :func:`operator.set_digest`)."""
@@ -325,7 +379,7 @@ class Lab:
     def write_profile(self, path: Path) -> None:
         """Write the lab's site profile (it holds the lab's random passwords: mode 0600)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dump_yaml(_profile_data(self.state)))
+        path.write_text(dump_yaml(profile_data(self.state)))
         path.chmod(0o600)
 
     def status(self) -> dict[str, object]:
@@ -336,6 +390,8 @@ class Lab:
             "namespaces": {r: netns.exists(self.ns(r)) for r in ROLES},
             "kamailio": self.kamailio_running(),
             "rtpengine": self.relay_running() if self.field else None,
+            "shape": self.state.shape,
+            "declared": self.state.declared,
             "media_ip": self.state.media_ip,
             "echo_number": self.state.echo_number,
             "announcement_number": self.state.announcement_number,

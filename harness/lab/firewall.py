@@ -6,12 +6,12 @@ issue) and compared with what the active probes see.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Literal
 
-FirewallMode = Literal["strict", "open", "closed"]
-FIREWALL_MODES: tuple[FirewallMode, ...] = ("strict", "open", "closed")
+FirewallMode = Literal["strict", "registrar-only", "open", "closed"]
 LAB_SERVER = IPv4Address("198.51.100.10")
 LAB_IPBX = IPv4Address("192.168.254.10")
 
@@ -20,18 +20,38 @@ LAB_IPBX = IPv4Address("192.168.254.10")
 class RouterPolicy:
     """What the lab router lets in and whether its SIP ALG is on.
 
-    ``mode``: ``strict`` forwards SIP/RTP only from ``server``; ``open`` from anyone; ``closed``
-    from no one. ``rtp`` can be narrowed to build the "half-open" variants a firewall check
-    must catch.
+    ``mode`` (see :data:`ADMITS`): ``strict`` forwards SIP/RTP from every address of the
+    operator's (``operator``: its registrar, edge proxy, media relay); ``registrar-only`` from
+    the registrar (``server``) alone, the firewall of an integrator who read only the SIP
+    server's address; ``open`` from anyone; ``closed`` from no one. ``rtp`` can be narrowed to
+    build the "half-open" variants a firewall check must catch.
     """
 
     alg: bool = False
     mode: FirewallMode = "strict"
     server: IPv4Address = LAB_SERVER
+    operator: tuple[IPv4Address, ...] = (LAB_SERVER,)
     ipbx: IPv4Address = LAB_IPBX
     sip_port: int = 5060
     rtp: tuple[int, int] = (10000, 20000)
     lans_open: bool = False  # forward anything between the voice and data LANs
+
+
+# Who each mode admits on the forwarded ports: these addresses, or None for anyone.
+ADMITS: dict[FirewallMode, Callable[[RouterPolicy], tuple[IPv4Address, ...] | None]] = {
+    "strict": lambda p: p.operator,
+    "registrar-only": lambda p: (p.server,),
+    "open": lambda p: None,
+    "closed": lambda p: (),
+}
+FIREWALL_MODES: tuple[FirewallMode, ...] = tuple(ADMITS)
+
+
+def _saddr(admitted: tuple[IPv4Address, ...]) -> str:
+    """nft's match for the admitted sources: one address, or an anonymous set of them."""
+    if len(admitted) == 1:
+        return f"ip saddr {admitted[0]} "
+    return f"ip saddr {{ {', '.join(str(a) for a in admitted)} }} "
 
 
 def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
@@ -48,12 +68,10 @@ def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
             f'    udp dport {policy.sip_port} ct helper set "sip-{policy.sip_port}"\n'
             "  }\n"
         )
-    inbound = {
-        "strict": f'    iifname "{wan}" oifname "{voice}" ct status dnat '
-        f"ip saddr {policy.server} udp dport {ports} accept\n",
-        "open": f'    iifname "{wan}" oifname "{voice}" ct status dnat udp dport {ports} accept\n',
-        "closed": "",
-    }[policy.mode]
+    admitted = ADMITS[policy.mode](policy)
+    inbound = "" if admitted == () else (
+        f'    iifname "{wan}" oifname "{voice}" ct status dnat '
+        f"{'' if admitted is None else _saddr(admitted)}udp dport {ports} accept\n")
     return (
         "flush ruleset\n"
         "table ip recette_nat {\n"

@@ -4,7 +4,12 @@ Kamailio plays the operator's registrar and proxy: digest auth per auth user, th
 auth user may register, and DIDs routed to the trunk that owns them (for inbound calls).
 One template serves both operators: ``field=True`` defines ``FIELD`` in it, which turns the
 proxy into the field lab's carrier SBC (every call challenged, DIDs reached by hairpin, media
-anchored on rtpengine, the announcement test number).
+anchored on rtpengine, the announcement test number). The operator's shape
+(:mod:`harness.lab.shapes`) gives the listen sockets and the one every request to the site
+leaves from (``force_send_socket``): a socket of the registrar's own, another port, or an edge
+proxy's address. In-dialog requests follow the Record-Route Kamailio writes for each socket
+a call crosses (two when it leaves by another socket than it came in on), so ACK, BYE and
+re-INVITE towards the site leave from the same socket as the INVITE did.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import glob
 from importlib import resources
 
 from harness.lab import announcement, relay
+from harness.lab.shapes import DEFAULT, Shape
 from harness.lab.topology import ECHO_NUMBER
 from harness.profile import Profile
 
@@ -32,13 +38,12 @@ def _quote(value: str) -> str:
 
 
 FAR_END_PORT = 5080
-OUT_PORT = 5062
 
 
 def render(profile: Profile, *, max_expires: int = 3600, algorithm: str = "MD5",
-           field: bool = False) -> str:
+           field: bool = False, shape: Shape = DEFAULT) -> str:
     """Kamailio config text serving every trunk and Centrex account of ``profile`` (as the
-    field lab's SBC when ``field``)."""
+    field lab's SBC when ``field``), its sockets those of ``shape``."""
     srv = profile.operator.sip_server
     lines = []
     for acc in profile.accounts():
@@ -53,8 +58,8 @@ def render(profile: Profile, *, max_expires: int = 3600, algorithm: str = "MD5",
     for cx in profile.centrex:
         if cx.did:
             lines.append(f"  $sht(dids=>{cx.did}) = {_quote(cx.user)};")
-    listen = "\n".join([*(f"listen={proto}:{srv.ip}:{srv.port}" for proto in ("udp", "tcp")),
-                         f"listen=udp:{srv.ip}:{OUT_PORT}"])
+    listen = "\n".join(f"listen={sock}" for sock in shape.listen())
+    out_ip, out_port = shape.invite_from
     text = resources.files("harness.lab").joinpath("templates/kamailio.cfg").read_text()
     return (
         text.replace("@@LISTEN@@", listen)
@@ -62,7 +67,7 @@ def render(profile: Profile, *, max_expires: int = 3600, algorithm: str = "MD5",
         .replace("@@MAX_EXPIRES@@", str(max_expires))
         .replace("@@ACCOUNTS@@", "\n".join(lines))
         .replace("@@FAR_END@@", f"{srv.ip}:{FAR_END_PORT}")
-        .replace("@@OUT_SOCKET@@", f"{srv.ip}:{OUT_PORT}")
+        .replace("@@OUT_SOCKET@@", f"{out_ip}:{out_port}")
         .replace("@@DIGEST@@", algorithm)
         .replace("@@DEFINES@@", "#!define FIELD" if field else "")
         .replace("@@RTPENGINE@@", f"udp:{relay.NG_ADDR[0]}:{relay.NG_ADDR[1]}")

@@ -22,9 +22,10 @@ from pathlib import Path
 
 from harness import netns
 from harness.errors import LabError
-from harness.lab import announcement, farend, kamailio, relay
+from harness.lab import announcement, farend, kamailio, relay, shapes
 from harness.lab.procs import kill_all, ns_pids, pid_alive, read_pid, tcp_listening, udp_port_taken
 from harness.lab.profile import lab_password
+from harness.lab.shapes import Shape
 from harness.lab.state import LabState, lab_dir, save_state
 from harness.lab.topology import OP_SERVER, OUTSIDER, PROBE, PROBE_PORT, ns
 from harness.probe import deploy
@@ -36,12 +37,12 @@ def kamailio_pidfile(prefix: str) -> Path:
 
 
 def start_kamailio(prefix: str, profile: Profile, digest: str, timeout: float = 10.0, *,
-                   field: bool = False) -> None:
-    """Start the operator's Kamailio in ``op`` (the field lab's SBC when ``field``) and wait
-    until it answers OPTIONS."""
+                   field: bool = False, shape: Shape = shapes.DEFAULT) -> None:
+    """Start the operator's Kamailio in ``op`` (the field lab's SBC when ``field``, with the
+    sockets of ``shape``) and wait until it answers OPTIONS."""
     state_dir = lab_dir(prefix)
     cfg = state_dir / "kamailio.cfg"
-    cfg.write_text(kamailio.render(profile, algorithm=digest, field=field))
+    cfg.write_text(kamailio.render(profile, algorithm=digest, field=field, shape=shape))
     cfg.chmod(0o600)
     check = netns.run(None, ["kamailio", "-c", "-f", str(cfg)], check=False)
     if check.returncode != 0:
@@ -138,7 +139,8 @@ def set_digest(state: LabState, profile: Profile, algorithm: str) -> None:
     stop_kamailio(state.prefix)
     state.digest = algorithm
     save_state(state)
-    start_kamailio(state.prefix, profile, state.digest, field=state.operator == "field")
+    start_kamailio(state.prefix, profile, state.digest, field=state.operator == "field",
+                   shape=shapes.get(state.shape))
 
 
 def start_probes(prefix: str, timeout: float = 10.0, *, server_side: bool = True) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +39,24 @@ def lab_password(prefix: str, account: str) -> str:
 
 
 def lab_profile_data(prefix: str, *, operator: str = "default",
-                     media_ip: str | None = None) -> dict[str, Any]:
+                     media_ip: str | None = None,
+                     signalling_ips: Sequence[str] = ()) -> dict[str, Any]:
     """The lab profile as plain data (validated by :class:`harness.profile.Profile`).
 
     For the field operator (``operator="field"``) it holds only what a real site could fill
-    in: no probe beside the SIP server, the operator's separate media address when it has one
-    (``media_ip``); its ``lab:`` section stays because the runner enters the agent's namespace
-    with it."""
+    in from the operator's handbook: no probe beside the SIP server, the addresses other than
+    the SIP server's that its requests come from (``signalling_ips``: an edge proxy) and its
+    separate media address when it has one (``media_ip``); its ``lab:`` section stays because
+    the runner enters the agent's namespace with it. Leaving the addresses out gives the
+    profile of an integrator who forgot them."""
     data = _profile_data(prefix)
     if operator == "field":
         data["operator"]["name"] = "OpenIP (field lab)"
-        if media_ip is not None and media_ip != data["operator"]["sip_server"]["ip"]:
+        server = data["operator"]["sip_server"]["ip"]
+        signalling = [ip for ip in signalling_ips if ip != server]
+        if signalling:
+            data["operator"]["signalling_ips"] = signalling
+        if media_ip is not None and media_ip != server:
             data["operator"]["media_ips"] = [media_ip]
         del data["vantage_points"]["server"]
     else:  # the reference operator's test number echoes, as its handbook would say

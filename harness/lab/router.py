@@ -18,6 +18,7 @@ from pathlib import Path
 
 from harness import netns
 from harness.errors import LabError
+from harness.lab import shapes
 from harness.lab.firewall import FirewallMode, RouterPolicy, ruleset
 from harness.lab.procs import sh, tcp_listening
 from harness.lab.profile import lab_password
@@ -26,9 +27,12 @@ from harness.lab.topology import OP_SERVER, RTR_DATA, RTR_VOICE, VOICE_HOST, ns
 
 
 def policy(state: LabState) -> RouterPolicy:
-    """The router policy ``state`` asks for."""
+    """The router policy ``state`` asks for. ``strict`` admits the addresses of the
+    operator's shape, not a relay moved off them with ``--media-ip`` (the firewall an
+    integrator built before the operator moved its media)."""
     return RouterPolicy(alg=state.alg, mode=state.firewall, server=OP_SERVER,
-                        ipbx=VOICE_HOST, rtp=state.rtp, lans_open=state.lans_open)
+                        operator=shapes.get(state.shape).addresses, ipbx=VOICE_HOST,
+                        rtp=state.rtp, lans_open=state.lans_open)
 
 
 def set_policy(state: LabState, *, alg: bool | None = None,

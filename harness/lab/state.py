@@ -40,6 +40,8 @@ class LabState:
     media_ip: str | None = None  # field lab: where rtpengine anchors every call's media
     echo_number: str | None = TEST_NUMBER  # a number whose far end echoes our RTP
     announcement_number: str | None = None  # a number that plays an announcement, no echo
+    shape: str = "default"  # field lab: the operator's shape (harness.lab.shapes.SHAPES)
+    declared: bool = True  # the lab profile lists the shape's edge proxy and media addresses
 
 
 def lab_dir(prefix: str) -> Path:
