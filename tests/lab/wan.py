@@ -6,24 +6,31 @@ A proof sentence of the firewall check ("INVITE from X:p … a new flow, through
 nothing the site sent may have opened the flow before. These tests do not take the check's
 word for it: dumpcap on the router's WAN interface records every UDP datagram of the run
 (tshark decodes it, an implementation we did not write), and :func:`assert_proofs_true`
-checks each claim of the results against that record.
+checks each claim of the results against that record (:class:`harness.lab.capture.Wire`).
 """
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from harness import netns
+import yaml
+from pytest import MonkeyPatch
+
+from harness.gate.record import site_key
+from harness.gate.store import open_store
 from harness.lab import RTR_WAN, Lab
-from harness.results import CheckResult
+from harness.lab.capture import Wire
+from harness.lab.firewall import FirewallMode
+from harness.profile import load_profile
+from harness.results import CheckResult, RunResults
+from tests.lab.labrun import run
 
 WAN_IF = "wan0"
+FIREWALL_CHECKS = ("router.audit", "sip.alg", "firewall.openings", "router.crosscheck")
 
 
 @dataclass(frozen=True)
@@ -39,38 +46,13 @@ def wan_capture(lab: Lab, path: Path) -> Iterator[list[Packet]]:
     """Record the router's WAN (UDP only) while the block runs; the list is filled when the
     block ends."""
     packets: list[Packet] = []
-    proc = netns.popen(lab.ns("rtr"), ["dumpcap", "-q", "-i", WAN_IF, "-f", "udp", "-w",
-                                       str(path)],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while not path.exists() or path.stat().st_size == 0:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"dumpcap did not start: {err}")
-        time.sleep(0.05)
-    try:
+    wire = Wire(lab.ns("rtr"), WAN_IF, path)
+    with wire:
         yield packets
-    finally:
-        time.sleep(0.3)  # the last datagrams of the run reach the file
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
-        packets.extend(read(path))
-
-
-def read(path: Path) -> list[Packet]:
-    out = subprocess.run(
-        ["tshark", "-r", str(path), "-d", "udp.port==5060,sip", "-T", "fields",
-         "-e", "frame.time_epoch", "-e", "ip.src", "-e", "udp.srcport", "-e", "ip.dst",
-         "-e", "udp.dstport", "-e", "sip.Method", "-E", "separator=\t"],
-        capture_output=True, text=True, timeout=120, check=True).stdout
-    packets = []
-    for line in out.splitlines():
-        cols = line.split("\t")
-        if len(cols) < 5 or not cols[2]:
-            continue
-        packets.append(Packet(float(cols[0]), (cols[1], int(cols[2])), (cols[3], int(cols[4])),
-                              cols[5] if len(cols) > 5 else ""))
-    return packets
+    for d in wire.datagrams():
+        line = d.sip_first_line or ""
+        method = line.split(" ", 1)[0] if line.endswith(" SIP/2.0") else ""
+        packets.append(Packet(d.at, d.src, d.dst, method))
 
 
 def _ip_port(text: str) -> tuple[str, int]:
@@ -113,3 +95,39 @@ def assert_proofs_true(fw: CheckResult, packets: list[Packet]) -> int:
                 f"{s.port} called {s.outcome}, but the site sent to {source} first")
             checked += 1
     return checked
+
+
+def judged(lab: Lab, tmp: Path, monkeypatch: MonkeyPatch, *, firewall: FirewallMode,
+           alg: bool = False, checks: tuple[str, ...] = FIREWALL_CHECKS,
+           profile: Callable[[dict[str, Any]], None] | None = None) -> RunResults:
+    """``checks`` with the lab's router set to ``firewall`` (and its SIP ALG), the WAN
+    recorded and every proof of firewall.openings checked against it; the router is put back
+    to strict without the ALG after. ``profile`` edits the profile's data first."""
+    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp / 'gate.db'}")
+    prof = tmp / "field.yaml"
+    lab.write_profile(prof)
+    if profile is not None:
+        data = yaml.safe_load(prof.read_text())
+        profile(data)
+        prof.write_text(yaml.safe_dump(data))
+    lab.set_policy(alg=alg, firewall=firewall)
+    try:
+        with wan_capture(lab, tmp / "wan.pcapng") as packets:
+            _, doc = run(prof, tmp / "out", *checks)
+    finally:
+        lab.set_policy(alg=False, firewall="strict")
+    fw = next(c for c in doc.checks if c.id == "firewall.openings")
+    if fw.figures.operator_traffic is not None:
+        assert_proofs_true(fw, packets)
+    return doc
+
+
+def statuses(fw: CheckResult) -> dict[tuple[str, str], str]:
+    """(address, ports) → status, as the check's figures say."""
+    return {(r.address, r.ports): r.status for r in fw.figures.operator_addresses}
+
+
+def gate_events(tmp: Path) -> list[str]:
+    """The kinds of the gate's events for the run's site."""
+    prof = load_profile(tmp / "out" / "profile.yaml")
+    return [e.kind for e in open_store(f"sqlite:///{tmp / 'gate.db'}").history(site_key(prof))]

@@ -1,0 +1,45 @@
+"""firewall.openings behind the router's own SIP ALG (the kernel's nf_conntrack_sip), run as
+an integrator runs it, every proof checked against the router's WAN (tests/lab/wan.py).
+
+The ALG opens pinholes from the SDP and the registrations it rewrites: the operator's media
+and INVITEs then come in whatever the firewall's rules say, so nothing the traffic shows open
+counts as a proof, and the ports outside 10000-20000 it opened are the ALG's effect, not a
+rule for the customer to close.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.lab import Lab
+from tests.lab.labrun import by_id
+from tests.lab.wan import gate_events, judged, statuses
+
+SERVER = "198.51.100.10"
+
+
+@pytest.mark.lab
+def test_strict_with_the_alg_rests_on_the_configuration_and_blames_the_alg(
+        field_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = judged(field_lab, tmp_path, monkeypatch, firewall="strict", alg=True)
+    checks = by_id(doc)
+    assert checks["sip.alg"].status == "fail"
+    fw = checks["firewall.openings"]
+    assert fw.status == "pass", (fw.reason(), fw.reserves)
+    assert statuses(fw) == {(SERVER, "5060"): "vouched", (SERVER, "10000-20000"): "vouched"}
+    assert fw.facts["evidence"] == "outsider sweep, router configuration"
+    assert "RTP_OPEN_BEYOND" not in [m.code for m in fw.reasons + fw.reserves]
+    assert gate_events(tmp_path) == ["verification_pass"]
+
+
+@pytest.mark.lab
+def test_closed_with_the_alg_is_never_a_pass(
+        field_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Calls work through the ALG's pinholes; the rules open nothing: not a pass."""
+    doc = judged(field_lab, tmp_path, monkeypatch, firewall="closed", alg=True)
+    fw = by_id(doc)["firewall.openings"]
+    assert fw.status in ("error", "fail"), fw.reason()
+    assert "proven" not in statuses(fw).values()
+    assert "verification_pass" not in gate_events(tmp_path)

@@ -1,0 +1,82 @@
+"""firewall.openings on an operator shaped as many are: a registrar (198.51.100.10), an edge
+proxy that sends every INVITE (198.51.100.11) and a media relay (198.51.100.30), run as an
+integrator runs it (no probe at the operator), with every proof checked against the router's
+WAN (tests/lab/wan.py).
+
+The false pass of issue 21 was this shape behind a firewall that admits only the registrar:
+the check passed on the outsider's sweep alone and the gate recorded it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.lab import Lab
+from tests.lab.labrun import by_id, codes
+from tests.lab.wan import gate_events, judged, statuses
+
+REGISTRAR, EDGE, RELAY = "198.51.100.10", "198.51.100.11", "198.51.100.30"
+
+
+@pytest.fixture(scope="module")
+def three() -> Iterator[Lab]:
+    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator="field",
+                   shape="three-address")
+    try:
+        yield built
+    finally:
+        built.down()
+
+
+@pytest.mark.lab
+def test_strict_passes_each_address_proven_by_its_own_traffic(
+        three: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = judged(three, tmp_path, monkeypatch, firewall="strict")
+    checks = by_id(doc)
+    fw = checks["firewall.openings"]
+    assert fw.status == "pass", (fw.reason(), fw.reserves)
+    traffic = fw.figures.operator_traffic
+    assert traffic is not None and traffic.sip_source == f"{EDGE}:5060" and traffic.sip_proven
+    assert statuses(fw) == {(EDGE, "5060"): "proven", (RELAY, "10000-20000"): "proven"}
+    assert fw.facts["evidence"] == "operator traffic, outsider sweep"
+    assert fw.reserves == []
+    audit = checks["router.audit"]
+    assert audit.status == "pass", (audit.reason(), audit.reserves)
+    assert checks["router.crosscheck"].status == "pass", checks["router.crosscheck"].reason()
+    assert gate_events(tmp_path) == ["verification_pass"]
+
+
+@pytest.mark.lab
+def test_registrar_only_fails_naming_the_edge_proxy_and_the_relay(
+        three: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = judged(three, tmp_path, monkeypatch, firewall="registrar-only")
+    fw = by_id(doc)["firewall.openings"]
+    assert fw.status == "fail"
+    assert codes(fw) == ["SIP_CLOSED_TO_SERVER", "RTP_CLOSED_TO_MEDIA"]
+    assert fw.reasons[0].params["server"] == EDGE
+    assert fw.reasons[1].params["sources"] == RELAY
+    assert statuses(fw) == {(EDGE, "5060"): "closed", (RELAY, "10000-20000"): "closed"}
+    assert gate_events(tmp_path) == ["verification_fail"]
+
+
+@pytest.mark.lab
+def test_a_profile_that_forgot_the_edge_and_relay_still_proves_them_and_asks_to_declare(
+        three: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def forget(data: dict[str, Any]) -> None:
+        data["operator"].pop("signalling_ips")
+        data["operator"].pop("media_ips")
+
+    doc = judged(three, tmp_path, monkeypatch, firewall="strict", profile=forget,
+                 checks=("sip.alg", "firewall.openings"))
+    fw = by_id(doc)["firewall.openings"]
+    assert fw.status == "pass", (fw.reason(), fw.reserves)
+    assert statuses(fw) == {(EDGE, "5060"): "proven", (RELAY, "10000-20000"): "proven"}
+    assert [(m.code, m.params) for m in fw.reserves] == [
+        ("SIP_ELSEWHERE", {"address": EDGE}), ("MEDIA_ELSEWHERE", {"addresses": RELAY})]
+    assert {r.address: r.roles for r in fw.figures.operator_addresses} == {
+        EDGE: ["seen"], RELAY: ["seen"]}
