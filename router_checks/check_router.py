@@ -55,6 +55,15 @@ def report(findings: list[audits.Finding], evidence: Evidence) -> None:
                 lines=[s.ref() for s in f.sources]) for f in findings]
 
 
+def predicted_sets(predicted: audits.Prediction) -> PortSets:
+    """The prediction as the run state carries it: per operator address (what
+    ``firewall.openings`` lets the configuration vouch for), the registrar's column, other
+    sources, any address, and whether a SIP ALG opens pinholes beside the rules."""
+    return PortSets(server=sorted(predicted.server), others=sorted(predicted.others),
+                    by_source={str(ip): sorted(p) for ip, p in predicted.by_source.items()},
+                    any_source=sorted(predicted.anyone), sip_alg=predicted.sip_alg)
+
+
 @pytest.mark.check(
     order=59,  # before firewall.openings, which may rest on its prediction
     id="router.audit",
@@ -82,12 +91,15 @@ def check_router_audit(profile: Profile, evidence: Evidence, run_state: RunState
     plan = audits.plan_of(router)
     evidence.figures.lan_plan = audits.plan_fact(model, router, plan)
     evidence.fact("LAN plan", str(evidence.figures.lan_plan))
-    findings, predicted = audits.audit(model, router, profile.operator.sip_server.ip, plan)
-    run_state.predicted = PortSets(server=sorted(predicted["server"]),
-                                   others=sorted(predicted["others"]))
+    operator = profile.operator.addresses()
+    findings, predicted = audits.audit(model, router, operator, plan)
+    run_state.predicted = predicted_sets(predicted)
     report(findings, evidence)
-    evidence.fact("predicted open to the server", fmt(predicted["server"]))
-    evidence.fact("predicted open to others", fmt(predicted["others"]))
+    for ip, roles in operator.items():
+        evidence.fact(f"predicted open to {ip} ({'/'.join(roles)})",
+                      fmt(predicted.by_source[ip]))
+    evidence.fact("predicted open to any address", fmt(predicted.anyone))
+    evidence.fact("predicted open to other sources", fmt(predicted.others))
     for f in findings:
         if f.severity == "warn":
             evidence.reserve(f.message)

@@ -3,6 +3,7 @@ typed figures, the reserves and the reasons (message codes), and the skips."""
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,17 @@ def test_no_router_is_not_applicable() -> None:
     assert exc.value.message.code == "NO_ROUTER"
 
 
+REGISTRAR, EDGE, RELAY = "198.51.100.10", "198.51.100.20", "198.51.100.30"
+RTP = list(range(10000, 20001))
+
+
+def _three() -> Profile:
+    """The example profile with an edge proxy and a media relay beside the registrar."""
+    prof = load_profile(REPO / "profiles" / "example.yaml")
+    return prof.model_copy(update={"operator": prof.operator.model_copy(update={
+        "signalling_ips": [IPv4Address(EDGE)], "media_ips": [IPv4Address(RELAY)]})})
+
+
 def test_crosscheck_needs_both_sides_and_names_each_discrepancy() -> None:
     state = RunState(predicted=PortSets(server=[5060, 10000], others=[]))
     with pytest.raises(NotApplicable) as skipped:
@@ -107,6 +119,26 @@ def test_crosscheck_needs_both_sides_and_names_each_discrepancy() -> None:
         ("CONFIG_OPEN_FOUND_CLOSED", "10000"), ("CONFIG_CLOSED_FOUND_OPEN", "10000-10001")]
     assert str(failed.value.reasons[1]) == ("UDP 10000-10001 found open to other sources "
                                             "although the configuration closes them")
+
+
+def test_the_audit_predicts_every_operator_address_by_role(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """router.audit leaves, for firewall.openings and the cross-check, the ports open to
+    each of the profile's operator addresses; an edge proxy and a relay the router admits
+    are no other source."""
+    c = case("operator_three_addresses")
+    prof = _three().model_copy(update={"router": c.router()})
+    evidence, state, failed = _audit(monkeypatch, c.text, prof)
+    assert failed is None, failed
+    assert state.predicted is not None
+    # The one-to-one static forwards every port, WAN-IN admits only the voice group: 5061,
+    # 9999 and 20001 (predicted too, since the firewall check tries them) stay closed.
+    assert state.predicted.by_source == {REGISTRAR: [5060, *RTP], EDGE: [5060, *RTP],
+                                         RELAY: [5060, *RTP]}
+    assert state.predicted.server == [5060, *RTP]
+    assert state.predicted.others == [] and state.predicted.any_source == []
+    assert state.predicted.sip_alg is False
+    assert evidence.facts[f"predicted open to {RELAY} (media)"] == "5060, 10000-20000"
 
 
 def test_unevaluated_lines_of_both_parsers_become_messages() -> None:
