@@ -21,6 +21,7 @@ from harness.portset import fmt
 from harness.profile import Profile
 from harness.results import CrossCheck, Finding, PortSets, RouterConfig
 from router_checks import audit as audits
+from router_checks import crosscheck
 from router_checks.kinds import KINDS
 from router_checks.model import RouterModel
 
@@ -116,26 +117,16 @@ def check_router_audit(profile: Profile, evidence: Evidence, run_state: RunState
     fr="Concordance entre la configuration du routeur et la vérification active du pare-feu",
     en="Router configuration agrees with the active firewall verification",
 )
-def check_router_crosscheck(run_state: RunState, evidence: Evidence) -> None:
+def check_router_crosscheck(profile: Profile, run_state: RunState, evidence: Evidence) -> None:
     cfg, real = run_state.predicted, run_state.measured
     if cfg is None or real is None:
         not_applicable(msg("CROSSCHECK_NEEDS_BOTH"))
     evidence.figures.crosscheck = CrossCheck(config=cfg, measured=real)
-    problems: list[Msg] = []
-    for key, who in (("server", msg("WHO_SERVER")), ("others", msg("WHO_OTHERS"))):
-        predicted, measured = set(getattr(cfg, key)), set(getattr(real, key))
-        if key == "server" and real.tested is not None:
-            # The server side was sampled by the operator's own traffic, not swept: compare
-            # the configuration on the ports that were tried.
-            predicted &= set(real.tested)
-        if predicted - measured:
-            problems.append(msg("CONFIG_OPEN_FOUND_CLOSED", ports=fmt(predicted - measured),
-                                who=who))
-        if measured - predicted:
-            problems.append(msg("CONFIG_CLOSED_FOUND_OPEN", ports=fmt(measured - predicted),
-                                who=who))
-    evidence.fact("server: config / measured", f"{fmt(cfg.server)} / {fmt(real.server)}"
-                  + (f" (of the sampled {fmt(real.tested)})" if real.tested is not None else ""))
-    evidence.fact("others: config / measured", f"{fmt(cfg.others)} / {fmt(real.others)}")
-    if problems:
-        fail(*problems)
+    roles = {str(ip): r for ip, r in profile.operator.addresses().items()}
+    found = crosscheck.compare(cfg, real, roles)
+    for label, text in found.lines:
+        evidence.fact(label, text)
+    for m in found.alg:
+        evidence.reserve(m)
+    if found.problems:
+        fail(*found.problems)

@@ -23,7 +23,6 @@ TEXTS: Catalog = {
     "FORWARDED_TO": {"en": "UDP {ports} to {to}", "fr": "UDP {ports} vers {to}"},
     "FORWARDED_AT": {"en": "UDP {ports} on {public} to {to}",
                      "fr": "UDP {ports} de {public} vers {to}"},
-    "WHO_SERVER": {"en": "the operator server", "fr": "le serveur de l'opérateur"},
     "WHO_OTHERS": {"en": "other sources", "fr": "d'autres sources"},
     # An operator address by its role (profile operator: sip_server, signalling_ips,
     # media_ips); every word is masculine in French, after "au" / "le".
@@ -37,6 +36,8 @@ TEXTS: Catalog = {
     "WHO_ANY": {"en": "any address", "fr": "n'importe quelle adresse"},
     "WHO_NETWORK": {"en": "{network}", "fr": "{network}"},
     "WHO_WITH_PORTS": {"en": "{who} (UDP {ports})", "fr": "{who} (UDP {ports})"},
+    "WHO_ANY_OTHER": {"en": "any address other than the operator's",
+                      "fr": "toute adresse autre que celles de l'opérateur"},
     # -- findings: LANs -----------------------------------------------------------------------
     "LAN_MISMATCH": {
         "en": "{role} LAN {network}: expected gateway {gateway} on the router, found {found} "
@@ -244,12 +245,20 @@ TEXTS: Catalog = {
     },
     "CONFIG_OPEN_FOUND_CLOSED": {
         "en": "the configuration opens UDP {ports} to {who} but they were found closed",
-        "fr": "La configuration du routeur ouvre les ports UDP {ports} à {who}, mais ils ont "
-              "été trouvés fermés : chercher l'équipement qui les bloque",
+        "fr": "La configuration du routeur ouvre les ports UDP {ports} pour {who}, mais ils "
+              "ont été trouvés fermés : chercher l'équipement qui les bloque",
     },
     "CONFIG_CLOSED_FOUND_OPEN": {
         "en": "UDP {ports} found open to {who} although the configuration closes them",
-        "fr": "Les ports UDP {ports} ont été trouvés ouverts à {who} alors que la "
+        "fr": "Les ports UDP {ports} ont été trouvés ouverts pour {who} alors que la "
               "configuration du routeur les ferme : chercher l'équipement qui les ouvre",
+    },
+    "CONFIG_ALG_OPENED": {
+        "en": "UDP {ports} found open to {who} although no rule of the configuration opens "
+              "them: the router's SIP ALG opens such ports from the SDP it reads (see the "
+              "router audit's SIP ALG finding)",
+        "fr": "Les ports UDP {ports} ont été trouvés ouverts pour {who} sans qu'aucune règle "
+              "du routeur ne les ouvre : c'est le SIP ALG du routeur qui les ouvre (voir "
+              "l'audit du routeur)",
     },
 }
