@@ -171,17 +171,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
     router = None
     if args.profile:
         prof = load_profile(args.profile)
-        server = prof.operator.sip_server.ip
+        operator = prof.operator.addresses()
         router = prof.router
     else:
         if not args.server:
             raise RecetteError("--server: give the operator's SIP server IP (or --profile)")
-        try:
-            server = IPv4Address(args.server)
-        except ValueError:
-            raise RecetteError(f"--server: expected an IPv4 address, got {args.server!r}") \
-                from None
-    result = routers.audit_file(args.config, routers.KINDS[args.kind], server, router)
+
+        def ip(option: str, text: str) -> IPv4Address:
+            try:
+                return IPv4Address(text)
+            except ValueError:
+                raise RecetteError(f"--{option}: expected an IPv4 address, got {text!r}") \
+                    from None
+
+        # The operator's addresses by role, as a profile's operator gives them.
+        operator = {ip("server", args.server): ("registrar",)}
+        for option, role in (("signalling", "signalling"), ("media", "media")):
+            for text in getattr(args, option) or ():
+                roles = operator.setdefault(ip(option, text), ())
+                operator[ip(option, text)] = (*roles, role) if role not in roles else roles
+    result = routers.audit_file(args.config, routers.KINDS[args.kind], operator, router)
     if not result.findings:
         print(f"{args.config}: no finding")
     for line in result.lines():
@@ -410,6 +419,10 @@ def build_parser() -> argparse.ArgumentParser:
                     required=True)
     au.add_argument("--profile", type=Path, help="site profile (LANs, IPBX, server IP)")
     au.add_argument("--server", help="operator SIP server IP when no profile is given")
+    au.add_argument("--signalling", action="append", metavar="IP",
+                    help="an operator address sending SIP requests (edge proxy), repeatable")
+    au.add_argument("--media", action="append", metavar="IP",
+                    help="an operator media relay address, repeatable")
     au.set_defaults(func=cmd_audit)
 
     gate = sub.add_parser("gate", help="international-option gate").add_subparsers(

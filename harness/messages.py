@@ -70,19 +70,32 @@ def _value(value: Any, lang: str) -> str:
     return "" if value is None else str(value)
 
 
+def _raw(m: Msg) -> str:
+    return f"[{m.code}] " + ", ".join(f"{k}={_value(v, 'en')}" for k, v in m.params.items())
+
+
 def render(m: Msg, lang: str) -> str:
-    """``m`` in ``lang`` (French or English); an unknown code says so rather than vanish."""
+    """``m`` in ``lang`` (French or English); an unknown code says so rather than vanish. A
+    message read from an older ``results.json`` whose sentence has since gained a parameter
+    is shown as it was written (its English text), never an error: a stored run must
+    always render."""
     entry = catalog().get(m.code)
     if entry is None:
-        return f"[{m.code}] " + ", ".join(f"{k}={_value(v, 'en')}" for k, v in m.params.items())
+        return _raw(m)
     template = entry.get(lang) or entry["en"]
+    if fields(template) - set(m.params):
+        return m.text or _raw(m)
     return template.format_map({k: _value(v, lang) for k, v in m.params.items()})
 
 
 def msg(code: str, **params: Param | Msg | list[Msg]) -> Msg:
-    """A message with its English text filled in (what ``results.json`` and logs show)."""
+    """A message with its English text filled in (what ``results.json`` and logs show); a
+    parameter its sentences use and the caller did not give is a programming error."""
     if code not in catalog():
         raise KeyError(f"unknown message code {code!r}: add it to a room's texts.py")
+    missing = set().union(*(fields(t) for t in catalog()[code].values())) - set(params)
+    if missing:
+        raise KeyError(f"message {code}: parameter(s) {', '.join(sorted(missing))} not given")
     m = Msg(code=code, params=params)
     return m.model_copy(update={"text": render(m, "en")})
 

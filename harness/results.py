@@ -109,9 +109,16 @@ class PortSets(_Model):
     tested: list[int] | None = None
     # Per operator address (the profile's registrar, signalling and media addresses): the
     # ports open to it (configuration: predicted; traffic: proven) and, for traffic, the
-    # ports it was tried on. ``server`` stays the registrar's, for older readers.
+    # ports it was tried on (an address proven with no ports tried was swept: all of them).
+    # ``server`` stays the registrar's, for older readers.
     by_source: dict[str, list[int]] = Field(default_factory=dict)
     tested_by_source: dict[str, list[int]] = Field(default_factory=dict)
+    # Configuration only: the ports open to any address at all (an outsider anywhere must
+    # find them open; ``others`` also holds ports open only to networks a rule names), and
+    # whether a SIP ALG or SIP-aware inspection opens pinholes beside the rules. None: not
+    # said (a measurement, or a prediction written before these fields).
+    any_source: list[int] | None = None
+    sip_alg: bool | None = None
 
 
 class CrossCheck(_Model):

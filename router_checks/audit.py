@@ -3,8 +3,9 @@
 Every finding carries the configuration lines behind it, and its message is a code with
 parameters (router_checks/texts.py), so the sheet says it in the customer's language. The
 firewall audit evaluates the rules in order, as the device would, for UDP 5060 and every
-port of 10000-20000, from the operator's SIP server and from witnesses of every other
-source a rule admits.
+port of 10000-20000, from each of the operator's addresses (registrar, edge proxy, media
+relay: :mod:`router_checks.operator` says what each needs) and from witnesses of every
+other source a rule admits, named as the configuration names them.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from typing import Literal
 from harness.messages import Msg, Param, msg
 from harness.portset import fmt
 from harness.profile import Lan, Router
+from router_checks import operator as operator_mod
 from router_checks.model import PortForward, RouterModel, Rule, RuleList, Source
+from router_checks.operator import RTP, SIP_PORT, VOICE_PORTS, OperatorAddresses, Roles
 
-SIP_PORT = 5060
-RTP = range(10000, 20001)
-VOICE_PORTS = (SIP_PORT, *RTP)
-OUTSIDER_WITNESS = IPv4Address("203.0.113.66")
+# The ports beside the voice ports that the active checks also try (firewall.openings'
+# sweeps and samples: 5061, the range's edges): predicted too, so that the cross-check
+# compares the configuration with what was measured on the same ports.
+EDGE_PORTS = (5061, 9999, 20001)
+PREDICTED_PORTS = tuple(sorted({*VOICE_PORTS, *EDGE_PORTS}))
 ADVISED_AGAINST = ("livebox", "freebox", "alicebox", "bbox", "sfr box", "dartybox",
                    "auchanbox", "clubbox", "nc box", "linksys wag", "zyxel p-660",
                    "netgear dg834g", "tp-link")
@@ -263,10 +267,8 @@ def reachable(model: RouterModel, src: IPv4Address, ports: Iterable[int] = VOICE
     return r.opened, r.why
 
 
-def _witnesses(model: RouterModel, server: IPv4Address) -> list[IPv4Address]:
-    """Source addresses other than the server that some permit rule (or forward) admits:
-    an outsider, plus a neighbour inside every narrower network a rule names."""
-    out = {OUTSIDER_WITNESS}
+def _named_sources(model: RouterModel) -> list[IPv4Network]:
+    """Every source network an inbound permit rule or a forward names."""
     nets: list[IPv4Network] = []
     for lst in (f for f in model.filters if f.direction == "inbound"):
         for r in (flat for rule in lst.rules for flat in rule.flat()):
@@ -274,19 +276,7 @@ def _witnesses(model: RouterModel, server: IPv4Address) -> list[IPv4Address]:
                 nets.extend(r.src)
     for fwd in model.forwards:
         nets.extend(fwd.src)
-    for n in nets:
-        if n.prefixlen == 0:
-            continue
-        if n.prefixlen == 32:
-            if n.network_address != server:
-                out.add(n.network_address)
-            continue
-        for host in (n.network_address + 1, n.broadcast_address - 1):
-            if host != server and host in n:
-                out.add(host)
-                break
-    out.discard(server)
-    return sorted(out)
+    return nets
 
 
 def _refs(decisions: Iterable[Decider]) -> tuple[Source, ...]:
@@ -323,50 +313,85 @@ def _target(ipbx: IPv4Address | None, voice: Lan | None) -> Msg:
             else msg("TARGET_NONE"))
 
 
-def _closed(model: RouterModel, srv: Reach, server: IPv4Address, ipbx: IPv4Address | None,
-            voice: Lan | None) -> list[Finding]:
-    """Voice ports closed to the server, by cause: no forward at all (say what is missing,
-    there is no line to cite), or a rule or a list's default that drops them (cite it)."""
+def _closed(reaches: dict[IPv4Address, Reach], operator: dict[IPv4Address, Roles],
+            ipbx: IPv4Address | None, voice: Lan | None) -> list[Finding]:
+    """Voice ports closed to an operator address that needs them, by cause: no forward at
+    all (say what is missing, there is no line to cite; the same for every address), or a
+    rule, a forward restricted to other sources or a list's default that drops them (cite
+    it), one finding per address, naming it with its role."""
     out: list[Finding] = []
-    closed = set(VOICE_PORTS) - srv.opened
-    unforwarded = {p for p in closed if srv.why.get(p) is None}
+    need = operator_mod.needs(operator)
+    unforwarded: set[int] = set()
+    dropped: dict[IPv4Address, set[int]] = {}
+    for ip, r in reaches.items():
+        closed = need[ip] - r.opened
+        unforwarded |= {p for p in closed if r.why.get(p) is None}
+        lost = {p for p in closed if r.why.get(p) is not None}
+        if lost:
+            dropped[ip] = lost
     if unforwarded:
         out.append(_finding("fail", msg("FW_NOT_FORWARDED", ports=fmt(unforwarded),
                                         target=_target(ipbx, voice))))
-    dropped = closed - unforwarded
-    if dropped:
-        out.append(_finding("fail", msg("FW_CLOSED_TO_SERVER", ports=fmt(dropped),
-                                        server=str(server)),
-                            _refs(srv.why[p] for p in sorted(dropped))))
+    for ip, ports in dropped.items():
+        out.append(_finding("fail", msg(
+            "FW_CLOSED_TO_SERVER", ports=fmt(ports), server=str(ip),
+            role=operator_mod.role_words(operator[ip])),
+            _refs(reaches[ip].why[p] for p in sorted(ports))))
     return out
 
 
-def _witness(nets: Iterable[IPv4Network], server: IPv4Address) -> IPv4Address | None:
-    """A source address in ``nets`` other than the server."""
+def _witness(nets: Iterable[IPv4Network], operator: dict[IPv4Address, Roles]
+             ) -> IPv4Address | None:
+    """A source address in ``nets`` that is not the operator's."""
     for n in nets:
         for host in (n.network_address + 1, n.network_address, n.broadcast_address - 1):
-            if host in n and host != server:
+            if host in n and host not in operator:
                 return host
     return None
 
 
+def _admitted_by_forwards(broad: list[IPv4Network],
+                          fwds: list[tuple[PortForward, int]],
+                          operator: dict[IPv4Address, Roles]) -> list[IPv4Network]:
+    """What of ``broad`` a rule matching only translated flows (``ct status dnat``) can
+    admit: the sources the forwards it sees translate. A forward restricted to the
+    operator's addresses leaves it nothing broad to admit."""
+    out: list[IPv4Network] = []
+    for fwd, _ in fwds:
+        for a in broad:
+            for b in (fwd.src or (operator_mod.ANY,)):
+                both = a if a.subnet_of(b) else b if b.subnet_of(a) else None
+                if both is not None and not operator_mod.only_operator(both, operator) and (
+                        both not in out):
+                    out.append(both)
+    return out
+
+
 def _dormant(model: RouterModel, lst: RuleList, rule: Rule, broad: list[IPv4Network],
-             server: IPv4Address, ipbx: IPv4Address | None) -> Finding | None:
-    """Why a permit that admits voice ports from sources other than the server lets nothing
-    in today, said as it is: an earlier rule of its list decides that traffic first (cite
-    both), no forward sends those ports into the site (adding the one the audit asks for
-    would open them), or another filter on the path stops it."""
+             operator: dict[IPv4Address, Roles], ipbx: IPv4Address | None) -> Finding | None:
+    """Why a permit that admits voice ports from sources other than the operator's lets
+    nothing in today, said as it is: an earlier rule of its list decides that traffic first
+    (cite both), no forward sends those ports into the site (adding the one the audit asks
+    for would open them), or another filter on the path stops it. A rule that matches only
+    translated flows (``ct status dnat``) is as broad as the forwards behind it: behind a
+    forward restricted to the operator it admits no one else, and with no forward nothing."""
     ports = [p for p in (SIP_PORT, RTP[0], RTP[-1])
              if not rule.dst_ports or any(r.contains(p) for r in rule.dst_ports)]
-    nets = ", ".join(str(n) for n in broad)
     fwds = [(f, p) for p in ports for f in _forwards_for(model, p)
             if any(f.to in n for n in rule.dst)]
+    if rule.translated_only:
+        broad = _admitted_by_forwards(broad, fwds, operator)
+        if not broad:
+            return None
+    allowed = operator_mod.listed(operator)
+    nets = [operator_mod.source_words(n) for n in broad]
     if not fwds:
         targets = [ipbx] if ipbx is not None else [f.to for f in model.forwards]
         if not any(t in n for t in targets for n in rule.dst):
             return None  # it admits nothing toward the site's forwards or IPBX
-        return _finding("warn", msg("ACL_BROAD_UNFORWARDED", networks=nets), (rule.source,))
-    src = _witness(broad, server)
+        return _finding("warn", msg("ACL_BROAD_UNFORWARDED", networks=nets, allowed=allowed),
+                        (rule.source,))
+    src = _witness(broad, operator)
     if src is None:
         return None
     for fwd, port in fwds:
@@ -376,63 +401,92 @@ def _dormant(model: RouterModel, lst: RuleList, rule: Rule, broad: list[IPv4Netw
                 decider.action == "deny"):
             return _finding("warn", msg("ACL_BROAD_SHADOWED", networks=nets),
                             (decider.source, rule.source))
-    return _finding("warn", msg("ACL_BROAD_BLOCKED", networks=nets), (rule.source,))
+    return _finding("warn", msg("ACL_BROAD_BLOCKED", networks=nets, allowed=allowed),
+                    (rule.source,))
 
 
-def audit_firewall(model: RouterModel, server: IPv4Address, ipbx: IPv4Address | None,
-                   voice: Lan | None) -> tuple[list[Finding], dict[str, set[int]]]:
-    """Open to the server and to no one else, forwarded to the IPBX; returns the findings and
-    the predicted open sets (``server``, ``others``) for the cross-check. ``voice`` is None
-    when no LAN plan is known (an offline audit without a profile)."""
-    srv = reach(model, server)
-    out = _closed(model, srv, server, ipbx, voice)
+@dataclass
+class Prediction:
+    """What the configuration opens, for ``firewall.openings`` (which lets it vouch for what
+    the operator's traffic left unproven, per address) and ``router.crosscheck``: the ports
+    of :data:`PREDICTED_PORTS` open to each operator address, to the registrar, to some other
+    source, to any address at all, and whether a SIP ALG (or a SIP-aware inspection) opens
+    pinholes the rules do not show."""
+
+    by_source: dict[IPv4Address, set[int]]
+    server: set[int]
+    others: set[int]
+    anyone: set[int]
+    sip_alg: bool = False
+
+
+def audit_firewall(model: RouterModel, operator: IPv4Address | OperatorAddresses,
+                   ipbx: IPv4Address | None, voice: Lan | None
+                   ) -> tuple[list[Finding], Prediction]:
+    """Open to every operator address on what its role needs, to no one else, forwarded to
+    the IPBX; returns the findings and what the configuration predicts open. ``voice`` is
+    None when no LAN plan is known (an offline audit without a profile)."""
+    ops = operator_mod.addresses_of(operator)
+    reaches = {ip: reach(model, ip, PREDICTED_PORTS) for ip in ops}
+    out = _closed(reaches, ops, ipbx, voice)
+    stands = operator_mod.witnesses(_named_sources(model), ops)
+    by_net: dict[IPv4Network, set[int]] = {}
     others: set[int] = set()
-    admitted: dict[IPv4Address, set[int]] = {}
+    anyone: set[int] = set()
     deciders: list[Decider] = []
-    for w in _witnesses(model, server):
-        w_open, w_why = reachable(model, w)
-        if w_open:
-            others |= w_open
-            admitted[w] = w_open
-            deciders.extend(w_why[p] for p in sorted(w_open))
-    if admitted:
-        who = ", ".join(f"{w} ({fmt(p)})" if p != others else str(w)
-                        for w, p in admitted.items())
-        out.append(_finding("fail", msg("FW_OPEN_TO_OTHERS", ports=fmt(others), who=who),
-                            _refs(deciders)))
-    server_net = IPv4Network(f"{server}/32")
+    for w, net in stands.items():
+        r = reach(model, w, PREDICTED_PORTS)
+        others |= r.opened
+        if net == operator_mod.ANY:
+            anyone = set(r.opened)
+        voice_open = r.opened & set(VOICE_PORTS)
+        if voice_open:
+            by_net.setdefault(net, set()).update(voice_open)
+            deciders.extend(r.why[p] for p in sorted(voice_open))
+    voice_others = others & set(VOICE_PORTS)
+    if voice_others:
+        out.append(_finding("fail", msg(
+            "FW_OPEN_TO_OTHERS", ports=fmt(voice_others),
+            who=operator_mod.who(by_net, voice_others), allowed=operator_mod.listed(ops)),
+            _refs(deciders)))
     cited = [s for f in out if f.code == "FW_OPEN_TO_OTHERS" for s in f.sources]
     warned: set[str] = set()
     for lst in (f for f in model.filters if f.direction == "inbound"):
         for rule in _admitting(lst):
             if rule.established_only or rule.source.ref() in warned:
-                continue  # replies only, never a new inbound flow; or already said
+                continue  # replies and expected flows only, never a new one; or already said
             voice_rule = rule.proto in ("udp", "ip") and (not rule.dst_ports or any(
                 r.contains(p) for r in rule.dst_ports for p in (SIP_PORT, RTP[0], RTP[-1])))
-            broad = [n for n in rule.src if n != server_net]
+            broad = [n for n in rule.src if not operator_mod.only_operator(n, ops)]
             live = any(c.origin == rule.source.origin and set(rule.source.lines) <= set(c.lines)
                        for c in cited)
             if voice_rule and broad and not live:
-                found = _dormant(model, lst, rule, broad, server, ipbx)
+                found = _dormant(model, lst, rule, broad, ops, ipbx)
                 if found is not None:
                     warned.add(rule.source.ref())
                     out.append(found)
-    out.extend(_astray(srv, ipbx, voice))
-    return out, {"server": srv.opened, "others": others}
+    out.extend(_astray(reaches, ipbx, voice))
+    predicted = Prediction(
+        by_source={ip: set(r.opened) for ip, r in reaches.items()},
+        server=set(reaches[operator_mod.registrar(ops)].opened), others=others,
+        anyone=anyone, sip_alg=bool(model.sip_alg or model.sip_inspection))
+    return out, predicted
 
 
-def _astray(srv: Reach, ipbx: IPv4Address | None, voice: Lan | None) -> list[Finding]:
-    """Every forward that sends voice ports open to the server elsewhere than the IPBX (or
-    the voice LAN), each with its public address: fixing one is not enough. Without an
-    IPBX and a LAN plan there is nothing to compare with."""
+def _astray(reaches: dict[IPv4Address, Reach], ipbx: IPv4Address | None, voice: Lan | None
+            ) -> list[Finding]:
+    """Every forward that sends voice ports open to an operator address elsewhere than the
+    IPBX (or the voice LAN), each with its public address: fixing one is not enough.
+    Without an IPBX and a LAN plan there is nothing to compare with."""
     if ipbx is None and voice is None:
         return []
     wrong: dict[str, tuple[PortForward, set[int]]] = {}
-    for p in sorted(srv.opened):
-        for fwd in srv.via.get(p, []):
-            if (ipbx is not None and fwd.to != ipbx) or (
-                    voice is not None and fwd.to not in voice.network):
-                wrong.setdefault(fwd.source.ref(), (fwd, set()))[1].add(p)
+    for r in reaches.values():
+        for p in sorted(r.opened & set(VOICE_PORTS)):
+            for fwd in r.via.get(p, []):
+                if (ipbx is not None and fwd.to != ipbx) or (
+                        voice is not None and fwd.to not in voice.network):
+                    wrong.setdefault(fwd.source.ref(), (fwd, set()))[1].add(p)
     if not wrong:
         return []
     detail = [msg("FORWARDED_AT", ports=fmt(ports), to=fwd.inside or str(fwd.to),
@@ -500,12 +554,14 @@ def unusable(model: RouterModel) -> list[Msg]:
     return out
 
 
-def audit(model: RouterModel, router: Router, server: IPv4Address, plan: LanPlan = "profile"
-          ) -> tuple[list[Finding], dict[str, set[int]]]:
-    """All audits; returns findings and the predicted firewall open sets. With no LAN plan
-    (``plan="none"``), the LANs are not compared and forwards only with the IPBX."""
+def audit(model: RouterModel, router: Router, operator: IPv4Address | OperatorAddresses,
+          plan: LanPlan = "profile") -> tuple[list[Finding], Prediction]:
+    """All audits; returns findings and what the configuration predicts open. ``operator``:
+    the operator's addresses by role (``Operator.addresses()``), or one address standing for
+    all of them. With no LAN plan (``plan="none"``), the LANs are not compared and forwards
+    only with the IPBX."""
     voice = router.lans.voice if plan != "none" else None
-    fw, predicted = audit_firewall(model, server, router.ipbx, voice)
+    fw, predicted = audit_firewall(model, operator, router.ipbx, voice)
     lans = [*audit_lans(model, router), *audit_isolation(model, router)] if plan != "none" \
         else []
     findings = [*lans, *audit_dhcp(model, router, plan), *fw,

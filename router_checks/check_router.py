@@ -21,6 +21,7 @@ from harness.portset import fmt
 from harness.profile import Profile
 from harness.results import CrossCheck, Finding, PortSets, RouterConfig
 from router_checks import audit as audits
+from router_checks import crosscheck
 from router_checks.kinds import KINDS
 from router_checks.model import RouterModel
 
@@ -55,6 +56,15 @@ def report(findings: list[audits.Finding], evidence: Evidence) -> None:
                 lines=[s.ref() for s in f.sources]) for f in findings]
 
 
+def predicted_sets(predicted: audits.Prediction) -> PortSets:
+    """The prediction as the run state carries it: per operator address (what
+    ``firewall.openings`` lets the configuration vouch for), the registrar's column, other
+    sources, any address, and whether a SIP ALG opens pinholes beside the rules."""
+    return PortSets(server=sorted(predicted.server), others=sorted(predicted.others),
+                    by_source={str(ip): sorted(p) for ip, p in predicted.by_source.items()},
+                    any_source=sorted(predicted.anyone), sip_alg=predicted.sip_alg)
+
+
 @pytest.mark.check(
     order=59,  # before firewall.openings, which may rest on its prediction
     id="router.audit",
@@ -82,12 +92,15 @@ def check_router_audit(profile: Profile, evidence: Evidence, run_state: RunState
     plan = audits.plan_of(router)
     evidence.figures.lan_plan = audits.plan_fact(model, router, plan)
     evidence.fact("LAN plan", str(evidence.figures.lan_plan))
-    findings, predicted = audits.audit(model, router, profile.operator.sip_server.ip, plan)
-    run_state.predicted = PortSets(server=sorted(predicted["server"]),
-                                   others=sorted(predicted["others"]))
+    operator = profile.operator.addresses()
+    findings, predicted = audits.audit(model, router, operator, plan)
+    run_state.predicted = predicted_sets(predicted)
     report(findings, evidence)
-    evidence.fact("predicted open to the server", fmt(predicted["server"]))
-    evidence.fact("predicted open to others", fmt(predicted["others"]))
+    for ip, roles in operator.items():
+        evidence.fact(f"predicted open to {ip} ({'/'.join(roles)})",
+                      fmt(predicted.by_source[ip]))
+    evidence.fact("predicted open to any address", fmt(predicted.anyone))
+    evidence.fact("predicted open to other sources", fmt(predicted.others))
     for f in findings:
         if f.severity == "warn":
             evidence.reserve(f.message)
@@ -104,26 +117,16 @@ def check_router_audit(profile: Profile, evidence: Evidence, run_state: RunState
     fr="Concordance entre la configuration du routeur et la vérification active du pare-feu",
     en="Router configuration agrees with the active firewall verification",
 )
-def check_router_crosscheck(run_state: RunState, evidence: Evidence) -> None:
+def check_router_crosscheck(profile: Profile, run_state: RunState, evidence: Evidence) -> None:
     cfg, real = run_state.predicted, run_state.measured
     if cfg is None or real is None:
         not_applicable(msg("CROSSCHECK_NEEDS_BOTH"))
     evidence.figures.crosscheck = CrossCheck(config=cfg, measured=real)
-    problems: list[Msg] = []
-    for key, who in (("server", msg("WHO_SERVER")), ("others", msg("WHO_OTHERS"))):
-        predicted, measured = set(getattr(cfg, key)), set(getattr(real, key))
-        if key == "server" and real.tested is not None:
-            # The server side was sampled by the operator's own traffic, not swept: compare
-            # the configuration on the ports that were tried.
-            predicted &= set(real.tested)
-        if predicted - measured:
-            problems.append(msg("CONFIG_OPEN_FOUND_CLOSED", ports=fmt(predicted - measured),
-                                who=who))
-        if measured - predicted:
-            problems.append(msg("CONFIG_CLOSED_FOUND_OPEN", ports=fmt(measured - predicted),
-                                who=who))
-    evidence.fact("server: config / measured", f"{fmt(cfg.server)} / {fmt(real.server)}"
-                  + (f" (of the sampled {fmt(real.tested)})" if real.tested is not None else ""))
-    evidence.fact("others: config / measured", f"{fmt(cfg.others)} / {fmt(real.others)}")
-    if problems:
-        fail(*problems)
+    roles = {str(ip): r for ip, r in profile.operator.addresses().items()}
+    found = crosscheck.compare(cfg, real, roles)
+    for label, text in found.lines:
+        evidence.fact(label, text)
+    for m in found.alg:
+        evidence.reserve(m)
+    if found.problems:
+        fail(*found.problems)

@@ -57,9 +57,16 @@ class Rule:
     dst: tuple[IPv4Network, ...]
     dst_ports: tuple[PortRange, ...]
     source: Source
+    # Replies and expected flows only (TCP ``established``, nftables ``ct state
+    # established,related``, ``ct helper``: the pinholes a helper such as the SIP ALG
+    # opens): never a new inbound flow, so never an opening of the firewall's own.
     established_only: bool = False
     iif: tuple[str, ...] = ()  # interfaces the rule names (empty: any), internal lists only
     oif: tuple[str, ...] = ()
+    # Matches only flows a port forward translated (nftables ``ct status dnat``): every
+    # inbound flow the audit follows comes through a forward, so it matches them all, but it
+    # admits no source the forwards do not, and nothing while no forward exists.
+    translated_only: bool = False
     # A zone-based firewall class matching on an access list: the rule matches what that
     # list permits (its deny entries mean "not this class", not "drop").
     match: RuleList | None = field(default=None, compare=False)

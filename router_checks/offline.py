@@ -18,6 +18,7 @@ from harness.profile import Router
 from router_checks.audit import Finding, audit, plan_fact, plan_of, unusable
 from router_checks.kind import RouterKind
 from router_checks.model import RouterModel
+from router_checks.operator import OperatorAddresses
 
 
 def load_model(path: Path, kind: RouterKind) -> RouterModel:
@@ -62,17 +63,18 @@ class OfflineAudit:
         return out
 
 
-def audit_file(path: Path, kind: RouterKind, server: IPv4Address, router: Router | None
-               ) -> OfflineAudit:
-    """The audit of the saved configuration at ``path`` (``router``: the profile's, or None:
-    no LAN plan, the LANs are the configuration's own). A configuration the audit cannot
-    read (no WAN, no interface, lines whose block is lost) is a one-line RecetteError."""
+def audit_file(path: Path, kind: RouterKind, operator: IPv4Address | OperatorAddresses,
+               router: Router | None) -> OfflineAudit:
+    """The audit of the saved configuration at ``path`` (``operator``: the operator's
+    addresses by role, or its one server; ``router``: the profile's, or None: no LAN plan,
+    the LANs are the configuration's own). A configuration the audit cannot read (no WAN,
+    no interface, lines whose block is lost) is a one-line RecetteError."""
     model = load_model(path, kind)
     why = unusable(model)
     if why:
         raise RecetteError(f"{path}: cannot audit: {why[0]}")
     plan = plan_of(router)
     used = router or default_router(kind)
-    findings, _ = audit(model, used, server, plan)
+    findings, _ = audit(model, used, operator, plan)
     return OfflineAudit(findings, plan_fact(model, used, plan),
                         model.sources.get("unevaluated", "").splitlines())

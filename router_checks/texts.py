@@ -23,8 +23,21 @@ TEXTS: Catalog = {
     "FORWARDED_TO": {"en": "UDP {ports} to {to}", "fr": "UDP {ports} vers {to}"},
     "FORWARDED_AT": {"en": "UDP {ports} on {public} to {to}",
                      "fr": "UDP {ports} de {public} vers {to}"},
-    "WHO_SERVER": {"en": "the operator server", "fr": "le serveur de l'opérateur"},
     "WHO_OTHERS": {"en": "other sources", "fr": "d'autres sources"},
+    # An operator address by its role (profile operator: sip_server, signalling_ips,
+    # media_ips); every word is masculine in French, after "au" / "le".
+    "ROLE_REGISTRAR": {"en": "SIP server", "fr": "serveur SIP"},
+    "ROLE_SIGNALLING": {"en": "signalling proxy", "fr": "proxy de signalisation"},
+    "ROLE_MEDIA": {"en": "media relay", "fr": "relais média"},
+    "ROLES_AND": {"en": "{first} and {then}", "fr": "{first} et {then}"},
+    "WHO_OPERATOR_ADDRESS": {"en": "the operator's {role} {address}",
+                             "fr": "le {role} de l'opérateur {address}"},
+    # Other sources as the configuration names them.
+    "WHO_ANY": {"en": "any address", "fr": "n'importe quelle adresse"},
+    "WHO_NETWORK": {"en": "{network}", "fr": "{network}"},
+    "WHO_WITH_PORTS": {"en": "{who} (UDP {ports})", "fr": "{who} (UDP {ports})"},
+    "WHO_ANY_OTHER": {"en": "any address other than the operator's",
+                      "fr": "toute adresse autre que celles de l'opérateur"},
     # -- findings: LANs -----------------------------------------------------------------------
     "LAN_MISMATCH": {
         "en": "{role} LAN {network}: expected gateway {gateway} on the router, found {found} "
@@ -67,8 +80,8 @@ TEXTS: Catalog = {
     },
     # -- findings: firewall and NAT -----------------------------------------------------------
     "FW_CLOSED_TO_SERVER": {
-        "en": "UDP {ports} not open to the operator server {server}",
-        "fr": "Les ports UDP {ports} ne sont pas ouverts au serveur de l'opérateur {server} : "
+        "en": "UDP {ports} not open to the operator's {role} {server}",
+        "fr": "Les ports UDP {ports} ne sont pas ouverts au {role} de l'opérateur {server} : "
               "les ouvrir",
     },
     "FW_NOT_FORWARDED": {
@@ -80,9 +93,10 @@ TEXTS: Catalog = {
               "ajouter la redirection",
     },
     "FW_OPEN_TO_OTHERS": {
-        "en": "UDP {ports} also open to sources other than the operator server: {who}",
-        "fr": "Les ports UDP {ports} sont ouverts à d'autres sources que le serveur de "
-              "l'opérateur ({who}) : les réserver à ce seul serveur",
+        "en": "UDP {ports} also open to sources other than the operator's addresses "
+              "({allowed}): {who}",
+        "fr": "Les ports UDP {ports} sont ouverts à d'autres sources que les adresses de "
+              "l'opérateur ({who}) : les réserver à ces adresses ({allowed})",
     },
     "ACL_BROAD_SHADOWED": {
         "en": "a rule admits voice ports from {networks}; the earlier deny cited first "
@@ -94,18 +108,20 @@ TEXTS: Catalog = {
     "ACL_BROAD_UNFORWARDED": {
         "en": "a rule admits voice ports from {networks}; it lets nothing in today only "
               "because no forward sends those ports into the site: once one is added (for "
-              "the IPBX), they are open to all those sources",
+              "the IPBX), they are open to all those sources (restrict it to the operator's "
+              "addresses, {allowed})",
         "fr": "Une règle ouvre les ports voix à {networks} ; elle ne laisse rien entrer "
               "aujourd'hui faute de redirection de ces ports, mais dès qu'une redirection "
               "sera ajoutée (pour l'IPBX) ils seront ouverts à ces sources : la restreindre "
-              "au serveur de l'opérateur",
+              "aux adresses de l'opérateur ({allowed})",
     },
     "ACL_BROAD_BLOCKED": {
         "en": "a rule admits voice ports from {networks}; another filter on the path stops "
-              "that traffic today, but removing it would open the site",
+              "that traffic today, but removing it would open the site (restrict it to the "
+              "operator's addresses, {allowed})",
         "fr": "Une règle ouvre les ports voix à {networks} ; un autre filtrage l'arrête "
-              "aujourd'hui, mais le retirer ouvrirait le site : la restreindre au serveur de "
-              "l'opérateur",
+              "aujourd'hui, mais le retirer ouvrirait le site : la restreindre aux adresses "
+              "de l'opérateur ({allowed})",
     },
     "NAT_WRONG_HOST": {
         "en": "voice ports are forwarded elsewhere than {target}: {detail}",
@@ -114,7 +130,8 @@ TEXTS: Catalog = {
     },
     "SIP_ALG_ON": {
         "en": "the router's SIP ALG is enabled: it rewrites SIP/SDP and breaks registrations "
-              "and audio (disable it)",
+              "and audio, and opens the ports it reads in the SDP whatever the firewall's "
+              "rules say (disable it)",
         "fr": "Le SIP ALG du routeur est activé : le désactiver",
     },
     "SIP_ALG_TCP_ON": {
@@ -228,12 +245,20 @@ TEXTS: Catalog = {
     },
     "CONFIG_OPEN_FOUND_CLOSED": {
         "en": "the configuration opens UDP {ports} to {who} but they were found closed",
-        "fr": "La configuration du routeur ouvre les ports UDP {ports} à {who}, mais ils ont "
-              "été trouvés fermés : chercher l'équipement qui les bloque",
+        "fr": "La configuration du routeur ouvre les ports UDP {ports} pour {who}, mais ils "
+              "ont été trouvés fermés : chercher l'équipement qui les bloque",
     },
     "CONFIG_CLOSED_FOUND_OPEN": {
         "en": "UDP {ports} found open to {who} although the configuration closes them",
-        "fr": "Les ports UDP {ports} ont été trouvés ouverts à {who} alors que la "
+        "fr": "Les ports UDP {ports} ont été trouvés ouverts pour {who} alors que la "
               "configuration du routeur les ferme : chercher l'équipement qui les ouvre",
+    },
+    "CONFIG_ALG_OPENED": {
+        "en": "UDP {ports} found open to {who} although no rule of the configuration opens "
+              "them: the router's SIP ALG opens such ports from the SDP it reads (see the "
+              "router audit's SIP ALG finding)",
+        "fr": "Les ports UDP {ports} ont été trouvés ouverts pour {who} sans qu'aucune règle "
+              "du routeur ne les ouvre : c'est le SIP ALG du routeur qui les ouvre (voir "
+              "l'audit du routeur)",
     },
 }

@@ -2,10 +2,12 @@
 ``config.txt``, a running-config as the device shows it (or, with ``shape``, as a tool or a
 person hands it over: a terminal capture, an Oxidized or RANCID backup, an unindented paste),
 and ``expected.json``, what the audit must conclude on it: the router and server the profile
-gives (``"profile": false``: none, as ``recette audit`` without ``--profile``), each
-finding's code, severity and cited lines (number → the line's text), the lines the parser
-notes as not evaluated (``unevaluated``), or the message code of the error that makes the
-configuration unauditable (``error``).
+gives (``"profile": false``: none, as ``recette audit`` without ``--profile``), with the
+operator's other addresses by role when it has some (``signalling``, ``media``), each
+finding's code, severity and cited lines (number → the line's text) and, where the case is
+about them, its parameters as English text (``params``), the lines the parser notes as not
+evaluated (``unevaluated``), or the message code of the error that makes the configuration
+unauditable (``error``).
 
 Why a helper module and not a table in a test: the parser test, the SSH test against the IOS
 emulator and the emulator's own fixture checks all read the same cases; a case is added by
@@ -50,6 +52,15 @@ class Case:
     def server(self) -> IPv4Address:
         return IPv4Address(self.expected["server"])
 
+    def operator(self) -> dict[IPv4Address, tuple[str, ...]]:
+        """The operator's addresses by role, as ``Operator.addresses()`` gives them."""
+        out: dict[IPv4Address, tuple[str, ...]] = {self.server: ("registrar",)}
+        for role in ("signalling", "media"):
+            for text in self.expected.get(role, []):
+                ip = IPv4Address(text)
+                out[ip] = (*out.get(ip, ()), role)
+        return out
+
     @property
     def shape(self) -> str | None:
         """How the file was handed over, when it is not the device's own running-config."""
@@ -80,6 +91,10 @@ class Case:
         return {(f["code"], f["severity"], tuple(sorted(int(n) for n in f["lines"])))
                 for f in self.expected["findings"]}
 
+    def params(self) -> dict[str, dict[str, str]]:
+        """Per finding code, the parameters the case is about, as English text."""
+        return {f["code"]: f["params"] for f in self.expected["findings"] if "params" in f}
+
     def cited(self) -> dict[int, str]:
         """Every line the expected findings cite, with its text as in config.txt."""
         return {int(n): text for f in self.expected["findings"] for n, text in f["lines"].items()}
@@ -90,6 +105,13 @@ def case(name: str) -> Case:
     folder = DATA / name
     return Case(name, folder / "config.txt",
                 json.loads((folder / "expected.json").read_text(encoding="utf-8")))
+
+
+def param_text(value: object) -> str:
+    """A message parameter as the English sentence shows it (a list joined with "; ")."""
+    if isinstance(value, list):
+        return "; ".join(param_text(v) for v in value)
+    return str(value) if isinstance(value, Msg) else "" if value is None else str(value)
 
 
 def keys(findings: Iterable[Finding]) -> set[Key]:
@@ -118,7 +140,7 @@ def outcome(c: Case, text: str | None = None) -> Outcome:
     if errors:
         return Outcome(model, errors, [])
     router = c.router() if c.profiled else default_router(CISCO_IOS)
-    findings, _ = audit(model, router, c.server, plan_of(router if c.profiled else None))
+    findings, _ = audit(model, router, c.operator(), plan_of(router if c.profiled else None))
     return Outcome(model, [], findings)
 
 

@@ -97,6 +97,9 @@ class _Rule:
         self.ports: tuple[PortRange, ...] = ()
         self.established = False
         self.after_dnat = False  # "ct status dnat": only traffic a port-forward translated
+        # "ct helper NAME" as a match: only the flows a helper expects (nft reads the helper
+        # of the flow's master connection, as iptables' -m helper): the ALG's pinholes.
+        self.helper_match: str | None = None
         self.verdict: str | None = None
         self.dnat: str | None = None
         self.dnat_port: int | None = None
@@ -127,10 +130,16 @@ class _Rule:
         elif "ct" in left and left["ct"]["key"] == "state":
             states = {str(v) for v in _values(right)}
             self.established = "new" not in states
-        elif "ct" in left and left["ct"]["key"] == "status":
-            # "ct status dnat": true for port-forwarded traffic (what the inbound lists
-            # evaluate), never for traffic between the LANs.
-            self.after_dnat = "dnat" in {str(v) for v in _values(right)}
+        elif "ct" in left and left["ct"]["key"] == "status" and (
+                {str(v) for v in _values(right)} == {"dnat"}):
+            # "ct status dnat": true for port-forwarded traffic only (what the inbound lists
+            # evaluate), never for traffic between the LANs; another status is not read.
+            self.after_dnat = True
+        elif "ct" in left and left["ct"]["key"] == "helper" and isinstance(right, str):
+            # An expected flow of that helper (related, never new): the SIP ALG's pinholes
+            # when the helper is SIP. Not an opening of the ruleset's own.
+            self.helper_match = right
+            self.established = True
         else:
             self.unknown.append(json.dumps(left)[:60])
 
@@ -205,6 +214,7 @@ def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
                for h in (x["ct helper"] for x in doc if "ct helper" in x)}
     lists: dict[tuple[str, str, str], RuleList] = {}
     internal: dict[tuple[str, str, str], RuleList] = {}
+    admits_pinholes: list[Source] = []  # accepts of the SIP helper's expected flows
     for item in doc:
         if "rule" not in item:
             continue
@@ -220,6 +230,11 @@ def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
             if h is not None and h.get("type") == "sip":
                 model.sip_alg = True
                 model.sip_alg_sources.append(src)
+        # The kernel compares `ct helper NAME` with its own helper's name ("sip"), whatever
+        # the ct helper object that set it is called.
+        if rule.helper_match == "sip" and rule.verdict == "accept" and not rule.unknown and (
+                hook == "forward"):
+            admits_pinholes.append(src)
         if hook == "prerouting" and rule.dnat and (rule.iif is None or set(rule.iif) & wan_names):
             wan_in = [n for n in rule.iif or () if n in wan_names]
             model.forwards.append(PortForward(rule.proto, rule.ports,  # type: ignore[arg-type]
@@ -253,7 +268,7 @@ def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
         if inbound:
             lists.setdefault(key, _forward_list(key, chain, lines, "inbound")).rules.append(
                 Rule(action, proto, rule.src, rule.dst, rule.ports,  # type: ignore[arg-type]
-                     src, rule.established))
+                     src, rule.established, translated_only=rule.after_dnat))
         if between:
             internal.setdefault(key, _forward_list(key, chain, lines, "internal")).rules.append(
                 Rule(action, proto, rule.src, rule.dst, rule.ports,  # type: ignore[arg-type]
@@ -262,6 +277,10 @@ def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
         if c.get("hook") == "forward" and c.get("type") == "filter" and key[0] in ("ip", "inet"):
             lists.setdefault(key, _forward_list(key, c, lines, "inbound"))
             internal.setdefault(key, _forward_list(key, c, lines, "internal"))
+    if model.sip_alg:
+        # What lets the ALG's pinholes through is part of the ALG's effect, said with it
+        # (SIP_ALG_ON), never an opening of its own; without the ALG it admits nothing.
+        model.sip_alg_sources.extend(admits_pinholes)
     prio = {f"{k[1]}/{k[2]}": int(c.get("prio", 0)) for k, c in chains.items()}
     model.filters = sorted([*lists.values(), *internal.values()],
                            key=lambda x: prio.get(x.name, 0))

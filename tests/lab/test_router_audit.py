@@ -167,3 +167,31 @@ def test_router_password_never_reaches_any_output(strict_lab: Lab, tmp_path: Pat
             assert secret.encode() not in f.read_bytes(), f
     log = (strict_lab.dir / "sshd.log").read_text(errors="replace")
     assert secret not in log
+
+
+@pytest.mark.lab
+def test_ports_the_sip_alg_opens_are_the_algs_in_the_crosscheck(
+        field_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel's SIP ALG on (field lab: the operator's media answers the site's SDP): it
+    opens the out-of-range ports the site offers (9999, 20001) beside the rules. The audit
+    says so with the ALG's finding, and the cross-check takes those ports for the ALG's,
+    never for a rule the configuration lacks."""
+    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
+    field_lab.set_policy(alg=True, firewall="strict")
+    try:
+        prof = tmp_path / "field.yaml"
+        field_lab.write_profile(prof)
+        _, doc = run(prof, tmp_path / "out", "router", "firewall.openings")
+    finally:
+        field_lab.set_policy(alg=False, firewall="strict")
+    checks = by_id(doc)
+    audit, cross = checks["router.audit"], checks["router.crosscheck"]
+    assert [f.code for f in audit.figures.findings or ()] == ["SIP_ALG_ON"]
+    traffic = checks["firewall.openings"].figures.operator_traffic
+    assert traffic is not None
+    beyond = sorted(s.port for s in traffic.samples
+                    if not 10000 <= s.port <= 20000 and s.outcome == "open")
+    assert beyond == [9999, 20001]  # the ALG's expectations, from the site's own SDP
+    assert cross.status == "pass", cross.reason()
+    assert [(m.code, m.params["ports"]) for m in cross.reserves] == [
+        ("CONFIG_ALG_OPENED", "9999, 20001")]

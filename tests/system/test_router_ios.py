@@ -53,7 +53,7 @@ def test_fixture_pulled_over_ssh_gives_exactly_its_findings(emulator: IosEmulato
     assert out["show running-config"].strip().endswith("end")
     model = CISCO_IOS.parse(out)
     assert model.model == "C891F-K9"
-    findings, _ = audit(model, router, case(name).server)
+    findings, _ = audit(model, router, case(name).operator())
     assert keys(findings) == case(name).findings()
     blob = "\n".join(out.values()) + "\n".join(f.line() for f in findings)
     assert PASSWORD not in blob and SECRET not in blob

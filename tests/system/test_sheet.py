@@ -82,7 +82,8 @@ def _check(ident: str, fr: str, en: str, status: Status = "pass", *reasons: Msg,
 
 LOSS = msg("Q_LOSS", value="4.00", limit=1)
 POOR = msg("POOR_QUALITY", problems=[LOSS])
-FW_OPEN = msg("FW_OPEN_TO_OTHERS", ports="5060, 10000-20000", who="203.0.113.66")
+FW_OPEN = msg("FW_OPEN_TO_OTHERS", ports="5060, 10000-20000", who=[msg("WHO_ANY")],
+              allowed="198.51.100.10")
 GATEWAY = msg("DHCP_COVERS_GATEWAY", pool="voice", start="192.168.254.1",
               end="192.168.254.200", gateway="192.168.254.1")
 

@@ -3,13 +3,14 @@ typed figures, the reserves and the reasons (message codes), and the skips."""
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
 
 from harness.errors import CheckError, CheckFailed, NotApplicable
 from harness.evidence import Evidence
-from harness.messages import render
+from harness.messages import Msg, render
 from harness.plugin import RunState
 from harness.profile import Profile, load_profile
 from harness.results import PortSets
@@ -89,24 +90,156 @@ def test_no_router_is_not_applicable() -> None:
     assert exc.value.message.code == "NO_ROUTER"
 
 
+REGISTRAR, EDGE, RELAY = "198.51.100.10", "198.51.100.20", "198.51.100.30"
+RTP = list(range(10000, 20001))
+
+
+def _three() -> Profile:
+    """The example profile with an edge proxy and a media relay beside the registrar."""
+    prof = load_profile(REPO / "profiles" / "example.yaml")
+    return prof.model_copy(update={"operator": prof.operator.model_copy(update={
+        "signalling_ips": [IPv4Address(EDGE)], "media_ips": [IPv4Address(RELAY)]})})
+
+
+def _cross(state: RunState, profile: Profile | None = None) -> tuple[Evidence, list[Msg]]:
+    """router.crosscheck: its evidence and the reasons it failed on (none: it passed)."""
+    evidence = Evidence()
+    try:
+        check_router.check_router_crosscheck(profile or _three(), state, evidence)
+    except CheckFailed as exc:
+        return evidence, list(exc.reasons)
+    return evidence, []
+
+
 def test_crosscheck_needs_both_sides_and_names_each_discrepancy() -> None:
+    prof = load_profile(REPO / "profiles" / "example.yaml")
     state = RunState(predicted=PortSets(server=[5060, 10000], others=[]))
     with pytest.raises(NotApplicable) as skipped:
-        check_router.check_router_crosscheck(state, Evidence())
+        check_router.check_router_crosscheck(prof, state, Evidence())
     assert skipped.value.message.code == "CROSSCHECK_NEEDS_BOTH"
 
     state.measured = PortSets(server=[5060, 10000], others=[])
-    evidence = Evidence()
-    check_router.check_router_crosscheck(state, evidence)
-    assert evidence.figures.crosscheck is not None
+    evidence, problems = _cross(state, prof)
+    assert problems == [] and evidence.figures.crosscheck is not None
 
     state.measured = PortSets(server=[5060], others=[10000, 10001])
-    with pytest.raises(CheckFailed) as failed:
-        check_router.check_router_crosscheck(state, Evidence())
-    assert [(m.code, m.params["ports"]) for m in failed.value.reasons] == [
+    _, problems = _cross(state, prof)
+    assert [(m.code, m.params["ports"]) for m in problems] == [
         ("CONFIG_OPEN_FOUND_CLOSED", "10000"), ("CONFIG_CLOSED_FOUND_OPEN", "10000-10001")]
-    assert str(failed.value.reasons[1]) == ("UDP 10000-10001 found open to other sources "
-                                            "although the configuration closes them")
+    assert str(problems[0]) == ("the configuration opens UDP 10000 to the operator's SIP "
+                                "server 198.51.100.10 but they were found closed")
+    assert str(problems[1]) == ("UDP 10000-10001 found open to other sources although the "
+                                "configuration closes them")
+
+
+def _predicted(**over: object) -> PortSets:
+    """What router.audit predicts for the three addresses: each open on its voice ports."""
+    base: dict[str, object] = {
+        "server": [5060, *RTP], "others": [], "any_source": [], "sip_alg": False,
+        "by_source": {REGISTRAR: [5060, *RTP], EDGE: [5060, *RTP], RELAY: [5060, *RTP]}}
+    return PortSets.model_validate({**base, **over})
+
+
+def test_crosscheck_compares_each_address_on_the_ports_its_traffic_tried() -> None:
+    """The edge proxy's INVITE proved 5060, the relay's media two sampled ports; the
+    configuration opens everything to both: they agree, though the traffic tried 3 ports of
+    10 002, and the evidence says which address, which ports, config against measured."""
+    measured = PortSets(server=[5060], others=[], tested=[5060],
+                        by_source={EDGE: [5060], RELAY: [12000, 17000]},
+                        tested_by_source={EDGE: [5060], RELAY: [12000, 17000]})
+    evidence, problems = _cross(RunState(predicted=_predicted(), measured=measured))
+    assert problems == []
+    assert evidence.facts[f"{EDGE} (signalling): config / measured"] == (
+        "5060 / 5060 (of the tried 5060)")
+    assert evidence.facts[f"{RELAY} (media): config / measured"] == (
+        "12000, 17000 / 12000, 17000 (of the tried 12000, 17000)")
+    assert evidence.facts[f"{REGISTRAR} (registrar): config / measured"] == (
+        "5060, 10000-20000 / not tried")
+
+
+def test_crosscheck_names_the_address_the_configuration_and_the_traffic_disagree_on() -> None:
+    """The configuration leaves the relay out; its media still reached a sampled port (an
+    equipment upstream forwards it), and the edge proxy's INVITE did not get in although
+    the configuration opens 5060 to it: each disagreement names its address and role."""
+    predicted = _predicted(by_source={REGISTRAR: [5060, *RTP], EDGE: [5060, *RTP],
+                                      RELAY: []})
+    measured = PortSets(by_source={RELAY: [15000]},
+                        tested_by_source={EDGE: [5060], RELAY: [15000, 18000]})
+    _, problems = _cross(RunState(predicted=predicted, measured=measured))
+    assert [(m.code, m.params["ports"], str(m.params["who"])) for m in problems] == [
+        ("CONFIG_OPEN_FOUND_CLOSED", "5060", f"the operator's signalling proxy {EDGE}"),
+        ("CONFIG_CLOSED_FOUND_OPEN", "15000", f"the operator's media relay {RELAY}")]
+    assert render(problems[1], "fr") == (
+        "Les ports UDP 15000 ont été trouvés ouverts pour le relais média de l'opérateur "
+        f"{RELAY} alors que la configuration du routeur les ferme : chercher l'équipement "
+        "qui les ouvre")
+
+
+def test_crosscheck_operator_addresses_are_not_other_sources_nor_named_networks() -> None:
+    """The configuration opens the voice ports to the operator's three addresses and 5060 to
+    a maintainer's host; the outsider's sweep, from elsewhere, finds everything closed. No
+    disagreement: the operator's addresses are no "others", and a rule naming one host says
+    nothing of an outsider at another address. A port open to any address must be found
+    open by the outsider, though."""
+    predicted = _predicted(others=[5060], any_source=[])
+    swept = PortSets(by_source={REGISTRAR: [5060, *RTP]}, others=[])  # a probe at the server
+    evidence, problems = _cross(RunState(predicted=predicted, measured=swept))
+    assert problems == []
+    assert evidence.facts["others: config / measured"] == (
+        "none to any address, 5060 to some / none")
+    assert "5060 open in the configuration only to the networks its rules name" in (
+        evidence.facts["others"])
+    assert evidence.facts[f"{REGISTRAR} (registrar): config / measured"] == (
+        "5060, 10000-20000 / 5060, 10000-20000 (swept)")
+    _, problems = _cross(RunState(predicted=_predicted(others=[5060], any_source=[5060]),
+                                  measured=swept))
+    assert [(m.code, m.params["ports"], str(m.params["who"])) for m in problems] == [
+        ("CONFIG_OPEN_FOUND_CLOSED", "5060", "any address other than the operator's")]
+
+
+def test_crosscheck_an_address_the_profile_does_not_declare_is_noted_not_judged() -> None:
+    measured = PortSets(by_source={"192.0.2.99": [12000]},
+                        tested_by_source={"192.0.2.99": [12000]})
+    evidence, problems = _cross(RunState(predicted=_predicted(), measured=measured))
+    assert problems == []
+    assert "not an operator address of the profile" in evidence.facts["192.0.2.99"]
+
+
+def test_crosscheck_ports_the_sip_alg_opened_are_the_algs_not_a_missing_rule() -> None:
+    """With the router's SIP ALG on, media reached 9999 and 20001 (outside the range, which
+    the configuration does not open): the ALG's pinholes, a reserve naming the ALG, never
+    "found open although the configuration closes them". Without the ALG they are a
+    disagreement."""
+    measured = PortSets(by_source={RELAY: [9999, 12000, 20001]},
+                        tested_by_source={RELAY: [9999, 12000, 20001]})
+    evidence, problems = _cross(RunState(predicted=_predicted(sip_alg=True), measured=measured))
+    assert problems == []
+    (reserve,) = evidence.reserves
+    assert (reserve.code, reserve.params["ports"]) == ("CONFIG_ALG_OPENED", "9999, 20001")
+    assert "SIP ALG" in render(reserve, "fr")
+    _, problems = _cross(RunState(predicted=_predicted(sip_alg=False), measured=measured))
+    assert [(m.code, m.params["ports"]) for m in problems] == [
+        ("CONFIG_CLOSED_FOUND_OPEN", "9999, 20001")]
+
+
+def test_the_audit_predicts_every_operator_address_by_role(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """router.audit leaves, for firewall.openings and the cross-check, the ports open to
+    each of the profile's operator addresses; an edge proxy and a relay the router admits
+    are no other source."""
+    c = case("operator_three_addresses")
+    prof = _three().model_copy(update={"router": c.router()})
+    evidence, state, failed = _audit(monkeypatch, c.text, prof)
+    assert failed is None, failed
+    assert state.predicted is not None
+    # The one-to-one static forwards every port, WAN-IN admits only the voice group: 5061,
+    # 9999 and 20001 (predicted too, since the firewall check tries them) stay closed.
+    assert state.predicted.by_source == {REGISTRAR: [5060, *RTP], EDGE: [5060, *RTP],
+                                         RELAY: [5060, *RTP]}
+    assert state.predicted.server == [5060, *RTP]
+    assert state.predicted.others == [] and state.predicted.any_source == []
+    assert state.predicted.sip_alg is False
+    assert evidence.facts[f"predicted open to {RELAY} (media)"] == "5060, 10000-20000"
 
 
 def test_unevaluated_lines_of_both_parsers_become_messages() -> None:

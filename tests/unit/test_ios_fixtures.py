@@ -182,3 +182,25 @@ def test_recette_audit_cannot_read_is_one_line_and_non_zero(
     (line,) = out.strip().splitlines()
     assert f"{c.path}: cannot audit: " in line
     assert "[fail]" not in out
+
+
+def test_recette_audit_takes_the_operators_addresses_by_role(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Without a profile, --signalling and --media name the operator's edge proxy and media
+    relay: the audit then admits them as the operator's, and only the maintainer's host is
+    another source; given only --server, they would be strangers."""
+    c = case("operator_by_role_stranger")
+    code, out = _audit(c.path, capsys, "--server", SERVER, "--signalling", "198.51.100.20",
+                       "--media", "198.51.100.30")
+    assert code == 1
+    (line,) = [x for x in out.splitlines() if x.startswith("[")]
+    assert line.startswith("[fail] FW_OPEN_TO_OTHERS: UDP 5060 also open to sources other "
+                           "than the operator's addresses (198.51.100.10, 198.51.100.20, "
+                           "198.51.100.30): 203.0.113.9 (")
+    code, out = _audit(c.path, capsys, "--server", SERVER)
+    assert ": 198.51.100.20 (UDP 5060); 198.51.100.30 (UDP 10000-20000); 203.0.113.9 " \
+           "(UDP 5060) (" in out
+    assert "[fail] FW_CLOSED_TO_SERVER: UDP 10000-20000 not open to the operator's SIP " \
+           "server 198.51.100.10" in out  # alone, the SIP server also sends the media
+    code, out = _audit(c.path, capsys, "--server", SERVER, "--media", "relay.example")
+    assert code == 2 and "--media: expected an IPv4 address, got 'relay.example'" in out

@@ -11,7 +11,7 @@ from harness.profile import Router
 from router_checks.audit import audit
 from router_checks.cisco_ios import parse
 from router_checks.model import PortRange, RouterModel, RuleList, Source
-from tests.ios_cases import NAMES, case, keys, outcome
+from tests.ios_cases import NAMES, case, keys, outcome, param_text
 
 SERVER = IPv4Address("198.51.100.10")
 IPBX = IPv4Address("192.168.254.10")
@@ -387,11 +387,18 @@ def test_sip_alg_default_on_cites_nat_lines() -> None:
 
 def test_audit_on_inline_config_opens_only_to_server() -> None:
     """The parsed model drives the audit: voice ports reach the IPBX from the server, and
-    the operator group's wider members count as other sources."""
+    the operator group's wider members count as other sources, each named as the
+    configuration names it (203.0.113.0/24 is named, so "any address" is tested elsewhere
+    and found closed)."""
     findings, predicted = audit(parse(BASE), _router(), SERVER)
-    codes = {f.code for f in findings}
-    assert "FW_OPEN_TO_OTHERS" in codes  # 198.51.100.128/26 and friends are admitted
-    assert 5060 in predicted["server"] and 10000 in predicted["server"]
+    (opened,) = [f for f in findings if f.code == "FW_OPEN_TO_OTHERS"]
+    assert opened.message.params["ports"] == "5060, 10000-20000"
+    assert [str(m) for m in opened.message.params["who"]] == [  # type: ignore[union-attr]
+        "198.51.100.128/26", "198.51.100.20/30", "192.0.2.200 (UDP 10000-20000)",
+        "203.0.113.9"]
+    assert 5060 in predicted.server and 10000 in predicted.server
+    assert predicted.by_source == {SERVER: predicted.server}
+    assert predicted.anyone == set()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -404,6 +411,9 @@ def test_case(name: str) -> None:
     assert [m.code for m in got.errors][:1] == ([c.error] if c.error else []), got.errors
     assert got.unevaluated() == c.unevaluated(), got.model.sources.get("unevaluated")
     assert keys(got.findings) == c.findings(), [f.line() for f in got.findings]
+    for code, params in c.params().items():
+        (found,) = [f for f in got.findings if f.code == code]
+        assert {k: param_text(found.message.params[k]) for k in params} == params, found.line()
     lines = c.text.split("\n")
     for f in got.findings:
         for s in f.sources:

@@ -83,3 +83,16 @@ def test_an_unknown_code_is_refused_when_made_and_visible_when_read() -> None:
         msg("NO_SUCH_CODE")
     foreign = Msg(code="FROM_A_NEWER_VERSION", params={"x": 1}, text="something")
     assert render(foreign, "fr") == "[FROM_A_NEWER_VERSION] x=1"
+
+
+def test_a_parameter_missing_is_refused_when_made_and_read_as_written() -> None:
+    """A sentence that gained a parameter still renders the message an older results.json
+    holds (its English text, else its code and parameters), and a caller that forgets one
+    is told at once."""
+    with pytest.raises(KeyError, match=r"FW_CLOSED_TO_SERVER: parameter\(s\) .*server"):
+        msg("FW_CLOSED_TO_SERVER", ports="5060")
+    old = Msg(code="FW_CLOSED_TO_SERVER", params={"ports": "5060"},
+              text="UDP 5060 not open to the operator server")
+    assert render(old, "fr") == "UDP 5060 not open to the operator server"
+    assert render(old.model_copy(update={"text": ""}), "fr") == (
+        "[FW_CLOSED_TO_SERVER] ports=5060")

@@ -114,9 +114,10 @@ def test_a_third_kind_audits_offline(toy: RouterKind, tmp_path: Path,
     assert code == 1
     assert out.splitlines() == [
         "[fail] FW_OPEN_TO_OTHERS: UDP 5060, 10000-20000 also open to sources other than the "
-        f"operator server: 203.0.113.66 ({config}:5; {config}:6)",
+        f"operator's addresses (198.51.100.10): any address ({config}:5; {config}:6)",
         "[fail] SIP_ALG_ON: the router's SIP ALG is enabled: it rewrites SIP/SDP and breaks "
-        f"registrations and audio (disable it) ({config}:7)",
+        "registrations and audio, and opens the ports it reads in the SDP whatever the "
+        f"firewall's rules say (disable it) ({config}:7)",
         "LAN plan: no LAN plan (no profile): LANs not compared; the configuration's own: "
         "data0 192.168.1.1/24, voice0 192.168.254.1/24"]
     args = ["audit", "--config", str(config), "--kind", "static", "--server", SERVER]
@@ -144,9 +145,10 @@ def test_a_third_kind_round_trips_through_the_saved_configuration(
     assert code == 1
     assert [line.split(" (")[0] for line in text.splitlines()] == [
         "[fail] FW_OPEN_TO_OTHERS: UDP 5060, 10000-20000 also open to sources other than the "
-        "operator server: 203.0.113.66",
+        "operator's addresses",
         "[fail] SIP_ALG_ON: the router's SIP ALG is enabled: it rewrites SIP/SDP and breaks "
-        "registrations and audio", "LAN plan: no LAN plan"]
+        "registrations and audio, and opens the ports it reads in the SDP whatever the "
+        "firewall's rules say", "LAN plan: no LAN plan"]
 
 
 def _router(kind: str) -> dict[str, str]:

@@ -215,7 +215,8 @@ def test_firewall_operator_addresses_in_the_sheets_language() -> None:
 
 def test_router_findings_cite_config_by_ref() -> None:
     finding = Finding(code="FW_OPEN_TO_OTHERS", severity="fail", lines=["nft:12", "nft:14"],
-                      message=msg("FW_OPEN_TO_OTHERS", ports="5060", who="203.0.113.66"))
+                      message=msg("FW_OPEN_TO_OTHERS", ports="5060", who=[msg("WHO_ANY")],
+                                  allowed="198.51.100.10"))
     skipped = msg("RULE_NOT_EVALUATED", ref="nft:20", detail="named set @voice")
     check = _check("router.audit", "fail", finding.message, evidence=[
         Item(title="anything", kind="config", ref="nft:12", text="udp dport 5060 accept"),
@@ -223,7 +224,9 @@ def test_router_findings_cite_config_by_ref() -> None:
         figures=Figures(findings=[finding], unevaluated=[skipped]))
     out = router.render(_page(check))
     for text in ("Audit du routeur : constats", "bloquant", "FW_OPEN_TO_OTHERS",
-                 "Les ports UDP 5060 sont ouverts à d&#x27;autres sources", "nft:12",
+                 "Les ports UDP 5060 sont ouverts à d&#x27;autres sources que les adresses "
+                 "de l&#x27;opérateur (n&#x27;importe quelle adresse) : les réserver à ces "
+                 "adresses (198.51.100.10)", "nft:12",
                  "udp dport 5060 accept", "nft:14", "Non évalué",
                  "nft:20 : non évalué par l&#x27;audit (named set @voice)"):
         assert text in out, text
