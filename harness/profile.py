@@ -14,6 +14,7 @@ import difflib
 import os
 import re
 import ssl
+from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -149,6 +150,31 @@ TestNumber = Annotated[str, AfterValidator(_check_test_number)]
 
 # The roles an operator's address plays, in the order the evidence names them.
 ROLES = ("registrar", "signalling", "media")
+SIP_PORT = 5060
+RTP_RANGE = range(10000, 20001)
+
+
+def role_needs(addresses: Mapping[IPv4Address, tuple[str, ...]]
+               ) -> dict[IPv4Address, frozenset[int]]:
+    """The voice ports each operator address needs open to new inbound flows, by its roles;
+    the one rule the router audit, the cross-check and the firewall check all apply:
+
+    - the registrar: UDP 5060, as the handbook asks of "the operator server"; and UDP
+      10000-20000 too when no address has the media role (it is then the only documented
+      source of the operator's media);
+    - a signalling address (edge proxy, SBC sending the INVITEs): UDP 5060;
+    - a media address (relay): UDP 10000-20000;
+    - an address with several roles: the union."""
+    media_named = any("media" in roles for roles in addresses.values())
+    out: dict[IPv4Address, frozenset[int]] = {}
+    for ip, roles in addresses.items():
+        need: set[int] = set()
+        if "registrar" in roles or "signalling" in roles:
+            need.add(SIP_PORT)
+        if "media" in roles or ("registrar" in roles and not media_named):
+            need.update(RTP_RANGE)
+        out[ip] = frozenset(need)
+    return out
 
 
 class Operator(_Model):
@@ -176,6 +202,10 @@ class Operator(_Model):
                 if role not in roles:
                     roles.append(role)
         return {ip: tuple(r) for ip, r in out.items()}
+
+    def needs(self) -> dict[IPv4Address, frozenset[int]]:
+        """The voice ports each address needs open (:func:`role_needs`)."""
+        return role_needs(self.addresses())
 
     def sources(self) -> frozenset[IPv4Address]:
         """The addresses the site's firewall must admit on UDP 5060 and 10000-20000."""

@@ -9,7 +9,8 @@ which address needs what, and on how "another source" is said: "any address" whe
 admits any, a network or host only when a rule names it, never the address the audit
 happened to test with.
 
-What each role needs (inbound new flows through the forward):
+What each role needs (inbound new flows through the forward; the rule lives in
+:func:`harness.profile.role_needs`, which the firewall check applies too):
 
 - the registrar (``sip_server``): UDP 5060, as the handbook asks of the operator server;
   and UDP 10000-20000 too when the profile names no media address, since it is then the
@@ -28,6 +29,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from harness.messages import Msg, msg
 from harness.portset import fmt
+from harness.profile import role_needs
 
 SIP_PORT = 5060
 RTP = range(10000, 20001)
@@ -59,17 +61,9 @@ def registrar(operator: Mapping[IPv4Address, Roles]) -> IPv4Address:
 
 
 def needs(operator: Mapping[IPv4Address, Roles]) -> dict[IPv4Address, frozenset[int]]:
-    """The voice ports each address needs open (see the module's docstring)."""
-    media_named = any("media" in roles for roles in operator.values())
-    out: dict[IPv4Address, frozenset[int]] = {}
-    for ip, roles in operator.items():
-        need: set[int] = set()
-        if "registrar" in roles or "signalling" in roles:
-            need.add(SIP_PORT)
-        if "media" in roles or ("registrar" in roles and not media_named):
-            need.update(RTP)
-        out[ip] = frozenset(need)
-    return out
+    """The voice ports each address needs open: the profile's one rule
+    (:func:`harness.profile.role_needs`), shared with the firewall check."""
+    return role_needs(operator)
 
 
 def _role_word(role: str) -> Msg:

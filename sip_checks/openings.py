@@ -6,10 +6,11 @@ an edge proxy that sends the INVITEs and a media relay on three. ``firewall.open
 prove the opening to **every** address the operator uses, or say which one it could not, so
 this module keeps one :class:`Need` per (address, what it needs open):
 
-- an address that sends the operator's SIP requests (the profile's ``signalling_ips``, else
-  the registrar) needs UDP 5060; one that sends its media (``media_ips``, else the
-  registrar) needs UDP 10000-20000; an address the traffic shows but the profile does not
-  declare gets the need it showed, and a reserve asks to declare it;
+- what each address needs follows its roles in the profile, by the one rule the router audit
+  applies too (:func:`harness.profile.role_needs`: the registrar and the signalling addresses
+  UDP 5060, the media addresses UDP 10000-20000, the registrar also the range when no media
+  address is named); an address the traffic shows doing what the profile does not give it
+  (an INVITE, media) gets that need too, and a reserve asks to declare it;
 - each need is **proven** by the operator's own traffic (its INVITE on a flow the site never
   opened, its media reaching a sampled port before the site sent), **closed** when the
   traffic shows the firewall drops it, or **unproven** with the reason;
@@ -125,10 +126,8 @@ def build(operator: Operator, sampling: Sampling | None, not_sampled: Msg | None
     or None with the reason ``not_sampled``). ``alg``: a SIP ALG was seen on the router.
     ``learned_media``: media addresses one call showed when the traffic was not sampled (a
     probe at the server sweeps instead)."""
-    registrar = str(operator.sip_server.ip)
-    signalling = [str(ip) for ip in operator.signalling_ips] or [registrar]
-    media = [str(ip) for ip in operator.media_ips] or [registrar]
     roles = {str(ip): r for ip, r in operator.addresses().items()}
+    needs = {str(ip): ports for ip, ports in operator.needs().items()}
     ledger = Ledger([])
     seen_sip: list[str] = []
     seen_media: list[str] = sorted(learned_media or ())
@@ -136,22 +135,24 @@ def build(operator: Operator, sampling: Sampling | None, not_sampled: Msg | None
         if sampling.sip.source is not None:
             seen_sip.append(sampling.sip.source[0])
         seen_media = sorted(sampling.media_addresses())
-    # An undeclared address the traffic shows is added; when the profile declared no address
-    # for that role, the registrar was only a guess, and the traffic replaces it.
-    per_kind: tuple[tuple[Kind, list[str], list[str], bool, str], ...] = (
-        ("sip", signalling, seen_sip, bool(operator.signalling_ips), "SIP_ELSEWHERE"),
-        ("rtp", media, seen_media, bool(operator.media_ips), "MEDIA_ELSEWHERE"))
-    for kind, declared, seen, explicit, reserve in per_kind:
-        extra = [a for a in seen if a not in declared]
-        if extra and not explicit and registrar not in seen:
-            declared = []
-        for a in declared:
-            ledger.needs.append(Need(a, kind, roles.get(a, ("registrar",))))
-        for a in extra:
+    # What the profile's roles need (one rule with the router audit: role_needs), then what
+    # the traffic shows an address doing that the profile does not give it: a need too, and
+    # a reserve asking to declare it.
+    for kind in ("sip", "rtp"):
+        for a, ports in needs.items():
+            if PORTS[kind] <= ports:
+                ledger.needs.append(Need(a, kind, roles[a]))
+    # Who sends the operator's INVITEs: its signalling addresses, else the registrar. Only
+    # they can be said closed when no INVITE came (the registrar's own 5060 cannot then).
+    senders = {str(ip) for ip in operator.signalling_ips} or {str(operator.sip_server.ip)}
+    per_kind: tuple[tuple[Kind, list[str]], ...] = (("sip", seen_sip), ("rtp", seen_media))
+    for kind, seen in per_kind:
+        for a in seen:
+            if a in needs and PORTS[kind] <= needs[a]:
+                continue
             ledger.needs.append(Need(a, kind, ("seen",)))
-            ledger.reserves.append(
-                msg("SIP_ELSEWHERE", address=a) if reserve == "SIP_ELSEWHERE"
-                else msg("MEDIA_ELSEWHERE", addresses=a))
+            ledger.reserves.append(msg("SIP_ELSEWHERE", address=a) if kind == "sip"
+                                   else msg("MEDIA_ELSEWHERE", addresses=a))
     for n in ledger.needs:
         if sampling is None:
             n.why = msg("FW_NOT_SAMPLED", address=n.address, ports=LABEL[n.kind],
@@ -159,7 +160,7 @@ def build(operator: Operator, sampling: Sampling | None, not_sampled: Msg | None
             n.detail = f"operator traffic not sampled: {not_sampled}" if not_sampled \
                 else "operator traffic not sampled"
         elif n.kind == "sip":
-            _judge_sip(n, sampling)
+            _judge_sip(n, sampling, sender=n.address in senders)
         else:
             _judge_rtp(n, sampling)
     if sampling is not None:
@@ -173,10 +174,13 @@ def build(operator: Operator, sampling: Sampling | None, not_sampled: Msg | None
     return ledger
 
 
-def _judge_sip(n: Need, s: Sampling) -> None:
+def _judge_sip(n: Need, s: Sampling, *, sender: bool) -> None:
     flow = s.sip
     if flow.source is None:
-        if s.hairpin_failed is not None:
+        if s.hairpin_failed is not None and not sender:
+            n.detail = "no INVITE reached the site; this address does not send them"
+            n.why = msg("FW_NO_REQUEST_FROM", address=n.address, source=msg("FW_NOBODY"))
+        elif s.hairpin_failed is not None:
             n.status, n.detail = "closed", f"no INVITE reached the site: {s.hairpin_failed}"
             n.why = msg("SIP_CLOSED_TO_SERVER", server=n.address, detail=s.hairpin_failed)
         else:

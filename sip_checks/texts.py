@@ -374,10 +374,11 @@ TEXTS: Catalog = {
     },
     "MEDIA_ELSEWHERE": {
         "en": "the operator's media also comes from {addresses}, which the profile does not "
-              "name: the firewall must allow UDP 10000-20000 from there too; add it to "
-              "operator.media_ips",
-        "fr": "le média de l'opérateur vient aussi de {addresses}, absent du profil : le "
-              "pare-feu doit aussi y ouvrir UDP 10000-20000 ; l'ajouter à operator.media_ips",
+              "give as a media address: the firewall must allow UDP 10000-20000 from there "
+              "too; add it to operator.media_ips",
+        "fr": "le média de l'opérateur vient aussi de {addresses}, que le profil ne donne pas "
+              "comme adresse média : le pare-feu doit aussi y ouvrir UDP 10000-20000 ; "
+              "l'ajouter à operator.media_ips",
     },
     # -- the firewall from the operator's own traffic (probes/media_ports) -------------------
     "AGENT_NOT_IPBX": {
@@ -428,10 +429,12 @@ TEXTS: Catalog = {
         "fr": "aucun média de l'opérateur",
     },
     "SIP_ELSEWHERE": {
-        "en": "the operator's SIP also comes from {address}, which the profile does not name: "
-              "the firewall must let it in too; add it to operator.signalling_ips",
-        "fr": "le SIP de l'opérateur vient aussi de {address}, absent du profil : le pare-feu "
-              "doit aussi l'accepter ; l'ajouter à operator.signalling_ips",
+        "en": "the operator's calls also come from {address}, which the profile does not give "
+              "as a signalling address: the firewall must let its UDP 5060 in too; add it to "
+              "operator.signalling_ips",
+        "fr": "les appels de l'opérateur viennent aussi de {address}, que le profil ne donne "
+              "pas comme adresse de signalisation : le pare-feu doit aussi laisser passer son "
+              "UDP 5060 ; l'ajouter à operator.signalling_ips",
     },
     # -- each operator address's opening (sip_checks/openings.py) ----------------------------
     "FW_UNPROVEN": {
@@ -457,6 +460,10 @@ TEXTS: Catalog = {
               "the operator came from it (its request came from {source})",
         "fr": "l'ouverture d'UDP 5060 à l'adresse {address} de l'opérateur n'est pas prouvée : "
               "aucune requête de l'opérateur n'en est venue (elle est venue de {source})",
+    },
+    "FW_NOBODY": {
+        "en": "none reached the site",
+        "fr": "aucune n'a atteint le site",
     },
     "FW_NO_MEDIA_FROM": {
         "en": "UDP 10000-20000 open to the operator's address {address} is unproven: no "

@@ -36,14 +36,17 @@ def three() -> Iterator[Lab]:
 @pytest.mark.lab
 def test_strict_passes_each_address_proven_by_its_own_traffic(
         three: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The edge proxy's INVITE and the relay's media prove their openings; the registrar
+    sends no INVITE, so its 5060 (which the handbook asks for) rests on the configuration."""
     doc = judged(three, tmp_path, monkeypatch, firewall="strict")
     checks = by_id(doc)
     fw = checks["firewall.openings"]
     assert fw.status == "pass", (fw.reason(), fw.reserves)
     traffic = fw.figures.operator_traffic
     assert traffic is not None and traffic.sip_source == f"{EDGE}:5060" and traffic.sip_proven
-    assert statuses(fw) == {(EDGE, "5060"): "proven", (RELAY, "10000-20000"): "proven"}
-    assert fw.facts["evidence"] == "operator traffic, outsider sweep"
+    assert statuses(fw) == {(REGISTRAR, "5060"): "vouched", (EDGE, "5060"): "proven",
+                            (RELAY, "10000-20000"): "proven"}
+    assert fw.facts["evidence"] == "operator traffic, outsider sweep, router configuration"
     assert fw.reserves == []
     audit = checks["router.audit"]
     assert audit.status == "pass", (audit.reason(), audit.reserves)
@@ -60,13 +63,21 @@ def test_registrar_only_fails_naming_the_edge_proxy_and_the_relay(
     assert codes(fw) == ["SIP_CLOSED_TO_SERVER", "RTP_CLOSED_TO_MEDIA"]
     assert fw.reasons[0].params["server"] == EDGE
     assert fw.reasons[1].params["sources"] == RELAY
-    assert statuses(fw) == {(EDGE, "5060"): "closed", (RELAY, "10000-20000"): "closed"}
+    assert statuses(fw) == {(REGISTRAR, "5060"): "vouched", (EDGE, "5060"): "closed",
+                            (RELAY, "10000-20000"): "closed"}
+    audit = by_id(doc)["router.audit"]
+    assert audit.status == "fail"
+    assert {m.params["server"] for m in audit.reasons if m.code == "FW_CLOSED_TO_SERVER"} \
+        == {EDGE, RELAY}
     assert gate_events(tmp_path) == ["verification_fail"]
 
 
 @pytest.mark.lab
-def test_a_profile_that_forgot_the_edge_and_relay_still_proves_them_and_asks_to_declare(
+def test_a_profile_that_forgot_the_edge_and_relay_proves_them_and_asks_to_declare(
         three: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile names only the registrar (so it should send the INVITEs and the media);
+    the traffic shows the edge proxy and the relay doing it: both proven and named, the
+    registrar's own openings unproven (no configuration read): an error, not a pass."""
     def forget(data: dict[str, Any]) -> None:
         data["operator"].pop("signalling_ips")
         data["operator"].pop("media_ips")
@@ -74,9 +85,14 @@ def test_a_profile_that_forgot_the_edge_and_relay_still_proves_them_and_asks_to_
     doc = judged(three, tmp_path, monkeypatch, firewall="strict", profile=forget,
                  checks=("sip.alg", "firewall.openings"))
     fw = by_id(doc)["firewall.openings"]
-    assert fw.status == "pass", (fw.reason(), fw.reserves)
-    assert statuses(fw) == {(EDGE, "5060"): "proven", (RELAY, "10000-20000"): "proven"}
-    assert [(m.code, m.params) for m in fw.reserves] == [
-        ("SIP_ELSEWHERE", {"address": EDGE}), ("MEDIA_ELSEWHERE", {"addresses": RELAY})]
+    assert fw.status == "error", (fw.reason(), fw.reserves)
+    assert statuses(fw) == {(REGISTRAR, "5060"): "unproven",
+                            (REGISTRAR, "10000-20000"): "unproven",
+                            (EDGE, "5060"): "proven", (RELAY, "10000-20000"): "proven"}
+    assert codes(fw) == ["FW_NO_REQUEST_FROM"]
+    assert [(m.code, m.params.get("address") or m.params.get("addresses"))
+            for m in fw.reserves] == [("SIP_ELSEWHERE", EDGE), ("MEDIA_ELSEWHERE", RELAY),
+                                      ("FW_NO_MEDIA_FROM", REGISTRAR)]
     assert {r.address: r.roles for r in fw.figures.operator_addresses} == {
-        EDGE: ["seen"], RELAY: ["seen"]}
+        REGISTRAR: ["registrar"], EDGE: ["seen"], RELAY: ["seen"]}
+    assert gate_events(tmp_path) == []
