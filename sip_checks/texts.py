@@ -139,6 +139,12 @@ TEXTS: Catalog = {
         "fr": "l'appelant n'a pas raccroché en {seconds} s (son BYE n'est jamais arrivé) ; "
               "nous avons raccroché",
     },
+    "CALL_CUT_BY_FAR_END": {
+        "en": "the call was answered, then the far end hung up after {seconds} s of the "
+              "planned {planned} s{after}",
+        "fr": "l'appel a été décroché, puis l'opérateur a raccroché après {seconds} s sur les "
+              "{planned} s prévues{after}",
+    },
     "CALL_BYE_UNANSWERED": {
         "en": "the call was answered and lasted {seconds} s, then our BYE to {server} got no "
               "response in {timeout} s{after}: the far end had most likely dropped the call "
