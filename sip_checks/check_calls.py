@@ -23,13 +23,14 @@ from sip_checks.session import (
     InboundCaller,
     Site,
     open_ua,
+    record_call,
     record_sip,
     register_behind_nat,
     require_registered,
 )
 from sip_checks.toolkit.quality import line
 from sip_checks.toolkit.ua import CallRecord, UserAgent
-from sip_checks.verdict import call_failed, far_end_kind, judge_call, test_number_kind
+from sip_checks.verdict import call_failed, cut_short, far_end_kind, judge_call, test_number_kind
 
 DTMF_SENT = "2580"
 
@@ -85,6 +86,7 @@ async def _outbound(profile: Profile, account: str, number: str, site: Site, ev:
             incidents.append(Incident(ua.ep.wire[-1].at, account, number, exc.message))
             raise
         ev.fact("call", f"{rec.status} {rec.reason}, hung up by {rec.ended_by}")
+        record_call(ev, rec)
         if rec.status != 200 or rec.symptom:
             symptom = rec.symptom or call_failed(rec)
             incidents.append(Incident(rec.started, account, number, symptom))
@@ -93,6 +95,10 @@ async def _outbound(profile: Profile, account: str, number: str, site: Site, ev:
         kind = test_number_kind(rec, declared)
         ev.fact("test number", f"{declared} (as the profile says)" if declared else
                 f"{kind} (detected)" if far_end_kind(rec) else "unknown: nothing came back")
+        cut = cut_short(rec, seconds) if kind == "echo" else None
+        if cut is not None:  # an echo line stays on until we hang up; an announcement may not
+            incidents.append(Incident(rec.started, account, number, cut))
+            fail(cut)
         _report_media(rec, profile, ev, incidents, echoes=kind == "echo")
         await ua.unregister()
     finally:
@@ -200,6 +206,7 @@ async def _inbound(profile: Profile, did: tuple[str, str], site: Site, ev: Evide
         ev.fact("call", (f"answered; hung up by {rec.ended_by}" if rec.answered is not None
                          else f"not answered: {rec.status} {rec.reason}")
                 + f"; caller {result.summary()}")
+        record_call(ev, rec)
         if rec.symptom:
             incidents.append(Incident(rec.started, rec.calling, number, rec.symptom))
             fail(rec.symptom)

@@ -23,7 +23,14 @@ from harness.errors import CheckError
 from harness.evidence import Evidence
 from harness.messages import Msg, msg
 from harness.profile import Profile, Thresholds
-from sip_checks.session import Site, open_ua, record_sip, register_behind_nat, require_registered
+from sip_checks.session import (
+    Site,
+    open_ua,
+    record_call,
+    record_sip,
+    register_behind_nat,
+    require_registered,
+)
 from sip_checks.toolkit.quality import Quality
 from sip_checks.toolkit.stream import RTP_PORTS
 from sip_checks.toolkit.ua import CallRecord
@@ -89,6 +96,9 @@ async def place(profile: Profile, caller: str, owner: str, number: str, site: Si
             into = await asyncio.wait_for(answering, 20.0 if out.answered else 2.0)
         except (CheckError, TimeoutError):
             into = None
+        record_call(ev, out, title=f"call {caller} → {number}")
+        if into is not None:
+            record_call(ev, into, title=f"call {number} ({owner})")
         await out_ua.unregister()
         await into_ua.unregister()
         return Hairpin(caller, number, out, into)

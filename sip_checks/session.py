@@ -15,10 +15,11 @@ from harness.messages import msg
 from harness.probe.client import ProbeClient
 from harness.profile import Profile
 from harness.results import SipDialog
+from sip_checks.toolkit.dialog import render_events, where
 from sip_checks.toolkit.endpoint import SipEndpoint, WireRecord
 from sip_checks.toolkit.ladder import render, transcript
 from sip_checks.toolkit.site_port import call_id_of
-from sip_checks.toolkit.ua import Identity, Registration, UserAgent
+from sip_checks.toolkit.ua import CallRecord, Identity, Registration, UserAgent
 
 
 @dataclass
@@ -95,6 +96,22 @@ def record_sip(evidence: Evidence, ua: UserAgent, *, call_id: str | None = None,
         if dialog.call_id not in known:
             known.add(dialog.call_id)
             evidence.figures.sip_dialogs.append(dialog)
+
+
+def record_call(evidence: Evidence, rec: CallRecord, *, title: str = "call") -> None:
+    """How long the answered call lasted, its early media, where its RTP came from, and
+    what happened in it after the INVITE (PRACK, re-INVITE, UPDATE, refreshes, BYE): the
+    reading of a call that died after its answer."""
+    if rec.answered is not None:
+        evidence.fact(f"{title} duration", f"{rec.lasted()} s")
+    if rec.early_media:
+        evidence.fact(f"{title} early media", f"{rec.early_media} RTP packets before the 200 OK")
+    media = rec.media
+    if media is not None and len(media.rx_from) > 1:
+        evidence.fact(f"{title} RTP sources", ", ".join(
+            f"{where(src)} ({n})" for src, n in list(media.rx_from.items())))
+    if rec.events:
+        evidence.add(f"{title}: in-dialog events", render_events(rec.events, rec.started))
 
 
 def sip_dialogs(records: Iterable[WireRecord], *, call_id: str | None = None,

@@ -139,6 +139,122 @@ TEXTS: Catalog = {
         "fr": "l'appelant n'a pas raccroché en {seconds} s (son BYE n'est jamais arrivé) ; "
               "nous avons raccroché",
     },
+    "CALL_CUT_BY_FAR_END": {
+        "en": "the call was answered, then the far end hung up after {seconds} s of the "
+              "planned {planned} s{after}",
+        "fr": "l'appel a été décroché, puis l'opérateur a raccroché après {seconds} s sur les "
+              "{planned} s prévues{after}",
+    },
+    "CALL_BYE_UNANSWERED": {
+        "en": "the call was answered and lasted {seconds} s, then our BYE to {server} got no "
+              "response in {timeout} s{after}: the far end had most likely dropped the call "
+              "already",
+        "fr": "l'appel a été décroché et a duré {seconds} s, puis notre BYE vers {server} est "
+              "resté sans réponse en {timeout} s{after} : l'opérateur avait très probablement "
+              "déjà abandonné l'appel",
+    },
+    "CALL_GONE_AT_BYE": {
+        "en": "the call was answered and lasted {seconds} s, but the far end no longer knew it "
+              "when we hung up (481 to our BYE){after}: it had ended the call on its side "
+              "without telling us",
+        "fr": "l'appel a été décroché et a duré {seconds} s, mais l'opérateur ne le connaissait "
+              "plus au raccrochage (481 à notre BYE){after} : il l'avait terminé de son côté "
+              "sans nous prévenir",
+    },
+    "SESSION_TIMER_EXPIRED": {
+        "en": "the call was answered, but the far end, which was to refresh the session every "
+              "{interval} s (RFC 4028 session timer), sent no refresh: we ended the call after "
+              "{seconds} s",
+        "fr": "l'appel a été décroché, mais l'opérateur, chargé de rafraîchir la session "
+              "toutes les {interval} s (minuterie de session RFC 4028), ne l'a pas fait : nous "
+              "avons raccroché après {seconds} s",
+    },
+    "SESSION_REFRESH_FAILED": {
+        "en": "the call was answered, but after {seconds} s the far end did not accept our "
+              "session refresh ({method}: {result}): the session timer ended the call",
+        "fr": "l'appel a été décroché, mais après {seconds} s l'opérateur n'a pas accepté "
+              "notre rafraîchissement de session ({method} : {result}) : la minuterie de "
+              "session a mis fin à l'appel",
+    },
+    "AFTER_THEIR_REQUEST": {
+        "en": " (last in-dialog event: its {method}, which we answered {status})",
+        "fr": " (dernier événement du dialogue : son {method}, auquel nous avons répondu "
+              "{status})",
+    },
+    "AFTER_OUR_REQUEST": {
+        "en": " (last in-dialog event: our {method}, answered {status})",
+        "fr": " (dernier événement du dialogue : notre {method}, qui a reçu {status})",
+    },
+    # -- in-dialog events (toolkit/dialog.py, the evidence's event list) ------------------------
+    "EV_MEDIA_MOVED": {
+        "en": "media moved {old} → {new}",
+        "fr": "média déplacé {old} → {new}",
+    },
+    "EV_MEDIA_KEPT": {
+        "en": "media unchanged ({where})",
+        "fr": "média inchangé ({where})",
+    },
+    "EV_MEDIA_RESUMED": {
+        "en": "media resumed towards {where}",
+        "fr": "média repris vers {where}",
+    },
+    "EV_HOLD": {
+        "en": "put on hold ({direction}, {where}): our RTP stops",
+        "fr": "mise en attente ({direction}, {where}) : notre RTP s'arrête",
+    },
+    "EV_CODEC_CHANGED": {
+        "en": "codec {old} → {new}",
+        "fr": "codec {old} → {new}",
+    },
+    "EV_EARLY_MEDIA": {
+        "en": "early media from {where}",
+        "fr": "média précoce depuis {where}",
+    },
+    "EV_PRACKED": {
+        "en": "{response} acknowledged (RSeq {rseq})",
+        "fr": "{response} acquitté (RSeq {rseq})",
+    },
+    "EV_SDP_REFUSED": {
+        "en": "unusable SDP ({detail})",
+        "fr": "SDP inexploitable ({detail})",
+    },
+    "EV_GLARE": {
+        "en": "both sides offered at once (glare, RFC 3261 §14.2)",
+        "fr": "offres croisées des deux côtés (RFC 3261 §14.2)",
+    },
+    "EV_TIMER_US": {
+        "en": "session timer {interval} s, refreshed by us",
+        "fr": "minuterie de session {interval} s, rafraîchie par nous",
+    },
+    "EV_TIMER_PEER": {
+        "en": "session timer {interval} s, refreshed by the far end",
+        "fr": "minuterie de session {interval} s, rafraîchie par l'opérateur",
+    },
+    "EV_TIMER_OFF": {
+        "en": "no session timer any more",
+        "fr": "plus de minuterie de session",
+    },
+    "EV_MIN_SE": {
+        "en": "session interval {was} s too short, {asked} s asked (422): retried",
+        "fr": "intervalle de session de {was} s trop court, {asked} s demandées (422) : "
+              "nouvel essai",
+    },
+    "EV_CSEQ_ORDER": {
+        "en": "CSeq {cseq} not above {last}: refused",
+        "fr": "CSeq {cseq} pas supérieur à {last} : refusé",
+    },
+    "EV_OFFER_IN_200": {
+        "en": "no offer: ours in the 200 OK, its answer due in the ACK",
+        "fr": "sans offre : la nôtre dans le 200 OK, sa réponse attendue dans l'ACK",
+    },
+    "EV_NO_ACK": {
+        "en": "no ACK came for our 200 OK to its re-INVITE",
+        "fr": "aucun ACK n'a confirmé notre 200 OK à son re-INVITE",
+    },
+    "EV_NO_ANSWER_IN_ACK": {
+        "en": "the ACK carried no answer to our offer",
+        "fr": "l'ACK ne contenait pas de réponse à notre offre",
+    },
     "INBOUND_NEVER_ARRIVED": {
         "en": "the call to {number} never reached the site ({detail}): check the firewall's "
               "forward of UDP 5060 to the IPBX and the DID routing",

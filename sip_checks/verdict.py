@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from harness.messages import Msg, msg
 from harness.profile import Thresholds
+from sip_checks.toolkit.dialog import last_event
 from sip_checks.toolkit.quality import Quality, assess
 from sip_checks.toolkit.rtp import ReceiverStats
 from sip_checks.toolkit.ua import CallRecord
@@ -131,3 +132,23 @@ def call_failed(rec: CallRecord) -> Msg:
     """The symptom of a call that did not connect, as signalling says it."""
     return msg("CALL_FAILED", status=rec.status, reason=rec.reason)
 
+
+
+def cut_short(rec: CallRecord, planned_s: float, *, margin_s: float = 1.0) -> Msg | None:
+    """The far end's BYE ended an answered call more than ``margin_s`` before we meant to
+    hang up: the symptom says so, with the call's real duration and the in-dialog event
+    before the BYE (a re-INVITE we refused, a refresh); None otherwise.
+
+    Only for a far end that should stay on the line (an echo test number): an announcement
+    may hang up once it has played."""
+    if rec.ended_by != "remote" or rec.answered is None:
+        return None
+    byes = [i for i, e in enumerate(rec.events) if e.incoming and e.method == "BYE"]
+    if not byes:
+        return None
+    bye = rec.events[byes[-1]]
+    lasted = bye.at - rec.answered
+    if lasted >= planned_s - margin_s:
+        return None
+    return msg("CALL_CUT_BY_FAR_END", seconds=round(max(0.0, lasted), 1), planned=planned_s,
+               after=last_event(rec.events[:byes[-1]]))

@@ -18,6 +18,8 @@ def _label(data: bytes) -> str:
     if msg.is_response:
         cseq = msg.cseq
         return f"{msg.status} {msg.reason}"[:28] + (f" ({cseq[1]})" if cseq else "")
+    if msg.method == "INVITE" and ";tag=" in (msg.get("To") or ""):
+        return "re-INVITE"  # in a dialog already: the far end moves media or refreshes
     return msg.method or "?"
 
 

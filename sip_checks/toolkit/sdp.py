@@ -162,13 +162,18 @@ def _attribute(media: MediaDescription, value: str) -> None:
 
 
 def answer_codecs(offer: MediaDescription,
-                  supported: tuple[tuple[str, int, int], ...] = DEFAULT_OFFER
-                  ) -> tuple[tuple[str, int, int], ...]:
-    """The first offered voice codec we support, in the offerer's payload type."""
+                  supported: tuple[tuple[str, int, int], ...] = DEFAULT_OFFER, *,
+                  prefer: str | None = None) -> tuple[tuple[str, int, int], ...]:
+    """The first offered voice codec we support, in the offerer's payload type; ``prefer``
+    (the codec of a call in progress) wins when offered, so a re-INVITE that only moves the
+    media does not change the codec under a running measurement."""
     names = {name.upper() for name, _, _ in supported}
-    for pt in offer.payloads:
-        c = offer.codec(pt)
-        if c and c[0].upper() in names:
-            return ((c[0].upper(), pt, c[1]),)
+    offered = [(c[0].upper(), pt, c[1]) for pt in offer.payloads
+               if (c := offer.codec(pt)) and c[0].upper() in names]
+    for name, pt, rate in offered:
+        if prefer is not None and name == prefer.upper():
+            return ((name, pt, rate),)
+    if offered:
+        return (offered[0],)
     raise SdpError("no common codec: offer has "
                    + ", ".join(str(offer.codec(p) or p) for p in offer.payloads))

@@ -58,6 +58,7 @@ TX_WINDOW = 4096  # packets whose send time is kept, for echo RTT and one-way de
 _TX_SLOT = TX_WINDOW - 1  # a power of two: the slot of a packet is a mask of its number
 SCAN_FIRST = 50  # packets of a new SSRC checked against every local sender (one second) ...
 RESCAN_EVERY = 25  # ... then one in this many while no local sender matched the last one
+MAX_SOURCES = 16  # source addresses counted per call (a flood from many ports stays bounded)
 READ_ROUNDS = 8  # poll rounds per tick: a socket holding more is read again
 IDLE_TICK_S = 0.02  # how often a call not sending yet reads what arrived
 RT_PRIORITY = 2  # SCHED_FIFO priority of the engine thread, where the system allows it
@@ -135,6 +136,9 @@ class MediaSession:
     sending: bool = False
     rx: dict[int, ReceiverStats] = field(default_factory=dict)
     rx_sources: dict[int, tuple[str, int]] = field(default_factory=dict)
+    # Packets per source address (the first MAX_SOURCES sources): after a re-INVITE moves
+    # the far end's media, an echo coming back from the new address proves our RTP went there.
+    rx_from: dict[tuple[str, int], int] = field(default_factory=dict)
     echo_rtt_ms: list[float] = field(default_factory=list)
     dtmf_received: list[DtmfEvent] = field(default_factory=list)
     # Send times of the last TX_WINDOW packets, in slots by packet number: by sequence
@@ -250,6 +254,11 @@ class MediaSession:
         b1, seq, ts, ssrc, start, end = head
         if self.first_rx is None:
             self.first_rx = arrival
+        count = self.rx_from.get(src)
+        if count is not None:
+            self.rx_from[src] = count + 1
+        elif len(self.rx_from) < MAX_SOURCES:
+            self.rx_from[src] = 1
         event = (b1 & 0x7F) == self.event_pt
         stats = self.rx.get(ssrc)
         if stats is None:

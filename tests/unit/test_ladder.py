@@ -85,3 +85,16 @@ def test_transcript_of_nothing_is_empty() -> None:
 def test_transcript_replaces_undecodable_bytes() -> None:
     rec = WireRecord(0.0, False, LOCAL, SERVER, b"\xff\xfeSIP\r\n\r\n")
     assert transcript([rec]).split("\n")[1] == "\ufffd\ufffdSIP"  # trailing CRLFs stripped
+
+
+def test_an_invite_inside_a_dialog_is_drawn_as_a_re_invite() -> None:
+    def invite(to_tag: str) -> bytes:
+        return build_request("INVITE", "sip:0899@198.51.100.20", via_host=LOCAL[0],
+                             via_port=LOCAL[1], from_uri="sip:trunk01@198.51.100.20",
+                             to_uri="sip:0899@198.51.100.20", call_id="c@x", cseq=1,
+                             branch="z9hG4bK2", from_tag="t1").replace(
+            b"To: <sip:0899@198.51.100.20>", f"To: <sip:0899@198.51.100.20>{to_tag}".encode())
+    rows = render([WireRecord(1.0, True, LOCAL, SERVER, invite("")),
+                   WireRecord(2.0, False, LOCAL, SERVER, invite(";tag=s9"))]).split("\n")
+    assert " INVITE " in rows[1] and "re-INVITE" not in rows[1]
+    assert " re-INVITE " in rows[2]

@@ -181,6 +181,13 @@ def test_answer_keeps_the_offerers_payload_type_and_order() -> None:
     assert answer_codecs(offer, (("G729", 18, 8000),)) == (("G729", 18, 8000),)
 
 
+def test_a_new_offer_keeps_the_codec_in_use_when_it_is_offered() -> None:
+    """A re-INVITE that moves the media must not switch codecs under a measurement."""
+    offer = parse(_sdp("v=0", "c=IN IP4 192.0.2.1", "m=audio 4000 RTP/AVP 0 8 101"))
+    assert answer_codecs(offer, prefer="PCMA") == (("PCMA", 8, 8000),)
+    assert answer_codecs(offer, prefer="G729") == (("PCMU", 0, 8000),)  # not offered: first
+
+
 def test_answer_built_from_the_choice_parses_back() -> None:
     offer = parse(build("198.51.100.20", 30000, codecs=(("PCMU", 0, 8000), ("PCMA", 8, 8000))))
     chosen = answer_codecs(offer, DEFAULT_OFFER)
