@@ -17,6 +17,7 @@ The verdict, and the international-option gate's record, name the evidence they 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 
 import pytest
 
@@ -25,6 +26,7 @@ from harness.evidence import Evidence
 from harness.gate.record import record
 from harness.messages import Msg, msg
 from harness.plugin import RunState
+from harness.portset import fmt
 from harness.probe.client import ProbeClient
 from harness.profile import Profile
 from harness.results import OperatorTraffic, PortSets, SampleRow
@@ -41,6 +43,7 @@ from sip_checks.probes.firewall import (
     sweep,
 )
 from sip_checks.session import Site, open_ua, register_behind_nat
+from sip_checks.toolkit import sdp
 
 
 @pytest.mark.check(
@@ -85,8 +88,12 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
     by_vantage = {(s.vantage, s.phase): s for s in sweeps}
     problems: list[Msg] = []
     for phase in ("cold", "warm"):
-        problems += discrepancies(by_vantage.get(("server", phase)),
-                                  by_vantage[("outsider", phase)])
+        outsider, pinholes = alg_pinholes(by_vantage[("outsider", phase)], alg,
+                                          run_state.predicted)
+        if pinholes:
+            evidence.reserve(msg("OPENINGS_BY_ALG", phase=msg(f"PHASE_{phase.upper()}"),
+                                 ports=fmt(pinholes), source=outsider.source))
+        problems += discrepancies(by_vantage.get(("server", phase)), outsider)
     swept = _server_sweep_proves(ledger, by_vantage.get(("server", "cold")))
     config = openings.vouch(ledger, run_state.predicted)
     if config:
@@ -116,6 +123,28 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
             evidence.reserve(m)
         raise CheckError(questions[0])
     _record(profile, evidence, ledger, passed=True, bases=bases)
+
+
+def alg_pinholes(outsider: Sweep, alg: bool, predicted: PortSets | None
+                 ) -> tuple[Sweep, frozenset[int]]:
+    """The outsider's sweep without the SIP ALG's pinholes, and those pinholes.
+
+    A router's SIP ALG opens, for every SDP it rewrites, the media port it names and the next
+    (RTCP) to the far side of that message: the ALG probe's INVITEs to the outsider make such
+    pinholes, which the outsider's sweep then reaches. They are the ALG's effect (told by
+    following the ALG: only when one was seen, only on ports an SDP of ours named to that very
+    address), not a rule to close; a port the router's configuration opens to any address
+    stays the firewall's."""
+    if not alg:
+        return outsider, frozenset()
+    named = {p for port, to in sdp.OFFERED.items() if outsider.source in to
+             for p in (port, port + 1)}
+    pinholes = set(outsider.open_ports) & named
+    if predicted is not None and predicted.any_source:
+        pinholes -= set(predicted.any_source)
+    if not pinholes:
+        return outsider, frozenset()
+    return replace(outsider, open_ports=outsider.open_ports - pinholes), frozenset(pinholes)
 
 
 def _sample(profile: Profile, site: Site, evidence: Evidence

@@ -611,6 +611,12 @@ TEXTS: Catalog = {
               "prouvée ({detail}) et la configuration du routeur ne l'ouvre pas non plus : "
               "l'ouvrir à {address}",
     },
+    "OPENINGS_BY_ALG": {
+        "en": "{phase}: the router's SIP ALG opened UDP {ports} to {source} because an SDP sent "
+              "there named them: disable the SIP ALG on the router",
+        "fr": "{phase} : le SIP ALG du routeur a ouvert UDP {ports} à {source} parce qu'un SDP "
+              "envoyé à cette adresse les citait : désactiver le SIP ALG sur le routeur",
+    },
     "RTP_OPEN_BY_ALG": {
         "en": "the router's SIP ALG opened UDP {ports}, outside 10000-20000, because the SDP "
               "named them: disable the SIP ALG on the router",

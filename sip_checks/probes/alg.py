@@ -32,6 +32,7 @@ from sip_checks.toolkit.message import (
 )
 from sip_checks.toolkit.numbers import uint
 from sip_checks.toolkit.sdp import build as build_sdp
+from sip_checks.toolkit.sdp import offered
 
 NAT_ONLY_VIA_PARAMS = ("received", "rport")
 ORIGINAL_HEADER = "X-Recette-Original"
@@ -146,7 +147,9 @@ def message(method: str, *, local_ip: str, local_port: int, proto: str, target: 
     body = b""
     extra = [("Contact", f"<sip:{user}@{local_ip}:{local_port};transport={proto}>")]
     if method == "INVITE":
-        body = build_sdp(local_ip, 16000 + 2 * secrets.randbelow(1000))
+        media_port = 16000 + 2 * secrets.randbelow(1000)
+        offered(media_port, target.rsplit(":", 1)[0])
+        body = build_sdp(local_ip, media_port)
         extra.append(("Content-Type", "application/sdp"))
     raw = build_request(method, f"sip:{target}" if method == "REGISTER" else
                         f"sip:0899000000@{target}", via_host=local_ip, via_port=local_port,

@@ -59,6 +59,17 @@ class MediaDescription:
         return None
 
 
+# Every media port this process named in an SDP it sent, with the addresses it sent it to: a
+# SIP ALG on the site's router opens a pinhole for each (the port and the next, RTCP), from the
+# far side of the message, and a firewall sweep must tell those from the rules'.
+OFFERED: dict[int, set[str]] = {}
+
+
+def offered(port: int, to: str) -> None:
+    """Note that an SDP naming ``port`` was sent to ``to`` (see :data:`OFFERED`)."""
+    OFFERED.setdefault(port, set()).add(to)
+
+
 def build(
     address: str, port: int, *, session_id: int | None = None, version: int = 1,
     codecs: tuple[tuple[str, int, int], ...] = DEFAULT_OFFER, dtmf: bool = True,

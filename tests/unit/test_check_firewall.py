@@ -6,9 +6,10 @@ from __future__ import annotations
 from harness.profile import Operator
 from harness.results import PortSets
 from sip_checks import openings
-from sip_checks.check_firewall import _measured
+from sip_checks.check_firewall import _measured, alg_pinholes
 from sip_checks.probes.firewall import EXPECTED, Sweep
 from sip_checks.probes.media_ports import MediaSample, Sampling, SipFlow
+from sip_checks.toolkit import sdp
 
 SERVER = "198.51.100.10"
 OPERATOR = Operator.model_validate({"sip_server": {"ip": SERVER, "domain": "sip.example"}})
@@ -54,3 +55,21 @@ def test_a_server_sweep_is_every_port_of_its_address() -> None:
     got = _measure(sweeps, None)
     assert got.tested is None and set(got.server) == EXPECTED
     assert set(got.by_source[SERVER]) == EXPECTED
+
+
+def test_the_algs_pinholes_are_told_from_the_rules() -> None:
+    """Ports an SDP of ours named to the outsider (and the next, RTCP) are the ALG's when an
+    ALG was seen; anything else, or any port without an ALG, stays the firewall's."""
+    sdp.OFFERED.clear()
+    try:
+        sdp.offered(16798, "203.0.113.66")
+        sdp.offered(17000, "198.51.100.10")  # to the operator: not the outsider's pinhole
+        swept = _sweep("outsider", "cold", {16798, 16799, 17000, 12000})
+        rest, pinholes = alg_pinholes(swept, True, None)
+        assert pinholes == {16798, 16799} and rest.open_ports == {17000, 12000}
+        assert alg_pinholes(swept, False, None) == (swept, frozenset())
+        # the configuration opens 16799 to any address: that one is a rule's
+        rest, pinholes = alg_pinholes(swept, True, PortSets(any_source=[16799]))
+        assert pinholes == {16798} and 16799 in rest.open_ports
+    finally:
+        sdp.OFFERED.clear()
