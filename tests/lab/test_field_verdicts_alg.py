@@ -31,6 +31,10 @@ def test_strict_with_the_alg_rests_on_the_configuration_and_blames_the_alg(
     assert statuses(fw) == {(SERVER, "5060"): "vouched", (SERVER, "10000-20000"): "vouched"}
     assert fw.facts["evidence"] == "outsider sweep, router configuration"
     assert "RTP_OPEN_BEYOND" not in [m.code for m in fw.reasons + fw.reserves]
+    # what the ALG opened is said to be the ALG's: 9999 and 20001 from the samples' SDP
+    by_alg = {m.code: m.params for m in fw.reserves}
+    assert set(by_alg) <= {"RTP_OPEN_BY_ALG", "OPENINGS_BY_ALG"}, fw.reserves
+    assert by_alg["RTP_OPEN_BY_ALG"] == {"ports": "9999, 20001"}
     assert gate_events(tmp_path) == ["verification_pass"]
 
 
