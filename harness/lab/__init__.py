@@ -46,6 +46,7 @@ from harness.lab import (
     relay,
     router,
     shapes,
+    testline,
     topology,
 )
 from harness.lab.firewall import FirewallMode, RouterPolicy
@@ -278,6 +279,10 @@ class Lab:
             progress(f"operator: test number {self.state.announcement_number}, an "
                      f"announcement (SIPp UAS, no echo) on {OP_SERVER}:{announcement.PORT}")
             self.start_announcement()
+            progress(f"operator: test line {testline.NUMBER} (short code: 100rel, early media, "
+                     f"session timer, a re-INVITE moving the media) on {OP_SERVER}:"
+                     f"{testline.PORT}")
+            self.start_test_line()
         progress(f"router: OpenSSH on {RTR_VOICE}:22 for the audit (user {self.prefix})")
         self.start_router_ssh()
         if field:
@@ -344,6 +349,10 @@ class Lab:
         """Start the field lab's announcement test number (see
         :func:`operator.start_announcement`)."""
         operator.start_announcement(self.prefix, timeout)
+
+    def start_test_line(self, timeout: float = 5.0) -> None:
+        """Start the field lab's test line (see :mod:`harness.lab.testline`)."""
+        operator.start_test_line(self.prefix, timeout)
 
     def start_relay(self, timeout: float = 10.0) -> None:
         """Start rtpengine on the lab's media address (see :func:`relay.start`)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import glob
 from importlib import resources
 
-from harness.lab import announcement, relay
+from harness.lab import announcement, relay, testline
 from harness.lab.shapes import DEFAULT, Shape
 from harness.lab.topology import ECHO_NUMBER
 from harness.profile import Profile
@@ -74,4 +74,6 @@ def render(profile: Profile, *, max_expires: int = 3600, algorithm: str = "MD5",
         .replace("@@RTP_FLAGS@@", relay.FLAGS)
         .replace("@@ANNOUNCEMENT@@", f"{srv.ip}:{announcement.PORT}")
         .replace("@@ECHO_NUMBER@@", ECHO_NUMBER)
+        .replace("@@TEST_LINE_NUMBER@@", testline.NUMBER)
+        .replace("@@TEST_LINE@@", f"{srv.ip}:{testline.PORT}")
     )

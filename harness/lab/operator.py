@@ -22,7 +22,7 @@ from pathlib import Path
 
 from harness import netns
 from harness.errors import LabError
-from harness.lab import announcement, farend, kamailio, relay, shapes
+from harness.lab import announcement, farend, kamailio, relay, shapes, testline
 from harness.lab.procs import kill_all, ns_pids, pid_alive, read_pid, tcp_listening, udp_port_taken
 from harness.lab.profile import lab_password
 from harness.lab.shapes import Shape
@@ -109,6 +109,13 @@ def start_announcement(prefix: str, timeout: float = 5.0) -> None:
                 timeout)
 
 
+def start_test_line(prefix: str, timeout: float = 5.0) -> None:
+    """Start the field lab's test line (short code, an SBC's habits) in ``op``; wait for its
+    port."""
+    _start_sipp(prefix, "testline", testline.scenario(),
+                lambda scen: testline.command(scen, str(OP_SERVER)), testline.PORT, timeout)
+
+
 def _start_sipp(prefix: str, name: str, scenario: str,
                 argv: Callable[[Path], list[str]], port: int, timeout: float) -> None:
     """Run a SIPp UAS ``name`` in ``op`` (scenario, log and PID file ``<name>.*`` in the lab's
@@ -181,6 +188,7 @@ def stop_kamailio(prefix: str) -> None:
     """Stop the operator's Kamailio (all its children) and wait for them to exit; the far
     ends and the field lab's relay keep running."""
     spared = {read_pid(lab_dir(prefix) / f"{name}.pid")
-              for name in ("farend", "announcement")} | {read_pid(relay.pidfile(prefix))}
+              for name in ("farend", "announcement", "testline")} | {
+                  read_pid(relay.pidfile(prefix))}
     kill_all([p for p in ns_pids(ns(prefix, "op")) if p not in spared])
     kamailio_pidfile(prefix).unlink(missing_ok=True)

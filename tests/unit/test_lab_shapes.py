@@ -14,7 +14,7 @@ import pytest
 
 import harness.lab.profile as lab_profile
 from harness.errors import LabError
-from harness.lab import kamailio, latch, profile_data, shapes
+from harness.lab import kamailio, latch, profile_data, shapes, testline
 from harness.lab.firewall import FIREWALL_MODES, FirewallMode, RouterPolicy, ruleset
 from harness.lab.state import LabState
 from harness.lab.topology import INET_OP, OP_SERVER, PROBE
@@ -160,3 +160,12 @@ def test_an_integrator_who_forgot_declares_the_registrar_only() -> None:
     assert op.sources() == frozenset({OP_SERVER})
     data = profile_data(_state("three-address", declared=False))
     assert "signalling_ips" not in data["operator"]  # type: ignore[operator]
+
+
+def test_the_field_operator_routes_its_short_code_to_the_test_line() -> None:
+    """The short code reaches the SIPp test line; every other number keeps its far end."""
+    cfg = kamailio.render(_profile("default"), field=True, shape=shapes.DEFAULT)
+    assert f'else if ($rU == "{testline.NUMBER}") {{ $du = "sip:198.51.100.10:5083"; }}' in cfg
+    assert "@@" not in cfg
+    assert testline.command(Path("/tmp/t.xml"), "198.51.100.10")[-7:-4] == [
+        "-mp", str(testline.MEDIA_PORT), "-rtp_echo"]
