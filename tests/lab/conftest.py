@@ -12,8 +12,8 @@ from harness.lab import Lab
 from harness.lab.topology import OperatorKind
 
 
-def _built(operator: OperatorKind) -> Iterator[Lab]:
-    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator=operator)
+def _built(operator: OperatorKind, shape: str = "default") -> Iterator[Lab]:
+    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator=operator, shape=shape)
     try:
         yield built
     finally:
@@ -30,6 +30,25 @@ def lab() -> Iterator[Lab]:
 def field_lab() -> Iterator[Lab]:
     """A field lab (media on the SIP server's address, strict firewall, ALG off)."""
     yield from _built("field")
+
+
+@pytest.fixture(scope="module")
+def one_address_lab() -> Iterator[Lab]:
+    """A field lab whose operator sends everything from 198.51.100.10:5060."""
+    yield from _built("field", "one-address")
+
+
+@pytest.fixture(scope="module")
+def three_address_lab() -> Iterator[Lab]:
+    """A field lab whose operator has a registrar (.10), an edge proxy sending the INVITEs
+    (.11) and a media relay (.30), declared in the profile."""
+    yield from _built("field", "three-address")
+
+
+@pytest.fixture(scope="module")
+def latching_lab() -> Iterator[Lab]:
+    """A field lab whose relay sends media only once the site's first packet reached it."""
+    yield from _built("field", "latching")
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ fail) nor open (a false pass); the router's configuration decides.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,19 +20,10 @@ from tests.lab.wan import gate_events, judged, statuses
 SERVER = "198.51.100.10"
 
 
-@pytest.fixture(scope="module")
-def latching() -> Iterator[Lab]:
-    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator="field", shape="latching")
-    try:
-        yield built
-    finally:
-        built.down()
-
-
 @pytest.mark.lab
 def test_strict_passes_with_the_range_vouched_for_by_the_configuration(
-        latching: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    doc = judged(latching, tmp_path, monkeypatch, firewall="strict")
+        latching_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = judged(latching_lab, tmp_path, monkeypatch, firewall="strict")
     fw = by_id(doc)["firewall.openings"]
     assert fw.status == "pass", (fw.reason(), fw.reserves)
     traffic = fw.figures.operator_traffic
@@ -48,11 +37,22 @@ def test_strict_passes_with_the_range_vouched_for_by_the_configuration(
 
 @pytest.mark.lab
 def test_without_the_routers_configuration_it_is_an_error_not_a_fail(
-        latching: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    doc = judged(latching, tmp_path, monkeypatch, firewall="strict",
+        latching_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = judged(latching_lab, tmp_path, monkeypatch, firewall="strict",
                  profile=lambda data: data.pop("router"),
                  checks=("sip.alg", "firewall.openings"))
     fw = by_id(doc)["firewall.openings"]
     assert fw.status == "error", (fw.status, fw.reason())
     assert codes(fw) == ["FW_MEDIA_LATE"] and fw.reasons[0].params["address"] == SERVER
     assert gate_events(tmp_path) == []
+
+
+@pytest.mark.lab
+def test_closed_fails_the_configuration_agreeing_with_the_late_media(
+        latching_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = judged(latching_lab, tmp_path, monkeypatch, firewall="closed")
+    fw = by_id(doc)["firewall.openings"]
+    assert fw.status == "fail"
+    assert codes(fw) == ["SIP_CLOSED_TO_SERVER", "RTP_CLOSED_TO_MEDIA"]
+    assert statuses(fw) == {(SERVER, "5060"): "closed", (SERVER, "10000-20000"): "closed"}
+    assert gate_events(tmp_path) == ["verification_fail"]

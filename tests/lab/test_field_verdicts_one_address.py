@@ -10,8 +10,6 @@ router's configuration.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,19 +21,10 @@ from tests.lab.wan import gate_events, judged, statuses
 SERVER = "198.51.100.10"
 
 
-@pytest.fixture(scope="module")
-def one_address() -> Iterator[Lab]:
-    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator="field", shape="one-address")
-    try:
-        yield built
-    finally:
-        built.down()
-
-
 @pytest.mark.lab
 def test_strict_passes_with_5060_vouched_for_by_the_configuration(
-        one_address: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    doc = judged(one_address, tmp_path, monkeypatch, firewall="strict")
+        one_address_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = judged(one_address_lab, tmp_path, monkeypatch, firewall="strict")
     checks = by_id(doc)
     fw = checks["firewall.openings"]
     assert fw.status == "pass", (fw.reason(), fw.reserves)
@@ -51,10 +40,10 @@ def test_strict_passes_with_5060_vouched_for_by_the_configuration(
 
 @pytest.mark.lab
 def test_closed_fails_on_media_and_never_claims_the_5060_forward(
-        one_address: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        one_address_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The call still comes in (on the REGISTER's flow); the relay's media is dropped until
     the site sends, and the configuration opens nothing: a fail, 5060 named unproven."""
-    doc = judged(one_address, tmp_path, monkeypatch, firewall="closed")
+    doc = judged(one_address_lab, tmp_path, monkeypatch, firewall="closed")
     checks = by_id(doc)
     fw = checks["firewall.openings"]
     assert fw.status == "fail"

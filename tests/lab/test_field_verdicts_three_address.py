@@ -9,8 +9,6 @@ the check passed on the outsider's sweep alone and the gate recorded it.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +21,12 @@ from tests.lab.wan import gate_events, judged, statuses
 REGISTRAR, EDGE, RELAY = "198.51.100.10", "198.51.100.11", "198.51.100.30"
 
 
-@pytest.fixture(scope="module")
-def three() -> Iterator[Lab]:
-    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}", operator="field",
-                   shape="three-address")
-    try:
-        yield built
-    finally:
-        built.down()
-
-
 @pytest.mark.lab
 def test_strict_passes_each_address_proven_by_its_own_traffic(
-        three: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        three_address_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The edge proxy's INVITE and the relay's media prove their openings; the registrar
     sends no INVITE, so its 5060 (which the handbook asks for) rests on the configuration."""
-    doc = judged(three, tmp_path, monkeypatch, firewall="strict")
+    doc = judged(three_address_lab, tmp_path, monkeypatch, firewall="strict")
     checks = by_id(doc)
     fw = checks["firewall.openings"]
     assert fw.status == "pass", (fw.reason(), fw.reserves)
@@ -56,8 +44,8 @@ def test_strict_passes_each_address_proven_by_its_own_traffic(
 
 @pytest.mark.lab
 def test_registrar_only_fails_naming_the_edge_proxy_and_the_relay(
-        three: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    doc = judged(three, tmp_path, monkeypatch, firewall="registrar-only")
+        three_address_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = judged(three_address_lab, tmp_path, monkeypatch, firewall="registrar-only")
     fw = by_id(doc)["firewall.openings"]
     assert fw.status == "fail"
     assert codes(fw) == ["SIP_CLOSED_TO_SERVER", "RTP_CLOSED_TO_MEDIA"]
@@ -74,7 +62,7 @@ def test_registrar_only_fails_naming_the_edge_proxy_and_the_relay(
 
 @pytest.mark.lab
 def test_a_profile_that_forgot_the_edge_and_relay_proves_them_and_asks_to_declare(
-        three: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        three_address_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The profile names only the registrar (so it should send the INVITEs and the media);
     the traffic shows the edge proxy and the relay doing it: both proven and named, the
     registrar's own openings unproven (no configuration read): an error, not a pass."""
@@ -82,7 +70,7 @@ def test_a_profile_that_forgot_the_edge_and_relay_proves_them_and_asks_to_declar
         data["operator"].pop("signalling_ips")
         data["operator"].pop("media_ips")
 
-    doc = judged(three, tmp_path, monkeypatch, firewall="strict", profile=forget,
+    doc = judged(three_address_lab, tmp_path, monkeypatch, firewall="strict", profile=forget,
                  checks=("sip.alg", "firewall.openings"))
     fw = by_id(doc)["firewall.openings"]
     assert fw.status == "error", (fw.reason(), fw.reserves)
@@ -96,3 +84,17 @@ def test_a_profile_that_forgot_the_edge_and_relay_proves_them_and_asks_to_declar
     assert {r.address: r.roles for r in fw.figures.operator_addresses} == {
         REGISTRAR: ["registrar"], EDGE: ["seen"], RELAY: ["seen"]}
     assert gate_events(tmp_path) == []
+
+
+@pytest.mark.lab
+def test_strict_behind_the_alg_rests_on_the_configuration_for_every_address(
+        three_address_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = judged(three_address_lab, tmp_path, monkeypatch, firewall="strict", alg=True)
+    checks = by_id(doc)
+    assert checks["sip.alg"].status == "fail"
+    fw = checks["firewall.openings"]
+    assert fw.status == "pass", (fw.reason(), fw.reserves)
+    assert set(statuses(fw).values()) == {"vouched"}
+    assert set(statuses(fw)) == {(REGISTRAR, "5060"), (EDGE, "5060"), (RELAY, "10000-20000")}
+    assert fw.facts["evidence"] == "outsider sweep, router configuration"
+    assert {m.code for m in fw.reserves} <= {"RTP_OPEN_BY_ALG", "OPENINGS_BY_ALG"}
