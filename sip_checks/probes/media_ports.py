@@ -42,7 +42,7 @@ from harness.messages import Msg, msg
 from harness.profile import Profile
 from sip_checks.hairpin import pick_did
 from sip_checks.session import Site, open_ua, register_behind_nat
-from sip_checks.toolkit.endpoint import SENT_FLOWS, SipEndpoint
+from sip_checks.toolkit.endpoint import ARRIVALS, SENT_FLOWS, SipEndpoint
 from sip_checks.toolkit.message import SipParseError, parse
 from sip_checks.toolkit.stream import RTP_PORTS, SENT_MEDIA, MediaSession, engine
 from sip_checks.toolkit.ua import CallRecord, Dialog, UserAgent
@@ -109,7 +109,10 @@ class SipFlow:
     local_port: int = 0  # the site port it reached
     registered: tuple[tuple[str, int], tuple[str, int]] | None = None  # REGISTER's flow
     public: tuple[str, int] | None = None  # the registrar's view of that flow
-    opened_before: float | None = None  # when the site last sent to ``source`` (else None)
+    opened_before: float | None = None  # when the site first sent to ``source`` (else None)
+    first_at: float | None = None  # the run's first request on this flow
+    first_method: str | None = None
+    earlier: bool = False  # that first request came in an earlier check of the run
 
     @property
     def proven(self) -> bool | None:
@@ -128,9 +131,11 @@ class SipFlow:
                "no REGISTER")
         pub = f" (seen as {self.public[0]}:{self.public[1]})" if self.public else ""
         if self.proven:
+            when = (f"; the run's first {self.first_method} on this flow came in an earlier "
+                    f"check" if self.earlier else "")
             return (f"{self.method} from {src} reached port {self.local_port}: a new flow, "
-                    f"through the forward ({reg}{pub}; the site never sent to {src} from "
-                    f"port {self.local_port} in this run)")
+                    f"through the forward ({reg}{pub}; the site had never sent to {src} from "
+                    f"port {self.local_port} before{when})")
         return (f"{self.method} from {src} reached port {self.local_port} on a flow the site "
                 f"had opened ({reg}{pub}): it proves nothing about the forward")
 
@@ -248,9 +253,17 @@ def sip_flow(ep: SipEndpoint, registered_to: tuple[str, int],
         if m.is_response or m.method in ("ACK", "BYE", "CANCEL"):
             continue
         flow.method, flow.source = m.method, w.remote
+        # The first request of the run on this flow, perhaps an earlier check's: the flow
+        # was new then or never (the site's answers to it opened it for every later one).
+        first = min([w.at] + [at for (local, remote), (at, _) in ARRIVALS.items()
+                              if local[1] == ep.local[1] and remote == w.remote])
+        flow.first_at, flow.first_method = first, next(
+            (meth for (local, remote), (at, meth) in ARRIVALS.items()
+             if local[1] == ep.local[1] and remote == w.remote and at == first), m.method)
         opened = [t for (local, remote), t in SENT_FLOWS.items()
-                  if local[1] == ep.local[1] and remote == w.remote and t < w.at]
-        flow.opened_before = max(opened) if opened else None
+                  if local[1] == ep.local[1] and remote == w.remote and t < first]
+        flow.opened_before = min(opened) if opened else None
+        flow.earlier = first < w.at
         break
     return flow
 

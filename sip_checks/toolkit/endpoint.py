@@ -54,6 +54,13 @@ class ClientResult:
 SENT_FLOWS: dict[tuple[tuple[str, int], tuple[str, int]], float] = {}
 
 
+# Every flow (local, remote) a request arrived on, with the first arrival's time and method:
+# the operator's first INVITE on a flow the site had never sent on proves the router let a new
+# flow in, whichever check received it (a later one finds the flow opened by the site's own
+# answers to the first).
+ARRIVALS: dict[tuple[tuple[str, int], tuple[str, int]], tuple[float, str]] = {}
+
+
 RequestHandler = Callable[[SipMessage, tuple[str, int]], Coroutine[Any, Any, None]]
 
 
@@ -182,7 +189,10 @@ class SipEndpoint(asyncio.DatagramProtocol):
                                         f"{DROPPED}parser failure {type(exc).__name__}: "
                                         f"{str(exc)[:200]}"))
             return
-        self.wire.append(WireRecord(time.time(), False, self.local, peer, data))
+        now = time.time()
+        self.wire.append(WireRecord(now, False, self.local, peer, data))
+        if not msg.is_response:
+            ARRIVALS.setdefault((self.local, peer), (now, msg.method or ""))
         self.call_ids.add(msg.get("Call-ID") or "")
         branch = msg.via_branch() or ""
         if msg.is_response:

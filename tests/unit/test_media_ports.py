@@ -9,7 +9,7 @@ import pytest
 
 from sip_checks.probes import media_ports
 from sip_checks.probes.media_ports import MediaSample, Sampling, SipFlow, plan, sip_flow
-from sip_checks.toolkit.endpoint import SENT_FLOWS, SipEndpoint, WireRecord
+from sip_checks.toolkit.endpoint import ARRIVALS, SENT_FLOWS, SipEndpoint, WireRecord
 from sip_checks.toolkit.stream import SENT_MEDIA
 
 SITE = ("192.168.254.10", 5060)
@@ -48,6 +48,7 @@ def _ep(*records: WireRecord) -> SipEndpoint:
 @pytest.fixture(autouse=True)
 def _no_flows() -> None:
     SENT_FLOWS.clear()
+    ARRIVALS.clear()
 
 
 def test_plan_samples_both_edges_a_spread_and_just_outside() -> None:
@@ -172,3 +173,18 @@ def test_a_port_an_earlier_call_sent_from_is_not_sampled() -> None:
         assert media_ports.fresh("192.168.254.11", 12500, fixed=False) == 12500
     finally:
         SENT_MEDIA.clear()
+
+
+def test_the_runs_first_invite_on_the_flow_decides_whichever_check_got_it() -> None:
+    """An inbound call earlier in the run got the operator's INVITE on a flow the site had
+    never sent on (proof), then answered it (the flow is now the site's): the firewall
+    check's own INVITE on that flow still rests on the first one."""
+    ARRIVALS[(SITE, OUT_SOCKET)] = (50.0, "INVITE")
+    SENT_FLOWS[(SITE, OUT_SOCKET)] = 50.1  # the earlier call's 100 Trying
+    flow = sip_flow(_ep(WireRecord(100.0, False, SITE, OUT_SOCKET, INVITE)), REGISTRAR, None)
+    assert flow.proven is True and flow.earlier and flow.first_at == 50.0
+    assert "came in an earlier check" in flow.line()
+    # but if the site had sent on it before even that first INVITE, nothing is proven
+    SENT_FLOWS[(SITE, OUT_SOCKET)] = 49.0
+    flow = sip_flow(_ep(WireRecord(100.0, False, SITE, OUT_SOCKET, INVITE)), REGISTRAR, None)
+    assert flow.proven is False
