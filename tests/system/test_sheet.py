@@ -188,7 +188,7 @@ def test_french_sheet_has_what_signatories_need(results: RunResults) -> None:
 def test_every_reserve_reaches_the_front_page(results: RunResults) -> None:
     """Both observations of the firewall check show (the second once overwrote the first)."""
     front = sheet.render(results, _profile()).split("Prononcé de la recette")[0]
-    for text in ("le média vient aussi de 198.51.100.30",
+    for text in ("le média de l&#x27;opérateur vient aussi de 198.51.100.30",
                  "la vérification n&#x27;a pas été enregistrée pour l&#x27;option "
                  "internationale (store read-only)"):
         assert text in front, text
@@ -219,7 +219,8 @@ def test_english_sheet(results: RunResults) -> None:
                  "For the customer", "For the integrator", "Technical annex",
                  "RTP quality per direction", "Outbound call to the test number", "2026-11-25",
                  "poor voice quality: loss 4.00 % ≥ 1 %", "far end→site",
-                 "<b>Observation</b>: <ul><li>media also comes from 198.51.100.30"):
+                 "<b>Observation</b>: <ul><li>the operator&#x27;s media also comes from "
+                 "198.51.100.30"):
         assert text in html, text
     for french in ("Conforme", "Prononcé", "Annexe", "Sans objet", "mauvaise", "à froid"):
         assert french not in html, french
