@@ -91,6 +91,7 @@ TEXT = _by_lang({
     "ports": ("Ports UDP", "UDP ports"),
     "status": ("État", "Status"),
     "basis": ("Preuve", "Evidence"),
+    "tried": ("essayés :", "tried:"),
     "crosscheck": ("Configuration du routeur / mesure", "Router configuration / measurement"),
     "traffic": ("Trafic de l'opérateur : ports RTP échantillonnés",
                 "Operator traffic: sampled RTP ports"),

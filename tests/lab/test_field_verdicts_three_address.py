@@ -16,7 +16,7 @@ import pytest
 
 from harness.lab import Lab
 from tests.lab.labrun import by_id, codes
-from tests.lab.wan import gate_events, judged, statuses
+from tests.lab.wan import gate_addresses, gate_events, judged, statuses
 
 REGISTRAR, EDGE, RELAY = "198.51.100.10", "198.51.100.11", "198.51.100.30"
 
@@ -40,6 +40,10 @@ def test_strict_passes_each_address_proven_by_its_own_traffic(
     assert audit.status == "pass", (audit.reason(), audit.reserves)
     assert checks["router.crosscheck"].status == "pass", checks["router.crosscheck"].reason()
     assert gate_events(tmp_path) == ["verification_pass"]
+    # the technical service reads, per address, what the pass rests on
+    assert gate_addresses(tmp_path) == {REGISTRAR: {"UDP 5060": "vouched"},
+                                        EDGE: {"UDP 5060": "proven"},
+                                        RELAY: {"UDP 10000-20000": "proven"}}
 
 
 @pytest.mark.lab

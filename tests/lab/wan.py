@@ -131,3 +131,11 @@ def gate_events(tmp: Path) -> list[str]:
     """The kinds of the gate's events for the run's site."""
     prof = load_profile(tmp / "out" / "profile.yaml")
     return [e.kind for e in open_store(f"sqlite:///{tmp / 'gate.db'}").history(site_key(prof))]
+
+
+def gate_addresses(tmp: Path) -> dict[str, dict[str, str]]:
+    """The last gate event's per-address record: address → {ports: status}."""
+    prof = load_profile(tmp / "out" / "profile.yaml")
+    events = open_store(f"sqlite:///{tmp / 'gate.db'}").history(site_key(prof))
+    recorded = events[-1].detail.get("addresses") or {}
+    return {a: {n["ports"]: n["status"] for n in needs} for a, needs in recorded.items()}

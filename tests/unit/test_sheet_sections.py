@@ -8,6 +8,7 @@ and ``ref``), never by a title.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,22 @@ def test_firewall_sweeps_media_and_crosscheck() -> None:
     english = firewall.render(_page(fw, cross, lang="en"))
     assert "after registration" in english and "other address" in english
     assert firewall.render(_page(_check("sip.options"))) == ""
+
+
+def test_crosscheck_rows_per_operator_address() -> None:
+    rng = list(range(10000, 20001))
+    cross = _check("router.crosscheck", figures=Figures(crosscheck=CrossCheck(
+        config=PortSets(others=[], by_source={"198.51.100.11": [5060], "198.51.100.30": rng}),
+        measured=PortSets(others=[], by_source={"198.51.100.11": [5060],
+                                                "198.51.100.30": [10000, 12500]},
+                          tested_by_source={"198.51.100.30": [10000, 12500, 20001]}))))
+    out = firewall.render(_page(cross))
+    rows = re.findall(r"<tr>(.*?)</tr>", out)
+    assert any("198.51.100.11" in r and r.count("5060") == 2 for r in rows), rows
+    (relay,) = [r for r in rows if "198.51.100.30" in r]
+    assert "10000-20000" in relay and "10000, 12500" in relay
+    assert "essayés : " in relay and "10000, 12500, 20001" in relay
+    assert "serveur SIP" not in out  # the per-address rows replace the server's
 
 
 def test_firewall_operator_traffic_in_the_sheets_language() -> None:

@@ -55,11 +55,24 @@ def addresses(page: Page, rows: list[AddressRow]) -> str:
 
 
 def crosscheck(page: Page, cross: CrossCheck) -> str:
-    """What the router's configuration predicts against what the sweeps measured."""
-    body = [[page.word(VANTAGE, "server"), ports(page, cross.config.server),
-             ports(page, cross.measured.server)],
-            [page.label("others"), ports(page, cross.config.others),
-             ports(page, cross.measured.others)]]
+    """What the router's configuration predicts against what was measured: one row per
+    operator address when the check compared them so (on the ports its traffic tried), else
+    the server's row; then every other source."""
+    addresses = sorted(set(cross.config.by_source) | set(cross.measured.by_source)
+                       | set(cross.measured.tested_by_source))
+    if addresses:
+        body = []
+        for a in addresses:
+            tried = cross.measured.tested_by_source.get(a)
+            said = ports(page, cross.measured.by_source.get(a, []))
+            if tried is not None:
+                said += f" ({page.label('tried')} {ports(page, tried)})"
+            body.append([mono(a), ports(page, cross.config.by_source.get(a, [])), said])
+    else:
+        body = [[page.word(VANTAGE, "server"), ports(page, cross.config.server),
+                 ports(page, cross.measured.server)]]
+    body.append([page.label("others"), ports(page, cross.config.others),
+                 ports(page, cross.measured.others)])
     head = [page.label(k) for k in ("vantage", "config", "measured")]
     return f"<h4>{page.label('crosscheck')}</h4>{table(head, body)}"
 
