@@ -1,5 +1,6 @@
-"""Firewall openings: UDP 5060 and 10000-20000 open to the operator's SIP server, and only to
-it (operator handbook §VIII-B: toll-fraud protection, the condition for international calls).
+"""Firewall openings: UDP 5060 and 10000-20000 open to the operator's addresses (its SIP server,
+and the edge proxy and media relay its profile names), and only to them (operator handbook
+§VIII-B: toll-fraud protection, the condition for international calls).
 
 No operator runs our software, so the proof rests on what a real site has:
 
@@ -11,7 +12,10 @@ No operator runs our software, so the proof rests on what a real site has:
 - the router's configuration (``router.audit`` runs first) for what the traffic left unproven;
 - and, when a profile names one, a probe at the server's address sweeping every port.
 
-The verdict, and the international-option gate's record, name the evidence they rest on.
+Each operator address is judged on its own (:mod:`sip_checks.openings`): proven, closed,
+unproven, or vouched for by the configuration; anything left unproven makes the check an
+error, never a pass, and nothing is recorded for the international option. The verdict and
+the gate's record name, per address, the evidence they rest on.
 """
 
 from __future__ import annotations
@@ -50,9 +54,9 @@ from sip_checks.toolkit import sdp
     order=60,
     id="firewall.openings",
     claims=claims.firewall,
-    fr="Pare-feu : UDP 5060 et 10000-20000 ouverts au serveur SIP de l'opérateur, et à lui "
-       "seul",
-    en="Firewall: UDP 5060 and 10000-20000 open to the operator's SIP server, and only to it",
+    fr="Pare-feu : UDP 5060 et 10000-20000 ouverts aux adresses de l'opérateur, et à elles "
+       "seules",
+    en="Firewall: UDP 5060 and 10000-20000 open to the operator's addresses, and only to them",
 )
 def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
                             server_probe: ProbeClient | None, outsider_probe: ProbeClient,

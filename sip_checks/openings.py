@@ -254,7 +254,7 @@ def vouch(ledger: Ledger, predicted: PortSets | None) -> list[str]:
             n.status = "vouched"
             lines.append(f"{n.address} {LABEL[n.kind]}: open in the router's configuration")
         elif n.why is not None and n.why.code == "FW_MEDIA_LATE":
-            n.status = "closed"
+            n.status, n.basis = "closed", "operator traffic and router configuration"
             n.why = msg("RTP_CLOSED_TO_MEDIA", sources=n.address, ports=fmt(n.closed))
             lines.append(f"{n.address} {LABEL[n.kind]}: closed in the router's configuration "
                          f"too ({fmt(missing)} not opened)")

@@ -555,14 +555,14 @@ TEXTS: Catalog = {
     # -- each operator address's opening (sip_checks/openings.py) ----------------------------
     "FW_UNPROVEN": {
         "en": "{ports} open to the operator's address {address} could not be proven",
-        "fr": "l'ouverture de {ports} à l'adresse {address} de l'opérateur n'a pas pu être "
+        "fr": "l'ouverture d'{ports} à l'adresse {address} de l'opérateur n'a pas pu être "
               "prouvée",
     },
     "FW_NOT_SAMPLED": {
         "en": "{ports} open to the operator's address {address} is unproven: the operator's "
               "traffic could not be sampled ({detail}); give the router's configuration "
               "(router section) or make the test calls work, then run again",
-        "fr": "l'ouverture de {ports} à l'adresse {address} de l'opérateur n'est pas prouvée : "
+        "fr": "l'ouverture d'{ports} à l'adresse {address} de l'opérateur n'est pas prouvée : "
               "le trafic de l'opérateur n'a pas pu être échantillonné ({detail}) ; fournir la "
               "configuration du routeur (section router) ou rétablir les appels de test, puis "
               "relancer",
@@ -600,7 +600,7 @@ TEXTS: Catalog = {
         "en": "{ports} open to the operator's address {address} is unproven: the router's SIP "
               "ALG opens passages from the SIP it rewrites, which the operator's traffic cannot "
               "tell from a firewall rule",
-        "fr": "l'ouverture de {ports} à l'adresse {address} de l'opérateur n'est pas prouvée : "
+        "fr": "l'ouverture d'{ports} à l'adresse {address} de l'opérateur n'est pas prouvée : "
               "le SIP ALG du routeur ouvre des passages d'après le SIP qu'il réécrit, que le "
               "trafic de l'opérateur ne distingue pas d'une règle de pare-feu",
     },

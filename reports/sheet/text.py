@@ -230,6 +230,9 @@ BASIS = _by_lang({
     "operator traffic": ("trafic de l'opérateur", "operator traffic"),
     "server probe sweep": ("balayage depuis la sonde au serveur", "server probe sweep"),
     "router configuration": ("configuration du routeur", "router configuration"),
+    "operator traffic and router configuration": (
+        "trafic de l'opérateur et configuration du routeur",
+        "operator traffic and router configuration"),
 })
 
 PHASE = _by_lang({
