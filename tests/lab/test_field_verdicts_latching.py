@@ -55,4 +55,7 @@ def test_closed_fails_the_configuration_agreeing_with_the_late_media(
     assert fw.status == "fail"
     assert codes(fw) == ["SIP_CLOSED_TO_SERVER", "RTP_CLOSED_TO_MEDIA"]
     assert statuses(fw) == {(SERVER, "5060"): "closed", (SERVER, "10000-20000"): "closed"}
+    # late media alone cannot say closed (the relay waits); with the configuration it can
+    (rtp,) = [r for r in fw.figures.operator_addresses if r.ports == "10000-20000"]
+    assert rtp.basis == "operator traffic and router configuration"
     assert gate_events(tmp_path) == ["verification_fail"]
