@@ -89,21 +89,27 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
                                  "seconds": s.seconds}) for s in sweeps]
     for s in sweeps:
         evidence.fact(f"{s.phase} {s.vantage}", s.line().split(": open ", 1)[1])
-    by_vantage = {(s.vantage, s.phase): s for s in sweeps}
+    # The ALG's pinholes are its effect, not the firewall's: out of the sweeps judged here
+    # and handed to the cross-check, said once as a reserve.
+    judged: list[Sweep] = []
+    for s in sweeps:
+        kept, pinholes = alg_pinholes(s, alg, run_state.predicted) \
+            if s.vantage == "outsider" else (s, frozenset())
+        if pinholes:
+            evidence.reserve(msg("OPENINGS_BY_ALG", phase=msg(f"PHASE_{s.phase.upper()}"),
+                                 ports=fmt(pinholes), source=s.source))
+        judged.append(kept)
+    by_vantage = {(s.vantage, s.phase): s for s in judged}
     problems: list[Msg] = []
     for phase in ("cold", "warm"):
-        outsider, pinholes = alg_pinholes(by_vantage[("outsider", phase)], alg,
-                                          run_state.predicted)
-        if pinholes:
-            evidence.reserve(msg("OPENINGS_BY_ALG", phase=msg(f"PHASE_{phase.upper()}"),
-                                 ports=fmt(pinholes), source=outsider.source))
-        problems += discrepancies(by_vantage.get(("server", phase)), outsider)
+        problems += discrepancies(by_vantage.get(("server", phase)),
+                                  by_vantage[("outsider", phase)])
     swept = _server_sweep_proves(ledger, by_vantage.get(("server", "cold")))
     config = openings.vouch(ledger, run_state.predicted)
     if config:
         evidence.add("unproven by traffic: the router's configuration", "\n".join(config))
     _media_sources(ledger, sampling, evidence)
-    run_state.measured = _measured(sweeps, ledger, sampling)
+    run_state.measured = _measured(judged, ledger, sampling)
     for m in ledger.reserves:
         evidence.reserve(m)
     evidence.add("operator addresses", "\n".join(n.line() for n in ledger.needs))

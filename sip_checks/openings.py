@@ -261,8 +261,7 @@ def vouch(ledger: Ledger, predicted: PortSets | None) -> list[str]:
         else:
             lines.append(f"{n.address} {LABEL[n.kind]}: the router's configuration does not "
                          f"open {fmt(missing)} either")
-            n.why = msg("FW_UNPROVEN_CONFIG_CLOSED", address=n.address, ports=fmt(missing),
-                        detail=n.why or msg("SAMPLE_SILENT"))
+            n.why = msg("FW_UNPROVEN_CONFIG_CLOSED", address=n.address, ports=fmt(missing))
     media = [n for n in ledger.needs if n.kind == "rtp"]
     if ledger.unproven and media and all(
             PORTS["rtp"] <= (_predicted(predicted, n.address) or frozenset()) for n in media):

@@ -605,11 +605,12 @@ TEXTS: Catalog = {
               "trafic de l'opérateur ne distingue pas d'une règle de pare-feu",
     },
     "FW_UNPROVEN_CONFIG_CLOSED": {
-        "en": "UDP {ports} open to the operator's address {address} is unproven ({detail}) and "
-              "the router's configuration does not open it either: open it to {address}",
-        "fr": "l'ouverture d'UDP {ports} à l'adresse {address} de l'opérateur n'est pas "
-              "prouvée ({detail}) et la configuration du routeur ne l'ouvre pas non plus : "
-              "l'ouvrir à {address}",
+        "en": "the operator's traffic could not prove UDP {ports} open to its address "
+              "{address}, and the router's configuration does not open it: open it to "
+              "{address}",
+        "fr": "le trafic de l'opérateur n'a pas pu prouver l'ouverture d'UDP {ports} à son "
+              "adresse {address}, et la configuration du routeur ne l'ouvre pas : l'ouvrir à "
+              "{address}",
     },
     "OPENINGS_BY_ALG": {
         "en": "{phase}: the router's SIP ALG opened UDP {ports} to {source} because an SDP sent "

@@ -43,7 +43,13 @@ def test_closed_with_the_alg_is_never_a_pass(
         field_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Calls work through the ALG's pinholes; the rules open nothing: not a pass."""
     doc = judged(field_lab, tmp_path, monkeypatch, firewall="closed", alg=True)
-    fw = by_id(doc)["firewall.openings"]
+    checks = by_id(doc)
+    fw = checks["firewall.openings"]
     assert fw.status in ("error", "fail"), fw.reason()
     assert "proven" not in statuses(fw).values()
     assert "verification_pass" not in gate_events(tmp_path)
+    # the ALG's pinholes (to the operator from the samples' SDP, to the outsider from the ALG
+    # probe's) are the ALG's in the cross-check too, not a rule the configuration lacks
+    cross = checks["router.crosscheck"]
+    assert cross.status == "pass", (cross.reason(), cross.reserves)
+    assert {m.code for m in cross.reserves} == {"CONFIG_ALG_OPENED"}
