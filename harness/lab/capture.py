@@ -142,6 +142,11 @@ class Wire:
         with sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, self.ifname.encode())
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # From the discard port, not an ephemeral one: a lab part's filter may drop a
+            # source port of its own range (the latching relay drops its 30000-39999 to any
+            # site not latched; an ephemeral port falls there one time in four).
+            sock.bind(("0.0.0.0", 9))
             sock.sendto(self._marker, ("255.255.255.255", 9))
         deadline = time.monotonic() + self.SETTLE_S
         while self._marker not in self.path.read_bytes() and time.monotonic() < deadline:

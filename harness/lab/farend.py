@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from harness.errors import LabError
 from sip_checks.toolkit.rtp import RtpPacket, dtmf_payload, tone_frame
 
 FAR_END_SSRC = 0x5EC0FA12
@@ -104,6 +105,25 @@ class CallerResult:
         return f"got {final[-1]}" if final else "got no final response"
 
 
+# The SIP ports and media blocks of the callers running now (inbound checks call several DIDs
+# at once, each with its own SIPp): drawn at random from 5100-5499 and from blocks of four at
+# 7000-8599, since SIPp's -rtp_echo binds its media port and the next even one (video). Two
+# callers drawing clashing ports at random (about 1 run in 20 with four DIDs) made one SIPp
+# exit before sending its INVITE: "got no final response", no INVITE at the site.
+_IN_USE: set[int] = set()
+
+
+def _take_ports() -> tuple[int, int]:
+    """A free SIP port and media port for one caller (released by the caller)."""
+    for _ in range(1000):
+        port = 5100 + secrets.randbelow(400)
+        mport = 7000 + 4 * secrets.randbelow(400)
+        if port not in _IN_USE and mport not in _IN_USE:
+            _IN_USE.update({port, mport})
+            return port, mport
+    raise LabError("no free SIP and media ports for the lab's caller")
+
+
 class LabCaller:
     """Places a call to a DID from the lab's operator network (SIPp UAC in ``op``)."""
 
@@ -126,8 +146,7 @@ class LabCaller:
         scen.write_text(scenario(pcap, "uac"))
         (work / "did.csv").write_text(f"SEQUENTIAL\n{did};\n")
         trace = work / "messages.log"
-        port = 5100 + secrets.randbelow(400)
-        mport = 7000 + 2 * secrets.randbelow(400)
+        port, mport = _take_ports()
         argv = ["ip", "netns", "exec", self.ns, "sipp", f"{self.server}:{self.proxy_port}",
                 "-sf", str(scen), "-inf", str(work / "did.csv"), "-m", "1",
                 "-d", str(int(talk_s * 1000)), "-i", self.server, "-p", str(port),
@@ -142,6 +161,8 @@ class LabCaller:
         except TimeoutError:
             proc.kill()
             code = await proc.wait()
+        finally:
+            _IN_USE.difference_update({port, mport})
         text = trace.read_text(errors="replace") if trace.exists() else ""
         statuses = [int(s) for s in re.findall(r"^SIP/2\.0 (\d{3})", text, re.MULTILINE)]
         shutil.rmtree(work, ignore_errors=True)
