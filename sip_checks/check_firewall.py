@@ -39,7 +39,6 @@ from harness.schedule import run_async
 from sip_checks import claims, openings
 from sip_checks.probes import media_ports
 from sip_checks.probes.firewall import (
-    SIP_PORT,
     SWEPT,
     Listener,
     Sweep,
@@ -109,7 +108,7 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
     if config:
         evidence.add("unproven by traffic: the router's configuration", "\n".join(config))
     _media_sources(ledger, sampling, evidence)
-    run_state.measured = _measured(judged, ledger, sampling)
+    run_state.measured = _measured(judged, ledger, sampling, server_ip)
     for m in ledger.reserves:
         evidence.reserve(m)
     evidence.add("operator addresses", "\n".join(n.line() for n in ledger.needs))
@@ -281,7 +280,7 @@ def _sweeps(site: Site, server_ip: str, server_probe: ProbeClient | None,
 
 
 def _measured(sweeps: list[Sweep], ledger: openings.Ledger,
-              sampling: media_ports.Sampling | None) -> PortSets:
+              sampling: media_ports.Sampling | None, registrar: str) -> PortSets:
     """The ports found open to the server (every port when its probe swept, else what the
     traffic proved) and to others (the outsider's cold sweep), per operator address too, for
     ``router.crosscheck``."""
@@ -293,17 +292,11 @@ def _measured(sweeps: list[Sweep], ledger: openings.Ledger,
         tested.pop(server.source, None)
         return PortSets(server=sorted(server.open_ports), others=sorted(others.open_ports),
                         by_source=found, tested_by_source=tested)
-    registrar = ledger.needs[0].address if ledger.needs else ""
-    sip = [n for n in ledger.of("sip")]
-    srv_found = set(found.get(registrar, []))
-    srv_tested = set(tested.get(registrar, []))
-    # The registrar's column keeps its meaning for older readers: what its address proved.
-    for n in sip:
-        if n.address != registrar:
-            srv_found |= {SIP_PORT} & set(found.get(n.address, []))
-            srv_tested |= {SIP_PORT} & set(tested.get(n.address, []))
-    return PortSets(server=sorted(srv_found), others=sorted(others.open_ports),
-                    tested=sorted(srv_tested), by_source=found, tested_by_source=tested)
+    # ``server``/``tested`` keep their meaning for a reader without ``by_source``: what the
+    # registrar's own address proved and was tried on.
+    return PortSets(server=found.get(registrar, []), others=sorted(others.open_ports),
+                    tested=tested.get(registrar, []), by_source=found,
+                    tested_by_source=tested)
 
 
 def _record(profile: Profile, evidence: Evidence, ledger: openings.Ledger, *, passed: bool,

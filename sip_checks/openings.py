@@ -36,17 +36,16 @@ from typing import Literal
 
 from harness.messages import Msg, msg
 from harness.portset import fmt
-from harness.profile import Operator
+from harness.profile import RTP_RANGE, SIP_PORT, Operator
 from harness.results import AddressRow, PortSets
 from sip_checks.probes.media_ports import Sampling
-from sip_checks.toolkit.stream import RTP_PORTS
 
-SIP_PORT = 5060
 Kind = Literal["sip", "rtp"]
 Status = Literal["proven", "closed", "unproven", "vouched"]
+# What each kind of need is made of: the ports of the profile's one rule (role_needs).
 PORTS: dict[Kind, frozenset[int]] = {
     "sip": frozenset({SIP_PORT}),
-    "rtp": frozenset(range(RTP_PORTS[0], RTP_PORTS[1] + 1)),
+    "rtp": frozenset(RTP_RANGE),
 }
 LABEL: dict[Kind, str] = {"sip": "UDP 5060", "rtp": "UDP 10000-20000"}
 

@@ -32,7 +32,7 @@ def _sampling(proven: bool | None) -> Sampling:
 
 def _measure(sweeps: list[Sweep], s: Sampling | None) -> PortSets:
     ledger = openings.build(OPERATOR, s, None, alg=False)
-    return _measured(sweeps, ledger, s)
+    return _measured(sweeps, ledger, s, SERVER)
 
 
 def test_samples_give_the_tested_ports_and_those_found_open() -> None:
