@@ -65,7 +65,7 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
         # What the forward delivers reaches the IPBX, never us: every port would look closed.
         raise CheckError(msg("AGENT_NOT_IPBX", ipbx=str(ipbx), agent=site.ip))
     server_ip = str(profile.operator.sip_server.ip)
-    alg = bool(run_state.alg)
+    alg = alg_seen(run_state)
     sampling: media_ports.Sampling | None = None
     not_sampled: Msg | None = None
     learned: set[str] = set()
@@ -132,6 +132,13 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
             evidence.reserve(m)
         raise CheckError(questions[0])
     _record(profile, evidence, ledger, passed=True, bases=bases)
+
+
+def alg_seen(run_state: RunState) -> bool:
+    """A SIP ALG seen at work by ``sip.alg``, or on in the router's configuration
+    (``router.audit``): either way its pinholes look like forwards, so the traffic proves
+    nothing it could have opened (a run of this check without ``sip.alg`` still knows)."""
+    return bool(run_state.alg) or bool(run_state.predicted and run_state.predicted.sip_alg)
 
 
 def alg_pinholes(outsider: Sweep, alg: bool, predicted: PortSets | None

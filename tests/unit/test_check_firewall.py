@@ -3,10 +3,11 @@ What each operator address's opening rests on is tests/unit/test_openings.py."""
 
 from __future__ import annotations
 
+from harness.plugin import RunState
 from harness.profile import Operator
 from harness.results import PortSets
 from sip_checks import openings
-from sip_checks.check_firewall import _measured, alg_pinholes
+from sip_checks.check_firewall import _measured, alg_pinholes, alg_seen
 from sip_checks.probes.firewall import EXPECTED, Sweep
 from sip_checks.probes.media_ports import MediaSample, Sampling, SipFlow
 from sip_checks.toolkit import sdp
@@ -73,3 +74,10 @@ def test_the_algs_pinholes_are_told_from_the_rules() -> None:
         assert pinholes == {16798} and 16799 in rest.open_ports
     finally:
         sdp.OFFERED.clear()
+
+
+def test_an_alg_is_known_from_the_alg_check_or_the_configuration() -> None:
+    assert not alg_seen(RunState())
+    assert alg_seen(RunState(alg=True))
+    assert alg_seen(RunState(predicted=PortSets(sip_alg=True)))
+    assert not alg_seen(RunState(alg=False, predicted=PortSets(sip_alg=False)))
