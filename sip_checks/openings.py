@@ -62,7 +62,8 @@ class Need:
     why: Msg | None = None  # unproven: why; closed: the failure
     opened: list[int] = field(default_factory=list)  # sampled ports the traffic found open
     closed: list[int] = field(default_factory=list)  # ... and found closed (or late)
-    basis: str = "operator traffic"  # what proved it: "server probe sweep" beside a probe
+    # what decided it: the traffic, a probe's sweep, the configuration (vouched), or both
+    basis: str = "operator traffic"
 
     @property
     def declared(self) -> bool:
@@ -106,8 +107,7 @@ class Ledger:
         """The needs as the reports' typed rows."""
         return [AddressRow(address=n.address, roles=list(n.roles),
                            ports=LABEL[n.kind].removeprefix("UDP "), status=n.status,
-                           basis=n.basis if n.status in ("proven", "closed")
-                           else "router configuration" if n.status == "vouched" else None)
+                           basis=None if n.status == "unproven" else n.basis)
                 for n in self.needs]
 
     def summary(self) -> dict[str, list[dict[str, str]]]:
@@ -250,7 +250,7 @@ def vouch(ledger: Ledger, predicted: PortSets | None) -> list[str]:
             continue
         missing = PORTS[n.kind] - opened
         if not missing:
-            n.status = "vouched"
+            n.status, n.basis = "vouched", "router configuration"
             lines.append(f"{n.address} {LABEL[n.kind]}: open in the router's configuration")
         elif n.why is not None and n.why.code == "FW_MEDIA_LATE":
             n.status, n.basis = "closed", "operator traffic and router configuration"
