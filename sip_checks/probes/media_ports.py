@@ -255,11 +255,10 @@ def sip_flow(ep: SipEndpoint, registered_to: tuple[str, int],
         flow.method, flow.source = m.method, w.remote
         # The first request of the run on this flow, perhaps an earlier check's: the flow
         # was new then or never (the site's answers to it opened it for every later one).
-        first = min([w.at] + [at for (local, remote), (at, _) in ARRIVALS.items()
-                              if local[1] == ep.local[1] and remote == w.remote])
-        flow.first_at, flow.first_method = first, next(
-            (meth for (local, remote), (at, meth) in ARRIVALS.items()
-             if local[1] == ep.local[1] and remote == w.remote and at == first), m.method)
+        first, flow.first_method = min(
+            [(w.at, m.method)] + [arrival for (local, remote), arrival in ARRIVALS.items()
+                                  if local[1] == ep.local[1] and remote == w.remote])
+        flow.first_at = first
         opened = [t for (local, remote), t in SENT_FLOWS.items()
                   if local[1] == ep.local[1] and remote == w.remote and t < first]
         flow.opened_before = min(opened) if opened else None
