@@ -21,9 +21,10 @@ from harness import netns
 from harness.errors import LabError
 
 
-def sh(argv: list[str], *, ns: str | None = None, input: str | None = None) -> str:
+def sh(argv: list[str], *, ns: str | None = None, input: str | None = None,
+       timeout: float = 30) -> str:
     try:
-        return netns.run(ns, argv, input=input).stdout
+        return netns.run(ns, argv, input=input, timeout=timeout).stdout
     except subprocess.CalledProcessError as exc:
         where = f" in {ns}" if ns else ""
         lines = (exc.stderr or exc.stdout or "").strip().splitlines()

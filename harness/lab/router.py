@@ -59,7 +59,10 @@ def apply_policy(state: LabState) -> None:
     text = ruleset(policy(state), wan="wan0", voice="voice0", data="data0")
     (lab_dir(state.prefix) / "router.nft").write_text(text)
     rtr = ns(state.prefix, "rtr")
-    sh(["nft", "-f", "-"], ns=rtr, input=text)
+    # nft replaces the ruleset in one netlink transaction; on a CI machine tearing other
+    # labs' namespaces down at the same time it once took over 30 s (the kernel's netns
+    # cleanup holds what the transaction waits for): a generous bound, not a hang.
+    sh(["nft", "-f", "-"], ns=rtr, input=text, timeout=120)
     # Existing flows keep the helper/NAT they were created with: start clean.
     netns.run(rtr, ["conntrack", "-F"], check=False)
 
@@ -87,7 +90,10 @@ def impair(state: LabState, *, loss_pct: float, direction: str = "in") -> None:
     )
     rtr = ns(state.prefix, "rtr")
     netns.run(rtr, ["nft", "delete", "table", "inet", "recette_impair"], check=False)
-    sh(["nft", "-f", "-"], ns=rtr, input=text)
+    # nft replaces the ruleset in one netlink transaction; on a CI machine tearing other
+    # labs' namespaces down at the same time it once took over 30 s (the kernel's netns
+    # cleanup holds what the transaction waits for): a generous bound, not a hang.
+    sh(["nft", "-f", "-"], ns=rtr, input=text, timeout=120)
 
 
 def impairment_drops(prefix: str) -> int:
