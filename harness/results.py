@@ -88,8 +88,19 @@ class AlgProbe(_Model):
     vantage: Literal["server", "outsider", "registrar"] = "server"
 
 
+class Attestation(_Model):
+    """A probe's signed word on what it did (:mod:`harness.attest`), carried verbatim: the
+    console checks ``sig`` over ``doc`` with the registered key ``key`` names."""
+
+    doc: str
+    sig: str
+    key: str
+
+
 class Sweep(_Model):
-    """The UDP ports one vantage point reached in one phase of the firewall check."""
+    """The UDP ports one vantage point reached in one phase of the firewall check, and the
+    probe's attestation of what it sent (None: a probe without a signing key, or an older
+    results.json)."""
 
     vantage: Literal["server", "outsider"]
     phase: Literal["cold", "warm"]
@@ -97,6 +108,15 @@ class Sweep(_Model):
     open: list[int]
     sent: int
     seconds: float
+    attestation: Attestation | None = None
+
+
+class PublicAddress(_Model):
+    """The site's public address as the run saw it: what the registrar saw at registration,
+    else where the outsider probe sent its sweep (the console matches attestations to it)."""
+
+    address: str
+    seen_by: Literal["registrar", "probe"]
 
 
 class PortSets(_Model):
@@ -264,6 +284,7 @@ class Figures(_Model):
     router_config: RouterConfig | None = None
     extra_call_status: int | None = None
     sip_dialogs: list[SipDialog] = Field(default_factory=list)  # in capture.pcapng
+    public_address: PublicAddress | None = None
 
 
 class CheckResult(_Model):

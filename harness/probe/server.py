@@ -13,6 +13,10 @@ picks towards the requester (which ``/whoami`` and each sweep report). Abuse is 
   abuse as a reflector), and a request naming another target is refused;
 - sweeps are rate-limited per requester, packet rate is capped;
 - every test is logged as one JSON line (to a file, or stdout for journald and containers);
+- with a signing key (``signing_key``, Ed25519, :mod:`harness.attest`), each sweep's answer
+  carries the probe's signed attestation of what it sent, to whom, from where and when: the
+  agent carries it into ``results.json`` and the console, which knows the probe's public key,
+  verifies it. The signing key never leaves the probe (agents hold only the HMAC key);
 - ``GET /health`` is the one unauthenticated answer: status, version, uptime and the SIP
   listeners' counts (kept, dropped by reason), nothing else;
 - it lives on the open internet: the SIP listeners keep only what a requester announced
@@ -42,6 +46,8 @@ from typing import Any, Literal
 from waitress.server import BaseWSGIServer, create_server
 
 from harness import __version__
+from harness.attest import Signer, sweep_doc
+from harness.portset import ranges
 from harness.probe.inbox import MAX_CALL_ID, SipInbox, TooManyRequesters
 from harness.probe.listen import SipListeners
 
@@ -67,6 +73,10 @@ MAX_EXPECT = 16  # Call-IDs in one /expect
 # this is about 800 requests a second for two minutes, far past any agent; past it a key
 # holder gets 429 rather than the probe growing a table (or a leaked key its memory).
 MAX_NONCES = 100_000
+# Port ranges in one sweep, once merged: the agent sends 3; the attestation lists them and
+# must stay well inside harness.attest.MAX_DOC.
+MAX_SPANS = 64
+MAX_SITE = 200  # characters of a sweep's site key (the agent's name for the site, attested)
 
 
 def sign(key: bytes, ts: str, nonce: str, method: str, path: str, body: bytes) -> str:
@@ -98,6 +108,7 @@ class ProbeConfig:
     request_timeout_s: float = REQUEST_TIMEOUT_S
     lifetime_s: float = CONNECTION_LIFETIME_S
     max_connections: int = MAX_CONNECTIONS
+    signing_key: Signer | None = None  # signs each sweep's attestation (harness.attest)
 
     def source_for(self, requester: str) -> str:
         return self.send_from or source_towards(requester)
@@ -260,7 +271,9 @@ class ProbeServer:
             return Reply(HTTPStatus.OK, {
                 "status": "ok", "version": __version__,
                 "uptime_s": round(time.monotonic() - self.started, 1),
-                "sip": self.inbox.totals()})
+                "sip": self.inbox.totals(),
+                # public: the console's registry names the key; an operator compares them
+                "signing_key": self.cfg.signing_key.key_id if self.cfg.signing_key else None})
         if method != "POST":
             return Reply(HTTPStatus.METHOD_NOT_ALLOWED,
                          {"error": f"method {method} not allowed"},
@@ -361,17 +374,33 @@ class ProbeServer:
             repeat = max(1, min(3, _int(req.get("repeat", 2))))
         except (KeyError, ValueError, TypeError) as exc:
             raise BadRequest("expected ports [[lo, hi], ...], token (hex), repeat") from exc
+        site = req.get("site")
+        if site is not None and not (isinstance(site, str) and len(site) <= MAX_SITE):
+            raise BadRequest(f"site must be a string of at most {MAX_SITE} characters")
         if sum(max(0, min(65535, hi) - max(1, lo) + 1) for lo, hi in spans) > 65535:
             raise BadRequest(f"at most {MAX_PORTS} ports")
         ports = sorted({p for lo, hi in spans for p in range(max(1, lo), min(65535, hi) + 1)})
         if len(ports) > MAX_PORTS:
             raise BadRequest(f"at most {MAX_PORTS} ports")
+        swept = ranges(ports)
+        if len(swept) > MAX_SPANS:
+            raise BadRequest(f"at most {MAX_SPANS} port ranges")
         source = self.cfg.source_for(requester)
         sent, took = _blast(source, requester, ports, token, repeat)
+        answer: dict[str, Any] = {"sent": sent, "ports": len(ports), "from": source,
+                                  "to": requester, "seconds": took}
+        nonce = None
+        if self.cfg.signing_key is not None:
+            # What was really sent: the ports as swept (clamped, deduplicated), the token as
+            # used (its first 16 bytes), to the requester, timed by this probe's clock.
+            doc = sweep_doc(target=requester, source=source, ports=swept,
+                            repeat=repeat, sent=sent, token=token.hex(), site=site)
+            answer["attestation"] = self.cfg.signing_key.sign(doc)
+            nonce = doc["nonce"]
         self.log_event(event="sweep", requester=requester, source=source,
-                       ports=len(ports), repeat=repeat, sent=sent, seconds=round(took, 3))
-        return Reply(HTTPStatus.OK, {"sent": sent, "ports": len(ports), "from": source,
-                                     "to": requester, "seconds": took})
+                       ports=len(ports), repeat=repeat, sent=sent, seconds=round(took, 3),
+                       site=site, attestation=nonce)
+        return Reply(HTTPStatus.OK, answer)
 
     def _expect(self, req: dict[str, Any], requester: str) -> Reply:
         """Announce Call-IDs the requester is about to send: only these are kept."""
@@ -463,6 +492,7 @@ def serve(cfg: ProbeConfig) -> None:
     srv.start_sip_listeners()
     srv.log_event(event="start", version=__version__, control=list(cfg.control),
                   tls=cfg.tls is not None,
+                  signing_key=cfg.signing_key.key_id if cfg.signing_key else None,
                   send_from=cfg.send_from or "auto", sip_ip=cfg.sip_ip or (
                       "any" if cfg.sip_listen else None), sip_ports=list(cfg.sip_ports))
     srv.serve_forever()

@@ -4,6 +4,7 @@ says nothing secret, every other unsigned request is still refused, and a probe 
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import secrets
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness import __version__
+from harness.attest import Signer, generate, verify
 from harness.errors import CheckError
 from harness.probe.client import ProbeClient
 from harness.probe.server import STDOUT, SWEEP_MAGIC, ProbeConfig, ProbeServer
@@ -50,7 +52,8 @@ def test_health_answers_without_a_key_and_reveals_nothing(probe: ProbeServer) ->
     status, headers, raw = _http(probe, "GET", "/health")
     assert status == 200 and headers["Content-Type"] == "application/json"
     doc = json.loads(raw)
-    assert set(doc) == {"status", "version", "uptime_s", "sip"}
+    assert set(doc) == {"status", "version", "uptime_s", "sip", "signing_key"}
+    assert doc["signing_key"] is None  # this probe signs nothing
     assert doc["sip"]["kept"] == 0 and set(doc["sip"]["dropped"]) >= {"unannounced", "full"}
     assert doc["status"] == "ok" and doc["version"] == __version__
     assert 0 <= doc["uptime_s"] < 600
@@ -115,6 +118,67 @@ def test_with_no_send_from_the_probe_reports_and_uses_the_kernels_source(
     (sweep,) = [e for e in map(json.loads, (tmp_path / "probe.jsonl").read_text().splitlines())
                 if e["event"] == "sweep"]
     assert sweep["source"] == "127.0.0.1" and sweep["requester"] == "127.0.0.1"
+    assert "attestation" not in ans and sweep["attestation"] is None  # no signing key
+
+
+SIGNING, PUBLIC = generate()
+
+
+@pytest.fixture
+def signing_probe(tmp_path: Path) -> Iterator[ProbeServer]:
+    """A probe with a signing key: each sweep's answer carries its attestation."""
+    srv = ProbeServer(ProbeConfig(control=("127.0.0.1", 0), send_from=None, key=KEY.encode(),
+                                  sip_listen=False, log=tmp_path / "probe.jsonl",
+                                  signing_key=Signer.from_text(SIGNING)))
+    threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_a_signing_probe_attests_what_it_sent_and_to_whom(signing_probe: ProbeServer,
+                                                          tmp_path: Path) -> None:
+    signer = Signer.from_text(SIGNING)
+    status, _, raw = _http(signing_probe, "GET", "/health")
+    assert status == 200 and json.loads(raw)["signing_key"] == signer.key_id
+    assert SIGNING.encode() not in raw and PUBLIC.encode() not in raw
+    client = ProbeClient("127.0.0.1", signing_probe.server_address[1], KEY.encode())
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        token = secrets.token_hex(8)
+        # Overlapping and reversed spans: the attestation says what was really swept.
+        ans = client.post("/sweep", {"ports": [[port, port + 1], [port + 1, port + 2],
+                                               [port + 9, port + 8]],
+                                     "token": token, "repeat": 1, "site": "123/Lyon"})
+    doc = verify(ans["attestation"], {signer.key_id: PUBLIC})
+    assert doc["target"] == "127.0.0.1" == ans["to"] and doc["source"] == ans["from"]
+    assert doc["token"] == token and doc["site"] == "123/Lyon" and doc["kind"] == "sweep"
+    assert doc["ports"] == [[port, port + 2]] and doc["repeat"] == 1
+    assert doc["sent"] == ans["sent"] == 3 and doc["probe"] == signer.key_id
+    at = dt.datetime.fromisoformat(doc["at"])
+    assert at.utcoffset() == dt.timedelta(0)
+    assert abs((dt.datetime.now(dt.UTC) - at).total_seconds()) < 1
+    text = (tmp_path / "probe.jsonl").read_text()
+    (line,) = [e for e in map(json.loads, text.splitlines()) if e["event"] == "sweep"]
+    assert line["attestation"] == doc["nonce"] and line["site"] == "123/Lyon"
+    assert SIGNING not in text
+
+
+@pytest.mark.parametrize("site", ["x" * 201, 5, ["a"]])
+def test_a_sweep_site_is_a_short_string(signing_probe: ProbeServer, site: object) -> None:
+    client = ProbeClient("127.0.0.1", signing_probe.server_address[1], KEY.encode())
+    with pytest.raises(CheckError, match="site must be a string of at most 200"):
+        client.post("/sweep", {"ports": [[40000, 40000]], "token": "00" * 8, "site": site})
+
+
+def test_a_sweep_without_site_is_attested_with_site_null(signing_probe: ProbeServer) -> None:
+    client = ProbeClient("127.0.0.1", signing_probe.server_address[1], KEY.encode())
+    ans = client.post("/sweep", {"ports": [[40000, 40000]], "token": "ab" * 20})
+    doc = verify(ans["attestation"], {Signer.from_text(SIGNING).key_id: PUBLIC})
+    assert doc["site"] is None and doc["token"] == "ab" * 16  # the 16 bytes it used
 
 
 def test_log_dash_writes_json_lines_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
