@@ -20,6 +20,7 @@ from harness.lab.topology import OPERATOR_KINDS
 
 DEFAULT_LAB_PROFILE = Path("profiles/lab.yaml")
 DEFAULT_PROBE_PORT = 5099  # harness.profile.VantagePoint.control_port's default
+SIGNING_KEY_ENV = "RECETTE_PROBE_SIGNING_KEY"  # the probe's Ed25519 key (harness.attest)
 
 
 def _on_off(value: str) -> bool:
@@ -256,6 +257,7 @@ def cmd_probe_serve(args: argparse.Namespace) -> int:
     import os
     import ssl
 
+    from harness.attest import Signer
     from harness.probe.server import STDOUT, ProbeConfig, serve
 
     key = os.environ.get(args.key_env, "")
@@ -263,6 +265,13 @@ def cmd_probe_serve(args: argparse.Namespace) -> int:
         raise RecetteError(f"--key-env: environment variable {args.key_env} is not set "
                            "(the probe refuses to run without a key; `recette probe keygen` "
                            "makes one)")
+    signing_text = os.environ.get(args.signing_key_env, "")
+    signer = None
+    if signing_text:
+        try:
+            signer = Signer.from_text(signing_text)
+        except RecetteError as exc:
+            raise RecetteError(f"--signing-key-env: {args.signing_key_env}: {exc}") from None
 
     def addr(value: str, flag: str) -> tuple[str, int]:
         host, _, port = value.rpartition(":")
@@ -279,12 +288,19 @@ def cmd_probe_serve(args: argparse.Namespace) -> int:
     cfg = ProbeConfig(control=addr(args.control, "--control"), send_from=args.send_from,
                       key=key.encode(), sip_ip=args.sip_ip, sip_listen=not args.no_sip,
                       log=STDOUT if args.log == "-" else (Path(args.log) if args.log else None),
-                      tls=tls)
+                      tls=tls, signing_key=signer)
     sip = "no SIP listeners" if args.no_sip and not args.sip_ip else (
         f"SIP on {args.sip_ip or 'every address'} ports {list(cfg.sip_ports)}")
     print(f"recette probe: control {args.control}{' (HTTPS)' if tls else ''}, sending from "
           f"{args.send_from or 'the kernel-chosen address towards each requester'}, {sip}",
           file=sys.stderr, flush=True)
+    if signer is None:
+        print(f"recette probe: warning: no signing key ({args.signing_key_env} is not set): "
+              "its sweeps are unsigned and the console cannot verify them", file=sys.stderr,
+              flush=True)
+    else:
+        print(f"recette probe: signing sweeps with key {signer.key_id}", file=sys.stderr,
+              flush=True)
     try:
         serve(cfg)
     except ssl.SSLError as exc:
@@ -295,28 +311,69 @@ def cmd_probe_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_probe_keygen(args: argparse.Namespace) -> int:
-    """A new shared key: on stdout, or into an environment file (0600) that systemd's
-    EnvironmentFile= and ``podman/docker run --env-file`` both read."""
-    import re
+    """A new shared key (the HMAC key agents sign their requests with) and a new signing key
+    (Ed25519: the probe's attestations, which the console verifies): on stdout, or into an
+    environment file (0600) that systemd's EnvironmentFile= and ``podman/docker run
+    --env-file`` both read. The signing key stays on the probe; only its public key goes to
+    the console."""
     import secrets
 
-    var = args.key_env
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
-        raise RecetteError(f"--key-env: {var!r} is not an environment variable name")
+    from harness.attest import generate, key_id
+
+    var, signing_var = args.key_env, args.signing_key_env
+    for flag, name in (("--key-env", var), ("--signing-key-env", signing_var)):
+        _env_name(flag, name)
+    if var == signing_var:
+        raise RecetteError("--key-env and --signing-key-env must differ")
     key = secrets.token_urlsafe(32)  # 32 random bytes
+    private, public = generate()
     if args.env_file is None:
-        print(key)
-        where = f"the key above is the probe's {var}"
+        print(f"{var}={key}\n{signing_var}={private}")
+        where = (f"the keys above are the probe's {var} (shared) and {signing_var} "
+                 "(signing)")
     else:
-        _write_env_file(args.env_file, f"{var}={key}\n", force=args.force)
-        where = f"a new probe key is in {args.env_file} ({var}, mode 0600)"
-    print(f"recette: {where}; give the site agent the same key in its environment "
-          f"({var}) and name the probe in the site profile:\n"
+        _write_env_file(args.env_file, f"{var}={key}\n{signing_var}={private}\n",
+                        force=args.force)
+        where = f"new probe keys are in {args.env_file} ({var}, {signing_var}, mode 0600)"
+    print(f"recette: {where}.\n"
+          f"recette: the signing key ({signing_var}) never leaves the probe; give the site "
+          f"agent only the shared key, in its environment ({var}), and name the probe in the "
+          "site profile:\n"
           "  vantage_points:\n    outsider:\n"
           "      address: <this host's public IPv4 address>\n"
           "      control_port: 5099\n"
-          f"      key_env: {var}", file=sys.stderr)
+          f"      key_env: {var}\n"
+          f"recette: public key {public} (key id {key_id(public)}); the technical service "
+          "registers it so the console can verify this probe's sweeps:\n"
+          f"  recette console probe add <name> {public}", file=sys.stderr)
     return 0
+
+
+def cmd_probe_pubkey(args: argparse.Namespace) -> int:
+    """The public key and key id of the probe's signing key, read again from its environment
+    (what the technical service registers; nothing secret is printed)."""
+    import os
+
+    from harness.attest import Signer
+
+    text = os.environ.get(args.signing_key_env, "")
+    if not text:
+        raise RecetteError(f"--signing-key-env: environment variable {args.signing_key_env} "
+                           "is not set (`recette probe keygen` makes a signing key)")
+    try:
+        signer = Signer.from_text(text)
+    except RecetteError as exc:
+        raise RecetteError(f"--signing-key-env: {args.signing_key_env}: {exc}") from None
+    print(f"public key {signer.public}\nkey id {signer.key_id}\n"
+          f"register it: recette console probe add <name> {signer.public}")
+    return 0
+
+
+def _env_name(flag: str, name: str) -> None:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise RecetteError(f"{flag}: {name!r} is not an environment variable name")
 
 
 def cmd_probe_cert(args: argparse.Namespace) -> int:
@@ -462,19 +519,32 @@ def build_parser() -> argparse.ArgumentParser:
                     help="no SIP listeners (unless --sip-ip): a probe that only sweeps")
     ps.add_argument("--key-env", default="RECETTE_PROBE_KEY",
                     help="environment variable holding the shared key")
+    ps.add_argument("--signing-key-env", default=SIGNING_KEY_ENV,
+                    help=f"environment variable holding the signing key (default "
+                         f"{SIGNING_KEY_ENV}; without it sweeps are unsigned)")
     ps.add_argument("--log", metavar="FILE|-",
                     help="append one JSON line per test to FILE, or to stdout with '-'")
     ps.add_argument("--tls-cert", type=Path, metavar="PEM",
                     help="serve the control channel over HTTPS with this certificate chain")
     ps.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
     ps.set_defaults(func=cmd_probe_serve)
-    kg = probe.add_parser("keygen", help="make a new shared key for a probe and its agents")
+    kg = probe.add_parser("keygen", help="make a new shared key for a probe and its agents, "
+                                         "and the probe's signing key")
     kg.add_argument("--env-file", type=Path, metavar="PATH",
-                    help="write KEY_ENV=key to PATH (mode 0600) instead of printing the key")
+                    help="write KEY_ENV=key and SIGNING_KEY_ENV=key to PATH (mode 0600) "
+                         "instead of printing the keys")
     kg.add_argument("--force", action="store_true", help="replace an existing --env-file")
     kg.add_argument("--key-env", default="RECETTE_PROBE_KEY",
                     help="the variable's name (default RECETTE_PROBE_KEY)")
+    kg.add_argument("--signing-key-env", default=SIGNING_KEY_ENV,
+                    help=f"the signing key variable's name (default {SIGNING_KEY_ENV})")
     kg.set_defaults(func=cmd_probe_keygen)
+    pk = probe.add_parser("pubkey", help="print the public key and key id of the probe's "
+                                         "signing key (to register it in the console)")
+    pk.add_argument("--signing-key-env", default=SIGNING_KEY_ENV,
+                    help=f"environment variable holding the signing key (default "
+                         f"{SIGNING_KEY_ENV})")
+    pk.set_defaults(func=cmd_probe_pubkey)
     pc = probe.add_parser("cert", help="make a self-signed certificate for --tls-cert/--tls-key")
     pc.add_argument("--address", required=True, metavar="IP",
                     help="the probe's public IPv4 address (the certificate's SAN and CN)")
