@@ -17,10 +17,10 @@ from harness.errors import RecetteError
 from harness.lab.firewall import FIREWALL_MODES
 from harness.lab.shapes import SHAPES
 from harness.lab.topology import OPERATOR_KINDS
+from harness.probe.deploy import SIGNING_KEY_ENV
 
 DEFAULT_LAB_PROFILE = Path("profiles/lab.yaml")
 DEFAULT_PROBE_PORT = 5099  # harness.profile.VantagePoint.control_port's default
-SIGNING_KEY_ENV = "RECETTE_PROBE_SIGNING_KEY"  # the probe's Ed25519 key (harness.attest)
 
 
 def _on_off(value: str) -> bool:

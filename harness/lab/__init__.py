@@ -36,6 +36,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 from harness import netns
+from harness.attest import Signer
 from harness.errors import LabError, PreflightError
 from harness.lab import (
     announcement,
@@ -51,7 +52,7 @@ from harness.lab import (
 )
 from harness.lab.firewall import FirewallMode, RouterPolicy
 from harness.lab.procs import ns_pids as _ns_pids
-from harness.lab.profile import dump_yaml, lab_profile_data
+from harness.lab.profile import dump_yaml, lab_profile_data, lab_signing_key
 from harness.lab.state import (
     LabState,
     down,
@@ -376,6 +377,15 @@ class Lab:
         """Start the probe services, the outsider only in the field lab (see
         :func:`operator.start_probes`)."""
         operator.start_probes(self.prefix, timeout, server_side=not self.field)
+
+    def probe_keys(self) -> dict[str, str]:
+        """The PUBLIC signing key of each probe this lab runs ("outsider", and "server"
+        beside the SIP server unless field): what the demo and tests register in the console
+        so it can verify the sweeps' attestations. The private halves stay in the probes'
+        environment."""
+        roles = ["out"] if self.field else ["op", "out"]
+        return {operator.PROBE_NAMES[r]: Signer.from_text(
+            lab_signing_key(self.prefix, operator.PROBE_NAMES[r])).public for r in roles}
 
     def kamailio_running(self) -> bool:
         return operator.kamailio_running(self.prefix)

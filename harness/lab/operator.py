@@ -24,11 +24,12 @@ from harness import netns
 from harness.errors import LabError
 from harness.lab import announcement, farend, kamailio, relay, shapes, testline
 from harness.lab.procs import kill_all, ns_pids, pid_alive, read_pid, tcp_listening, udp_port_taken
-from harness.lab.profile import lab_password
+from harness.lab.profile import lab_password, lab_signing_key
 from harness.lab.shapes import Shape
 from harness.lab.state import LabState, lab_dir, save_state
 from harness.lab.topology import OP_SERVER, OUTSIDER, PROBE, PROBE_PORT, ns
 from harness.probe import deploy
+from harness.probe.deploy import SIGNING_KEY_ENV
 from harness.profile import Profile
 
 
@@ -150,10 +151,16 @@ def set_digest(state: LabState, profile: Profile, algorithm: str) -> None:
                    shape=shapes.get(state.shape))
 
 
+# The lab's probes by the name the console knows them under, and their namespaces.
+PROBE_NAMES = {"op": "server", "out": "outsider"}
+
+
 def start_probes(prefix: str, timeout: float = 10.0, *, server_side: bool = True) -> None:
     """``recette probe serve`` in ``op`` (SIP listeners, sending from the server IP; unless
     not ``server_side``) and in ``out`` (the outsider vantage point), keyed with the lab's
-    probe key.
+    probe key, each signing its sweeps with its own key (:func:`lab_signing_key`, in its
+    environment as the unit's EnvironmentFile would give it; :meth:`Lab.probe_keys` has the
+    public halves).
 
     The outsider runs exactly the systemd unit's ``ExecStart`` (``deploy/``, read now), as an
     integrator's VM would: no address in it, its JSON lines on stdout, which go to
@@ -169,9 +176,11 @@ def start_probes(prefix: str, timeout: float = 10.0, *, server_side: bool = True
     for role, control, argv, stdout in probes[0 if server_side else 1:]:
         log = open(state_dir / f"probe-{role}.log", "ab")  # noqa: SIM115 - handed over
         out = open(state_dir / stdout, "ab")  # noqa: SIM115 - handed over
+        signing = lab_signing_key(prefix, PROBE_NAMES[role])
         with log, out:
             proc = netns.popen(ns(prefix, role), argv, stdout=out, stderr=log,
-                               stdin=subprocess.DEVNULL, env=env)
+                               stdin=subprocess.DEVNULL,
+                               env={**env, SIGNING_KEY_ENV: signing})
         deadline = time.monotonic() + timeout
         while not tcp_listening(ns(prefix, role), str(control), PROBE_PORT):
             if proc.poll() is not None or time.monotonic() > deadline:

@@ -6,6 +6,7 @@ test can grep every output file for them and prove none leaked.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -36,6 +37,14 @@ def lab_password(prefix: str, account: str) -> str:
     """The lab's password for ``account`` (stable for the life of the lab)."""
     digest = hmac.new(_seed(prefix), account.encode(), hashlib.sha256).hexdigest()
     return f"lab-{digest[:16]}"
+
+
+def lab_signing_key(prefix: str, probe: str) -> str:
+    """The signing key (:mod:`harness.attest`: base64 of 32 raw bytes) of the lab's
+    ``probe`` ("outsider", "server"): random per lab like its passwords, stable for its life.
+    Only the probe's environment gets it, never the profile (an agent holds no signing key)."""
+    raw = hmac.new(_seed(prefix), f"probe-signing:{probe}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(raw).decode()
 
 
 def lab_profile_data(prefix: str, *, operator: str = "default",

@@ -25,6 +25,10 @@ CONTAINERFILE = DEPLOY_DIR / "Containerfile"
 HTTPS_DROPIN = DEPLOY_DIR / "recette-probe-https.conf"  # the unit's drop-in for --tls-cert
 CREDENTIALS_DIR = Path("/run/credentials") / UNIT.name  # where systemd puts LoadCredential=
 PROGRAM = "recette"  # the console script the files run, by its base name
+# What the unit's EnvironmentFile (and the container's --env-file) holds, as `recette probe
+# keygen --env-file` writes it: the key shared with the agents, and the probe's own signing key
+# (harness.attest), which the command lines name by these defaults, never by value.
+SIGNING_KEY_ENV = "RECETTE_PROBE_SIGNING_KEY"
 
 
 class DeployFileError(RecetteError):
