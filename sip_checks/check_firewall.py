@@ -27,13 +27,13 @@ import pytest
 
 from harness.errors import CheckError, RecetteError, fail
 from harness.evidence import Evidence
-from harness.gate.record import record
+from harness.gate.record import record, site_key
 from harness.messages import Msg, msg
 from harness.plugin import RunState
 from harness.portset import fmt
 from harness.probe.client import ProbeClient
 from harness.profile import Profile
-from harness.results import OperatorTraffic, PortSets, SampleRow
+from harness.results import Attestation, OperatorTraffic, PortSets, PublicAddress, SampleRow
 from harness.results import Sweep as SweepRow
 from harness.schedule import run_async
 from sip_checks import claims, openings
@@ -80,12 +80,16 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
         learned = learn_media(profile, site)
     ledger = openings.build(profile.operator, sampling, not_sampled, alg=alg,
                             learned_media=learned)
-    sweeps = _sweeps(site, server_ip, server_probe, outsider_probe)
+    sweeps = _sweeps(site, server_ip, server_probe, outsider_probe, site_key(profile))
     evidence.add("ports reached", "\n".join(s.line() for s in sweeps))
+    evidence.add("sweep attestations", "\n".join(s.attested() for s in sweeps))
     evidence.figures.sweeps = [
         SweepRow.model_validate({"vantage": s.vantage, "phase": s.phase, "source": s.source,
                                  "open": sorted(s.open_ports), "sent": s.sent,
-                                 "seconds": s.seconds}) for s in sweeps]
+                                 "seconds": s.seconds,
+                                 "attestation": Attestation(**s.attestation)
+                                 if s.attestation else None}) for s in sweeps]
+    evidence.figures.public_address = public_address(site, sweeps)
     for s in sweeps:
         evidence.fact(f"{s.phase} {s.vantage}", s.line().split(": open ", 1)[1])
     # The ALG's pinholes are its effect, not the firewall's: out of the sweeps judged here
@@ -132,6 +136,16 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
             evidence.reserve(m)
         raise CheckError(questions[0])
     _record(profile, evidence, ledger, passed=True, bases=bases)
+
+
+def public_address(site: Site, sweeps: list[Sweep]) -> PublicAddress | None:
+    """The site's public address as this run saw it: the registrar's view when a
+    registration learned it, else where the outsider probe sent its sweep. The console
+    matches the attestations' target to it."""
+    if site.public is not None:
+        return PublicAddress(address=site.public, seen_by="registrar")
+    to = next((s.to for s in sweeps if s.vantage == "outsider" and s.to), None)
+    return PublicAddress(address=to, seen_by="probe") if to is not None else None
 
 
 def alg_seen(run_state: RunState) -> bool:
@@ -262,10 +276,11 @@ def learn_media(profile: Profile, site: Site) -> set[str]:
 
 
 def _sweeps(site: Site, server_ip: str, server_probe: ProbeClient | None,
-            outsider_probe: ProbeClient) -> list[Sweep]:
+            outsider_probe: ProbeClient, key: str) -> list[Sweep]:
     """Cold then warm: the outsider always, the server's probe when there is one. Warm
     means every listening port has first sent one datagram to the operator (the NAT and
-    conntrack state a running IPBX has)."""
+    conntrack state a running IPBX has). Each asks the probe to attest the sweep for the
+    site ``key`` (the gate's name for it)."""
     warm_to = server_ip
     if server_probe is not None:
         warm_to = str(server_probe.post("/whoami", {}).get("send_from") or server_ip)
@@ -279,8 +294,8 @@ def _sweeps(site: Site, server_ip: str, server_probe: ProbeClient | None,
             if phase == "warm":
                 listener.warm(warm_to)
             if server_probe is not None:
-                sweeps.append(sweep(listener, server_probe, "server", phase))
-            sweeps.append(sweep(listener, outsider_probe, "outsider", phase))
+                sweeps.append(sweep(listener, server_probe, "server", phase, key))
+            sweeps.append(sweep(listener, outsider_probe, "outsider", phase, key))
         return sweeps
     finally:
         listener.close()

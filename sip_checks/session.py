@@ -5,6 +5,7 @@ Kept apart from the checks so each check reads as the procedure it verifies.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -28,6 +29,14 @@ class Site:
 
     ip: str
     sip_port: int = 5060
+    # The site's public address as the registrar saw it (Via received), once a user agent
+    # opened on this site registered: what the firewall check names as the sweeps' target.
+    public: str | None = None
+
+
+# The site each user agent was opened on, so that its registration can tell the site what
+# the registrar saw (register_behind_nat takes only the user agent, as its callers have it).
+_SITES: weakref.WeakKeyDictionary[UserAgent, Site] = weakref.WeakKeyDictionary()
 
 
 class CallerResult(Protocol):
@@ -56,7 +65,9 @@ async def open_ua(profile: Profile, user: str, site: Site, *, port: int | None =
     """A user agent for ``user`` on the site's SIP port (the one the router forwards to the
     IPBX), or on ``port`` (0: any free port, for a leg that only calls out)."""
     ep = await SipEndpoint.open(site.ip, site.sip_port if port is None else port)
-    return UserAgent(ep, identity(profile, user))
+    ua = UserAgent(ep, identity(profile, user))
+    _SITES[ua] = site
+    return ua
 
 
 async def register_behind_nat(ua: UserAgent) -> Registration:
@@ -75,6 +86,11 @@ async def register_behind_nat(ua: UserAgent) -> Registration:
         reg = await ua.register()
     if reg.status == 200 and site is not None and ua.advertised is not None:
         site.public = ua.advertised
+    opened_on = _SITES.get(ua)
+    # The registrar's own word (Via received), else what it told another line on this port.
+    seen = reg.public_addr or (site.public if site is not None else None)
+    if reg.status == 200 and seen is not None and opened_on is not None:
+        opened_on.public = seen[0]
     return reg
 
 

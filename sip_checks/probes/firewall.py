@@ -4,6 +4,11 @@ The agent listens on UDP 5060, on all of 10000-20000 and on the edge ports aroun
 probe at the operator (sending from the SIP server's IP) and one elsewhere on the internet
 each send a tokened datagram to every port of the site's public address. What arrives is the
 truth the operator wants: open to the server, and only to it.
+
+A probe with a signing key answers each sweep with its attestation (:mod:`harness.attest`) of
+what it sent, to whom and for which site; the agent keeps it exactly as received for
+``results.json``, where the console verifies it. The agent neither checks nor needs it: a
+probe without a key still measures, the console judges what an unsigned sweep is worth.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import select
 import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from harness.messages import Msg, msg
 from harness.portset import fmt, ranges
@@ -36,11 +42,19 @@ class Sweep:
     open_ports: frozenset[int]
     sent: int
     seconds: float
+    to: str | None = None  # where the probe sent: the site's public address as it saw it
+    attestation: dict[str, str] | None = None  # the probe's signed word, verbatim
 
     def line(self) -> str:
         return (f"{self.phase:<4} from {self.vantage} ({self.source}): open "
                 f"{fmt(self.open_ports)} [{len(self.open_ports)} ports, {self.sent} datagrams "
                 f"in {self.seconds:.2f} s]")
+
+    def attested(self) -> str:
+        """Whether the console can verify this sweep, as one evidence line."""
+        status = (f"signed by probe key {self.attestation['key']}" if self.attestation
+                  else "unsigned: the console cannot verify it")
+        return f"{self.phase:<4} from {self.vantage} ({self.source}): {status}"
 
 
 class Listener:
@@ -100,17 +114,37 @@ class Listener:
             s.close()
 
 
-def sweep(listener: Listener, client: ProbeClient, vantage: str, phase: str) -> Sweep:
+def sweep(listener: Listener, client: ProbeClient, vantage: str, phase: str,
+          site: str | None = None) -> Sweep:
+    """One sweep by ``client``'s probe; ``site`` (the gate's site key) goes into the probe's
+    attestation, so a signed sweep names the site it was made for."""
     token = secrets.token_bytes(8)
-    request = {"ports": ranges(SWEPT), "token": token.hex(), "repeat": 2}
+    request: dict[str, Any] = {"ports": ranges(SWEPT), "token": token.hex(), "repeat": 2}
+    if site is not None:
+        request["site"] = site
     try:
         ans = client.post("/sweep", request)
     except RateLimited as exc:  # one sweep per requester every few seconds: wait our turn
         time.sleep(min(exc.retry_after, 10.0))
         ans = client.post("/sweep", request)
     got = listener.collect(token)
+    to = ans.get("to")
     return Sweep(vantage, phase, str(ans.get("from")), frozenset(got), int(ans["sent"]),
-                 float(ans["seconds"]))
+                 float(ans["seconds"]), to=to if isinstance(to, str) else None,
+                 attestation=attestation_of(ans))
+
+
+def attestation_of(ans: dict[str, Any]) -> dict[str, str] | None:
+    """The answer's attestation as the probe gave it, when it has the shape the results keep
+    (three bounded strings); None from a probe without a signing key. Its worth is the
+    console's to judge: nothing here checks the signature."""
+    att = ans.get("attestation")
+    if not isinstance(att, dict):
+        return None
+    kept = {k: att.get(k) for k in ("doc", "sig", "key")}
+    if not all(isinstance(v, str) and len(v) <= 8192 for v in kept.values()):
+        return None
+    return {k: str(v) for k, v in kept.items()}
 
 
 def discrepancies(server: Sweep | None, outsider: Sweep | None) -> list[Msg]:

@@ -7,9 +7,10 @@ from harness.plugin import RunState
 from harness.profile import Operator
 from harness.results import PortSets
 from sip_checks import openings
-from sip_checks.check_firewall import _measured, alg_pinholes, alg_seen
+from sip_checks.check_firewall import _measured, alg_pinholes, alg_seen, public_address
 from sip_checks.probes.firewall import EXPECTED, Sweep
 from sip_checks.probes.media_ports import MediaSample, Sampling, SipFlow
+from sip_checks.session import Site
 from sip_checks.toolkit import sdp
 
 SERVER = "198.51.100.10"
@@ -81,3 +82,16 @@ def test_an_alg_is_known_from_the_alg_check_or_the_configuration() -> None:
     assert alg_seen(RunState(alg=True))
     assert alg_seen(RunState(predicted=PortSets(sip_alg=True)))
     assert not alg_seen(RunState(alg=False, predicted=PortSets(sip_alg=False)))
+
+
+def test_the_public_address_is_the_registrars_view_else_the_outsiders_target() -> None:
+    sweeps = [_sweep("server", "cold", set(), SERVER),
+              _sweep("outsider", "cold", set())]
+    assert public_address(Site("192.168.10.5"), sweeps) is None  # an older probe: no "to"
+    sweeps[0] = Sweep("server", "cold", SERVER, frozenset(), 1, 0.1, to="203.0.113.9")
+    sweeps[1] = Sweep("outsider", "cold", "198.51.100.50", frozenset(), 1, 0.1,
+                      to="203.0.113.7")
+    got = public_address(Site("192.168.10.5"), sweeps)
+    assert got is not None and (got.address, got.seen_by) == ("203.0.113.7", "probe")
+    got = public_address(Site("192.168.10.5", public="203.0.113.8"), sweeps)
+    assert got is not None and (got.address, got.seen_by) == ("203.0.113.8", "registrar")
