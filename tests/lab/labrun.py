@@ -13,7 +13,10 @@ from typing import Any, TypeVar
 import yaml
 
 from harness import netns
+from harness.attest import key_id, verify
+from harness.gate.record import site_key
 from harness.lab import Lab
+from harness.lab.profile import lab_signing_key
 from harness.results import CheckResult, RunResults, load_results
 
 T = TypeVar("T")
@@ -92,3 +95,26 @@ def in_namespace(ns: str, make: Callable[[], Coroutine[Any, Any, T]], timeout: f
     if isinstance(out[0], BaseException):
         raise out[0]
     return out[0]
+
+
+def assert_sweeps_attested(lab: Lab, check: CheckResult, out: Path) -> None:
+    """Every sweep of ``check`` (firewall.openings) carries its probe's attestation, which
+    verifies against the lab probe's PUBLIC key (as the console would, from its registry),
+    names the lab's site and was sent to the public address the run saw; and no probe's
+    private key is in anything the run wrote to ``out``."""
+    keys = lab.probe_keys()
+    registry = {key_id(k): k for k in keys.values()}
+    public = check.figures.public_address
+    assert public is not None, check.facts
+    assert check.figures.sweeps, check.facts
+    for s in check.figures.sweeps:
+        assert s.attestation is not None, s
+        doc = verify(s.attestation.model_dump(), registry)
+        assert doc["probe"] == key_id(keys[s.vantage]) and doc["kind"] == "sweep"
+        assert doc["target"] == public.address and doc["source"] == s.source
+        assert doc["site"] == site_key(lab.profile) and doc["sent"] == s.sent
+    (block,) = [i.text for i in check.evidence if i.title == "sweep attestations"]
+    assert block.count("signed by probe key") == len(check.figures.sweeps), block
+    written = b"".join(f.read_bytes() for f in out.rglob("*") if f.is_file())
+    for name in keys:
+        assert lab_signing_key(lab.prefix, name).encode() not in written

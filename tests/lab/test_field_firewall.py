@@ -23,7 +23,7 @@ from harness.portset import fmt
 from harness.profile import load_profile
 from harness.results import CheckResult, RunResults
 from sip_checks.probes.media_ports import OUTSIDE
-from tests.lab.labrun import by_id, codes, run
+from tests.lab.labrun import assert_sweeps_attested, by_id, codes, run
 from tests.lab.wan import assert_proofs_true, wan_capture
 
 CHECKS = ("router.audit", "firewall.openings", "router.crosscheck")
@@ -90,6 +90,12 @@ def test_strict_passes_on_operator_traffic_and_the_outsider(
     assert fw.facts["cold outsider"].startswith("none [0 ports")
     assert fw.facts["warm outsider"].startswith("none [0 ports")
     assert fw.reserves == []
+    # The outsider signed both sweeps (the field lab has no server probe), to the address
+    # the registrar saw the site at.
+    assert healthy.probe_keys().keys() == {"outsider"}
+    public = fw.figures.public_address
+    assert public is not None and public.seen_by == "registrar"
+    assert_sweeps_attested(healthy, fw, tmp_path)
     # The gate's record says which evidence the pass rests on.
     prof = load_profile(tmp_path / "out" / "profile.yaml")
     (event,) = open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(site_key(prof))

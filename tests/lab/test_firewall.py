@@ -22,7 +22,7 @@ from harness.messages import msg
 from harness.probe.client import ProbeClient
 from harness.probe.server import AUTH_HEADER, sign
 from harness.results import CheckResult
-from tests.lab.labrun import run
+from tests.lab.labrun import assert_sweeps_attested, run
 
 
 def _verify(lab: Lab, tmp: Path) -> CheckResult:
@@ -61,6 +61,14 @@ def test_strict_passes_and_is_recorded(strict_lab: Lab, tmp_path: Path,
         site_key(strict_lab.profile))
     assert event.kind == "verification_pass" and event.evidence == ref
     assert event.detail["server_ip"] == "198.51.100.10" and len(event.detail["sweeps"]) == 4
+    # Every sweep is signed by the probe that made it, for this site, sent to the public
+    # address the registrar saw: what the console verifies with the registered public keys.
+    assert set(strict_lab.probe_keys()) == {"outsider", "server"}
+    assert sorted((s.vantage, s.phase) for s in check.figures.sweeps) == [
+        ("outsider", "cold"), ("outsider", "warm"), ("server", "cold"), ("server", "warm")]
+    public = check.figures.public_address
+    assert public is not None and public.seen_by == "registrar"
+    assert_sweeps_attested(strict_lab, check, tmp_path)
 
 
 @pytest.mark.lab
