@@ -199,27 +199,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
+    """The gate seen from a shell: its state and trail, and the fraud block. Recording a
+    verification and switching the option on belong to the console alone (an upload it
+    verified; an authenticated technical user), with the server's clock: a shell that could
+    do either could back-date a pass or name any actor. A fraud block only closes, so it
+    stays here for an emergency, under the login name."""
     import getpass
 
-    from harness.gate.store import GateRefused, open_store
+    from harness.gate.store import open_store
 
     store = open_store(args.store)
-    actor = args.actor or getpass.getuser()
     if args.sub == "status":
         print(store.status(args.site, args.trunk).line())
-    elif args.sub == "record":
-        ev = store.record(args.site, passed=args.result == "pass", actor=actor,
-                          evidence=args.evidence)
-        print(ev.line())
-    elif args.sub == "activate":
-        try:
-            print(store.activate(args.site, args.trunk, actor=actor).line())
-        except GateRefused as exc:
-            print(f"recette: {exc}", file=sys.stderr)
-            return 1
     elif args.sub == "revoke":
-        print(store.revoke(args.site, args.trunk, actor=actor, reason=args.reason,
-                           destinations=args.destinations).line())
+        print(store.revoke(args.site, args.trunk, actor=f"{getpass.getuser()} (shell)",
+                           reason=args.reason, destinations=args.destinations).line())
     else:
         events = store.history(args.site)
         for ev in events:
@@ -428,20 +422,14 @@ def build_parser() -> argparse.ArgumentParser:
     gate = sub.add_parser("gate", help="international-option gate").add_subparsers(
         dest="sub", required=True)
     for name, helptext in (("status", "where the option stands"),
-                           ("record", "record a firewall verification"),
-                           ("activate", "switch international calling on (24 h after a pass)"),
                            ("revoke", "fraud block: close the option"),
                            ("history", "every event, oldest first")):
         g = gate.add_parser(name, help=helptext)
         g.add_argument("site")
         g.add_argument("--store", help="SQLAlchemy URL (default $RECETTE_GATE_URL or "
                                        "sqlite:////var/lib/recette/gate.db)")
-        g.add_argument("--actor", help="who acts (default: the login name)")
-        if name in ("status", "activate", "revoke"):
+        if name in ("status", "revoke"):
             g.add_argument("--trunk", required=name != "status")
-        if name == "record":
-            g.add_argument("--result", choices=("pass", "fail"), required=True)
-            g.add_argument("--evidence", required=True, help="reference of the verification")
         if name == "revoke":
             g.add_argument("--reason", required=True)
             g.add_argument("--destinations", nargs="*", default=[])
