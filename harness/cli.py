@@ -229,20 +229,25 @@ def cmd_console(args: argparse.Namespace) -> int:
     if args.sub == "serve":
         return serve.serve(args.listen, args.db, secure_cookies=not args.insecure_cookies,
                            proxies=args.proxies)
+    if args.sub == "probe":
+        return serve.probe(args.op, args.db, name=getattr(args, "name", None),
+                           public=getattr(args, "public_key", None),
+                           key_id=getattr(args, "key_id", None))
     if args.op == "passwd":
         return serve.user_passwd(args.username, args.db)
     return serve.user_add(args.username, args.role, args.company, args.db)
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    from harness.console.upload import import_local, upload
+    """An output folder to the console, with the integrator's token: the only way a run
+    reaches the gate (there is no local import: an agent never writes the gate)."""
+    from harness.console.upload import upload
 
-    if (args.url is None) == (not args.local):
-        raise RecetteError("upload: give --url URL (a console) or --local (this machine's "
-                           "store)")
-    answer = upload(args.dir, args.url) if args.url else import_local(args.dir, args.db)
+    answer = upload(args.dir, args.url)
     print(f"{'uploaded' if answer.get('new') else 'already there'}: run {answer.get('id')} "
           f"of {answer.get('site')}")
+    if answer.get("gate"):
+        print(f"international option: {answer['gate']}")
     return 0
 
 
@@ -493,18 +498,23 @@ def build_parser() -> argparse.ArgumentParser:
     up = cu.add_parser("passwd", help="reset a user's password and log out its sessions "
                        "(password from $RECETTE_CONSOLE_PASSWORD or asked)")
     up.add_argument("username")
-    for c in (cs, ua, up):
+    cp = con.add_parser("probe", help="the probes whose signed sweeps the console trusts"
+                        ).add_subparsers(dest="op", required=True)
+    pa = cp.add_parser("add", help="register a probe's public key (`recette probe keygen` "
+                       "or `recette probe pubkey` on the probe prints it)")
+    pa.add_argument("name", help="what the trail calls it, e.g. outsider-ovh-gra")
+    pa.add_argument("public_key")
+    pl = cp.add_parser("list", help="the registered probe keys")
+    pr = cp.add_parser("revoke", help="retire a probe key: it backs no upload from now")
+    pr.add_argument("key_id")
+    for c in (cs, ua, up, pa, pl, pr):
         c.add_argument("--db", help="SQLAlchemy URL (default $RECETTE_GATE_URL or the gate's "
                        "SQLite file)")
         c.set_defaults(func=cmd_console)
     upl = sub.add_parser("upload", help="send an output folder to the console "
                          "(token in $RECETTE_CONSOLE_TOKEN)")
     upl.add_argument("dir", type=Path)
-    upl.add_argument("--url", help="the console, e.g. https://console.example")
-    upl.add_argument("--local", action="store_true",
-                     help="write into this machine's store instead (the gate's database, "
-                          "--db or $RECETTE_GATE_URL): after `recette demo`, for example")
-    upl.add_argument("--db", help="SQLAlchemy URL with --local")
+    upl.add_argument("--url", required=True, help="the console, e.g. https://console.example")
     upl.set_defaults(func=cmd_upload)
 
     an = sub.add_parser("analyse", help="analyse a capture (pcap/pcapng) of SIP and RTP")

@@ -40,24 +40,6 @@ def _read(folder: Path) -> dict[str, bytes]:
     return {n: (folder / n).read_bytes() for n in SENT if (folder / n).is_file()}
 
 
-def import_local(folder: Path, url: str | None) -> dict[str, Any]:
-    """Put ``folder`` into the store on this machine, without a console in between (the
-    demo's results on the demo's machine): the same idempotent path as an upload, with the
-    login name as uploader, audit-logged as a local import."""
-    import getpass
-
-    from harness.console.store import User, open_console
-
-    store = open_console(url)
-    me = User(0, f"{getpass.getuser()} (local)", "technical", None, True)
-    run, new = store.add_run(_read(folder), uploader=me)
-    if new:
-        store.audit(me.username, "upload", site=run.site,
-                    detail={"run_id": run.run_id, "files": [n for n, _ in run.files],
-                            "via": "local"})
-    return {"id": run.id, "run_id": run.run_id, "site": run.site, "new": new}
-
-
 def upload(folder: Path, url: str, *, token: str | None = None, timeout: float = 300
            ) -> dict[str, Any]:
     """Send ``folder`` to the console at ``url``; the console's answer (run id, site, new).
