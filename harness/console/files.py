@@ -65,4 +65,5 @@ def upload() -> Any:
     if new:
         store.audit(user.username, "upload", site=run.site, ip=client_ip(), at=now(),
                     detail={"run_id": run.run_id, "files": [n for n, _ in run.files]})
-    return jsonify(id=run.id, run_id=run.run_id, site=run.site, new=new), 201 if new else 200
+    return jsonify(id=run.id, run_id=run.run_id, site=run.site, new=new,
+                   gate=run.gate.get("note", "")), 201 if new else 200

@@ -67,24 +67,6 @@ def console(tmp_path: Path) -> Iterator[tuple[str, ConsoleStore, Clock]]:
         yield base, store, clock
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not Path(CHROMEDRIVER).exists():
-        pytest.fail("chromedriver missing: apt-get install chromium-driver (setup.sh)")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,900"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(options=opts,
-                              service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 def _login(d: Any, base: str, user: str) -> None:
     d.get(base + "/login")
     d.find_element(By.ID, "username").send_keys(user)
