@@ -12,12 +12,15 @@ import secrets
 
 from harness.evidence import Evidence
 from harness.gate.store import open_store
-from harness.profile import Profile
+from harness.profile import Profile, normalise_siret
 
 
 def site_key(profile: Profile) -> str:
-    """The gate's name for a site: SIRET and site name (one customer, several sites)."""
-    return f"{profile.customer.siret or profile.customer.name}/{profile.site.name}"
+    """The gate's name for a site: SIRET and site name (one customer, several sites). The
+    SIRET is normalised as the console's intake does (:mod:`harness.console.intake`): a
+    SIRET written with spaces must not make a look-alike site."""
+    siret = normalise_siret(profile.customer.siret) if profile.customer.siret else ""
+    return f"{siret or profile.customer.name}/{profile.site.name}"
 
 
 def record(profile: Profile, evidence: Evidence, *, passed: bool,
