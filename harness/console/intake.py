@@ -35,7 +35,9 @@ RUN_FILES = ("results.json", "sheet.html", "sheet.pdf", "report.html", "incident
              "capture.pcapng", "capture-operator.pcapng", "junit.xml")
 PROFILE = "profile.yaml"
 MiB = 1024 * 1024
-MAX_UPLOAD = 512 * MiB  # a long capture; the whole request above it is refused by Flask (413)
+# A long capture: the app's MAX_UPLOAD, the whole request's bound (Flask answers 413 above
+# it; a test keeps the two equal, and app.py, which imports Flask, stays out of the client).
+MAX_UPLOAD = 512 * MiB
 # Each part's bound, shared by the client (it refuses before sending) and the console.
 LIMITS: dict[str, int] = {
     "results.json": 64 * MiB, "sheet.html": 64 * MiB, "sheet.pdf": 64 * MiB,
