@@ -22,12 +22,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
-import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
 from harness.console import gatekeeper, standing
+from harness.console.intake import RUN_FILES as RUN_FILES
+from harness.console.intake import UploadForbidden as UploadForbidden
+from harness.console.intake import UploadRefused as UploadRefused
+from harness.console.intake import read as read_upload
 from harness.console.standing import LIGHT_ORDER
 from harness.errors import RecetteError
 from harness.gate.store import (
@@ -45,10 +48,6 @@ from harness.gate.store import (
 Role = Literal["administrator", "technical", "integrator"]
 ROLES: tuple[Role, ...] = ("administrator", "technical", "integrator")
 Light = Literal["green", "orange", "red", "grey"]
-# Files a run folder may hold that the console keeps (the masked profile never leaves the
-# laptop: the site's key and trunks are read from it at upload and only those are kept).
-RUN_FILES = ("results.json", "sheet.html", "sheet.pdf", "report.html", "incidents.csv",
-             "capture.pcapng", "capture-operator.pcapng", "junit.xml")
 MIN_PASSWORD = 10           # characters of a console password
 MAX_FAILURES_USER = 5       # failed logins per user name within the window
 MAX_FAILURES_IP = 20        # failed logins per client address within the window
@@ -143,15 +142,6 @@ ATTEMPTS = sa.Table("console_login_attempts", _meta,
                     sa.Column("ok", sa.Boolean, nullable=False))
 
 _hasher = PasswordHasher()
-
-
-class UploadRefused(RecetteError):
-    """An upload the console cannot take (missing or unreadable results.json, no site)."""
-
-
-class UploadForbidden(UploadRefused):
-    """An integrator's upload for a site that already has runs and is not its own: taking
-    it would grant the uploader another integrator's site."""
 
 
 @dataclass(frozen=True)
@@ -250,32 +240,6 @@ def digest_of(results: dict[str, Any]) -> dict[str, Any]:
                         "reserves": len(c.get("reserves") or [])} for c in checks],
             "incidents": [i for i in results.get("incidents") or [] if isinstance(i, dict)],
             "quality": quality}
-
-
-def _site_from_profile(text: str | None, results: dict[str, Any]) -> tuple[str, str, str,
-                                                                         str | None,
-                                                                         list[str]]:
-    """(site key, site name, customer, integrator, trunks) from the masked profile, as
-    :func:`harness.gate.record.site_key` names the site; results.json alone when the profile
-    is missing (no SIRET then: the customer's name stands for it, as the gate does)."""
-    prof: dict[str, Any] = {}
-    if text:
-        try:
-            loaded = yaml.safe_load(text)
-        except yaml.YAMLError:
-            loaded = None
-        if isinstance(loaded, dict):
-            prof = loaded
-    customer = prof.get("customer") or {}
-    site = prof.get("site") or {}
-    name = str(customer.get("name") or results.get("customer") or "").strip()
-    site_name = str(site.get("name") or results.get("site") or "").strip()
-    if not name or not site_name:
-        raise UploadRefused("results.json names no customer or site")
-    key = f"{customer.get('siret') or name}/{site_name}"
-    trunks = [str(t.get("name")) for t in prof.get("trunks") or [] if isinstance(t, dict)]
-    integrator = customer.get("integrator")
-    return key, site_name, name, str(integrator) if integrator else None, trunks
 
 
 class ConsoleStore:
@@ -508,20 +472,12 @@ class ConsoleStore:
     def add_run(self, files: dict[str, bytes], *, uploader: User,
                 at: dt.datetime | None = None) -> tuple[Run, bool]:
         """Store an uploaded output folder; (the run, True when it was new). The run's id is
-        the SHA-256 of its results.json, so the same run sent twice is one run."""
-        raw = files.get("results.json")
-        if raw is None:
-            raise UploadRefused("no results.json in the upload")
-        try:
-            results = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise UploadRefused("results.json is not JSON") from None
-        if not isinstance(results, dict) or not isinstance(results.get("counts"), dict):
-            raise UploadRefused("results.json is not a recette results document")
-        prof = files.get("profile.yaml")
-        key, site_name, customer, integrator, trunks = _site_from_profile(
-            prof.decode("utf-8", "replace") if prof else None, results)
-        run_id = hashlib.sha256(raw).hexdigest()
+        the SHA-256 of its results.json, so the same run sent twice is one run. Every part is
+        read and checked first (:func:`harness.console.intake.read`, against ``at``, the
+        console's clock): a refused part stores nothing."""
+        at = at or now_utc()
+        up = read_upload(files, now=at)
+        key, results, run_id = up.site, up.results, up.run_id
         counts = {s: int(results["counts"].get(s, 0)) for s in ("pass", "fail", "error",
                                                                   "skip")}
         with self.gate._tx() as conn:
@@ -533,20 +489,20 @@ class ConsoleStore:
                 assert existing is not None
                 return existing, False
             pk = conn.execute(RUNS.insert().values(
-                run_id=run_id, site=key, site_name=site_name, customer=customer,
-                integrator=integrator, generated=str(results.get("generated", "")),
-                uploaded_at=_utc(at or now_utc()), uploader=uploader.username,
+                run_id=run_id, site=key, site_name=up.site_name, customer=up.customer,
+                integrator=up.integrator, generated=up.generated_text,
+                uploaded_at=_utc(at), uploader=uploader.username,
                 n_pass=counts["pass"], n_fail=counts["fail"], n_error=counts["error"],
-                n_skip=counts["skip"], light=light_of(results), trunks=json.dumps(trunks),
+                n_skip=counts["skip"], light=light_of(results),
+                trunks=json.dumps(up.trunks),
                 digest=json.dumps(digest_of(results), ensure_ascii=False))
             ).inserted_primary_key[0]
-            for name, data in files.items():
-                if name in RUN_FILES:
-                    conn.execute(FILES.insert().values(run=pk, name=name, size=len(data),
-                                                       data=data))
-            received = _utc(at or now_utc())
-            self._verify(conn, pk, key, results, run_id=run_id, uploader=uploader,
-                         received=received)
+            for name, data in up.files.items():
+                conn.execute(FILES.insert().values(run=pk, name=name, size=len(data),
+                                                   data=data))
+            received = _utc(at)
+            self._verify(conn, pk, key, results, run_id=run_id, generated=up.generated_text,
+                         uploader=uploader, received=received)
             self._refresh_site(conn, key, received)
             if uploader.role == "integrator" and not conn.execute(
                     sa.select(GRANTS).where(GRANTS.c.user_id == uploader.id,
@@ -557,7 +513,7 @@ class ConsoleStore:
         return run, True
 
     def _verify(self, conn: Connection, pk: int, site: str, results: dict[str, Any], *,
-                run_id: str, uploader: User, received: dt.datetime
+                run_id: str, generated: str, uploader: User, received: dt.datetime
                 ) -> gatekeeper.Verification:
         """Record the run's firewall verification in the gate, in the upload's transaction:
         the console's clock, the uploader's name, the run as evidence
@@ -566,7 +522,6 @@ class ConsoleStore:
         used = {r.digest for r in conn.execute(sa.select(USED_ATTESTATIONS.c.digest))}
         v = gatekeeper.decide(results, site=site, received=received,
                               keys=self._probe_keys(conn), used=used)
-        generated = str(results.get("generated", ""))
         newer = [e for e in self.gate.events_in(conn, site)
                  if e.kind.startswith("verification_")
                  and str(e.detail.get("run_generated", "")) > generated]
@@ -640,9 +595,14 @@ class ConsoleStore:
 
     def _may_upload(self, conn: Connection, user: User, site: str) -> bool:
         """A new site, or one the integrator already sees (granted, or its company's runs).
-        """
-        if conn.execute(sa.select(RUNS.c.id).where(RUNS.c.site == site).limit(1)).first() \
-                is None:
+        A site the gate knows (its row in ``gate_sites`` or its events: the agent recorded a
+        verification) exists though no run was uploaded: the first integrator to upload for
+        it must not be granted it by doing so."""
+        known = (sa.select(RUNS.c.site).where(RUNS.c.site == site)
+                 .union_all(sa.select(SITES.c.site).where(SITES.c.site == site),
+                            sa.select(EVENTS.c.site).where(EVENTS.c.site == site))
+                 .limit(1))
+        if conn.execute(known).first() is None:
             return True
         return self._integrator_sees(conn, user, site)
 

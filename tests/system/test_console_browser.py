@@ -52,15 +52,15 @@ def console(tmp_path: Path) -> Iterator[tuple[str, ConsoleStore, Clock]]:
     alpha = store.add_user("alpha", PASSWORD, "integrator", "Alpha Telecom")
     beta = store.add_user("beta", PASSWORD, "integrator", "Beta Réseaux")
     store.add_run({"results.json": _results("Boulangerie", "Lyon", "pass"),
-                   "profile.yaml": _profile("Boulangerie", "11111111100011", "Lyon",
+                   "profile.yaml": _profile("Boulangerie", "11111111100014", "Lyon",
                                             "Alpha Telecom"),
                    "sheet.html": b"<html><body><h1>Feuille de recette Lyon</h1></body></html>"},
                   uploader=alpha, at=T0)
     store.add_run({"results.json": _results("Garage", "Nantes", "fail"),
-                   "profile.yaml": _profile("Garage", "22222222200022", "Nantes",
+                   "profile.yaml": _profile("Garage", "22222222200028", "Nantes",
                                             "Beta Réseaux"),
                    "sheet.html": b"<html><body>Nantes</body></html>"}, uploader=beta, at=T0)
-    store.gate.record("11111111100011/Lyon", passed=True, actor="agent", evidence="fw-1",
+    store.gate.record("11111111100014/Lyon", passed=True, actor="agent", evidence="fw-1",
                       at=T0)
     clock = Clock()
     with serving(store, clock) as base:
@@ -120,7 +120,7 @@ def test_integrator_then_technical_service(console: tuple[str, ConsoleStore, Clo
     assert not d.find_elements(By.CSS_SELECTOR, "button.activate")
     _submit(d, "sheet.html", By.LINK_TEXT)
     assert "Feuille de recette Lyon" in d.page_source
-    d.get(base + "/sites/22222222200022/Nantes")
+    d.get(base + "/sites/22222222200028/Nantes")
     assert "Page introuvable" in d.page_source
     d.get(base + "/")
     _submit(d, "logout", By.ID)
@@ -140,4 +140,4 @@ def test_integrator_then_technical_service(console: tuple[str, ConsoleStore, Clo
     _submit(d, "button.revoke")
     assert "révoquée" in _flash(d, "ok")
     assert "révoquée" in d.find_element(By.ID, "options").text
-    assert store.gate.status("11111111100011/Lyon", "trunk01", at=clock.at).state == "revoked"
+    assert store.gate.status("11111111100014/Lyon", "trunk01", at=clock.at).state == "revoked"
