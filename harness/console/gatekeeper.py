@@ -29,7 +29,7 @@ from harness.profile import RTP_RANGE, SIP_PORT
 MAX_AGE = dt.timedelta(hours=24)  # an attestation older than this at receipt is stale
 SKEW = dt.timedelta(minutes=5)  # a probe's clock ahead of the console's by at most this
 CHECK = "firewall.openings"
-NEEDED = frozenset({SIP_PORT, *range(RTP_RANGE[0], RTP_RANGE[1] + 1)})
+NEEDED = frozenset({SIP_PORT, *RTP_RANGE})
 PHASES = ("cold", "warm")
 
 

@@ -60,8 +60,10 @@ def console(tmp_path: Path) -> Iterator[tuple[str, ConsoleStore, Clock]]:
                    "profile.yaml": _profile("Garage", "22222222200028", "Nantes",
                                             "Beta Réseaux"),
                    "sheet.html": b"<html><body>Nantes</body></html>"}, uploader=beta, at=T0)
-    store.gate.record("11111111100014/Lyon", passed=True, actor="agent", evidence="fw-1",
+    # A pass the console verified (test_console_chain.py uploads signed ones).
+    store.gate.record("11111111100014/Lyon", passed=True, actor="console", evidence="run 1",
                       at=T0)
+    store.refresh_site("11111111100014/Lyon", T0)
     clock = Clock()
     with serving(store, clock) as base:
         yield base, store, clock
