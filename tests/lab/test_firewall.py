@@ -13,6 +13,7 @@ import yaml
 
 from harness import lab as labmod
 from harness import netns
+from harness.console.demo import upload_to_demo_console
 from harness.errors import CheckError
 from harness.lab import Lab
 from harness.lab.profile import lab_password
@@ -61,6 +62,12 @@ def test_strict_passes_and_is_recorded(strict_lab: Lab, tmp_path: Path,
     assert event.kind == "verification_pass", event.detail["refused"]
     assert sorted((a["vantage"], a["phase"]) for a in event.detail["attested"]) == [
         ("outsider", "cold"), ("outsider", "warm"), ("server", "cold"), ("server", "warm")]
+    # What `recette demo` does after its run: through a console on loopback, over HTTP.
+    trunks = [t.name for t in strict_lab.profile.trunks]
+    lines = upload_to_demo_console(tmp_path / "out", strict_lab.probe_keys(), trunks)
+    assert "the 24 h wait starts now" in lines[1], lines
+    assert all(": waiting: verified " in line and "activation allowed from" in line
+               for line in lines if line.startswith("international option")), lines
 
 
 @pytest.mark.lab
