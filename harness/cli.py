@@ -200,27 +200,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
+    """The gate seen from a shell: its state and trail, and the fraud block. Recording a
+    verification and switching the option on belong to the console alone (an upload it
+    verified; an authenticated technical user), with the server's clock: a shell that could
+    do either could back-date a pass or name any actor. A fraud block only closes, so it
+    stays here for an emergency, under the login name."""
     import getpass
 
-    from harness.gate.store import GateRefused, open_store
+    from harness.gate.store import open_store
 
     store = open_store(args.store)
-    actor = args.actor or getpass.getuser()
     if args.sub == "status":
         print(store.status(args.site, args.trunk).line())
-    elif args.sub == "record":
-        ev = store.record(args.site, passed=args.result == "pass", actor=actor,
-                          evidence=args.evidence)
-        print(ev.line())
-    elif args.sub == "activate":
-        try:
-            print(store.activate(args.site, args.trunk, actor=actor).line())
-        except GateRefused as exc:
-            print(f"recette: {exc}", file=sys.stderr)
-            return 1
     elif args.sub == "revoke":
-        print(store.revoke(args.site, args.trunk, actor=actor, reason=args.reason,
-                           destinations=args.destinations).line())
+        print(store.revoke(args.site, args.trunk, actor=f"{getpass.getuser()} (shell)",
+                           reason=args.reason, destinations=args.destinations).line())
     else:
         events = store.history(args.site)
         for ev in events:
@@ -236,20 +230,25 @@ def cmd_console(args: argparse.Namespace) -> int:
     if args.sub == "serve":
         return serve.serve(args.listen, args.db, secure_cookies=not args.insecure_cookies,
                            proxies=args.proxies)
+    if args.sub == "probe":
+        return serve.probe(args.op, args.db, name=getattr(args, "name", None),
+                           public=getattr(args, "public_key", None),
+                           key_id=getattr(args, "key_id", None))
     if args.op == "passwd":
         return serve.user_passwd(args.username, args.db)
     return serve.user_add(args.username, args.role, args.company, args.db)
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    from harness.console.upload import import_local, upload
+    """An output folder to the console, with the integrator's token: the only way a run
+    reaches the gate (there is no local import: an agent never writes the gate)."""
+    from harness.console.upload import upload
 
-    if (args.url is None) == (not args.local):
-        raise RecetteError("upload: give --url URL (a console) or --local (this machine's "
-                           "store)")
-    answer = upload(args.dir, args.url) if args.url else import_local(args.dir, args.db)
+    answer = upload(args.dir, args.url)
     print(f"{'uploaded' if answer.get('new') else 'already there'}: run {answer.get('id')} "
           f"of {answer.get('site')}")
+    if answer.get("gate"):
+        print(f"international option: {answer['gate']}")
     return 0
 
 
@@ -485,20 +484,14 @@ def build_parser() -> argparse.ArgumentParser:
     gate = sub.add_parser("gate", help="international-option gate").add_subparsers(
         dest="sub", required=True)
     for name, helptext in (("status", "where the option stands"),
-                           ("record", "record a firewall verification"),
-                           ("activate", "switch international calling on (24 h after a pass)"),
                            ("revoke", "fraud block: close the option"),
                            ("history", "every event, oldest first")):
         g = gate.add_parser(name, help=helptext)
         g.add_argument("site")
         g.add_argument("--store", help="SQLAlchemy URL (default $RECETTE_GATE_URL or "
                                        "sqlite:////var/lib/recette/gate.db)")
-        g.add_argument("--actor", help="who acts (default: the login name)")
-        if name in ("status", "activate", "revoke"):
+        if name in ("status", "revoke"):
             g.add_argument("--trunk", required=name != "status")
-        if name == "record":
-            g.add_argument("--result", choices=("pass", "fail"), required=True)
-            g.add_argument("--evidence", required=True, help="reference of the verification")
         if name == "revoke":
             g.add_argument("--reason", required=True)
             g.add_argument("--destinations", nargs="*", default=[])
@@ -575,18 +568,23 @@ def build_parser() -> argparse.ArgumentParser:
     up = cu.add_parser("passwd", help="reset a user's password and log out its sessions "
                        "(password from $RECETTE_CONSOLE_PASSWORD or asked)")
     up.add_argument("username")
-    for c in (cs, ua, up):
+    cp = con.add_parser("probe", help="the probes whose signed sweeps the console trusts"
+                        ).add_subparsers(dest="op", required=True)
+    pa = cp.add_parser("add", help="register a probe's public key (`recette probe keygen` "
+                       "or `recette probe pubkey` on the probe prints it)")
+    pa.add_argument("name", help="what the trail calls it, e.g. outsider-ovh-gra")
+    pa.add_argument("public_key")
+    pl = cp.add_parser("list", help="the registered probe keys")
+    pr = cp.add_parser("revoke", help="retire a probe key: it backs no upload from now")
+    pr.add_argument("key_id")
+    for c in (cs, ua, up, pa, pl, pr):
         c.add_argument("--db", help="SQLAlchemy URL (default $RECETTE_GATE_URL or the gate's "
                        "SQLite file)")
         c.set_defaults(func=cmd_console)
     upl = sub.add_parser("upload", help="send an output folder to the console "
                          "(token in $RECETTE_CONSOLE_TOKEN)")
     upl.add_argument("dir", type=Path)
-    upl.add_argument("--url", help="the console, e.g. https://console.example")
-    upl.add_argument("--local", action="store_true",
-                     help="write into this machine's store instead (the gate's database, "
-                          "--db or $RECETTE_GATE_URL): after `recette demo`, for example")
-    upl.add_argument("--db", help="SQLAlchemy URL with --local")
+    upl.add_argument("--url", required=True, help="the console, e.g. https://console.example")
     upl.set_defaults(func=cmd_upload)
 
     an = sub.add_parser("analyse", help="analyse a capture (pcap/pcapng) of SIP and RTP")

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from harness.errors import RecetteError
 from harness.lab import Lab
 from harness.lab.firewall import FirewallMode
 from harness.runner import default_out, run_checks
@@ -13,7 +14,10 @@ from harness.runner import default_out, run_checks
 
 def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str,
          serial: bool = False, capture: bool = True) -> int:
-    """Run the whole suite on a fresh lab; the lab is always torn down, even on Ctrl-C."""
+    """Run the whole suite on a fresh lab; the lab is always torn down, even on Ctrl-C.
+    Then the chain of trust end to end: the lab's outsider probe signed its sweeps, the run
+    goes to a console through the upload path, and the console's gate says when the
+    international option may be switched on."""
     t0 = time.monotonic()
     out = out or default_out()
     profile_path = out / "lab-profile.yaml"
@@ -25,8 +29,9 @@ def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str,
         print(f"recette demo: lab {lab.prefix} up; running every check", file=sys.stderr)
         # NAT bindings are tried up to 30 s idle (not the 60 s default) to keep the wait short.
         code = run_checks(profile=profile_path, out=out, only=[], lang=lang, nat_idle_max=30,
-                           serial=serial, capture=capture)
-        _gate_summary(lab)
+                          serial=serial, capture=capture)
+        keys = lab.probe_keys()
+        trunks = [t.name for t in lab.profile.trunks]
     finally:
         lab.down()
         # The profile holds the lab's passwords; the lab that used them is gone, and the
@@ -34,38 +39,20 @@ def demo(*, alg: bool, firewall: FirewallMode, out: Path | None, lang: str,
         profile_path.unlink(missing_ok=True)
         print(f"recette demo: lab {lab.prefix} removed; wall time "
               f"{time.monotonic() - t0:.1f} s", file=sys.stderr)
-    _console_summary(out)
+    _through_the_console(out, keys, trunks)
     return code
 
 
-def _console_summary(out: Path) -> None:
-    """Put the demo's run (its masked files; the lab profile is gone) into the console's
-    store on this machine, the same store as the gate, and say how to see it there."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from harness.console.upload import import_local
-    from harness.errors import RecetteError
+def _through_the_console(out: Path, keys: dict[str, str], trunks: list[str]) -> None:
+    """Upload the run to a console on loopback, as an integrator would, and print where the
+    international option stands. The console's store is the demo's own (``out/console.db``):
+    the lab's probe keys die with the lab and have no place in a real console's store."""
+    from harness.console.demo import upload_to_demo_console
 
     try:
-        answer = import_local(out, None)
-    except (RecetteError, SQLAlchemyError, OSError) as exc:
-        print(f"console: the run was not put in the console's store ({exc})")
-        return
-    print(f"console: the demo's run is in the console's store (site {answer['site']}). To see "
-          "it: recette console user add admin --role administrator (once), then recette "
-          "console serve --insecure-cookies and open http://127.0.0.1:8080")
-
-
-def _gate_summary(lab: Lab) -> None:
-    """Where the international option stands after this run (the firewall check recorded its
-    verification in the gate store)."""
-    from harness.errors import RecetteError
-    from harness.gate.record import site_key
-    from harness.gate.store import open_store
-
-    try:
-        st = open_store().status(site_key(lab.profile), lab.profile.trunks[0].name)
+        lines = upload_to_demo_console(out, keys, trunks)
     except RecetteError as exc:
-        print(f"international option: gate store unavailable ({exc})")
+        print(f"console: the run did not reach the console's gate ({exc})")
         return
-    print(f"international option ({st.trunk}): {st.state}: {st.reason}")
+    for line in lines:
+        print(line)

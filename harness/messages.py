@@ -85,7 +85,10 @@ def render(m: Msg, lang: str) -> str:
     template = entry.get(lang) or entry["en"]
     if fields(template) - set(m.params):
         return m.text or _raw(m)
-    return template.format_map({k: _value(v, lang) for k, v in m.params.items()})
+    try:
+        return template.format_map({k: _value(v, lang) for k, v in m.params.items()})
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError, RecursionError):
+        return m.text or _raw(m)  # a field the stored parameters cannot fill, as above
 
 
 def msg(code: str, **params: Param | Msg | list[Msg]) -> Msg:

@@ -82,6 +82,13 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
+def normalise_siret(siret: str) -> str:
+    """A SIRET as written (``732 829 320 00074``, ``732.829.320-00074``) reduced to its
+    characters without spaces, dots and dashes: the agent's gate record and the console
+    name a site by it, so both must write one SIRET one way."""
+    return re.sub(r"[\s.\-]", "", siret)
+
+
 def siret_is_valid(siret: str) -> bool:
     """Luhn check of a 14-digit SIRET (La Poste's establishments use a digit-sum rule)."""
     if not re.fullmatch(r"\d{14}", siret):
@@ -108,7 +115,7 @@ class Customer(_Model):
     def _siret(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        digits = re.sub(r"[\s.]", "", v)
+        digits = normalise_siret(v)
         if not siret_is_valid(digits):
             raise ValueError("expected a 14-digit SIRET with a valid check digit")
         return digits

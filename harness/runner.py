@@ -127,6 +127,8 @@ def upload_folder(out: Path, url: str) -> None:
         return
     print(f"console: run {answer.get('id')} of {answer.get('site')} "
           f"({'uploaded' if answer.get('new') else 'already there'})")
+    if answer.get("gate"):
+        print(f"console: international option: {answer['gate']}")
 
 
 def write_sheet(doc: RunResults, prof: Profile, out: Path, lang: str) -> None:

@@ -25,9 +25,9 @@ from dataclasses import replace
 
 import pytest
 
-from harness.errors import CheckError, RecetteError, fail
+from harness.errors import CheckError, fail
 from harness.evidence import Evidence
-from harness.gate.record import record, site_key
+from harness.gate.record import site_key
 from harness.messages import Msg, msg
 from harness.plugin import RunState
 from harness.portset import fmt
@@ -124,7 +124,7 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
     problems += ledger.verdict_problems()
     questions = ledger.open_questions()
     if problems:
-        _record(profile, evidence, ledger, passed=False, bases=bases)
+        _for_console(evidence, passed=False)
         for m in questions:
             evidence.reserve(m)
         fail(*problems)
@@ -135,7 +135,7 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
         for m in questions[1:]:
             evidence.reserve(m)
         raise CheckError(questions[0])
-    _record(profile, evidence, ledger, passed=True, bases=bases)
+    _for_console(evidence, passed=True)
 
 
 def public_address(site: Site, sweeps: list[Sweep]) -> PublicAddress | None:
@@ -321,14 +321,12 @@ def _measured(sweeps: list[Sweep], ledger: openings.Ledger,
                     tested_by_source=tested)
 
 
-def _record(profile: Profile, evidence: Evidence, ledger: openings.Ledger, *, passed: bool,
-            bases: list[str]) -> None:
-    """Tell the international-option gate, which must also learn of failures: they block
-    the option. A pass is recorded only when every need is proven or vouched for, and the
-    record says which rests on what."""
-    try:
-        ref = record(profile, evidence, passed=passed, bases=bases,
-                     addresses=ledger.summary())
-        evidence.fact("recorded for the international option", ref)
-    except RecetteError as exc:
-        evidence.reserve(msg("GATE_NOT_RECORDED", detail=str(exc)))
+def _for_console(evidence: Evidence, *, passed: bool) -> None:
+    """Say where the verdict goes: the agent writes no gate. The console records the
+    verification when the run is uploaded, with its own clock and the uploader's identity,
+    and starts the 24 h clock only on a pass whose outsider sweeps the probe signed
+    (:mod:`harness.console.gatekeeper`); a failure blocks the option there too."""
+    evidence.fact("recorded for the international option",
+                  "by the console, when this run is uploaded ("
+                  + ("a pass starts the 24 h wait only with the probe's signed sweeps)"
+                     if passed else "a failure blocks the option)"))

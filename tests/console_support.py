@@ -38,3 +38,88 @@ def serving(store: ConsoleStore, clock: Clock) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(10)
+
+
+PUBLIC = "192.0.2.10"  # the lab site's public address (documentation range)
+
+
+def sweep_doc(site: str, at: dt.datetime, *, target: str = PUBLIC,
+              ports: list[list[int]] | None = None) -> dict[str, object]:
+    """What the outsider probe signs for one sweep (harness.probe.server /sweep), before the
+    signer adds its key id: the ports the agent sweeps (5060, 10000-20000 and the edges)."""
+    import secrets
+
+    spans = ports or [[5060, 5061], [9999, 20001]]
+    count = sum(hi - lo + 1 for lo, hi in spans)
+    return {"v": 1, "kind": "sweep", "at": at.isoformat(timespec="milliseconds"),
+            "target": target, "source": "203.0.113.66", "ports": spans, "repeat": 2,
+            "sent": 2 * count, "token": secrets.token_hex(8), "site": site,
+            "nonce": secrets.token_hex(8)}
+
+
+def firewall_results(status: str, sweeps: list[dict[str, object]], *,
+                     generated: dt.datetime, public: str | None = PUBLIC,
+                     customer: str = "Boulangerie", site: str = "Lyon") -> bytes:
+    """A results.json whose firewall.openings has ``status`` and cites ``sweeps`` (each
+    ``{"phase", "attestation"}``, from the outsider), shaped as the plugin writes it."""
+    import json
+
+    fw = {"id": "firewall.openings", "fr": "Pare-feu", "en": "Firewall", "status": status,
+          "reasons": [], "reserves": [], "facts": {"evidence": "operator traffic, outsider "
+                                                                "sweep"},
+          "figures": {"sweeps": [{"vantage": "outsider", "phase": s["phase"],
+                                  "source": "203.0.113.66", "open": [], "sent": 20010,
+                                  "seconds": 0.5, "attestation": s.get("attestation")}
+                                 for s in sweeps],
+                      "public_address": ({"address": public, "seen_by": "registrar"}
+                                         if public else None)}}
+    return json.dumps({
+        "schema_version": 2, "generated": generated.isoformat(), "customer": customer,
+        "site": site, "operator_server": "198.51.100.10", "lang": "fr",
+        "counts": {"pass": int(status == "pass"), "fail": int(status == "fail"),
+                   "error": int(status == "error"), "skip": 0},
+        "checks": [fw], "incidents": []}).encode()
+
+
+class Browserless:
+    """A console user over real HTTP without a browser: a cookie jar, the CSRF token of the
+    last page, no redirects followed (the tests look at them)."""
+
+    def __init__(self, base: str) -> None:
+        import http.cookiejar
+        import urllib.request
+
+        class _NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: object, **kw: object) -> None:
+                return None
+
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar),
+                                                  _NoRedirect())
+        self.csrf = ""
+
+    def request(self, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+        import re
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        data = None
+        if form is not None:
+            data = urllib.parse.urlencode({"csrf_token": self.csrf, **form}).encode()
+        req = urllib.request.Request(self.base + path, data=data)
+        try:
+            with self.opener.open(req, timeout=30) as resp:
+                status, body = resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            status, body = exc.code, exc.read().decode()
+        found = re.search(r'name="csrf_token" value="([^"]+)"', body)
+        if found:
+            self.csrf = found.group(1)
+        return status, body
+
+    def login(self, user: str, password: str) -> None:
+        self.request("/login")
+        status, body = self.request("/login", {"username": user, "password": password})
+        assert status == 302, body[:300]

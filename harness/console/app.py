@@ -2,7 +2,7 @@
 
 Everything an instance needs comes from the store (the cookie-signing key included), so any
 number of instances started on one database answer alike. The clock is injectable (``now``)
-for the gate's 24 h rule in tests; by default it is the gate's (``RECETTE_NOW`` honoured).
+for the gate's 24 h rule in tests; by default it is the machine's (nothing else moves it).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def create_app(store: ConsoleStore, *, now: Callable[[], dt.datetime] = now_utc,
     (tests, a first look); behind the usual TLS proxy leave it on. ``proxies``: how many
     reverse proxies in front set X-Forwarded-For/-Proto (the client's address is what the
     login rate limit counts; behind a proxy without it, every client would share one)."""
-    from harness.console import auth, files, site, sites, users
+    from harness.console import auth, files, probes, site, sites, users
 
     app = Flask(__name__)
     if proxies:
@@ -49,7 +49,7 @@ def create_app(store: ConsoleStore, *, now: Callable[[], dt.datetime] = now_utc,
     app.extensions["recette_store"] = store
     app.extensions["recette_now"] = now
     csrf = CSRFProtect(app)
-    for bp in (auth.bp, sites.bp, site.bp, users.bp, files.bp):
+    for bp in (auth.bp, sites.bp, site.bp, users.bp, files.bp, probes.bp):
         app.register_blueprint(bp)
     csrf.exempt(files.api)  # bearer tokens, no cookie: CSRF cannot ride on them
     app.register_blueprint(files.api)

@@ -51,10 +51,15 @@ def upload() -> Any:
         store.audit("?", "upload_refused", ip=client_ip(), at=now(),
                     detail={"reason": "bad token"})
         return jsonify(error="missing, unknown or revoked token"), 401
-    # The masked profile.yaml names the site (as the gate does) and is not kept.
-    files = {(f.filename or key).rsplit("/", 1)[-1]: f.read()
-             for key, f in request.files.items()}
+    # The masked profile.yaml names the site (as the gate does) and is not kept. A part
+    # sent twice under one name is refused (the multipart reader would keep one silently).
+    files: dict[str, bytes] = {}
     try:
+        for key, f in request.files.items(multi=True):
+            name = (f.filename or key).rsplit("/", 1)[-1]
+            if name in files:
+                raise UploadRefused(f"{name}: sent twice")
+            files[name] = f.read()
         run, new = store.add_run(files, uploader=user, at=now())
     except UploadForbidden as exc:
         store.audit(user.username, "upload_refused", ip=client_ip(), at=now(),
@@ -65,4 +70,5 @@ def upload() -> Any:
     if new:
         store.audit(user.username, "upload", site=run.site, ip=client_ip(), at=now(),
                     detail={"run_id": run.run_id, "files": [n for n, _ in run.files]})
-    return jsonify(id=run.id, run_id=run.run_id, site=run.site, new=new), 201 if new else 200
+    return jsonify(id=run.id, run_id=run.run_id, site=run.site, new=new,
+                   gate=run.gate.get("note", "")), 201 if new else 200

@@ -48,12 +48,19 @@ Runs = list[tuple[Run, dict[str, Any]]]
 
 def _render(msg: Any, lang: str) -> str:
     """A message in ``lang`` from the catalog; its stored English text when the code is not
-    (or no longer) known to this version."""
+    (or no longer) known to this version, or when its stored parameters do not fill the
+    sentence (a run of another version, or a digest stored before the intake checked
+    uploads): a stored run must never make its site's page fail."""
     try:
         m = Msg.model_validate(msg)
-    except ValueError:
-        return str(msg)
-    return m.render(lang) if m.code in catalog() else m.text
+    except (ValueError, RecursionError):
+        return str(msg)[:500]
+    if m.code not in catalog():
+        return m.text
+    try:
+        return m.render(lang)
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError, RecursionError):
+        return m.text
 
 
 def changes(runs: Runs, lang: str) -> list[Change]:

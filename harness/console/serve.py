@@ -66,3 +66,31 @@ def user_passwd(username: str, url: str | None) -> int:
                                                              "via": "cli"})
     print(f"password of {user.username} changed; its open sessions are logged out")
     return 0
+
+
+def probe(op: str, url: str | None, *, name: str | None = None, public: str | None = None,
+          key_id: str | None = None) -> int:
+    """``console probe add|list|revoke``: the probe keys whose signed sweeps start the 24 h
+    clock. A shell on the console's host is its administrator's: audit-logged as such."""
+    store = open_console(url)
+    me = f"{getpass.getuser()} (shell)"
+    if op == "add":
+        assert name is not None and public is not None
+        kid = store.add_probe_key(name, public, by=me)
+        store.audit(me, "probe_key_add", detail={"name": name, "key_id": kid, "via": "cli"})
+        print(f"probe key {kid} registered as {name!r}: its signed sweeps can now back a "
+              "firewall pass")
+    elif op == "revoke":
+        assert key_id is not None
+        store.revoke_probe_key(key_id, by=me)
+        store.audit(me, "probe_key_revoke", detail={"key_id": key_id, "via": "cli"})
+        print(f"probe key {key_id} retired: it backs no upload from now")
+    else:
+        keys = store.probe_keys()
+        for k in keys:
+            state = f"retired {k['revoked_at']:%Y-%m-%d %H:%M}Z" if k["revoked_at"] else "in use"
+            print(f"{k['key_id']}  {k['name']}  {state}  added {k['added_at']:%Y-%m-%d %H:%M}Z "
+                  f"by {k['added_by']}")
+        if not keys:
+            print("no probe key registered: no firewall pass can start the 24 h wait")
+    return 0

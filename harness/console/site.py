@@ -26,7 +26,7 @@ bp = Blueprint("site", __name__)
 def _visible(key: str) -> SiteRow:
     """The site's row, or 404 when the user may not see it or it does not exist."""
     store, user = store_of(), current_user()
-    row = store.site_row(key) if store.can_see(user, key) else None
+    row = store.site_row(key, now()) if store.can_see(user, key) else None
     if row is None:
         abort(404)
     return row
@@ -64,7 +64,7 @@ def incidents_csv(key: str) -> Response:
 
 def _trunk(key: str) -> str:
     trunk = request.form.get("trunk", "").strip()
-    row = store_of().site_row(key)
+    row = store_of().site_row(key, now())
     assert row is not None  # _visible checked it
     if not trunk or (row.trunks and trunk not in row.trunks):
         abort(400)
@@ -84,12 +84,13 @@ def activate(key: str) -> Any:
     except GateRefused as exc:
         store.audit(user.username, "activate_refused", site=key, ip=client_ip(), at=at,
                     detail={"trunk": trunk, "reason": str(exc)})
-        row = store.site_row(key)
+        row = store.site_row(key, at)
         assert row is not None
         why = next((o.explain(g.lang) for o in option_states([row], at)[0]
                     if o.trunk == trunk), str(exc))
         flash(f"{label('refused', g.lang)} ({trunk}) : {why}", "error")
     else:
+        store.refresh_site(key, at)
         store.audit(user.username, "activate", site=key, ip=client_ip(), at=at,
                     detail={"trunk": trunk, "state": st.state})
         flash(label("activated", g.lang), "ok")
@@ -111,6 +112,7 @@ def revoke(key: str) -> Any:
     dests = request.form.get("destinations", "").split()
     store.gate.revoke(key, trunk, actor=user.username, reason=reason, destinations=dests,
                       at=at)
+    store.refresh_site(key, at)
     store.audit(user.username, "revoke", site=key, ip=client_ip(), at=at,
                 detail={"trunk": trunk, "reason": reason, "destinations": dests})
     flash(label("revoked", g.lang), "ok")

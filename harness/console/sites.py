@@ -16,6 +16,7 @@ from flask import Blueprint, Response, g, render_template, request
 from harness.console.app import now, store_of
 from harness.console.auth import current_user, login_required
 from harness.console.labels import label
+from harness.console.standing import trunk_light
 from harness.console.store import SORTS, SiteRow
 
 bp = Blueprint("sites", __name__)
@@ -31,6 +32,7 @@ class OptionState:
     reason: str
     left: str | None
     eligible_at: dt.datetime | None = None
+    light: str = "grey"  # this trunk's light (harness.console.standing.trunk_light)
 
     def explain(self, lang: str) -> str:
         """The reason in the page's language: the gate words its reasons in English (its
@@ -61,7 +63,9 @@ def option_states(rows: list[SiteRow], at: dt.datetime) -> list[list[OptionState
             if st.state == "waiting" and st.eligible_at is not None:
                 secs = int((st.eligible_at - at).total_seconds())
                 left = f"{secs // 3600} h {secs % 3600 // 60:02d}"
-            mine.append(OptionState(trunk, st.state, st.reason, left, st.eligible_at))
+            light = (trunk_light(r.checks, st.state) if r.checks is not None
+                     else r.light)  # a site known only to the gate: its listing light
+            mine.append(OptionState(trunk, st.state, st.reason, left, st.eligible_at, light))
         out.append(mine)
     return out
 
@@ -86,7 +90,7 @@ def index() -> Any:
     def fetch(p: int) -> tuple[list[SiteRow], int]:
         return store.page(current_user(), q=query["q"], light=query["light"],
                           sort=query["sort"], desc=query["dir"] == "desc",
-                          offset=(p - 1) * PER_PAGE, limit=PER_PAGE)
+                          offset=(p - 1) * PER_PAGE, limit=PER_PAGE, at=now())
     rows, total = fetch(page)
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
     if page > pages:
@@ -102,7 +106,7 @@ def index() -> Any:
 def export() -> Response:
     query, at, lang = _query(), now(), g.lang
     rows, _ = store_of().page(current_user(), q=query["q"], light=query["light"],
-                              sort=query["sort"], desc=query["dir"] == "desc")
+                              sort=query["sort"], desc=query["dir"] == "desc", at=at)
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";")
     w.writerow([label(k, lang) for k in ("site", "light", "since", "customer", "integrator",

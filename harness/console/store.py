@@ -22,11 +22,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
-import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
+from harness.console import gatekeeper, standing
+from harness.console.intake import RUN_FILES as RUN_FILES
+from harness.console.intake import UploadForbidden as UploadForbidden
+from harness.console.intake import UploadRefused as UploadRefused
+from harness.console.intake import read as read_upload
+from harness.console.standing import LIGHT_ORDER
 from harness.errors import RecetteError
 from harness.gate.store import (
     EVENTS,
@@ -43,10 +48,6 @@ from harness.gate.store import (
 Role = Literal["administrator", "technical", "integrator"]
 ROLES: tuple[Role, ...] = ("administrator", "technical", "integrator")
 Light = Literal["green", "orange", "red", "grey"]
-# Files a run folder may hold that the console keeps (the masked profile never leaves the
-# laptop: the site's key and trunks are read from it at upload and only those are kept).
-RUN_FILES = ("results.json", "sheet.html", "sheet.pdf", "report.html", "incidents.csv",
-             "capture.pcapng", "capture-operator.pcapng", "junit.xml")
 MIN_PASSWORD = 10           # characters of a console password
 MAX_FAILURES_USER = 5       # failed logins per user name within the window
 MAX_FAILURES_IP = 20        # failed logins per client address within the window
@@ -91,7 +92,8 @@ RUNS = sa.Table("console_runs", _meta,
                 sa.Column("n_skip", sa.Integer, nullable=False),
                 sa.Column("light", sa.String(10), nullable=False),
                 sa.Column("trunks", sa.Text, nullable=False),
-                sa.Column("digest", sa.Text, nullable=False))
+                sa.Column("digest", sa.Text, nullable=False),
+                sa.Column("gate", sa.Text))
 SITE_ROWS = sa.Table("console_sites", _meta,
                      sa.Column("site", sa.String(200), primary_key=True),
                      sa.Column("site_name", sa.String(200), nullable=False),
@@ -101,9 +103,10 @@ SITE_ROWS = sa.Table("console_sites", _meta,
                      sa.Column("since", sa.DateTime(timezone=True)),
                      sa.Column("last_run", sa.Integer, nullable=False),
                      sa.Column("last_generated", sa.String(40), nullable=False),
-                     sa.Column("trunks", sa.Text, nullable=False))
+                     sa.Column("trunks", sa.Text, nullable=False),
+                     sa.Column("expires", sa.DateTime(timezone=True)),
+                     sa.Column("checks", sa.String(10)))
 SORTS = ("site", "customer", "integrator", "light", "since", "last_run")
-LIGHT_ORDER = {"red": 0, "orange": 1, "grey": 2, "green": 3}
 FILES = sa.Table("console_files", _meta,
                  sa.Column("run", sa.Integer, primary_key=True),
                  sa.Column("name", sa.String(200), primary_key=True),
@@ -117,6 +120,20 @@ AUDIT = sa.Table("console_audit", _meta,
                  sa.Column("site", sa.String(200)),
                  sa.Column("ip", sa.String(64)),
                  sa.Column("detail", sa.Text))
+PROBE_KEYS = sa.Table("console_probe_keys", _meta,
+                      sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                      sa.Column("name", sa.String(100), nullable=False),
+                      sa.Column("key_id", sa.String(32), nullable=False),
+                      sa.Column("public_key", sa.String(100), nullable=False),
+                      sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+                      sa.Column("added_by", sa.String(200), nullable=False),
+                      sa.Column("revoked_at", sa.DateTime(timezone=True)),
+                      sa.Column("revoked_by", sa.String(200)))
+USED_ATTESTATIONS = sa.Table("console_attestations", _meta,
+                             sa.Column("digest", sa.String(64), primary_key=True),
+                             sa.Column("run", sa.Integer, nullable=False),
+                             sa.Column("site", sa.String(200), nullable=False),
+                             sa.Column("at", sa.DateTime(timezone=True), nullable=False))
 ATTEMPTS = sa.Table("console_login_attempts", _meta,
                     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
                     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -125,15 +142,6 @@ ATTEMPTS = sa.Table("console_login_attempts", _meta,
                     sa.Column("ok", sa.Boolean, nullable=False))
 
 _hasher = PasswordHasher()
-
-
-class UploadRefused(RecetteError):
-    """An upload the console cannot take (missing or unreadable results.json, no site)."""
-
-
-class UploadForbidden(UploadRefused):
-    """An integrator's upload for a site that already has runs and is not its own: taking
-    it would grant the uploader another integrator's site."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,8 @@ class Run:
     light: Light
     trunks: list[str]
     files: list[tuple[str, int]]
+    # What the console recorded of its firewall verification (gatekeeper.Verification.summary)
+    gate: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -184,6 +194,7 @@ class SiteRow:
     since: dt.datetime | None
     last_run: str | None  # the latest run's ``generated`` time; None: no run uploaded
     trunks: list[str]
+    checks: Light | None = None  # the latest run's checks alone (standing.checks_light)
 
 
 @dataclass(frozen=True)
@@ -229,32 +240,6 @@ def digest_of(results: dict[str, Any]) -> dict[str, Any]:
                         "reserves": len(c.get("reserves") or [])} for c in checks],
             "incidents": [i for i in results.get("incidents") or [] if isinstance(i, dict)],
             "quality": quality}
-
-
-def _site_from_profile(text: str | None, results: dict[str, Any]) -> tuple[str, str, str,
-                                                                         str | None,
-                                                                         list[str]]:
-    """(site key, site name, customer, integrator, trunks) from the masked profile, as
-    :func:`harness.gate.record.site_key` names the site; results.json alone when the profile
-    is missing (no SIRET then: the customer's name stands for it, as the gate does)."""
-    prof: dict[str, Any] = {}
-    if text:
-        try:
-            loaded = yaml.safe_load(text)
-        except yaml.YAMLError:
-            loaded = None
-        if isinstance(loaded, dict):
-            prof = loaded
-    customer = prof.get("customer") or {}
-    site = prof.get("site") or {}
-    name = str(customer.get("name") or results.get("customer") or "").strip()
-    site_name = str(site.get("name") or results.get("site") or "").strip()
-    if not name or not site_name:
-        raise UploadRefused("results.json names no customer or site")
-    key = f"{customer.get('siret') or name}/{site_name}"
-    trunks = [str(t.get("name")) for t in prof.get("trunks") or [] if isinstance(t, dict)]
-    integrator = customer.get("integrator")
-    return key, site_name, name, str(integrator) if integrator else None, trunks
 
 
 class ConsoleStore:
@@ -487,20 +472,12 @@ class ConsoleStore:
     def add_run(self, files: dict[str, bytes], *, uploader: User,
                 at: dt.datetime | None = None) -> tuple[Run, bool]:
         """Store an uploaded output folder; (the run, True when it was new). The run's id is
-        the SHA-256 of its results.json, so the same run sent twice is one run."""
-        raw = files.get("results.json")
-        if raw is None:
-            raise UploadRefused("no results.json in the upload")
-        try:
-            results = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise UploadRefused("results.json is not JSON") from None
-        if not isinstance(results, dict) or not isinstance(results.get("counts"), dict):
-            raise UploadRefused("results.json is not a recette results document")
-        prof = files.get("profile.yaml")
-        key, site_name, customer, integrator, trunks = _site_from_profile(
-            prof.decode("utf-8", "replace") if prof else None, results)
-        run_id = hashlib.sha256(raw).hexdigest()
+        the SHA-256 of its results.json, so the same run sent twice is one run. Every part is
+        read and checked first (:func:`harness.console.intake.read`, against ``at``, the
+        console's clock): a refused part stores nothing."""
+        at = at or now_utc()
+        up = read_upload(files, now=at)
+        key, results, run_id = up.site, up.results, up.run_id
         counts = {s: int(results["counts"].get(s, 0)) for s in ("pass", "fail", "error",
                                                                   "skip")}
         with self.gate._tx() as conn:
@@ -512,18 +489,21 @@ class ConsoleStore:
                 assert existing is not None
                 return existing, False
             pk = conn.execute(RUNS.insert().values(
-                run_id=run_id, site=key, site_name=site_name, customer=customer,
-                integrator=integrator, generated=str(results.get("generated", "")),
-                uploaded_at=_utc(at or now_utc()), uploader=uploader.username,
+                run_id=run_id, site=key, site_name=up.site_name, customer=up.customer,
+                integrator=up.integrator, generated=up.generated_text,
+                uploaded_at=_utc(at), uploader=uploader.username,
                 n_pass=counts["pass"], n_fail=counts["fail"], n_error=counts["error"],
-                n_skip=counts["skip"], light=light_of(results), trunks=json.dumps(trunks),
+                n_skip=counts["skip"], light=light_of(results),
+                trunks=json.dumps(up.trunks),
                 digest=json.dumps(digest_of(results), ensure_ascii=False))
             ).inserted_primary_key[0]
-            for name, data in files.items():
-                if name in RUN_FILES:
-                    conn.execute(FILES.insert().values(run=pk, name=name, size=len(data),
-                                                       data=data))
-            self._refresh_site(conn, key)
+            for name, data in up.files.items():
+                conn.execute(FILES.insert().values(run=pk, name=name, size=len(data),
+                                                   data=data))
+            received = _utc(at)
+            self._verify(conn, pk, key, results, run_id=run_id, generated=up.generated_text,
+                         uploader=uploader, received=received)
+            self._refresh_site(conn, key, received)
             if uploader.role == "integrator" and not conn.execute(
                     sa.select(GRANTS).where(GRANTS.c.user_id == uploader.id,
                                             GRANTS.c.site == key)).first():
@@ -532,11 +512,97 @@ class ConsoleStore:
         assert run is not None
         return run, True
 
+    def _verify(self, conn: Connection, pk: int, site: str, results: dict[str, Any], *,
+                run_id: str, generated: str, uploader: User, received: dt.datetime
+                ) -> gatekeeper.Verification:
+        """Record the run's firewall verification in the gate, in the upload's transaction:
+        the console's clock, the uploader's name, the run as evidence
+        (:mod:`harness.console.gatekeeper` says what it is worth). A run older than the
+        latest verification already recorded is kept but does not overturn it."""
+        used = {r.digest for r in conn.execute(sa.select(USED_ATTESTATIONS.c.digest))}
+        v = gatekeeper.decide(results, site=site, received=received,
+                              keys=self._probe_keys(conn), used=used)
+        newer = [e for e in self.gate.events_in(conn, site)
+                 if e.kind.startswith("verification_")
+                 and str(e.detail.get("run_generated", "")) > generated]
+        if v.kind is not None and newer:
+            v.note = (f"older than the verification recorded {newer[-1].at:%Y-%m-%d %H:%M}Z "
+                      f"({newer[-1].evidence}): not recorded")
+            v.kind = None
+        if v.kind is not None:
+            ref = f"run {pk}"
+            self.gate.append(conn, site, v.kind, actor=uploader.username, evidence=ref,
+                             detail={"run_id": run_id, "run": pk,
+                                     "run_generated": generated, **v.detail},
+                             at=received)
+            for digest in v.digests:
+                conn.execute(USED_ATTESTATIONS.insert().values(digest=digest, run=pk,
+                                                               site=site, at=received))
+        conn.execute(RUNS.update().where(RUNS.c.id == pk)
+                     .values(gate=json.dumps(v.summary(), ensure_ascii=False)))
+        return v
+
+    # -- probe keys -----------------------------------------------------------------------
+
+    def add_probe_key(self, name: str, public: str, *, by: str,
+                      at: dt.datetime | None = None) -> str:
+        """Register a probe's public signing key under ``name``; its key id. The key is a
+        trust anchor of the gate: only an administrator adds one (the page and the shell
+        both audit it)."""
+        from harness.attest import AttestationError, key_id
+
+        name = name.strip()
+        if not name or len(name) > 100 or not name.isprintable():
+            raise RecetteError("probe name: 1 to 100 printable characters")
+        try:
+            kid = str(key_id(public.strip()))
+        except AttestationError as exc:
+            raise RecetteError(f"public key: {exc}") from None
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(PROBE_KEYS.c.id)
+                            .where(PROBE_KEYS.c.key_id == kid)).first():
+                raise RecetteError(f"probe key {kid} is already registered")
+            conn.execute(PROBE_KEYS.insert().values(
+                name=name, key_id=kid, public_key=public.strip(),
+                added_at=_utc(at or now_utc()), added_by=by))
+        return kid
+
+    def revoke_probe_key(self, kid: str, *, by: str, at: dt.datetime | None = None) -> None:
+        """A probe key no longer backs any upload from now (a probe lost or retired)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(PROBE_KEYS.update()
+                                .where(PROBE_KEYS.c.key_id == kid,
+                                       PROBE_KEYS.c.revoked_at.is_(None))
+                                .values(revoked_at=_utc(at or now_utc()), revoked_by=by)
+                                ).rowcount
+        if not done:
+            raise RecetteError(f"no registered probe key {kid!r} in use")
+
+    def probe_keys(self) -> list[dict[str, Any]]:
+        """Every registered probe key, revoked ones included (the page lists them)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(PROBE_KEYS).order_by(PROBE_KEYS.c.id)).all()
+        return [{"name": r.name, "key_id": r.key_id, "public_key": r.public_key,
+                 "added_at": _utc(r.added_at), "added_by": r.added_by,
+                 "revoked_at": _utc(r.revoked_at) if r.revoked_at else None,
+                 "revoked_by": r.revoked_by} for r in rows]
+
+    @staticmethod
+    def _probe_keys(conn: Connection) -> dict[str, gatekeeper.ProbeKey]:
+        return {r.key_id: gatekeeper.ProbeKey(r.key_id, r.name, r.public_key)
+                for r in conn.execute(sa.select(PROBE_KEYS)
+                                      .where(PROBE_KEYS.c.revoked_at.is_(None)))}
+
     def _may_upload(self, conn: Connection, user: User, site: str) -> bool:
         """A new site, or one the integrator already sees (granted, or its company's runs).
-        """
-        if conn.execute(sa.select(RUNS.c.id).where(RUNS.c.site == site).limit(1)).first() \
-                is None:
+        A site the gate knows (its row in ``gate_sites`` or its events: the agent recorded a
+        verification) exists though no run was uploaded: the first integrator to upload for
+        it must not be granted it by doing so."""
+        known = (sa.select(RUNS.c.site).where(RUNS.c.site == site)
+                 .union_all(sa.select(SITES.c.site).where(SITES.c.site == site),
+                            sa.select(EVENTS.c.site).where(EVENTS.c.site == site))
+                 .limit(1))
+        if conn.execute(known).first() is None:
             return True
         return self._integrator_sees(conn, user, site)
 
@@ -554,7 +620,8 @@ class ConsoleStore:
         return Run(r.id, r.run_id, r.site, r.site_name, r.customer, r.integrator,
                    r.generated, _utc(r.uploaded_at), r.uploader,
                    {"pass": r.n_pass, "fail": r.n_fail, "error": r.n_error, "skip": r.n_skip},
-                   r.light, json.loads(r.trunks), files)
+                   r.light, json.loads(r.trunks), files,
+                   json.loads(r.gate) if getattr(r, "gate", None) else {})
 
     def run(self, pk: int) -> Run | None:
         with self.engine.connect() as conn:
@@ -591,43 +658,70 @@ class ConsoleStore:
                                                              FILES.c.name == name)).first()
         return bytes(row.data) if row else None
 
-    def _refresh_site(self, conn: Connection, site: str) -> None:
-        """Rewrite the site's summary row from its runs: the latest run (by its own time,
-        so an old folder uploaded late does not take over) and since when its light holds
-        (the oldest run of the unbroken series of that light, by the run's own time)."""
+    def refresh_site(self, site: str, at: dt.datetime) -> None:
+        """Recompute the site's row after a gate event outside an upload (an activation, a
+        revocation): its light follows the gate's state."""
+        with self.gate._tx() as conn:
+            if conn.execute(sa.select(RUNS.c.id).where(RUNS.c.site == site).limit(1)).first():
+                self._refresh_site(conn, site, _utc(at))
+
+    def _refresh_site(self, conn: Connection, site: str, at: dt.datetime) -> None:
+        """Rewrite the site's summary row from its runs and its gate events: the latest run
+        (by its own time, so an old folder uploaded late does not take over), the site's
+        light (:mod:`harness.console.standing`: the latest run's checks and each trunk's
+        gate state), when its verification expires, and since when its light holds (the
+        oldest run of the unbroken series of that light, by the run's own time; the gate
+        event's time when the gate set the light)."""
         series = conn.execute(sa.select(RUNS.c.id, RUNS.c.site_name, RUNS.c.customer,
                                         RUNS.c.integrator, RUNS.c.light, RUNS.c.uploaded_at,
-                                        RUNS.c.generated, RUNS.c.trunks)
+                                        RUNS.c.generated, RUNS.c.trunks, RUNS.c.digest)
                               .where(RUNS.c.site == site)
                               .order_by(RUNS.c.generated.desc(), RUNS.c.id.desc())).all()
         last = series[0]
-        since = _when(last)
-        for r in series:
-            if r.light != last.light:
-                break
-            since = _when(r)
+        events = self.gate.events_in(conn, site)
+        states = [decide(events, t, at) for t in (json.loads(last.trunks) or [None])]
+        checks = standing.checks_light(json.loads(last.digest))
+        light = standing.worst(standing.trunk_light(checks, st.state) for st in states)
+        if light == checks:
+            since = _when(last)
+            for r in series:
+                if standing.checks_light(json.loads(r.digest)) != checks:
+                    break
+                since = _when(r)
+        else:
+            since = events[-1].at if events else _when(last)
         values = {"site_name": last.site_name, "customer": last.customer,
-                  "integrator": last.integrator, "light": last.light, "since": _utc(since),
+                  "integrator": last.integrator, "light": light, "since": _utc(since),
                   "last_run": last.id, "last_generated": last.generated,
-                  "trunks": last.trunks}
+                  "trunks": last.trunks, "expires": standing.expires(events, states),
+                  "checks": checks}
         if conn.execute(sa.select(SITE_ROWS.c.site)
                         .where(SITE_ROWS.c.site == site)).first() is None:
             conn.execute(SITE_ROWS.insert().values(site=site, **values))
         else:
             conn.execute(SITE_ROWS.update().where(SITE_ROWS.c.site == site).values(**values))
 
-    def _listing(self) -> Any:
-        """Every site as one selectable: the uploaded ones' summary rows, and the gate's
-        sites without a run, coloured by their latest verification (grey without one)."""
+    def _listing(self, now: dt.datetime | None) -> Any:
+        """Every site as one selectable: the uploaded ones' summary rows (grey from ``at``
+        on when their verification expired, unless red), and the gate's sites without a run
+        (written by agents before the console was the gate's authority), coloured by their
+        latest verification (grey without one). ``now``: the console's clock."""
         kinds = ("verification_pass", "verification_fail")
         latest = (sa.select(EVENTS.c.kind, EVENTS.c.at)
                   .where(EVENTS.c.site == SITES.c.site, EVENTS.c.kind.in_(kinds))
                   .order_by(EVENTS.c.at.desc(), EVENTS.c.id.desc()).limit(1))
         kind = latest.with_only_columns(EVENTS.c.kind).scalar_subquery()
         at = latest.with_only_columns(EVENTS.c.at).scalar_subquery()
+        light: Any = SITE_ROWS.c.light
+        if now is not None:
+            light = sa.case((sa.and_(SITE_ROWS.c.expires.is_not(None),
+                                     SITE_ROWS.c.expires <= _utc(now),
+                                     SITE_ROWS.c.light != "red"), "grey"),
+                            else_=SITE_ROWS.c.light)
         uploaded = sa.select(SITE_ROWS.c.site, SITE_ROWS.c.site_name, SITE_ROWS.c.customer,
-                             SITE_ROWS.c.integrator, SITE_ROWS.c.light, SITE_ROWS.c.since,
-                             SITE_ROWS.c.last_generated, SITE_ROWS.c.trunks)
+                             SITE_ROWS.c.integrator, light.label("light"), SITE_ROWS.c.since,
+                             SITE_ROWS.c.last_generated, SITE_ROWS.c.trunks,
+                             SITE_ROWS.c.checks)
         gate_only = sa.select(
             SITES.c.site, SITES.c.site.label("site_name"),
             sa.literal("", sa.String).label("customer"),
@@ -636,15 +730,18 @@ class ConsoleStore:
                     (kind == "verification_fail", "red"), else_="grey").label("light"),
             at.label("since"), sa.cast(sa.null(), sa.String).label("last_generated"),
             sa.literal("[]", sa.String).label("trunks"),
+            sa.cast(sa.null(), sa.String).label("checks"),
         ).where(SITES.c.site.not_in(sa.select(SITE_ROWS.c.site)))
         return sa.union_all(uploaded, gate_only).subquery("listing")
 
     def page(self, user: User | None, *, q: str = "", light: str = "",
                   sort: str = "site", desc: bool = False, offset: int = 0,
-                  limit: int | None = None) -> tuple[list[SiteRow], int]:
+                  limit: int | None = None, at: dt.datetime | None = None
+             ) -> tuple[list[SiteRow], int]:
         """The sites page's rows (``user`` None: every site) after search, light filter and
-        sort, one page of them, and how many match: one query for the rows, one count."""
-        s = self._listing()
+        sort, one page of them, and how many match: one query for the rows, one count.
+        ``at``: the console's now (an expired verification is grey from then)."""
+        s = self._listing(at)
         cond: list[Any] = []
         if user is not None and user.role == "integrator":
             cond.append(s.c.site.in_(self._visible(user)))
@@ -673,10 +770,10 @@ class ConsoleStore:
             out.append(_site_row(r))
         return out, total
 
-    def site_row(self, site: str) -> SiteRow | None:
-        """One site's row (the site page's header)."""
+    def site_row(self, site: str, at: dt.datetime | None = None) -> SiteRow | None:
+        """One site's row (the site page's header) as of ``at``."""
         with self.engine.connect() as conn:
-            s = self._listing()
+            s = self._listing(at)
             r = conn.execute(sa.select(s).where(s.c.site == site)).first()
         return None if r is None else _site_row(r)
 
@@ -735,7 +832,7 @@ def _site_row(r: Any) -> SiteRow:
         customer, _, name = r.site.partition("/")
     return SiteRow(r.site, name or r.site, customer, r.integrator, r.light,
                    _utc(r.since) if r.since is not None else None, r.last_generated,
-                   json.loads(r.trunks))
+                   json.loads(r.trunks), r.checks)
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))

@@ -6,19 +6,21 @@ library only: the laptop needs nothing more than recette itself."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
+import stat
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from harness.console.store import RUN_FILES
+from harness.console.intake import LIMITS, PROFILE, RUN_FILES
 from harness.errors import RecetteError
 
 TOKEN_ENV = "RECETTE_CONSOLE_TOKEN"
-SENT = (*RUN_FILES, "profile.yaml")
+SENT = (*RUN_FILES, PROFILE)
 
 
 def _multipart(files: dict[str, bytes]) -> tuple[bytes, str]:
@@ -35,27 +37,52 @@ def _multipart(files: dict[str, bytes]) -> tuple[bytes, str]:
 
 
 def _read(folder: Path) -> dict[str, bytes]:
-    if not (folder / "results.json").is_file():
+    """The folder's files that are sent, each opened without following a symbolic link
+    (``O_NOFOLLOW``, relative to the folder opened once) and refused unless a regular file
+    within the console's bound for it: a link in an output folder would otherwise send
+    whatever file of the laptop it points to. The folder itself may be a link (``latest ->
+    out-2026-11-02``): the user names it on the command line."""
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise RecetteError(f"{folder}: cannot open the folder ({exc.strerror})") from None
+    try:
+        out = {}
+        for name in SENT:
+            data = _read_one(folder, name, dir_fd)
+            if data is not None:
+                out[name] = data
+    finally:
+        os.close(dir_fd)
+    if "results.json" not in out:
         raise RecetteError(f"{folder}: no results.json (not a recette output folder)")
-    return {n: (folder / n).read_bytes() for n in SENT if (folder / n).is_file()}
+    return out
 
 
-def import_local(folder: Path, url: str | None) -> dict[str, Any]:
-    """Put ``folder`` into the store on this machine, without a console in between (the
-    demo's results on the demo's machine): the same idempotent path as an upload, with the
-    login name as uploader, audit-logged as a local import."""
-    import getpass
-
-    from harness.console.store import User, open_console
-
-    store = open_console(url)
-    me = User(0, f"{getpass.getuser()} (local)", "technical", None, True)
-    run, new = store.add_run(_read(folder), uploader=me)
-    if new:
-        store.audit(me.username, "upload", site=run.site,
-                    detail={"run_id": run.run_id, "files": [n for n, _ in run.files],
-                            "via": "local"})
-    return {"id": run.id, "run_id": run.run_id, "site": run.site, "new": new}
+def _read_one(folder: Path, name: str, dir_fd: int) -> bytes | None:
+    """One file of the folder (None when absent), or a RecetteError of one line naming it.
+    ``O_NONBLOCK``: opening a FIFO planted in the folder must not hang the upload."""
+    path = folder / name
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                     dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RecetteError(f"{path}: a symbolic link; recette upload sends only the "
+                               "folder's own regular files (copy the file in)") from None
+        raise RecetteError(f"{path}: cannot read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise RecetteError(f"{path}: not a regular file; recette upload sends only "
+                               "regular files")
+        limit = LIMITS[name]
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise RecetteError(f"{path}: more than {limit} bytes, more than the console takes")
+    return data
 
 
 def upload(folder: Path, url: str, *, token: str | None = None, timeout: float = 300

@@ -26,7 +26,11 @@ from sqlalchemy.engine import Connection, Engine
 from harness.errors import RecetteError
 
 WAIT = dt.timedelta(hours=24)
-Kind = Literal["verification_pass", "verification_fail", "activate", "revoke"]
+# Not the handbook's: our rule. A verification not followed by an activation within this
+# time is stale (the firewall may have changed since); a new one is needed.
+VALID = dt.timedelta(days=30)
+Kind = Literal["verification_pass", "verification_fail", "verification_unattested",
+               "activate", "revoke"]
 DEFAULT_URL = "sqlite:////var/lib/recette/gate.db"
 
 _meta = sa.MetaData()
@@ -71,7 +75,8 @@ class Event:
 class Status:
     site: str
     trunk: str | None
-    state: Literal["no-verification", "blocked", "waiting", "eligible", "active", "revoked"]
+    state: Literal["no-verification", "blocked", "waiting", "eligible", "active", "revoked",
+                   "expired"]
     reason: str
     eligible_at: dt.datetime | None
 
@@ -84,14 +89,10 @@ def _utc(t: dt.datetime) -> dt.datetime:
 
 
 def now_utc() -> dt.datetime:
-    """The current time; ``RECETTE_NOW`` (ISO 8601) overrides it, for tests and replays."""
-    forced = os.environ.get("RECETTE_NOW")
-    if forced:
-        try:
-            return _utc(dt.datetime.fromisoformat(forced))
-        except ValueError:
-            raise RecetteError(f"RECETTE_NOW: expected an ISO 8601 time, got {forced!r}") \
-                from None
+    """The current time, the machine's own. Nothing moves it outside the test suite (no
+    environment variable, no flag): the 24 h rule is a toll-fraud control, and a clock a
+    caller can set is a rule a caller can skip. Tests inject theirs (``at=``, the console's
+    ``now``)."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -127,6 +128,11 @@ def decide(events: list[Event], trunk: str | None, now: dt.datetime) -> Status:
                                                                                last_pass.id):
         return Status(site, trunk, "active", f"active since {mine[-1].at:%Y-%m-%d %H:%M}Z",
                       eligible)
+    if now >= last_pass.at + VALID:
+        return Status(site, trunk, "expired",
+                      f"the verification of {last_pass.at:%Y-%m-%d %H:%M}Z "
+                      f"({last_pass.evidence}) is older than {VALID.days} days and the option "
+                      "was not activated: a new firewall verification is needed", None)
     if now < eligible:
         return Status(site, trunk, "waiting",
                       f"verified {last_pass.at:%Y-%m-%d %H:%M}Z ({last_pass.evidence}); "
@@ -174,14 +180,30 @@ class GateStore:
         return self.engine.begin()
 
     def record(self, site: str, *, passed: bool, actor: str, evidence: str | None,
-               detail: dict[str, Any] | None = None, at: dt.datetime | None = None) -> Event:
-        """Record a firewall verification (pass or fail) for ``site``."""
+               detail: dict[str, Any] | None = None, at: dt.datetime | None = None,
+               kind: Kind | None = None) -> Event:
+        """Record a firewall verification (pass or fail) for ``site``. Only the console
+        calls this, on an upload it verified (:mod:`harness.console.gatekeeper`), with its
+        own clock and the authenticated uploader; ``kind`` says ``verification_unattested``
+        for a pass the console could not verify (kept in the trail, starts nothing)."""
         when = _utc(at or now_utc())
         with self._tx() as conn:
             self._lock(conn, site)
-            self._append(conn, site, None, "verification_pass" if passed
-                         else "verification_fail", when, actor, evidence, detail)
+            self.append(conn, site, kind or ("verification_pass" if passed
+                                             else "verification_fail"),
+                        actor=actor, evidence=evidence, detail=detail, at=when)
             return self._events(conn, site)[-1]
+
+    def append(self, conn: Connection, site: str, kind: Kind, *, actor: str,
+               evidence: str | None, detail: dict[str, Any] | None, at: dt.datetime) -> None:
+        """Append a verification inside the caller's transaction (the console's upload: the
+        run and its verification are stored together or not at all)."""
+        self._lock(conn, site)
+        self._append(conn, site, None, kind, _utc(at), actor, evidence, detail)
+
+    def events_in(self, conn: Connection, site: str) -> list[Event]:
+        """The site's events as the caller's transaction sees them."""
+        return self._events(conn, site)
 
     def activate(self, site: str, trunk: str, *, actor: str, at: dt.datetime | None = None
                  ) -> Status:

@@ -32,16 +32,14 @@ class FailingRun:
 @pytest.fixture(scope="module")
 def failing_run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FailingRun]:
     tmp = tmp_path_factory.mktemp("failing")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp / 'gate.db'}")
-        lab.set_policy(alg=True, firewall="open")
-        if not lab.kamailio_running():
-            lab.start_kamailio()
-        prof = tmp / "lab.yaml"
-        lab.write_profile(prof)
-        out = tmp / "out"
-        proc, doc = run(prof, out, "--nat-idle-max", "5", call_seconds=2)
-        yield FailingRun(lab, out, doc, proc.stdout, proc.stderr, proc.returncode)
+    lab.set_policy(alg=True, firewall="open")
+    if not lab.kamailio_running():
+        lab.start_kamailio()
+    prof = tmp / "lab.yaml"
+    lab.write_profile(prof)
+    out = tmp / "out"
+    proc, doc = run(prof, out, "--nat-idle-max", "5", call_seconds=2)
+    yield FailingRun(lab, out, doc, proc.stdout, proc.stderr, proc.returncode)
 
 
 @pytest.mark.lab

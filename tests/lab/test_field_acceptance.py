@@ -16,6 +16,7 @@ import pytest
 from harness import netns
 from harness.lab import Lab
 from tests.lab.labrun import run_on_site
+from tests.lab.wan import uploaded
 
 
 @pytest.fixture
@@ -39,8 +40,7 @@ def short_udp_timeouts(field_lab: Lab) -> Iterator[Lab]:
 def test_every_check_gives_a_verdict_from_a_bare_profile_on_the_voice_lan(
         short_udp_timeouts: Lab, tmp_path: Path) -> None:
     proc, doc = run_on_site(short_udp_timeouts, tmp_path, "--call-seconds", "3",
-                            "--nat-idle-max", "15",
-                            env={"RECETTE_GATE_URL": f"sqlite:///{tmp_path / 'gate.db'}"})
+                            "--nat-idle-max", "15")
     assert short_udp_timeouts.profile.vantage_points.server is None
     statuses = {c.id: c.status for c in doc.checks}
     assert len(statuses) == 17, (statuses, proc.stderr[-3000:])
@@ -50,3 +50,9 @@ def test_every_check_gives_a_verdict_from_a_bare_profile_on_the_voice_lan(
     checks = {c.id: c for c in doc.checks}
     assert checks["firewall.openings"].facts["evidence"] == "operator traffic, outsider sweep"
     assert checks["router.crosscheck"].figures.crosscheck is not None
+    # The run reaches the gate through a console that knows the lab's probe: the outsider's
+    # signed sweeps back the pass, and the 24 h wait starts.
+    (event,) = uploaded(tmp_path, short_udp_timeouts)
+    assert event.kind == "verification_pass", event.detail["refused"]
+    assert [(a["phase"], a["vantage"]) for a in event.detail["attested"]] == [
+        ("cold", "outsider"), ("warm", "outsider")]

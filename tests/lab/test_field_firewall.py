@@ -16,15 +16,12 @@ import pytest
 import yaml
 
 from harness import lab as labmod
-from harness.gate.record import site_key
-from harness.gate.store import open_store
 from harness.lab import Lab
 from harness.portset import fmt
-from harness.profile import load_profile
 from harness.results import CheckResult, RunResults
 from sip_checks.probes.media_ports import OUTSIDE
 from tests.lab.labrun import assert_sweeps_attested, by_id, codes, run
-from tests.lab.wan import assert_proofs_true, wan_capture
+from tests.lab.wan import assert_proofs_true, uploaded, wan_capture
 
 CHECKS = ("router.audit", "firewall.openings", "router.crosscheck")
 MEDIA_IP = "198.51.100.30"
@@ -33,7 +30,6 @@ MEDIA_IP = "198.51.100.30"
 def _run(lab: Lab, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> RunResults:
     """The three checks, with the router's WAN recorded: every proof of the firewall check
     is then checked against what crossed it."""
-    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp / 'gate.db'}")
     prof = tmp / "field.yaml"
     lab.write_profile(prof)
     assert yaml.safe_load(prof.read_text())["vantage_points"].get("server") is None
@@ -97,12 +93,12 @@ def test_strict_passes_on_operator_traffic_and_the_outsider(
     assert public is not None and public.seen_by == "registrar"
     assert_sweeps_attested(healthy, fw, tmp_path)
     # The gate's record says which evidence the pass rests on.
-    prof = load_profile(tmp_path / "out" / "profile.yaml")
-    (event,) = open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(site_key(prof))
-    assert event.kind == "verification_pass"
-    assert event.evidence == fw.facts["recorded for the international option"]
-    assert event.detail["evidence"] == ["operator traffic", "outsider sweep"]
-    assert event.detail["operator_traffic"]["sip_proven"] is True
+    (event,) = uploaded(tmp_path, healthy)
+    assert event.kind == "verification_pass", event.detail["refused"]
+    assert event.detail["evidence"] == "operator traffic, outsider sweep"
+    assert [a["phase"] for a in event.detail["attested"]] == ["cold", "warm"]
+    assert "the operator's own traffic (its INVITE, its media on sampled ports)" \
+        in event.detail["declared"]
     # The cross-check compared the configuration on the sampled ports.
     cross = checks["router.crosscheck"].figures.crosscheck
     assert cross is not None and cross.measured.tested is not None
@@ -186,7 +182,6 @@ def test_an_operator_that_cannot_be_sampled_is_an_error_and_nothing_reaches_the_
     """The operator is silent (its SIP server down) and the profile gives no router to read:
     the outsider's clean sweep proves only "closed to others", so the check is an error
     naming each operator address it could not prove, and the gate learns nothing."""
-    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
     prof = tmp_path / "field.yaml"
     healthy.write_profile(prof)
     data = yaml.safe_load(prof.read_text())
@@ -208,5 +203,4 @@ def test_an_operator_that_cannot_be_sampled_is_an_error_and_nothing_reaches_the_
     assert fw.facts["cold outsider"].startswith("none [0 ports")  # the sweep ran, clean
     assert fw.facts[f"{server} UDP 5060"] == "unproven"
     assert fw.facts["recorded for the international option"].startswith("no")
-    prof_run = load_profile(tmp_path / "out" / "profile.yaml")
-    assert open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(site_key(prof_run)) == []
+    assert uploaded(tmp_path, healthy) == []

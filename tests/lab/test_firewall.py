@@ -13,9 +13,8 @@ import yaml
 
 from harness import lab as labmod
 from harness import netns
+from harness.console.demo import upload_to_demo_console
 from harness.errors import CheckError
-from harness.gate.record import site_key
-from harness.gate.store import open_store
 from harness.lab import Lab
 from harness.lab.profile import lab_password
 from harness.messages import msg
@@ -23,6 +22,7 @@ from harness.probe.client import ProbeClient
 from harness.probe.server import AUTH_HEADER, sign
 from harness.results import CheckResult
 from tests.lab.labrun import assert_sweeps_attested, run
+from tests.lab.wan import uploaded
 
 
 def _verify(lab: Lab, tmp: Path) -> CheckResult:
@@ -47,7 +47,6 @@ def _openings(check: CheckResult) -> list[tuple[str, object, object, object]]:
 @pytest.mark.lab
 def test_strict_passes_and_is_recorded(strict_lab: Lab, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
     check = _verify(strict_lab, tmp_path)
     assert check.status == "pass", check.reason()
     facts = check.facts
@@ -56,16 +55,22 @@ def test_strict_passes_and_is_recorded(strict_lab: Lab, tmp_path: Path,
         assert facts[f"{phase} outsider"].startswith("none [0 ports")
     assert facts["operator media sources"] == "198.51.100.10"  # learnt from a test call
     assert check.reserves == []
-    ref = facts["recorded for the international option"]
-    (event,) = open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(
-        site_key(strict_lab.profile))
-    assert event.kind == "verification_pass" and event.evidence == ref
-    assert event.detail["server_ip"] == "198.51.100.10" and len(event.detail["sweeps"]) == 4
+    assert facts["recorded for the international option"].startswith("by the console")
+    # Uploaded to a console that knows the lab's probes: all four sweeps are signed (the
+    # server probe's too), and the outsider's back the pass.
+    (event,) = uploaded(tmp_path, strict_lab)
+    assert event.kind == "verification_pass", event.detail["refused"]
+    assert sorted((a["vantage"], a["phase"]) for a in event.detail["attested"]) == [
+        ("outsider", "cold"), ("outsider", "warm"), ("server", "cold"), ("server", "warm")]
+    # What `recette demo` does after its run: through a console on loopback, over HTTP.
+    trunks = [t.name for t in strict_lab.profile.trunks]
+    lines = upload_to_demo_console(tmp_path / "out", strict_lab.probe_keys(), trunks)
+    assert "the 24 h wait starts now" in lines[1], lines
+    assert all(": waiting: verified " in line and "activation allowed from" in line
+               for line in lines if line.startswith("international option")), lines
     # Every sweep is signed by the probe that made it, for this site, sent to the public
     # address the registrar saw: what the console verifies with the registered public keys.
     assert set(strict_lab.probe_keys()) == {"outsider", "server"}
-    assert sorted((s.vantage, s.phase) for s in check.figures.sweeps) == [
-        ("outsider", "cold"), ("outsider", "warm"), ("server", "cold"), ("server", "warm")]
     public = check.figures.public_address
     assert public is not None and public.seen_by == "registrar"
     assert_sweeps_attested(strict_lab, check, tmp_path)
@@ -74,11 +79,9 @@ def test_strict_passes_and_is_recorded(strict_lab: Lab, tmp_path: Path,
 @pytest.mark.lab
 def test_open_fails_listing_ports_open_to_the_outsider(strict_lab: Lab, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
     strict_lab.set_policy(firewall="open")
     check = _verify(strict_lab, tmp_path)
-    (event,) = open_store(f"sqlite:///{tmp_path / 'gate.db'}").history(
-        site_key(strict_lab.profile))
+    (event,) = uploaded(tmp_path, strict_lab)
     assert event.kind == "verification_fail"  # a failure blocks the international option
     assert check.status == "fail"
     assert _openings(check) == [
@@ -163,7 +166,6 @@ def test_a_declared_media_address_nothing_proves_is_an_error_not_a_pass(
     comes from .30, and no router configuration is read (only this check runs): the opening
     to .30 is unproven, and that is an error naming it, with nothing recorded for the
     international option."""
-    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
     prof = tmp_path / "lab.yaml"
     strict_lab.write_profile(prof)
     data = yaml.safe_load(prof.read_text())
@@ -177,3 +179,4 @@ def test_a_declared_media_address_nothing_proves_is_an_error_not_a_pass(
     assert check.facts["198.51.100.10 UDP 5060"] == "proven"  # the server probe's sweep
     assert check.facts["198.51.100.30 UDP 10000-20000"] == "unproven"
     assert check.facts["recorded for the international option"].startswith("no")
+    assert uploaded(tmp_path, strict_lab) == []

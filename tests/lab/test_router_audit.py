@@ -176,7 +176,6 @@ def test_ports_the_sip_alg_opens_are_the_algs_in_the_crosscheck(
     opens the out-of-range ports the site offers (9999, 20001) beside the rules. The audit
     says so with the ALG's finding, and the cross-check takes those ports for the ALG's,
     never for a rule the configuration lacks."""
-    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp_path / 'gate.db'}")
     field_lab.set_policy(alg=True, firewall="strict")
     try:
         prof = tmp_path / "field.yaml"

@@ -11,6 +11,7 @@ checks each claim of the results against that record (:class:`harness.lab.captur
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,12 +21,10 @@ from typing import Any
 import yaml
 from pytest import MonkeyPatch
 
-from harness.gate.record import site_key
-from harness.gate.store import open_store
+from harness.gate.store import Event
 from harness.lab import RTR_WAN, Lab
 from harness.lab.capture import Wire
 from harness.lab.firewall import FirewallMode
-from harness.profile import load_profile
 from harness.results import CheckResult, RunResults
 from tests.lab.labrun import run
 
@@ -105,7 +104,7 @@ def judged(lab: Lab, tmp: Path, monkeypatch: MonkeyPatch, *, firewall: FirewallM
     """``checks`` with the lab's router set to ``firewall`` (and its SIP ALG), the WAN
     recorded and every proof of firewall.openings checked against it; the router is put back
     to strict without the ALG after. ``profile`` edits the profile's data first."""
-    monkeypatch.setenv("RECETTE_GATE_URL", f"sqlite:///{tmp / 'gate.db'}")
+    (tmp / "probe-keys.json").write_text(json.dumps(lab.probe_keys()))
     prof = tmp / "field.yaml"
     lab.write_profile(prof)
     if profile is not None:
@@ -129,15 +128,40 @@ def statuses(fw: CheckResult) -> dict[tuple[str, str], str]:
     return {(r.address, r.ports): r.status for r in fw.figures.operator_addresses}
 
 
+def uploaded(tmp: Path, lab: Lab | None = None) -> list[Event]:
+    """The gate's events for the run's site once its output folder went to a console (the
+    only way a run reaches the gate), one that registered the lab's probe keys (``lab``'s,
+    or those :func:`judged` saved), uploaded now by an integrator: the console's own
+    verification."""
+    import secrets
+
+    from harness.console.store import open_console
+    from harness.console.upload import SENT
+
+    store = open_console(f"sqlite:///{tmp / 'console.db'}")
+    known = {k["public_key"] for k in store.probe_keys()}
+    keys = lab.probe_keys() if lab is not None else json.loads(
+        (tmp / "probe-keys.json").read_text())
+    for name, public in keys.items():
+        if public not in known:
+            store.add_probe_key(f"lab {name}", public, by="test")
+    user = store.user_by_name("lab") or store.add_user(
+        "lab", secrets.token_urlsafe(18), "integrator", "Lab")
+    out = tmp / "out"
+    run, _ = store.add_run({n: (out / n).read_bytes() for n in SENT if (out / n).is_file()},
+                           uploader=user)
+    return store.gate.history(run.site)
+
+
 def gate_events(tmp: Path) -> list[str]:
-    """The kinds of the gate's events for the run's site."""
-    prof = load_profile(tmp / "out" / "profile.yaml")
-    return [e.kind for e in open_store(f"sqlite:///{tmp / 'gate.db'}").history(site_key(prof))]
+    """The kinds of the gate's events for the run's site, through the console."""
+    return [e.kind for e in uploaded(tmp)]
 
 
 def gate_addresses(tmp: Path) -> dict[str, dict[str, str]]:
     """The last gate event's per-address record: address → {ports: status}."""
-    prof = load_profile(tmp / "out" / "profile.yaml")
-    events = open_store(f"sqlite:///{tmp / 'gate.db'}").history(site_key(prof))
-    recorded = events[-1].detail.get("addresses") or {}
-    return {a: {n["ports"]: n["status"] for n in needs} for a, needs in recorded.items()}
+    rows = uploaded(tmp)[-1].detail.get("addresses") or []
+    out: dict[str, dict[str, str]] = {}
+    for r in rows:
+        out.setdefault(r["address"], {})[f"UDP {r['ports']}"] = r["status"]
+    return out

@@ -52,37 +52,21 @@ def console(tmp_path: Path) -> Iterator[tuple[str, ConsoleStore, Clock]]:
     alpha = store.add_user("alpha", PASSWORD, "integrator", "Alpha Telecom")
     beta = store.add_user("beta", PASSWORD, "integrator", "Beta Réseaux")
     store.add_run({"results.json": _results("Boulangerie", "Lyon", "pass"),
-                   "profile.yaml": _profile("Boulangerie", "11111111100011", "Lyon",
+                   "profile.yaml": _profile("Boulangerie", "11111111100014", "Lyon",
                                             "Alpha Telecom"),
                    "sheet.html": b"<html><body><h1>Feuille de recette Lyon</h1></body></html>"},
                   uploader=alpha, at=T0)
     store.add_run({"results.json": _results("Garage", "Nantes", "fail"),
-                   "profile.yaml": _profile("Garage", "22222222200022", "Nantes",
+                   "profile.yaml": _profile("Garage", "22222222200028", "Nantes",
                                             "Beta Réseaux"),
                    "sheet.html": b"<html><body>Nantes</body></html>"}, uploader=beta, at=T0)
-    store.gate.record("11111111100011/Lyon", passed=True, actor="agent", evidence="fw-1",
+    # A pass the console verified (test_console_chain.py uploads signed ones).
+    store.gate.record("11111111100014/Lyon", passed=True, actor="console", evidence="run 1",
                       at=T0)
+    store.refresh_site("11111111100014/Lyon", T0)
     clock = Clock()
     with serving(store, clock) as base:
         yield base, store, clock
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not Path(CHROMEDRIVER).exists():
-        pytest.fail("chromedriver missing: apt-get install chromium-driver (setup.sh)")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,900"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(options=opts,
-                              service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _login(d: Any, base: str, user: str) -> None:
@@ -138,7 +122,7 @@ def test_integrator_then_technical_service(console: tuple[str, ConsoleStore, Clo
     assert not d.find_elements(By.CSS_SELECTOR, "button.activate")
     _submit(d, "sheet.html", By.LINK_TEXT)
     assert "Feuille de recette Lyon" in d.page_source
-    d.get(base + "/sites/22222222200022/Nantes")
+    d.get(base + "/sites/22222222200028/Nantes")
     assert "Page introuvable" in d.page_source
     d.get(base + "/")
     _submit(d, "logout", By.ID)
@@ -158,4 +142,4 @@ def test_integrator_then_technical_service(console: tuple[str, ConsoleStore, Clo
     _submit(d, "button.revoke")
     assert "révoquée" in _flash(d, "ok")
     assert "révoquée" in d.find_element(By.ID, "options").text
-    assert store.gate.status("11111111100011/Lyon", "trunk01", at=clock.at).state == "revoked"
+    assert store.gate.status("11111111100014/Lyon", "trunk01", at=clock.at).state == "revoked"

@@ -42,7 +42,7 @@ def output_folder(base: Path) -> Path:
          "lang": "fr", "counts": {"pass": 1, "fail": 0, "error": 0, "skip": 0},
          "checks": checks, "incidents": []}), encoding="utf-8")
     (out / "profile.yaml").write_text(
-        "customer:\n  name: Boulangerie\n  siret: '11111111100011'\n  integrator: Alpha\n"
+        "customer:\n  name: Boulangerie\n  siret: '11111111100014'\n  integrator: Alpha\n"
         "site:\n  name: Lyon\ntrunks:\n- name: trunk01\n  password: \"<redacted>\"\n",
         encoding="utf-8")
     (out / "sheet.html").write_text("<html>feuille</html>", encoding="utf-8")
@@ -78,10 +78,10 @@ def test_upload_and_activation_on_postgresql(served: tuple[str, ConsoleStore, Cl
 
     first = cli("upload", str(out), "--url", base)
     assert first.returncode == 0, first.stderr
-    assert "uploaded: run" in first.stdout and "11111111100011/Lyon" in first.stdout
+    assert "uploaded: run" in first.stdout and "11111111100014/Lyon" in first.stdout
     again = cli("upload", str(out), "--url", base)
     assert again.returncode == 0 and "already there" in again.stdout
-    site = "11111111100011/Lyon"
+    site = "11111111100014/Lyon"
     assert len(store.runs(site)) == 1
     refused = cli("upload", str(out), "--url", base, tok="rct_nope")
     assert refused.returncode == 2 and "HTTP 401" in refused.stderr
@@ -165,4 +165,4 @@ def test_two_instances_on_one_postgresql(postgres_url: str,  # noqa: F811
             with opener.open(base + "/", timeout=30) as resp:
                 text = resp.read().decode()
             assert resp.url == base + "/" and "Boulangerie" in text
-        assert len(stores[1].runs("11111111100011/Lyon")) == 1
+        assert len(stores[1].runs("11111111100014/Lyon")) == 1

@@ -6,6 +6,7 @@ temporary folder, Unix socket only), so the same tests run against both stores."
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import itertools
 import os
 import signal
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from harness.gate.store import GateRefused, GateStore, open_store
+from harness.gate.store import VALID, GateRefused, GateStore, open_store
 from tests.pg import throwaway_postgres
 
 T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
@@ -55,6 +56,23 @@ def test_activation_waits_24_hours_after_a_pass(url: str) -> None:
     st = store.activate("site", "trunk", actor="tech", at=T0 + dt.timedelta(hours=24))
     assert st.state == "active"
     assert [e.kind for e in store.history("site")] == ["verification_pass", "activate"]
+
+
+def test_an_unattested_pass_starts_nothing_and_a_stale_one_expires(url: str) -> None:
+    store = open_store(url)
+    store.record("site", passed=True, actor="console", evidence="run-1", at=T0,
+                 kind="verification_unattested")
+    assert store.status("site", "t", at=T0 + dt.timedelta(days=2)).state == "no-verification"
+    store.record("site", passed=True, actor="console", evidence="run-2", at=T0)
+    assert store.status("site", "t", at=T0 + VALID - dt.timedelta(minutes=1)).state \
+        == "eligible"
+    late = T0 + VALID
+    assert store.status("site", "t", at=late).state == "expired"
+    with pytest.raises(GateRefused, match="older than 30 days"):
+        store.activate("site", "t", actor="tech", at=late)
+    # Activated in time, the option stays on: the verification is not needed again.
+    store.activate("site", "u", actor="tech", at=T0 + dt.timedelta(days=2))
+    assert store.status("site", "u", at=late + dt.timedelta(days=90)).state == "active"
 
 
 def test_a_later_failure_blocks_activation(url: str) -> None:
@@ -159,23 +177,30 @@ def test_sigkill_mid_transaction_leaves_a_consistent_store(url: str) -> None:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
 
 
-def test_cli_round_trip(tmp_path: Path) -> None:
-    env = {**os.environ, "RECETTE_GATE_URL": f"sqlite:///{tmp_path / 'g.db'}",
-           "RECETTE_NOW": "2026-11-02T09:30:00+00:00"}
+def test_cli_cannot_record_activate_backdate_or_name_an_actor(tmp_path: Path) -> None:
+    """The attacks of issue 22 through the shell: a pass recorded back-dated
+    (``RECETTE_NOW``) with any ``--actor``, then activated at once. The shell now only reads
+    the gate and closes it (a fraud block, under the login name); the clock is the machine's.
+    """
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    env = {**os.environ, "RECETTE_GATE_URL": url, "RECETTE_NOW": "2020-01-01T00:00:00+00:00"}
 
-    def gate(*args: str, now: str | None = None) -> subprocess.CompletedProcess[str]:
-        e = dict(env, RECETTE_NOW=now) if now else env
+    def gate(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "harness.cli", "gate", *args], cwd=REPO,
-                              env=e, capture_output=True, text=True, timeout=60)
+                              env=env, capture_output=True, text=True, timeout=60)
 
-    assert gate("record", "s1", "--result", "pass", "--evidence", "fw-1",
-                "--actor", "julie").returncode == 0
-    early = gate("activate", "s1", "--trunk", "t1", now="2026-11-03T08:00:00+00:00")
-    assert early.returncode == 1
-    assert early.stderr.strip().endswith("activation allowed from 2026-11-03 09:30Z, in 1 h 30 min")
-    late = gate("activate", "s1", "--trunk", "t1", "--actor", "julie",
-                now="2026-11-03T10:00:00+00:00")
-    assert late.returncode == 0 and "active since 2026-11-03 10:00Z" in late.stdout
+    forged = gate("record", "s1", "--result", "pass", "--evidence", "fw-1", "--actor", "julie")
+    assert forged.returncode == 2 and "invalid choice: 'record'" in forged.stderr
+    assert gate("activate", "s1", "--trunk", "t1").returncode == 2
+    assert "--actor" in gate("revoke", "s1", "--trunk", "t1", "--reason", "x",
+                             "--actor", "julie").stderr
+    # A pass recorded by the console (its clock: now), then the shell's view of it.
+    open_store(url).record("s1", passed=True, actor="console", evidence="run-1")
+    status = gate("status", "s1", "--trunk", "t1")
+    assert status.returncode == 0 and ": waiting: verified " in status.stdout
+    assert "2020-" not in status.stdout  # RECETTE_NOW moves nothing
+    revoked = gate("revoke", "s1", "--trunk", "t1", "--reason", "fraud suspected")
+    assert revoked.returncode == 0 and ": revoked:" in revoked.stdout
     hist = gate("history", "s1").stdout.splitlines()
-    assert hist[0].endswith("verification_pass by julie [fw-1]")
-    assert hist[1].endswith("activate trunk t1 by julie")
+    assert hist[0].endswith("verification_pass by console [run-1]")
+    assert f"revoke trunk t1 by {getpass.getuser()} (shell)" in hist[1]

@@ -99,13 +99,16 @@ def seeded(store: ConsoleStore, clock: Clock) -> tuple[str, str]:
     alpha, beta = store.user_by_name("alpha"), store.user_by_name("beta")
     assert alpha and beta
     files_a = {k: v[0].getvalue() for k, v in
-               upload_files("Boulangerie", "11111111100011", "Lyon", "Alpha Telecom").items()}
+               upload_files("Boulangerie", "11111111100014", "Lyon", "Alpha Telecom").items()}
     files_b = {k: v[0].getvalue() for k, v in
-               upload_files("Garage", "22222222200022", "Nantes", "Beta Réseaux",
+               upload_files("Garage", "22222222200028", "Nantes", "Beta Réseaux",
                             fw="fail").items()}
     run_a, _ = store.add_run(files_a, uploader=alpha, at=clock.at)
     run_b, _ = store.add_run(files_b, uploader=beta, at=clock.at)
-    store.gate.record(run_a.site, passed=True, actor="agent", evidence="fw-1", at=T0)
+    # A pass the console verified (tests/system/test_console_chain.py uploads signed ones);
+    # the site's row follows the gate as it does after an upload.
+    store.gate.record(run_a.site, passed=True, actor="console", evidence="run 1", at=T0)
+    store.refresh_site(run_a.site, T0)
     return run_a.site, run_b.site
 
 
@@ -259,7 +262,7 @@ def test_upload_idempotent_and_token_refused(client: FlaskClient, store: Console
     def post(tok: str | None, **kw: Any) -> Any:
         headers = {"Authorization": f"Bearer {tok}"} if tok else {}
         return client.post("/api/runs", headers=headers, content_type="multipart/form-data",
-                           data=upload_files("Boulangerie", "11111111100011", "Lyon",
+                           data=upload_files("Boulangerie", "11111111100014", "Lyon",
                                              "Alpha Telecom", **kw))
 
     assert post(None).status_code == 401
@@ -270,7 +273,7 @@ def test_upload_idempotent_and_token_refused(client: FlaskClient, store: Console
     assert again.status_code == 200 and again.json["new"] is False
     assert again.json["id"] == first.json["id"]
     site = first.json["site"]
-    assert site == "11111111100011/Lyon"
+    assert site == "11111111100014/Lyon"
     assert len(store.runs(site)) == 1
     names = [n for n, _ in store.runs(site)[0].files]
     assert "profile.yaml" not in names and "sheet.html" in names
@@ -327,11 +330,11 @@ def test_site_history_incidents_and_quality_chart(client: FlaskClient, store: Co
                             "called": "0899000000",
                             "symptom": {"code": "NO_SUCH_CODE", "params": {},
                                         "text": "no audio from the site"}}]
-    prof = profile("Boulangerie", "11111111100011", "Lyon", "Alpha Telecom").encode()
+    prof = profile("Boulangerie", "11111111100014", "Lyon", "Alpha Telecom").encode()
     for doc in (first, second):
         store.add_run({"results.json": json.dumps(doc).encode(), "profile.yaml": prof},
                       uploader=alpha, at=clock.at)
-    site = "11111111100011/Lyon"
+    site = "11111111100014/Lyon"
     login(client, "alpha")
     page = client.get(f"/sites/{site}").get_data(as_text=True)
     history = page[page.index('id="history"'):page.index('id="incidents"')]
@@ -341,7 +344,7 @@ def test_site_history_incidents_and_quality_chart(client: FlaskClient, store: Co
     assert "no audio from the site" in page
     csv_text = client.get(f"/sites/{site}/incidents.csv").get_data(as_text=True)
     assert csv_text.splitlines()[1].endswith("0400000000;0899000000;no audio from the site")
-    assert client.get("/sites/22222222200022/Nantes/incidents.csv").status_code == 404
+    assert client.get("/sites/22222222200028/Nantes/incidents.csv").status_code == 404
 
 
 def test_behind_a_proxy_the_rate_limit_counts_the_client(store: ConsoleStore,

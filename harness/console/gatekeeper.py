@@ -1,0 +1,200 @@
+"""What an uploaded run's firewall verification is worth to the international-option gate.
+
+The console is the gate's only authority: a site agent uploads its run and the console, not
+the agent, records the verification, with the server's clock and the uploader's identity.
+It believes a failure as declared (a failure only closes the option), but a pass starts the
+24 h clock only when every outsider sweep it cites carries a valid attestation of the probe
+(:mod:`harness.attest`): signed by a probe key registered here, fresh against the console's
+own receipt time, aimed at the site's public address seen in the run, made for this site, and
+never used by another run. What the probe cannot see stays the agent's word and is recorded
+as such: which swept ports received the datagrams, the operator's own traffic, the router's
+configuration. A pass that fails any of these is kept in the trail as unattested and starts
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.attest import AttestationError, verify
+from harness.gate.store import Kind
+from harness.portset import fmt
+from harness.profile import RTP_RANGE, SIP_PORT
+
+MAX_AGE = dt.timedelta(hours=24)  # an attestation older than this at receipt is stale
+SKEW = dt.timedelta(minutes=5)  # a probe's clock ahead of the console's by at most this
+CHECK = "firewall.openings"
+NEEDED = frozenset({SIP_PORT, *RTP_RANGE})
+PHASES = ("cold", "warm")
+
+
+@dataclass(frozen=True)
+class ProbeKey:
+    """A registered probe's public key (:meth:`ConsoleStore.add_probe_key`)."""
+
+    key_id: str
+    name: str
+    public: str
+
+
+@dataclass
+class Verification:
+    """The console's decision on one run: what it records in the gate (``kind`` None:
+    nothing, the run gave no verdict), what the probe attested, what rests on the agent's
+    word, and why an attestation was refused."""
+
+    kind: Kind | None
+    status: str | None
+    note: str
+    attested: list[dict[str, Any]] = field(default_factory=list)
+    declared: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """What the run's row keeps (the site page's "recorded as" column)."""
+        return {"kind": self.kind, "status": self.status, "note": self.note,
+                "refused": self.refused, "attested": len(self.attested)}
+
+
+def _firewall(results: Mapping[str, Any]) -> dict[str, Any] | None:
+    checks = results.get("checks")
+    if not isinstance(checks, list):
+        return None
+    return next((c for c in checks if isinstance(c, dict) and c.get("id") == CHECK), None)
+
+
+def _ports(spans: object) -> set[int]:
+    """The ports of a ``[[lo, hi], ...]`` list (an attestation's), bounded to 0..65535."""
+    out: set[int] = set()
+    if not isinstance(spans, list):
+        return out
+    for span in spans[:1000]:
+        if (isinstance(span, list) and len(span) == 2
+                and all(isinstance(p, int) and not isinstance(p, bool) for p in span)):
+            out.update(range(max(0, span[0]), min(65535, span[1]) + 1))
+    return out
+
+
+def _at(doc: Mapping[str, Any]) -> dt.datetime:
+    try:
+        at = dt.datetime.fromisoformat(str(doc.get("at")))
+    except ValueError:
+        raise AttestationError("its time is not ISO 8601") from None
+    if at.tzinfo is None:
+        raise AttestationError("its time has no time zone")
+    return at.astimezone(dt.UTC)
+
+
+def _check_sweep(sweep: Mapping[str, Any], keys: Mapping[str, ProbeKey], *, site: str,
+                 public: str | None, received: dt.datetime) -> tuple[dict[str, Any], str]:
+    """The attested facts of one sweep and its digest; AttestationError saying why not."""
+    att = sweep.get("attestation")
+    if not isinstance(att, dict):
+        raise AttestationError("unsigned (a probe without a signing key, or removed)")
+    doc = verify(att, {k: v.public for k, v in keys.items()})
+    if doc.get("kind") != "sweep":
+        raise AttestationError(f"signs a {str(doc.get('kind'))[:20]!r}, not a sweep")
+    at = _at(doc)
+    if at > received + SKEW:
+        raise AttestationError(f"dated {at:%Y-%m-%d %H:%M:%S}Z, after its receipt")
+    if at < received - MAX_AGE:
+        raise AttestationError(f"stale: made {at:%Y-%m-%d %H:%M}Z, more than "
+                               f"{int(MAX_AGE.total_seconds() // 3600)} h before its receipt")
+    if doc.get("site") != site:
+        raise AttestationError(f"made for site {str(doc.get('site'))[:200]!r}, not {site!r}")
+    target = str(doc.get("target"))
+    if public is None:
+        raise AttestationError("the run names no public address of the site to compare with")
+    if target != public:
+        raise AttestationError(f"sent to {target[:64]}, not to the site's public address "
+                               f"{public}")
+    swept = _ports(doc.get("ports"))
+    if missing := NEEDED - swept:
+        raise AttestationError(f"does not cover UDP {fmt(missing)}")
+    sent = doc.get("sent")
+    if not isinstance(sent, int) or sent < len(swept):
+        raise AttestationError(f"{sent!r} datagrams sent for {len(swept)} ports")
+    key = keys[str(att.get("key"))]
+    facts = {"vantage": sweep.get("vantage"), "phase": sweep.get("phase"),
+             "probe": f"{key.name} ({key.key_id})", "target": target,
+             "source": str(doc.get("source"))[:64], "at": at.isoformat(),
+             "ports": fmt(swept), "sent": sent}
+    return facts, hashlib.sha256(str(att.get("doc")).encode()).hexdigest()
+
+
+def _declared(fw: Mapping[str, Any], public: Mapping[str, Any] | None) -> list[str]:
+    figures = fw.get("figures") or {}
+    out = ["which swept ports received the probes' datagrams (the agent's listener)"]
+    if figures.get("operator_traffic"):
+        out.append("the operator's own traffic (its INVITE, its media on sampled ports)")
+    if "configuration" in str((fw.get("facts") or {}).get("evidence", "")):
+        out.append("the router's configuration")
+    if public and public.get("seen_by") == "registrar":
+        out.append("the site's public address as the operator's registrar saw it")
+    return out
+
+
+def decide(results: Mapping[str, Any], *, site: str, received: dt.datetime,
+           keys: Mapping[str, ProbeKey], used: set[str]) -> Verification:
+    """The verification ``results`` (a results.json) brings for ``site``, received now by
+    the console. ``used``: digests of attestations other runs already used."""
+    fw = _firewall(results)
+    status = str(fw.get("status")) if fw else None
+    if fw is None or status not in ("pass", "fail"):
+        note = ("no firewall verification in this run" if fw is None else
+                f"{CHECK}: {status}: nothing proven either way, nothing recorded")
+        return Verification(None, status, note)
+    figures = fw.get("figures") if isinstance(fw.get("figures"), dict) else {}
+    assert isinstance(figures, dict)
+    public = figures.get("public_address") if isinstance(figures.get("public_address"),
+                                                         dict) else None
+    address = str(public["address"]) if public and public.get("address") else None
+    sweeps = [s for s in figures.get("sweeps") or [] if isinstance(s, dict)]
+    v = Verification("verification_pass" if status == "pass" else "verification_fail",
+                     status, "", declared=_declared(fw, public))
+    seen: dict[str, int] = {}
+    for s in sweeps:
+        label = f"{s.get('phase')} sweep from the {s.get('vantage')}"
+        try:
+            facts, digest = _check_sweep(s, keys, site=site, public=address, received=received)
+            if digest in used or digest in v.digests:
+                raise AttestationError("already used by another run")
+        except AttestationError as exc:
+            if s.get("vantage") == "outsider":
+                v.refused.append(f"{label}: {exc}")
+            else:
+                v.declared.append(f"the {label} ({exc})")
+            continue
+        v.attested.append(facts)
+        v.digests.append(digest)
+        if s.get("vantage") == "outsider":
+            seen[str(s.get("phase"))] = seen.get(str(s.get("phase")), 0) + 1
+    for phase in PHASES:
+        if not seen.get(phase) and not any(f"{phase} sweep from the outsider" in r
+                                           for r in v.refused):
+            v.refused.append(f"no {phase} sweep from the outsider probe in the run")
+    if status == "pass" and v.refused:
+        v.kind = "verification_unattested"
+        v.note = "a pass the probe's signatures do not back: kept in the trail, starts nothing"
+    elif status == "pass":
+        v.note = "a pass backed by the probe's signatures: the 24 h wait starts now"
+    else:
+        v.note = "a failure: it blocks the option until a new verified pass"
+        v.refused = []  # a failure is believed as declared: nothing to back
+    v.detail = {"check": status, "evidence": str((fw.get("facts") or {}).get("evidence", "")),
+                "public_address": public, "attested": v.attested, "declared": v.declared,
+                "refused": v.refused,
+                "addresses": [a for a in figures.get("operator_addresses") or []
+                              if isinstance(a, dict)]}
+    return v
+
+
+def digest_json(v: Verification) -> str:
+    return json.dumps(v.summary(), ensure_ascii=False)

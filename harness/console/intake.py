@@ -1,0 +1,367 @@
+"""What the console takes from an uploaded output folder, read and checked before anything
+is stored (:func:`read`).
+
+An upload comes from a laptop on a customer's site, with the token of an integrator: it is
+input from outside, and what it names is shown to the technical service (the sites page, a
+site's history). So every part is bounded before it is parsed, parsed by readers that cannot
+be made to expand it (JSON without NaN, YAML without anchors or aliases: 415 bytes of aliases
+once named a customer with 25 MB), and every text kept is short and printable. A part that
+fails is refused with one line naming the part and the field, and nothing of the upload is
+stored. The site's key is computed as :func:`harness.gate.record.site_key` computes it, with
+the same SIRET normalisation (:func:`harness.profile.normalise_siret`), so the agent's gate
+record and the console name one site identically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from harness.errors import RecetteError
+from harness.messages import Msg
+from harness.profile import normalise_siret, siret_is_valid
+
+# Files a run folder may hold that the console keeps (the masked profile never leaves the
+# laptop: the site's key and trunks are read from it at upload and only those are kept).
+RUN_FILES = ("results.json", "sheet.html", "sheet.pdf", "report.html", "incidents.csv",
+             "capture.pcapng", "capture-operator.pcapng", "junit.xml")
+PROFILE = "profile.yaml"
+MiB = 1024 * 1024
+# A long capture: the app's MAX_UPLOAD, the whole request's bound (Flask answers 413 above
+# it; a test keeps the two equal, and app.py, which imports Flask, stays out of the client).
+MAX_UPLOAD = 512 * MiB
+# Each part's bound, shared by the client (it refuses before sending) and the console.
+LIMITS: dict[str, int] = {
+    "results.json": 64 * MiB, "sheet.html": 64 * MiB, "sheet.pdf": 64 * MiB,
+    "report.html": 128 * MiB, "incidents.csv": 16 * MiB, "junit.xml": 64 * MiB,
+    "capture.pcapng": MAX_UPLOAD, "capture-operator.pcapng": MAX_UPLOAD,
+    PROFILE: 256 * 1024}
+MAX_DEPTH = 64        # nesting of results.json and profile.yaml (a real results.json: 8)
+MAX_TEXT = 200        # characters of a kept name or title (the columns are String(200))
+MAX_TRUNKS = 64
+MAX_CHECKS = 1000
+MAX_INCIDENTS = 10_000
+MAX_MSG = 4096        # characters of a kept message (an incident's symptom) as JSON
+FUTURE = dt.timedelta(minutes=5)  # clock skew allowed between a laptop and the console
+STATUSES = ("pass", "fail", "error", "skip")
+SCHEMA_VERSION = 2
+
+
+class UploadRefused(RecetteError):
+    """An upload the console cannot take; its text is one line naming the part and field."""
+
+
+class UploadForbidden(UploadRefused):
+    """An integrator's upload for a site that exists (runs, or the gate's own row) and is
+    not its own: taking it would grant the uploader another integrator's site."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """An upload's parts, checked: what :meth:`ConsoleStore.add_run` stores."""
+
+    results: dict[str, Any]
+    raw: bytes                 # results.json as sent (its SHA-256 is the run's id)
+    site: str                  # the site's key, ``SIRET or customer/site name``
+    site_name: str
+    customer: str
+    integrator: str | None
+    trunks: list[str]
+    generated: dt.datetime     # the run's own time, aware
+    files: dict[str, bytes]    # the files kept (RUN_FILES only; never the profile)
+
+    @property
+    def run_id(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+    @property
+    def generated_text(self) -> str:
+        """``generated`` in UTC, ISO 8601: stored as text, it sorts as time does (a run
+        written at +02:00 is ordered with one written at +00:00)."""
+        return self.generated.astimezone(dt.UTC).isoformat()
+
+
+def _show(value: Any) -> str:
+    """A value in a refusal: its repr (control characters escaped), cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _refuse(part: str, where: str, why: str) -> UploadRefused:
+    return UploadRefused(f"{part}: {where}: {why}" if where else f"{part}: {why}")
+
+
+def text(value: Any, part: str, where: str, *, limit: int = MAX_TEXT,
+         required: bool = True) -> str:
+    """A kept text: a string (a YAML number, such as an unquoted SIRET, as its digits),
+    stripped, at most ``limit`` characters, no control characters (no line breaks in a name
+    shown in a table)."""
+    if value is None or value == "":
+        if required:
+            raise _refuse(part, where, "missing")
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _refuse(part, where, f"expected a text, got {type(value).__name__}")
+    out = value.strip()
+    if len(out) > limit:
+        raise _refuse(part, where, f"{len(out)} characters, more than {limit}")
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in out):
+        raise _refuse(part, where, f"{_show(out)} holds control characters")
+    if required and not out:
+        raise _refuse(part, where, "missing")
+    return out
+
+
+def _depth_ok(doc: Any, limit: int) -> bool:
+    """Whether ``doc`` nests at most ``limit`` containers deep (iterative: a deep document
+    must not exhaust the stack of the code that checks it)."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                return False
+            values = node.values() if isinstance(node, dict) else node
+            stack.extend((v, depth + 1) for v in values if isinstance(v, dict | list))
+    return True
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _results(raw: bytes) -> dict[str, Any]:
+    part = "results.json"
+    try:
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise _refuse(part, "", "not UTF-8") from None
+    except RecursionError:
+        raise _refuse(part, "", f"nested deeper than {MAX_DEPTH}") from None
+    except ValueError as exc:  # JSONDecodeError, NaN/Infinity
+        raise _refuse(part, "", f"not JSON ({str(exc).splitlines()[0]})") from None
+    if not _depth_ok(doc, MAX_DEPTH):
+        raise _refuse(part, "", f"nested deeper than {MAX_DEPTH}")
+    if not isinstance(doc, dict):
+        raise _refuse(part, "", "not a recette results document (not an object)")
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        raise _refuse(part, "schema_version",
+                      f"expected {SCHEMA_VERSION}, got {_show(doc.get('schema_version'))}")
+    counts = doc.get("counts")
+    if not isinstance(counts, dict):
+        raise _refuse(part, "counts", "expected an object of numbers")
+    for key, n in counts.items():
+        if key not in STATUSES:
+            raise _refuse(part, "counts", f"{_show(key)} is not one of {', '.join(STATUSES)}")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise _refuse(part, f"counts.{key}", f"{_show(n)} is not a count")
+    checks = doc.get("checks")
+    if not isinstance(checks, list):
+        raise _refuse(part, "checks", "expected a list")
+    if len(checks) > MAX_CHECKS:
+        raise _refuse(part, "checks", f"{len(checks)} checks, more than {MAX_CHECKS}")
+    for i, c in enumerate(checks):
+        _check(c, f"checks[{i}]")
+    incidents = doc.get("incidents", [])
+    if not isinstance(incidents, list):
+        raise _refuse(part, "incidents", "expected a list")
+    if len(incidents) > MAX_INCIDENTS:
+        raise _refuse(part, "incidents",
+                      f"{len(incidents)} rows, more than {MAX_INCIDENTS}")
+    for i, row in enumerate(incidents):
+        where = f"incidents[{i}]"
+        if not isinstance(row, dict):
+            raise _refuse(part, where, "expected an object")
+        for key in ("date", "time", "calling", "called"):
+            text(row.get(key), part, f"{where}.{key}", limit=64, required=False)
+        message(row.get("symptom"), part, f"{where}.symptom", kept=True)
+    return doc
+
+
+def _check(c: Any, where: str) -> None:
+    """One check's fields that the console reads or keeps: id, titles, status, messages and
+    the quality rows whose worst MOS and loss the chart draws."""
+    part = "results.json"
+    if not isinstance(c, dict):
+        raise _refuse(part, where, "expected an object")
+    text(c.get("id"), part, f"{where}.id")
+    for lang in ("fr", "en"):
+        text(c.get(lang), part, f"{where}.{lang}", required=False)
+    if c.get("status") not in STATUSES:
+        raise _refuse(part, f"{where}.status",
+                      f"{_show(c.get('status'))} is not one of {', '.join(STATUSES)}")
+    for key in ("reasons", "reserves"):
+        items = c.get(key, [])
+        if not isinstance(items, list):
+            raise _refuse(part, f"{where}.{key}", "expected a list")
+        for j, m in enumerate(items):
+            message(m, part, f"{where}.{key}[{j}]")
+    figures = c.get("figures", {})
+    if not isinstance(figures, dict):
+        raise _refuse(part, f"{where}.figures", "expected an object")
+    rows = figures.get("quality", [])
+    if not isinstance(rows, list):
+        raise _refuse(part, f"{where}.figures.quality", "expected a list")
+    for j, q in enumerate(rows):
+        if not isinstance(q, dict):
+            raise _refuse(part, f"{where}.figures.quality[{j}]", "expected an object")
+        for key in ("mos", "loss_pct"):
+            v = q.get(key)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise _refuse(part, f"{where}.figures.quality[{j}].{key}",
+                              f"{_show(v)} is not a number")
+
+
+def message(value: Any, part: str, where: str, *, kept: bool = False) -> Msg:
+    """A message as :class:`harness.messages.Msg` reads it. A known code whose parameters
+    are missing is taken: a results.json of another version of recette may say a sentence
+    with other parameters, and the renderer then shows its stored English text. A kept one
+    (an incident's symptom, stored in the digest) is bounded."""
+    try:
+        m = Msg.model_validate(value)
+    except (ValidationError, RecursionError):
+        raise _refuse(part, where, "not a message (code, params, text)") from None
+    text(m.code, part, f"{where}.code", limit=100)
+    if kept and len(json.dumps(value, ensure_ascii=False)) > MAX_MSG:
+        raise _refuse(part, where, f"more than {MAX_MSG} characters")
+    return m
+
+
+class _Refused(yaml.YAMLError):
+    """A profile.yaml construct this reader does not take (the reason is the message)."""
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases, and nested at most :data:`MAX_DEPTH` deep. A
+    masked profile written by ``recette run`` never uses them; taking them would let a few
+    hundred bytes expand into gigabytes (billion laughs)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused("YAML aliases are not accepted")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(f"nested deeper than {MAX_DEPTH}")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _profile(raw: bytes) -> dict[str, Any]:
+    part = PROFILE
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _refuse(part, "", "not UTF-8") from None
+    try:
+        doc = yaml.load(source, Loader=_PlainLoader)  # a SafeLoader
+    except _Refused as exc:
+        raise _refuse(part, "", str(exc)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "unreadable"
+        raise _refuse(part, "", f"not YAML ({at}{problem})") from None
+    if not isinstance(doc, dict):
+        raise _refuse(part, "", "expected a mapping (a masked recette profile)")
+    return doc
+
+
+def _mapping(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _refuse(PROFILE, key, "expected a mapping")
+    return value
+
+
+def siret(value: Any) -> str:
+    """The profile's SIRET normalised (spaces, dots, dashes removed) and checked."""
+    raw = text(value, PROFILE, "customer.siret", limit=40)
+    digits = normalise_siret(raw)
+    if len(digits) != 14 or not digits.isdigit():
+        raise _refuse(PROFILE, "customer.siret", f"{_show(raw)} is not 14 digits")
+    if not siret_is_valid(digits):
+        rule = ("La Poste's digit sum" if digits.startswith("356000000")
+                else "the Luhn check")
+        raise _refuse(PROFILE, "customer.siret", f"{digits} fails {rule}")
+    return digits
+
+
+def _generated(results: dict[str, Any], now: dt.datetime) -> dt.datetime:
+    value = results.get("generated")
+    if not isinstance(value, str) or len(value) > 40:
+        raise _refuse("results.json", "generated", f"{_show(value)} is not a date")
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _refuse("results.json", "generated",
+                      f"{_show(value)} is not an ISO 8601 date") from None
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise _refuse("results.json", "generated", f"{_show(value)} has no time zone")
+    if when > now + FUTURE:
+        raise _refuse("results.json", "generated",
+                      f"{value} is in the future (the console's clock: "
+                      f"{now.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ})")
+    return when
+
+
+def read(files: dict[str, bytes], *, now: dt.datetime) -> Intake:
+    """The upload's parts checked, or :class:`UploadRefused` with one line; ``now`` is the
+    console's clock (a run dated more than :data:`FUTURE` after it is refused, since the
+    site's latest run is chosen by its own time). Old runs are taken: a laptop may stay
+    offline for weeks, and an old run never becomes the latest ahead of a newer one."""
+    for name, data in files.items():
+        if name not in LIMITS:
+            raise UploadRefused(f"{_show(name)}: not a file the console takes "
+                                f"({', '.join((*RUN_FILES, PROFILE))})")
+        if len(data) > LIMITS[name]:
+            raise _refuse(name, "", f"{len(data)} bytes, more than {LIMITS[name]}")
+    raw = files.get("results.json")
+    if raw is None:
+        raise UploadRefused("results.json: missing from the upload")
+    results = _results(raw)
+    generated = _generated(results, now)
+    prof = _profile(files[PROFILE]) if PROFILE in files else {}
+    customer_part = _mapping(prof, "customer")
+    site_part = _mapping(prof, "site")
+    if prof:
+        customer = text(customer_part.get("name"), PROFILE, "customer.name")
+        site_name = text(site_part.get("name"), PROFILE, "site.name")
+    else:  # no profile: results.json names the site, without a SIRET (as the gate does)
+        customer = text(results.get("customer"), "results.json", "customer")
+        site_name = text(results.get("site"), "results.json", "site")
+    number = customer_part.get("siret")
+    key = f"{siret(number) if number not in (None, '') else customer}/{site_name}"
+    integrator = text(customer_part.get("integrator"), PROFILE, "customer.integrator",
+                      required=False) or None
+    listed = prof.get("trunks") or []
+    if not isinstance(listed, list):
+        raise _refuse(PROFILE, "trunks", "expected a list")
+    if len(listed) > MAX_TRUNKS:
+        raise _refuse(PROFILE, "trunks", f"{len(listed)} trunks, more than {MAX_TRUNKS}")
+    trunks = []
+    for i, t in enumerate(listed):
+        if not isinstance(t, dict):
+            raise _refuse(PROFILE, f"trunks[{i}]", "expected a mapping with a name")
+        trunks.append(text(t.get("name"), PROFILE, f"trunks[{i}].name"))
+    if len(key) > MAX_TEXT:
+        raise _refuse(PROFILE, "site.name", f"the site's key is more than {MAX_TEXT} "
+                      "characters")
+    return Intake(results, raw, key, site_name, customer, integrator, trunks, generated,
+                  {n: d for n, d in files.items() if n in RUN_FILES})

@@ -1,0 +1,173 @@
+"""Acceptance of issue 22: one chain of trust from the site to the international option.
+
+Runs reach the gate only through ``POST /api/runs`` with an integrator's token (the real
+client, ``recette upload``'s), the console records each verification with its own (injected)
+clock and the uploader's identity, and a pass starts the 24 h wait only with the outsider
+probe's valid signatures: a forged, stale or foreign attestation starts nothing. The
+technical service's activation is then refused at 23 h 59 and allowed at 24 h in Chromium;
+and the sites page's light follows the gate through a later failure, a revocation and an
+expiry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.attest import Signer, generate
+from harness.console.store import ConsoleStore, open_console
+from harness.console.upload import upload
+from tests.console_support import (
+    T0,
+    Browserless,
+    Clock,
+    firewall_results,
+    serving,
+    sweep_doc,
+)
+
+PASSWORD = "Correct-horse-battery-42"
+SITE = "73282932000074/Lyon"
+PROFILE = (b"customer:\n  name: Boulangerie\n  siret: '73282932000074'\n  integrator: Alpha "
+           b"Telecom\nsite:\n  name: Lyon\ntrunks:\n- name: trunk01\n")
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Iterator[tuple[str, ConsoleStore, Clock, str, Signer]]:
+    """A console with a technical user, an integrator's token and one registered probe."""
+    store = open_console(f"sqlite:///{tmp_path / 'gate.db'}")
+    store.add_user("tech", PASSWORD, "technical")
+    alpha = store.add_user("alpha", PASSWORD, "integrator", "Alpha Telecom")
+    token = store.create_token(alpha.id, "laptop", created_by="admin")
+    probe = Signer.from_text(generate()[0])
+    store.add_probe_key("outsider", probe.public, by="admin")
+    clock = Clock()
+    with serving(store, clock) as base:
+        yield base, store, clock, token, probe
+
+
+def _send(tmp: Path, base: str, token: str, results: bytes, name: str) -> dict[str, Any]:
+    """A run folder sent as ``recette upload`` sends it."""
+    folder = tmp / name
+    folder.mkdir()
+    (folder / "results.json").write_bytes(results)
+    (folder / "profile.yaml").write_bytes(PROFILE)
+    return upload(folder, base, token=token)
+
+
+def _signed(probe: Signer, at: dt.datetime, **kw: Any) -> list[dict[str, object]]:
+    return [{"phase": p, "attestation": probe.sign(sweep_doc(SITE, at, **kw))}
+            for p in ("cold", "warm")]
+
+
+def test_forged_stale_or_foreign_attestations_start_no_clock(
+        chain: tuple[str, ConsoleStore, Clock, str, Signer], tmp_path: Path) -> None:
+    base, store, _, token, probe = chain
+    run_at = T0 - dt.timedelta(minutes=5)
+    forged = _signed(probe, run_at)
+    att = forged[0]["attestation"]
+    assert isinstance(att, dict)
+    att["doc"] = att["doc"].replace('"ports":[[5060,5061]', '"ports":[[5060,5060]')
+    stranger = Signer.from_text(generate()[0])
+    cases = {"forged": forged,
+             "stale": _signed(probe, T0 - dt.timedelta(hours=25)),
+             "foreign": _signed(stranger, run_at),
+             "misaimed": _signed(probe, run_at, target="198.51.100.99"),
+             "unsigned": [{"phase": "cold"}, {"phase": "warm"}]}
+    for i, (name, sweeps) in enumerate(cases.items()):
+        results = firewall_results("pass", sweeps, generated=run_at + dt.timedelta(seconds=i))
+        answer = _send(tmp_path, base, token, results, name)
+        assert answer["new"] and "starts nothing" in answer["gate"], (name, answer)
+        run = store.run(answer["id"])
+        assert run is not None and run.gate["kind"] == "verification_unattested", name
+    assert [e.kind for e in store.gate.history(SITE)] == ["verification_unattested"] * 5
+    assert [e.actor for e in store.gate.history(SITE)] == ["alpha"] * 5
+    later = T0 + dt.timedelta(days=2)
+    assert store.gate.status(SITE, "trunk01", at=later).state == "no-verification"
+    # The same results.json again is the same run: nothing more is recorded.
+    again = _send(tmp_path, base, token, firewall_results(
+        "pass", cases["unsigned"], generated=run_at + dt.timedelta(seconds=4)), "again")
+    assert not again["new"] and len(store.gate.history(SITE)) == 5
+
+
+def _sites_row(client: Browserless) -> str:
+    status, body = client.request("/")
+    assert status == 200
+    found = re.search(r'<tr class="site-row[^"]*">.*?</tr>', body, re.S)
+    assert found, body[:500]
+    return found.group(0)
+
+
+def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
+        chain: tuple[str, ConsoleStore, Clock, str, Signer], tmp_path: Path,
+        browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    from tests.system.test_console_browser import _flash, _submit
+
+    base, store, clock, token, probe = chain
+    answer = _send(tmp_path, base, token, firewall_results(
+        "pass", _signed(probe, T0 - dt.timedelta(minutes=4)),
+        generated=T0 - dt.timedelta(minutes=3)), "signed")
+    assert "the 24 h wait starts now" in answer["gate"]
+    (event,) = store.gate.history(SITE)
+    assert (event.kind, event.at, event.actor) == ("verification_pass", T0, "alpha")
+    assert [a["phase"] for a in event.detail["attested"]] == ["cold", "warm"]
+
+    d = browser
+    d.get(base + "/login")
+    d.find_element(By.ID, "username").send_keys("tech")
+    d.find_element(By.ID, "password").send_keys(PASSWORD)
+    d.find_element(By.ID, "submit").click()
+    WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "sites"))
+    clock.at = T0 + dt.timedelta(hours=23, minutes=59)
+    _submit(d, "Lyon", By.LINK_TEXT)
+    assert "en attente" in d.find_element(By.ID, "options").text
+    assert "Attesté par la sonde : cold outsider" in d.find_element(By.ID, "trail").text
+    assert "Déclaré par l'agent" in d.find_element(By.ID, "trail").text
+    _submit(d, "button.activate")
+    assert "Activation refusée" in _flash(d, "error")
+    assert "reste 0 h 01" in d.find_element(By.ID, "options").text
+    clock.at = T0 + dt.timedelta(hours=24)
+    _submit(d, "button.activate")
+    assert "activée" in _flash(d, "ok")
+    assert store.gate.status(SITE, "trunk01", at=clock.at).state == "active"
+
+    # The light and the gate turn together: a later failing run blocks both.
+    client = Browserless(base)
+    client.login("tech", PASSWORD)
+    assert 'light green' in _sites_row(client)
+    clock.at = T0 + dt.timedelta(days=2)
+    _send(tmp_path, base, token, firewall_results(
+        "fail", [], generated=clock.at - dt.timedelta(minutes=2)), "failed")
+    row = _sites_row(client)
+    assert "light red" in row and "bloquée" in row
+    # A new signed pass: green and waiting again; then a revocation: red and revoked.
+    clock.at = T0 + dt.timedelta(days=3)
+    _send(tmp_path, base, token, firewall_results(
+        "pass", _signed(probe, clock.at - dt.timedelta(minutes=4)),
+        generated=clock.at - dt.timedelta(minutes=3)), "fixed")
+    row = _sites_row(client)
+    assert "light green" in row and "en attente" in row
+    client.request(f"/sites/{SITE}")
+    status, _ = client.request(f"/sites/{SITE}/revoke", {"trunk": "trunk01",
+                                                         "reason": "fraude suspectée"})
+    assert status == 302
+    row = _sites_row(client)
+    assert "light red" in row and "révoquée" in row
+    # A verification never followed by an activation expires: grey and expired together.
+    clock.at = T0 + dt.timedelta(days=4)
+    _send(tmp_path, base, token, firewall_results(
+        "pass", _signed(probe, clock.at - dt.timedelta(minutes=4)),
+        generated=clock.at - dt.timedelta(minutes=3)), "again-fixed")
+    assert "light green" in _sites_row(client)
+    clock.at = T0 + dt.timedelta(days=35)
+    row = _sites_row(client)
+    assert "light grey" in row and "vérification périmée" in row
+    status, body = client.request("/?light=grey")
+    assert "Lyon" in body
