@@ -59,6 +59,7 @@ def index() -> Any:
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
     return render_template("audit.html", entries=entries, total=total, page=page,
                            pages=pages, args=args, actions=store.audit_actions(),
+                           links={k: v for k, v in args.items() if v},
                            detail=_detail)
 
 
