@@ -16,6 +16,7 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from werkzeug.serving import make_server
 
@@ -113,3 +114,25 @@ class Client:
 
     def login(self, user: str, password: str) -> Reply:
         return self.post("/login", {"username": user, "password": password})
+
+
+class CountingHasher:
+    """The store's argon2 hasher, counting verifications and how many ran at once."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.calls, self.running, self.most = real, 0, 0, 0
+        self.lock = threading.Lock()
+
+    def verify(self, stored: str, password: str) -> Any:
+        with self.lock:
+            self.calls += 1
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            return self.real.verify(stored, password)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)

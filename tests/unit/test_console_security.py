@@ -31,7 +31,7 @@ from harness.console.keyfile import default_key_file, load_key
 from harness.console.sessions import ABSOLUTE, IDLE
 from harness.console.store import ConsoleStore, open_console
 from harness.errors import RecetteError
-from tests.console_support import T0, Client, Clock, Reply, serving
+from tests.console_support import T0, Client, Clock, CountingHasher, Reply, serving
 
 PASSWORD = "correct horse battery"
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -234,28 +234,6 @@ def test_one_address_cannot_spray_user_names(base: str) -> None:
         assert sprayer.login(f"user{i}", "wrong wrong wrong").status == 401
     assert sprayer.login("someone-else", "wrong wrong wrong").status == 429
     assert Client(base, "127.0.0.4").login("tech", PASSWORD).status == 302
-
-
-class CountingHasher:
-    """The store's argon2 hasher, counting verifications and how many ran at once."""
-
-    def __init__(self, real: Any) -> None:
-        self.real, self.calls, self.running, self.most = real, 0, 0, 0
-        self.lock = threading.Lock()
-
-    def verify(self, stored: str, password: str) -> Any:
-        with self.lock:
-            self.calls += 1
-            self.running += 1
-            self.most = max(self.most, self.running)
-        try:
-            return self.real.verify(stored, password)
-        finally:
-            with self.lock:
-                self.running -= 1
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
 
 
 def test_thirty_parallel_wrong_passwords_get_exactly_five_checks(
