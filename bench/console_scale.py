@@ -22,6 +22,7 @@ import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -121,7 +122,9 @@ def load(url: str, n_sites: int, per_site: int) -> None:
 
 def measure(url: str, n_sites: int, repeat: int) -> list[tuple[str, float, float]]:
     store = open_console(url)
-    app = create_app(store, now=lambda: T0 + dt.timedelta(days=400), secure_cookies=False)
+    key = Path(tempfile.mkdtemp(prefix="recette-bench-")) / "console.key"
+    app = create_app(store, key_file=key, now=lambda: T0 + dt.timedelta(days=400),
+                     secure_cookies=False)
     app.config["WTF_CSRF_ENABLED"] = False
     out = []
     last_site = f"/sites/{10000000000000 + n_sites - 1}/Site {n_sites - 1:05d}"

@@ -229,7 +229,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     if args.sub == "serve":
         return serve.serve(args.listen, args.db, secure_cookies=not args.insecure_cookies,
-                           proxies=args.proxies)
+                           proxies=args.proxies, key_file=args.key_file)
     if args.sub == "probe":
         return serve.probe(args.op, args.db, name=getattr(args, "name", None),
                            public=getattr(args, "public_key", None),
@@ -558,6 +558,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="session cookie without Secure, for plain HTTP (behind no TLS proxy)")
     cs.add_argument("--proxies", type=int, default=0, metavar="N",
                     help="reverse proxies in front whose X-Forwarded-For/-Proto to trust")
+    cs.add_argument("--key-file", type=Path, metavar="PATH",
+                    help="the cookie-signing key, 0600, shared by every instance (default: "
+                    "console.key beside the SQLite store, else /var/lib/recette/console.key;"
+                    " made when missing)")
     cu = con.add_parser("user", help="console users").add_subparsers(dest="op", required=True)
     ua = cu.add_parser("add", help="create a user (password from $RECETTE_CONSOLE_PASSWORD "
                        "or asked)")

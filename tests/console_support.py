@@ -1,12 +1,22 @@
 """What the console's tests share: the clock they move (activation is allowed 24 h after a
-verified pass) and the app served on a loopback port, as `recette console serve` serves it."""
+verified pass; sessions end after 30 min idle or 8 h), the app served on a loopback port, as
+`recette console serve` serves it, with a private key file, and a small HTTP client that
+keeps the console's cookie and may speak from another loopback address (127.0.0.2, …: the
+login limiter counts per client address)."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import http.client
+import re
+import tempfile
 import threading
+import urllib.parse
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from werkzeug.serving import make_server
 
@@ -14,6 +24,7 @@ from harness.console.app import create_app
 from harness.console.store import ConsoleStore
 
 T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+COOKIE = "recette_console"
 
 
 class Clock:
@@ -27,17 +38,104 @@ class Clock:
 
 
 @contextlib.contextmanager
-def serving(store: ConsoleStore, clock: Clock) -> Iterator[str]:
-    """The console on ``store`` at a free loopback port (its base URL), stopped on exit."""
-    server = make_server("127.0.0.1", 0, create_app(store, now=clock, secure_cookies=False),
-                         threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
+def serving(store: ConsoleStore, clock: Clock, *, key_file: Path | None = None
+            ) -> Iterator[str]:
+    """The console on ``store`` at a free loopback port (its base URL), stopped on exit.
+    Its cookie key is ``key_file`` (give the same one to instances that share sessions),
+    by default a fresh 0600 file in a temporary folder of its own."""
+    with contextlib.ExitStack() as stack:
+        if key_file is None:
+            key_file = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "key"
+        server = make_server("127.0.0.1", 0, create_app(store, key_file=key_file, now=clock,
+                                                        secure_cookies=False),
+                             threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(10)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    location: str
+    text: str
+
+
+class Client:
+    """A browser without JavaScript over real HTTP: one cookie jar (the console's cookie),
+    requests from ``source`` (a loopback address), redirects not followed."""
+
+    def __init__(self, base: str, source: str = "127.0.0.1") -> None:
+        url = urllib.parse.urlsplit(base)
+        self.host, self.port, self.source = url.hostname or "", url.port or 80, source
+        self.cookie: str | None = None
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Reply:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=60,
+                                          source_address=(self.source, 0))
+        headers = {"Cookie": f"{COOKIE}={self.cookie}"} if self.cookie else {}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            text = resp.read().decode("utf-8", "replace")
+            for value in resp.headers.get_all("Set-Cookie") or []:
+                name, _, rest = value.partition("=")
+                if name.strip() == COOKIE:
+                    val = rest.split(";", 1)[0]
+                    gone = "Max-Age=0" in value or "1970" in value or not val
+                    self.cookie = None if gone else val
+            return Reply(resp.status, resp.headers.get("Location", ""), text)
+        finally:
+            conn.close()
+
+    def get(self, path: str) -> Reply:
+        return self.request("GET", path)
+
+    def csrf(self, path: str = "/login") -> str:
+        page = self.get(path).text
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert found, page[:300]
+        return found.group(1)
+
+    def post(self, path: str, form: dict[str, str], *, token_from: str | None = None
+             ) -> Reply:
+        """POST ``form`` with a CSRF token read from ``token_from`` (default ``path``)."""
+        return self.request("POST", path, {**form, "csrf_token":
+                                           self.csrf(token_from or path)})
+
+    def login(self, user: str, password: str) -> Reply:
+        return self.post("/login", {"username": user, "password": password})
+
+
+class CountingHasher:
+    """The store's argon2 hasher, counting verifications and how many ran at once."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.calls, self.running, self.most = real, 0, 0, 0
+        self.lock = threading.Lock()
+
+    def verify(self, stored: str, password: str) -> Any:
+        with self.lock:
+            self.calls += 1
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            return self.real.verify(stored, password)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
 
 
 PUBLIC = "192.0.2.10"  # the lab site's public address (documentation range)

@@ -1,33 +1,43 @@
 """The console's Flask application factory.
 
-Everything an instance needs comes from the store (the cookie-signing key included), so any
-number of instances started on one database answer alike. The clock is injectable (``now``)
-for the gate's 24 h rule in tests; by default it is the machine's (nothing else moves it).
+Everything an instance needs comes from the store and the key file (the cookie-signing key,
+0600, :mod:`harness.console.keyfile`), so any number of instances started on one database
+with one key file answer alike; sessions are the store's rows
+(:mod:`harness.console.sessions`), the cookie holds only their token. The clock is
+injectable (``now``) for the gate's 24 h rule and the sessions' limits in tests; by default
+it is the machine's (nothing else moves it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from harness.console.keyfile import default_key_file, load_key
 from harness.console.labels import label
+from harness.console.sessions import ABSOLUTE
 from harness.console.store import ConsoleStore
 from harness.gate.store import now_utc
 
 MAX_UPLOAD = 512 * 1024 * 1024  # a long capture; anything above is refused by Flask (413)
 
 
-def create_app(store: ConsoleStore, *, now: Callable[[], dt.datetime] = now_utc,
-               secure_cookies: bool = True, proxies: int = 0, testing: bool = False) -> Flask:
-    """The console on ``store``. ``secure_cookies`` False only for plain HTTP on loopback
-    (tests, a first look); behind the usual TLS proxy leave it on. ``proxies``: how many
-    reverse proxies in front set X-Forwarded-For/-Proto (the client's address is what the
-    login rate limit counts; behind a proxy without it, every client would share one)."""
-    from harness.console import auth, files, probes, site, sites, users
+def create_app(store: ConsoleStore, *, key_file: Path | None = None,
+               now: Callable[[], dt.datetime] = now_utc, secure_cookies: bool = True,
+               proxies: int = 0, testing: bool = False) -> Flask:
+    """The console on ``store``, its cookies signed with the key in ``key_file`` (default:
+    :func:`~harness.console.keyfile.default_key_file`, beside a SQLite store; made 0600 if
+    missing, refused if group- or other-readable). ``secure_cookies`` False only for plain
+    HTTP on loopback (tests, a first look); behind the usual TLS proxy leave it on.
+    ``proxies``: how many reverse proxies in front set X-Forwarded-For/-Proto (the client's
+    address is what the login rate limit counts; behind a proxy without it, every client
+    would share one)."""
+    from harness.console import audit, auth, files, probes, site, sites, users
 
     app = Flask(__name__)
     if proxies:
@@ -36,20 +46,20 @@ def create_app(store: ConsoleStore, *, now: Callable[[], dt.datetime] = now_utc,
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies,  # type: ignore[method-assign]
                                 x_proto=proxies)
     app.config.update(
-        SECRET_KEY=store.secret_key(),
+        SECRET_KEY=load_key(key_file or default_key_file(store.engine.url)),
         SESSION_COOKIE_NAME="recette_console",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SECURE=secure_cookies,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        PERMANENT_SESSION_LIFETIME=ABSOLUTE,  # the cookie; the server's row decides
         MAX_CONTENT_LENGTH=MAX_UPLOAD,
-        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        WTF_CSRF_TIME_LIMIT=int(ABSOLUTE.total_seconds()),
         TESTING=testing,
     )
     app.extensions["recette_store"] = store
     app.extensions["recette_now"] = now
     csrf = CSRFProtect(app)
-    for bp in (auth.bp, sites.bp, site.bp, users.bp, files.bp, probes.bp):
+    for bp in (auth.bp, sites.bp, site.bp, users.bp, files.bp, audit.bp, probes.bp):
         app.register_blueprint(bp)
     csrf.exempt(files.api)  # bearer tokens, no cookie: CSRF cannot ride on them
     app.register_blueprint(files.api)

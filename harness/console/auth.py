@@ -1,10 +1,14 @@
-"""Log in and out, and change one's password. A session is a signed cookie holding the user's
-id and the mark of the user's password (:func:`~harness.console.store.password_mark`); each
-request reads the user again from the store, so a disabled account, or a session opened
-before the password changed, is out at its next click, on every instance. Failed logins (and
-wrong current passwords on the password page) are counted in the store (per user name and per
-client address) and refuse further tries for a while; every login, refusal, logout and
-password change is in the audit log."""
+"""Log in and out, and change one's password. A session is a row of the store
+(:mod:`harness.console.sessions`) whose random token is the only thing the signed cookie
+holds; each request finds it and reads the user again, so logout, a password change or
+reset, a disabled account, the idle and the absolute limit end it on every instance at once,
+and a cookie copied before is worth nothing after.
+
+Every password check (the login's, the password page's current one) first reserves its
+attempt in the store (:meth:`~harness.console.store.ConsoleStore.reserve_attempt`, per
+user name and client address, capped per address), then hashes: parallel tries cannot
+outrun the count, and an outsider cannot lock a user out of its own address. Every login,
+refusal, logout and password change is in the audit log."""
 
 from __future__ import annotations
 
@@ -24,9 +28,10 @@ from flask import (
     url_for,
 )
 
+from harness.console import policy
 from harness.console.app import now, store_of
 from harness.console.labels import label
-from harness.console.store import MIN_PASSWORD, User
+from harness.console.store import User
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,10 +43,26 @@ def client_ip() -> str:
 
 @bp.before_app_request
 def _load_user() -> None:
-    uid = session.get("uid")
-    user = store_of().user(int(uid)) if isinstance(uid, int) else None
-    ok = user is not None and user.active and session.get("pw") == user.mark
-    g.user = user if ok else None
+    """``g.user`` from the cookie's session token, None when it has no live session."""
+    g.user = None
+    token = session.get("sid")
+    if not isinstance(token, str) or request.endpoint == "static":
+        return
+    store = store_of()
+    found = store.sessions.find(token, now())
+    user = store.user(found.user_id) if found is not None else None
+    if user is not None and user.active:
+        g.user = user
+
+
+def _open_session(user: User) -> None:
+    """A fresh session for ``user`` in this browser (no fixation: the cookie is cleared,
+    the language kept)."""
+    lang = session.get("lang", "fr")
+    session.clear()
+    session["sid"] = store_of().sessions.open(user.id, client_ip(), now())
+    session["lang"] = lang
+    session.permanent = True
 
 
 def current_user() -> User:
@@ -83,21 +104,17 @@ def login() -> Any:
         store, at, ip = store_of(), now(), client_ip()
         username = request.form.get("username", "").strip()[:200]
         password = request.form.get("password", "")
-        if store.login_blocked(username, ip, at):
+        attempt = store.reserve_attempt(username, ip, at)
+        if attempt is None:
             store.audit(username or "?", "login_blocked", ip=ip, at=at)
             return render_template("login.html", error=label("rate_limited", g.lang)), 429
         user = store.check_password(username, password)
-        store.login_attempt(username, ip, user is not None, at)
         if user is None:
             store.audit(username or "?", "login_failed", ip=ip, at=at)
             error = label("bad_login", g.lang)
         else:
-            lang = session.get("lang", "fr")
-            session.clear()  # no fixation: a fresh session at every login
-            session["uid"] = user.id
-            session["pw"] = user.mark  # the hash as check_password left it (a rehash)
-            session["lang"] = lang
-            session.permanent = True
+            store.attempt_ok(attempt)
+            _open_session(user)
             store.audit(user.username, "login", ip=ip, at=at)
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//"):
@@ -108,7 +125,9 @@ def login() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
-    user = g.get("user")
+    user, token = g.get("user"), session.get("sid")
+    if isinstance(token, str):
+        store_of().sessions.end(token, "logout", now())
     if user is not None:
         store_of().audit(user.username, "logout", ip=client_ip(), at=now())
     lang = session.get("lang", "fr")
@@ -121,13 +140,13 @@ def logout() -> Any:
 @login_required
 def password() -> Any:
     """The logged-in user's own password: the current one (a wrong one counts as a failed
-    login, so this page cannot outrun the login's limit), the new one twice. On success this
-    session takes the new mark and stays; the user's other sessions are out at their next
-    click."""
+    login, so this page cannot outrun the login's limit), the new one twice, under the
+    policy of the user's role. On success every session of the user ends and this browser
+    gets a new one: it stays in, the others are out."""
     user = current_user()
 
     def page(error: str | None = None, status: int = 200) -> Any:
-        return render_template("password.html", min_length=MIN_PASSWORD,
+        return render_template("password.html", min_length=policy.min_length(user.role),
                                error=label(error, g.lang) if error else None), status
 
     if request.method == "GET":
@@ -135,22 +154,23 @@ def password() -> Any:
     store, at, ip = store_of(), now(), client_ip()
     current = request.form.get("current", "")
     new, again = request.form.get("new", ""), request.form.get("again", "")
-    if store.login_blocked(user.username, ip, at):
+    attempt = store.reserve_attempt(user.username, ip, at)
+    if attempt is None:
         store.audit(user.username, "password_blocked", ip=ip, at=at)
         return page("rate_limited", 429)
-    checked = store.check_password(user.username, current)
-    store.login_attempt(user.username, ip, checked is not None, at)
-    if checked is None:
+    if store.check_password(user.username, current) is None:
         store.audit(user.username, "password_failed", ip=ip, at=at)
         return page("bad_current", 403)
-    session["pw"] = checked.mark  # a rehash with a new salt must not log this session out
-    if len(new) < MIN_PASSWORD:
-        return page("password_short", 400)
+    store.attempt_ok(attempt)
     if new != again:
         return page("password_differ", 400)
     if new == current:
         return page("password_same", 400)
-    session["pw"] = store.set_password(user.username, new, at=at).mark
+    try:
+        changed = store.set_password(user.username, new, at=at, reason="password")
+    except policy.PolicyError as exc:
+        return page(exc.key, 400)
+    _open_session(changed)
     store.audit(user.username, "password_changed", ip=ip, at=at)
     flash(label("password_changed", g.lang), "ok")
     return redirect(url_for("sites.index"))

@@ -1,6 +1,8 @@
 """A run's stored files, and ``POST /api/runs``, where ``recette upload`` sends an output
-folder with a bearer token. Files are served from the database with their own type and
-``nosniff``; a run of a site the user may not see answers 404 like a missing one."""
+folder with a bearer token. Every download of a stored file and every upload, taken or
+refused, is audit-logged (the administrator's ``/audit``). Files are served from the
+database with their own type and ``nosniff``; a run of a site the user may not see answers
+404 like a missing one."""
 
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ def download(pk: int, name: str) -> Response:
     data = store.file(pk, name)
     if data is None:
         abort(404)
+    store.audit(current_user().username, "download", site=run.site, ip=client_ip(), at=now(),
+                detail={"run_id": run.run_id, "file": name})
     kind = next((v for k, v in TYPES.items() if name.endswith(k)), "application/octet-stream")
     resp = Response(data, mimetype=kind.split(";")[0], content_type=kind)
     resp.headers["Content-Security-Policy"] = SANDBOX
@@ -66,6 +70,8 @@ def upload() -> Any:
                     detail={"reason": str(exc)})
         return jsonify(error=str(exc)), 403
     except UploadRefused as exc:
+        store.audit(user.username, "upload_refused", ip=client_ip(), at=now(),
+                    detail={"reason": str(exc)})
         return jsonify(error=str(exc)), 400
     if new:
         store.audit(user.username, "upload", site=run.site, ip=client_ip(), at=now(),

@@ -7,15 +7,19 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from harness.console.store import open_console
 from harness.errors import RecetteError
 
 
-def serve(listen: str, url: str | None, *, secure_cookies: bool, proxies: int = 0) -> int:
+def serve(listen: str, url: str | None, *, secure_cookies: bool, proxies: int = 0,
+          key_file: Path | None = None) -> int:
     """Serve the console with Werkzeug's threaded WSGI server: enough for one technical
     service behind a TLS proxy; for more, a WSGI server (gunicorn, uWSGI) can serve
-    :data:`harness.console.wsgi.app` on the same database, as many instances as needed."""
+    :data:`harness.console.wsgi.app` on the same database and key file, as many instances
+    as needed. ``key_file``: the cookie-signing key (default beside a SQLite store, else
+    ``/var/lib/recette/console.key``; made 0600 when missing)."""
     from werkzeug.serving import make_server
 
     from harness.console.app import create_app
@@ -23,7 +27,8 @@ def serve(listen: str, url: str | None, *, secure_cookies: bool, proxies: int = 
     host, sep, port = listen.rpartition(":")
     if not sep or not port.isdigit():
         raise RecetteError(f"--listen: expected HOST:PORT, got {listen!r}")
-    app = create_app(open_console(url), secure_cookies=secure_cookies, proxies=proxies)
+    app = create_app(open_console(url), key_file=key_file, secure_cookies=secure_cookies,
+                     proxies=proxies)
     server = make_server(host.strip("[]"), int(port), app, threaded=True)
     print(f"recette console: http://{listen}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:
@@ -56,12 +61,12 @@ def user_add(username: str, role: str, company: str | None, url: str | None) -> 
 
 def user_passwd(username: str, url: str | None) -> int:
     """An administrator's reset of ``username``'s password from the shell (forgotten, or
-    leaked); the password from ``$RECETTE_CONSOLE_PASSWORD`` or asked twice. The user's open
-    sessions are logged out at their next click."""
+    leaked); the password from ``$RECETTE_CONSOLE_PASSWORD`` or asked twice, under the
+    policy of the user's role. Every session of the user ends at once."""
     store = open_console(url)
     if store.user_by_name(username) is None:  # before asking a password for nobody
         raise RecetteError(f"no console user {username!r}")
-    user = store.set_password(username, _password(username))
+    user = store.set_password(username, _password(username), reason="reset")
     store.audit(getpass.getuser(), "password_reset", detail={"user": user.username,
                                                              "via": "cli"})
     print(f"password of {user.username} changed; its open sessions are logged out")

@@ -6,13 +6,11 @@ A site the user may not see answers 404, never 403: its existence is not disclos
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from harness.console import history
+from harness.console import csvsafe, history
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
 from harness.console.labels import label
@@ -53,12 +51,11 @@ def incidents_csv(key: str) -> Response:
     """The site's incident rows across its runs, in the operator's five fields (plus the
     run), semicolon-separated as ``incidents.csv`` is."""
     _visible(key)
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";")
-    w.writerow(["run", "date", "hh:mm:ss", "calling", "called", "symptom"])
+    w = csvsafe.Writer()
+    w.row(["run", "date", "hh:mm:ss", "calling", "called", "symptom"])
     for i in history.incidents(store_of().digests(key), g.lang):
-        w.writerow([i.run, i.date, i.time, i.calling, i.called, i.symptom])
-    return Response(buf.getvalue(), mimetype="text/csv",
+        w.row([i.run, i.date, i.time, i.calling, i.called, i.symptom])
+    return Response(w.text(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=incidents.csv"})
 
 

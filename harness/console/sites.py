@@ -5,14 +5,13 @@ and the option states of a page come from one query over the gate's events."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, g, render_template, request
 
+from harness.console import csvsafe
 from harness.console.app import now, store_of
 from harness.console.auth import current_user, login_required
 from harness.console.labels import label
@@ -107,15 +106,14 @@ def export() -> Response:
     query, at, lang = _query(), now(), g.lang
     rows, _ = store_of().page(current_user(), q=query["q"], light=query["light"],
                               sort=query["sort"], desc=query["dir"] == "desc", at=at)
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";")
-    w.writerow([label(k, lang) for k in ("site", "light", "since", "customer", "integrator",
-                                         "last_run", "option")])
+    w = csvsafe.Writer()
+    w.row([label(k, lang) for k in ("site", "light", "since", "customer", "integrator",
+                                    "last_run", "option")])
     for r, opts in zip(rows, option_states(rows, at), strict=True):
         text = " | ".join(f"{o.trunk or '-'}: {label('state_' + o.state, lang)}"
                           + (f" ({o.left})" if o.left else "") for o in opts)
-        w.writerow([r.site, label("light_" + r.light, lang),
-                    f"{r.since:%Y-%m-%d %H:%M}" if r.since else "", r.customer,
-                    r.integrator or "", r.last_run or "", text])
-    return Response(buf.getvalue(), mimetype="text/csv",
+        w.row([r.site, label("light_" + r.light, lang),
+               f"{r.since:%Y-%m-%d %H:%M}" if r.since else "", r.customer,
+               r.integrator or "", r.last_run or "", text])
+    return Response(w.text(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=sites.csv"})

@@ -1,24 +1,24 @@
 """The console's data, in the gate's own database (migration 0002).
 
 Everything a console instance needs is here, files included: instances keep no state of their
-own, so several can serve one PostgreSQL behind a load balancer. Sessions are signed cookies
-whose key is a row of ``console_settings`` (made once, by whichever instance starts first).
-Passwords are argon2id hashes; upload tokens are random 256-bit strings stored as SHA-256
-digests (a fast hash suffices for a secret that cannot be guessed, and a stolen database does
-not give them away).
+own, so several can serve one PostgreSQL behind a load balancer. Sessions are rows of
+``console_sessions`` (:mod:`harness.console.sessions`); the key signing their cookies is a
+0600 file beside the database, not in it (:mod:`harness.console.keyfile`), so a copy of the
+database forges no session. Passwords are argon2id hashes, checked under the policy of
+:mod:`harness.console.policy`, at most :data:`ARGON2_AT_ONCE` at a time; upload tokens are
+random 256-bit strings stored as SHA-256 digests (a fast hash suffices for a secret that
+cannot be guessed, and a stolen database does not give them away).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import dataclasses
 import datetime as dt
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -26,11 +26,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
-from harness.console import gatekeeper, standing
+from harness.console import gatekeeper, policy, standing
 from harness.console.intake import RUN_FILES as RUN_FILES
 from harness.console.intake import UploadForbidden as UploadForbidden
 from harness.console.intake import UploadRefused as UploadRefused
 from harness.console.intake import read as read_upload
+from harness.console.sessions import EndReason, SessionStore
 from harness.console.standing import LIGHT_ORDER
 from harness.errors import RecetteError
 from harness.gate.store import (
@@ -48,10 +49,11 @@ from harness.gate.store import (
 Role = Literal["administrator", "technical", "integrator"]
 ROLES: tuple[Role, ...] = ("administrator", "technical", "integrator")
 Light = Literal["green", "orange", "red", "grey"]
-MIN_PASSWORD = 10           # characters of a console password
-MAX_FAILURES_USER = 5       # failed logins per user name within the window
-MAX_FAILURES_IP = 20        # failed logins per client address within the window
+MIN_PASSWORD = policy.MIN_LENGTH  # characters of any console password
+MAX_FAILURES_PAIR = 5       # failed logins per (user name, client address) within the window
+MAX_FAILURES_IP = 20        # failed logins per client address, all user names, in the window
 LOGIN_WINDOW = dt.timedelta(minutes=15)
+ARGON2_AT_ONCE = 2          # argon2 computations at once in this process (64 MiB, ~50 ms each)
 
 _meta = sa.MetaData()
 SETTINGS = sa.Table("console_settings", _meta,
@@ -142,6 +144,22 @@ ATTEMPTS = sa.Table("console_login_attempts", _meta,
                     sa.Column("ok", sa.Boolean, nullable=False))
 
 _hasher = PasswordHasher()
+# Parallel logins (or a spray across user names) must not take every core and 64 MiB each:
+# the process computes argon2 this many at a time, the others wait their turn.
+_argon2_slots = threading.BoundedSemaphore(ARGON2_AT_ONCE)
+
+
+def _hash(password: str) -> str:
+    with _argon2_slots:
+        return _hasher.hash(password)
+
+
+def _verify(stored: str, password: str) -> bool:
+    with _argon2_slots:
+        try:
+            return bool(_hasher.verify(stored, password))
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 @dataclass(frozen=True)
@@ -151,9 +169,6 @@ class User:
     role: Role
     company: str | None
     active: bool
-    # What a session keeps of the password (:func:`password_mark`): a session whose mark is
-    # no longer its user's was opened before the password changed, and is logged out.
-    mark: str = dataclasses.field(default="", repr=False)
 
     @property
     def technical(self) -> bool:
@@ -178,7 +193,7 @@ class Run:
     trunks: list[str]
     files: list[tuple[str, int]]
     # What the console recorded of its firewall verification (gatekeeper.Verification.summary)
-    gate: dict[str, Any] = dataclasses.field(default_factory=dict)
+    gate: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -195,6 +210,17 @@ class SiteRow:
     last_run: str | None  # the latest run's ``generated`` time; None: no run uploaded
     trunks: list[str]
     checks: Light | None = None  # the latest run's checks alone (standing.checks_light)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """The audit page's filters (empty: any); ``since`` inclusive, ``until`` exclusive."""
+
+    actor: str = ""
+    action: str = ""
+    site: str = ""
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -248,21 +274,7 @@ class ConsoleStore:
     def __init__(self, gate: GateStore) -> None:
         self.gate = gate
         self.engine: Engine = gate.engine
-
-    # -- settings -------------------------------------------------------------------------
-
-    def secret_key(self) -> str:
-        """The key signing session cookies, shared by every instance on this database."""
-        query = sa.select(SETTINGS.c.value).where(SETTINGS.c.key == "secret_key")
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
-        if row is None:  # another instance may insert it first: then read theirs
-            with contextlib.suppress(sa.exc.IntegrityError), self.engine.begin() as conn:
-                conn.execute(SETTINGS.insert().values(key="secret_key",
-                                                      value=secrets.token_hex(32)))
-            with self.engine.connect() as conn:
-                row = conn.execute(query).one()
-        return str(row.value)
+        self.sessions = SessionStore(self.engine)
 
     # -- users ----------------------------------------------------------------------------
 
@@ -272,22 +284,22 @@ class ConsoleStore:
             raise RecetteError(f"role: expected one of {', '.join(ROLES)}, got {role!r}")
         if role == "integrator" and not company:
             raise RecetteError("an integrator user needs its company (--company)")
-        if not username.strip() or len(password) < MIN_PASSWORD:
-            raise RecetteError(f"a user needs a name and a password of at least {MIN_PASSWORD} "
-                               "characters")
+        if not username.strip():
+            raise RecetteError("a user needs a name")
+        policy.check(password, username, role)
+        hashed = _hash(password)
         with self.engine.begin() as conn:
             if conn.execute(sa.select(USERS.c.id).where(USERS.c.username == username)).first():
                 raise RecetteError(f"user {username!r} already exists")
             conn.execute(USERS.insert().values(
-                username=username, password_hash=_hasher.hash(password), role=role,
+                username=username, password_hash=hashed, role=role,
                 company=company or None, active=True, created_at=_utc(at or now_utc())))
         user = self.user_by_name(username)
         assert user is not None
         return user
 
     def _user(self, row: Any) -> User:
-        return User(row.id, row.username, row.role, row.company, bool(row.active),
-                    password_mark(row.password_hash))
+        return User(row.id, row.username, row.role, row.company, bool(row.active))
 
     def user_by_name(self, username: str) -> User | None:
         with self.engine.connect() as conn:
@@ -304,70 +316,98 @@ class ConsoleStore:
             return [self._user(r) for r in conn.execute(sa.select(USERS)
                                                         .order_by(USERS.c.username))]
 
-    def set_active(self, user_id: int, active: bool) -> None:
+    def set_active(self, user_id: int, active: bool, *, at: dt.datetime | None = None
+                   ) -> None:
+        """Enable or disable a user; disabling ends all its sessions at once."""
         with self.engine.begin() as conn:
             conn.execute(USERS.update().where(USERS.c.id == user_id).values(active=active))
+        if not active:
+            self.sessions.end_user(user_id, "disabled", at or now_utc())
 
     def set_password(self, username: str, password: str, *,
-                     at: dt.datetime | None = None) -> User:
-        """Give ``username`` a new password (argon2id, a new salt): the user with its new
-        :attr:`User.mark`, so every session opened before is logged out at its next request.
-        ``at`` is accepted like :meth:`add_user`'s; no column keeps it (the caller's audit
-        entry says when)."""
-        del at
-        if len(password) < MIN_PASSWORD:
-            raise RecetteError(f"a password of at least {MIN_PASSWORD} characters is needed")
-        with self.engine.begin() as conn:
-            done = conn.execute(USERS.update().where(USERS.c.username == username)
-                                .values(password_hash=_hasher.hash(password))).rowcount
-        user = self.user_by_name(username) if done else None
+                     at: dt.datetime | None = None, reason: EndReason = "reset") -> User:
+        """Give ``username`` a new password (argon2id, under :func:`policy.check` for its
+        role) and end every session of the user (``reason`` ``password`` for the user's own
+        change, whose page opens the current browser a new one)."""
+        user = self.user_by_name(username)
         if user is None:
             raise RecetteError(f"no console user {username!r}")
+        policy.check(password, username, user.role)
+        hashed = _hash(password)
+        with self.engine.begin() as conn:
+            conn.execute(USERS.update().where(USERS.c.id == user.id)
+                         .values(password_hash=hashed))
+        self.sessions.end_user(user.id, reason, at or now_utc())
         return user
 
     def check_password(self, username: str, password: str) -> User | None:
         """The user when the password is right and the account active; always hashes, so
         the time taken does not tell whether the user exists. A hash made with other argon2
-        parameters than today's is made again, with the same salt so that the user's mark,
-        hence the user's other sessions, stay (:func:`password_mark`); the user returned
-        carries the mark of the hash as stored now, for the session this login opens."""
+        parameters than today's is made again (sessions are rows, not marks of the hash, so
+        a new salt logs nobody out). Callers reserve the attempt first
+        (:meth:`reserve_attempt`)."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(USERS).where(USERS.c.username == username)).first()
         stored = row.password_hash if row else _DUMMY_HASH
-        try:
-            _hasher.verify(stored, password)
-        except (VerificationError, InvalidHashError):
+        if not _verify(stored, password) or row is None or not row.active:
             return None
-        if row is None or not row.active:
-            return None
-        user = self._user(row)
         if _hasher.check_needs_rehash(stored):
-            fresh = _rehash(stored, password)
+            fresh = _hash(password)
             with self.engine.begin() as conn:  # unless the password changed meanwhile
                 conn.execute(USERS.update().where(USERS.c.id == row.id,
                                                   USERS.c.password_hash == stored)
                              .values(password_hash=fresh))
-            user = dataclasses.replace(user, mark=password_mark(fresh))
-        return user
+        return self._user(row)
 
     # -- login rate limiting --------------------------------------------------------------
 
-    def login_blocked(self, username: str, ip: str, at: dt.datetime) -> bool:
-        """Too many failures lately for this user name or from this address."""
-        since = _utc(at) - LOGIN_WINDOW
-        with self.engine.connect() as conn:
-            def failures(col: Any, value: str) -> int:
+    def _limiter_tx(self, ip: str) -> Any:
+        """A transaction in which counting and recording an attempt from ``ip`` cannot
+        interleave with another's: SQLite's BEGIN IMMEDIATE (one writer), PostgreSQL a
+        transaction-scoped advisory lock on the address (both counts are the address's)."""
+        if self.engine.dialect.name != "postgresql":
+            return self.gate._tx()
+        tx = self.engine.begin()
+
+        class _Locked:
+            def __enter__(self) -> Connection:
+                conn = tx.__enter__()
+                key = int.from_bytes(hashlib.sha256(f"console-login:{ip}".encode())
+                                     .digest()[:8], "big", signed=True)
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+                return conn
+
+            def __exit__(self, *exc: Any) -> None:
+                tx.__exit__(*exc)
+        return _Locked()
+
+    def reserve_attempt(self, username: str, ip: str, at: dt.datetime) -> int | None:
+        """Reserve a password check for ``username`` from ``ip``: None when it is blocked
+        (:data:`MAX_FAILURES_PAIR` failures of this pair, or :data:`MAX_FAILURES_IP` from
+        this address, within :data:`LOGIN_WINDOW`), else the id of an attempt recorded as
+        failed, which :meth:`attempt_ok` turns into a success. Counting and recording are
+        one locked transaction before any hashing, so parallel tries cannot all pass the
+        count: 30 at once get exactly 5 checks. Keyed on the pair, an outsider's failures
+        from elsewhere do not lock the user out of its own address."""
+        name, addr, when = username[:200], ip[:64], _utc(at)
+        since = when - LOGIN_WINDOW
+        with self._limiter_tx(addr) as conn:
+            def failures(*cond: Any) -> int:
                 return int(conn.execute(
                     sa.select(sa.func.count()).select_from(ATTEMPTS)
-                    .where(col == value, ATTEMPTS.c.at >= since,
+                    .where(*cond, ATTEMPTS.c.at >= since,
                            ATTEMPTS.c.ok == sa.false())).scalar_one())
-            return (failures(ATTEMPTS.c.username, username) >= MAX_FAILURES_USER
-                    or failures(ATTEMPTS.c.ip, ip) >= MAX_FAILURES_IP)
+            if (failures(ATTEMPTS.c.ip == addr) >= MAX_FAILURES_IP
+                    or failures(ATTEMPTS.c.ip == addr, ATTEMPTS.c.username == name)
+                    >= MAX_FAILURES_PAIR):
+                return None
+            return int(conn.execute(ATTEMPTS.insert().values(
+                at=when, username=name, ip=addr, ok=False)).inserted_primary_key[0])
 
-    def login_attempt(self, username: str, ip: str, ok: bool, at: dt.datetime) -> None:
+    def attempt_ok(self, attempt: int) -> None:
+        """The reserved attempt succeeded: it no longer counts as a failure."""
         with self.engine.begin() as conn:
-            conn.execute(ATTEMPTS.insert().values(at=_utc(at), username=username[:200],
-                                                  ip=ip[:64], ok=ok))
+            conn.execute(ATTEMPTS.update().where(ATTEMPTS.c.id == attempt).values(ok=True))
 
     # -- grants and visibility ------------------------------------------------------------
 
@@ -805,6 +845,44 @@ class ConsoleStore:
                 at=_utc(at or now_utc()), actor=actor, action=action, site=site, ip=ip,
                 detail=json.dumps(detail, ensure_ascii=False) if detail else None))
 
+    @staticmethod
+    def _audit_where(f: AuditFilter) -> list[Any]:
+        cond: list[Any] = []
+        if f.actor:
+            cond.append(AUDIT.c.actor == f.actor)
+        if f.action:
+            cond.append(AUDIT.c.action == f.action)
+        if f.site:
+            cond.append(AUDIT.c.site == f.site)
+        if f.since is not None:
+            cond.append(AUDIT.c.at >= _utc(f.since))
+        if f.until is not None:
+            cond.append(AUDIT.c.at < _utc(f.until))
+        return cond
+
+    def audit_page(self, f: AuditFilter, *, offset: int = 0, limit: int | None = 100
+                   ) -> tuple[list[AuditEntry], int]:
+        """The audit entries matching ``f``, newest first, one page of them (``limit`` None:
+        all, for the CSV export), and how many match."""
+        cond = self._audit_where(f)
+        q = (sa.select(AUDIT).where(*cond).order_by(AUDIT.c.at.desc(), AUDIT.c.id.desc())
+             .offset(offset))
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            rows = [AuditEntry(_utc(r.at), r.actor, r.action, r.site, r.ip,
+                               json.loads(r.detail) if r.detail else {})
+                    for r in conn.execute(q)]
+            total = int(conn.execute(sa.select(sa.func.count()).select_from(AUDIT)
+                                     .where(*cond)).scalar_one())
+        return rows, total
+
+    def audit_actions(self) -> list[str]:
+        """Every action the audit log holds (the audit page's action filter)."""
+        with self.engine.connect() as conn:
+            return [r.action for r in conn.execute(sa.select(AUDIT.c.action).distinct()
+                                                   .order_by(AUDIT.c.action))]
+
     def audit_log(self, site: str | None = None, limit: int = 200) -> list[AuditEntry]:
         q = sa.select(AUDIT).order_by(AUDIT.c.at.desc(), AUDIT.c.id.desc()).limit(limit)
         if site is not None:
@@ -836,29 +914,6 @@ def _site_row(r: Any) -> SiteRow:
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
-
-
-def password_mark(password_hash: str) -> str:
-    """A short mark of a stored password hash, kept in the session cookie at login: the
-    first 16 hex digits of the SHA-256 of the hash's salt (of the whole string when it has no
-    argon2 form). Setting a password draws a new salt, so the mark changes and the sessions
-    opened before end; a rehash at login keeps the salt (:func:`_rehash`), so it does not."""
-    parts = password_hash.split("$")
-    basis = parts[-2] if len(parts) >= 5 else password_hash
-    return hashlib.sha256(basis.encode()).hexdigest()[:16]
-
-
-def _rehash(stored: str, password: str) -> str:
-    """``password`` hashed with today's parameters and ``stored``'s salt, when that salt
-    has today's length (else a new salt: the user's other sessions end once)."""
-    text = stored.split("$")[-2]
-    try:
-        salt = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        salt = b""
-    if len(salt) != _hasher.salt_len:
-        return _hasher.hash(password)
-    return _hasher.hash(password, salt=salt)
 
 
 def open_console(url: str | None = None) -> ConsoleStore:

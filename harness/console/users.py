@@ -1,5 +1,7 @@
-"""Users, their sites and upload tokens: the administrator's page. Creating a user, granting
-a site and making a token are audit-logged; a token is shown once and stored hashed."""
+"""Users, their sites and upload tokens: the administrator's page. Creating, enabling and
+disabling a user (which ends its sessions), granting a site and making or revoking a token
+are audit-logged; a new user's password meets :mod:`harness.console.policy` (refused with the
+rule in the page's language); a token is shown once and stored hashed."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, role_required
 from harness.console.labels import label
+from harness.console.policy import MIN_LENGTH, PolicyError
 from harness.console.store import ROLES
 from harness.errors import RecetteError
 
@@ -21,7 +24,7 @@ bp = Blueprint("users", __name__)
 def index() -> Any:
     store = store_of()
     users = store.users()
-    return render_template("users.html", users=users, roles=ROLES,
+    return render_template("users.html", users=users, roles=ROLES, min_length=MIN_LENGTH,
                            grants={u.id: store.grants(u.id) for u in users},
                            tokens=store.tokens(), sites=store.all_sites())
 
@@ -35,6 +38,8 @@ def create() -> Any:
         user = store.add_user(f.get("username", "").strip(), f.get("password", ""),
                               f.get("role", ""), f.get("company", "").strip() or None,
                               at=now())
+    except PolicyError as exc:
+        flash(label(exc.key, g.lang), "error")
     except RecetteError as exc:
         flash(str(exc), "error")
     else:
@@ -66,8 +71,10 @@ def grant() -> Any:
         store.ungrant(uid, site)
     else:
         store.grant(uid, site)
+    target = store.user(uid)
     store.audit(current_user().username, "ungrant" if request.form.get("remove") else "grant",
-                site=site, ip=client_ip(), at=now(), detail={"user_id": uid})
+                site=site, ip=client_ip(), at=now(),
+                detail={"user_id": uid, "user": target.username if target else None})
     return redirect(url_for("users.index"))
 
 
@@ -78,9 +85,11 @@ def active() -> Any:
     if uid == current_user().id and not on:  # the last way back in must not be shut
         flash(label("not_yourself", g.lang), "error")
         return redirect(url_for("users.index"))
-    store_of().set_active(uid, on)
+    store_of().set_active(uid, on, at=now())
+    target = store_of().user(uid)
     store_of().audit(current_user().username, "user_enable" if on else "user_disable",
-                     ip=client_ip(), at=now(), detail={"user_id": uid})
+                     ip=client_ip(), at=now(),
+                     detail={"user_id": uid, "user": target.username if target else None})
     return redirect(url_for("users.index"))
 
 
@@ -90,11 +99,11 @@ def token() -> Any:
     uid, store, admin = _target(), store_of(), current_user()
     made = store.create_token(uid, request.form.get("label", "").strip()[:200],
                               created_by=admin.username, at=now())
-    store.audit(admin.username, "token_add", ip=client_ip(), at=now(),
-                detail={"user_id": uid})
-    users = store.users()
     owner = store.user(uid)
-    page = render_template("users.html", users=users, roles=ROLES,
+    store.audit(admin.username, "token_add", ip=client_ip(), at=now(),
+                detail={"user_id": uid, "user": owner.username if owner else None})
+    users = store.users()
+    page = render_template("users.html", users=users, roles=ROLES, min_length=MIN_LENGTH,
                            grants={u.id: store.grants(u.id) for u in users},
                            tokens=store.tokens(), sites=store.all_sites(), new_token=made,
                            new_token_owner=owner.username if owner else "")

@@ -13,9 +13,12 @@ activating at once cannot both win, and a process killed mid-transaction leaves 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -257,6 +260,55 @@ class _SqliteTx:
             self.conn.close()
 
 
+_TIGHTENED: set[Path] = set()  # files whose loose mode was said on stderr already
+
+
+def private_dir(path: Path) -> None:
+    """Make ``path`` (and its missing parents) if missing, the last one 0700: the store and
+    the console's key live there and nobody else has business listing them. An existing
+    folder is left as it is (it may be shared, ``/tmp`` in tests)."""
+    if path.is_dir():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+        path.mkdir(mode=0o700)
+        os.chmod(path, 0o700)  # whatever the umask
+
+
+def tighten(path: Path, mode: int = 0o600) -> None:
+    """Give an existing ``path`` we own ``mode`` when group or others could read or write
+    it, and say so on stderr (once per file and process): a store made 0644 by an older
+    version held the users' hashes and the console's sessions for anyone on the host."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return
+    loose = stat.S_IMODE(st.st_mode)
+    if not loose & 0o077 or st.st_uid != os.geteuid():
+        return
+    os.chmod(path, mode)
+    if path not in _TIGHTENED:
+        _TIGHTENED.add(path)
+        print(f"recette: {path} was mode {loose:04o}, now {mode:04o} (only its owner may "
+              "read it)", file=sys.stderr, flush=True)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """The SQLite database ``path`` made 0600 before SQLite opens it (its folder 0700 when
+    we make it), or tightened when it exists with a looser mode. SQLite gives the ``-wal``
+    and ``-shm`` files it creates the database file's mode, so they follow; existing ones
+    are tightened too. No umask is changed: it is process-wide, and the console serves
+    from threads."""
+    if not path.name or path.name == ":memory:":
+        return
+    private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for each in (path, path.with_name(path.name + "-wal"),
+                 path.with_name(path.name + "-shm")):
+        tighten(each)
+
+
 def open_store(url: str | None = None) -> GateStore:
     """Open (and migrate to the latest schema) the gate store at ``url``: SQLite by default,
     ``$RECETTE_GATE_URL`` or a ``postgresql+psycopg://`` URL for the shared store."""
@@ -265,7 +317,7 @@ def open_store(url: str | None = None) -> GateStore:
 
     url = url or os.environ.get("RECETTE_GATE_URL") or DEFAULT_URL
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(Path(url.removeprefix("sqlite:///").partition("?")[0]))
         engine = sa.create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
 
         @sa.event.listens_for(engine, "connect")

@@ -1,7 +1,9 @@
 """The console in a real headless Chromium (Debian's, driven by Selenium through Debian's
 chromedriver): an integrator logs in and sees only its sites, opens a sheet, gets 404 on
 another integrator's site; the technical service tries to activate too early and sees the
-refusal, activates after 24 h (injected clock) and revokes with a reason."""
+refusal, activates after 24 h (injected clock) and revokes with a reason; an administrator
+is refused a weak administrator's password on the users form, changes its own password on
+the password form (a weak one refused first) and reads it all on the audit page."""
 
 from __future__ import annotations
 
@@ -69,10 +71,10 @@ def console(tmp_path: Path) -> Iterator[tuple[str, ConsoleStore, Clock]]:
         yield base, store, clock
 
 
-def _login(d: Any, base: str, user: str) -> None:
+def _login(d: Any, base: str, user: str, password: str = PASSWORD) -> None:
     d.get(base + "/login")
     d.find_element(By.ID, "username").send_keys(user)
-    d.find_element(By.ID, "password").send_keys(PASSWORD)
+    d.find_element(By.ID, "password").send_keys(password)
     d.find_element(By.ID, "submit").click()
     # a form's submission does not block click(): wait for the sites page
     WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "sites"))
@@ -127,14 +129,18 @@ def test_integrator_then_technical_service(console: tuple[str, ConsoleStore, Clo
     d.get(base + "/")
     _submit(d, "logout", By.ID)
 
+    clock.at = T0 + dt.timedelta(hours=2)  # log in after each jump: 30 min idle ends it
     _login(d, base, "tech")
     assert len(d.find_elements(By.CSS_SELECTOR, "#sites tr.site-row")) == 2
-    clock.at = T0 + dt.timedelta(hours=2)
     _submit(d, "Lyon", By.LINK_TEXT)
     assert "reste 22 h 00" in d.find_element(By.ID, "options").text
     _submit(d, "button.activate")
     assert "Activation refusée" in _flash(d, "error")
     clock.at = T0 + dt.timedelta(hours=24, minutes=5)
+    d.get(base + "/")
+    assert "/login" in d.current_url  # the session idled out: log in again
+    _login(d, base, "tech")
+    _submit(d, "Lyon", By.LINK_TEXT)
     _submit(d, "button.activate")
     assert "activée" in _flash(d, "ok")
     assert "active" in d.find_element(By.ID, "options").text
@@ -143,3 +149,52 @@ def test_integrator_then_technical_service(console: tuple[str, ConsoleStore, Clo
     assert "révoquée" in _flash(d, "ok")
     assert "révoquée" in d.find_element(By.ID, "options").text
     assert store.gate.status("11111111100014/Lyon", "trunk01", at=clock.at).state == "revoked"
+
+
+def test_administrator_forms_and_audit_page(console: tuple[str, ConsoleStore, Clock],
+                                            browser: Any) -> None:
+    base, store, _ = console
+    store.add_user("admin", PASSWORD, "administrator")
+    d = browser
+    _login(d, base, "admin")
+    d.find_element(By.ID, "audit-link")  # in the navigation of an administrator
+    d.get(base + "/users")
+    form = d.find_element(By.CSS_SELECTOR, "fieldset form")
+    form.find_element(By.NAME, "username").send_keys("root2")
+    form.find_element(By.NAME, "password").send_keys("aaaaaaaaaa")
+    form.find_element(By.CSS_SELECTOR, "select[name=role] option[value=administrator]"
+                      ).click()
+    _submit(d, "fieldset form button")
+    assert "5 caractères différents" in _flash(d, "error")
+    assert store.user_by_name("root2") is None
+
+    d.get(base + "/password")
+    d.find_element(By.ID, "current").send_keys(PASSWORD)
+    for field in ("new", "again"):
+        d.find_element(By.ID, field).send_keys("Tr0ub4dor&3x")  # 12: short for an admin
+    assert d.find_element(By.ID, "new").get_attribute("minlength") == "14"
+    d.execute_script("document.querySelector('form:not([action])').noValidate = true")
+    _submit(d, "submit", By.ID)
+    assert "au moins 14 caractères" in d.find_element(By.ID, "error").text
+    strong = "Tr0ub4dor&3xylophone"
+    d.find_element(By.ID, "current").send_keys(PASSWORD)
+    for field in ("new", "again"):
+        d.find_element(By.ID, field).send_keys(strong)
+    _submit(d, "submit", By.ID)
+    assert "Mot de passe changé" in _flash(d, "ok")
+    assert store.check_password("admin", strong) is not None
+
+    _submit(d, "audit-link", By.ID)
+    actions = [td.text for td in d.find_elements(By.CSS_SELECTOR,
+                                                 "#audit tr.audit-row td:nth-child(3)")]
+    assert actions[0] == "password_changed" and "login" in actions
+    d.find_element(By.ID, "action").find_element(
+        By.CSS_SELECTOR, "option[value=password_changed]").click()
+    _submit(d, "#audit-filter button")
+    rows = d.find_elements(By.CSS_SELECTOR, "#audit tr.audit-row")
+    assert len(rows) == 1 and "admin" in rows[0].text and "127.0.0.1" in rows[0].text
+    _submit(d, "logout", By.ID)
+    _login(d, base, "tech")
+    d.get(base + "/audit")
+    assert "Page introuvable" in d.page_source
+    assert not d.find_elements(By.ID, "audit-link")

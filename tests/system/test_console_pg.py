@@ -101,17 +101,23 @@ def test_upload_and_activation_on_postgresql(served: tuple[str, ConsoleStore, Cl
         assert found
         return found.group(1)
 
-    page("/login", {"username": "tech", "password": PASSWORD,
-                    "csrf_token": token_of(page("/login"))})
+    def login() -> None:  # at each jump of the clock: a session idles out in 30 min
+        page("/login", {"username": "tech", "password": PASSWORD,
+                        "csrf_token": token_of(page("/login"))})
+
+    login()
     listing = page("/?sort=light&q=lyon")  # the paged union query, on PostgreSQL
     assert listing.count('class="site-row"') == 1 and "Boulangerie" in listing
     path = "/sites/" + urllib.parse.quote(site)
     clock.at = T0 + dt.timedelta(hours=23)
+    login()
     text = page(path)
     assert "en attente (reste 1 h 00)" in text and "feuille" not in text
     text = page(path + "/activate", {"trunk": "trunk01", "csrf_token": token_of(text)})
     assert "Activation refusée" in text
     clock.at = T0 + dt.timedelta(hours=24)
+    login()
+    text = page(path)
     text = page(path + "/activate", {"trunk": "trunk01", "csrf_token": token_of(text)})
     assert "Option internationale activée" in text
     assert store.gate.status(site, "trunk01", at=clock.at).state == "active"
@@ -151,7 +157,8 @@ def test_two_instances_on_one_postgresql(postgres_url: str,  # noqa: F811
     with contextlib.ExitStack() as running:
         for st in stores:  # disposed after the servers stop (the stack unwinds backwards)
             running.callback(st.engine.dispose)
-        bases = [running.enter_context(serving(s, Clock())) for s in stores]
+        key = tmp_path / "console.key"  # one key file for both, as deployed
+        bases = [running.enter_context(serving(s, Clock(), key_file=key)) for s in stores]
         jar = CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         with opener.open(bases[0] + "/login", timeout=30) as resp:
@@ -166,3 +173,38 @@ def test_two_instances_on_one_postgresql(postgres_url: str,  # noqa: F811
                 text = resp.read().decode()
             assert resp.url == base + "/" and "Boulangerie" in text
         assert len(stores[1].runs("11111111100014/Lyon")) == 1
+
+
+def test_thirty_parallel_wrong_passwords_on_postgresql(
+        served: tuple[str, ConsoleStore, Clock], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limiter's reservation on PostgreSQL (an advisory lock on the address): 30 wrong
+    passwords at once from one address get exactly 5 argon2 checks, the rest 429; another
+    address still logs the user in."""
+    import threading
+
+    import harness.console.store as console_store
+    from tests.console_support import Client, CountingHasher, Reply
+
+    base, store, _ = served
+    store.add_user("tech", PASSWORD, "technical")
+    counting = CountingHasher(console_store._hasher)
+    monkeypatch.setattr(console_store, "_hasher", counting)
+    clients = [Client(base) for _ in range(30)]
+    tokens = [c.csrf() for c in clients]
+    start = threading.Barrier(30)
+    replies: list[Reply] = []
+
+    def attack(c: Client, token: str) -> None:
+        start.wait()
+        replies.append(c.request("POST", "/login", {"username": "tech", "csrf_token": token,
+                                                    "password": "wrong wrong wrong"}))
+
+    threads = [threading.Thread(target=attack, args=pair)
+               for pair in zip(clients, tokens, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(r.status for r in replies) == [401] * 5 + [429] * 25
+    assert counting.calls == 5 and counting.most <= console_store.ARGON2_AT_ONCE
+    assert Client(base, "127.0.0.2").login("tech", PASSWORD).status == 302
