@@ -639,10 +639,6 @@ TEXTS: Catalog = {
         "fr": "UDP {ports} n'ont pas pu être prouvés ouverts au média de l'opérateur "
               "({detail})",
     },
-    "GATE_NOT_RECORDED": {
-        "en": "the verification was not recorded for the international option ({detail})",
-        "fr": "la vérification n'a pas été enregistrée pour l'option internationale ({detail})",
-    },
     # -- recette analyse: a capture we did not make (sip_checks/analyse) --------------------
     "AN_SUMMARY": {
         "en": "{file}: {dialogs} SIP dialog(s), {calls} call(s), {streams} RTP stream(s)",

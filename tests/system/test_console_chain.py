@@ -23,7 +23,7 @@ from harness.console.store import ConsoleStore, open_console
 from harness.console.upload import upload
 from tests.console_support import (
     T0,
-    Browserless,
+    Client,
     Clock,
     firewall_results,
     serving,
@@ -94,9 +94,10 @@ def test_forged_stale_or_foreign_attestations_start_no_clock(
     assert not again["new"] and len(store.gate.history(SITE)) == 5
 
 
-def _sites_row(client: Browserless) -> str:
-    status, body = client.request("/")
-    assert status == 200
+def _sites_row(client: Client) -> str:
+    reply = client.get("/")
+    assert reply.status == 200
+    body = reply.text
     found = re.search(r'<tr class="site-row[^"]*">.*?</tr>', body, re.S)
     assert found, body[:500]
     return found.group(0)
@@ -106,9 +107,8 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
         chain: tuple[str, ConsoleStore, Clock, str, Signer], tmp_path: Path,
         browser: Any) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.wait import WebDriverWait
 
-    from tests.system.test_console_browser import _flash, _submit
+    from tests.system.test_console_browser import _flash, _login, _submit
 
     base, store, clock, token, probe = chain
     answer = _send(tmp_path, base, token, firewall_results(
@@ -120,12 +120,8 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
     assert [a["phase"] for a in event.detail["attested"]] == ["cold", "warm"]
 
     d = browser
-    d.get(base + "/login")
-    d.find_element(By.ID, "username").send_keys("tech")
-    d.find_element(By.ID, "password").send_keys(PASSWORD)
-    d.find_element(By.ID, "submit").click()
-    WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "sites"))
     clock.at = T0 + dt.timedelta(hours=23, minutes=59)
+    _login(d, base, "tech", PASSWORD)  # (a session idles out in 30 min: log in at 23:59)
     _submit(d, "Lyon", By.LINK_TEXT)
     assert "en attente" in d.find_element(By.ID, "options").text
     assert "Attesté par la sonde : cold outsider" in d.find_element(By.ID, "trail").text
@@ -139,12 +135,14 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
     assert store.gate.status(SITE, "trunk01", at=clock.at).state == "active"
 
     # The light and the gate turn together: a later failing run blocks both.
-    client = Browserless(base)
-    client.login("tech", PASSWORD)
+    client = Client(base)
+    assert client.login("tech", PASSWORD).status == 302
     assert 'light green' in _sites_row(client)
     clock.at = T0 + dt.timedelta(days=2)
     _send(tmp_path, base, token, firewall_results(
         "fail", [], generated=clock.at - dt.timedelta(minutes=2)), "failed")
+    # each jump of the clock idles the session out
+    assert client.login("tech", PASSWORD).status == 302
     row = _sites_row(client)
     assert "light red" in row and "bloquée" in row
     # A new signed pass: green and waiting again; then a revocation: red and revoked.
@@ -152,12 +150,13 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
     _send(tmp_path, base, token, firewall_results(
         "pass", _signed(probe, clock.at - dt.timedelta(minutes=4)),
         generated=clock.at - dt.timedelta(minutes=3)), "fixed")
+    assert client.login("tech", PASSWORD).status == 302
     row = _sites_row(client)
     assert "light green" in row and "en attente" in row
-    client.request(f"/sites/{SITE}")
-    status, _ = client.request(f"/sites/{SITE}/revoke", {"trunk": "trunk01",
-                                                         "reason": "fraude suspectée"})
-    assert status == 302
+    revoked = client.post(f"/sites/{SITE}/revoke", {"trunk": "trunk01",
+                                                    "reason": "fraude suspectée"},
+                          token_from=f"/sites/{SITE}")
+    assert revoked.status == 302
     row = _sites_row(client)
     assert "light red" in row and "révoquée" in row
     # A verification never followed by an activation expires: grey and expired together.
@@ -165,9 +164,10 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
     _send(tmp_path, base, token, firewall_results(
         "pass", _signed(probe, clock.at - dt.timedelta(minutes=4)),
         generated=clock.at - dt.timedelta(minutes=3)), "again-fixed")
+    assert client.login("tech", PASSWORD).status == 302
     assert "light green" in _sites_row(client)
     clock.at = T0 + dt.timedelta(days=35)
+    assert client.login("tech", PASSWORD).status == 302
     row = _sites_row(client)
     assert "light grey" in row and "vérification périmée" in row
-    status, body = client.request("/?light=grey")
-    assert "Lyon" in body
+    assert "Lyon" in client.get("/?light=grey").text

@@ -145,20 +145,22 @@ def test_a_failed_upload_keeps_the_files_and_says_how_to_retry(
 def test_two_instances_on_one_postgresql(postgres_url: str,  # noqa: F811
                                          tmp_path: Path) -> None:
     """Two console servers on one database, as behind a load balancer: a session opened on
-    one is valid on the other, and a run imported on this machine shows on both."""
-    from harness.cli import main
+    one is valid on the other, and a run uploaded to one shows on both."""
+    from harness.console.upload import upload
 
     db = fresh_database(postgres_url, "console2")
     stores = [open_console(db), open_console(db)]
     stores[0].add_user("tech", PASSWORD, "technical")
+    alpha = stores[0].add_user("alpha", PASSWORD, "integrator", "Alpha Telecom")
+    token = stores[0].create_token(alpha.id, "laptop", created_by="admin")
     out = output_folder(tmp_path)
-    assert main(["upload", str(out), "--local", "--db", db]) == 0
-    assert main(["upload", str(out), "--local", "--db", db]) == 0  # one run still
     with contextlib.ExitStack() as running:
         for st in stores:  # disposed after the servers stop (the stack unwinds backwards)
             running.callback(st.engine.dispose)
         key = tmp_path / "console.key"  # one key file for both, as deployed
         bases = [running.enter_context(serving(s, Clock(), key_file=key)) for s in stores]
+        assert upload(out, bases[0], token=token)["new"]
+        assert not upload(out, bases[1], token=token)["new"]  # one run still
         jar = CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         with opener.open(bases[0] + "/login", timeout=30) as resp:

@@ -122,7 +122,7 @@ def _results() -> RunResults:
                    source="203.0.113.66"),
                # Two reserves on one path: the first one used to be overwritten by the second.
                reserves=[msg("MEDIA_ELSEWHERE", addresses="198.51.100.30"),
-                         msg("GATE_NOT_RECORDED", detail="store read-only")],
+                         msg("SIP_ELSEWHERE", address="198.51.100.11")],
                facts={"cold server": "5060, 10000-20000 [10002 ports]"},
                figures=Figures(sweeps=[
                    Sweep(vantage="server", phase="cold", source="198.51.100.10",
@@ -189,8 +189,7 @@ def test_every_reserve_reaches_the_front_page(results: RunResults) -> None:
     """Both observations of the firewall check show (the second once overwrote the first)."""
     front = sheet.render(results, _profile()).split("Prononcé de la recette")[0]
     for text in ("le média de l&#x27;opérateur vient aussi de 198.51.100.30",
-                 "la vérification n&#x27;a pas été enregistrée pour l&#x27;option "
-                 "internationale (store read-only)"):
+                 "les appels de l&#x27;opérateur viennent aussi de 198.51.100.11"):
         assert text in front, text
     assert front.count("<b>Observation</b> : ") == 2  # firewall (a list of two), router
 

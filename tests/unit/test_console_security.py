@@ -340,7 +340,7 @@ def run_files(customer: str, fw: str = "pass") -> dict[str, bytes]:
                "counts": {"pass": 1, "fail": 0, "error": 0, "skip": 0},
                "checks": [{"id": "firewall.openings", "fr": "Pare-feu", "en": "Firewall",
                            "status": fw, "reserves": []}], "incidents": []}
-    prof = (f"customer:\n  name: '{customer}'\n  siret: '11111111100011'\n"
+    prof = (f"customer:\n  name: '{customer}'\n  siret: '11111111100014'\n"
             "  integrator: Alpha Telecom\nsite:\n  name: Lyon\ntrunks:\n- name: trunk01\n")
     return {"results.json": json.dumps(results).encode(), "profile.yaml": prof.encode(),
             "sheet.html": b"<html>feuille</html>"}
@@ -374,7 +374,7 @@ def test_audit_page_shows_filters_and_exports_every_kind(
     assert upload(base, token, run_files(HYPERLINK)) == 201
     assert upload(base, "rct_forged", run_files("X")) == 401
     assert upload(base, token, {"results.json": b"not json"}) == 400
-    site = "11111111100011/Lyon"
+    site = "11111111100014/Lyon"
     run = store.runs(site)[0]
     assert admin.get(f"/runs/{run.id}/sheet.html").status == 200
     # logins, the password page, a reset, the gate
