@@ -76,5 +76,9 @@ def upload() -> Any:
     if new:
         store.audit(user.username, "upload", site=run.site, ip=client_ip(), at=now(),
                     detail={"run_id": run.run_id, "files": [n for n, _ in run.files]})
+        if run.gate.get("kind"):  # the gate event the upload made, on the audit page too
+            store.audit(user.username, str(run.gate["kind"]), site=run.site, ip=client_ip(),
+                        at=now(), detail={"run": run.id, "note": run.gate.get("note", ""),
+                                          "refused": run.gate.get("refused", [])})
     return jsonify(id=run.id, run_id=run.run_id, site=run.site, new=new,
                    gate=run.gate.get("note", "")), 201 if new else 200

@@ -86,6 +86,8 @@ def test_forged_stale_or_foreign_attestations_start_no_clock(
         assert run is not None and run.gate["kind"] == "verification_unattested", name
     assert [e.kind for e in store.gate.history(SITE)] == ["verification_unattested"] * 5
     assert [e.actor for e in store.gate.history(SITE)] == ["alpha"] * 5
+    audited = [a for a in store.audit_log(SITE) if a.action == "verification_unattested"]
+    assert len(audited) == 5 and audited[-1].detail["refused"]  # on the audit page too
     later = T0 + dt.timedelta(days=2)
     assert store.gate.status(SITE, "trunk01", at=later).state == "no-verification"
     # The same results.json again is the same run: nothing more is recorded.
