@@ -178,3 +178,25 @@ def firewall_results(status: str, sweeps: list[dict[str, object]], *,
                    "error": int(status == "error"), "skip": 0},
         "checks": [fw], "incidents": []}).encode()
 
+
+
+def parallel_wrong_logins(base: str, user: str, n: int = 30) -> list[Reply]:
+    """``n`` wrong passwords for ``user`` posted at once from one address (each client
+    fetched its CSRF token first, then all wait on one barrier): the limiter's race."""
+    clients = [Client(base) for _ in range(n)]
+    tokens = [c.csrf() for c in clients]
+    start = threading.Barrier(n)
+    replies: list[Reply] = []
+
+    def attack(c: Client, token: str) -> None:
+        start.wait()
+        replies.append(c.request("POST", "/login", {"username": user, "csrf_token": token,
+                                                    "password": "wrong wrong wrong"}))
+
+    threads = [threading.Thread(target=attack, args=pair)
+               for pair in zip(clients, tokens, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return replies

@@ -182,31 +182,15 @@ def test_thirty_parallel_wrong_passwords_on_postgresql(
     """The limiter's reservation on PostgreSQL (an advisory lock on the address): 30 wrong
     passwords at once from one address get exactly 5 argon2 checks, the rest 429; another
     address still logs the user in."""
-    import threading
 
     import harness.console.store as console_store
-    from tests.console_support import Client, CountingHasher, Reply
+    from tests.console_support import Client, CountingHasher, parallel_wrong_logins
 
     base, store, _ = served
     store.add_user("tech", PASSWORD, "technical")
     counting = CountingHasher(console_store._hasher)
     monkeypatch.setattr(console_store, "_hasher", counting)
-    clients = [Client(base) for _ in range(30)]
-    tokens = [c.csrf() for c in clients]
-    start = threading.Barrier(30)
-    replies: list[Reply] = []
-
-    def attack(c: Client, token: str) -> None:
-        start.wait()
-        replies.append(c.request("POST", "/login", {"username": "tech", "csrf_token": token,
-                                                    "password": "wrong wrong wrong"}))
-
-    threads = [threading.Thread(target=attack, args=pair)
-               for pair in zip(clients, tokens, strict=True)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    replies = parallel_wrong_logins(base, "tech")
     assert sorted(r.status for r in replies) == [401] * 5 + [429] * 25
     assert counting.calls == 5 and counting.most <= console_store.ARGON2_AT_ONCE
     assert Client(base, "127.0.0.2").login("tech", PASSWORD).status == 302

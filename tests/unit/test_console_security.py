@@ -13,7 +13,6 @@ import json
 import os
 import sqlite3
 import stat
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +30,14 @@ from harness.console.keyfile import default_key_file, load_key
 from harness.console.sessions import ABSOLUTE, IDLE
 from harness.console.store import ConsoleStore, open_console
 from harness.errors import RecetteError
-from tests.console_support import T0, Client, Clock, CountingHasher, Reply, serving
+from tests.console_support import (
+    T0,
+    Client,
+    Clock,
+    CountingHasher,
+    parallel_wrong_logins,
+    serving,
+)
 
 PASSWORD = "correct horse battery"
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -240,22 +246,7 @@ def test_thirty_parallel_wrong_passwords_get_exactly_five_checks(
         base: str, monkeypatch: pytest.MonkeyPatch, store: ConsoleStore) -> None:
     counting = CountingHasher(console_store._hasher)
     monkeypatch.setattr(console_store, "_hasher", counting)
-    clients = [Client(base) for _ in range(30)]
-    tokens = [c.csrf() for c in clients]
-    start = threading.Barrier(30)
-    replies: list[Reply] = []
-
-    def attack(c: Client, token: str) -> None:
-        start.wait()
-        replies.append(c.request("POST", "/login", {"username": "tech", "csrf_token": token,
-                                                    "password": "wrong wrong wrong"}))
-
-    threads = [threading.Thread(target=attack, args=pair) for pair in zip(clients, tokens,
-                                                                            strict=True)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    replies = parallel_wrong_logins(base, "tech")
     assert sorted(r.status for r in replies) == [401] * 5 + [429] * 25
     assert counting.calls == 5
     assert counting.most <= console_store.ARGON2_AT_ONCE
