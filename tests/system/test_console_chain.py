@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.serving import make_server
 
 from harness.attest import Signer, generate
+from harness.console.app import create_app
 from harness.console.store import ConsoleStore, open_console
 from harness.console.upload import upload
 from tests.console_support import (
@@ -173,3 +176,39 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
     row = _sites_row(client)
     assert "light grey" in row and "vérification périmée" in row
     assert "Lyon" in client.get("/?light=grey").text
+
+
+def test_a_server_started_with_recette_now_keeps_its_own_clock(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack of a server started with ``RECETTE_NOW`` a day ahead: a signed pass
+    uploaded now and activated at once. The console's clock is the machine's (no clock is
+    injected here, as `recette console serve` injects none): the pass waits 24 h."""
+    monkeypatch.setenv("RECETTE_NOW", (dt.datetime.now(dt.UTC)
+                                       + dt.timedelta(days=2)).isoformat())
+    store = open_console(f"sqlite:///{tmp_path / 'gate.db'}")
+    store.add_user("tech", PASSWORD, "technical")
+    alpha = store.add_user("alpha", PASSWORD, "integrator", "Alpha Telecom")
+    token = store.create_token(alpha.id, "laptop", created_by="admin")
+    probe = Signer.from_text(generate()[0])
+    store.add_probe_key("outsider", probe.public, by="admin")
+    server = make_server("127.0.0.1", 0, create_app(store, key_file=tmp_path / "key",
+                                                    secure_cookies=False), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        now = dt.datetime.now(dt.UTC)
+        answer = _send(tmp_path, base, token, firewall_results(
+            "pass", _signed(probe, now - dt.timedelta(seconds=30)), generated=now), "run")
+        assert "the 24 h wait starts now" in answer["gate"], answer
+        (event,) = store.gate.history(SITE)
+        assert abs((event.at - now).total_seconds()) < 60  # the machine's time, not +2 days
+        tech = Client(base)
+        assert tech.login("tech", PASSWORD).status == 302
+        tech.post(f"/sites/{SITE}/activate", {"trunk": "trunk01"}, token_from=f"/sites/{SITE}")
+        assert store.gate.status(SITE, "trunk01").state == "waiting"
+        assert store.audit_log(SITE)[0].action == "activate_refused"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)

@@ -192,6 +192,11 @@ def test_cli_cannot_record_activate_backdate_or_name_an_actor(tmp_path: Path) ->
     forged = gate("record", "s1", "--result", "pass", "--evidence", "fw-1", "--actor", "julie")
     assert forged.returncode == 2 and "invalid choice: 'record'" in forged.stderr
     assert gate("activate", "s1", "--trunk", "t1").returncode == 2
+    # Nor can a site agent put a run into the store behind the console's back.
+    local = subprocess.run([sys.executable, "-m", "harness.cli", "upload", str(tmp_path),
+                            "--local"], cwd=REPO, env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert local.returncode == 2 and "--url" in local.stderr
     assert "--actor" in gate("revoke", "s1", "--trunk", "t1", "--reason", "x",
                              "--actor", "julie").stderr
     # A pass recorded by the console (its clock: now), then the shell's view of it.
