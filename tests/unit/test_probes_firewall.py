@@ -37,7 +37,7 @@ def listener() -> Iterator[Listener]:
         got.close()
 
 
-@pytest.mark.parametrize("signing", [SIGNING, None])
+@pytest.mark.parametrize("signing", [SIGNING, None], ids=["signed", "unsigned"])
 def test_a_sweep_carries_the_site_and_keeps_the_attestation_verbatim(
         listener: Listener, signing: str | None) -> None:
     srv = _probe(signing)
