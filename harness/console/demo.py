@@ -4,6 +4,7 @@ console's verification of the probe's signatures, the gate on the server's clock
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from pathlib import Path
@@ -28,6 +29,7 @@ def upload_to_demo_console(out: Path, keys: dict[str, str], trunks: list[str]) -
     user = store.user_by_name("demo-integrator") or store.add_user(
         "demo-integrator", secrets.token_urlsafe(24), "integrator", "recette demo")
     token = store.create_token(user.id, "recette demo", created_by="recette demo")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request lines in the summary
     server = make_server("127.0.0.1", 0, create_app(store, secure_cookies=False),
                          threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
