@@ -88,8 +88,11 @@ async def register_behind_nat(ua: UserAgent) -> Registration:
         site.public = ua.advertised
     opened_on = _SITES.get(ua)
     # The registrar's own word (Via received), else what it told another line on this port.
+    # Our own address back is no public address: a SIP ALG rewrites the answer's Via to the
+    # private address it translated (the firewall check then names the outsider's view).
     seen = reg.public_addr or (site.public if site is not None else None)
-    if reg.status == 200 and seen is not None and opened_on is not None:
+    if (reg.status == 200 and seen is not None and opened_on is not None
+            and seen[0] != ua.ep.local[0]):
         opened_on.public = seen[0]
     return reg
 

@@ -154,8 +154,10 @@ def uploaded(tmp: Path, lab: Lab | None = None) -> list[Event]:
 
 
 def gate_events(tmp: Path) -> list[str]:
-    """The kinds of the gate's events for the run's site, through the console."""
-    return [e.kind for e in uploaded(tmp)]
+    """The kinds of the gate's events for the run's site, through the console; an unattested
+    pass with the console's reasons (what a failing assertion must show)."""
+    return [f"{e.kind}: {'; '.join(e.detail.get('refused') or [])}"
+            if e.kind == "verification_unattested" else e.kind for e in uploaded(tmp)]
 
 
 def gate_addresses(tmp: Path) -> dict[str, dict[str, str]]:
