@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness import __version__
 from harness.errors import RecetteError
@@ -18,6 +19,9 @@ from harness.lab.firewall import FIREWALL_MODES
 from harness.lab.shapes import SHAPES
 from harness.lab.topology import OPERATOR_KINDS
 from harness.probe.deploy import SIGNING_KEY_ENV
+
+if TYPE_CHECKING:
+    from harness.attest import Signer
 
 DEFAULT_LAB_PROFILE = Path("profiles/lab.yaml")
 DEFAULT_PROBE_PORT = 5099  # harness.profile.VantagePoint.control_port's default
@@ -252,11 +256,26 @@ def cmd_upload(args: argparse.Namespace) -> int:
     return 0
 
 
+def _signer_from_env(var: str) -> Signer | None:
+    """The probe's signing key from ``$var`` (None when unset); a malformed one is a one-line
+    error that does not echo it."""
+    import os
+
+    from harness.attest import Signer
+
+    text = os.environ.get(var, "")
+    if not text:
+        return None
+    try:
+        return Signer.from_text(text)
+    except RecetteError as exc:
+        raise RecetteError(f"--signing-key-env: {var}: {exc}") from None
+
+
 def cmd_probe_serve(args: argparse.Namespace) -> int:
     import os
     import ssl
 
-    from harness.attest import Signer
     from harness.probe.server import STDOUT, ProbeConfig, serve
 
     key = os.environ.get(args.key_env, "")
@@ -264,13 +283,7 @@ def cmd_probe_serve(args: argparse.Namespace) -> int:
         raise RecetteError(f"--key-env: environment variable {args.key_env} is not set "
                            "(the probe refuses to run without a key; `recette probe keygen` "
                            "makes one)")
-    signing_text = os.environ.get(args.signing_key_env, "")
-    signer = None
-    if signing_text:
-        try:
-            signer = Signer.from_text(signing_text)
-        except RecetteError as exc:
-            raise RecetteError(f"--signing-key-env: {args.signing_key_env}: {exc}") from None
+    signer = _signer_from_env(args.signing_key_env)
 
     def addr(value: str, flag: str) -> tuple[str, int]:
         host, _, port = value.rpartition(":")
@@ -351,18 +364,10 @@ def cmd_probe_keygen(args: argparse.Namespace) -> int:
 def cmd_probe_pubkey(args: argparse.Namespace) -> int:
     """The public key and key id of the probe's signing key, read again from its environment
     (what the technical service registers; nothing secret is printed)."""
-    import os
-
-    from harness.attest import Signer
-
-    text = os.environ.get(args.signing_key_env, "")
-    if not text:
+    signer = _signer_from_env(args.signing_key_env)
+    if signer is None:
         raise RecetteError(f"--signing-key-env: environment variable {args.signing_key_env} "
                            "is not set (`recette probe keygen` makes a signing key)")
-    try:
-        signer = Signer.from_text(text)
-    except RecetteError as exc:
-        raise RecetteError(f"--signing-key-env: {args.signing_key_env}: {exc}") from None
     print(f"public key {signer.public}\nkey id {signer.key_id}\n"
           f"register it: recette console probe add <name> {signer.public}")
     return 0
