@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +60,22 @@ class Verification:
         """What the run's row keeps (the site page's "recorded as" column)."""
         return {"kind": self.kind, "status": self.status, "note": self.note,
                 "refused": self.refused, "attested": len(self.attested)}
+
+
+def digest_of(att: Mapping[str, Any]) -> str:
+    """What identifies one attestation for the one-use rule: the SHA-256 of its signed
+    text."""
+    return hashlib.sha256(str(att.get("doc")).encode()).hexdigest()
+
+
+def candidates(results: Mapping[str, Any]) -> list[str]:
+    """The digests of the attestations the run's firewall check carries: the only rows of
+    the used-attestations table an upload needs to look at."""
+    fw = _firewall(results)
+    figures = fw.get("figures") if fw and isinstance(fw.get("figures"), dict) else {}
+    assert isinstance(figures, dict)
+    return [digest_of(s["attestation"]) for s in figures.get("sweeps") or []
+            if isinstance(s, dict) and isinstance(s.get("attestation"), dict)]
 
 
 def _firewall(results: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -126,7 +141,7 @@ def _check_sweep(sweep: Mapping[str, Any], keys: Mapping[str, ProbeKey], *, site
              "probe": f"{key.name} ({key.key_id})", "target": target,
              "source": str(doc.get("source"))[:64], "at": at.isoformat(),
              "ports": fmt(swept), "sent": sent}
-    return facts, hashlib.sha256(str(att.get("doc")).encode()).hexdigest()
+    return facts, digest_of(att)
 
 
 def _declared(fw: Mapping[str, Any], public: Mapping[str, Any] | None) -> list[str]:
@@ -195,6 +210,3 @@ def decide(results: Mapping[str, Any], *, site: str, received: dt.datetime,
                               if isinstance(a, dict)]}
     return v
 
-
-def digest_json(v: Verification) -> str:
-    return json.dumps(v.summary(), ensure_ascii=False)

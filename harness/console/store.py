@@ -559,7 +559,9 @@ class ConsoleStore:
         the console's clock, the uploader's name, the run as evidence
         (:mod:`harness.console.gatekeeper` says what it is worth). A run older than the
         latest verification already recorded is kept but does not overturn it."""
-        used = {r.digest for r in conn.execute(sa.select(USED_ATTESTATIONS.c.digest))}
+        used = {r.digest for r in conn.execute(
+            sa.select(USED_ATTESTATIONS.c.digest)
+            .where(USED_ATTESTATIONS.c.digest.in_(gatekeeper.candidates(results))))}
         v = gatekeeper.decide(results, site=site, received=received,
                               keys=self._probe_keys(conn), used=used)
         newer = [e for e in self.gate.events_in(conn, site)

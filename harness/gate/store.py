@@ -191,7 +191,6 @@ class GateStore:
         for a pass the console could not verify (kept in the trail, starts nothing)."""
         when = _utc(at or now_utc())
         with self._tx() as conn:
-            self._lock(conn, site)
             self.append(conn, site, kind or ("verification_pass" if passed
                                              else "verification_fail"),
                         actor=actor, evidence=evidence, detail=detail, at=when)

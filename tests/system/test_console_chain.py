@@ -116,11 +116,19 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
     from tests.system.test_console_browser import _flash, _login, _submit
 
     base, store, clock, token, probe = chain
+    sweeps = _signed(probe, T0 - dt.timedelta(minutes=4))
     answer = _send(tmp_path, base, token, firewall_results(
-        "pass", _signed(probe, T0 - dt.timedelta(minutes=4)),
-        generated=T0 - dt.timedelta(minutes=3)), "signed")
+        "pass", sweeps, generated=T0 - dt.timedelta(minutes=3)), "signed")
     assert "the 24 h wait starts now" in answer["gate"]
-    (event,) = store.gate.history(SITE)
+    # The same signatures in another run (a copied results.json, its time changed) back
+    # nothing: one attestation, one run.
+    copied = _send(tmp_path, base, token, firewall_results(
+        "pass", sweeps, generated=T0 - dt.timedelta(minutes=2)), "copied")
+    run = store.run(copied["id"])
+    assert run is not None and run.gate["refused"] == [
+        "cold sweep from the outsider: already used by another run",
+        "warm sweep from the outsider: already used by another run"]
+    event, _ = store.gate.history(SITE)
     assert (event.kind, event.at, event.actor) == ("verification_pass", T0, "alpha")
     assert [a["phase"] for a in event.detail["attested"]] == ["cold", "warm"]
 
