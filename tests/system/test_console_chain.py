@@ -151,20 +151,21 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
     client = Client(base)
     assert client.login("tech", PASSWORD).status == 302
     assert 'light green' in _sites_row(client)
-    clock.at = T0 + dt.timedelta(days=2)
-    _send(tmp_path, base, token, firewall_results(
-        "fail", [], generated=clock.at - dt.timedelta(minutes=2)), "failed")
-    # each jump of the clock idles the session out
-    assert client.login("tech", PASSWORD).status == 302
-    row = _sites_row(client)
+
+    def later(days: int, status: str, name: str) -> str:
+        """A run uploaded ``days`` after T0 (signed when it passes), then the sites page's
+        row, logged in again (each jump of the clock idles the session out)."""
+        clock.at = T0 + dt.timedelta(days=days)
+        sweeps = _signed(probe, clock.at - dt.timedelta(minutes=4)) if status == "pass" else []
+        _send(tmp_path, base, token, firewall_results(
+            status, sweeps, generated=clock.at - dt.timedelta(minutes=3)), name)
+        assert client.login("tech", PASSWORD).status == 302
+        return _sites_row(client)
+
+    row = later(2, "fail", "failed")
     assert "light red" in row and "bloquée" in row
     # A new signed pass: green and waiting again; then a revocation: red and revoked.
-    clock.at = T0 + dt.timedelta(days=3)
-    _send(tmp_path, base, token, firewall_results(
-        "pass", _signed(probe, clock.at - dt.timedelta(minutes=4)),
-        generated=clock.at - dt.timedelta(minutes=3)), "fixed")
-    assert client.login("tech", PASSWORD).status == 302
-    row = _sites_row(client)
+    row = later(3, "pass", "fixed")
     assert "light green" in row and "en attente" in row
     revoked = client.post(f"/sites/{SITE}/revoke", {"trunk": "trunk01",
                                                     "reason": "fraude suspectée"},
@@ -173,12 +174,7 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
     row = _sites_row(client)
     assert "light red" in row and "révoquée" in row
     # A verification never followed by an activation expires: grey and expired together.
-    clock.at = T0 + dt.timedelta(days=4)
-    _send(tmp_path, base, token, firewall_results(
-        "pass", _signed(probe, clock.at - dt.timedelta(minutes=4)),
-        generated=clock.at - dt.timedelta(minutes=3)), "again-fixed")
-    assert client.login("tech", PASSWORD).status == 302
-    assert "light green" in _sites_row(client)
+    assert "light green" in later(4, "pass", "again-fixed")
     clock.at = T0 + dt.timedelta(days=35)
     assert client.login("tech", PASSWORD).status == 302
     row = _sites_row(client)
