@@ -169,6 +169,9 @@ class PortForward:
     wan: str | None = None  # the WAN interface it is on, when the configuration names it
     public: str | None = None  # where the internet reaches it (address, network), if known
     inside: str | None = None  # the inside network, for a forward of a whole network
+    # No translation at all: a LAN of public addresses the router routes to (``inside`` is
+    # that LAN), reached at the hosts' own addresses; filtered only by the lists on its path.
+    routed: bool = False
 
     def inside_port(self, port: int) -> int:
         """The port the packet carries after translation."""
@@ -201,6 +204,9 @@ class RouterModel:
     # What may decide traffic between the LANs but is not evaluated (IOS VRFs, an nft rule on
     # a named set or a jump): the isolation audit then cannot judge.
     internal_unevaluated: list[Source] = field(default_factory=list)
+    # Lines whose address was redacted in a published copy (``x.x.x.x``, ``<removed>``): a
+    # forward or a filter entry whose effect is unknown, so "closed" cannot be concluded.
+    redacted: list[Source] = field(default_factory=list)
 
     def lan_interfaces(self) -> list[Interface]:
         return [i for i in self.interfaces if i.role == "lan"]
