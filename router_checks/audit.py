@@ -232,7 +232,8 @@ def _through(model: RouterModel, fwd: PortForward, src: IPv4Address, port: int,
         decided: Decider = fwd
         ok = True
         for lst in (x for x in inbound if x.applies((wan, lan))):
-            action, rule = lst.decide("udp", src, fwd.to, inside if lst.after_nat else port)
+            action, rule = lst.decide("udp", src, fwd.to, inside if lst.after_nat else port,
+                                      (wan, lan))
             decided = rule if rule is not None else (lst.source if action == "deny"
                                                       else decided)
             if action == "deny":

@@ -61,7 +61,7 @@ class Rule:
     # established,related``, ``ct helper``: the pinholes a helper such as the SIP ALG
     # opens): never a new inbound flow, so never an opening of the firewall's own.
     established_only: bool = False
-    iif: tuple[str, ...] = ()  # interfaces the rule names (empty: any), internal lists only
+    iif: tuple[str, ...] = ()  # interfaces the rule names (empty: any)
     oif: tuple[str, ...] = ()
     # Matches only flows a port forward translated (nftables ``ct status dnat``): every
     # inbound flow the audit follows comes through a forward, so it matches them all, but it
