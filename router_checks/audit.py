@@ -635,7 +635,9 @@ def audit(model: RouterModel, router: Router, operator: IPv4Address | OperatorAd
     """All audits; returns findings and what the configuration predicts open. ``operator``:
     the operator's addresses by role (``Operator.addresses()``), or one address standing for
     all of them. With no LAN plan (``plan="none"``), the LANs are not compared and forwards
-    only with the IPBX."""
+    only with the IPBX. With no interface facing the internet, the LAN, VLAN and DHCP audits
+    still run and the firewall part is a CONFIG_NO_WAN reserve, its prediction marked not
+    evaluated (``Prediction.evaluated``)."""
     voice = router.lans.voice if plan != "none" else None
     if has_wan(model):
         fw, predicted = audit_firewall(model, operator, router.ipbx, voice)

@@ -197,8 +197,9 @@ class RouterModel:
     # A SIP-aware stateful inspection (IOS CBAC `ip inspect name X sip`, a zone policy that
     # inspects `match protocol sip`): it parses SIP and opens media from what it reads.
     sip_inspection: list[Source] = field(default_factory=list)
-    # Why the configuration cannot be audited at all (no interface, no WAN, lines whose
-    # block is lost): the audit is then an error, never a pass or a wall of findings.
+    # Why the configuration cannot be audited at all (no interface, lines whose block is
+    # lost): the audit is then an error, never a pass or a wall of findings. No WAN is not
+    # one: the LAN checks run and the firewall part is said not evaluated (audit.audit).
     unusable: list[Msg] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # origin → raw text (evidence)
     # What may decide traffic between the LANs but is not evaluated (IOS VRFs, an nft rule on
