@@ -200,7 +200,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"{args.config}: no finding")
     for line in result.lines():
         print(line)
-    return 1 if any(f.severity == "fail" for f in result.findings) else 0
+    return 1 if result.blocking() else 0
 
 
 def cmd_gate(args: argparse.Namespace) -> int:

@@ -205,6 +205,19 @@ class Reach:
     opened: set[int] = field(default_factory=set)
     why: dict[int, Decider] = field(default_factory=dict)
     via: dict[int, list[PortForward]] = field(default_factory=dict)
+    # Per open port, what let it through on each forward that carries it (several 1:1
+    # statics each expose a host: a finding names them all, not the first).
+    opened_by: dict[int, list[Decider]] = field(default_factory=dict)
+
+
+def _lan_of(model: RouterModel, address: IPv4Address) -> str:
+    """The interface whose network holds ``address`` (empty: none the model knows)."""
+    return next((i.name for i in model.interfaces for a in i.addresses
+                 if address in a.network), "")
+
+
+def _wans(model: RouterModel) -> list[str]:
+    return [i.name for i in model.interfaces if i.role == "wan"] or [""]
 
 
 def _through(model: RouterModel, fwd: PortForward, src: IPv4Address, port: int,
@@ -212,15 +225,15 @@ def _through(model: RouterModel, fwd: PortForward, src: IPv4Address, port: int,
     """Whether ``fwd`` carries the datagram in, and what decided."""
     if fwd.src and not any(src in n for n in fwd.src):
         return False, fwd
-    lan = next((i.name for i in model.interfaces for a in i.addresses
-                if fwd.to in a.network), "")
+    lan = _lan_of(model, fwd.to)
     inside = fwd.inside_port(port)
     first: Decider = None
     for wan in ([fwd.wan] if fwd.wan in wans else wans):
         decided: Decider = fwd
         ok = True
         for lst in (x for x in inbound if x.applies((wan, lan))):
-            action, rule = lst.decide("udp", src, fwd.to, inside if lst.after_nat else port)
+            action, rule = lst.decide("udp", src, fwd.to, inside if lst.after_nat else port,
+                                      (wan, lan))
             decided = rule if rule is not None else (lst.source if action == "deny"
                                                       else decided)
             if action == "deny":
@@ -242,7 +255,7 @@ def reach(model: RouterModel, src: IPv4Address, ports: Iterable[int] = VOICE_POR
     """
     out = Reach()
     inbound = [f for f in model.filters if f.direction == "inbound"]
-    wans = [i.name for i in model.interfaces if i.role == "wan"] or [""]
+    wans = _wans(model)
     for port in ports:
         fwds = _forwards_for(model, port)
         if not fwds:
@@ -255,6 +268,7 @@ def reach(model: RouterModel, src: IPv4Address, ports: Iterable[int] = VOICE_POR
                     out.opened.add(port)
                     out.why[port] = decided
                 out.via.setdefault(port, []).append(fwd)
+                out.opened_by.setdefault(port, []).append(decided)
             elif port not in out.why:
                 out.why[port] = decided
     return out
@@ -267,14 +281,14 @@ def reachable(model: RouterModel, src: IPv4Address, ports: Iterable[int] = VOICE
     return r.opened, r.why
 
 
-def _named_sources(model: RouterModel) -> list[IPv4Network]:
-    """Every source network an inbound permit rule or a forward names."""
+def _named_sources(model: RouterModel, action: str = "permit") -> list[IPv4Network]:
+    """Every source network an inbound ``action`` rule (or, for permits, a forward) names."""
     nets: list[IPv4Network] = []
     for lst in (f for f in model.filters if f.direction == "inbound"):
         for r in (flat for rule in lst.rules for flat in rule.flat()):
-            if r.action == "permit":
+            if r.action == action:
                 nets.extend(r.src)
-    for fwd in model.forwards:
+    for fwd in model.forwards if action == "permit" else ():
         nets.extend(fwd.src)
     return nets
 
@@ -314,11 +328,14 @@ def _target(ipbx: IPv4Address | None, voice: Lan | None) -> Msg:
 
 
 def _closed(reaches: dict[IPv4Address, Reach], operator: dict[IPv4Address, Roles],
-            ipbx: IPv4Address | None, voice: Lan | None) -> list[Finding]:
+            ipbx: IPv4Address | None, voice: Lan | None,
+            redacted: list[Source] | None = None) -> list[Finding]:
     """Voice ports closed to an operator address that needs them, by cause: no forward at
     all (say what is missing, there is no line to cite; the same for every address), or a
     rule, a forward restricted to other sources or a list's default that drops them (cite
-    it), one finding per address, naming it with its role."""
+    it), one finding per address, naming it with its role. Where lines that forward or
+    filter had their address redacted, "closed" is not known: said as not evaluated, citing
+    those lines, never as a fact."""
     out: list[Finding] = []
     need = operator_mod.needs(operator)
     unforwarded: set[int] = set()
@@ -329,6 +346,10 @@ def _closed(reaches: dict[IPv4Address, Reach], operator: dict[IPv4Address, Roles
         lost = {p for p in closed if r.why.get(p) is not None}
         if lost:
             dropped[ip] = lost
+    if redacted and (unforwarded or dropped):
+        ports = unforwarded.union(*dropped.values())
+        return [_finding("warn", msg("FW_REDACTED_UNKNOWN", ports=fmt(ports),
+                                     target=_target(ipbx, voice)), redacted)]
     if unforwarded:
         out.append(_finding("fail", msg("FW_NOT_FORWARDED", ports=fmt(unforwarded),
                                         target=_target(ipbx, voice))))
@@ -367,38 +388,74 @@ def _admitted_by_forwards(broad: list[IPv4Network],
     return out
 
 
+def _on_path(rule: Rule, path: tuple[str, str]) -> bool:
+    """Whether ``rule`` sees traffic on ``path`` (its interfaces, when it names some)."""
+    return (not rule.iif or path[0] in rule.iif) and (not rule.oif or path[1] in rule.oif)
+
+
+def _paths(model: RouterModel, lst: RuleList, rule: Rule, to: IPv4Address
+           ) -> list[tuple[str, str]]:
+    """The paths from the internet to ``to`` that go through ``lst`` and ``rule``: a filter
+    on a DMZ (or a rule naming another output) never sees traffic forwarded to the LAN."""
+    lan = _lan_of(model, to)
+    return [p for p in ((w, lan) for w in _wans(model))
+            if lst.applies(p) and _on_path(rule, p)]
+
+
+def _stopper(model: RouterModel, fwd: PortForward, src: IPv4Address, port: int,
+             path: tuple[str, str]) -> tuple[RuleList | None, Decider] | None:
+    """What stops a datagram from ``src`` forwarded by ``fwd`` on ``path``: the forward's
+    own source restriction (list None), or the first list on the path that drops it with
+    its deciding rule (None: its default); None when nothing stops it."""
+    if fwd.src and not any(src in n for n in fwd.src):
+        return None, fwd
+    for lst in (x for x in model.filters if x.direction == "inbound" and x.applies(path)):
+        action, rule = lst.decide("udp", src, fwd.to,
+                                  fwd.inside_port(port) if lst.after_nat else port, path)
+        if action == "deny":
+            return lst, rule
+    return None
+
+
 def _dormant(model: RouterModel, lst: RuleList, rule: Rule, broad: list[IPv4Network],
              operator: dict[IPv4Address, Roles], ipbx: IPv4Address | None) -> Finding | None:
     """Why a permit that admits voice ports from sources other than the operator's lets
     nothing in today, said as it is: an earlier rule of its list decides that traffic first
     (cite both), no forward sends those ports into the site (adding the one the audit asks
-    for would open them), or another filter on the path stops it. A rule that matches only
-    translated flows (``ct status dnat``) is as broad as the forwards behind it: behind a
-    forward restricted to the operator it admits no one else, and with no forward nothing."""
+    for would open them), or another filter on the path stops it. Only the forwards whose
+    path goes through the rule count (a filter on a DMZ says nothing of a forward to the
+    LAN), and only what really stops the traffic on that path is "another filter". A rule
+    that matches only translated flows (``ct status dnat``) is as broad as the forwards it
+    sees: behind a forward restricted to the operator it admits no one else, and with no
+    forward nothing."""
     ports = [p for p in (SIP_PORT, RTP[0], RTP[-1])
              if not rule.dst_ports or any(r.contains(p) for r in rule.dst_ports)]
-    fwds = [(f, p) for p in ports for f in _forwards_for(model, p)
-            if any(f.to in n for n in rule.dst)]
+    fwds = [(f, p, path) for p in ports for f in _forwards_for(model, p)
+            if any(f.to in n for n in rule.dst) for path in _paths(model, lst, rule, f.to)]
     if rule.translated_only:
-        broad = _admitted_by_forwards(broad, fwds, operator)
+        broad = _admitted_by_forwards(broad, [(f, p) for f, p, _ in fwds], operator)
         if not broad:
             return None
     allowed = operator_mod.listed(operator)
     nets = [operator_mod.source_words(n) for n in broad]
     if not fwds:
         targets = [ipbx] if ipbx is not None else [f.to for f in model.forwards]
-        if not any(t in n for t in targets for n in rule.dst):
+        if not any(t in n and _paths(model, lst, rule, t) for t in targets for n in rule.dst):
             return None  # it admits nothing toward the site's forwards or IPBX
         return _finding("warn", msg("ACL_BROAD_UNFORWARDED", networks=nets, allowed=allowed),
                         (rule.source,))
     src = _witness(broad, operator)
     if src is None:
         return None
-    for fwd, port in fwds:
-        _, decider = lst.decide("udp", src, fwd.to,
-                                fwd.inside_port(port) if lst.after_nat else port)
-        if decider is not None and decider.source.lines != rule.source.lines and (
-                decider.action == "deny"):
+    stops = []
+    for fwd, port, path in fwds:
+        stop = _stopper(model, fwd, src, port, path)
+        if stop is None:
+            return None  # it does let that source in: the open finding says so
+        stops.append(stop)
+    for stop_list, decider in stops:
+        if stop_list is lst and isinstance(decider, Rule) and (
+                decider.source.lines != rule.source.lines):
             return _finding("warn", msg("ACL_BROAD_SHADOWED", networks=nets),
                             (decider.source, rule.source))
     return _finding("warn", msg("ACL_BROAD_BLOCKED", networks=nets, allowed=allowed),
@@ -418,6 +475,9 @@ class Prediction:
     others: set[int]
     anyone: set[int]
     sip_alg: bool = False
+    # False: the firewall part was not evaluated (no interface faces the internet); the
+    # sets are then empty and say nothing, and no check may lean on them.
+    evaluated: bool = True
 
 
 def audit_firewall(model: RouterModel, operator: IPv4Address | OperatorAddresses,
@@ -427,9 +487,11 @@ def audit_firewall(model: RouterModel, operator: IPv4Address | OperatorAddresses
     the IPBX; returns the findings and what the configuration predicts open. ``voice`` is
     None when no LAN plan is known (an offline audit without a profile)."""
     ops = operator_mod.addresses_of(operator)
+    model = _aimed(model, ipbx)
     reaches = {ip: reach(model, ip, PREDICTED_PORTS) for ip in ops}
-    out = _closed(reaches, ops, ipbx, voice)
-    stands = operator_mod.witnesses(_named_sources(model), ops)
+    out = _closed(reaches, ops, ipbx, voice, model.redacted)
+    stands = operator_mod.witnesses(_named_sources(model), ops,
+                                    avoid=_named_sources(model, "deny"))
     by_net: dict[IPv4Network, set[int]] = {}
     others: set[int] = set()
     anyone: set[int] = set()
@@ -442,7 +504,7 @@ def audit_firewall(model: RouterModel, operator: IPv4Address | OperatorAddresses
         voice_open = r.opened & set(VOICE_PORTS)
         if voice_open:
             by_net.setdefault(net, set()).update(voice_open)
-            deciders.extend(r.why[p] for p in sorted(voice_open))
+            deciders.extend(d for p in sorted(voice_open) for d in r.opened_by[p])
     voice_others = others & set(VOICE_PORTS)
     if voice_others:
         out.append(_finding("fail", msg(
@@ -473,6 +535,17 @@ def audit_firewall(model: RouterModel, operator: IPv4Address | OperatorAddresses
     return out, predicted
 
 
+def _aimed(model: RouterModel, ipbx: IPv4Address | None) -> RouterModel:
+    """The model with each routed public LAN aimed at the IPBX when it is on that LAN, and
+    left out when the IPBX is elsewhere (its other hosts are no voice path); without an IPBX
+    every routed LAN stays, reached at its first host, since any host may be the IPBX."""
+    if ipbx is None or not any(f.routed for f in model.forwards):
+        return model
+    kept = [f if not f.routed else replace(f, to=ipbx) for f in model.forwards
+            if not f.routed or (f.inside is not None and ipbx in IPv4Network(f.inside))]
+    return replace(model, forwards=kept)
+
+
 def _astray(reaches: dict[IPv4Address, Reach], ipbx: IPv4Address | None, voice: Lan | None
             ) -> list[Finding]:
     """Every forward that sends voice ports open to an operator address elsewhere than the
@@ -484,8 +557,8 @@ def _astray(reaches: dict[IPv4Address, Reach], ipbx: IPv4Address | None, voice: 
     for r in reaches.values():
         for p in sorted(r.opened & set(VOICE_PORTS)):
             for fwd in r.via.get(p, []):
-                if (ipbx is not None and fwd.to != ipbx) or (
-                        voice is not None and fwd.to not in voice.network):
+                if not fwd.routed and ((ipbx is not None and fwd.to != ipbx) or (
+                        voice is not None and fwd.to not in voice.network)):
                     wrong.setdefault(fwd.source.ref(), (fwd, set()))[1].add(p)
     if not wrong:
         return []
@@ -545,13 +618,16 @@ def plan_fact(model: RouterModel, router: Router, plan: LanPlan) -> Msg:
 
 def unusable(model: RouterModel) -> list[Msg]:
     """Why the model cannot be audited (empty: it can): what the parser could not rebuild,
-    no interface with an address, no interface facing the internet."""
+    no interface with an address. No interface facing the internet is not one: the LAN,
+    VLAN and DHCP checks need no WAN, only the firewall part does (:func:`audit`)."""
     out = list(model.unusable)
     if not out and not model.interfaces:
         out.append(msg("CONFIG_NO_INTERFACE"))
-    elif not out and not any(i.role == "wan" for i in model.interfaces):
-        out.append(msg("CONFIG_NO_WAN"))
     return out
+
+
+def has_wan(model: RouterModel) -> bool:
+    return any(i.role == "wan" for i in model.interfaces)
 
 
 def audit(model: RouterModel, router: Router, operator: IPv4Address | OperatorAddresses,
@@ -559,9 +635,17 @@ def audit(model: RouterModel, router: Router, operator: IPv4Address | OperatorAd
     """All audits; returns findings and what the configuration predicts open. ``operator``:
     the operator's addresses by role (``Operator.addresses()``), or one address standing for
     all of them. With no LAN plan (``plan="none"``), the LANs are not compared and forwards
-    only with the IPBX."""
+    only with the IPBX. With no interface facing the internet, the LAN, VLAN and DHCP audits
+    still run and the firewall part is a CONFIG_NO_WAN reserve, its prediction marked not
+    evaluated (``Prediction.evaluated``)."""
     voice = router.lans.voice if plan != "none" else None
-    fw, predicted = audit_firewall(model, operator, router.ipbx, voice)
+    if has_wan(model):
+        fw, predicted = audit_firewall(model, operator, router.ipbx, voice)
+    else:  # where calls come in is unknown: the firewall part is not evaluated, said so
+        fw = [_finding("warn", msg("CONFIG_NO_WAN"))]
+        predicted = Prediction({ip: set() for ip in operator_mod.addresses_of(operator)},
+                               set(), set(), set(), bool(model.sip_alg or model.sip_inspection),
+                               evaluated=False)
     lans = [*audit_lans(model, router), *audit_isolation(model, router)] if plan != "none" \
         else []
     findings = [*lans, *audit_dhcp(model, router, plan), *fw,

@@ -94,8 +94,14 @@ def check_router_audit(profile: Profile, evidence: Evidence, run_state: RunState
     evidence.fact("LAN plan", str(evidence.figures.lan_plan))
     operator = profile.operator.addresses()
     findings, predicted = audits.audit(model, router, operator, plan)
-    run_state.predicted = predicted_sets(predicted)
     report(findings, evidence)
+    fails = [f.message for f in findings if f.severity == "fail"]
+    if not predicted.evaluated:  # no WAN: the LAN checks ran, the firewall part did not
+        blind = [f.message for f in findings if f.code == "CONFIG_NO_WAN"]
+        if fails:
+            fail(*fails, *blind)
+        raise CheckError(blind[0])  # never a pass: nothing said where calls come in
+    run_state.predicted = predicted_sets(predicted)
     for ip, roles in operator.items():
         evidence.fact(f"predicted open to {ip} ({'/'.join(roles)})",
                       fmt(predicted.by_source[ip]))
@@ -104,7 +110,6 @@ def check_router_audit(profile: Profile, evidence: Evidence, run_state: RunState
     for f in findings:
         if f.severity == "warn":
             evidence.reserve(f.message)
-    fails = [f.message for f in findings if f.severity == "fail"]
     if fails:
         fail(*fails)
 

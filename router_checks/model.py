@@ -61,7 +61,7 @@ class Rule:
     # established,related``, ``ct helper``: the pinholes a helper such as the SIP ALG
     # opens): never a new inbound flow, so never an opening of the firewall's own.
     established_only: bool = False
-    iif: tuple[str, ...] = ()  # interfaces the rule names (empty: any), internal lists only
+    iif: tuple[str, ...] = ()  # interfaces the rule names (empty: any)
     oif: tuple[str, ...] = ()
     # Matches only flows a port forward translated (nftables ``ct status dnat``): every
     # inbound flow the audit follows comes through a forward, so it matches them all, but it
@@ -169,6 +169,9 @@ class PortForward:
     wan: str | None = None  # the WAN interface it is on, when the configuration names it
     public: str | None = None  # where the internet reaches it (address, network), if known
     inside: str | None = None  # the inside network, for a forward of a whole network
+    # No translation at all: a LAN of public addresses the router routes to (``inside`` is
+    # that LAN), reached at the hosts' own addresses; filtered only by the lists on its path.
+    routed: bool = False
 
     def inside_port(self, port: int) -> int:
         """The port the packet carries after translation."""
@@ -194,13 +197,17 @@ class RouterModel:
     # A SIP-aware stateful inspection (IOS CBAC `ip inspect name X sip`, a zone policy that
     # inspects `match protocol sip`): it parses SIP and opens media from what it reads.
     sip_inspection: list[Source] = field(default_factory=list)
-    # Why the configuration cannot be audited at all (no interface, no WAN, lines whose
-    # block is lost): the audit is then an error, never a pass or a wall of findings.
+    # Why the configuration cannot be audited at all (no interface, lines whose block is
+    # lost): the audit is then an error, never a pass or a wall of findings. No WAN is not
+    # one: the LAN checks run and the firewall part is said not evaluated (audit.audit).
     unusable: list[Msg] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # origin → raw text (evidence)
     # What may decide traffic between the LANs but is not evaluated (IOS VRFs, an nft rule on
     # a named set or a jump): the isolation audit then cannot judge.
     internal_unevaluated: list[Source] = field(default_factory=list)
+    # Lines whose address was redacted in a published copy (``x.x.x.x``, ``<removed>``): a
+    # forward or a filter entry whose effect is unknown, so "closed" cannot be concluded.
+    redacted: list[Source] = field(default_factory=list)
 
     def lan_interfaces(self) -> list[Interface]:
         return [i for i in self.interfaces if i.role == "lan"]

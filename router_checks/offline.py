@@ -20,6 +20,9 @@ from router_checks.kind import RouterKind
 from router_checks.model import RouterModel
 from router_checks.operator import OperatorAddresses
 
+# Findings that say a part of the audit could not be evaluated: never a clean result.
+NOT_EVALUATED = ("CONFIG_NO_WAN", "FW_REDACTED_UNKNOWN")
+
 
 def load_model(path: Path, kind: RouterKind) -> RouterModel:
     try:
@@ -54,6 +57,11 @@ class OfflineAudit:
     lan_plan: Msg
     unevaluated: list[str]
 
+    def blocking(self) -> bool:
+        """Whether the audit stops acceptance: a failure, or a part it could not evaluate
+        (no WAN, redacted addresses), which is never a pass."""
+        return any(f.severity == "fail" or f.code in NOT_EVALUATED for f in self.findings)
+
     def lines(self) -> list[str]:
         out = [f.line() for f in self.findings]
         out.append(f"LAN plan: {self.lan_plan}")
@@ -68,7 +76,8 @@ def audit_file(path: Path, kind: RouterKind, operator: IPv4Address | OperatorAdd
     """The audit of the saved configuration at ``path`` (``operator``: the operator's
     addresses by role, or its one server; ``router``: the profile's, or None: no LAN plan,
     the LANs are the configuration's own). A configuration the audit cannot read (no WAN,
-    no interface, lines whose block is lost) is a one-line RecetteError."""
+    no interface, lines whose block is lost) is a one-line RecetteError; one with no WAN is
+    audited for its LANs and DHCP, the firewall part said not evaluated."""
     model = load_model(path, kind)
     why = unusable(model)
     if why:

@@ -38,11 +38,20 @@ ANY = IPv4Network("0.0.0.0/0")
 
 Roles = tuple[str, ...]
 OperatorAddresses = Mapping[IPv4Address, Roles]
-# Addresses that stand for "any address" when no rule names a network holding them (the
-# first one outside every named network is used): documentation, benchmarking and shared
-# address space, which no operator or site uses on the internet.
-ANY_SOURCE_CANDIDATES = tuple(IPv4Address(a) for a in (
-    "203.0.113.66", "198.18.0.66", "100.64.0.66", "192.0.0.170", "240.0.0.66"))
+
+
+def _any_source_candidates() -> Iterable[IPv4Address]:
+    """Addresses that may stand for "any address": ordinary public unicast addresses spread
+    over the whole space, tried in a fixed order. Never the lab's nor documentation ones:
+    published configurations use those ranges for themselves, and WAN lists drop them as
+    bogons, so a witness taken there would be named as "the other source" or be stopped by
+    a rule that stops no one else."""
+    for first in range(1, 224):
+        for k in range(4):
+            a = IPv4Address(f"{first}.{(first * 37 + k * 71) % 256}."
+                            f"{(first * 91 + k * 13) % 256}.{(first * 53 + k) % 253 + 1}")
+            if a.is_global and not a.is_multicast:
+                yield a
 
 
 def addresses_of(operator: IPv4Address | OperatorAddresses) -> dict[IPv4Address, Roles]:
@@ -99,17 +108,20 @@ def only_operator(net: IPv4Network, operator: Mapping[IPv4Address, Roles]) -> bo
     return net.num_addresses <= len(operator) and all(h in operator for h in net)
 
 
-def witnesses(nets: Iterable[IPv4Network], operator: Mapping[IPv4Address, Roles]
-              ) -> dict[IPv4Address, IPv4Network]:
+def witnesses(nets: Iterable[IPv4Network], operator: Mapping[IPv4Address, Roles],
+              avoid: Iterable[IPv4Network] = ()) -> dict[IPv4Address, IPv4Network]:
     """Source addresses to test the rules with, none of them the operator's, each with the
     network it stands for: one address outside every network ``nets`` names, standing for
     any address (0.0.0.0/0), and one inside each named network (a network holding only
     operator addresses has none). A witness inside several named networks stands for the
-    narrowest, the one the configuration certainly admits it by."""
+    narrowest, the one the configuration certainly admits it by. The "any address" witness
+    is also outside the networks ``avoid`` names (those deny rules name): a rule naming no
+    network of its own is all that may decide for it, as for any address."""
     named = [n for n in dict.fromkeys(nets) if n.prefixlen > 0]
+    shunned = [*named, *(n for n in avoid if n.prefixlen > 0)]
     out: dict[IPv4Address, IPv4Network] = {}
-    anyone = next((a for a in ANY_SOURCE_CANDIDATES
-                   if a not in operator and not any(a in n for n in named)), None)
+    anyone = next((a for a in _any_source_candidates()
+                   if a not in operator and not any(a in n for n in shunned)), None)
     if anyone is not None:
         out[anyone] = ANY
     for n in named:

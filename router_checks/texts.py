@@ -193,12 +193,24 @@ TEXTS: Catalog = {
         "en": "the configuration has no interface with an address: nothing to audit",
         "fr": "La configuration n'a aucune interface adressée : rien à auditer",
     },
+    # -- issue 23: what the audit cannot know, said as such --------------------------------
     "CONFIG_NO_WAN": {
-        "en": "no interface faces the internet (no `ip nat outside`, no public or "
-              "provider-assigned address): the audit cannot tell where calls come in",
-        "fr": "Aucune interface ne fait face à internet (ni `ip nat outside`, ni adresse "
-              "publique ou attribuée par l'opérateur) : l'audit ne peut pas savoir par où "
-              "entrent les appels",
+        "en": "firewall, NAT and port forwards not evaluated: no interface faces the internet "
+              "(no `ip nat outside`, no dialer, no public or provider-assigned address, no "
+              "default route to a public next hop), so the audit cannot tell where calls "
+              "come in; the LAN, VLAN and DHCP checks ran",
+        "fr": "Pare-feu et redirections non évalués : aucune interface ne fait face à "
+              "internet (ni `ip nat outside`, ni dialer, ni adresse publique ou attribuée "
+              "par l'opérateur, ni route par défaut vers un routeur public), l'audit ne sait "
+              "pas par où entrent les appels ; les LAN, VLAN et DHCP ont été vérifiés",
+    },
+    "FW_REDACTED_UNKNOWN": {
+        "en": "UDP {ports}: whether they reach {target} is not evaluated: the cited lines "
+              "had their address redacted (x.x.x.x, <removed>), so the forwards and filters "
+              "they hold are unknown; audit the configuration with its addresses",
+        "fr": "Ports UDP {ports} : leur accès à {target} n'a pas pu être évalué, les "
+              "adresses des lignes citées ayant été masquées : fournir la configuration "
+              "avec ses adresses",
     },
     # -- the collector (SSH) ------------------------------------------------------------------
     "ROUTER_NO_PASSWORD": {

@@ -10,24 +10,28 @@ forwards' inside hosts (:func:`.nat.post_nat`).
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
 from typing import Literal
 
 from router_checks.cisco_ios.acl import Acl, Groups, read_ace, read_acls
 from router_checks.cisco_ios.interfaces import Itf, Role
 from router_checks.cisco_ios.nat import Static, post_nat
-from router_checks.cisco_ios.operands import Unsupported
+from router_checks.cisco_ios.operands import Redacted, Unsupported
 from router_checks.cisco_ios.tree import Node, Note, source
 from router_checks.cisco_ios.zbf import Builder
 from router_checks.model import Rule, RuleList, Source
 
 
 def read_filters(top: list[Node], itfs: dict[str, Itf], roles: dict[str, Role],
-                 statics: list[Static], origin: str, note: Note, notes: list[str]
+                 statics: list[Static], origin: str, note: Note, notes: list[str],
+                 routed: tuple[IPv4Network, ...] = (), redacted: list[Source] | None = None
                  ) -> list[RuleList]:
     """The inbound list of each WAN interface: its ``ip access-group NAME in`` evaluated in
     order with IOS's implicit final deny, or IOS's permit-all when there is none. Then the
     lists that filter traffic between the LANs: each LAN interface's ``in`` list (traffic
-    entering from that LAN) and ``out`` list (traffic routed into it)."""
+    entering from that LAN) and ``out`` list (traffic routed into it). ``routed``: the
+    public LANs reached untranslated, whose addresses an inbound entry names as they are;
+    ``redacted`` collects the inbound entries left out because an address was hidden."""
     out: list[RuleList] = []
     groups = Groups.read(top)
     acls = read_acls(top)
@@ -68,6 +72,11 @@ def read_filters(top: list[Node], itfs: dict[str, Itf], roles: dict[str, Role],
             ace_notes: list[str] = []
             try:
                 ace = read_ace(words, groups, acl.standard, ace_notes)
+            except Redacted as exc:
+                note(e, f"left out: {exc}")
+                if direction == "inbound" and redacted is not None:
+                    redacted.append(source(origin, [e]))
+                continue
             except Unsupported as exc:
                 note(e, f"left out: {exc}")
                 continue
@@ -78,7 +87,7 @@ def read_filters(top: list[Node], itfs: dict[str, Itf], roles: dict[str, Role],
                 note(e, why)
             if ace is None:
                 continue
-            dst = (post_nat(ace.dst, statics, f"{origin}:{e.num}", notes)
+            dst = (post_nat(ace.dst, statics, f"{origin}:{e.num}", notes, routed)
                    if direction == "inbound" else ace.dst)  # no NAT between inside LANs
             for svc in ace.services:
                 rules.append(Rule(ace.action, svc.proto, ace.src, dst, svc.ports,

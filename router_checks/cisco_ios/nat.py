@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from router_checks.cisco_ios.interfaces import Itf, itf_name
-from router_checks.cisco_ios.operands import ANY, Unsupported, ipv4, masked
+from router_checks.cisco_ios.operands import ANY, Redacted, Unsupported, ipv4, masked
 from router_checks.cisco_ios.tree import Node, Note, source
 from router_checks.model import PortForward, PortRange, Proto, Source
 
@@ -54,8 +54,11 @@ def _condition(w: list[str], i: int) -> str | None:
 
 def read_static(w: list[str], node: Node, itfs: dict[str, Itf], origin: str) -> Static:
     """``ip nat [inside] source static ...`` words after ``static``. A translation under a
-    ``route-map`` or ``vrf`` is :class:`Conditional`."""
+    ``route-map`` or ``vrf`` is :class:`Conditional`; one whose inside address was redacted
+    raises :class:`Redacted` (its target is unknown), one whose outside address was is kept
+    with that address unknown (``hidden``: its word, as the file shows it)."""
     src = source(origin, [node])
+    hidden: list[str] = []
 
     def outside_at(i: int) -> tuple[IPv4Address | None, int, str | None]:
         if i < len(w) and w[i] == "interface" and i + 1 < len(w):
@@ -63,8 +66,15 @@ def read_static(w: list[str], node: Node, itfs: dict[str, Itf], origin: str) -> 
             itf = itfs.get(name)
             return (itf.addrs[0][0].ip if itf and itf.addrs else None), j, name
         if i < len(w):
-            return ipv4(w[i]), i + 1, None
+            try:
+                return ipv4(w[i]), i + 1, None
+            except Redacted:
+                hidden.append(w[i])
+                return None, i + 1, None
         raise Unsupported("static NAT without an outside address")
+
+    def public_of(outside: IPv4Address | None, wan: str | None) -> str | None:
+        return f"{hidden[0]} {REDACTED_MARK}" if hidden else _public(outside, wan)
 
     def checked(static: Static, i: int) -> Static:
         cond = _condition(w, i)
@@ -83,7 +93,7 @@ def read_static(w: list[str], node: Node, itfs: dict[str, Itf], origin: str) -> 
         proto: Proto = "udp" if w[0] == "udp" else "tcp"
         return checked(Static(PortForward(proto, (PortRange(port, port),), inside, (), src,
                                           to_port=int(w[2]), wan=wan,
-                                          public=_public(outside, wan)), outside), i + 1)
+                                          public=public_of(outside, wan)), outside), i + 1)
     if w and w[0] == "network":
         # ip nat inside source static network INSIDE OUTSIDE MASK|/LEN: host n of the inside
         # network is host n of the outside one. The model holds one target, the first host:
@@ -104,11 +114,15 @@ def read_static(w: list[str], node: Node, itfs: dict[str, Itf], origin: str) -> 
     inside = ipv4(w[0])
     outside, i, wan = outside_at(1)
     return checked(Static(PortForward("ip", (), inside, (), src, wan=wan,
-                                      public=_public(outside, wan)), outside), i)
+                                      public=public_of(outside, wan)), outside), i)
 
 
 def _public(outside: IPv4Address | None, wan: str | None) -> str | None:
     return str(outside) if outside is not None else (f"{wan} (dynamic)" if wan else None)
+
+
+# How a forward's ``public`` says its public address was redacted.
+REDACTED_MARK = "(redacted)"
 
 
 class Conditional(Unsupported):
@@ -116,21 +130,30 @@ class Conditional(Unsupported):
 
 
 def post_nat(dst: tuple[IPv4Network, ...], statics: list[Static], where: str,
-             notes: list[str]) -> tuple[IPv4Network, ...]:
+             notes: list[str], routed: tuple[IPv4Network, ...] = ()
+             ) -> tuple[IPv4Network, ...]:
     """An inbound ACL on IOS sees the destination *before* NAT (the public address), while
     the audit asks about the forward's inside target. Re-express the entry's destination as
-    the inside hosts whose public address it names; ``any`` stays any."""
+    the inside hosts whose public address it names; ``any`` stays any, and what it names of
+    a routed public LAN (no translation) stays as it is."""
     if any(n.prefixlen == 0 for n in dst):
         return (ANY,)
     out: list[IPv4Network] = []
     for s in statics:
         if s.outside is None:
+            why = "redacted" if (s.fwd.public or "").endswith(REDACTED_MARK) \
+                else "dynamic WAN address"
             notes.append(f"{where}: public address of the forward to {s.fwd.to} is unknown "
-                         "(dynamic WAN address); the entry is taken not to match it")
+                         f"({why}); the entry is taken not to match it")
         elif any(s.outside in n for n in dst):
             net = IPv4Network(f"{s.fwd.to}/32")
             if net not in out:
                 out.append(net)
+    for lan in routed:
+        for n in dst:
+            both = n if n.subnet_of(lan) else lan if lan.subnet_of(n) else None
+            if both is not None and both not in out:
+                out.append(both)
     return tuple(out)
 
 
@@ -142,6 +165,7 @@ class Nat:
     masquerade: list[Source] = field(default_factory=list)
     sip_alg: list[Source] = field(default_factory=list)  # why the ALG is on (empty: off)
     sip_alg_tcp: list[Source] = field(default_factory=list)  # the same for TCP 5060
+    redacted: list[Source] = field(default_factory=list)  # statics with a hidden address
 
 
 def read_nat(top: list[Node], itfs: dict[str, Itf], origin: str, note: Note) -> Nat:
@@ -182,6 +206,12 @@ def read_nat(top: list[Node], itfs: dict[str, Itf], origin: str, note: Note) -> 
         if rest[:1] == ["static"]:
             try:
                 nat.statics.append(read_static(rest[1:], n, itfs, origin))
+                if (nat.statics[-1].fwd.public or "").endswith(REDACTED_MARK):
+                    note(n, "public address redacted: the entries naming it are unknown")
+                    nat.redacted.append(source(origin, [n]))
+            except Redacted as exc:
+                note(n, f"{exc}: where this translation sends traffic is unknown")
+                nat.redacted.append(source(origin, [n]))
             except Conditional as exc:
                 note(n, f"static translation applies only under {exc}: not evaluated")
             except Unsupported as exc:

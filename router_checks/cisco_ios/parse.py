@@ -16,6 +16,7 @@ cannot express is listed under ``model.sources["unevaluated"]`` and left out, ne
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Network
 
 from harness.messages import Msg, msg
 from router_checks.cisco_ios.dhcp import dhcp_pools
@@ -25,7 +26,8 @@ from router_checks.cisco_ios.interfaces import (
     lan_vrfs,
     model_interfaces,
     read_interfaces,
-    role_of,
+    roles_of,
+    routed_lans,
 )
 from router_checks.cisco_ios.layout import noise, orphans, renest, unknown
 from router_checks.cisco_ios.nat import read_nat
@@ -109,17 +111,25 @@ def parse(config_text: str, *, version: str | None = None, origin: str = ORIGIN
     model.model = _model_name(version, top)
 
     itfs = read_interfaces(top)
-    roles = {name: role_of(name, itf) for name, itf in itfs.items()}
+    roles = roles_of(itfs, top)
     model.interfaces = model_interfaces(itfs, roles, origin)
+    for name, itf in itfs.items():
+        if itf.hidden is not None:
+            note(itf.hidden, f"address redacted: {name} taken as "
+                             f"{'the WAN' if roles[name] == 'wan' else 'a ' + roles[name]}")
+    routed = routed_lans(itfs, roles, origin)
 
     nat = read_nat(top, itfs, origin, note)
-    model.forwards = [s.fwd for s in nat.statics]
+    model.forwards = [*(s.fwd for s in nat.statics), *routed]
+    model.redacted = list(nat.redacted)
     model.masquerade = nat.masquerade
     model.sip_alg, model.sip_alg_sources = bool(nat.sip_alg), nat.sip_alg
     model.sip_alg_tcp = nat.sip_alg_tcp
     model.sip_inspection = sip_inspection(top, itfs, origin)
 
-    model.filters = read_filters(top, itfs, roles, nat.statics, origin, note, notes)
+    model.filters = read_filters(top, itfs, roles, nat.statics, origin, note, notes,
+                                 tuple(IPv4Network(f.inside) for f in routed if f.inside),
+                                 model.redacted)
     for c in lan_vrfs(itfs, roles):
         note(c, "VRF on a LAN interface: traffic between the LANs is not evaluated")
         model.internal_unevaluated.append(source(origin, [c]))

@@ -265,10 +265,11 @@ def parse(*, addr_text: str, route_json: str, nft_json: str, nft_text: str,
             continue
         action: Action = "permit" if rule.verdict == "accept" else "deny"
         proto = rule.proto if rule.proto in ("udp", "tcp", "icmp") else "ip"
-        if inbound:
+        if inbound:  # with the interfaces it names: a rule out voice0 never sees data0's
             lists.setdefault(key, _forward_list(key, chain, lines, "inbound")).rules.append(
                 Rule(action, proto, rule.src, rule.dst, rule.ports,  # type: ignore[arg-type]
-                     src, rule.established, translated_only=rule.after_dnat))
+                     src, rule.established, tuple(rule.iif or ()), tuple(rule.oif or ()),
+                     translated_only=rule.after_dnat))
         if between:
             internal.setdefault(key, _forward_list(key, chain, lines, "internal")).rules.append(
                 Rule(action, proto, rule.src, rule.dst, rule.ports,  # type: ignore[arg-type]

@@ -252,8 +252,7 @@ def test_unevaluated_lines_of_both_parsers_become_messages() -> None:
 
 
 @pytest.mark.parametrize(("name", "code"), [("lines_lost_include", "CONFIG_LINES_LOST"),
-                                            ("not_ios_junos", "CONFIG_NOT_IOS"),
-                                            ("no_wan_l3_switch", "CONFIG_NO_WAN")])
+                                            ("not_ios_junos", "CONFIG_NOT_IOS")])
 def test_an_unreadable_configuration_is_an_error_not_a_verdict(
         monkeypatch: pytest.MonkeyPatch, name: str, code: str) -> None:
     """No pass and no wall of LAN findings: the check errors with the reason, and the lines

@@ -196,8 +196,12 @@ interface Dialer0
  ip nat outside
 """
     by = {i.name: i for i in parse(text).interfaces}
-    # 192.0.2.0/24 is a documentation range Python calls "private"; it is not RFC 1918.
-    assert by["FastEthernet4"].role == "wan"
+    # 192.0.2.0/24 is a documentation range Python calls "private"; it is not RFC 1918. Alone
+    # it would be the WAN; beside Dialer0 (`ip nat outside`), a public /29 with no NAT is a
+    # routed LAN of public hosts, not a second WAN.
+    assert {i.name: i.role for i in parse(text.split("interface Dialer0")[0]).interfaces}[
+        "FastEthernet4"] == "wan"
+    assert by["FastEthernet4"].role == "lan"
     assert by["Vlan1"].addresses == (IPv4Interface("192.168.1.1/24"),
                                      IPv4Interface("192.168.254.1/24"))
     assert by["Vlan1"].source.lines == (4, 5, 6)
