@@ -230,6 +230,14 @@ def check_long2(profile, evidence):
 '''
 
 
+def _interruptible() -> None:
+    """Ctrl-C reaches the child even when this suite runs as a background job: a shell
+    starts background commands with SIGINT ignored, the child inherits that, and Python then
+    never turns SIGINT into KeyboardInterrupt (the run would go on to its checks' end)."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_a_check_still_running_when_the_run_is_stopped_is_an_error_never_a_pass(
         pytester: pytest.Pytester) -> None:
     """Ctrl-C while two checks run at the same time: each unfinished one has no verdict (its
@@ -250,7 +258,7 @@ def test_a_check_still_running_when_the_run_is_stopped_is_an_error_never_a_pass(
          f"--recette-json={out}", "-o", "python_files=check_*.py",
          "-o", "python_functions=check_*", "-p", "no:cacheprovider", "-q"],
         cwd=pytester.path, env={**os.environ, **ENV}, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT)
+        stderr=subprocess.STDOUT, preexec_fn=_interruptible)
     started = [pytester.path / "started1", pytester.path / "started2"]
     deadline = time.monotonic() + 60
     while not all(p.exists() for p in started):
