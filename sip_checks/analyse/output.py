@@ -51,13 +51,18 @@ def summary(a: Analysis, source: Path, lang: str) -> str:
     # Each call's streams right under it: with many calls at once, a list of streams after
     # the list of dialogs cannot be read.
     streams = {id(c.dialog): [(cs.stream, cs.quality) for cs in c.streams] for c in a.calls}
-    for d in a.dialogs:
+    calls = {id(c.dialog): c for c in a.calls}
+    for d in _in_call_order(a):
         answered = d.answered
         length = ""
         if answered is not None and d.bye is not None:
             length = f" {d.bye.at - answered:.1f} s"
-        out.append(f"  {d.method} {d.calling} → {d.called}: {_status(d)}{length} "
+        c = calls.get(id(d))
+        note = f"; {_say(c.note, lang)}" if c is not None and c.note is not None else ""
+        out.append(f"  {d.method} {d.calling} → {d.called}: {_status(d)}{length}{note} "
                    f"[{d.call_id}]")
+        if c is not None and c.leg_of is not None:
+            out.append("    ↳ " + _say(msg("AN_B2BUA_LEG", address=c.b2bua), lang))
         out += [_stream_line(s, q, lang) for s, q in streams.get(id(d), [])]
     out += [_stream_line(s, q, lang) for s, q in a.others]
     for f in a.findings:
@@ -65,6 +70,27 @@ def summary(a: Analysis, source: Path, lang: str) -> str:
     if not a.findings:
         out.append("  " + _say(msg("AN_NOTHING_FOUND"), lang))
     return "\n".join(out) + "\n"
+
+
+def _in_call_order(a: Analysis) -> list[Dialog]:
+    """The dialogs in capture order, each later leg of a call through a B2BUA right after
+    the leg it continues (so one call reads as one block)."""
+    after: dict[int, list[Dialog]] = {}
+    for c in a.calls:
+        if c.leg_of is not None:
+            after.setdefault(id(c.leg_of.dialog), []).append(c.dialog)
+    legs = {id(d) for ds in after.values() for d in ds}
+    out: list[Dialog] = []
+
+    def place(d: Dialog) -> None:
+        out.append(d)
+        for leg in after.get(id(d), []):
+            place(leg)
+
+    for d in a.dialogs:
+        if id(d) not in legs:
+            place(d)
+    return out
 
 
 def _stream_line(s: Stream, q: Quality, lang: str) -> str:
