@@ -40,6 +40,15 @@ def _status(d: Dialog) -> str:
     return f"{status} {final.message.reason}" if final is not None else str(status)
 
 
+def _state(c: Call | None, d: Dialog, lang: str) -> str:
+    """The dialog's final response, and what the capture could not show of it (it ended
+    before the call did)."""
+    if c is None or c.note is None:
+        return _status(d)
+    note = c.note.render(lang)
+    return note if d.status is None else f"{_status(d)}; {note}"
+
+
 def _say(m: Msg, lang: str) -> str:
     return m.render(lang)
 
@@ -58,8 +67,7 @@ def summary(a: Analysis, source: Path, lang: str) -> str:
         if answered is not None and d.bye is not None:
             length = f" {d.bye.at - answered:.1f} s"
         c = calls.get(id(d))
-        note = f"; {_say(c.note, lang)}" if c is not None and c.note is not None else ""
-        out.append(f"  {d.method} {d.calling} → {d.called}: {_status(d)}{length}{note} "
+        out.append(f"  {d.method} {d.calling} → {d.called}: {_state(c, d, lang)}{length} "
                    f"[{d.call_id}]")
         if c is not None and c.leg_of is not None:
             out.append("    ↳ " + _say(msg("AN_B2BUA_LEG", address=c.b2bua), lang))
@@ -144,10 +152,12 @@ def html(a: Analysis, source: Path, lang: str, sheet: ModuleType) -> str:
 
     findings = "".join(f"<li>{say(f)}</li>" for f in a.findings) or \
         f"<li>{say(msg('AN_NOTHING_FOUND'))}</li>"
+    calls = {id(c.dialog): c for c in a.calls}
     dialogs = "".join(
         f"<tr><td class='mono'>{escape(d.call_id)}</td><td>{escape(d.method)}</td>"
         f"<td>{escape(d.calling)}</td><td>{escape(d.called)}</td>"
-        f"<td>{escape(_status(d))}</td></tr>" for d in a.dialogs)
+        f"<td>{escape(_state(calls.get(id(d)), d, lang))}</td></tr>"
+        for d in _in_call_order(a))
     heads = "".join(f"<th>{say(k)}</th>" for k in (msg("AN_L_CALL_ID"), msg("AN_L_METHOD"),
                                                     msg("AN_L_FROM"), msg("AN_L_TO"),
                                                     msg("AN_L_FINAL")))
