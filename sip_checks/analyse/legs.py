@@ -41,7 +41,7 @@ class Leg:
 
 def same_number(a: str, b: str) -> bool:
     """Whether two user parts name the same number: equal, or, leading zeros and ``+``
-    dropped, one ends the other over at least :data:`MIN_SUFFIX` digits (``0123456789``,
+    dropped, equal or one ending the other over at least :data:`MIN_SUFFIX` digits (``0123456789``,
     ``+33123456789`` and ``0033123456789`` are one number)."""
     if a == "?" or b == "?":
         return False
@@ -50,6 +50,8 @@ def same_number(a: str, b: str) -> bool:
     da, db = (x.lstrip("+").lstrip("0") for x in (a, b))
     if not (da.isdigit() and db.isdigit()):
         return False
+    if da == db:
+        return True  # an outside-line or trunk prefix 0 dropped
     short, long = sorted((da, db), key=len)
     return len(short) >= MIN_SUFFIX and long.endswith(short)
 
