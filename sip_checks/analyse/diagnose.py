@@ -310,10 +310,15 @@ def unfinished(d: Dialog, end: float) -> Msg | None:
     return None
 
 
-def registration(d: Dialog) -> Msg | None:
+def registration(d: Dialog, end: float | None = None) -> Msg | None:
+    """A failed registration; a REGISTER still inside its transaction's 32 s (Timer F)
+    when the capture ended is not one."""
     status = d.status
     user = d.calling
     if status is None:
+        pending = d.pending
+        if end is not None and pending is not None and end - pending.at < TIMER_B_S:
+            return None
         return msg("AN_REGISTER_NO_ANSWER", user=user, count=sum(
             1 for p in d.packets if p.message.method == "REGISTER"))
     if status // 100 == 2:
@@ -476,7 +481,7 @@ def analyse(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError]
     all_rewrites: list[Rewrite] = []
     for d in dialogs:
         if d.method == "REGISTER":
-            failed = registration(d)
+            failed = registration(d, end)
             if failed:
                 findings.append(failed)
         findings += leaks(d)

@@ -165,6 +165,21 @@ def test_an_answered_call_not_hung_up_is_still_up_and_too_short_is_not_judged() 
     assert [f.params["finding"].code for f in a.findings] == ["AN_ONE_WAY"]
 
 
+@pytest.mark.parametrize(("after", "code"), [(3.0, None), (33.0, "AN_REGISTER_NO_ANSWER")])
+def test_a_register_sent_as_the_capture_ends_is_not_unanswered(after: float,
+                                                               code: str | None) -> None:
+    from sip_checks.analyse.diagnose import registration
+    from tests.analyse_sip import packet
+
+    register = packet(10.0, (SITE, 5060), (OP, 5060), f"REGISTER sip:{OP} SIP/2.0", [
+        ("Via", f"SIP/2.0/UDP {SITE}:5060;branch=z9hG4bKr1"),
+        ("From", f"<sip:trunk01@{OP}>;tag=r1"), ("To", f"<sip:trunk01@{OP}>"),
+        ("Call-ID", "reg-1"), ("CSeq", "1 REGISTER")])
+    (d,) = group([register])
+    failed = registration(d, 10.0 + after)
+    assert (failed.code if failed else None) == code
+
+
 def test_the_capture_end_defaults_to_its_last_packet() -> None:
     d, _ = _ringing(0.0)
     late = stream(("203.0.113.1", 4000), ("203.0.113.2", 4000), start=140.0, seconds=1)
