@@ -74,20 +74,25 @@ def _ends_agree(a: Dialog, b: Dialog, end: float) -> bool:
 
 def is_leg(a: Dialog, b: Dialog, end: float) -> str | None:
     """The B2BUA's address when ``b`` continues ``a`` (see the module), None otherwise."""
-    if a is b or a.method != "INVITE" or b.method != "INVITE" or a.call_id == b.call_id:
+    if a is b or a.method != "INVITE" or b.method != "INVITE":
         return None
-    copies_a, copies_b = _invites(a), _invites(b)
-    if not copies_a or not copies_b:
+    return _is_leg(a, b, end, _invites(a), _invites(b))
+
+
+def _is_leg(a: Dialog, b: Dialog, end: float, copies_a: list[tuple[float, str, str]],
+            copies_b: list[tuple[float, str, str]]) -> str | None:
+    if a.call_id == b.call_id or not copies_a or not copies_b:
         return None
     start_a, start_b = copies_a[0][0], copies_b[0][0]
-    final = a.final
-    if not start_a <= start_b <= start_a + WINDOW_S or (final is not None
-                                                        and final.at < start_b):
+    if not start_a <= start_b <= start_a + WINDOW_S:
         return None
     shared = {dst for _, _, dst in copies_a} & {src for _, src, _ in copies_b}
     if not shared:
         return None
     if not (same_number(a.called, b.called) or same_number(a.calling, b.calling)):
+        return None
+    final = a.final
+    if final is not None and final.at < start_b:
         return None
     if not _ends_agree(a, b, end):
         return None
@@ -98,10 +103,14 @@ def legs(dialogs: list[Dialog], end: float) -> list[Leg]:
     """Every dialog that continues an earlier one through a B2BUA, with that one."""
     invites = sorted((d for d in dialogs if d.method == "INVITE"),
                      key=lambda d: (d.packets[0].at, d.call_id))
+    copies = [_invites(d) for d in invites]
     out = []
     for i, b in enumerate(invites):
-        for a in reversed(invites[:i]):
-            address = is_leg(a, b, end)
+        for j in range(i - 1, -1, -1):
+            a = invites[j]
+            if a.packets[0].at < b.packets[0].at - WINDOW_S:
+                break  # earlier ones are all too early: linear in calls, not quadratic
+            address = _is_leg(a, b, end, copies[j], copies[i])
             if address is not None:
                 out.append(Leg(b, a, address))
                 break
