@@ -749,6 +749,35 @@ TEXTS: Catalog = {
         "fr": "RTP {where} ({packets} paquets) envoyé à une adresse privée qu'un SDP a "
               "laissé passer le NAT : personne ne peut le recevoir",
     },
+    # -- recette analyse: calls the capture ended before, legs through a B2BUA (issue 23) ----
+    "AN_UNFINISHED_RINGING": {
+        "en": "unfinished: the capture ended {seconds} s after the INVITE, before any final "
+              "response (last: {last}); how the call ended is not in the capture",
+        "fr": "inachevé : la capture s'arrête {seconds} s après l'INVITE, avant toute réponse "
+              "finale (dernière : {last}) ; l'issue de l'appel n'est pas dans la capture",
+    },
+    "AN_UNFINISHED_NO_RESPONSE": {
+        "en": "unfinished: the capture ended {seconds} s after the INVITE, before any "
+              "response (an INVITE gives up after 32 s); how the call ended is not in the "
+              "capture",
+        "fr": "inachevé : la capture s'arrête {seconds} s après l'INVITE, avant toute réponse "
+              "(un INVITE abandonne après 32 s) ; l'issue de l'appel n'est pas dans la capture",
+    },
+    "AN_STILL_UP": {
+        "en": "still up when the capture ended, {seconds} s after answer (no BYE: its end is "
+              "not in the capture)",
+        "fr": "toujours en cours à la fin de la capture, {seconds} s après le décroché (pas "
+              "de BYE : sa fin n'est pas dans la capture)",
+    },
+    "AN_STILL_UP_SHORT": {
+        "en": "answered {seconds} s before the capture ended: too short to judge its audio",
+        "fr": "décroché {seconds} s avant la fin de la capture : trop court pour juger son "
+              "audio",
+    },
+    "AN_B2BUA_LEG": {
+        "en": "leg of the call above through the B2BUA at {address} (one call, not two)",
+        "fr": "branche de l'appel ci-dessus via le B2BUA {address} (un seul appel, pas deux)",
+    },
     "AN_L_TITLE": {"en": "Capture analysis: {file}", "fr": "Analyse de capture : {file}"},
     "AN_L_FINDINGS": {"en": "Diagnoses", "fr": "Diagnostics"},
     "AN_L_DIALOGS": {"en": "SIP dialogs", "fr": "Dialogues SIP"},

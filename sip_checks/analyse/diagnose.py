@@ -20,6 +20,7 @@ from harness.messages import Msg, msg
 from harness.profile import Thresholds
 from sip_checks.analyse.dialogs import Dialog, Media
 from sip_checks.analyse.fields import IcmpError, SipPacket
+from sip_checks.analyse.legs import legs
 from sip_checks.analyse.streams import Stream, is_rtp_stream
 from sip_checks.probes.alg import Change, via_parts
 from sip_checks.probes.alg import diff as alg_diff
@@ -30,6 +31,9 @@ PRIVATE = [ipaddress.ip_network(n) for n in
            ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")]
 TEARDOWN_MIN_S = 25.0  # session timers and NAT bindings expire after this; test calls end before
 TEARDOWN_SPREAD_S = 1.5
+TIMER_B_S = 32.0  # RFC 3261 Timer B (64 × T1): an INVITE with no response at all gives up
+TIMER_C_S = 180.0  # RFC 3261 Timer C (> 3 min): a proxy gives up on a ringing INVITE
+SHORT_S = 2.0  # answered this little before the capture ended: too soon to judge its audio
 
 
 def private(address: str) -> bool:
@@ -56,6 +60,9 @@ class Call:
     streams: list[CallStream] = field(default_factory=list)
     symptom: Msg | None = None  # the one line of the incident row; None for a good call
     silent: list[Role] = field(default_factory=list)  # directions nobody heard
+    note: Msg | None = None  # what the capture cannot tell: it ended before the call did
+    leg_of: Call | None = None  # the call's previous leg, through a B2BUA (see legs())
+    b2bua: str = ""  # that B2BUA's address
 
 
 @dataclass
@@ -109,21 +116,48 @@ def _end(point: tuple[str, int], media: list[Media]) -> int:
                 for m in media), default=0)
 
 
+SDP_LEAD_S = 1.0  # media may start this long before its SDP is seen (capture order)
+SDP_LAG_S = 2.0  # a stream may start this long after a newer SDP replaced its own
+
+
+def _valid(media: list[Media], at: float) -> list[Media]:
+    """The SDP of one party in force at time ``at``: each version (one message and its
+    copies on both sides of a router: CSeq and kind) from when it is seen until the next
+    version; all of them when none is in force (media before any SDP was captured)."""
+    versions: dict[tuple[object, ...], list[Media]] = {}
+    for m in media:
+        msg_ = m.packet.message
+        versions.setdefault((msg_.cseq, msg_.is_response), []).append(m)
+    ordered = sorted(versions.values(), key=lambda v: v[0].packet.at)
+    out = []
+    for i, version in enumerate(ordered):
+        start = version[0].packet.at - SDP_LEAD_S if i else float("-inf")
+        end = ordered[i + 1][0].packet.at + SDP_LAG_S if i + 1 < len(ordered) else float("inf")
+        if start <= at <= end:
+            out += version
+    return out or media
+
+
 def _role(d: Dialog, s: Stream) -> tuple[int, Role | None] | None:
     """(match strength, role) of stream ``s`` in call ``d``, None when its SDP never named
-    either end. Both ends count: a stream to the offerer comes from the answerer's announced
+    either end. Both ends count: a stream to the caller comes from the callee's announced
     address (symmetric RTP), and the other way round. One end alone cannot tell calls apart
     when many calls share a far end's media port (a test number, an SBC), while the site's
-    own port, even behind a NAT that changed its address, differs per call."""
+    own port, even behind a NAT that changed its address, differs per call.
+
+    Each SDP counts for the party that sent it (whoever offered: a re-INVITE may come from
+    the callee), and only while it is in force (media moved by a re-INVITE)."""
     sides = d.media()
-    offers = [m for m in sides if m.offer]
-    answers = [m for m in sides if not m.offer]
-    down = (_end(s.dst, offers), _end(s.src, answers))  # to the offerer
-    up = (_end(s.dst, answers), _end(s.src, offers))  # to the answerer
+    caller = _valid([m for m in sides if m.caller], s.start)
+    callee = _valid([m for m in sides if not m.caller], s.start)
+    down = (_end(s.dst, caller), _end(s.src, callee))  # to the caller
+    up = (_end(s.dst, callee), _end(s.src, caller))  # to the callee
     best = max((down, "down"), (up, "up"), key=lambda c: (sum(c[0]), c[0][0]))
     (dst, src), role = best
     if dst + src == 0:
         return None
+    if sum(down) == sum(up) and down[0] == up[0]:
+        return dst + src, None  # both parties announced the same ends: direction unknown
     return dst + src, role  # type: ignore[return-value]
 
 
@@ -150,12 +184,16 @@ def match(dialogs: list[Dialog], streams: list[Stream],
     return calls, others
 
 
-def _points(d: Dialog) -> tuple[int, int]:
+def _points(d: Dialog) -> tuple[int, int] | None:
     """The capture points nearest the caller and the callee: where the INVITE was seen first
-    and last (the same one for a capture taken at one point)."""
+    and last. None when it was seen at one point only: capture points then do not separate
+    two sides of a router (a pcapng may hold SIP on one interface and RTP on another), and
+    any of them hears."""
     first = d.first
     copies = [p for p in d.packets if p.message.method == "INVITE"
               and p.message.cseq == first.message.cseq]
+    if len({p.iface for p in copies}) < 2:
+        return None
     return copies[0].iface, copies[-1].iface
 
 
@@ -164,21 +202,28 @@ def one_way(c: Call) -> Msg | None:
 
     A direction is heard where its receiver is: at the capture point nearest the callee for
     caller→callee, nearest the caller for the other way. With a capture on both sides of a
-    router, media seen only on the sending side never crossed it (the same tuple can be seen
-    on both sides, so the capture point, not the addresses, tells)."""
+    router (the INVITE seen at two capture points), media seen only on the sending side
+    never crossed it (the same tuple can be seen on both sides, so the capture point, not
+    the addresses, tells). A stream whose direction is unknown (both parties announced its
+    ends) may be either: no direction is then said silent, since none can be named."""
     if c.dialog.answered is None or not c.streams:
         return None  # no RTP in the capture for this call at all: filtered, not silent
-    at_caller, at_callee = _points(c.dialog)
-    where: dict[Role, int] = {"up": at_callee, "down": at_caller}
+    points = _points(c.dialog)
     sent: dict[Role, list[Stream]] = defaultdict(list)
     heard: dict[Role, list[Stream]] = defaultdict(list)
+    unknown = 0
     for cs in c.streams:
-        if cs.role is not None and cs.stream.stats.received > 0:
-            sent[cs.role].append(cs.stream)
-            if cs.stream.iface == where[cs.role]:
-                heard[cs.role].append(cs.stream)
+        if cs.stream.stats.received == 0:
+            continue
+        if cs.role is None:
+            unknown += 1
+            continue
+        sent[cs.role].append(cs.stream)
+        receiver = None if points is None else points[1] if cs.role == "up" else points[0]
+        if receiver is None or cs.stream.iface == receiver:
+            heard[cs.role].append(cs.stream)
     roles: tuple[Role, Role] = ("down", "up")  # the site's own side first, as the live check
-    c.silent = [r for r in roles if not heard[r]]
+    c.silent = [r for r in roles if not heard[r]] if not unknown else []
     if not c.silent:
         return None
     if len(c.silent) == 2:
@@ -196,12 +241,36 @@ def _role_msg(d: Dialog, role: Role) -> Msg:
     return msg("AN_DIR_NUMBERS", src=src, dst=dst)
 
 
-def signalling(d: Dialog) -> Msg | None:
-    """A call's failure as signalling says it (None: answered or cancelled by the caller)."""
+def capture_end(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError]) -> float:
+    """The time of the capture's last SIP, RTP or ICMP packet (its last packet of any kind
+    is at least as late)."""
+    return max([p.at for d in dialogs for p in d.packets] + [s.end for s in streams]
+               + [e.at for e in icmps], default=0.0)
+
+
+def timed_out(d: Dialog, end: float) -> bool:
+    """Whether the INVITE transaction gave up inside the capture: no response at all for
+    Timer B (32 s), or no final one for Timer C (3 min) after the last provisional. Before
+    that, a capture that ends shows a call not finished yet, not a lost INVITE."""
+    pending = d.pending
+    if pending is None:
+        return True
+    provisionals = d.provisionals()
+    if not provisionals:
+        return end - pending.at >= TIMER_B_S
+    return end - provisionals[-1].at >= TIMER_C_S
+
+
+def signalling(d: Dialog, end: float | None = None) -> Msg | None:
+    """A call's failure as signalling says it (None: answered, cancelled by the caller, or
+    still waiting for its final response when the capture ended at ``end``: see
+    :func:`unfinished`)."""
     status = d.status
     final = d.final
     if status is None:
         if any(p.message.method == "CANCEL" for p in d.packets):
+            return None
+        if end is not None and not timed_out(d, end):
             return None
         return msg("AN_INVITE_NO_FINAL", calling=d.calling, called=d.called)
     if status // 100 == 2 or status == 487:
@@ -214,10 +283,42 @@ def signalling(d: Dialog) -> Msg | None:
     return msg("CALL_FAILED", status=status, reason=reason)
 
 
-def registration(d: Dialog) -> Msg | None:
+def unfinished(d: Dialog, end: float) -> Msg | None:
+    """What the capture cannot show of a call because it ended first: a call still ringing
+    (or not yet answered at all) before its transaction timed out, or answered and not hung
+    up. None for a call whose outcome is in the capture."""
+    if d.method != "INVITE":
+        return None
+    answered = d.answered
+    if d.status is None:
+        pending = d.pending
+        if (pending is None or timed_out(d, end)
+                or any(p.message.method == "CANCEL" for p in d.packets)):
+            return None
+        seconds = f"{end - pending.at:.1f}"
+        provisionals = d.provisionals()
+        if provisionals:
+            last = provisionals[-1].message
+            return msg("AN_UNFINISHED_RINGING", seconds=seconds,
+                       last=f"{last.status} {last.reason}".strip())
+        return msg("AN_UNFINISHED_NO_RESPONSE", seconds=seconds)
+    if answered is not None and d.bye is None:
+        seconds = f"{end - answered:.1f}"
+        if end - answered < SHORT_S:
+            return msg("AN_STILL_UP_SHORT", seconds=seconds)
+        return msg("AN_STILL_UP", seconds=seconds)
+    return None
+
+
+def registration(d: Dialog, end: float | None = None) -> Msg | None:
+    """A failed registration; a REGISTER still inside its transaction's 32 s (Timer F)
+    when the capture ended is not one."""
     status = d.status
     user = d.calling
     if status is None:
+        pending = d.pending
+        if end is not None and pending is not None and end - pending.at < TIMER_B_S:
+            return None
         return msg("AN_REGISTER_NO_ANSWER", user=user, count=sum(
             1 for p in d.packets if p.message.method == "REGISTER"))
     if status // 100 == 2:
@@ -297,9 +398,12 @@ def rewrites(d: Dialog) -> list[Rewrite]:
 
 def fixed_teardowns(calls: list[Call]) -> list[Msg]:
     """Answered calls ended by a BYE the same time after answer (beyond test-call lengths):
-    a session timer nobody refreshed, or a NAT/firewall binding expiring."""
+    a session timer nobody refreshed, or a NAT/firewall binding expiring. A call through a
+    B2BUA counts once (its first leg): its legs end together because they are one call."""
     durations = []
     for c in calls:
+        if c.leg_of is not None:
+            continue
         answered, bye = c.dialog.answered, c.dialog.bye
         if answered is not None and bye is not None and bye.at - answered >= TEARDOWN_MIN_S:
             durations.append((bye.at - answered, c))
@@ -353,16 +457,31 @@ def _leaked_media(dialogs: list[Dialog]) -> set[str]:
             and not private(m.packet.dst[0])}
 
 
+def _calls_at_end(calls: list[Call], end: float) -> None:
+    """Each call's note when the capture ended before it did, and its previous leg when it
+    continues another call through a B2BUA."""
+    by_dialog = {id(c.dialog): c for c in calls}
+    for c in calls:
+        c.note = unfinished(c.dialog, end)
+    for leg in legs([c.dialog for c in calls], end):
+        c = by_dialog[id(leg.dialog)]
+        c.leg_of, c.b2bua = by_dialog[id(leg.previous)], leg.b2bua
+
+
 def analyse(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError],
-            t: Thresholds | None = None) -> Analysis:
-    """Every diagnosis of the capture, and each failed call's one-line symptom."""
+            t: Thresholds | None = None, *, end: float | None = None) -> Analysis:
+    """Every diagnosis of the capture, and each failed call's one-line symptom. ``end``:
+    the capture's last packet time, when known (else its last SIP, RTP or ICMP packet's)."""
     t = t or Thresholds()
     calls, others = match(dialogs, streams, t)
+    if end is None:
+        end = capture_end(dialogs, streams, icmps)
+    _calls_at_end(calls, end)
     findings: list[Msg] = []
     all_rewrites: list[Rewrite] = []
     for d in dialogs:
         if d.method == "REGISTER":
-            failed = registration(d)
+            failed = registration(d, end)
             if failed:
                 findings.append(failed)
         findings += leaks(d)
@@ -371,12 +490,12 @@ def analyse(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError]
         elements = sorted({ch.element for r in all_rewrites for ch in r.changes})
         findings.append(msg("AN_ALG", count=len(all_rewrites), elements=", ".join(elements)))
     for c in calls:
-        failed = signalling(c.dialog)
+        failed = signalling(c.dialog, end)
         if failed is not None:
             findings.append(failed)
             c.symptom = failed
             continue
-        silent = one_way(c)
+        silent = one_way(c) if c.note is None or c.note.code != "AN_STILL_UP_SHORT" else None
         if silent is not None:
             findings.append(msg("AN_CALL", calling=c.dialog.calling, called=c.dialog.called,
                                 finding=silent))

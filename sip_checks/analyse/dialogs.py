@@ -4,39 +4,84 @@ A capture taken on both sides of a router holds each message twice (before and a
 NAT); both copies stay in the dialog, so the ladder shows what crossed and the diagnoses can
 compare them. The final state is read from the responses to the dialog's first method
 (INVITE, REGISTER, OPTIONS...), a challenge (401/407) followed by a new request not being one.
+
+Each SDP is attributed to the party that sent it, not to offer/answer: a re-INVITE sent by
+the callee carries the callee's offer, and reading it as the caller's would turn both
+directions of a clean call into one. The caller is the party whose tag is the initial
+INVITE's From tag; a request is sent by its From party, a response by its To party.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from sip_checks.analyse.fields import SipPacket
 from sip_checks.toolkit.sdp import MediaDescription, SdpError
 from sip_checks.toolkit.sdp import parse as parse_sdp
 
 WIDTH = 40
-_USER = re.compile(r"sips?:([^@;>]+)@")
 CHALLENGES = (401, 407)
+_QUOTED = re.compile(r'^\s*"(?:[^"\\]|\\.)*"')  # a display name, which may hold < > ; @
+_SCHEME = re.compile(r"(?i)\b(sips?|tel):")
+_TAG = re.compile(r"(?i);\s*tag\s*=\s*([^;,\s]+)")
+
+
+def _split(value: str) -> tuple[str, str]:
+    """A name-addr or addr-spec header value as (URI, header parameters).
+
+    Without angle brackets a URI cannot carry parameters (RFC 3261 §20), so everything after
+    its first ``;`` is the header's (``From: sip:100@h;tag=x``)."""
+    rest = _QUOTED.sub("", value, count=1)
+    if "<" in rest:
+        inside, _, params = rest.partition("<")[2].partition(">")
+        return inside.strip(), params
+    uri, _, params = rest.strip().partition(";")
+    return uri.strip(), ";" + params if params else ""
 
 
 def user_of(value: str | None) -> str:
-    """The user part of a From/To/request URI (the number), or the whole value."""
-    if not value:
+    """The user part of a From/To/request URI (the number), without display name, tag,
+    URI parameters or password; for a ``tel:`` URI its number; for a URI with no user part
+    its host; the whole value when it holds no SIP or tel URI."""
+    if not value or not value.strip():
         return "?"
-    m = _USER.search(value)
-    return m.group(1) if m else value.strip()
+    uri, _ = _split(value)
+    m = _SCHEME.search(uri)
+    if m is None:
+        return value.strip()
+    rest = uri[m.end():]
+    if m.group(1).lower() == "tel":
+        user = rest.split(";")[0]
+    elif "@" in rest:
+        # user-params (sip:+331...;npdi@h) and a password (sip:100:secret@h) are not the user
+        user = rest.rsplit("@", 1)[0].split(";")[0].split(":")[0]
+    else:
+        host = rest.split(";")[0].split("?")[0]
+        return host or "?"
+    return unquote(user).strip() or "?"
+
+
+def tag_of(value: str | None) -> str | None:
+    """The ``tag`` parameter of a From/To header, None without one."""
+    if not value:
+        return None
+    m = _TAG.search(_split(value)[1])
+    return m.group(1) if m else None
 
 
 @dataclass(frozen=True)
 class Media:
-    """An SDP media address and who announced it (the offerer or the answerer), and where."""
+    """An SDP media address, who announced it (the offerer or the answerer; the caller or
+    the callee), and where."""
 
     address: str
     port: int
     offer: bool
     sdp: MediaDescription
     packet: SipPacket
+    caller: bool  # sent by the caller (see :meth:`Dialog.sent_by_caller`)
 
 
 @dataclass
@@ -66,6 +111,20 @@ class Dialog:
         target = msg.first_line.split()[1] if msg.method else msg.get("To")
         return user_of(target) if self.method == "INVITE" else user_of(msg.get("To"))
 
+    def sent_by_caller(self, p: SipPacket) -> bool | None:
+        """Whether the caller sent ``p``: a request is sent by its From party, a response by
+        its To party; the caller's tag is the initial INVITE's From tag. None when the
+        initial INVITE carries no tag (RFC 2543): then the From URI tells."""
+        m = p.message
+        header = m.get("To") if m.is_response else m.get("From")
+        caller = self.first.message.get("From")
+        tag = tag_of(caller)
+        if tag is not None:
+            return tag_of(header) == tag
+        if header is None or caller is None:
+            return None
+        return _split(header)[0] == _split(caller)[0]
+
     def finals(self) -> list[SipPacket]:
         """Final responses to the dialog's first method, in order (retransmissions once)."""
         seen: set[tuple[int, int]] = set()
@@ -80,9 +139,40 @@ class Dialog:
 
     @property
     def final(self) -> SipPacket | None:
-        """The response that decided the dialog: the last final one."""
+        """The response that decided the dialog: its first 2xx (later finals answer
+        re-INVITEs, which do not undo the call), else the last final one; None while a
+        request sent again after a challenge (401/407) waits for its own."""
         finals = self.finals()
-        return finals[-1] if finals else None
+        ok = next((p for p in finals if (p.message.status or 0) // 100 == 2), None)
+        if ok is not None or not finals:
+            return ok
+        last = finals[-1]
+        cseq = last.message.cseq
+        pending = self.pending
+        if (last.message.status in CHALLENGES and cseq is not None and pending is not None
+                and pending.message.cseq is not None and pending.message.cseq[0] > cseq[0]):
+            return None
+        return last
+
+    @property
+    def pending(self) -> SipPacket | None:
+        """The first copy of the dialog's latest request of its first method (the INVITE
+        sent again with credentials after a challenge, or the only one)."""
+        requests = [p for p in self.packets if p.message.method == self.method
+                    and p.message.cseq is not None]
+        if not requests:
+            return None
+        top = max(p.message.cseq[0] for p in requests if p.message.cseq is not None)
+        return next(p for p in requests if p.message.cseq is not None
+                    and p.message.cseq[0] == top)
+
+    def provisionals(self) -> list[SipPacket]:
+        """Provisional responses (1xx) to the pending request of the first method."""
+        pending = self.pending
+        if pending is None or pending.message.cseq is None:
+            return []
+        return [p for p in self.packets if p.message.status is not None
+                and p.message.status < 200 and p.message.cseq == pending.message.cseq]
 
     @property
     def status(self) -> int | None:
@@ -125,7 +215,10 @@ class Dialog:
                 sdp = parse_sdp(m.body)
             except SdpError:
                 continue
-            out.append(Media(sdp.address, sdp.port, not m.is_response, sdp, p))
+            offer = not m.is_response
+            by_caller = self.sent_by_caller(p)
+            out.append(Media(sdp.address, sdp.port, offer, sdp, p,
+                             offer if by_caller is None else by_caller))
         return out
 
     def ladder(self) -> str:

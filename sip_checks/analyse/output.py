@@ -40,6 +40,15 @@ def _status(d: Dialog) -> str:
     return f"{status} {final.message.reason}" if final is not None else str(status)
 
 
+def _state(c: Call | None, d: Dialog, lang: str) -> str:
+    """The dialog's final response, and what the capture could not show of it (it ended
+    before the call did)."""
+    if c is None or c.note is None:
+        return _status(d)
+    note = c.note.render(lang)
+    return note if d.status is None else f"{_status(d)}; {note}"
+
+
 def _say(m: Msg, lang: str) -> str:
     return m.render(lang)
 
@@ -51,13 +60,17 @@ def summary(a: Analysis, source: Path, lang: str) -> str:
     # Each call's streams right under it: with many calls at once, a list of streams after
     # the list of dialogs cannot be read.
     streams = {id(c.dialog): [(cs.stream, cs.quality) for cs in c.streams] for c in a.calls}
-    for d in a.dialogs:
+    calls = {id(c.dialog): c for c in a.calls}
+    for d in _in_call_order(a):
         answered = d.answered
         length = ""
         if answered is not None and d.bye is not None:
             length = f" {d.bye.at - answered:.1f} s"
-        out.append(f"  {d.method} {d.calling} → {d.called}: {_status(d)}{length} "
+        c = calls.get(id(d))
+        out.append(f"  {d.method} {d.calling} → {d.called}: {_state(c, d, lang)}{length} "
                    f"[{d.call_id}]")
+        if c is not None and c.leg_of is not None:
+            out.append("    ↳ " + _say(msg("AN_B2BUA_LEG", address=c.b2bua), lang))
         out += [_stream_line(s, q, lang) for s, q in streams.get(id(d), [])]
     out += [_stream_line(s, q, lang) for s, q in a.others]
     for f in a.findings:
@@ -65,6 +78,27 @@ def summary(a: Analysis, source: Path, lang: str) -> str:
     if not a.findings:
         out.append("  " + _say(msg("AN_NOTHING_FOUND"), lang))
     return "\n".join(out) + "\n"
+
+
+def _in_call_order(a: Analysis) -> list[Dialog]:
+    """The dialogs in capture order, each later leg of a call through a B2BUA right after
+    the leg it continues (so one call reads as one block)."""
+    after: dict[int, list[Dialog]] = {}
+    for c in a.calls:
+        if c.leg_of is not None:
+            after.setdefault(id(c.leg_of.dialog), []).append(c.dialog)
+    legs = {id(d) for ds in after.values() for d in ds}
+    out: list[Dialog] = []
+
+    def place(d: Dialog) -> None:
+        out.append(d)
+        for leg in after.get(id(d), []):
+            place(leg)
+
+    for d in a.dialogs:
+        if id(d) not in legs:
+            place(d)
+    return out
 
 
 def _stream_line(s: Stream, q: Quality, lang: str) -> str:
@@ -118,10 +152,12 @@ def html(a: Analysis, source: Path, lang: str, sheet: ModuleType) -> str:
 
     findings = "".join(f"<li>{say(f)}</li>" for f in a.findings) or \
         f"<li>{say(msg('AN_NOTHING_FOUND'))}</li>"
+    calls = {id(c.dialog): c for c in a.calls}
     dialogs = "".join(
         f"<tr><td class='mono'>{escape(d.call_id)}</td><td>{escape(d.method)}</td>"
         f"<td>{escape(d.calling)}</td><td>{escape(d.called)}</td>"
-        f"<td>{escape(_status(d))}</td></tr>" for d in a.dialogs)
+        f"<td>{escape(_state(calls.get(id(d)), d, lang))}</td></tr>"
+        for d in _in_call_order(a))
     heads = "".join(f"<th>{say(k)}</th>" for k in (msg("AN_L_CALL_ID"), msg("AN_L_METHOD"),
                                                     msg("AN_L_FROM"), msg("AN_L_TO"),
                                                     msg("AN_L_FINAL")))
