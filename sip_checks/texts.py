@@ -795,10 +795,10 @@ TEXTS: Catalog = {
     },
     "AN_SIP_FRAGMENTS": {
         "en": "{count} fragmented SIP datagram(s) could not be put back together (a "
-              "fragment is not in the capture; first given up at frame {frame}): those "
-              "messages cannot be read",
+              "fragment is not in the capture; the first one starts at frame {frame}): "
+              "those messages cannot be read",
         "fr": "{count} datagramme(s) SIP fragmenté(s) n'ont pas pu être reconstitués (un "
-              "fragment manque à la capture ; premier abandonné à la trame {frame}) : ces "
+              "fragment manque à la capture ; le premier commence à la trame {frame}) : ces "
               "messages ne peuvent pas être lus",
     },
     "AN_L_TITLE": {"en": "Capture analysis: {file}", "fr": "Analyse de capture : {file}"},

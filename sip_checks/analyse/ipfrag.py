@@ -24,6 +24,7 @@ class _Pending:
     pieces: dict[int, bytes] = field(default_factory=dict)  # offset -> data
     total: int | None = None  # known once the last fragment (MF clear) came
     size: int = 0
+    first: int = 0  # the frame of its first fragment seen
 
 
 class Defragmenter:
@@ -34,7 +35,7 @@ class Defragmenter:
         self._pending: dict[tuple[object, ...], _Pending] = {}
         self._worth = worth
         self.unfinished = 0  # datagrams worth it given up (evicted, oversized, incomplete)
-        self.first_unfinished = 0  # the frame where the first of them was given up
+        self.first_unfinished = 0  # the first frame of the first of them
 
     def add(self, key: tuple[object, ...], offset: int, more: bool, data: bytes,
             frame: int) -> bytes | None:
@@ -43,10 +44,10 @@ class Defragmenter:
         p = self._pending.get(key)
         if p is None:
             if len(self._pending) >= MAX_PENDING:
-                self._give_up(next(iter(self._pending)), frame)
-            p = self._pending[key] = _Pending()
+                self._give_up(next(iter(self._pending)))
+            p = self._pending[key] = _Pending(first=frame)
         if offset + len(data) > MAX_DATAGRAM or len(p.pieces) >= MAX_PIECES:
-            self._give_up(key, frame)
+            self._give_up(key)
             return None
         if offset not in p.pieces or len(p.pieces[offset]) < len(data):
             p.size += len(data) - len(p.pieces.get(offset, b""))
@@ -66,13 +67,13 @@ class Defragmenter:
         del self._pending[key]
         return bytes(out[:p.total])
 
-    def _give_up(self, key: tuple[object, ...], frame: int) -> None:
+    def _give_up(self, key: tuple[object, ...]) -> None:
         p = self._pending.pop(key, None)
         if p is not None and self._worth(key, p.pieces.get(0, b"")):
             self.unfinished += 1
-            self.first_unfinished = self.first_unfinished or frame
+            self.first_unfinished = self.first_unfinished or p.first
 
-    def close(self, frame: int = 0) -> None:
+    def close(self) -> None:
         """End of capture: what still waits is unfinished."""
         for key in list(self._pending):
-            self._give_up(key, frame)
+            self._give_up(key)

@@ -158,7 +158,7 @@ class SipStream:
                                   else "no Content-Length on TCP")
             if b"\n" not in rest and len(rest) < MAX_START and not final:
                 return None  # too little after the declared end to judge: wait
-            nxt = find_start(buf, end, whole=True)
+            nxt = find_start(buf, head_end, whole=True)  # before the declared end: too large
             if nxt < 0 and not final and len(buf) < MAX_BUFFER:
                 return None  # the next message has not arrived yet
             stop = nxt if nxt >= 0 else len(buf)
