@@ -78,8 +78,8 @@ class SipReader:
         elif version == 6 and len(ip) >= 40:
             proto, pos = ip[6], 40
             src, dst = ip[8:24], ip[24:40]
-            end = 40 + struct.unpack_from("!H", ip, 4)[0]
-            ip = ip[:end] if end <= len(ip) else ip
+            end = 40 + struct.unpack_from("!H", ip, 4)[0]  # 0: a jumbogram, or TSO
+            ip = ip[:end] if 40 < end <= len(ip) else ip
             while proto in _EXTENSIONS and pos + 2 <= len(ip):
                 proto, pos = ip[pos], pos + (ip[pos + 1] + 1) * 8
             payload = ip[pos:]
