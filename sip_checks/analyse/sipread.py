@@ -29,7 +29,7 @@ from sip_checks.analyse.lenient import MAX_START, is_start
 from sip_checks.analyse.tcp import FlowKey, Framed, TcpReader
 
 SIP_PORT = 5060
-UDP, TCP, ICMP, ICMPV6, FRAGMENT = 17, 6, 1, 58, 44
+UDP, TCP, ICMP, ICMPV6, FRAGMENT, IPIP, IPV6_IN_IP = 17, 6, 1, 58, 44, 4, 41
 _EXTENSIONS = (0, 43, 60)  # hop-by-hop, routing, destination options
 _V4 = struct.Struct("!HHHBBH4s4s")  # total length, id, flags+offset, ttl, proto, sum, addrs
 _PORTS = struct.Struct("!HHH")
@@ -60,7 +60,7 @@ class SipReader:
         self.tcp = TcpReader(self.ports, self._tcp_message)
 
     # -- IP ------------------------------------------------------------------------------
-    def write(self, frame: Frame) -> None:
+    def write(self, frame: Frame, depth: int = 0) -> None:
         ip = frame.ip
         if not ip:
             return
@@ -102,6 +102,9 @@ class SipReader:
                                  payload[(payload[12] >> 4) * 4:], frame.number, frame.at)
         elif proto in (ICMP, ICMPV6):
             self._icmp(frame, proto, payload)
+        elif proto in (IPIP, IPV6_IN_IP) and payload and depth < 4:
+            # IP in IP (RFC 2003, 4213): the inner packet is what was routed.
+            self.write(Frame(frame.number, frame.at, payload, frame.iface), depth + 1)
 
     # -- UDP, TCP, ICMP ------------------------------------------------------------------
     def _udp(self, frame: Frame, src: bytes, dst: bytes, payload: bytes) -> None:

@@ -253,7 +253,7 @@ class TcpReader:
         if -d >= len(payload):
             return  # a retransmission of bytes already delivered
         self._deliver(key, flow, payload[-d:], frame, at)
-        self._drain(key, flow)
+        self._drain(key, flow, (frame, at))
 
     def _deliver(self, key: FlowKey, flow: _Flow, data: bytes, frame: int, at: float) -> None:
         flow.nxt = (flow.nxt + len(data)) & 0xFFFFFFFF
@@ -266,7 +266,10 @@ class TcpReader:
         for framed in flow.stream.feed(data, frame, at):
             self.on_message(key, framed)
 
-    def _drain(self, key: FlowKey, flow: _Flow) -> None:
+    def _drain(self, key: FlowKey, flow: _Flow,
+               completed: tuple[int, float] | None = None) -> None:
+        """Deliver the held segments the stream has reached; a message they complete is
+        cited at ``completed``, the frame that filled the gap (as Wireshark does)."""
         while flow.held and key in self.flows:
             seq = min(flow.held, key=lambda s: _delta(s, flow.nxt))
             d = _delta(seq, flow.nxt)
@@ -275,6 +278,7 @@ class TcpReader:
             payload, frame, at = flow.held.pop(seq)
             flow.held_bytes -= len(payload)
             if -d < len(payload):
+                frame, at = completed or (frame, at)
                 self._deliver(key, flow, payload[-d:], frame, at)
 
     def _skip_gap(self, key: FlowKey, flow: _Flow) -> None:

@@ -1,11 +1,14 @@
 """Reading SIP and ICMP from the packets that are not RTP (sip_checks/analyse/sipread.py,
 ipfrag.py): SIP on any UDP port by its start line, not other text; IPv4 and IPv6 fragments
 in any order; ICMP unreachables quoting UDP; each finding said once with its first frame;
-``--sip-port`` validated in one line."""
+``--sip-port`` validated in one line; on the derived captures, the same messages in the same
+frames as tshark (told the port, reassembling out of order)."""
 
 from __future__ import annotations
 
+import shutil
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from harness.messages import Msg
 from sip_checks.analyse.capture import Frame
 from sip_checks.analyse.ipfrag import MAX_PENDING, Defragmenter
 from sip_checks.analyse.sipread import SipReader
+from sip_checks.analyse.streams import collect
 
 A4, B4 = bytes([192, 0, 2, 2]), bytes([198, 51, 100, 10])
 A6, B6 = bytes.fromhex("20010db8" + "0" * 23 + "1"), bytes.fromhex("20010db8" + "0" * 23 + "2")
@@ -114,3 +118,48 @@ def test_sip_port_out_of_range_is_one_line(tmp_path: Path,
                    "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert rc == 2 and "--sip-port" in err and len(err.splitlines()) == 1
+
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "captures"
+
+
+def _tshark_sip(path: Path) -> list[tuple[int, str]]:
+    """(frame, first line) of every SIP message tshark decodes, told the unusual port and
+    to reassemble out-of-order segments."""
+    out = subprocess.run(
+        ["tshark", "-n", "-r", str(path), "-d", "tcp.port==8080,sip", "-o",
+         "tcp.reassemble_out_of_order:TRUE", "-Y", "sip", "-T", "fields", "-E",
+         "occurrence=a", "-E", "aggregator=|", "-e", "frame.number", "-e", "sip.Request-Line",
+         "-e", "sip.Status-Line"], capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        number, *firsts = line.split("\t")
+        rows += [(int(number), f) for col in firsts for f in col.split("|") if f]
+    return sorted(rows)
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+@pytest.mark.parametrize("case", ["sip_tcp_port", "sip_tcp_coalesced", "sip_tcp_split",
+                                  "sip_fragmented", "alg_content_length", "alg_both_sides"])
+def test_the_same_sip_messages_as_tshark_in_the_same_frames(case: str) -> None:
+    (path,) = [p for p in (DATA / case).iterdir() if p.name.startswith("capture.")]
+    r = SipReader()
+    collect(path, r)
+    r.close()
+    assert sorted((p.frame, p.message.first_line) for p in r.sips) == _tshark_sip(path)
+
+
+def test_sip_inside_ip_in_ip_is_read() -> None:
+    inner = v4(udp(5060, 5060, SIP))
+    r = _read(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(inner), 0, 0, 64, 4, 0, B4, A4)
+              + inner)
+    assert [(p.src, p.message.method) for p in r.sips] == [(("192.0.2.2", 5060), "OPTIONS")]
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+def test_sip_port_reaches_the_reader(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = DATA / "sip_tcp_port" / "capture.pcap"
+    rc = cli.main(["analyse", str(path), "--sip-port", "8080", "--sip-port", "5080",
+                   "--out", str(tmp_path / "o"), "--lang", "en"])
+    assert rc == 0
+    assert capsys.readouterr().out == (DATA / "sip_tcp_port" / "expected.txt").read_text()
