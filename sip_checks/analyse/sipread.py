@@ -104,7 +104,7 @@ class SipReader:
             self._icmp(frame, proto, payload)
         elif proto in (IPIP, IPV6_IN_IP) and payload and depth < 4:
             # IP in IP (RFC 2003, 4213): the inner packet is what was routed.
-            self.write(Frame(frame.number, frame.at, payload, frame.iface), depth + 1)
+            self.write(frame._replace(ip=payload), depth + 1)
 
     # -- UDP, TCP, ICMP ------------------------------------------------------------------
     def _udp(self, frame: Frame, src: bytes, dst: bytes, payload: bytes) -> None:
