@@ -158,8 +158,11 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 
     out = args.out or Path("out") / f"analyse-{dt.datetime.now():%Y%m%d-%H%M%S}"
     analyse = rooms.load(rooms.ANALYSE)
+    for port in args.sip_port:
+        if not 1 <= port <= 65535:
+            raise RecetteError(f"--sip-port: expected a port from 1 to 65535, got {port}")
     result, paths = analyse.main(args.file, out=out, lang=args.lang,
-                                 sheet=rooms.load(rooms.SHEET))
+                                 sheet=rooms.load(rooms.SHEET), sip_ports=args.sip_port)
     print(paths[0].read_text(encoding="utf-8"), end="")
     for path in paths:
         print(f"recette: wrote {path}", file=sys.stderr)
@@ -601,6 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--out", type=Path, default=None,
                     help="output folder (default: out/analyse-<ts>)")
     an.add_argument("--lang", choices=("fr", "en"), default="fr")
+    an.add_argument("--sip-port", type=int, action="append", default=[], metavar="N",
+                    help="also read TCP/UDP port N as SIP (repeatable; 5060 and any message "
+                         "starting with a SIP start line are read anyway)")
     an.set_defaults(func=cmd_analyse)
 
     run = sub.add_parser("run", help="run the checks for a site profile")

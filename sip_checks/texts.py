@@ -778,6 +778,58 @@ TEXTS: Catalog = {
         "en": "leg of the call above through the B2BUA at {address} (one call, not two)",
         "fr": "branche de l'appel ci-dessus via le B2BUA {address} (un seul appel, pas deux)",
     },
+    # -- recette analyse: reading SIP from the packets (sip_checks/analyse/sipread.py) -------
+    "AN_SIP_LENGTH": {
+        "en": "{count} SIP message(s) carry a Content-Length that disagrees with their body "
+              "(first: frame {frame}, {message} {src}→{dst}, Content-Length {declared}, body "
+              "{actual} bytes): something on the path, typically a SIP ALG, rewrote the body "
+              "without fixing its length, so the receiver may cut the SDP or refuse the "
+              "message; {framing}",
+        "fr": "{count} message(s) SIP portent un Content-Length qui ne correspond pas à leur "
+              "corps (premier : trame {frame}, {message} {src}→{dst}, Content-Length "
+              "{declared}, corps de {actual} octets) : un équipement sur le chemin, "
+              "typiquement un SIP ALG, a réécrit le corps sans corriger sa longueur, le "
+              "destinataire peut tronquer le SDP ou refuser le message ; {framing}",
+    },
+    "AN_SIP_LENGTH_UDP": {
+        "en": "the analysis reads the whole datagram's body",
+        "fr": "l'analyse lit le corps entier du datagramme",
+    },
+    "AN_SIP_LENGTH_TCP": {
+        "en": "on TCP the analysis ends such a message at the next SIP start line instead",
+        "fr": "sur TCP l'analyse termine un tel message à la ligne de début SIP suivante",
+    },
+    "AN_SIP_LENIENT": {
+        "en": "{count} SIP message(s) a strict reader refuses were read leniently and kept "
+              "(first: frame {frame}, {message}: {reason}); a strict peer would answer 400 "
+              "or drop them",
+        "fr": "{count} message(s) SIP qu'un lecteur strict refuse ont été lus avec "
+              "tolérance et gardés (premier : trame {frame}, {message} : {reason}) ; un "
+              "équipement strict répondrait 400 ou les ignorerait",
+    },
+    "AN_SIP_UNREADABLE": {
+        "en": "{count} packet(s) looked like SIP but could not be read, so calls may be "
+              "missing from this analysis (first: frame {frame}, {reason})",
+        "fr": "{count} paquet(s) ressemblaient à du SIP mais n'ont pas pu être lus, des "
+              "appels peuvent manquer à cette analyse (premier : trame {frame}, {reason})",
+    },
+    "AN_SIP_TCP_GAP": {
+        "en": "the capture misses bytes of {count} SIP-over-TCP stream(s) (first: {where}, "
+              "{missing} bytes before frame {frame}): the SIP messages there cannot be "
+              "read, calls may be missing or look unanswered",
+        "fr": "la capture n'a pas tous les octets de {count} flux SIP sur TCP (premier : "
+              "{where}, {missing} octets avant la trame {frame}) : les messages SIP "
+              "concernés ne peuvent pas être lus, des appels peuvent manquer ou sembler "
+              "sans réponse",
+    },
+    "AN_SIP_FRAGMENTS": {
+        "en": "{count} fragmented SIP datagram(s) could not be put back together (a "
+              "fragment is not in the capture; the first one starts at frame {frame}): "
+              "those messages cannot be read",
+        "fr": "{count} datagramme(s) SIP fragmenté(s) n'ont pas pu être reconstitués (un "
+              "fragment manque à la capture ; le premier commence à la trame {frame}) : ces "
+              "messages ne peuvent pas être lus",
+    },
     "AN_L_TITLE": {"en": "Capture analysis: {file}", "fr": "Analyse de capture : {file}"},
     "AN_L_FINDINGS": {"en": "Diagnoses", "fr": "Diagnostics"},
     "AN_L_DIALOGS": {"en": "SIP dialogs", "fr": "Dialogues SIP"},

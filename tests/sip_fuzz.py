@@ -5,7 +5,8 @@ Seeds are real messages: the RFC 4475 torture set when present (tests/rfc4475.py
 messages in tests/data (what Linux nf_nat_sip and Kamailio wrote in the ALG and registrar
 cases), so mutations start from what parsers meet and stay near the paths that matter.
 Each example goes through :func:`check`, which feeds the message parser, the SDP parser, the
-digest challenge reader, the Via reader and the live endpoint's receive path, and reports the
+digest challenge reader, the Via reader, the capture analysis's lenient reading and TCP
+framing, and the live endpoint's receive path, and reports the
 parse time, the parser's peak memory and any exception that is not the declared one.
 """
 
@@ -21,6 +22,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from sip_checks.analyse.fields import LenientRefusal, read_message
+from sip_checks.analyse.tcp import SipStream
 from sip_checks.toolkit import digest, sdp
 from sip_checks.toolkit.endpoint import DROPPED, KEEPALIVE_NOTE, SipEndpoint
 from sip_checks.toolkit.message import MAX_MESSAGE, SipParseError, parse
@@ -193,9 +196,10 @@ def check(data: bytes, *, memory: bool = True) -> Outcome:
     undeclared: list[str] = []
 
     def guard(where: str, fn: Callable[..., object],
-              declared: tuple[type[Exception], ...], *args: object) -> object:
+              declared: tuple[type[Exception], ...], *args: object,
+              **kwargs: object) -> object:
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         except declared:
             return None
         except Exception as exc:
@@ -229,6 +233,13 @@ def check(data: bytes, *, memory: bool = True) -> Outcome:
         text = line.decode("utf-8", "replace")
         guard("digest.parse_challenge(line)", digest.parse_challenge, (digest.DigestError,),
               text.partition(":")[2] or text)
+    # The capture analysis's readers: the lenient second reading, and TCP framing of the
+    # message cut in two segments then flushed.
+    guard("analyse.read_message", read_message, (LenientRefusal,), data, datagram=True)
+    stream = SipStream(resync=False)
+    guard("analyse.SipStream.feed", stream.feed, (), data[:len(data) // 2], 1, 0.0)
+    guard("analyse.SipStream.feed", stream.feed, (), data[len(data) // 2:], 2, 0.0)
+    guard("analyse.SipStream.flush", stream.flush, ())
     ep = SipEndpoint()
     guard("endpoint.datagram_received", ep.datagram_received, (), data, ("192.0.2.1", 5060))
     keepalive = data.strip(b"\r\n") == b""

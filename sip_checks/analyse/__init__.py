@@ -2,44 +2,47 @@
 as the live checks would have judged it.
 
 One job per module: :mod:`.capture` reads the file's records (pcap, pcapng) down to IP,
-:mod:`.streams` measures every RTP stream with the live checks' receiver statistics and sets
-the rest aside, :mod:`.fields` has tshark decode that rest (SIP over UDP and TCP, ICMP) in one
-field pass, :mod:`.dialogs` groups SIP into dialogs with their ladder and final state,
+:mod:`.streams` measures every RTP stream with the live checks' receiver statistics and hands
+the rest, in the same pass, to :mod:`.sipread` (SIP over UDP and TCP on any port, IP
+fragments, ICMP errors; strict then lenient reading, :mod:`.fields`), :mod:`.dialogs` groups
+SIP into dialogs with their ladder and final state,
 :mod:`.diagnose` matches streams to calls through the SDP and says what is wrong, and
 :mod:`.output` writes the summary, the incident rows and the HTML annex.
 """
 
 from __future__ import annotations
 
-import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
 from harness.profile import Thresholds
-from sip_checks.analyse.capture import CaptureError, RawIpWriter
+from sip_checks.analyse.capture import CaptureError
 from sip_checks.analyse.diagnose import Analysis, analyse
 from sip_checks.analyse.dialogs import group
-from sip_checks.analyse.fields import run_tshark
+from sip_checks.analyse.sipread import SipReader
 from sip_checks.analyse.streams import collect
 
 __all__ = ["Analysis", "CaptureError", "main", "read"]
 
 
-def read(path: Path, *, thresholds: Thresholds | None = None) -> Analysis:
+def read(path: Path, *, thresholds: Thresholds | None = None,
+         sip_ports: Iterable[int] = ()) -> Analysis:
     """The capture at ``path`` analysed (raises :class:`CaptureError`, one line, on a file
-    that is not a readable capture)."""
-    with tempfile.TemporaryDirectory(prefix="recette-analyse-") as tmp:
-        rest = Path(tmp) / "not-rtp.pcap"
-        with rest.open("wb") as f:
-            sink = RawIpWriter(f)
-            streams = collect(path, sink)
-        sips, icmps = run_tshark(rest, sink.numbers, sink.ifaces)
-    return analyse(group(sips), streams, icmps, thresholds)
+    that is not a readable capture); ``sip_ports`` are read as SIP besides 5060 and
+    whatever starts with a SIP start line."""
+    sink = SipReader(sip_ports)
+    streams = collect(path, sink)
+    sink.close()
+    result = analyse(group(sink.sips), streams, sink.icmps, thresholds)
+    result.findings += sink.findings()
+    return result
 
 
-def main(path: Path, *, out: Path, lang: str, sheet: ModuleType) -> tuple[Analysis, list[Path]]:
+def main(path: Path, *, out: Path, lang: str, sheet: ModuleType,
+         sip_ports: Iterable[int] = ()) -> tuple[Analysis, list[Path]]:
     """Analyse ``path`` and write the summary, ``incidents.csv`` and the HTML into ``out``."""
     from sip_checks.analyse.output import write
 
-    result = read(path)
+    result = read(path, sip_ports=sip_ports)
     return result, write(result, path, out, lang, sheet)

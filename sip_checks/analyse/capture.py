@@ -5,10 +5,9 @@ Why this reads records itself instead of asking tshark for RTP fields: measured 
 RTP field takes about 15 s, three times Wireshark's own ``-z rtp,streams`` (5 s), because
 field output builds each packet's protocol tree; this reader with the live checks'
 :class:`~sip_checks.toolkit.rtp.ReceiverStats` takes about 3.5 s. So RTP (fixed binary
-headers, nothing to reassemble) is read here, and every other packet (SIP over UDP and TCP,
-IP fragments, ICMP) is copied into a raw-IP pcap that tshark decodes in one field pass
-(:mod:`sip_checks.analyse.fields`): tshark does the reassembly and the SIP parsing, on a file
-a few hundred times smaller.
+headers, nothing to reassemble) is read here, and every other packet goes, in the same pass,
+to a :class:`Sink` that reads SIP and ICMP from it (:mod:`sip_checks.analyse.sipread`: IP
+fragments, TCP reassembly, SIP on any port).
 
 A file that is not a capture, ends inside a record or carries an impossible record length
 raises :class:`CaptureError`, one line naming the file and the byte where it went wrong.
@@ -17,10 +16,9 @@ raises :class:`CaptureError`, one line naming the file and the byte where it wen
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, Protocol
 
 from harness.errors import RecetteError
 
@@ -34,7 +32,6 @@ PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 # Link types (tcpdump.org/linktypes.html) -> how many bytes before the network header, or a
 # function of the frame for the variable ones.
 ETHERNET, NULL, RAW, RAW_OLD, IPV4, IPV6, SLL, SLL2, LOOP = 1, 0, 101, 12, 228, 229, 113, 276, 108
-LINKTYPE_RAW = 101
 
 
 class CaptureError(RecetteError):
@@ -204,66 +201,8 @@ def frames(path: Path) -> Iterator[Frame]:
             raise CaptureError(f"{path}: not a pcap or pcapng capture file")
 
 
-@dataclass(frozen=True, slots=True)
-class Udp:
-    """A UDP datagram's addresses and payload (IPv4 or IPv6, first fragment or whole)."""
+class Sink(Protocol):
+    """Where :func:`sip_checks.analyse.streams.collect` puts every packet that is not RTP
+    (:class:`sip_checks.analyse.sipread.SipReader`)."""
 
-    src: str
-    sport: int
-    dst: str
-    dport: int
-    payload: bytes
-
-
-def _addr(raw: bytes) -> str:
-    if len(raw) == 4:
-        return ".".join(str(b) for b in raw)
-    import ipaddress
-    return str(ipaddress.IPv6Address(raw))
-
-
-def udp_of(ip: bytes) -> Udp | None:
-    """The UDP datagram in an IP packet, None for other protocols and for fragments (those
-    go to tshark, which reassembles them)."""
-    if not ip:
-        return None
-    version = ip[0] >> 4
-    if version == 4 and len(ip) >= 20:
-        if ip[9] != 17 or struct.unpack_from("!H", ip, 6)[0] & 0x3FFF:  # MF or offset
-            return None
-        off = (ip[0] & 0x0F) * 4
-        src, dst = ip[12:16], ip[16:20]
-    elif version == 6 and len(ip) >= 40:
-        if ip[6] != 17:  # extension headers (fragments among them) go to tshark
-            return None
-        off = 40
-        src, dst = ip[8:24], ip[24:40]
-    else:
-        return None
-    if len(ip) < off + 8:
-        return None
-    sport, dport, length = struct.unpack_from("!HHH", ip, off)
-    end = off + length if length >= 8 else len(ip)
-    return Udp(_addr(src), sport, _addr(dst), dport, ip[off + 8:end])
-
-
-class RawIpWriter:
-    """A pcap (nanosecond, LINKTYPE_RAW) of the packets tshark should decode, with the
-    original frame numbers kept beside it so findings cite the customer's own frames."""
-
-    def __init__(self, f: BinaryIO) -> None:
-        self.f = f
-        self.numbers: list[int] = []
-        self.ifaces: list[int] = []
-        f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, MAX_RECORD, LINKTYPE_RAW))
-        self._rec: Callable[..., bytes] = struct.Struct("<IIII").pack
-
-    def write(self, frame: Frame) -> None:
-        sec = int(frame.at)
-        ns = round((frame.at - sec) * 1e9)
-        if ns >= 1_000_000_000:
-            sec, ns = sec + 1, ns - 1_000_000_000
-        self.f.write(self._rec(sec, ns, len(frame.ip), len(frame.ip)))
-        self.f.write(frame.ip)
-        self.numbers.append(frame.number)
-        self.ifaces.append(frame.iface)
+    def write(self, frame: Frame) -> None: ...

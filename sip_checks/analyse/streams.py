@@ -3,9 +3,9 @@
 One pass over the file's records: a UDP datagram that looks like RTP (version 2, not RTCP)
 feeds the :class:`~sip_checks.toolkit.rtp.ReceiverStats` of its stream (addresses, ports,
 SSRC), the very code that measures loss and RFC 3550 jitter during a live call, so the
-analysis of a capture and the live check agree by construction; every other packet is
-copied for tshark's SIP pass. Why RTP is not read through tshark: see
-:mod:`sip_checks.analyse.capture`.
+analysis of a capture and the live check agree by construction; every other packet goes to
+the sink that reads SIP (:mod:`sip_checks.analyse.sipread`). Why RTP is not read through
+tshark: see :mod:`sip_checks.analyse.capture`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sip_checks.analyse.capture import RawIpWriter, frames
+from sip_checks.analyse.capture import Sink, frames
 from sip_checks.toolkit.rtp import ReceiverStats
 
 _PORTS = struct.Struct("!HHH")
@@ -58,7 +58,7 @@ class Stream:
         return self.stats.last_arrival or 0.0
 
 
-def collect(path: Path, sink: RawIpWriter) -> list[Stream]:
+def collect(path: Path, sink: Sink) -> list[Stream]:
     """Every RTP stream of the capture; every non-RTP packet is written to ``sink``."""
     table: dict[Key, Stream] = {}
     write = sink.write
