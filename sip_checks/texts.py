@@ -783,8 +783,8 @@ TEXTS: Catalog = {
         "fr": "RTP {where} : qualité médiocre ({problems})",
     },
     "AN_MEDIA_GAP": {
-        "en": "media {stream} stopped for {seconds} s at {when} UTC: {cause}",
-        "fr": "média {stream} interrompu {seconds} s à {when} UTC : {cause}",
+        "en": "media {stream} stopped for {seconds} s at {when}: {cause}",
+        "fr": "média {stream} interrompu {seconds} s à {when} : {cause}",
     },
     "AN_GAP_LOST": {
         "en": "{lost} packets sent meanwhile never reached the capture point (lost on the "
@@ -815,8 +815,11 @@ TEXTS: Catalog = {
     "AN_L_DIGITS": {"en": "Digits", "fr": "Chiffres"},
     "AN_L_GAP": {"en": "Gap", "fr": "Interruption"},
     "AN_DTMF_LINE": {"en": "DTMF {stream}: {digits}", "fr": "DTMF {stream} : {digits}"},
-    "AN_GAP_LINE": {"en": "gap {seconds} s at {when} UTC: {cause}",
-                    "fr": "interruption {seconds} s à {when} UTC : {cause}"},
+    "AN_GAP_LINE": {"en": "gap {seconds} s at {when}: {cause}",
+                    "fr": "interruption {seconds} s à {when} : {cause}"},
+    "AN_GAP_WHEN": {"en": "{clock} UTC", "fr": "{clock} UTC"},
+    "AN_GAP_WHEN_CALL": {"en": "{clock} UTC, {offset} s after answer",
+                         "fr": "{clock} UTC, {offset} s après le décroché"},
     "AN_CLOCK": {"en": "clock {rate} Hz ({source})", "fr": "horloge {rate} Hz ({source})"},
     "AN_CLOCK_SDP": {"en": "SDP rtpmap", "fr": "rtpmap du SDP"},
     "AN_CLOCK_INFERRED": {"en": "read from the stream: no SDP",

@@ -395,9 +395,9 @@ def media_findings(calls: list[Call], others: list[tuple[Stream, Quality]]) -> l
 
 def gap_params(g: gaps.Gap, answered: float | None) -> dict[str, Param | Msg]:
     """When and how long a gap lasted (UTC, and seconds after answer when known), and why."""
-    when = dt.datetime.fromtimestamp(g.start, dt.UTC).strftime("%H:%M:%S")
-    if answered is not None:
-        when += f" (+{g.start - answered:.1f} s)"
+    hhmmss = dt.datetime.fromtimestamp(g.start, dt.UTC).strftime("%H:%M:%S")
+    when = msg("AN_GAP_WHEN", clock=hhmmss) if answered is None else msg(
+        "AN_GAP_WHEN_CALL", clock=hhmmss, offset=f"{g.start - answered:.1f}")
     cause = msg(f"AN_GAP_{g.kind.upper()}", lost=g.lost)
     if g.hold is not None:
         cause = msg("AN_GAP_HOLD", direction=g.hold)
