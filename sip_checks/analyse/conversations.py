@@ -53,13 +53,16 @@ def pair(others: list[tuple[Stream, Quality]]) -> list[Conversation]:
     return out
 
 
-def findings(others: list[tuple[Stream, Quality]], *, signalled: bool) -> list[Msg]:
+def findings(others: list[tuple[Stream, Quality]], *, signalled: bool,
+             two_way_calls: int = 0) -> list[Msg]:
     """What RTP without an SDP shows: no signalling to judge calls by (when the capture
-    holds no call at all), directions suspected silent, streams of poor quality."""
+    holds no call at all), directions suspected silent, streams of poor quality.
+    ``two_way_calls``: calls of the capture whose media is seen both ways, which show as well
+    as two-way conversations that the capture point sees both directions."""
     if not others:
         return []
     convs = pair(others)
-    both = [c for c in convs if c.b is not None]
+    both = len([c for c in convs if c.b is not None]) + two_way_calls
     out = []
     if not signalled:
         out.append(msg("AN_RTP_NO_SIGNALLING", streams=len(others), conversations=len(convs)))
@@ -70,7 +73,7 @@ def findings(others: list[tuple[Stream, Quality]], *, signalled: bool) -> list[M
         for c in alone:
             s = c.a[0]
             out.append(msg("AN_RTP_ONE_WAY_INFERRED", where=s.where, packets=s.packets,
-                           both=len(both)))
+                           both=both))
     for s, q in sorted(others, key=lambda sq: (sq[0].start, sq[0].first_frame)):
         if q.grade == "bad":
             out.append(msg("AN_RTP_POOR", where=s.where, problems=q.problems))

@@ -390,7 +390,8 @@ def media_findings(calls: list[Call], others: list[tuple[Stream, Quality]]) -> l
     for s, _ in others:
         out += [msg("AN_MEDIA_GAP", stream=msg("AN_DIR", where=s.where), **gap_params(g, None))
                 for g in s.gaps if g.fault]
-    return out + conversations.findings(others, signalled=bool(calls))
+    two_way = sum(1 for c in calls if {cs.role for cs in c.streams} >= {"up", "down"})
+    return out + conversations.findings(others, signalled=bool(calls), two_way_calls=two_way)
 
 
 def gap_params(g: gaps.Gap, answered: float | None) -> dict[str, Param | Msg]:

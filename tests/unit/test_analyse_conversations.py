@@ -35,6 +35,9 @@ def test_no_reverse_is_suspected_only_when_others_flow_both_ways() -> None:
     assert codes == ["AN_RTP_NO_SIGNALLING", "AN_RTP_ONE_WAY_INFERRED"]
     codes = [f.code for f in findings([_s(A, B), _s(C, D)], signalled=True)]
     assert codes == ["AN_RTP_ONE_SIDED_CAPTURE"]
+    # a call of the capture seen both ways shows the capture point sees both directions
+    found = findings([_s(A, B)], signalled=True, two_way_calls=1)
+    assert [f.code for f in found] == ["AN_RTP_ONE_WAY_INFERRED"]
 
 
 def test_two_clean_ways_with_signalling_find_nothing_and_poor_quality_is_said() -> None:
