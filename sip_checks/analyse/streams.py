@@ -204,7 +204,9 @@ def _new(number: int, iface: int, src: bytes, sport: int, dst: bytes, dport: int
 # and a timestamp that mean nothing. Real RTP, even with 30 % random loss, steps its sequence
 # numbers forward by small gaps (a 1 % chance at random per packet), its timestamps advance
 # with arrival time at the clock rate (a jitter restart in RFC 3550's estimator at random),
-# keeps one payload type and packets no larger than a datagram on a voice path.
+# keeps one payload type and packets no larger than a datagram on a voice path. The packet
+# rate is no criterion of its own: DTX sends 2.5 packets a second in silence and video a
+# thousand, and timestamps in step with arrival times already say the rate is the clock's.
 MIN_PACKETS = 20
 MAX_JUMPS = 0.10  # repeated numbers and jumps: resynchronisations, duplicates
 MAX_RESTARTS = 0.10  # timestamps out of step with time by more than a second

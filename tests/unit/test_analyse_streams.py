@@ -138,3 +138,12 @@ def test_a_static_type_records_nothing_and_keeps_its_rate(tmp_path: Path) -> Non
     before = s.stats
     s.use_clock(16000, "sdp")
     assert s.stats is before and s.clock_source == "static"
+
+
+def test_without_sdp_a_dynamic_types_rate_is_read_from_the_stream(tmp_path: Path) -> None:
+    from sip_checks.analyse.diagnose import media_notes
+
+    (s,) = _collect(lossy_rtp(random.Random(5), 20000, pt=111, step=960), tmp_path)
+    media_notes(s, [])
+    assert (s.stats.clock_rate, s.clock_source) == (48000, "inferred")
+    assert s.stats.jitter_ms < 10
