@@ -11,6 +11,7 @@ one-way audio at all, and says so instead of finding nothing wrong.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from harness.messages import Msg, msg
@@ -32,18 +33,23 @@ def _overlap(x: Stream, y: Stream) -> bool:
 
 
 def pair(others: list[tuple[Stream, Quality]]) -> list[Conversation]:
-    """Each stream with its reverse, in order of first packet."""
+    """Each stream with its reverse, in order of first packet (indexed by addresses: an
+    RTP-only trunk capture holds thousands of streams)."""
     ordered = sorted(others, key=lambda sq: (sq[0].start, sq[0].first_frame))
+    by_ends: dict[tuple[tuple[str, int], tuple[str, int]], list[int]] = defaultdict(list)
+    by_hosts: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, (s, _) in enumerate(ordered):
+        by_ends[(s.src, s.dst)].append(i)
+        by_hosts[(s.src[0], s.dst[0])].append(i)
     used: set[int] = set()
     out = []
     for i, (s, q) in enumerate(ordered):
         if i in used:
             continue
         used.add(i)
-        rest = [(j, t) for j, t in enumerate(ordered) if j not in used]
-        exact = next((j for j, (r, _) in rest if r.src == s.dst and r.dst == s.src), None)
-        loose = next((j for j, (r, _) in rest if r.src[0] == s.dst[0] and r.dst[0] == s.src[0]
-                      and _overlap(r, s)), None)
+        exact = next((j for j in by_ends[(s.dst, s.src)] if j not in used), None)
+        loose = next((j for j in by_hosts[(s.dst[0], s.src[0])]
+                      if j not in used and _overlap(ordered[j][0], s)), None)
         j = exact if exact is not None else loose
         if j is None:
             out.append(Conversation((s, q), None))
