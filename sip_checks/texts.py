@@ -830,6 +830,83 @@ TEXTS: Catalog = {
               "fragment manque à la capture ; le premier commence à la trame {frame}) : ces "
               "messages ne peuvent pas être lus",
     },
+    # -- recette analyse: media (RTP without SIP, clock rates, DTMF, gaps) ---------------
+    "AN_RTP_NO_SIGNALLING": {
+        "en": "{streams} RTP stream(s) in {conversations} conversation(s) and no SIP call in "
+              "the capture (SIP over TLS, or not captured): calls, numbers and failures cannot "
+              "be judged; streams are paired by address and port, directions inferred "
+              "without signalling",
+        "fr": "{streams} flux RTP en {conversations} conversation(s) et aucun appel SIP dans "
+              "la capture (SIP sur TLS, ou non capturé) : appels, numéros et échecs ne "
+              "peuvent être jugés ; flux appariés par adresse et port, sens déduits sans "
+              "signalisation",
+    },
+    "AN_RTP_ONE_SIDED_CAPTURE": {
+        "en": "each of the {count} RTP stream(s) is seen in one direction only: the capture "
+              "point may see one direction only (a mirror of one direction, asymmetric "
+              "routing), so one-way audio cannot be judged from this capture",
+        "fr": "chacun des {count} flux RTP n'est vu que dans un sens : le point de capture ne "
+              "voit peut-être qu'un sens (miroir d'un seul sens, routage asymétrique), "
+              "l'audio à sens unique ne peut donc pas être jugé sur cette capture",
+    },
+    "AN_RTP_ONE_WAY_INFERRED": {
+        "en": "one-way audio suspected: RTP {where} ({packets} packets) has no stream back in "
+              "the capture, while {both} other conversation(s) are seen both ways (inferred "
+              "from RTP alone, without signalling; the way back may also pass elsewhere than "
+              "the capture point)",
+        "fr": "audio à sens unique soupçonné : le RTP {where} ({packets} paquets) n'a aucun "
+              "flux retour dans la capture, alors que {both} autre(s) conversation(s) sont "
+              "vues dans les deux sens (déduit du seul RTP, sans signalisation ; le retour "
+              "peut aussi passer ailleurs que par le point de capture)",
+    },
+    "AN_RTP_POOR": {
+        "en": "RTP {where}: poor quality ({problems})",
+        "fr": "RTP {where} : qualité médiocre ({problems})",
+    },
+    "AN_MEDIA_GAP": {
+        "en": "media {stream} stopped for {seconds} s at {when}: {cause}",
+        "fr": "média {stream} interrompu {seconds} s à {when} : {cause}",
+    },
+    "AN_GAP_LOST": {
+        "en": "{lost} packets sent meanwhile never reached the capture point (lost on the "
+              "way: link outage, Wi-Fi, route or NAT binding change)",
+        "fr": "{lost} paquets émis entretemps ne sont jamais arrivés au point de capture "
+              "(perdus en route : coupure de lien, Wi-Fi, changement de route ou "
+              "d'association NAT)",
+    },
+    "AN_GAP_STOPPED": {
+        "en": "the sender paused its media (no packet numbered in between, its timestamps "
+              "did not advance)",
+        "fr": "l'émetteur a suspendu son média (aucun paquet numéroté entretemps, ses "
+              "horodatages n'ont pas avancé)",
+    },
+    "AN_GAP_SILENT": {
+        "en": "the sender had nothing to send (silence suppression or DTX: its timestamps "
+              "advanced with time), not a fault",
+        "fr": "l'émetteur n'avait rien à émettre (suppression de silence ou DTX : ses "
+              "horodatages ont avancé avec le temps), pas une anomalie",
+    },
+    "AN_GAP_HOLD": {
+        "en": "the call was on hold (SDP a={direction}), not a fault",
+        "fr": "l'appel était en attente (SDP a={direction}), pas une anomalie",
+    },
+    "AN_L_DTMF": {"en": "DTMF digits (RFC 4733)", "fr": "Chiffres DTMF (RFC 4733)"},
+    "AN_L_GAPS": {"en": "Media gaps", "fr": "Interruptions du média"},
+    "AN_L_STREAM": {"en": "Stream", "fr": "Flux"},
+    "AN_L_DIGITS": {"en": "Digits", "fr": "Chiffres"},
+    "AN_L_GAP": {"en": "Gap", "fr": "Interruption"},
+    "AN_DTMF_LINE": {"en": "DTMF {stream}: {digits}", "fr": "DTMF {stream} : {digits}"},
+    "AN_GAP_LINE": {"en": "gap {seconds} s at {when}: {cause}",
+                    "fr": "interruption {seconds} s à {when} : {cause}"},
+    "AN_GAP_WHEN": {"en": "{clock} UTC", "fr": "{clock} UTC"},
+    "AN_GAP_WHEN_CALL": {"en": "{clock} UTC, {offset} s after answer",
+                         "fr": "{clock} UTC, {offset} s après le décroché"},
+    "AN_CLOCK": {"en": "clock {rate} Hz ({source})", "fr": "horloge {rate} Hz ({source})"},
+    "AN_CLOCK_SDP": {"en": "SDP rtpmap", "fr": "rtpmap du SDP"},
+    "AN_CLOCK_INFERRED": {"en": "read from the stream: no SDP",
+                          "fr": "lue sur le flux : pas de SDP"},
+    "AN_CLOCK_DEFAULT": {"en": "unknown: 8000 assumed, jitter uncertain",
+                         "fr": "inconnue : 8000 supposée, gigue incertaine"},
     "AN_L_TITLE": {"en": "Capture analysis: {file}", "fr": "Analyse de capture : {file}"},
     "AN_L_FINDINGS": {"en": "Diagnoses", "fr": "Diagnostics"},
     "AN_L_DIALOGS": {"en": "SIP dialogs", "fr": "Dialogues SIP"},

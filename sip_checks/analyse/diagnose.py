@@ -10,14 +10,16 @@ listens, calls cut at a fixed time after answer, failed registrations, 408/503 o
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from harness.messages import Msg, msg
+from harness.messages import Msg, Param, msg
 from harness.profile import Thresholds
+from sip_checks.analyse import clock, conversations, dtmf, gaps
 from sip_checks.analyse.dialogs import Dialog, Media
 from sip_checks.analyse.fields import IcmpError, SipPacket
 from sip_checks.analyse.legs import legs
@@ -163,7 +165,9 @@ def _role(d: Dialog, s: Stream) -> tuple[int, Role | None] | None:
 
 def match(dialogs: list[Dialog], streams: list[Stream],
           t: Thresholds) -> tuple[list[Call], list[tuple[Stream, Quality]]]:
-    """Each stream to the INVITE dialog whose SDP announced it and whose time it falls in."""
+    """Each stream to the INVITE dialog whose SDP announced it and whose time it falls in,
+    measured at the clock rate that SDP gives its payload type (:mod:`.clock`), with its
+    DTMF digits and media gaps."""
     calls = [Call(d) for d in dialogs if d.method == "INVITE"]
     others = []
     for s in streams:
@@ -177,11 +181,29 @@ def match(dialogs: list[Dialog], streams: list[Stream],
                 best = (found[0], found[1], c)
         if best is None:
             if is_rtp_stream(s, matched=False):
-                others.append((s, grade(s, msg("AN_DIR", where=s.label.rsplit(" ", 1)[0]), t)))
+                media_notes(s, [])
+                others.append((s, grade(s, msg("AN_DIR", where=s.where), t)))
             continue
         _, role, c = best
+        media_notes(s, c.dialog.media())
         c.streams.append(CallStream(s, role, grade(s, direction(c.dialog, role, s), t)))
     return calls, others
+
+
+def media_notes(s: Stream, media: list[Media]) -> None:
+    """A stream's clock rate, DTMF digits and gaps, from its call's SDP (``media``; [] for
+    a stream no SDP announced)."""
+    maps = [m.sdp for m in media if m.port == s.dst[1]] + [m.sdp for m in media]
+    rate = next((sdp.rtpmap[s.pt][1] for sdp in maps if s.pt in sdp.rtpmap), None)
+    if rate is not None:
+        s.use_clock(rate, "sdp")
+    elif s.record is not None:
+        found = clock.inferred(s.points())
+        if found is not None:
+            s.use_clock(found, "inferred")
+    events = next((pt for sdp in maps if (pt := sdp.event_pt) is not None), None)
+    s.digits = dtmf.digits(s, events)
+    s.gaps = gaps.gaps(s, media)
 
 
 def _points(d: Dialog) -> tuple[int, int] | None:
@@ -468,6 +490,36 @@ def _calls_at_end(calls: list[Call], end: float) -> None:
         c.leg_of, c.b2bua = by_dialog[id(leg.previous)], leg.b2bua
 
 
+def media_findings(calls: list[Call], others: list[tuple[Stream, Quality]]) -> list[Msg]:
+    """Media gaps that are faults (each call's, then the unannounced streams'), and what RTP
+    without SDP shows (:mod:`.conversations`)."""
+    out = []
+    for c in calls:
+        for cs in c.streams:
+            for g in cs.stream.gaps:
+                if g.fault:
+                    found = msg("AN_MEDIA_GAP", stream=direction(c.dialog, cs.role, cs.stream),
+                                **gap_params(g, c.dialog.answered))
+                    out.append(found)
+                    c.symptom = c.symptom or found
+    for s, _ in others:
+        out += [msg("AN_MEDIA_GAP", stream=msg("AN_DIR", where=s.where), **gap_params(g, None))
+                for g in s.gaps if g.fault]
+    two_way = sum(1 for c in calls if {cs.role for cs in c.streams} >= {"up", "down"})
+    return out + conversations.findings(others, signalled=bool(calls), two_way_calls=two_way)
+
+
+def gap_params(g: gaps.Gap, answered: float | None) -> dict[str, Param | Msg]:
+    """When and how long a gap lasted (UTC, and seconds after answer when known), and why."""
+    hhmmss = dt.datetime.fromtimestamp(g.start, dt.UTC).strftime("%H:%M:%S")
+    when = msg("AN_GAP_WHEN", clock=hhmmss) if answered is None else msg(
+        "AN_GAP_WHEN_CALL", clock=hhmmss, offset=f"{g.start - answered:.1f}")
+    cause = msg(f"AN_GAP_{g.kind.upper()}", lost=g.lost)
+    if g.hold is not None:
+        cause = msg("AN_GAP_HOLD", direction=g.hold)
+    return {"seconds": f"{g.seconds:.1f}", "when": when, "cause": cause}
+
+
 def analyse(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError],
             t: Thresholds | None = None, *, end: float | None = None) -> Analysis:
     """Every diagnosis of the capture, and each failed call's one-line symptom. ``end``:
@@ -507,6 +559,7 @@ def analyse(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError]
             findings.append(msg("AN_CALL", calling=c.dialog.calling, called=c.dialog.called,
                                 finding=c.symptom))
     findings += fixed_teardowns(calls)
+    findings += media_findings(calls, others)
     findings += unreachable([cs.stream for c in calls for cs in c.streams]
                             + [s for s, _ in others], icmps, _leaked_media(dialogs))
     return Analysis(dialogs, calls, others, findings, all_rewrites, t)

@@ -11,6 +11,7 @@ import the reports).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from types import ModuleType
@@ -20,7 +21,7 @@ from harness.incidents import Incident, csv_text
 from harness.messages import Msg, msg
 from harness.profile import Profile
 from harness.results import CheckResult, Figures, Item, RunResults
-from sip_checks.analyse.diagnose import Analysis, Call
+from sip_checks.analyse.diagnose import Analysis, Call, gap_params
 from sip_checks.analyse.dialogs import Dialog
 from sip_checks.analyse.streams import Stream
 from sip_checks.toolkit.quality import Quality
@@ -71,8 +72,12 @@ def summary(a: Analysis, source: Path, lang: str) -> str:
                    f"[{d.call_id}]")
         if c is not None and c.leg_of is not None:
             out.append("    ↳ " + _say(msg("AN_B2BUA_LEG", address=c.b2bua), lang))
-        out += [_stream_line(s, q, lang) for s, q in streams.get(id(d), [])]
-    out += [_stream_line(s, q, lang) for s, q in a.others]
+        for s, q in streams.get(id(d), []):
+            out += [_stream_line(s, q, lang), *_gap_lines(s, d.answered, lang)]
+        out += [f"    {_say(m, lang)}" for m in _dtmf(streams.get(id(d), []))]
+    for s, q in a.others:
+        out += [_stream_line(s, q, lang), *_gap_lines(s, None, lang)]
+    out += [f"    {_say(m, lang)}" for m in _dtmf(a.others)]
     for f in a.findings:
         out.append("  ! " + _say(f, lang))
     if not a.findings:
@@ -106,7 +111,26 @@ def _stream_line(s: Stream, q: Quality, lang: str) -> str:
     return (f"    RTP {q.direction.render(lang)} SSRC 0x{s.ssrc:08X}: {s.packets} pkts, "
             f"lost {st.lost} ({st.loss_pct:.2f} %), seq err {s.seq_errors}, jitter "
             f"{st.jitter_ms:.2f}/{st.jitter_max_ms:.2f} ms, R {q.r:.1f}, "
-            f"MOS {q.mos:.2f} [{q.grade}]")
+            f"MOS {q.mos:.2f} [{q.grade}]{_clock(s, lang)}")
+
+
+def _clock(s: Stream, lang: str) -> str:
+    """The clock rate jitter was measured at, said when it is not RFC 3551's static one."""
+    if s.clock_source == "static":
+        return ""
+    source = msg(f"AN_CLOCK_{s.clock_source.upper()}")
+    return ", " + _say(msg("AN_CLOCK", rate=s.stats.clock_rate, source=source), lang)
+
+
+def _gap_lines(s: Stream, answered: float | None, lang: str) -> list[str]:
+    return [f"      {_say(msg('AN_GAP_LINE', **gap_params(g, answered)), lang)}"
+            for g in s.gaps]
+
+
+def _dtmf(streams: list[tuple[Stream, Quality]]) -> list[Msg]:
+    """One line per stream that carried RFC 4733 digits: the keys in order."""
+    return [msg("AN_DTMF_LINE", stream=q.direction, digits="".join(d.key for d in s.digits))
+            for s, q in streams if s.digits]
 
 
 def _title(c: Call | None, d: Dialog) -> tuple[str, str]:
@@ -171,13 +195,35 @@ def html(a: Analysis, source: Path, lang: str, sheet: ModuleType) -> str:
                                                        msg("AN_L_AFTER")))
     rw = (f"<h3>{say(msg('AN_L_REWRITES'))}</h3><table class='small'><thead><tr>{rw_heads}</tr>"
           f"</thead><tbody>{rewrites}</tbody></table>") if rewrites else ""
+    media = _media_html(a, say)
     title = say(msg("AN_L_TITLE", file=source.name))
     return (f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
             f"<title>{title}</title><style>{sheet.css()}</style></head><body>"
             f"<h1>{title}</h1><h3>{say(msg('AN_L_FINDINGS'))}</h3><ul>{findings}</ul>"
             f"<h3>{say(msg('AN_L_DIALOGS'))}</h3><table class='small'><thead><tr>{heads}</tr>"
-            f"</thead><tbody>{dialogs}</tbody></table>{rw}"
+            f"</thead><tbody>{dialogs}</tbody></table>{rw}{media}"
             f"<section class='annex'>{sections}</section></body></html>\n")
+
+
+def _media_html(a: Analysis, say: Callable[[Msg], str]) -> str:
+    """The DTMF digits and media gaps of every stream, as two tables (none when empty)."""
+    rows: list[tuple[Stream, Quality, float | None]] = [
+        (cs.stream, cs.quality, c.dialog.answered) for c in a.calls for cs in c.streams]
+    rows += [(s, q, None) for s, q in a.others]
+    digits = "".join(
+        f"<tr><td>{say(q.direction)}</td><td class='mono'>"
+        f"{escape(' '.join(d.key for d in s.digits))}</td></tr>" for s, q, _ in rows if s.digits)
+    holes = "".join(
+        f"<tr><td>{say(q.direction)}</td><td>{say(msg('AN_GAP_LINE', **gap_params(g, at)))}"
+        f"</td></tr>" for s, q, at in rows for g in s.gaps)
+    out = ""
+    for title, head, body in ((msg("AN_L_DTMF"), msg("AN_L_DIGITS"), digits),
+                              (msg("AN_L_GAPS"), msg("AN_L_GAP"), holes)):
+        if body:
+            out += (f"<h3>{say(title)}</h3><table class='small'><thead><tr>"
+                    f"<th>{say(msg('AN_L_STREAM'))}</th><th>{say(head)}</th></tr></thead>"
+                    f"<tbody>{body}</tbody></table>")
+    return out
 
 
 def write(a: Analysis, source: Path, out: Path, lang: str, sheet: ModuleType) -> list[Path]:

@@ -185,7 +185,8 @@ def test_the_capture_end_defaults_to_its_last_packet() -> None:
     late = stream(("203.0.113.1", 4000), ("203.0.113.2", 4000), start=140.0, seconds=1)
     a = analyse([d], [late], [])  # the last packet is 40.98 s after the INVITE: ringing
     assert a.calls[0].note is not None and a.calls[0].note.params["seconds"] == "41.0"
-    assert a.findings == []
+    # Nothing blames the call; the lone unannounced stream only says what it cannot show.
+    assert [f.code for f in a.findings] == ["AN_RTP_ONE_SIDED_CAPTURE"]
 
 
 # -- legs of one call through a B2BUA ----------------------------------------------------
