@@ -749,6 +749,25 @@ TEXTS: Catalog = {
         "fr": "RTP {where} ({packets} paquets) envoyé à une adresse privée qu'un SDP a "
               "laissé passer le NAT : personne ne peut le recevoir",
     },
+    # -- recette analyse: what the capture file itself could not show (analyse/capture.py) --
+    "AN_CAPTURE_CUT": {
+        "en": "partial analysis: the file is cut short at byte {byte}, after {records} "
+              "complete records (what came after is not in it)",
+        "fr": "analyse partielle : le fichier est coupé à l'octet {byte}, après {records} "
+              "enregistrements complets (la suite n'y figure pas)",
+    },
+    "AN_CAPTURE_DAMAGED": {
+        "en": "partial analysis: the file is damaged at byte {byte} ({what}), after {records} "
+              "complete records; nothing after it is read",
+        "fr": "analyse partielle : le fichier est endommagé à l'octet {byte} ({what}), après "
+              "{records} enregistrements complets ; rien n'est lu au-delà",
+    },
+    "AN_CAPTURE_UNREAD": {
+        "en": "{count} records of link type {link} are not read: what they carry is not "
+              "analysed",
+        "fr": "{count} enregistrements de type de lien {link} ne sont pas lus : leur contenu "
+              "n'est pas analysé",
+    },
     "AN_L_TITLE": {"en": "Capture analysis: {file}", "fr": "Analyse de capture : {file}"},
     "AN_L_FINDINGS": {"en": "Diagnoses", "fr": "Diagnostics"},
     "AN_L_DIALOGS": {"en": "SIP dialogs", "fr": "Dialogues SIP"},

@@ -27,14 +27,22 @@ __all__ = ["Analysis", "CaptureError", "main", "read"]
 
 def read(path: Path, *, thresholds: Thresholds | None = None) -> Analysis:
     """The capture at ``path`` analysed (raises :class:`CaptureError`, one line, on a file
-    that is not a readable capture)."""
+    that is not a readable capture, holds no record, or holds neither SIP nor RTP).
+    ``Analysis.capture`` says whether the file was cut short and when its last record was."""
     with tempfile.TemporaryDirectory(prefix="recette-analyse-") as tmp:
         rest = Path(tmp) / "not-rtp.pcap"
         with rest.open("wb") as f:
             sink = RawIpWriter(f)
             streams = collect(path, sink)
+        info = sink.info
+        if info.records == 0:
+            raise CaptureError(f"{path}: empty capture: no packet records")
         sips, icmps = run_tshark(rest, sink.numbers, sink.ifaces)
-    return analyse(group(sips), streams, icmps, thresholds)
+    result = analyse(group(sips), streams, icmps, thresholds, capture=info)
+    if not sips and not result.others:
+        # Never "nothing wrong found" on a file that shows nothing: say what it held.
+        raise CaptureError(f"{path}: no SIP or RTP in {info.contents()}")
+    return result
 
 
 def main(path: Path, *, out: Path, lang: str, sheet: ModuleType) -> tuple[Analysis, list[Path]]:

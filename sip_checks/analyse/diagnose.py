@@ -18,6 +18,7 @@ from typing import Literal
 
 from harness.messages import Msg, msg
 from harness.profile import Thresholds
+from sip_checks.analyse.capture import CaptureInfo
 from sip_checks.analyse.dialogs import Dialog, Media
 from sip_checks.analyse.fields import IcmpError, SipPacket
 from sip_checks.analyse.streams import Stream, is_rtp_stream
@@ -76,6 +77,8 @@ class Analysis:
     findings: list[Msg]
     rewrites: list[Rewrite]
     thresholds: Thresholds
+    # What the file held: cut short (``cut_at``), the time of its last record (``last_at``).
+    capture: CaptureInfo | None = None
 
 
 def direction(call: Dialog, role: Role | None, s: Stream) -> Msg:
@@ -354,7 +357,7 @@ def _leaked_media(dialogs: list[Dialog]) -> set[str]:
 
 
 def analyse(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError],
-            t: Thresholds | None = None) -> Analysis:
+            t: Thresholds | None = None, capture: CaptureInfo | None = None) -> Analysis:
     """Every diagnosis of the capture, and each failed call's one-line symptom."""
     t = t or Thresholds()
     calls, others = match(dialogs, streams, t)
@@ -390,4 +393,4 @@ def analyse(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError]
     findings += fixed_teardowns(calls)
     findings += unreachable([cs.stream for c in calls for cs in c.streams]
                             + [s for s, _ in others], icmps, _leaked_media(dialogs))
-    return Analysis(dialogs, calls, others, findings, all_rewrites, t)
+    return Analysis(dialogs, calls, others, findings, all_rewrites, t, capture)
