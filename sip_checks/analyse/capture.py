@@ -96,16 +96,17 @@ class CaptureInfo:
         elif self.cut_at is not None:
             out.append(msg("AN_CAPTURE_DAMAGED", byte=self.cut_at, records=self.records,
                            what=self.cut_why))
-        out += [msg("AN_CAPTURE_UNREAD", count=n, link=name(lt))
+        out += [msg("AN_CAPTURE_UNREAD", count=n, link=name(lt, read=True))
                 for lt, n in sorted(self.link_types.items()) if lt not in READ]
         return out
 
     def contents(self) -> str:
-        """What the file holds, for the error when nothing in it is SIP or RTP."""
-        kinds = ", ".join(f"{name(lt)}{'' if lt in READ else ', not read'}: {n}"
+        """What the file holds, for the error when nothing in it is SIP or RTP: ``7 records:
+        5 of link type 1 (Ethernet), 2 of link type 127 (802.11 radiotap, not read); 2 IP
+        packets``."""
+        kinds = ", ".join(f"{n} of link type {name(lt, read=lt in READ)}"
                           for lt, n in sorted(self.link_types.items()))
-        return (f"{self.records} records ({kinds}; "
-                f"{self.records - self.not_ip} IP packets)")
+        return f"{self.records} records: {kinds}; {self.records - self.not_ip} IP packets"
 
     def _see(self, at: float | None) -> None:
         if at is not None and (self.last_at is None or at > self.last_at):

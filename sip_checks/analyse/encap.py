@@ -44,9 +44,10 @@ _IPV6_OPTIONS = frozenset({0, 43, 60})  # hop-by-hop, routing, destination optio
 _U16 = struct.Struct("!H").unpack_from
 
 
-def name(linktype: int) -> str:
-    """A link type as a person reads it: ``9 (PPP)``."""
-    return f"{linktype} ({NAMES.get(linktype, 'unknown')})"
+def name(linktype: int, *, read: bool) -> str:
+    """A link type as a person reads it: ``1 (Ethernet)``, ``127 (802.11 radiotap, not
+    read)``."""
+    return f"{linktype} ({NAMES.get(linktype, 'unknown')}{'' if read else ', not read'})"
 
 
 def from_link(linktype: int, data: bytes) -> bytes | None:
