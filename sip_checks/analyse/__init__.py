@@ -1,7 +1,8 @@
 """``recette analyse FILE``: a capture we did not make (IPBX, router, SBC, mirror port), read
 as the live checks would have judged it.
 
-One job per module: :mod:`.capture` reads the file's records (pcap, pcapng) down to IP,
+One job per module: :mod:`.capture` reads the file's records (pcap, pcapng) down to IP
+(:mod:`.encap` peels link layers and tunnels),
 :mod:`.streams` measures every RTP stream with the live checks' receiver statistics and sets
 the rest aside, :mod:`.fields` has tshark decode that rest (SIP over UDP and TCP, ICMP) in one
 field pass, :mod:`.dialogs` groups SIP into dialogs with their ladder and final state,

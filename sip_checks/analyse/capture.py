@@ -215,7 +215,7 @@ class _Reader:
         section = 0  # the file-wide number of this section's interface 0
         per_iface: Counter[int] = Counter()  # complete packets per interface (accounting)
         number = skipped = 0
-        last: float | None = None
+        last = float("-inf")
         lo, hi = want
         buf, pos, base = b"", 0, 0
         try:
@@ -257,16 +257,18 @@ class _Reader:
                     self.stop("corrupt capture: block length mismatch",
                               "block length mismatch", at_byte, number)
                     return
-                if btype == 6 or btype == 2:  # enhanced / obsolete packet block
-                    if btype == 6:
-                        iface = u32(buf, pos + 8)[0]
-                    else:  # 16-bit interface id, 16-bit drop count
-                        iface = struct.unpack_from(endian + "H", buf, pos + 8)[0]
-                    hi_ts, lo_ts, incl, _orig = epb(buf, pos + 12)
-                    data = buf[pos + 28:pos + 28 + min(incl, blen - 32)]
+                if btype == 6:  # enhanced packet block: nearly every block of a file
+                    iface, hi_ts, lo_ts, incl = epb(buf, pos + 8)
+                    if incl > blen - 32:
+                        incl = blen - 32
+                    start = pos + 28
+                elif btype == 2:  # obsolete packet block: 16-bit interface, 16-bit drops
+                    iface = struct.unpack_from(endian + "H", buf, pos + 8)[0]
+                    hi_ts, lo_ts, incl = epb(buf, pos + 12)[:3]
+                    incl, start = min(incl, blen - 32), pos + 28
                 elif btype == 3:  # simple packet block: interface 0, no time
                     iface, hi_ts, lo_ts = 0, 0, 0
-                    data = buf[pos + 12:pos + 12 + min(u32(buf, pos + 8)[0], blen - 16)]
+                    incl, start = min(u32(buf, pos + 8)[0], blen - 16), pos + 12
                 else:
                     if btype == 1:  # interface description
                         links.append((struct.unpack_from(endian + "H", buf, pos + 8)[0],
@@ -280,22 +282,18 @@ class _Reader:
                     return
                 pos = end
                 number += 1
-                if account:
-                    per_iface[g] += 1
-                    at = ((hi_ts << 32) | lo_ts) * links[g][1]
-                    if last is None or at > last:
-                        last = at
-                    if not lo <= g < hi:
-                        continue
-                elif not lo <= g < hi:
-                    continue
                 linktype, unit = links[g]
                 at = ((hi_ts << 32) | lo_ts) * unit
-                ip = _ip_of(linktype, data)
-                if ip is None:
-                    skipped += 1
-                else:
-                    yield Frame(number, at, ip, g)
+                if account:
+                    per_iface[g] += 1
+                    if at > last:
+                        last = at
+                if lo <= g < hi:  # the packet is copied only by the reader that yields it
+                    ip = _ip_of(linktype, buf[start:start + incl])
+                    if ip is None:
+                        skipped += 1
+                    else:
+                        yield Frame(number, at, ip, g)
         finally:
             if self.info is not None:
                 self.info.not_ip += skipped
@@ -303,7 +301,7 @@ class _Reader:
                     self.info.records += number
                     for g, n in per_iface.items():
                         self.info.link_types[links[g][0]] += n
-                    self.info._see(last)
+                    self.info._see(last if number else None)
 
 def _tsresol(options: bytes, endian: str) -> float:
     """The interface's timestamp unit from its ``if_tsresol`` option (default µs)."""
