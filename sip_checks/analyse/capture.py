@@ -49,6 +49,7 @@ PCAP_MAGICS = {
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 LINKTYPE_RAW = 101
 _ALL = (0, 1 << 31)
+MAX_MERGED = 8  # interfaces merged by time (each one more open file and 4 MiB buffer)
 _TIME_ORDER = itemgetter(1, 0)  # (time, number): file order among equal times
 
 
@@ -359,7 +360,7 @@ def frames(path: Path, info: CaptureInfo | None = None) -> Iterator[Frame]:
         f.seek(0)
         reader.offset = 0
         k = _interfaces_up_front(f)
-        if k <= 1:
+        if k <= 1 or k > MAX_MERGED:  # more: file order, as tshark reads it
             yield from reader.pcapng()
             return
         # One pass per interface, each keeping only its own packets (the last also those of
