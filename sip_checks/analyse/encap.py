@@ -85,6 +85,8 @@ def from_ethertype(etype: bytes, data: bytes, off: int, depth: int) -> bytes | N
         return from_ip(data[off:] if off else data, depth)
     if etype == ET_PPPOE:
         return from_pppoe(data, off, depth)
+    if etype == ET_TEB and depth < MAX_DEPTH:  # Linux cooked capture of a gretap interface
+        return from_ether(data, off, depth + 1)
     if etype in MPLS:
         return from_mpls(data, off, depth)
     return None

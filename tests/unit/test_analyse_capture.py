@@ -74,6 +74,8 @@ CASES = {
     "SLL PPPoE": (113, struct.pack("!HHH8sH", 4, 1, 6, b"\0" * 8, 0x8864) + pppoe(SIP), SIP),
     "SLL VLAN": (113, struct.pack("!HHH8sHHH", 0, 1, 6, b"\0" * 8, 0x8100, 20, 0x0800) + SIP,
                  SIP),
+    "SLL gretap (6558)": (113, struct.pack("!HHH8sH", 0, 1, 6, b"\0" * 8, 0x6558)
+                          + eth(0x0800, SIP), SIP),
     "SLL2": (276, struct.pack("!HHIHBB8s", 0x0800, 0, 2, 1, 0, 6, b"\0" * 8) + SIP, SIP),
     "SLL2 PPPoE": (276, struct.pack("!HHIHBB8s", 0x8864, 0, 2, 1, 0, 6, b"\0" * 8)
                    + pppoe(SIP), SIP),
