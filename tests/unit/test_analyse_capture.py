@@ -6,6 +6,7 @@ tests/data/captures read exactly as their plain source."""
 from __future__ import annotations
 
 import random
+import shutil
 import struct
 from pathlib import Path
 
@@ -314,3 +315,27 @@ def test_damaged_files_are_read_or_refused_in_one_line(tmp_path: Path, kind: str
             assert "\n" not in str(exc)
         else:
             assert len(got) <= len(TEN)
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+def test_the_html_says_the_analysis_is_partial(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from harness import cli
+
+    cli.main(["analyse", str(DATA / "truncated" / "capture.pcap"), "--out", str(tmp_path)])
+    capsys.readouterr()
+    html = (tmp_path / "analyse.html").read_text()
+    assert "analyse partielle : le fichier est coupé à l&#x27;octet 48217, après 205 " in html
+
+
+def test_read_gives_the_cut_and_the_last_record_time_to_the_diagnoses() -> None:
+    """What the call diagnoses need to tell an unfinished call from a failed one."""
+    if shutil.which("tshark") is None:
+        pytest.skip("needs tshark")
+    from sip_checks.analyse import read as analyse
+
+    a = analyse(DATA / "truncated" / "capture.pcap")
+    assert a.capture is not None and a.capture.partial and a.capture.cut_at == 48217
+    assert a.capture.last_at == pytest.approx(max(p.at for d in a.dialogs for p in d.packets))
+    whole = analyse(DATA / "one_way" / "capture.pcap")
+    assert whole.capture is not None and not whole.capture.partial
