@@ -757,11 +757,20 @@ TEXTS: Catalog = {
               "enregistrements complets (la suite n'y figure pas)",
     },
     "AN_CAPTURE_DAMAGED": {
-        "en": "partial analysis: the file is damaged at byte {byte} ({what}), after {records} "
-              "complete records; nothing after it is read",
-        "fr": "analyse partielle : le fichier est endommagé à l'octet {byte} ({what}), après "
-              "{records} enregistrements complets ; rien n'est lu au-delà",
+        "en": "partial analysis: the file is damaged at byte {byte} ({what}, impossible), after "
+              "{records} complete records; nothing after it is read",
+        "fr": "analyse partielle : le fichier est endommagé à l'octet {byte} ({what}, "
+              "impossible), après {records} enregistrements complets ; rien n'est lu au-delà",
     },
+    "AN_DAMAGE_RECORD": {"en": "a record of {size} bytes",
+                         "fr": "un enregistrement de {size} octets"},
+    "AN_DAMAGE_BLOCK": {"en": "a block of {size} bytes", "fr": "un bloc de {size} octets"},
+    "AN_DAMAGE_MISMATCH": {"en": "a block whose two lengths differ",
+                           "fr": "un bloc dont les deux longueurs diffèrent"},
+    "AN_DAMAGE_SECTION": {"en": "a section header with no valid byte-order mark",
+                          "fr": "un en-tête de section sans marque d'ordre des octets valide"},
+    "AN_DAMAGE_INTERFACE": {"en": "a packet on undeclared interface {iface}",
+                            "fr": "un paquet sur l'interface non déclarée {iface}"},
     "AN_CAPTURE_UNREAD": {
         "en": "{count} records of link type {link} are not read: what they carry is not "
               "analysed",

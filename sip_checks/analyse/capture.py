@@ -81,7 +81,7 @@ class CaptureInfo:
     not_ip: int = 0
     link_types: Counter[int] = field(default_factory=Counter)
     cut_at: int | None = None
-    cut_why: str = ""  # "cut short" or "corrupt record of N bytes"
+    damage: Msg | None = None  # what was wrong at ``cut_at``; None: the file just ends there
     last_at: float | None = None
 
     @property
@@ -92,11 +92,11 @@ class CaptureInfo:
         """The summary's lines on what the analysis could not read: a file cut short or
         damaged, records of a link type no decoder here reads."""
         out = []
-        if self.cut_at is not None and self.cut_why == "cut short":
+        if self.cut_at is not None and self.damage is None:
             out.append(msg("AN_CAPTURE_CUT", byte=self.cut_at, records=self.records))
         elif self.cut_at is not None:
             out.append(msg("AN_CAPTURE_DAMAGED", byte=self.cut_at, records=self.records,
-                           what=self.cut_why))
+                           what=self.damage))
         out += [msg("AN_CAPTURE_UNREAD", count=n, link=name(lt, read=True))
                 for lt, n in sorted(self.link_types.items()) if lt not in READ]
         return out
@@ -147,7 +147,7 @@ class _Reader:
         self.offset += n
         return data
 
-    def stop(self, what: str, why: str, at: int, records: int) -> None:
+    def stop(self, what: str, damage: Msg | None, at: int, records: int) -> None:
         """The file stops making sense at byte ``at``: an error when not one record came
         before (nothing sane can be read), otherwise the mark of a partial analysis."""
         if not self.account:
@@ -155,7 +155,7 @@ class _Reader:
         if records == 0:
             raise self.fail(what, at)
         if self.info is not None:
-            self.info.cut_at, self.info.cut_why = at, why
+            self.info.cut_at, self.info.damage = at, damage
 
     def pcap(self, head: bytes) -> Iterator[Frame]:
         endian, unit = PCAP_MAGICS[head[:4]]
@@ -176,17 +176,17 @@ class _Reader:
                 if pos == len(buf):
                     return
                 if len(buf) - pos < 16:
-                    self.stop("truncated capture: record header cut short", "cut short",
+                    self.stop("truncated capture: record header cut short", None,
                               base + pos, number)
                     return
                 sec, frac, incl, _orig = rec(buf, pos)
                 if incl > MAX_RECORD:
                     self.stop(f"corrupt capture: record of {incl} bytes",
-                              f"corrupt record of {incl} bytes", base + pos, number)
+                              msg("AN_DAMAGE_RECORD", size=incl), base + pos, number)
                     return
                 end = pos + 16 + incl
                 if end > len(buf):
-                    self.stop("truncated capture: record cut short", "cut short", base + pos,
+                    self.stop("truncated capture: record cut short", None, base + pos,
                               number)
                     return
                 data = buf[pos + 16:end]
@@ -229,14 +229,14 @@ class _Reader:
                     return
                 at_byte = base + pos
                 if len(buf) - pos < 12:
-                    self.stop("truncated capture: block header cut short", "cut short",
+                    self.stop("truncated capture: block header cut short", None,
                               at_byte, number)
                     return
                 if buf[pos:pos + 4] == PCAPNG_SHB:
                     bom = buf[pos + 8:pos + 12]
                     if bom not in (b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d"):
                         self.stop("corrupt capture: bad section byte-order mark",
-                                  "corrupt section header", at_byte, number)
+                                  msg("AN_DAMAGE_SECTION"), at_byte, number)
                         return
                     endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
                     u32 = struct.Struct(endian + "I").unpack_from
@@ -247,16 +247,16 @@ class _Reader:
                 btype, blen = u32(buf, pos)[0], u32(buf, pos + 4)[0]
                 if blen < 12 or blen % 4 or blen > MAX_BLOCK:
                     self.stop(f"corrupt capture: block of {blen} bytes",
-                              f"corrupt block of {blen} bytes", at_byte, number)
+                              msg("AN_DAMAGE_BLOCK", size=blen), at_byte, number)
                     return
                 end = pos + blen
                 if end > len(buf):
-                    self.stop("truncated capture: block cut short", "cut short", at_byte,
+                    self.stop("truncated capture: block cut short", None, at_byte,
                               number)
                     return
                 if u32(buf, end - 4)[0] != blen:
                     self.stop("corrupt capture: block length mismatch",
-                              "block length mismatch", at_byte, number)
+                              msg("AN_DAMAGE_MISMATCH"), at_byte, number)
                     return
                 if btype == 6:  # enhanced packet block: nearly every block of a file
                     iface, hi_ts, lo_ts, incl = epb(buf, pos + 8)
@@ -279,7 +279,7 @@ class _Reader:
                 g = section + iface
                 if g >= len(links):
                     self.stop(f"corrupt capture: packet on undeclared interface {iface}",
-                              f"packet on undeclared interface {iface}", at_byte, number)
+                              msg("AN_DAMAGE_INTERFACE", iface=iface), at_byte, number)
                     return
                 pos = end
                 number += 1

@@ -185,12 +185,12 @@ def test_a_file_cut_short_is_read_to_its_last_complete_record(tmp_path: Path) ->
     whole = pcap(TEN)
     got, info = read(tmp_path, whole[:-50])
     assert [f.number for f in got] == list(range(1, 10))
-    assert info.records == 9 and info.cut_why == "cut short"
+    assert info.records == 9 and info.damage is None
     assert info.cut_at == len(whole) - (16 + len(TEN[0][1]))  # where record 10 starts
     assert info.last_at == pytest.approx(TEN[8][0])
     assert info.notes()[0].code == "AN_CAPTURE_CUT"
     got, info = read(tmp_path, whole[:-len(TEN[0][1]) - 8])  # inside record 10's header
-    assert len(got) == 9 and info.cut_why == "cut short"
+    assert len(got) == 9 and info.damage is None
 
 
 def test_a_damaged_record_stops_the_reading_there_as_tshark_does(tmp_path: Path) -> None:
@@ -199,7 +199,7 @@ def test_a_damaged_record_stops_the_reading_there_as_tshark_does(tmp_path: Path)
     data[at + 8:at + 12] = b"\xff\xff\xff\x7f"
     got, info = read(tmp_path, bytes(data))
     assert len(got) == 4 and info.records == 4 and info.cut_at == at
-    assert info.cut_why == "corrupt record of 2147483647 bytes"
+    assert info.damage is not None and info.damage.render("en") == "a record of 2147483647 bytes"
     assert info.notes()[0].code == "AN_CAPTURE_DAMAGED"
 
 
@@ -216,11 +216,12 @@ def test_nothing_sane_before_the_damage_is_a_one_line_error(tmp_path: Path) -> N
 def test_a_pcapng_cut_short_or_damaged(tmp_path: Path) -> None:
     whole = pcapng([1], [(0, at, f) for at, f in TEN])
     got, info = read(tmp_path, whole[:-10], "c.pcapng")
-    assert len(got) == 9 and info.cut_why == "cut short" and info.records == 9
+    assert len(got) == 9 and info.damage is None and info.records == 9
     last = len(whole) - len(block(6, b"\0" * 20 + TEN[0][1]))
     damaged = whole[:last + 4] + b"\x0d\0\0\0" + whole[last + 8:]
     got, info = read(tmp_path, damaged, "c.pcapng")
-    assert len(got) == 9 and info.cut_at == last and info.cut_why == "corrupt block of 13 bytes"
+    assert len(got) == 9 and info.cut_at == last and info.damage is not None
+    assert info.damage.render("fr") == "un bloc de 13 octets"
 
 
 def test_records_are_counted_per_link_type_read_or_not(tmp_path: Path) -> None:
