@@ -117,11 +117,18 @@ class CaptureInfo:
 def _ip_of(linktype: int, data: bytes) -> bytes | None:
     """The IPv4/IPv6 packet inside a link-layer frame, None for anything else (ARP, LLDP).
 
-    Plain Ethernet/IPv4 TCP or UDP (not to the VXLAN port) is answered here without a call
-    into :mod:`.encap`: it is nearly every packet of a big capture."""
-    if linktype == ETHERNET and data[12:15] == b"\x08\x00\x45" and len(data) > 37 and (
-            (data[23] == 17 and data[36:38] != VXLAN_DPORT) or data[23] == 6):
-        return data[14:]
+    Ethernet/IPv4 TCP or UDP (not to the VXLAN port), untagged or with one 802.1Q tag (a
+    mirror port's trunk), is answered here without a call into :mod:`.encap`: it is nearly
+    every packet of a big capture."""
+    if linktype == ETHERNET:  # constant offsets: arithmetic on them costs as much
+        if data[12:15] == b"\x08\x00\x45":
+            if len(data) > 37 and (
+                    (data[23] == 17 and data[36:38] != VXLAN_DPORT) or data[23] == 6):
+                return data[14:]
+        elif data[12:14] == b"\x81\x00" and data[16:19] == b"\x08\x00\x45" and \
+                len(data) > 41 and (
+                    (data[27] == 17 and data[40:42] != VXLAN_DPORT) or data[27] == 6):
+            return data[18:]
     return from_link(linktype, data)
 
 
