@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sip_checks.analyse.capture import CaptureError, CaptureInfo, Frame, frames
+from sip_checks.analyse.capture import CaptureError, CaptureInfo, Frame, _ip_of, frames
 from sip_checks.analyse.encap import MAX_DEPTH, from_link
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "captures"
@@ -107,6 +107,8 @@ CASES = {
         b"\0" * 4))), SIP),
     "VXLAN": (1, eth(0x0800, ipv4(17, udp(4789, struct.pack("!BBHI", 8, 0, 0, 123 << 8)
                                           + eth(0x0800, RTP), 49152))), RTP),
+    "VXLAN in 802.1Q": (1, eth(0x0800, VXLAN_SIP, (0x8100, 20)), SIP),
+    "802.1Q TCP": (1, eth(0x0800, ipv4(6, b"\0" * 20), (0x8100, 20)), ipv4(6, b"\0" * 20)),
     "VXLAN in GRE in PPPoE": (1, eth(0x8864, pppoe(ipv4(47, gre(0x0800, VXLAN_SIP)))), SIP),
 }
 
@@ -115,6 +117,13 @@ CASES = {
 def test_every_layer_is_peeled_to_the_inner_packet(case: str) -> None:
     linktype, frame, inner = CASES[case]
     assert from_link(linktype, frame) == inner
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_readers_fast_path_agrees(case: str) -> None:
+    """Plain and 802.1Q-tagged Ethernet are answered without :mod:`encap`; same answer."""
+    linktype, frame, inner = CASES[case]
+    assert _ip_of(linktype, frame) == inner
 
 
 def test_what_carries_no_ip_is_none() -> None:
