@@ -907,6 +907,34 @@ TEXTS: Catalog = {
                           "fr": "lue sur le flux : pas de SDP"},
     "AN_CLOCK_DEFAULT": {"en": "unknown: 8000 assumed, jitter uncertain",
                          "fr": "inconnue : 8000 supposée, gigue incertaine"},
+    # -- recette analyse: what the capture file itself could not show (analyse/capture.py) --
+    "AN_CAPTURE_CUT": {
+        "en": "partial analysis: the file is cut short at byte {byte}, after {records} "
+              "complete records (what came after is not in it)",
+        "fr": "analyse partielle : le fichier est coupé à l'octet {byte}, après {records} "
+              "enregistrements complets (la suite n'y figure pas)",
+    },
+    "AN_CAPTURE_DAMAGED": {
+        "en": "partial analysis: the file is damaged at byte {byte} ({what}, impossible), after "
+              "{records} complete records; nothing after it is read",
+        "fr": "analyse partielle : le fichier est endommagé à l'octet {byte} ({what}, "
+              "impossible), après {records} enregistrements complets ; rien n'est lu au-delà",
+    },
+    "AN_DAMAGE_RECORD": {"en": "a record of {size} bytes",
+                         "fr": "un enregistrement de {size} octets"},
+    "AN_DAMAGE_BLOCK": {"en": "a block of {size} bytes", "fr": "un bloc de {size} octets"},
+    "AN_DAMAGE_MISMATCH": {"en": "a block whose two lengths differ",
+                           "fr": "un bloc dont les deux longueurs diffèrent"},
+    "AN_DAMAGE_SECTION": {"en": "a section header with no valid byte-order mark",
+                          "fr": "un en-tête de section sans marque d'ordre des octets valide"},
+    "AN_DAMAGE_INTERFACE": {"en": "a packet on undeclared interface {iface}",
+                            "fr": "un paquet sur l'interface non déclarée {iface}"},
+    "AN_CAPTURE_UNREAD": {
+        "en": "{count} records of link type {link} are not read: what they carry is not "
+              "analysed",
+        "fr": "{count} enregistrements de type de lien {link} ne sont pas lus : leur contenu "
+              "n'est pas analysé",
+    },
     "AN_L_TITLE": {"en": "Capture analysis: {file}", "fr": "Analyse de capture : {file}"},
     "AN_L_FINDINGS": {"en": "Diagnoses", "fr": "Diagnostics"},
     "AN_L_DIALOGS": {"en": "SIP dialogs", "fr": "Dialogues SIP"},

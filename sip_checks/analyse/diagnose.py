@@ -20,6 +20,7 @@ from typing import Literal
 from harness.messages import Msg, Param, msg
 from harness.profile import Thresholds
 from sip_checks.analyse import clock, conversations, dtmf, gaps
+from sip_checks.analyse.capture import CaptureInfo
 from sip_checks.analyse.dialogs import Dialog, Media
 from sip_checks.analyse.fields import IcmpError, SipPacket
 from sip_checks.analyse.legs import legs
@@ -85,6 +86,8 @@ class Analysis:
     findings: list[Msg]
     rewrites: list[Rewrite]
     thresholds: Thresholds
+    # What the file held: cut short (``cut_at``), the time of its last record (``last_at``).
+    capture: CaptureInfo | None = None
 
 
 def direction(call: Dialog, role: Role | None, s: Stream) -> Msg:
@@ -521,11 +524,16 @@ def gap_params(g: gaps.Gap, answered: float | None) -> dict[str, Param | Msg]:
 
 
 def analyse(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError],
-            t: Thresholds | None = None, *, end: float | None = None) -> Analysis:
+            t: Thresholds | None = None, *, end: float | None = None,
+            capture: CaptureInfo | None = None) -> Analysis:
     """Every diagnosis of the capture, and each failed call's one-line symptom. ``end``:
-    the capture's last packet time, when known (else its last SIP, RTP or ICMP packet's)."""
+    the capture's last packet time, when known (else the last record's, from ``capture``,
+    else its last SIP, RTP or ICMP packet's); ``capture``: what the file held and whether it
+    was cut short (said in the summary)."""
     t = t or Thresholds()
     calls, others = match(dialogs, streams, t)
+    if end is None and capture is not None:
+        end = capture.last_at
     if end is None:
         end = capture_end(dialogs, streams, icmps)
     _calls_at_end(calls, end)
@@ -562,4 +570,4 @@ def analyse(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError]
     findings += media_findings(calls, others)
     findings += unreachable([cs.stream for c in calls for cs in c.streams]
                             + [s for s, _ in others], icmps, _leaked_media(dialogs))
-    return Analysis(dialogs, calls, others, findings, all_rewrites, t)
+    return Analysis(dialogs, calls, others, findings, all_rewrites, t, capture)

@@ -58,6 +58,7 @@ def summary(a: Analysis, source: Path, lang: str) -> str:
     """The one-screen text: dialogs, streams with their figures, then every diagnosis."""
     out = [_say(msg("AN_SUMMARY", file=source.name, dialogs=len(a.dialogs), calls=len(a.calls),
                     streams=sum(len(c.streams) for c in a.calls) + len(a.others)), lang)]
+    out += ["  ~ " + _say(n, lang) for n in _notes(a)]
     # Each call's streams right under it: with many calls at once, a list of streams after
     # the list of dialogs cannot be read.
     streams = {id(c.dialog): [(cs.stream, cs.quality) for cs in c.streams] for c in a.calls}
@@ -104,6 +105,11 @@ def _in_call_order(a: Analysis) -> list[Dialog]:
         if id(d) not in legs:
             place(d)
     return out
+
+
+def _notes(a: Analysis) -> list[Msg]:
+    """What the capture could not show (cut short, records not read)."""
+    return a.capture.notes() if a.capture is not None else []
 
 
 def _stream_line(s: Stream, q: Quality, lang: str) -> str:
@@ -197,9 +203,10 @@ def html(a: Analysis, source: Path, lang: str, sheet: ModuleType) -> str:
           f"</thead><tbody>{rewrites}</tbody></table>") if rewrites else ""
     media = _media_html(a, say)
     title = say(msg("AN_L_TITLE", file=source.name))
+    notes = "".join(f"<p class='small'>{say(n)}</p>" for n in _notes(a))
     return (f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
             f"<title>{title}</title><style>{sheet.css()}</style></head><body>"
-            f"<h1>{title}</h1><h3>{say(msg('AN_L_FINDINGS'))}</h3><ul>{findings}</ul>"
+            f"<h1>{title}</h1>{notes}<h3>{say(msg('AN_L_FINDINGS'))}</h3><ul>{findings}</ul>"
             f"<h3>{say(msg('AN_L_DIALOGS'))}</h3><table class='small'><thead><tr>{heads}</tr>"
             f"</thead><tbody>{dialogs}</tbody></table>{rw}{media}"
             f"<section class='annex'>{sections}</section></body></html>\n")

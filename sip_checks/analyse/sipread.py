@@ -22,7 +22,8 @@ import struct
 from collections.abc import Iterable
 
 from harness.messages import Msg, msg
-from sip_checks.analyse.capture import Frame
+from sip_checks.analyse.capture import CaptureInfo, Frame
+from sip_checks.analyse.encap import GRE, VXLAN_PORT, from_ether, from_gre
 from sip_checks.analyse.fields import IcmpError, LenientRefusal, SipPacket, read_message
 from sip_checks.analyse.ipfrag import Defragmenter
 from sip_checks.analyse.lenient import MAX_START, is_start
@@ -53,6 +54,7 @@ class SipReader:
 
     def __init__(self, sip_ports: Iterable[int] = ()) -> None:
         self.ports = frozenset({SIP_PORT, *sip_ports})
+        self.info = CaptureInfo()  # filled by capture.frames as the file is read
         self.sips: list[SipPacket] = []
         self.icmps: list[IcmpError] = []
         self.unreadable: list[tuple[int, str]] = []  # (frame, why) looked like SIP, was not
@@ -105,12 +107,23 @@ class SipReader:
         elif proto in (IPIP, IPV6_IN_IP) and payload and depth < 4:
             # IP in IP (RFC 2003, 4213): the inner packet is what was routed.
             self.write(frame._replace(ip=payload), depth + 1)
+        elif proto == GRE and depth < 4:
+            # Only a fragmented GRE packet gets here (capture's encap peels whole ones).
+            inner = from_gre(payload, depth + 1)
+            if inner is not None:
+                self.write(frame._replace(ip=inner), depth + 1)
 
     # -- UDP, TCP, ICMP ------------------------------------------------------------------
     def _udp(self, frame: Frame, src: bytes, dst: bytes, payload: bytes) -> None:
         if len(payload) < 9:
             return
         sport, dport, length = _PORTS.unpack_from(payload)
+        if dport == VXLAN_PORT and len(payload) >= 30 and payload[8] & 0x08:
+            # Only a fragmented VXLAN packet gets here (capture's encap peels whole ones).
+            inner = from_ether(payload, 16, 1)
+            if inner is not None:
+                self.write(frame._replace(ip=inner), 1)
+            return
         data = payload[8:length] if 8 < length <= len(payload) else payload[8:]
         # A start line, or on a SIP port anything naming SIP/2.0 in its first line (the
         # lenient reading may still make it out); keep-alives, STUN and NULs are not SIP.

@@ -119,7 +119,7 @@ def collect(path: Path, sink: Sink) -> list[Stream]:
     table: dict[Key, Stream] = {}
     write = sink.write
     unpack_ports, unpack_rtp = _PORTS.unpack_from, _RTP.unpack_from
-    for frame in frames(path):
+    for frame in frames(path, sink.info):
         ip = frame.ip
         if not ip:
             continue

@@ -1,7 +1,8 @@
-"""`recette analyse` on the small captures of tests/data/captures/<case>/ (see make.py there):
-the English summary is the expected one; a truncated, corrupt or non-capture file is one
-line naming the file (exit 2), never a traceback; the HTML and CSV come out in French by
-default."""
+"""`recette analyse` on the small captures of tests/data/captures/<case>/ (see make.py and
+make_encap.py there): the English summary is the expected one; a file cut short or damaged
+mid-way is analysed up to the damage and says so; a file corrupt from its first record, empty,
+not a capture, or holding no SIP or RTP is one line naming the file (exit 2), never a
+traceback; the HTML and CSV come out in French by default."""
 
 from __future__ import annotations
 

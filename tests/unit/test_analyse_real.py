@@ -42,11 +42,7 @@ MAX_JITTER_ABS_MS, MAX_JITTER_REL = 0.002, 0.001
 # J/N, a few hundredths of a millisecond on the shortest streams here (24 packets).
 MEAN_JITTER_ABS_MS, MEAN_JITTER_REL = 0.05, 0.02
 
-_8KHZ = ("issue 23: jitter computed at 8 kHz whatever the codec; this Opus stream's 48 kHz "
-         "clock puts ours near 100 ms, above the largest gap between its packets")
 KNOWN_GAPS: dict[str, str] = {
-    "rtp_only_opus_dtmf:10.0.0.51:4002>10.0.0.45:12906:1C2C77CA:jitter": _8KHZ,
-    "rtp_only_opus_fec_loss:10.24.17.53:12668>10.24.17.123:16596:3760BFAA:jitter": _8KHZ,
     "g711_call_media_relay:200.57.7.202:30000>200.57.7.196:40362:00002E3D:counts": (
         "issue 23: RTP without SIP: a 6-packet stream set up by MGCP (no SIP SDP announces "
         "it) is below our 20-packet heuristic, tshark decodes it"),

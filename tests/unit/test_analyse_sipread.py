@@ -162,10 +162,13 @@ def test_sip_port_reaches_the_reader(tmp_path: Path, capsys: pytest.CaptureFixtu
     path = tmp_path / "odd.pcap"  # raw-IP pcap, one record
     path.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101)
                      + struct.pack("<IIII", 1_700_000_000, 0, len(ip), len(ip)) + ip)
-    outs = []
+    outs, codes = [], []
     for extra in ([], ["--sip-port", "7777"]):
-        cli.main(["analyse", str(path), *extra, "--out", str(tmp_path / f"o{len(extra)}"),
-                  "--lang", "en"])
-        outs.append(capsys.readouterr().out)
-    assert "0 SIP dialog(s)" in outs[0]
+        codes.append(cli.main(["analyse", str(path), *extra, "--out",
+                               str(tmp_path / f"o{len(extra)}"), "--lang", "en"]))
+        got = capsys.readouterr()
+        outs.append(got.out + got.err)
+    # Without the port nothing in the file is SIP or RTP: one line, exit 2, never "nothing
+    # wrong found".
+    assert codes[0] == 2 and "no SIP or RTP in 1 records" in outs[0]
     assert "1 SIP dialog(s)" in outs[1] and "read leniently" in outs[1]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sip_checks.analyse.capture import Frame, frames
+from sip_checks.analyse.capture import CaptureInfo, Frame, frames
 from sip_checks.analyse.streams import Stream, collect, is_rtp_stream
 from sip_checks.toolkit.rtp import ReceiverStats
 
@@ -27,6 +27,9 @@ N, PACKETS = 200, 50
 
 class _Discard:
     """A sink that drops every non-RTP packet (these tests look at RTP only)."""
+
+    def __init__(self) -> None:
+        self.info = CaptureInfo()
 
     def write(self, frame: Frame) -> None:
         pass
