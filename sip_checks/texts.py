@@ -650,6 +650,12 @@ TEXTS: Catalog = {
     },
     "AN_DIALOG": {"en": "{method} from {calling} to {called}",
                   "fr": "{method} de {calling} vers {called}"},
+    "AN_MEDIA_NOT_CAPTURED": {
+        "en": "{count} answered call(s) without any RTP in this capture ({calls}): their "
+              "media took another path or was filtered out, so their audio is not judged",
+        "fr": "{count} appel(s) décroché(s) sans aucun RTP dans cette capture ({calls}) : "
+              "leur média est passé ailleurs ou a été filtré, leur audio n'est donc pas jugé",
+    },
     "AN_OTHER_STREAMS": {
         "en": "RTP streams no call's SDP announced",
         "fr": "flux RTP annoncés par aucun SDP d'appel",
@@ -697,6 +703,10 @@ TEXTS: Catalog = {
               "unavailable or refuses: trunk not registered, channels exhausted, or route down)",
         "fr": "appel {calling}→{called} : 503 {reason} (serveur ou saut suivant indisponible "
               "ou refusant : trunk non enregistré, canaux épuisés ou route coupée)",
+    },
+    "AN_INVITE_FAILED": {
+        "en": "call {calling}→{called} refused: {status} {reason}",
+        "fr": "appel {calling}→{called} refusé : {status} {reason}",
     },
     "AN_REGISTER_FAILED": {
         "en": "registration of {user} failed: {status} {reason}",

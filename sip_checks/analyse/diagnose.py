@@ -88,6 +88,8 @@ class Analysis:
     thresholds: Thresholds
     # What the file held: cut short (``cut_at``), the time of its last record (``last_at``).
     capture: CaptureInfo | None = None
+    # What the capture cannot show about its calls (said beside the findings, not as one).
+    notes: list[Msg] = field(default_factory=list)
 
 
 def direction(call: Dialog, role: Role | None, s: Stream) -> Msg:
@@ -305,7 +307,8 @@ def signalling(d: Dialog, end: float | None = None) -> Msg | None:
         return msg("AN_INVITE_408", calling=d.calling, called=d.called, reason=reason)
     if status == 503:
         return msg("AN_INVITE_503", calling=d.calling, called=d.called, reason=reason)
-    return msg("CALL_FAILED", status=status, reason=reason)
+    return msg("AN_INVITE_FAILED", calling=d.calling, called=d.called, status=status,
+               reason=reason)
 
 
 def unfinished(d: Dialog, end: float) -> Msg | None:
@@ -523,6 +526,18 @@ def gap_params(g: gaps.Gap, answered: float | None) -> dict[str, Param | Msg]:
     return {"seconds": f"{g.seconds:.1f}", "when": when, "cause": cause}
 
 
+def unheard(calls: list[Call]) -> list[Msg]:
+    """Answered calls of which the capture holds no RTP at all: their audio is not judged.
+    Media often takes another path than signalling (a relay, another interface, a capture
+    filter on port 5060), so this is said, never taken for silence nor for good audio."""
+    quiet = [c for c in calls if c.dialog.answered is not None and not c.streams]
+    if not quiet:
+        return []
+    return [msg("AN_MEDIA_NOT_CAPTURED", count=len(quiet),
+                calls=", ".join(f"{c.dialog.calling}→{c.dialog.called}" for c in quiet[:3])
+                + (", …" if len(quiet) > 3 else ""))]
+
+
 def analyse(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError],
             t: Thresholds | None = None, *, end: float | None = None,
             capture: CaptureInfo | None = None) -> Analysis:
@@ -570,4 +585,5 @@ def analyse(dialogs: list[Dialog], streams: list[Stream], icmps: list[IcmpError]
     findings += media_findings(calls, others)
     findings += unreachable([cs.stream for c in calls for cs in c.streams]
                             + [s for s, _ in others], icmps, _leaked_media(dialogs))
-    return Analysis(dialogs, calls, others, findings, all_rewrites, t, capture)
+    return Analysis(dialogs, calls, others, findings, all_rewrites, t, capture,
+                    notes=unheard(calls))

@@ -6,7 +6,10 @@ their common end looks like two calls torn down at the same time (a session time
 binding), which it is not. Two dialogs A and B are legs of one call when all of these hold:
 
 - **the B2BUA's address**: an address A's INVITE was sent to is an address B's INVITE was
-  sent from (a B2BUA with one address per side is not recognised);
+  sent from; or, for a B2BUA with one address per side (an SBC's inside and outside), B
+  starts within :data:`SAME_MOMENT_S` of A, both numbers agree (called, in the request URI
+  or the To header, and calling) and both legs were answered within :data:`END_S` of each
+  other: two independent calls do not share all of that;
 - **time**: B's INVITE follows A's within :data:`WINDOW_S`, and before A got its final
   response (a B2BUA answers the caller once the callee answered, or fails it);
 - **numbers**: the same called number, or the same calling number, in any form (national
@@ -23,10 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sip_checks.analyse.dialogs import Dialog
+from sip_checks.analyse.dialogs import Dialog, user_of
 
 WINDOW_S = 10.0  # a B2BUA routes an incoming INVITE well within this
 END_S = 2.0  # a B2BUA relays a BYE (or its own hang-up) well within this
+SAME_MOMENT_S = 1.0  # a B2BUA relays an INVITE at once; without a shared address, this close
 MIN_SUFFIX = 7  # digits two forms of one number share at least (subscriber number)
 
 
@@ -87,16 +91,37 @@ def _is_leg(a: Dialog, b: Dialog, end: float, copies_a: list[tuple[float, str, s
     if not start_a <= start_b <= start_a + WINDOW_S:
         return None
     shared = {dst for _, _, dst in copies_a} & {src for _, src, _ in copies_b}
-    if not shared:
+    if not shared and not _one_moment(a, b, start_b - start_a):
         return None
-    if not (same_number(a.called, b.called) or same_number(a.calling, b.calling)):
+    if not (_same_called(a, b) or same_number(a.calling, b.calling)):
         return None
     final = a.final
     if final is not None and final.at < start_b:
         return None
     if not _ends_agree(a, b, end):
         return None
-    return sorted(shared)[0]
+    if shared:
+        return sorted(shared)[0]
+    return f"{copies_a[0][2]} / {copies_b[0][1]}"
+
+
+def _called(d: Dialog) -> set[str]:
+    """The called number as the request URI and the To header give it (a B2BUA may keep
+    a suffix in one of them)."""
+    return {d.called, user_of(d.first.message.get("To"))}
+
+
+def _same_called(a: Dialog, b: Dialog) -> bool:
+    return any(same_number(x, y) for x in _called(a) for y in _called(b))
+
+
+def _one_moment(a: Dialog, b: Dialog, after: float) -> bool:
+    """Legs with no address in common: B at once after A, the same called and calling
+    numbers, both answered within :data:`END_S` of each other."""
+    answered_a, answered_b = a.answered, b.answered
+    return (after <= SAME_MOMENT_S and _same_called(a, b) and same_number(a.calling, b.calling)
+            and answered_a is not None and answered_b is not None
+            and abs(answered_a - answered_b) <= END_S)
 
 
 def legs(dialogs: list[Dialog], end: float) -> list[Leg]:

@@ -76,6 +76,8 @@ def summary(a: Analysis, source: Path, lang: str) -> str:
         for s, q in streams.get(id(d), []):
             out += [_stream_line(s, q, lang), *_gap_lines(s, d.answered, lang)]
         out += [f"    {_say(m, lang)}" for m in _dtmf(streams.get(id(d), []))]
+    if a.others and a.dialogs:  # else they could be read as the last dialog's streams
+        out.append(f"  {_say(msg('AN_OTHER_STREAMS'), lang)}:")
     for s, q in a.others:
         out += [_stream_line(s, q, lang), *_gap_lines(s, None, lang)]
     out += [f"    {_say(m, lang)}" for m in _dtmf(a.others)]
@@ -108,8 +110,8 @@ def _in_call_order(a: Analysis) -> list[Dialog]:
 
 
 def _notes(a: Analysis) -> list[Msg]:
-    """What the capture could not show (cut short, records not read)."""
-    return a.capture.notes() if a.capture is not None else []
+    """What the capture could not show (cut short, records not read, calls without RTP)."""
+    return (a.capture.notes() if a.capture is not None else []) + a.notes
 
 
 def _stream_line(s: Stream, q: Quality, lang: str) -> str:
