@@ -14,7 +14,9 @@ INVITE's From tag; a request is sent by its From party, a response by its To par
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote
 
 from sip_checks.analyse.fields import SipPacket
@@ -90,6 +92,17 @@ class Dialog:
 
     call_id: str
     packets: list[SipPacket] = field(default_factory=list)
+    # What the many per-stream questions re-read, kept with the packet count they were read
+    # at (a dialog only grows): a capture with thousands of streams asked each dialog's SDP
+    # and final responses thousands of times.
+    _cache: dict[str, tuple[int, list[Any]]] = field(default_factory=dict, repr=False,
+                                                     compare=False)
+
+    def _cached(self, key: str, read: Callable[[], list[Any]]) -> list[Any]:
+        hit = self._cache.get(key)
+        if hit is None or hit[0] != len(self.packets):
+            hit = self._cache[key] = (len(self.packets), read())
+        return list(hit[1])
 
     @property
     def method(self) -> str:
@@ -127,6 +140,9 @@ class Dialog:
 
     def finals(self) -> list[SipPacket]:
         """Final responses to the dialog's first method, in order (retransmissions once)."""
+        return self._cached("finals", self._finals)
+
+    def _finals(self) -> list[SipPacket]:
         seen: set[tuple[int, int]] = set()
         out = []
         for p in self.packets:
@@ -203,6 +219,9 @@ class Dialog:
 
     def media(self) -> list[Media]:
         """Every SDP audio address of the INVITE transactions: offers and answers."""
+        return self._cached("media", self._media)
+
+    def _media(self) -> list[Media]:
         out = []
         for p in self.packets:
             m = p.message
