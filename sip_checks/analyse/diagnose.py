@@ -530,7 +530,13 @@ def unheard(calls: list[Call]) -> list[Msg]:
     """Answered calls of which the capture holds no RTP at all: their audio is not judged.
     Media often takes another path than signalling (a relay, another interface, a capture
     filter on port 5060), so this is said, never taken for silence nor for good audio."""
-    quiet = [c for c in calls if c.dialog.answered is not None and not c.streams]
+    heard = {id(c) for c in calls if c.streams}
+    # A leg through a B2BUA whose other leg's media is in the capture was judged there.
+    heard |= {id(c.leg_of) for c in calls if c.leg_of is not None and c.streams}
+    heard |= {id(c) for c in calls if c.leg_of is not None and id(c.leg_of) in heard}
+    # One call through a B2BUA is said once, by its first leg.
+    quiet = [c for c in calls if c.dialog.answered is not None and id(c) not in heard
+             and (c.leg_of is None or c.leg_of.dialog.answered is None)]
     if not quiet:
         return []
     return [msg("AN_MEDIA_NOT_CAPTURED", count=len(quiet),

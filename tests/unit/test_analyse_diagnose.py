@@ -300,3 +300,47 @@ def test_derived_call_captures_agree_with_wireshark(case: str) -> None:
 
     (path,) = [p for p in (DATA / case).iterdir() if p.name.startswith("capture.")]
     assert agree(streams_of(path), rtp_streams(path)) >= 2
+
+
+SBC_OUT = "203.0.113.30"
+
+
+def _sbc_two_sides(*, b_answer: float = 2.98) -> tuple[Ladder, Ladder]:
+    """An SBC with one address per side: the call enters at SBC, leaves from SBC_OUT."""
+    a = Ladder("side-a", (OP, 5060), (SBC, 5060), calling="+33612345678",
+               called="+33123456789", tags=("op", "s1"))
+    b = Ladder("side-b", (SBC_OUT, 5060), (IPBX, 5060), calling="0612345678",
+               called="0123456789", tags=("s2", "pbx"))
+    a.invite(0.0, (OP, 30000), (SBC, 40000), answer=3.02)
+    b.invite(0.02, (SBC_OUT, 40002), (IPBX, 16000), answer=b_answer)
+    a.bye(43.0)
+    b.bye(43.03)
+    return a, b
+
+
+def test_an_sbc_with_one_address_per_side_is_one_call() -> None:
+    """No address is both A's destination and B's source, but B starts at once after A with
+    both numbers the same and both legs answered together: one call, not two teardowns."""
+    a = analyse(_dialogs(*_sbc_two_sides()), [], [])
+    first, second = a.calls
+    assert second.leg_of is first and second.b2bua == f"{SBC} / {SBC_OUT}"
+    assert [f.code for f in a.findings] == []
+
+
+def test_without_a_shared_address_the_answers_must_agree() -> None:
+    """The same two dialogs with B answered 5 s after A: not one call through an SBC (A's
+    caller heard an answer B's callee had not given)."""
+    assert legs(_dialogs(*_sbc_two_sides(b_answer=8.0)), 44.0) == []
+
+
+def test_a_leg_whose_other_leg_was_heard_is_not_said_unjudged() -> None:
+    """RTP captured on the SBC's outer leg only: the inner leg's audio was judged there, so
+    no call is listed as "without any RTP"; without any RTP the two legs are one such call."""
+    dialogs = _dialogs(*_b2bua())
+    heard = analyse(dialogs, [stream((OP, 30000), (SBC, 40000), start=3.1, seconds=2),
+                              stream((SBC, 40000), (OP, 30000), start=3.1, seconds=2)], [])
+    assert heard.calls[0].streams and not heard.calls[1].streams
+    assert heard.notes == []
+    silent = analyse(_dialogs(*_b2bua()), [], [])
+    assert [n.code for n in silent.notes] == ["AN_MEDIA_NOT_CAPTURED"]
+    assert silent.notes[0].params["count"] == 1
