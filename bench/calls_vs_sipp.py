@@ -156,6 +156,8 @@ def main() -> None:
               f"{1000 * cpu / (n * secs):13.2f} "
               f"{mean:12.3f} / {top:.3f}")
     h, s = results["harness"], results["sipp"]
+    if h.get("connected") != n:
+        print(f"harness outcomes: {h.get('statuses')}, first errors: {h.get('errors')}")
     echo_jit, echo_loss = h.get("echo_jitter_ms"), h.get("echo_loss_pct")
     if isinstance(echo_jit, list) and isinstance(echo_loss, list) and echo_jit and echo_loss:
         # The audio of the harness's calls as it came back: its own receive path under load.

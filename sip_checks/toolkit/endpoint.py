@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.errors import CheckError
 from harness.messages import msg
+from sip_checks.toolkit import sockbuf
 from sip_checks.toolkit.message import SipMessage, SipParseError, parse
 from sip_checks.toolkit.site_port import SitePort, call_id_of
 
@@ -140,6 +141,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        sockbuf.enlarge(transport.get_extra_info("socket"))
         sock = transport.get_extra_info("sockname")
         self.local = (sock[0], sock[1])
 

@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from sip_checks.toolkit import sockbuf
 from sip_checks.toolkit.message import SipMessage, SipParseError, parse
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ class SitePort(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        sockbuf.enlarge(transport.get_extra_info("socket"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         """The socket is closed now: the port can be bound again."""
