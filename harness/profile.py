@@ -199,6 +199,9 @@ class Operator(_Model):
     # What the test number does with our audio: sends it back (echo) or plays its own
     # (announcement); unset, the outbound check tells from what comes back and says so.
     test_number_kind: Literal["echo", "announcement"] | None = None
+    # How many calls per second the operator accepts from one trunk (operators limit call
+    # set-up rates; SIPp's -r): the capacity check sets its calls up no faster.
+    max_cps: Annotated[float, Field(gt=0, le=100)] = 5.0
 
     def addresses(self) -> dict[IPv4Address, tuple[str, ...]]:
         """Every address the operator uses, with its roles (an address may play several)."""

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from harness.errors import fail
+from harness.errors import CheckError, fail
 from harness.evidence import Evidence
 from harness.incidents import Incident
 from harness.messages import Msg, msg
@@ -33,15 +33,36 @@ def check_sip_capacity(profile: Profile, trunk: str, site: Site, evidence: Evide
                           call_seconds))
 
 
+def peak(records: list[CallRecord]) -> int:
+    """The most calls up at one instant: answered and not yet ended (the evidence that the
+    channels were used together, not one after another)."""
+    edges = sorted([(r.answered, 1) for r in records if r.answered is not None]
+                   + [(r.ended, -1) for r in records
+                      if r.answered is not None and r.ended is not None])
+    up = best = 0
+    for _, step in edges:  # an end sorts before a start at the same instant: not together
+        up += step
+        best = max(best, up)
+    return best
+
+
 async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: Evidence,
                     incidents: list[Incident], seconds: float) -> None:
     channels = next(t.channels for t in profile.trunks if t.user == trunk)
     ua = await open_ua(profile, trunk, site)
     try:
         require_registered(await register_behind_nat(ua), trunk)
+        cps = profile.operator.max_cps
         settled = [asyncio.Event() for _ in range(channels)]
-        calls = [asyncio.create_task(ua.call(number, media_ip=site.ip, duration=seconds,
-                                             settled=s)) for s in settled]
+        calls = []
+        for i, s in enumerate(settled):
+            if i:
+                await asyncio.sleep(1 / cps)
+            # Set up at the operator's rate, each call lasts until the last one has had its
+            # own ``seconds``: all of them are up together at the end.
+            calls.append(asyncio.create_task(ua.call(
+                number, media_ip=site.ip, duration=seconds + (channels - 1 - i) / cps,
+                settled=s)))
         await asyncio.gather(*(s.wait() for s in settled))
         extra = await ua.call(number, media_ip=site.ip, duration=2.0)
         records: list[CallRecord] = list(await asyncio.gather(*calls))
@@ -61,7 +82,10 @@ async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: E
         ev.fact("channels ordered", channels)
         ev.fact("how", f"{channels} simultaneous calls from {trunk} to the test number, one "
                 "channel each, then one more")
+        ev.fact("call rate", f"{cps:g} calls/s (the profile's operator.max_cps)")
         ev.fact("connected", f"{connected}/{channels}")
+        ev.fact("up at once", f"{peak(records)} of {channels} (the most calls answered and not yet ended at "
+                "one instant)")
         beyond = (f"{extra.status} {extra.reason}" if extra.status != 200
                   else "connected too: the operator does not enforce the channel count")
         ev.fact(f"call {channels + 1}", beyond)
@@ -69,6 +93,10 @@ async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: E
         if problems:
             fail(msg("CAPACITY_FAILED", failed=len(problems), channels=channels,
                      calls=problems[:3]))
+        together = peak(records)
+        if together < channels:
+            # Every call was good, but not all at the same time: the channels are unproven.
+            raise CheckError(msg("CAPACITY_NOT_TOGETHER", peak=together, channels=channels))
     finally:
         record_sip(ev, ua)
         ua.ep.close()

@@ -365,6 +365,12 @@ TEXTS: Catalog = {
         "en": "{failed} of {channels} simultaneous calls failed: {calls}",
         "fr": "{failed} appels simultanés sur {channels} ont échoué : {calls}",
     },
+    "CAPACITY_NOT_TOGETHER": {
+        "en": "only {peak} of the {channels} calls were up at the same moment: the "
+              "{channels} channels are not proven together",
+        "fr": "seuls {peak} des {channels} appels étaient établis au même instant : les "
+              "{channels} canaux ne sont pas prouvés simultanément",
+    },
     # -- SIP ALG ------------------------------------------------------------------------------
     "ALG_REWRITES": {
         "en": "a SIP ALG rewrites the signalling ({elements}): disable it on the router",

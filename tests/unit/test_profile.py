@@ -267,11 +267,11 @@ def test_cli_require_env_names_field_and_variable() -> None:
     assert res.returncode == 1
     assert res.stdout == ""
     assert res.stderr.splitlines() == [
-        "profiles/example.yaml:26: trunks[0].password_env: "
+        "profiles/example.yaml:27: trunks[0].password_env: "
         "environment variable RECETTE_TRUNK_MAIN_PASSWORD is not set",
-        "profiles/example.yaml:32: centrex[0].password_env: "
+        "profiles/example.yaml:33: centrex[0].password_env: "
         "environment variable RECETTE_CENTREX101_PASSWORD is not set",
-        "profiles/example.yaml:38: router.password_env: "
+        "profiles/example.yaml:39: router.password_env: "
         "environment variable RECETTE_ROUTER_PASSWORD is not set",
     ]
 
@@ -283,7 +283,7 @@ def test_cli_require_env_one_unset() -> None:
     res = run_cli("--require-env", "profiles/example.yaml", env=env)
     assert res.returncode == 1
     assert res.stderr == (
-        "profiles/example.yaml:32: centrex[0].password_env: "
+        "profiles/example.yaml:33: centrex[0].password_env: "
         "environment variable RECETTE_CENTREX101_PASSWORD is not set\n"
     )
     assert "From-Env" not in res.stdout + res.stderr
@@ -370,7 +370,7 @@ def test_require_env_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ProfileError) as info:
         load_profile(EXAMPLE, require_env=True)
     assert info.value.lines == [
-        f"{EXAMPLE}:38: router.password_env: environment variable RECETTE_ROUTER_PASSWORD "
+        f"{EXAMPLE}:39: router.password_env: environment variable RECETTE_ROUTER_PASSWORD "
         "is not set"
     ]
     assert "Env-Secret-123" not in str(info.value)
