@@ -98,6 +98,9 @@ def test_capacity_ten_channels_connect_and_the_eleventh_is_refused(strict_lab: L
     (cap,) = doc.checks
     assert cap.status == "pass", cap.reason()
     assert cap.facts["connected"] == "10/10"
+    # Set up at the profile's rate (5/s by default), all ten were up together.
+    assert cap.facts["call rate"].startswith("5 calls/s")
+    assert cap.facts["up at once"].startswith("10 of 10")
     assert cap.facts["call 11"] == "486 Busy Here - all channels in use"
     assert cap.figures.extra_call_status == 486
     assert len(cap.figures.quality) == 20
