@@ -35,6 +35,8 @@ class Context:
     profile: Profile
     call_seconds: float = 10.0
     nat_idle_max: float = 60.0
+    # ``recette run --channels N``: the capacity test's call count instead of the trunk's.
+    channels: int | None = None
 
 
 @dataclass(frozen=True)

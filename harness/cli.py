@@ -138,9 +138,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise RecetteError(f"--call-seconds: expected 1 to 3600 s, got {args.call_seconds:g}")
     if not 1 <= args.nat_idle_max <= 900:
         raise RecetteError(f"--nat-idle-max: expected 1 to 900 s, got {args.nat_idle_max:g}")
+    if args.beyond_contract and args.channels is None:
+        raise RecetteError("--beyond-contract: only with --channels N")
     return run_checks(profile=args.profile, out=args.out, only=args.only, lang=args.lang,
                       call_seconds=args.call_seconds, nat_idle_max=args.nat_idle_max,
-                      serial=args.serial, capture=not args.no_capture, upload=args.upload)
+                      serial=args.serial, capture=not args.no_capture, upload=args.upload,
+                      channels=args.channels, beyond_contract=args.beyond_contract)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -627,6 +630,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "(token in $RECETTE_CONSOLE_TOKEN)")
     run.add_argument("--no-capture", action="store_true",
                      help="write no capture.pcapng of the run's SIP and RTP")
+    run.add_argument("--channels", type=int, default=None, metavar="N",
+                     help="sip.capacity places N calls at once instead of the trunk's ordered "
+                          "channels (a one-off load test, e.g. with --only sip.capacity)")
+    run.add_argument("--beyond-contract", action="store_true",
+                     help="allow --channels above the channels the profile's trunks ordered "
+                          "(calls beyond the contract are refused or billed on a real trunk)")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="lab up, every check, report, lab down")

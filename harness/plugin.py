@@ -79,6 +79,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="RTP time of each test call (default 10 s)")
     g.addoption("--recette-nat-idle-max", default=60.0, type=float,
                 help="longest idle time tried on a UDP binding (default 60 s)")
+    g.addoption("--recette-channels", default=None, type=int,
+                help="sip.capacity places this many calls instead of the trunk's channels")
+    g.addoption("--recette-beyond-contract", action="store_true", default=False,
+                help="let --recette-channels exceed a trunk's ordered channels")
     g.addoption("--recette-serial", action="store_true", default=False,
                 help="run the checks one after another (debugging), not at the same time")
 
@@ -105,7 +109,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(progress, "recette-progress")
     if not config.getoption("--recette-serial"):
         ctx = Context(profile, call_seconds=config.getoption("--recette-call-seconds"),
-                      nat_idle_max=config.getoption("--recette-nat-idle-max"))
+                      nat_idle_max=config.getoption("--recette-nat-idle-max"),
+                      channels=config.getoption("--recette-channels"))
         config.pluginmanager.register(
             schedule.Scheduler(ctx, lambda it: check_meta(it)["id"], progress.view),
             "recette-scheduler")

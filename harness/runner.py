@@ -24,6 +24,8 @@ from harness.profile import Profile, load_profile
 from harness.profile_copy import write_copy
 from harness.results import RunResults, load_results
 
+MAX_LOAD_CHANNELS = 1000  # as the profile's trunks[].channels
+
 SYMBOL = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR", "skip": "skip "}
 
 
@@ -36,18 +38,37 @@ def check_dirs() -> list[str]:
     return dirs
 
 
+def check_channels(prof: Profile, path: Path, channels: int, beyond_contract: bool) -> None:
+    """``--channels N`` refused in one line before any call when no trunk of the profile
+    ordered that many, unless ``--beyond-contract``: on a real trunk the calls beyond the
+    contract are refused or billed (a one-off load test is the integrator's decision)."""
+    if not 1 <= channels <= MAX_LOAD_CHANNELS:
+        raise RecetteError(f"--channels: expected 1 to {MAX_LOAD_CHANNELS}, got {channels}")
+    if not prof.trunks:
+        raise RecetteError(f"{path}: trunks: --channels needs a trunk to load-test")
+    most = max(t.channels for t in prof.trunks)
+    if channels > most and not beyond_contract:
+        raise RecetteError(
+            f"--channels {channels}: above the {most} channels ordered in {path} "
+            "(trunks[].channels); calls beyond the contract are refused or billed on a real "
+            "trunk: add --beyond-contract to load-test anyway")
+
+
 def default_out() -> Path:
     return Path("out") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
 def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
                call_seconds: float = 10.0, nat_idle_max: float = 60.0,
-               serial: bool = False, capture: bool = True, upload: str | None = None) -> int:
+               serial: bool = False, capture: bool = True, upload: str | None = None,
+               channels: int | None = None, beyond_contract: bool = False) -> int:
     """Run every check against ``profile``; 0 when all pass or skip, 1 otherwise.
     ``capture`` False (``--no-capture``) writes no capture.pcapng. ``upload`` (a console
     URL) sends the folder when the run ends; a failed upload keeps the files and says how to
     retry, without changing the run's exit status."""
     prof = load_profile(profile, require_env=True)  # one-line errors before pytest starts
+    if channels is not None:
+        check_channels(prof, profile, channels, beyond_contract)
     if prof.lab is not None and not netns.exists(prof.lab.agent_netns):
         raise RecetteError(
             f"{profile}: lab.agent_netns: namespace {prof.lab.agent_netns} does not exist; "
@@ -83,6 +104,10 @@ def run_checks(*, profile: Path, out: Path | None, only: list[str], lang: str,
         args.append(f"--recette-only={o}")
     if serial:
         args.append("--recette-serial")
+    if channels is not None:
+        args.append(f"--recette-channels={channels}")
+    if beyond_contract:
+        args.append("--recette-beyond-contract")
     # Started before the first check, stopped after the last (a Ctrl-C included).
     cap = RunCapture.start(prof, out, enabled=capture)
     try:

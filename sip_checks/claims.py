@@ -67,7 +67,8 @@ def inbound(params: Mapping[str, Any], ctx: Context) -> Claims:
 
 def capacity(params: Mapping[str, Any], ctx: Context) -> Claims:
     # The calls are set up at the operator's rate, then last together for call_seconds.
-    channels = next((t.channels for t in ctx.profile.trunks if t.user == params["trunk"]), 1)
+    channels = ctx.channels or next(
+        (t.channels for t in ctx.profile.trunks if t.user == params["trunk"]), 1)
     ramp = channels / ctx.profile.operator.max_cps
     return Claims(site="shared", lines={params["trunk"]: None},
                   expect_s=ctx.call_seconds + ramp + 1.0)

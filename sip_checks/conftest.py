@@ -96,6 +96,14 @@ def call_seconds(request: pytest.FixtureRequest) -> float:
 
 
 @pytest.fixture(scope="session")
+def load_channels(request: pytest.FixtureRequest) -> tuple[int | None, bool]:
+    """``recette run --channels N [--beyond-contract]``: the capacity test's call count
+    instead of the trunk's ordered channels, and whether it may exceed them."""
+    return (request.config.getoption("--recette-channels"),
+            bool(request.config.getoption("--recette-beyond-contract")))
+
+
+@pytest.fixture(scope="session")
 def nat_idle_max(request: pytest.FixtureRequest) -> float:
     """Longest idle time tried on a UDP binding (``recette run --nat-idle-max``, default 60)."""
     return float(request.config.getoption("--recette-nat-idle-max"))

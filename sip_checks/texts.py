@@ -365,6 +365,14 @@ TEXTS: Catalog = {
         "en": "{failed} of {channels} simultaneous calls failed: {calls}",
         "fr": "{failed} appels simultanés sur {channels} ont échoué : {calls}",
     },
+    "CAPACITY_BEYOND_CONTRACT": {
+        "en": "{channels} calls asked (--channels) but {trunk} ordered {ordered} channels: not "
+              "placed, since calls beyond the contract are refused or billed (add "
+              "--beyond-contract to load-test anyway)",
+        "fr": "{channels} appels demandés (--channels) mais {trunk} a commandé {ordered} "
+              "canaux : non passés, car les appels au-delà du contrat sont refusés ou facturés "
+              "(ajouter --beyond-contract pour tester quand même)",
+    },
     "CAPACITY_NOT_TOGETHER": {
         "en": "only {peak} of the {channels} calls were up at the same moment: the "
               "{channels} channels are not proven together",

@@ -9,7 +9,8 @@ import yaml
 
 from harness.incidents import row
 from harness.lab import Lab
-from tests.lab.labrun import by_id, codes, run
+from harness.results import load_results
+from tests.lab.labrun import by_id, codes, recette, run
 
 
 @pytest.mark.lab
@@ -105,6 +106,31 @@ def test_capacity_ten_channels_connect_and_the_eleventh_is_refused(strict_lab: L
     assert cap.figures.extra_call_status == 486
     assert len(cap.figures.quality) == 20
     assert all(q.grade == "good" for q in cap.figures.quality)
+
+
+@pytest.mark.lab
+def test_a_load_test_beyond_the_contract_shows_where_the_operator_stops(strict_lab: Lab,
+                                                                       tmp_path: Path) -> None:
+    """``--channels 12`` on the lab's 10-channel trunk: refused in one line before any call,
+    then, with ``--beyond-contract``, twelve calls set up and the operator refusing the two
+    beyond its contract: a failure naming them, no "one more" call of its own."""
+    prof = tmp_path / "lab.yaml"
+    strict_lab.write_profile(prof)
+    refused = recette("run", "--profile", str(prof), "--out", str(tmp_path / "no"),
+                      "--only", "sip.capacity", "--channels", "12")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr.startswith("recette: --channels 12: above the 10 channels ordered")
+    assert len(refused.stderr.splitlines()) == 1 and not (tmp_path / "no").exists()
+    out = tmp_path / "out"
+    proc = recette("run", "--profile", str(prof), "--out", str(out), "--call-seconds", "3",
+                   "--only", "sip.capacity", "--channels", "12", "--beyond-contract")
+    (cap,) = load_results(out / "results.json").checks
+    assert proc.returncode == 1 and cap.status == "fail", proc.stdout + proc.stderr
+    assert cap.facts["channels ordered"] == "10"
+    assert cap.facts["load test"].startswith("12 calls")
+    assert cap.facts["connected"] == "10/12"
+    assert "486" in str(cap.reasons[0].params)
+    assert "call 13" not in cap.facts and cap.figures.extra_call_status is None
 
 
 @pytest.mark.lab

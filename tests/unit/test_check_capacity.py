@@ -4,6 +4,8 @@ the calls are set up at the operator's rate."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from harness.claims import Context
 from harness.profile import load_profile
 from sip_checks.check_capacity import peak
@@ -34,8 +36,6 @@ def test_failed_and_unfinished_calls() -> None:
 
 
 def test_the_set_up_ramp_is_in_the_expected_time() -> None:
-    from pathlib import Path
-
     src = Path(__file__).resolve().parents[2] / "profiles" / "example.yaml"
     profile = load_profile(src)
     trunk = profile.trunks[0]
@@ -46,3 +46,33 @@ def test_the_set_up_ramp_is_in_the_expected_time() -> None:
     ramp = capacity({"trunk": trunk.user}, Context(profile=slow, call_seconds=20.0)).expect_s
     assert fast == 20.0 + trunk.channels / 5.0 + 1.0
     assert ramp == 20.0 + trunk.channels / 1.0 + 1.0
+
+
+def test_a_load_test_beyond_the_contract_is_refused_unless_asked() -> None:
+    """``--channels N`` above every trunk's ordered channels: one line naming the option, the
+    profile and how to go on, before any call; ``--beyond-contract`` lets it through."""
+    import pytest
+
+    from harness.errors import RecetteError
+    from harness.runner import check_channels
+
+    src = Path(__file__).resolve().parents[2] / "profiles" / "example.yaml"
+    profile = load_profile(src)  # one trunk of 10 channels
+    with pytest.raises(RecetteError) as info:
+        check_channels(profile, src, 240, False)
+    line = str(info.value)
+    assert line.startswith("--channels 240: above the 10 channels ordered in ")
+    assert "--beyond-contract" in line and "\n" not in line
+    check_channels(profile, src, 240, True)
+    check_channels(profile, src, 10, False)
+    check_channels(profile, src, 4, False)
+    with pytest.raises(RecetteError, match=r"^--channels: expected 1 to 1000, got 0$"):
+        check_channels(profile, src, 0, True)
+
+
+def test_the_ramp_follows_the_load_tests_count() -> None:
+    src = Path(__file__).resolve().parents[2] / "profiles" / "example.yaml"
+    profile = load_profile(src)
+    trunk = profile.trunks[0]
+    ctx = Context(profile=profile, call_seconds=20.0, channels=240)
+    assert capacity({"trunk": trunk.user}, ctx).expect_s == 20.0 + 240 / 5.0 + 1.0
