@@ -130,7 +130,8 @@ def profile_data(state: LabState) -> dict[str, object]:
     return lab_profile_data(
         state.prefix, operator=state.operator,
         media_ip=state.media_ip if state.declared else None,
-        signalling_ips=[str(ip) for ip in shape.signalling_ips] if state.declared else [])
+        signalling_ips=[str(ip) for ip in shape.signalling_ips] if state.declared else [],
+        channels=state.channels)
 
 
 def _media_address(operator: OperatorKind, shape: shapes.Shape,
@@ -368,6 +369,18 @@ class Lab:
         if not self.shape.latching:
             raise LabError(f"the {self.shape.name} shape does not latch")
         return latch.held(self.prefix)
+
+    def set_channels(self, channels: int) -> None:
+        """Restart Kamailio enforcing ``channels`` on the lab trunk (486 beyond them, as the
+        operator's SBC refuses a call over the contract); :meth:`write_profile` then writes
+        that count."""
+        if not 1 <= channels <= 1000:
+            raise LabError(f"channels {channels}: expected 1 to 1000")
+        operator.stop_kamailio(self.prefix)
+        self.state.channels = channels
+        save_state(self.state)
+        self.profile = Profile.model_validate(profile_data(self.state))
+        self.start_kamailio()
 
     def set_digest(self, algorithm: str) -> None:
         """Restart Kamailio challenging with ``algorithm`` (see :func:`operator.set_digest`)."""

@@ -49,7 +49,7 @@ def lab_signing_key(prefix: str, probe: str) -> str:
 
 def lab_profile_data(prefix: str, *, operator: str = "default",
                      media_ip: str | None = None,
-                     signalling_ips: Sequence[str] = ()) -> dict[str, Any]:
+                     signalling_ips: Sequence[str] = (), channels: int = 10) -> dict[str, Any]:
     """The lab profile as plain data (validated by :class:`harness.profile.Profile`).
 
     For the field operator (``operator="field"``) it holds only what a real site could fill
@@ -59,6 +59,7 @@ def lab_profile_data(prefix: str, *, operator: str = "default",
     the runner enters the agent's namespace with it. Leaving the addresses out gives the
     profile of an integrator who forgot them."""
     data = _profile_data(prefix)
+    data["trunks"][0]["channels"] = channels
     if operator == "field":
         data["operator"]["name"] = "OpenIP (field lab)"
         server = data["operator"]["sip_server"]["ip"]

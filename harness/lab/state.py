@@ -42,6 +42,7 @@ class LabState:
     announcement_number: str | None = None  # a number that plays an announcement, no echo
     shape: str = "default"  # field lab: the operator's shape (harness.lab.shapes.SHAPES)
     declared: bool = True  # the lab profile lists the shape's edge proxy and media addresses
+    channels: int = 10  # the lab trunk's ordered channels, which Kamailio enforces (486)
 
 
 def lab_dir(prefix: str) -> Path:

@@ -90,21 +90,30 @@ def test_inbound_calls_fail_with_evidence_when_firewall_closed(strict_lab: Lab,
 
 
 @pytest.mark.lab
-def test_capacity_ten_channels_connect_and_the_eleventh_is_refused(strict_lab: Lab,
-                                                                  tmp_path: Path) -> None:
+def test_capacity_sixty_channels_connect_and_the_sixty_first_is_refused(strict_lab: Lab,
+                                                                       tmp_path: Path) -> None:
+    """A 60-channel trunk (the operator's sizing rule: 180 staff): 60 calls set up at the
+    profile's rate, all up together with good audio both ways, and the 61st refused by the
+    operator, while the other lab tests load the machine."""
     prof = tmp_path / "lab.yaml"
-    strict_lab.write_profile(prof)
-    proc, doc = run(prof, tmp_path / "out", "sip.capacity")
+    strict_lab.set_channels(60)
+    try:
+        strict_lab.write_profile(prof)
+        data = yaml.safe_load(prof.read_text())
+        data["operator"]["max_cps"] = 20  # the lab's SBC takes 20 calls/s: a 3 s ramp
+        prof.write_text(yaml.safe_dump(data, sort_keys=False))
+        proc, doc = run(prof, tmp_path / "out", "sip.capacity")
+    finally:
+        strict_lab.set_channels(10)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (cap,) = doc.checks
     assert cap.status == "pass", cap.reason()
-    assert cap.facts["connected"] == "10/10"
-    # Set up at the profile's rate (5/s by default), all ten were up together.
-    assert cap.facts["call rate"].startswith("5 calls/s")
-    assert cap.facts["up at once"].startswith("10 of 10")
-    assert cap.facts["call 11"] == "486 Busy Here - all channels in use"
+    assert cap.facts["connected"] == "60/60"
+    assert cap.facts["call rate"].startswith("20 calls/s")
+    assert cap.facts["up at once"].startswith("60 of 60")
+    assert cap.facts["call 61"] == "486 Busy Here - all channels in use"
     assert cap.figures.extra_call_status == 486
-    assert len(cap.figures.quality) == 20
+    assert len(cap.figures.quality) == 120
     assert all(q.grade == "good" for q in cap.figures.quality)
 
 
