@@ -52,7 +52,7 @@ from harness.lab import (
 )
 from harness.lab.firewall import FirewallMode, RouterPolicy
 from harness.lab.procs import ns_pids as _ns_pids
-from harness.lab.profile import dump_yaml, lab_profile_data, lab_signing_key
+from harness.lab.profile import MAX_CENTREX, dump_yaml, lab_profile_data, lab_signing_key
 from harness.lab.state import (
     LabState,
     down,
@@ -131,7 +131,7 @@ def profile_data(state: LabState) -> dict[str, object]:
         state.prefix, operator=state.operator,
         media_ip=state.media_ip if state.declared else None,
         signalling_ips=[str(ip) for ip in shape.signalling_ips] if state.declared else [],
-        channels=state.channels)
+        channels=state.channels, centrex=state.centrex)
 
 
 def _media_address(operator: OperatorKind, shape: shapes.Shape,
@@ -376,8 +376,19 @@ class Lab:
         that count."""
         if not 1 <= channels <= 1000:
             raise LabError(f"channels {channels}: expected 1 to 1000")
+        self._restart_operator(channels=channels)
+
+    def set_centrex(self, count: int) -> None:
+        """Restart Kamailio serving ``count`` Centrex accounts (centrex101..., DIDs
+        +33199000101...); :meth:`write_profile` then lists them (a large hosted-PBX site)."""
+        if not 1 <= count <= MAX_CENTREX:
+            raise LabError(f"centrex {count}: expected 1 to {MAX_CENTREX}")
+        self._restart_operator(centrex=count)
+
+    def _restart_operator(self, **changes: int) -> None:
         operator.stop_kamailio(self.prefix)
-        self.state.channels = channels
+        for name, value in changes.items():
+            setattr(self.state, name, value)
         save_state(self.state)
         self.profile = Profile.model_validate(profile_data(self.state))
         self.start_kamailio()

@@ -49,7 +49,8 @@ def lab_signing_key(prefix: str, probe: str) -> str:
 
 def lab_profile_data(prefix: str, *, operator: str = "default",
                      media_ip: str | None = None,
-                     signalling_ips: Sequence[str] = (), channels: int = 10) -> dict[str, Any]:
+                     signalling_ips: Sequence[str] = (), channels: int = 10,
+                     centrex: int = 2) -> dict[str, Any]:
     """The lab profile as plain data (validated by :class:`harness.profile.Profile`).
 
     For the field operator (``operator="field"``) it holds only what a real site could fill
@@ -60,6 +61,7 @@ def lab_profile_data(prefix: str, *, operator: str = "default",
     profile of an integrator who forgot them."""
     data = _profile_data(prefix)
     data["trunks"][0]["channels"] = channels
+    data["centrex"] = [centrex_account(prefix, i) for i in range(1, centrex + 1)]
     if operator == "field":
         data["operator"]["name"] = "OpenIP (field lab)"
         server = data["operator"]["sip_server"]["ip"]
@@ -72,6 +74,17 @@ def lab_profile_data(prefix: str, *, operator: str = "default",
     else:  # the reference operator's test number echoes, as its handbook would say
         data["operator"]["test_number_kind"] = "echo"
     return data
+
+
+MAX_CENTREX = 500  # the DIDs +33199000101 to +33199000600 stay in the lab's number block
+
+
+def centrex_account(prefix: str, i: int) -> dict[str, str]:
+    """The lab's ``i``-th Centrex account (from 1): centrex101, its password from the lab's
+    seed, its DID +33199000101."""
+    name = f"centrex{100 + i}"
+    return {"name": name, "user": name, "password": lab_password(prefix, name),
+            "did": f"+33199000{100 + i:03d}"}
 
 
 def _profile_data(prefix: str) -> dict[str, Any]:

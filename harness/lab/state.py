@@ -43,6 +43,7 @@ class LabState:
     shape: str = "default"  # field lab: the operator's shape (harness.lab.shapes.SHAPES)
     declared: bool = True  # the lab profile lists the shape's edge proxy and media addresses
     channels: int = 10  # the lab trunk's ordered channels, which Kamailio enforces (486)
+    centrex: int = 2  # Centrex accounts centrex101... with DIDs +33199000101...
 
 
 def lab_dir(prefix: str) -> Path:

@@ -118,6 +118,27 @@ def test_capacity_sixty_channels_connect_and_the_sixty_first_is_refused(strict_l
 
 
 @pytest.mark.lab
+def test_a_hundred_centrex_accounts_register_and_call_in_one_run(strict_lab: Lab,
+                                                                 tmp_path: Path) -> None:
+    """A large hosted-PBX site: the trunk and 100 Centrex accounts registered, each account
+    calling out to the test number and called in on its DID, in one run: 304 checks."""
+    prof = tmp_path / "lab.yaml"
+    strict_lab.set_centrex(100)
+    try:
+        strict_lab.write_profile(prof)
+        proc, doc = run(prof, tmp_path / "out", "sip.register", "sip.call")
+    finally:
+        strict_lab.set_centrex(2)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    checks = by_id(doc)
+    assert len(checks) == 101 + 101 + 102  # registrations, outbound calls, inbound per DID
+    assert {c.status for c in checks.values()} == {"pass"}
+    for ident in ("sip.register[centrex200]", "sip.call.outbound[centrex200]",
+                  "sip.call.inbound[+33199000200]"):
+        assert ident in checks
+
+
+@pytest.mark.lab
 def test_a_load_test_beyond_the_contract_shows_where_the_operator_stops(strict_lab: Lab,
                                                                        tmp_path: Path) -> None:
     """``--channels 12`` on the lab's 10-channel trunk: refused in one line before any call,
