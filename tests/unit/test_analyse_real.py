@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ import pytest
 from harness import cli
 from sip_checks.analyse import Analysis, read
 from sip_checks.analyse.streams import Stream
+from tests.unit.test_analyse_tshark import Key, Row, parse_rtp_streams, streams_in
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "captures_real"
 CASES = sorted(p.name for p in DATA.iterdir() if p.is_dir())
@@ -61,50 +60,8 @@ DELIBERATE: dict[str, str] = {
         "jitter as in the live check, tshark feeds them (its max 23.4 ms, ours 6.8 ms)"),
 }
 
-_ROW = re.compile(
-    r"^\s*[\d.]+\s+[\d.]+\s+(?P<src>\S+)\s+(?P<sport>\d+)\s+(?P<dst>\S+)\s+(?P<dport>\d+)\s+"
-    r"0x(?P<ssrc>[0-9A-Fa-f]{1,8})\s+(?P<payload>.*?)\s+(?P<packets>\d+)\s+(?P<lost>-?\d+)\s+"
-    r"\(-?[\d.]+%\)\s+(?P<min_delta>-?[\d.]+)\s+(?P<mean_delta>-?[\d.]+)\s+"
-    r"(?P<max_delta>-?[\d.]+)\s+(?P<min_jitter>-?[\d.]+)\s+(?P<mean_jitter>-?[\d.]+)\s+"
-    r"(?P<max_jitter>-?[\d.]+)\s*X?\s*$")
-
-Key = tuple[tuple[str, int], tuple[str, int], int]
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of ``tshark -z rtp,streams``."""
-
-    src: tuple[str, int]
-    dst: tuple[str, int]
-    ssrc: int
-    payload: str
-    packets: int
-    lost: int
-    max_delta_ms: float
-    min_jitter_ms: float  # -1: tshark knew no clock rate for the payload type
-    mean_jitter_ms: float
-    max_jitter_ms: float
-
-    @property
-    def key(self) -> Key:
-        return self.src, self.dst, self.ssrc
-
-    def id(self, case: str) -> str:
-        return (f"{case}:{self.src[0]}:{self.src[1]}>{self.dst[0]}:{self.dst[1]}:"
-                f"{self.ssrc:08X}")
-
-
 def tshark_rows(case: str) -> list[Row]:
-    rows = []
-    for line in (DATA / case / "tshark.txt").read_text().splitlines():
-        m = _ROW.match(line)
-        if m:
-            rows.append(Row((m["src"], int(m["sport"])), (m["dst"], int(m["dport"])),
-                            int(m["ssrc"], 16), m["payload"], int(m["packets"]),
-                            int(m["lost"]), float(m["max_delta"]), float(m["min_jitter"]),
-                            float(m["mean_jitter"]), float(m["max_jitter"])))
-    return rows
+    return parse_rtp_streams((DATA / case / "tshark.txt").read_text())
 
 
 def tshark_dialogs(case: str) -> dict[str, str]:
@@ -127,10 +84,7 @@ def _analysis(case: str) -> Analysis:
 
 
 def _ours(case: str) -> dict[Key, Stream]:
-    a = _analysis(case)
-    streams = [cs.stream for call in a.calls for cs in call.streams]
-    streams += [s for s, _ in a.others]
-    return {(s.src, s.dst, s.ssrc): s for s in streams}
+    return {(s.src, s.dst, s.ssrc): s for s in streams_in(_analysis(case))}
 
 
 def _marked(key: str, *values: object) -> Any:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -11,42 +12,68 @@ from pathlib import Path
 
 import pytest
 
-from sip_checks.analyse import read
+from sip_checks.analyse import Analysis, read
 from sip_checks.analyse.streams import Stream
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "captures"
 
 
+_ROW = re.compile(
+    r"^\s*[\d.]+\s+[\d.]+\s+(?P<src>\S+)\s+(?P<sport>\d+)\s+(?P<dst>\S+)\s+(?P<dport>\d+)\s+"
+    r"0x(?P<ssrc>[0-9A-Fa-f]{1,8})\s+(?P<payload>.*?)\s+(?P<packets>\d+)\s+(?P<lost>-?\d+)\s+"
+    r"\(-?[\d.]+%\)\s+(?P<min_delta>-?[\d.]+)\s+(?P<mean_delta>-?[\d.]+)\s+"
+    r"(?P<max_delta>-?[\d.]+)\s+(?P<min_jitter>-?[\d.]+)\s+(?P<mean_jitter>-?[\d.]+)\s+"
+    r"(?P<max_jitter>-?[\d.]+)\s*X?\s*$")
+
+Key = tuple[tuple[str, int], tuple[str, int], int]
+
+
 @dataclass(frozen=True)
-class TsharkStream:
+class Row:
+    """One line of ``tshark -z rtp,streams``."""
+
     src: tuple[str, int]
     dst: tuple[str, int]
     ssrc: int
+    payload: str
     packets: int
     lost: int
+    max_delta_ms: float
+    min_jitter_ms: float  # -1: tshark knew no clock rate for the payload type
     mean_jitter_ms: float
     max_jitter_ms: float
 
+    @property
+    def key(self) -> Key:
+        return self.src, self.dst, self.ssrc
 
-def rtp_streams(path: Path) -> list[TsharkStream]:
-    """Wireshark's RTP stream table of ``path`` (RTP found by heuristics and from SDP)."""
-    out = subprocess.run(["tshark", "-n", "-q", "-r", str(path), "-o", "rtp.heuristic_rtp:TRUE",
-                          "-z", "rtp,streams"], capture_output=True, text=True, check=True).stdout
+    def id(self, case: str) -> str:
+        return (f"{case}:{self.src[0]}:{self.src[1]}>{self.dst[0]}:{self.dst[1]}:"
+                f"{self.ssrc:08X}")
+
+
+def parse_rtp_streams(text: str) -> list[Row]:
+    """The rows of a ``tshark -q -z rtp,streams`` table (the lines that are not streams are
+    its header and footer)."""
     rows = []
-    for line in out.splitlines():
-        cols = line.split()
-        if len(cols) < 17 or not cols[6].startswith("0x"):
-            continue
-        # start end src sport dst dport ssrc payload... pkts lost (pct) 6 deltas/jitters [X]
-        tail = cols[-7:] if cols[-1] == "X" else cols[-6:]
-        lost_at = cols.index(next(c for c in cols if c.startswith("(") and c.endswith("%)")))
-        rows.append(TsharkStream((cols[2], int(cols[3])), (cols[4], int(cols[5])),
-                                 int(cols[6], 16), int(cols[lost_at - 2]),
-                                 int(cols[lost_at - 1]), float(tail[4]), float(tail[5])))
+    for line in text.splitlines():
+        m = _ROW.match(line)
+        if m:
+            rows.append(Row((m["src"], int(m["sport"])), (m["dst"], int(m["dport"])),
+                            int(m["ssrc"], 16), m["payload"], int(m["packets"]),
+                            int(m["lost"]), float(m["max_delta"]), float(m["min_jitter"]),
+                            float(m["mean_jitter"]), float(m["max_jitter"])))
     return rows
 
 
-def agree(ours: list[Stream], theirs: list[TsharkStream]) -> int:
+def rtp_streams(path: Path) -> list[Row]:
+    """Wireshark's RTP stream table of ``path`` (RTP found by heuristics and from SDP)."""
+    out = subprocess.run(["tshark", "-n", "-q", "-r", str(path), "-o", "rtp.heuristic_rtp:TRUE",
+                          "-z", "rtp,streams"], capture_output=True, text=True, check=True).stdout
+    return parse_rtp_streams(out)
+
+
+def agree(ours: list[Stream], theirs: list[Row]) -> int:
     """Assert every stream tshark found agrees with ours; the number compared.
 
     Jitter is compared on streams without RFC 4733 events: Wireshark feeds an event's
@@ -63,9 +90,13 @@ def agree(ours: list[Stream], theirs: list[TsharkStream]) -> int:
     return len(theirs)
 
 
-def streams_of(path: Path) -> list[Stream]:
-    a = read(path)
+def streams_in(a: Analysis) -> list[Stream]:
+    """Every RTP stream of an analysis: its calls' and the unannounced ones."""
     return [cs.stream for c in a.calls for cs in c.streams] + [s for s, _ in a.others]
+
+
+def streams_of(path: Path) -> list[Stream]:
+    return streams_in(read(path))
 
 
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
