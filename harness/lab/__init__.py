@@ -385,7 +385,9 @@ class Lab:
             raise LabError(f"centrex {count}: expected 1 to {MAX_CENTREX}")
         self._restart_operator(centrex=count)
 
-    def _restart_operator(self, **changes: int) -> None:
+    def _restart_operator(self, **changes: object) -> None:
+        """Stop Kamailio, change the lab's state (saved for other processes), start it again
+        on the profile that state now describes."""
         operator.stop_kamailio(self.prefix)
         for name, value in changes.items():
             setattr(self.state, name, value)
@@ -394,8 +396,10 @@ class Lab:
         self.start_kamailio()
 
     def set_digest(self, algorithm: str) -> None:
-        """Restart Kamailio challenging with ``algorithm`` (see :func:`operator.set_digest`)."""
-        operator.set_digest(self.state, self.profile, algorithm)
+        """Restart Kamailio challenging with ``algorithm`` (RFC 8760: "MD5" or "SHA-256")."""
+        if algorithm not in ("MD5", "SHA-256"):
+            raise LabError(f"digest algorithm {algorithm!r}: expected MD5 or SHA-256")
+        self._restart_operator(digest=algorithm)
 
     def start_probes(self, timeout: float = 10.0) -> None:
         """Start the probe services, the outsider only in the field lab (see

@@ -26,7 +26,7 @@ from harness.lab import announcement, farend, kamailio, relay, shapes, testline
 from harness.lab.procs import kill_all, ns_pids, pid_alive, read_pid, tcp_listening, udp_port_taken
 from harness.lab.profile import lab_password, lab_signing_key
 from harness.lab.shapes import Shape
-from harness.lab.state import LabState, lab_dir, save_state
+from harness.lab.state import lab_dir
 from harness.lab.topology import OP_SERVER, OUTSIDER, PROBE, PROBE_PORT, ns
 from harness.probe import deploy
 from harness.probe.deploy import SIGNING_KEY_ENV
@@ -138,17 +138,6 @@ def _start_sipp(prefix: str, name: str, scenario: str,
             return
         time.sleep(0.02)
     raise LabError(f"the SIPp {name} did not start within {timeout:.0f} s")
-
-
-def set_digest(state: LabState, profile: Profile, algorithm: str) -> None:
-    """Restart Kamailio challenging with ``algorithm`` (RFC 8760: "MD5" or "SHA-256")."""
-    if algorithm not in ("MD5", "SHA-256"):
-        raise LabError(f"digest algorithm {algorithm!r}: expected MD5 or SHA-256")
-    stop_kamailio(state.prefix)
-    state.digest = algorithm
-    save_state(state)
-    start_kamailio(state.prefix, profile, state.digest, field=state.operator == "field",
-                   shape=shapes.get(state.shape))
 
 
 # The lab's probes by the name the console knows them under, and their namespaces.
