@@ -36,7 +36,7 @@ def check_sip_capacity(profile: Profile, trunk: str, site: Site, evidence: Evide
         raise CheckError(msg("CAPACITY_BEYOND_CONTRACT", channels=channels, ordered=ordered,
                              trunk=trunk))
     run_async(_capacity(profile, trunk, test_number, site, evidence, incidents,
-                          call_seconds, channels))
+                          call_seconds, channels, ordered))
 
 
 def peak(records: list[CallRecord]) -> int:
@@ -53,8 +53,8 @@ def peak(records: list[CallRecord]) -> int:
 
 
 async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: Evidence,
-                    incidents: list[Incident], seconds: float, channels: int) -> None:
-    ordered = next(t.channels for t in profile.trunks if t.user == trunk)
+                    incidents: list[Incident], seconds: float, channels: int,
+                    ordered: int) -> None:
     ua = await open_ua(profile, trunk, site)
     try:
         require_registered(await register_behind_nat(ua), trunk)
@@ -95,7 +95,8 @@ async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: E
                 "channel each" + (", then one more" if extra is not None else ""))
         ev.fact("call rate", f"{cps:g} calls/s (the profile's operator.max_cps)")
         ev.fact("connected", f"{connected}/{channels}")
-        ev.fact("up at once", f"{peak(records)} of {channels} (the most calls answered and "
+        together = peak(records)
+        ev.fact("up at once", f"{together} of {channels} (the most calls answered and "
                 "not yet ended at one instant)")
         if extra is not None:
             beyond = (f"{extra.status} {extra.reason}" if extra.status != 200
@@ -105,7 +106,6 @@ async def _capacity(profile: Profile, trunk: str, number: str, site: Site, ev: E
         if problems:
             fail(msg("CAPACITY_FAILED", failed=len(problems), channels=channels,
                      calls=problems[:3]))
-        together = peak(records)
         if together < channels:
             # Every call was good, but not all at the same time: the channels are unproven.
             raise CheckError(msg("CAPACITY_NOT_TOGETHER", peak=together, channels=channels))

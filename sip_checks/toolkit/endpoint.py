@@ -141,7 +141,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        sockbuf.enlarge(transport.get_extra_info("socket"))
+        if self.site is None:  # a shared site port sized its socket when it opened it
+            sockbuf.enlarge(transport.get_extra_info("socket"))
         sock = transport.get_extra_info("sockname")
         self.local = (sock[0], sock[1])
 
