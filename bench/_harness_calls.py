@@ -9,6 +9,7 @@ import asyncio
 import json
 import resource
 import sys
+from collections import Counter
 
 from sip_checks.toolkit.endpoint import SipEndpoint
 from sip_checks.toolkit.ua import Identity, UserAgent
@@ -30,9 +31,9 @@ async def main(n: int, seconds: float, server: str, port: int, local: str) -> No
                                   for i in range(n)), return_exceptions=True)
     ok = [r for r in recs if not isinstance(r, BaseException) and r.status == 200]
     total = _cpu()
-    import collections
     print(json.dumps({
-        "statuses": collections.Counter(str(getattr(r, "status", type(r).__name__)) for r in recs),
+        # How each call ended: its final status, or the exception that ended it.
+        "statuses": Counter(str(getattr(r, "status", type(r).__name__)) for r in recs),
         "connected": len(ok),
         "cpu_s": total,
         "cpu_calls_s": total - before_calls,
