@@ -15,10 +15,11 @@ fi
 # nftables + conntrack + iproute2: the lab router; openssh-server: the router's SSH (audit);
 # tshark: captures; nmap: the port-scan baseline the firewall benchmark compares against;
 # rtpengine-daemon: the field lab's media relay (run by the lab in a namespace, userspace only;
-# the package's own service is not used).
+# the package's own service is not used). gcc + python3-dev: the media engine's per-packet
+# work in C (sip_checks/toolkit/_rtpcore.c, built by pip; without it calls cost twice the CPU).
 PKGS=(kamailio sip-tester rtpengine-daemon tshark nftables conntrack iproute2 openssh-server
       nmap util-linux libcap2-bin passwd postgresql chromium chromium-driver poppler-utils
-      fonts-dejavu-core python3-venv)
+      fonts-dejavu-core python3-venv gcc libc6-dev python3-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -55,5 +56,9 @@ if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip
   tail -n 20 .venv/pip.log >&2
   say "pip install failed: see .venv/pip.log"
   exit 1
+fi
+if ! .venv/bin/python -c "import sip_checks.toolkit._rtpcore" 2>/dev/null; then
+  say "warning: the media engine's C core did not build (see .venv/pip.log): calls run on the"
+  say "pure-Python engine, which needs about twice the CPU at 100 calls and more"
 fi
 say "done: $(.venv/bin/recette --version)"

@@ -37,6 +37,8 @@ async def main(n: int, seconds: float, server: str, port: int, local: str) -> No
         "connected": len(ok),
         "cpu_s": total,
         "cpu_calls_s": total - before_calls,
+        "user_s": resource.getrusage(resource.RUSAGE_SELF).ru_utime,
+        "sys_s": resource.getrusage(resource.RUSAGE_SELF).ru_stime,
         "sent": sum(r.media.sent for r in ok if r.media),
         "echo_jitter_ms": [r.media.rx[r.media.ssrc].jitter_ms for r in ok
                            if r.media and r.media.ssrc in r.media.rx],

@@ -80,6 +80,9 @@ class WireJitter:
         self.sock.close()
         return [s.jitter_ms for s in self.stats.values() if s.received > 50]
 
+    def packets(self) -> int:
+        return sum(s.received for s in self.stats.values())
+
     def streams(self) -> int:
         return sum(1 for s in self.stats.values() if s.received > 50)
 
@@ -121,7 +124,8 @@ def run_sipp(lab: labmod.Lab, n: int, seconds: float) -> dict[str, object]:
     if len(stat) >= 2:
         head, last = stat[0].split(";"), stat[-1].split(";")
         connected = int(last[head.index("SuccessfulCall(C)")])
-    return {"connected": connected, "cpu_s": cpu, "exit": proc.returncode}
+    return {"connected": connected, "cpu_s": cpu, "exit": proc.returncode,
+            "user_s": after.ru_utime - before.ru_utime, "sys_s": after.ru_stime - before.ru_stime}
 
 
 def main() -> None:
@@ -138,6 +142,7 @@ def main() -> None:
             res = runner(lab, args.calls, args.seconds)
             res["wall_s"] = time.monotonic() - t0
             res["streams_on_wire"] = wire.streams()
+            res["packets_on_wire"] = wire.packets()
             res["wire_jitter_ms"] = wire.close()
             results[name] = res
     finally:
@@ -156,6 +161,11 @@ def main() -> None:
               f"{1000 * cpu / (n * secs):13.2f} "
               f"{mean:12.3f} / {top:.3f}")
     h, s = results["harness"], results["sipp"]
+    print("RTP packets on the wire: " + ", ".join(
+        f"{name} {r.get('packets_on_wire')}" for name, r in results.items()))
+    print("CPU user / system s: " + ", ".join(
+        f"{name} {float(r.get('user_s', 0.0)):.2f} / {float(r.get('sys_s', 0.0)):.2f}"  # type: ignore[arg-type]
+        for name, r in results.items()))
     if h.get("connected") != n:
         print(f"harness outcomes: {h.get('statuses')}, first errors: {h.get('errors')}")
     echo_jit, echo_loss = h.get("echo_jitter_ms"), h.get("echo_loss_pct")

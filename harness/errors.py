@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from typing import NoReturn
 
-import pytest
+# pytest's skip outcome from its own module: `import pytest` costs 0.2 s of CPU, which every
+# command and tool that imports the SIP toolkit (analyse, lab, probe, console, the benches)
+# paid for one base class.
+from _pytest.outcomes import Skipped
 
 from harness.messages import Msg
 
@@ -61,7 +64,7 @@ def fail(*reasons: Msg) -> NoReturn:
     raise CheckFailed(list(reasons))
 
 
-class NotApplicable(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+class NotApplicable(Skipped):
     """``skip``: the check does not apply to this site (no router, no test number)."""
 
     def __init__(self, message: Msg) -> None:

@@ -11,9 +11,11 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
+from types import ModuleType
 
 import pytest
 
+from sip_checks.toolkit import _rtpcore
 from sip_checks.toolkit.rtp import RtpPacket, parse
 from sip_checks.toolkit.stream import (
     TX_WINDOW,
@@ -176,10 +178,12 @@ def test_the_calls_of_a_tick_leave_in_the_same_order_every_tick() -> None:
     assert all(t == ssrcs for t in whole), whole
 
 
-def test_reading_stops_at_its_deadline_and_the_rest_is_read_after() -> None:
+@pytest.mark.parametrize("core", [None, _rtpcore], ids=["python", "c"])
+def test_reading_stops_at_its_deadline_and_the_rest_is_read_after(core: ModuleType | None
+                                                                    ) -> None:
     """The read before a tick must not delay the tick: it stops at its deadline, and what
-    it left is read afterwards, with the kernel's arrival times."""
-    eng = RtpEngine()
+    it left is read afterwards, with the kernel's arrival times (both engines' reads)."""
+    eng = RtpEngine(core)
     eng.close()  # its thread stopped: only this test reads
     a, b = _session(), _session()
     try:
