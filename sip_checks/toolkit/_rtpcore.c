@@ -47,65 +47,64 @@ static double now_clock(clockid_t clock)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* ---- a set of 64-bit integers (the extended sequence numbers of a run) ------------------ */
+/* ---- the extended sequence numbers seen in a run ---------------------------------------
+ *
+ * ReceiverStats keeps them in a set. Under A.1 a number is either above the highest one
+ * (at most MAX_DROPOUT above) or at most MAX_MISORDER below it, so a ring of the last
+ * SEEN_RING numbers answers "seen before?" exactly, in 512 bytes whatever the call's length
+ * (the set grew by 16 bytes or more per packet, and a cache miss per insert). */
 
-#define SET_EMPTY INT64_MIN
+#define SEEN_RING 4096 /* > MAX_DROPOUT + MAX_MISORDER, a power of two */
 
 typedef struct {
-    int64_t *slots;
-    Py_ssize_t cap; /* a power of two, or 0 */
-    Py_ssize_t len;
-} IntSet;
+    uint64_t bits[SEEN_RING / 64];
+    long long top; /* the highest number in the ring */
+    long long len; /* distinct numbers added in this run */
+} Seen;
 
-static uint64_t set_hash(int64_t k) { return (uint64_t)k * 0x9E3779B97F4A7C15ULL; }
-
-static int set_grow(IntSet *s)
+static void seen_clear(Seen *s)
 {
-    Py_ssize_t cap = s->cap ? s->cap * 2 : 64;
-    int64_t *slots = PyMem_Malloc((size_t)cap * sizeof(int64_t));
-    if (slots == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < cap; i++)
-        slots[i] = SET_EMPTY;
-    for (Py_ssize_t i = 0; i < s->cap; i++) {
-        int64_t k = s->slots[i];
-        if (k == SET_EMPTY)
-            continue;
-        uint64_t j = set_hash(k) & (uint64_t)(cap - 1);
-        while (slots[j] != SET_EMPTY)
-            j = (j + 1) & (uint64_t)(cap - 1);
-        slots[j] = k;
-    }
-    PyMem_Free(s->slots);
-    s->slots = slots;
-    s->cap = cap;
-    return 0;
+    memset(s->bits, 0, sizeof(s->bits));
+    s->len = 0;
 }
 
-/* 1 if added, 0 if already there, -1 on error (no memory). */
-static int set_add(IntSet *s, int64_t k)
+static void seen_bit(Seen *s, long long k, int on)
 {
-    if ((s->len + 1) * 2 > s->cap && set_grow(s) < 0)
-        return -1;
-    uint64_t mask = (uint64_t)(s->cap - 1);
-    uint64_t j = set_hash(k) & mask;
-    while (s->slots[j] != SET_EMPTY) {
-        if (s->slots[j] == k)
-            return 0;
-        j = (j + 1) & mask;
+    uint64_t m = 1ULL << ((unsigned long long)k & 63);
+    uint64_t *w = &s->bits[((unsigned long long)k / 64) % (SEEN_RING / 64)];
+    *w = on ? (*w | m) : (*w & ~m);
+}
+
+static int seen_has(const Seen *s, long long k)
+{
+    return (s->bits[((unsigned long long)k / 64) % (SEEN_RING / 64)] >>
+            ((unsigned long long)k & 63)) & 1;
+}
+
+/* 1 if k was not in the run yet (now it is), 0 if it was. */
+static int seen_add(Seen *s, long long k)
+{
+    if (s->len == 0 || k > s->top) {
+        if (s->len == 0 || k - s->top >= SEEN_RING) {
+            long long len = s->len;
+            seen_clear(s);
+            s->len = len;
+        } else {
+            for (long long i = s->top + 1; i < k; i++)
+                seen_bit(s, i, 0);
+        }
+        seen_bit(s, k, 1);
+        s->top = k;
+        s->len += 1;
+        return 1;
     }
-    s->slots[j] = k;
-    s->len++;
+    if (s->top - k >= SEEN_RING - MAX_DROPOUT) /* never under A.1: counted as new */
+        return (s->len += 1), 1;
+    if (seen_has(s, k))
+        return 0;
+    seen_bit(s, k, 1);
+    s->len += 1;
     return 1;
-}
-
-static void set_clear(IntSet *s)
-{
-    PyMem_Free(s->slots);
-    s->slots = NULL;
-    s->cap = s->len = 0;
 }
 
 /* ---- Stats: ReceiverStats (rtp.py) in C ------------------------------------------------- */
@@ -134,7 +133,7 @@ typedef struct {
     int has_last_voice;
     double last_voice_arrival;
     long long last_ts;
-    IntSet seen;
+    Seen seen;
     long long closed_expected;
     long long closed_unique;
 } StatsObject;
@@ -151,7 +150,6 @@ static int Stats_init(StatsObject *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "clock_rate must be positive");
         return -1;
     }
-    set_clear(&self->seen);
     memset(&self->received, 0, sizeof(StatsObject) - offsetof(StatsObject, received));
     self->clock_rate = clock_rate;
     self->bad_seq = RTP_SEQ_MOD + 1;
@@ -160,7 +158,6 @@ static int Stats_init(StatsObject *self, PyObject *args, PyObject *kwds)
 
 static void Stats_dealloc(StatsObject *self)
 {
-    set_clear(&self->seen);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -179,9 +176,8 @@ static int stats_resync(StatsObject *s, long long seq)
     s->max_seq = seq;
     s->base_seq = seq - 1;
     s->bad_seq = RTP_SEQ_MOD + 1;
-    set_clear(&s->seen);
-    if (set_add(&s->seen, seq - 1) < 0)
-        return -1;
+    seen_clear(&s->seen);
+    seen_add(&s->seen, seq - 1);
     s->received += 1;
     return 0;
 }
@@ -246,10 +242,7 @@ static int stats_update(StatsObject *s, long long seq, long long ts, double arri
         }
     }
     s->received += 1;
-    int added = set_add(&s->seen, ext);
-    if (added < 0)
-        return -1;
-    if (!added)
+    if (!seen_add(&s->seen, ext))
         s->duplicates_or_late += 1;
     if (voice)
         stats_jitter(s, ts, arrival);
@@ -416,6 +409,7 @@ enum {
     A_sock,
     A_fileno,
     A_sendto,
+    A_st,
     N_ATTRS
 };
 
@@ -455,7 +449,8 @@ static const char *attr_text[N_ATTRS] = {
     "remote",
     "sock",
     "fileno",
-    "sendto"
+    "sendto",
+    "_st"
 };
 static PyObject *attr_name[N_ATTRS];
 
@@ -542,41 +537,155 @@ static long long get_ll(PyObject *o, int name)
     return r;
 }
 
-static int set_ll(PyObject *o, int name, long long value)
+/* The object in a slot, borrowed, or NULL (no error set) when it is not a plain slot or
+ * unset: for identity checks against what a State cached. */
+static PyObject *peek(PyObject *o, int i)
 {
-    PyObject *v = PyLong_FromLongLong(value);
-    if (v == NULL)
-        return -1;
-    int r = set_attr(o, name, v);
-    Py_DECREF(v);
-    return r;
+    Py_ssize_t off = slot_offset(o, i);
+    return off >= 0 ? *(PyObject **)((char *)o + off) : NULL;
 }
 
-static int get_bool(PyObject *o, int name)
+/* ---- State: a session's counters (stream._Counters) in C -------------------------------- */
+
+enum { W_TIME, W_SEQ, W_TS, W_TS_KEY, N_WINDOWS };
+
+typedef struct {
+    PyObject_HEAD
+    long long seq;
+    long long ts;
+    long long sent;
+    long long send_errors;
+    double next_send;
+    char ready;
+    char out_voice;
+    char out_dequeues;
+    int windows; /* how many of win[] are held (all four once built) */
+    Py_buffer win[N_WINDOWS]; /* the session's send-time arrays, held: they cannot resize */
+    /* Caches, each valid for the objects it was computed from (held). */
+    PyObject *remote; /* the remote tuple that `to` is for */
+    struct sockaddr_storage to;
+    socklen_t tolen;
+    int numeric; /* `to` is valid; otherwise the socket module resolves the host */
+    PyObject *key[4]; /* pt, codec, ptime_ms, ssrc objects the voice packet was checked for */
+    PyObject *own;    /* the ssrc object whose value is own_ssrc */
+    long long own_ssrc;
+    PyObject *event; /* the event_pt object whose value is event_pt (-1: None) */
+    long long event_pt;
+} StateObject;
+
+static PyTypeObject StateType;
+
+static void State_clear_caches(StateObject *st)
 {
-    PyObject *v = attr(o, name);
-    if (v == NULL)
-        return -1;
-    int r = PyObject_IsTrue(v);
-    Py_DECREF(v);
-    return r;
+    Py_CLEAR(st->remote);
+    for (int i = 0; i < 4; i++)
+        Py_CLEAR(st->key[i]);
+    Py_CLEAR(st->own);
+    Py_CLEAR(st->event);
 }
 
-/* A writable buffer of TX_WINDOW 8-byte items (the session's send-time arrays). */
-static int get_window(PyObject *o, int name, Py_buffer *view)
+static void State_release(StateObject *st)
 {
-    PyObject *v = attr(o, name);
-    if (v == NULL)
-        return -1;
-    int r = PyObject_GetBuffer(v, view, PyBUF_WRITABLE);
-    Py_DECREF(v);
-    if (r < 0)
-        return -1;
-    if (view->len != TX_WINDOW * 8) {
-        PyBuffer_Release(view);
-        PyErr_SetString(PyExc_ValueError, "a send-time window is not TX_WINDOW 8-byte items");
+    for (int i = 0; i < st->windows; i++)
+        PyBuffer_Release(&st->win[i]);
+    st->windows = 0;
+}
+
+static int State_init(StateObject *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *arrays[N_WINDOWS];
+    static const char formats[N_WINDOWS] = {'d', 'q', 'd', 'q'};
+    if (kwds != NULL && PyDict_GET_SIZE(kwds)) {
+        PyErr_SetString(PyExc_TypeError, "State() takes the four send-time arrays");
         return -1;
     }
+    if (!PyArg_ParseTuple(args, "OOOO", &arrays[0], &arrays[1], &arrays[2], &arrays[3]))
+        return -1;
+    State_release(self);
+    State_clear_caches(self);
+    for (int i = 0; i < N_WINDOWS; i++) {
+        Py_buffer *v = &self->win[i];
+        if (PyObject_GetBuffer(arrays[i], v, PyBUF_WRITABLE | PyBUF_FORMAT) < 0)
+            return -1;
+        self->windows = i + 1;
+        if (v->len != TX_WINDOW * 8 || v->itemsize != 8 || v->format == NULL ||
+            v->format[0] != formats[i] || v->format[1] != 0) {
+            PyErr_SetString(PyExc_ValueError, "State(): a send-time array is not TX_WINDOW "
+                                              "8-byte items of the right type");
+            return -1;
+        }
+    }
+    self->seq = self->ts = self->sent = self->send_errors = 0;
+    self->next_send = 0.0;
+    self->ready = self->out_dequeues = 0;
+    self->out_voice = 1;
+    return 0;
+}
+
+static void State_dealloc(StateObject *self)
+{
+    State_release(self);
+    State_clear_caches(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+#define ST(name, type) {#name, type, offsetof(StateObject, name), 0, NULL}
+static PyMemberDef State_members[] = {
+    ST(seq, T_LONGLONG),   ST(ts, T_LONGLONG),    ST(sent, T_LONGLONG),
+    ST(send_errors, T_LONGLONG), ST(next_send, T_DOUBLE), ST(ready, T_BOOL),
+    ST(out_voice, T_BOOL), ST(out_dequeues, T_BOOL), {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject StateType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sip_checks.toolkit._rtpcore.State",
+    .tp_basicsize = sizeof(StateObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A session's counters and send-time windows (stream._Counters) in C.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)State_init,
+    .tp_dealloc = (destructor)State_dealloc,
+    .tp_members = State_members,
+};
+
+#define WIN_D(st, w) ((double *)(st)->win[w].buf)
+#define WIN_Q(st, w) ((int64_t *)(st)->win[w].buf)
+
+/* The session's State, borrowed (the session holds it), or NULL with TypeError. */
+static StateObject *state_of(PyObject *s)
+{
+    PyObject *st = peek(s, A_st);
+    if (st == NULL) {
+        st = attr(s, A_st);
+        if (st == NULL)
+            return NULL;
+        Py_DECREF(st); /* still held by the session */
+    }
+    if (!Py_IS_TYPE(st, &StateType) || ((StateObject *)st)->windows != N_WINDOWS) {
+        PyErr_SetString(PyExc_TypeError, "MediaSession._st is not a built _rtpcore.State");
+        return NULL;
+    }
+    return (StateObject *)st;
+}
+
+/* The value of an int slot, cached in the State for the object it came from. */
+static int cached_ll(PyObject *s, int name, PyObject **cache, long long *value, long long none)
+{
+    PyObject *v = peek(s, name);
+    if (v != NULL && v == *cache)
+        return 0;
+    PyObject *obj = v != NULL ? (Py_INCREF(v), v) : attr(s, name);
+    if (obj == NULL)
+        return -1;
+    long long x = none;
+    if (obj != Py_None) {
+        x = PyLong_AsLongLong(obj);
+        if (x == -1 && PyErr_Occurred()) {
+            Py_DECREF(obj);
+            return -1;
+        }
+    }
+    Py_XSETREF(*cache, obj);
+    *value = x;
     return 0;
 }
 
@@ -584,25 +693,30 @@ static int get_window(PyObject *o, int name, Py_buffer *view)
  * TX_WINDOW, 0 if not, -1 on error. */
 static int sent_at(PyObject *sender, long long ts, double *at)
 {
+    PyObject *obj = peek(sender, A_st);
+    if (obj == NULL || !Py_IS_TYPE(obj, &StateType)) { /* Python counters: its own method */
+        PyObject *r = PyObject_CallMethod(sender, "_sent_at", "L", ts);
+        if (r == NULL)
+            return -1;
+        int found = r != Py_None;
+        if (found)
+            *at = PyFloat_AsDouble(r);
+        Py_DECREF(r);
+        return found && PyErr_Occurred() ? -1 : found;
+    }
+    StateObject *st = state_of(sender);
+    if (st == NULL)
+        return -1;
     long long ptime = get_ll(sender, A_ptime_ms);
     if (ptime == -1 && PyErr_Occurred())
         return -1;
     if (ptime <= 0)
         return 0;
-    Py_buffer keys, times;
-    if (get_window(sender, A_tx_ts_key, &keys) < 0)
-        return -1;
-    if (get_window(sender, A_tx_ts, &times) < 0) {
-        PyBuffer_Release(&keys);
-        return -1;
-    }
     long long j = (ts / (8 * ptime)) & TX_SLOT;
-    int found = ((int64_t *)keys.buf)[j] == ts;
-    if (found)
-        *at = ((double *)times.buf)[j];
-    PyBuffer_Release(&keys);
-    PyBuffer_Release(&times);
-    return found;
+    if (WIN_Q(st, W_TS_KEY)[j] != ts)
+        return 0;
+    *at = WIN_D(st, W_TS)[j];
+    return 1;
 }
 
 /* Append a float to the list d[key] (created if missing). */
@@ -637,11 +751,16 @@ static int one_way(PyObject *self, PyObject *key, long long ssrc_ts, double arri
     PyObject *origin = attr(self, A_origin);
     if (origin == NULL)
         return -1;
-    PyObject *sender = PyDict_GetItemWithError(origin, key); /* borrowed */
+    PyObject *sender = PyDict_GetItemWithError(origin, key);
     if (sender == NULL && PyErr_Occurred())
         goto fail;
-    if (sender != NULL && (found = sent_at(sender, ssrc_ts, &at)) < 0)
-        goto fail;
+    if (sender != NULL) {
+        Py_INCREF(sender);
+        found = sent_at(sender, ssrc_ts, &at);
+        Py_DECREF(sender);
+        if (found < 0)
+            goto fail;
+    }
     if (!found) {
         if (count > SCAN_FIRST && count % RESCAN_EVERY) {
             Py_DECREF(origin);
@@ -740,6 +859,10 @@ static int receive(PyObject *self, const unsigned char *data, Py_ssize_t len, Py
     if (offset > end)
         return 0;
 
+    StateObject *st = state_of(self);
+    if (st == NULL)
+        return -1;
+    Py_INCREF(st);
     int rc = -1;
     PyObject *rx = NULL, *key = NULL, *stats = NULL;
     if ((key = PyLong_FromUnsignedLong(ssrc)) == NULL)
@@ -763,12 +886,7 @@ static int receive(PyObject *self, const unsigned char *data, Py_ssize_t len, Py
         goto done;
     }
 
-    PyObject *first = attr(self, A_first_rx);
-    if (first == NULL)
-        goto done;
-    int unset = first == Py_None;
-    Py_DECREF(first);
-    if (unset) {
+    if (peek(self, A_first_rx) == Py_None) {
         PyObject *v = PyFloat_FromDouble(arrival);
         if (v == NULL)
             goto done;
@@ -776,23 +894,24 @@ static int receive(PyObject *self, const unsigned char *data, Py_ssize_t len, Py
         Py_DECREF(v);
         if (r < 0)
             goto done;
+    } else if (peek(self, A_first_rx) == NULL) { /* not a plain slot: the slow way */
+        PyObject *first = attr(self, A_first_rx);
+        if (first == NULL)
+            goto done;
+        int unset = first == Py_None;
+        Py_DECREF(first);
+        PyObject *v = unset ? PyFloat_FromDouble(arrival) : NULL;
+        if (unset && (v == NULL || set_attr(self, A_first_rx, v) < 0)) {
+            Py_XDECREF(v);
+            goto done;
+        }
+        Py_XDECREF(v);
     }
     if (count_source(self, src) < 0)
         goto done;
-
-    long long event_pt = -1;
-    PyObject *ev = attr(self, A_event_pt);
-    if (ev == NULL)
+    if (cached_ll(self, A_event_pt, &st->event, &st->event_pt, -1) < 0)
         goto done;
-    if (ev != Py_None) {
-        event_pt = PyLong_AsLongLong(ev);
-        if (event_pt == -1 && PyErr_Occurred()) {
-            Py_DECREF(ev);
-            goto done;
-        }
-    }
-    Py_DECREF(ev);
-    int event = (long long)pt == event_pt;
+    int event = (long long)pt == st->event_pt;
 
     if (stats == NULL) {
         if ((stats = PyObject_CallNoArgs(stats_type)) == NULL)
@@ -811,31 +930,18 @@ static int receive(PyObject *self, const unsigned char *data, Py_ssize_t len, Py
         if (r < 0)
             goto done;
     }
-    if (stats_update((StatsObject *)stats, seq, ts, arrival, !event) < 0)
-        goto done;
+    stats_update((StatsObject *)stats, seq, ts, arrival, !event);
     long long received = ((StatsObject *)stats)->received;
 
-    long long own = get_ll(self, A_ssrc);
-    if (own == -1 && PyErr_Occurred())
+    if (cached_ll(self, A_ssrc, &st->own, &st->own_ssrc, -1) < 0)
         goto done;
-    if ((long long)ssrc == own) { /* our own packet echoed back by the far end */
-        Py_buffer seqs, times;
-        if (get_window(self, A_tx_seq, &seqs) < 0)
-            goto done;
-        if (get_window(self, A_tx_time, &times) < 0) {
-            PyBuffer_Release(&seqs);
-            goto done;
-        }
+    if ((long long)ssrc == st->own_ssrc) { /* our own packet echoed back by the far end */
         long long i = seq & TX_SLOT;
-        int match = ((int64_t *)seqs.buf)[i] == seq;
-        double at = ((double *)times.buf)[i];
-        PyBuffer_Release(&seqs);
-        PyBuffer_Release(&times);
-        if (match) {
+        if (WIN_Q(st, W_SEQ)[i] == seq) {
             PyObject *list = attr(self, A_echo_rtt_ms);
             if (list == NULL)
                 goto done;
-            PyObject *v = PyFloat_FromDouble((arrival - at) * 1000);
+            PyObject *v = PyFloat_FromDouble((arrival - WIN_D(st, W_TIME)[i]) * 1000);
             int r = v == NULL ? -1 : PyList_Append(list, v);
             Py_XDECREF(v);
             Py_DECREF(list);
@@ -861,6 +967,7 @@ done:
     Py_XDECREF(stats);
     Py_XDECREF(rx);
     Py_XDECREF(key);
+    Py_DECREF(st);
     return rc;
 }
 
@@ -1011,58 +1118,71 @@ static PyObject *core_read(PyObject *mod, PyObject *args)
 
 /* prepare(batch): MediaSession._prepare for every session not ready; voice packets here, the
  * rest (a DTMF queue, a voice packet to rebuild) by the Python method. */
+static int voice_valid(PyObject *s, StateObject *st)
+{
+    PyObject *cur[4] = {peek(s, A_pt), peek(s, A_codec), peek(s, A_ptime_ms), peek(s, A_ssrc)};
+    int same = 1;
+    for (int i = 0; i < 4; i++)
+        same = same && cur[i] != NULL && cur[i] == st->key[i];
+    if (same)
+        return 1;
+    /* Changed (or first time): compare with the key the Python method built it for. */
+    PyObject *key = attr(s, A_voice_key);
+    if (key == NULL)
+        return -1;
+    int valid = PyTuple_Check(key) && PyTuple_GET_SIZE(key) == 4;
+    PyObject *want[4] = {attr(s, A_pt), attr(s, A_codec), NULL, attr(s, A_ssrc)};
+    long long ptime = get_ll(s, A_ptime_ms);
+    if (!(ptime == -1 && PyErr_Occurred()))
+        want[2] = PyLong_FromLongLong(8 * ptime);
+    for (int i = 0; i < 4 && valid > 0; i++)
+        valid = want[i] == NULL ? -1
+                                : PyObject_RichCompareBool(PyTuple_GET_ITEM(key, i), want[i],
+                                                           Py_EQ);
+    for (int i = 0; i < 4; i++)
+        if (want[i] == NULL)
+            valid = -1;
+    Py_DECREF(key);
+    if (valid > 0) { /* remember the objects it is valid for */
+        PyObject *objs[4] = {want[0], want[1], attr(s, A_ptime_ms), want[3]};
+        for (int i = 0; i < 4; i++) {
+            Py_XINCREF(objs[i]);
+            Py_XSETREF(st->key[i], objs[i]);
+        }
+        Py_XDECREF(objs[2]);
+    }
+    for (int i = 0; i < 4; i++)
+        Py_XDECREF(want[i]);
+    return valid;
+}
+
 static int prepare_one(PyObject *s)
 {
-    int ready = get_bool(s, A_ready);
-    if (ready != 0)
-        return ready < 0 ? -1 : 0;
-    PyObject *queue = attr(s, A_dtmf_queue);
-    if (queue == NULL)
+    StateObject *st = state_of(s);
+    if (st == NULL)
         return -1;
-    Py_ssize_t queued = PyObject_Length(queue);
-    Py_DECREF(queue);
-    if (queued < 0)
-        return -1;
-    int fast = 0;
-    long long ptime = 0;
-    PyObject *key = NULL, *voice = NULL;
-    if (queued == 0) {
-        ptime = get_ll(s, A_ptime_ms);
-        if (ptime == -1 && PyErr_Occurred())
+    if (st->ready)
+        return 0;
+    PyObject *queue = peek(s, A_dtmf_queue);
+    Py_ssize_t queued = queue != NULL && PyList_Check(queue) ? PyList_GET_SIZE(queue) : -1;
+    if (queued < 0) {
+        if ((queue = attr(s, A_dtmf_queue)) == NULL)
             return -1;
-        key = attr(s, A_voice_key);
-        if (key == NULL)
-            return -1;
-        fast = PyTuple_Check(key) && PyTuple_GET_SIZE(key) == 4;
-        PyObject *want[4] = {NULL, NULL, NULL, NULL};
-        if (fast) {
-            want[0] = attr(s, A_pt);
-            want[1] = attr(s, A_codec);
-            want[2] = PyLong_FromLongLong(8 * ptime);
-            want[3] = attr(s, A_ssrc);
-            for (int i = 0; i < 4 && fast > 0; i++)
-                fast = want[i] == NULL ? -1
-                                       : PyObject_RichCompareBool(PyTuple_GET_ITEM(key, i),
-                                                                  want[i], Py_EQ);
-            for (int i = 0; i < 4; i++)
-                Py_XDECREF(want[i]);
-        }
-        Py_DECREF(key);
-        if (fast < 0)
+        queued = PyObject_Length(queue);
+        Py_DECREF(queue);
+        if (queued < 0)
             return -1;
     }
+    int fast = queued == 0 ? voice_valid(s, st) : 0;
+    if (fast < 0)
+        return -1;
     if (!fast) {
         PyObject *r = PyObject_CallMethodNoArgs(s, attr_name[A_prepare]);
         Py_XDECREF(r);
         return r == NULL ? -1 : 0;
     }
-    long long seq = get_ll(s, A_seq);
-    if (seq == -1 && PyErr_Occurred())
-        return -1;
-    long long ts = get_ll(s, A_ts);
-    if (ts == -1 && PyErr_Occurred())
-        return -1;
-    if ((voice = attr(s, A_voice)) == NULL)
+    PyObject *voice = attr(s, A_voice);
+    if (voice == NULL)
         return -1;
     if (!PyByteArray_Check(voice) || PyByteArray_GET_SIZE(voice) < 12) {
         Py_DECREF(voice);
@@ -1070,18 +1190,19 @@ static int prepare_one(PyObject *s)
         return -1;
     }
     unsigned char *p = (unsigned char *)PyByteArray_AS_STRING(voice);
+    long long seq = st->seq, ts = st->ts;
     p[2] = (unsigned char)(seq >> 8);
     p[3] = (unsigned char)seq;
     p[4] = (unsigned char)(ts >> 24);
     p[5] = (unsigned char)(ts >> 16);
     p[6] = (unsigned char)(ts >> 8);
     p[7] = (unsigned char)ts;
-    int r = set_attr(s, A_out, voice);
+    int r = peek(s, A_out) == voice ? 0 : set_attr(s, A_out, voice);
     Py_DECREF(voice);
-    if (r < 0 || set_attr(s, A_out_voice, Py_True) < 0 ||
-        set_attr(s, A_ready, Py_True) < 0 ||
-        set_attr(s, A_out_dequeues, Py_False) < 0)
+    if (r < 0)
         return -1;
+    st->out_voice = st->ready = 1;
+    st->out_dequeues = 0;
     return 0;
 }
 
@@ -1105,11 +1226,10 @@ static PyObject *core_prepare(PyObject *mod, PyObject *batch)
 
 /* One session's packet of the tick. */
 typedef struct {
-    int fd; /* -1: no socket */
+    StateObject *st; /* held */
+    int fd;          /* -1: no socket */
     int has_remote;
     int by_python; /* a remote the socket module must resolve (a host name) */
-    struct sockaddr_storage to;
-    socklen_t tolen;
     Py_buffer packet;
     int has_packet;
     int failed;
@@ -1152,67 +1272,33 @@ static int parse_remote(PyObject *remote, struct sockaddr_storage *to, socklen_t
 }
 
 /* MediaSession._commit for a voice packet that dequeues nothing. */
-static int commit_voice(PyObject *s, double at, int failed, int has_remote)
+static int commit_voice(PyObject *s, StateObject *st, double at, int failed, int has_remote)
 {
     long long ptime = get_ll(s, A_ptime_ms);
     if (ptime == -1 && PyErr_Occurred())
         return -1;
     long long step = 8 * ptime;
-    long long seq = get_ll(s, A_seq);
-    if (seq == -1 && PyErr_Occurred())
-        return -1;
-    long long ts = get_ll(s, A_ts);
-    if (ts == -1 && PyErr_Occurred())
-        return -1;
-    if (set_attr(s, A_ready, Py_False) < 0)
-        return -1;
     if (step <= 0) {
         PyErr_SetString(PyExc_ValueError, "ptime_ms must be positive");
         return -1;
     }
-    Py_buffer tt, tq, tts, ttk;
-    if (get_window(s, A_tx_time, &tt) < 0)
-        return -1;
-    if (get_window(s, A_tx_seq, &tq) < 0) {
-        PyBuffer_Release(&tt);
-        return -1;
-    }
-    if (get_window(s, A_tx_ts, &tts) < 0) {
-        PyBuffer_Release(&tt);
-        PyBuffer_Release(&tq);
-        return -1;
-    }
-    if (get_window(s, A_tx_ts_key, &ttk) < 0) {
-        PyBuffer_Release(&tt);
-        PyBuffer_Release(&tq);
-        PyBuffer_Release(&tts);
-        return -1;
-    }
+    long long seq = st->seq, ts = st->ts;
+    st->ready = 0;
     long long i = seq & TX_SLOT, j = (ts / step) & TX_SLOT;
-    int rc = 0;
     if (failed) {
-        long long errors = get_ll(s, A_send_errors);
-        if ((errors == -1 && PyErr_Occurred()) || set_ll(s, A_send_errors, errors + 1) < 0)
-            rc = -1;
-        ((int64_t *)tq.buf)[i] = ((int64_t *)ttk.buf)[j] = -1;
+        st->send_errors += 1;
+        WIN_Q(st, W_SEQ)[i] = WIN_Q(st, W_TS_KEY)[j] = -1;
     } else if (has_remote) {
-        ((double *)tt.buf)[i] = at;
-        ((int64_t *)tq.buf)[i] = seq;
-        ((double *)tts.buf)[j] = at;
-        ((int64_t *)ttk.buf)[j] = ts;
-        long long sent = get_ll(s, A_sent);
-        if ((sent == -1 && PyErr_Occurred()) || set_ll(s, A_sent, sent + 1) < 0)
-            rc = -1;
+        WIN_D(st, W_TIME)[i] = at;
+        WIN_Q(st, W_SEQ)[i] = seq;
+        WIN_D(st, W_TS)[j] = at;
+        WIN_Q(st, W_TS_KEY)[j] = ts;
+        st->sent += 1;
     } else {
-        ((int64_t *)tq.buf)[i] = ((int64_t *)ttk.buf)[j] = -1;
+        WIN_Q(st, W_SEQ)[i] = WIN_Q(st, W_TS_KEY)[j] = -1;
     }
-    PyBuffer_Release(&tt);
-    PyBuffer_Release(&tq);
-    PyBuffer_Release(&tts);
-    PyBuffer_Release(&ttk);
-    if (rc < 0 || set_ll(s, A_seq, (seq + 1) & 0xFFFF) < 0 ||
-        set_ll(s, A_ts, (ts + step) & 0xFFFFFFFFLL) < 0)
-        return -1;
+    st->seq = (seq + 1) & 0xFFFF;
+    st->ts = (ts + step) & 0xFFFFFFFFLL;
     return 0;
 }
 
@@ -1237,18 +1323,26 @@ static PyObject *core_send(PyObject *mod, PyObject *args)
         PyObject *s = PyList_GET_ITEM(items, i);
         Send *x = &sends[i];
         x->fd = -1;
-        PyObject *remote = attr(s, A_remote);
-        if (remote == NULL)
+        StateObject *st = state_of(s);
+        if (st == NULL)
             goto cleanup;
-        x->has_remote = remote != Py_None;
-        if (x->has_remote && !parse_remote(remote, &x->to, &x->tolen)) {
-            if (PyErr_Occurred()) {
-                Py_DECREF(remote);
+        Py_INCREF(st);
+        x->st = st;
+        PyObject *remote = peek(s, A_remote);
+        if (remote == NULL) {
+            if ((remote = attr(s, A_remote)) == NULL)
                 goto cleanup;
-            }
-            x->by_python = 1;
+            Py_DECREF(remote); /* still held by the session */
         }
-        Py_DECREF(remote);
+        x->has_remote = remote != Py_None;
+        if (x->has_remote && remote != st->remote) {
+            st->numeric = parse_remote(remote, &st->to, &st->tolen);
+            if (PyErr_Occurred())
+                goto cleanup;
+            Py_INCREF(remote);
+            Py_XSETREF(st->remote, remote);
+        }
+        x->by_python = x->has_remote && !st->numeric;
         PyObject *sock = attr(s, A_sock);
         if (sock == NULL)
             goto cleanup;
@@ -1281,7 +1375,8 @@ static PyObject *core_send(PyObject *mod, PyObject *args)
             PyObject *remote = attr(PyList_GET_ITEM(items, i), A_remote);
             PyObject *data = PyBytes_FromStringAndSize(x->packet.buf, x->packet.len);
             PyObject *r = sock && remote && data
-                              ? PyObject_CallMethodObjArgs(sock, attr_name[A_sendto], data, remote, NULL)
+                              ? PyObject_CallMethodObjArgs(sock, attr_name[A_sendto], data,
+                                                           remote, NULL)
                               : NULL;
             Py_XDECREF(sock);
             Py_XDECREF(remote);
@@ -1293,8 +1388,9 @@ static PyObject *core_send(PyObject *mod, PyObject *args)
                 x->failed = 1;
             }
             Py_XDECREF(r);
-        } else if (x->fd < 0 || sendto(x->fd, x->packet.buf, (size_t)x->packet.len,
-                                       MSG_DONTWAIT, (struct sockaddr *)&x->to, x->tolen) < 0) {
+        } else if (x->fd < 0 ||
+                   sendto(x->fd, x->packet.buf, (size_t)x->packet.len, MSG_DONTWAIT,
+                          (struct sockaddr *)&x->st->to, x->st->tolen) < 0) {
             x->failed = 1;
         }
     }
@@ -1304,11 +1400,9 @@ static PyObject *core_send(PyObject *mod, PyObject *args)
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *s = PyList_GET_ITEM(items, i);
         Send *x = &sends[i];
-        int voice = get_bool(s, A_out_voice), dequeues = get_bool(s, A_out_dequeues);
-        if (voice < 0 || dequeues < 0)
-            goto fail;
-        if (voice && !dequeues) {
-            if (commit_voice(s, x->at, x->failed, x->has_remote) < 0)
+        StateObject *st = x->st;
+        if (st->out_voice && !st->out_dequeues) {
+            if (commit_voice(s, st, x->at, x->failed, x->has_remote) < 0)
                 goto fail;
         } else {
             PyObject *at = x->failed ? (Py_INCREF(Py_None), Py_None)
@@ -1321,32 +1415,22 @@ static PyObject *core_send(PyObject *mod, PyObject *args)
                 goto fail;
             Py_DECREF(r);
         }
-        PyObject *next = attr(s, A_next_send);
-        if (next == NULL)
-            goto fail;
-        double next_send = PyFloat_AsDouble(next);
-        Py_DECREF(next);
         long long ptime = get_ll(s, A_ptime_ms);
-        if ((next_send == -1 && PyErr_Occurred()) || (ptime == -1 && PyErr_Occurred()))
+        if (ptime == -1 && PyErr_Occurred())
             goto fail;
-        next_send += (double)ptime / 1000;
-        PyObject *v = PyFloat_FromDouble(next_send);
-        if (v == NULL)
-            goto fail;
-        int r = set_attr(s, A_next_send, v);
-        Py_DECREF(v);
-        if (r < 0)
-            goto fail;
-        if (now - next_send > 0.2 && PyList_Append(behind, s) < 0) /* fell far behind */
+        st->next_send += (double)ptime / 1000;
+        if (now - st->next_send > 0.2 && PyList_Append(behind, s) < 0) /* fell far behind */
             goto fail;
     }
     goto cleanup;
 fail:
     Py_CLEAR(behind);
 cleanup:
-    for (Py_ssize_t i = 0; i < n; i++)
+    for (Py_ssize_t i = 0; i < n; i++) {
         if (sends[i].has_packet)
             PyBuffer_Release(&sends[i].packet);
+        Py_XDECREF(sends[i].st);
+    }
     PyMem_Free(sends);
     Py_XDECREF(items);
     return behind;
@@ -1372,7 +1456,7 @@ static struct PyModuleDef core_module = {
 
 PyMODINIT_FUNC PyInit__rtpcore(void)
 {
-    if (intern_names() < 0 || PyType_Ready(&StatsType) < 0)
+    if (intern_names() < 0 || PyType_Ready(&StatsType) < 0 || PyType_Ready(&StateType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&core_module);
     if (m == NULL)
@@ -1380,6 +1464,12 @@ PyMODINIT_FUNC PyInit__rtpcore(void)
     Py_INCREF(&StatsType);
     if (PyModule_AddObject(m, "Stats", (PyObject *)&StatsType) < 0) {
         Py_DECREF(&StatsType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&StateType);
+    if (PyModule_AddObject(m, "State", (PyObject *)&StateType) < 0) {
+        Py_DECREF(&StateType);
         Py_DECREF(m);
         return NULL;
     }

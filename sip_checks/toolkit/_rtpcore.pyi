@@ -29,6 +29,19 @@ class Stats:
     def __init__(self, clock_rate: int = 8000) -> None: ...
     def update(self, seq: int, ts: int, arrival: float, *, voice: bool = True) -> None: ...
 
+class State:
+    """A session's counters (stream._Counters) in C, over its four send-time arrays."""
+
+    seq: int
+    ts: int
+    sent: int
+    send_errors: int
+    next_send: float
+    ready: bool
+    out_voice: bool
+    out_dequeues: bool
+    def __init__(self, tx_time: Any, tx_seq: Any, tx_ts: Any, tx_ts_key: Any) -> None: ...
+
 def read(epoll_fd: int, by_fd: dict[int, Any], until: float,
          stats_type: type[Stats]) -> bool: ...
 def receive(session: Any, data: bytes, src: tuple[Any, ...], arrival: float,

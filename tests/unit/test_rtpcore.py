@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sip_checks.toolkit import _rtpcore
+from sip_checks.toolkit import _rtpcore, stream
 from sip_checks.toolkit.rtp import ReceiverStats, RtpPacket, dtmf_payload
 from sip_checks.toolkit.stream import (
     MAX_SOURCES,
@@ -103,10 +103,14 @@ def test_stats_refuse_a_clock_rate_of_zero() -> None:
 
 
 def _pair(**kw: Any) -> tuple[MediaSession, MediaSession]:
-    """Two sessions alike in every field that shapes receiving (one per implementation)."""
-    a = MediaSession(open_media_socket(LOOP, PORTS), pt=8, codec="PCMA", **kw)
-    b = MediaSession(open_media_socket(LOOP, PORTS), pt=8, codec="PCMA", ssrc=a.ssrc,
-                     seq=a.seq, ts=a.ts, **kw)
+    """Two sessions alike in every field that shapes receiving (one per implementation): the
+    first with the Python counters, the second with the C core's State."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(stream, "_CORE_MODULE", None)
+        a = MediaSession(open_media_socket(LOOP, PORTS), pt=8, codec="PCMA", **kw)
+    b = MediaSession(open_media_socket(LOOP, PORTS), pt=8, codec="PCMA", ssrc=a.ssrc, **kw)
+    b.seq, b.ts = a.seq, a.ts
+    assert type(a._st) is stream._Counters and type(b._st) is _rtpcore.State
     return a, b
 
 
