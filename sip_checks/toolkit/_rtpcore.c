@@ -410,6 +410,7 @@ enum {
     A_fileno,
     A_sendto,
     A_st,
+    A_sending,
     N_ATTRS
 };
 
@@ -450,7 +451,8 @@ static const char *attr_text[N_ATTRS] = {
     "sock",
     "fileno",
     "sendto",
-    "_st"
+    "_st",
+    "sending"
 };
 static PyObject *attr_name[N_ATTRS];
 
@@ -1224,6 +1226,79 @@ static PyObject *core_prepare(PyObject *mod, PyObject *batch)
     Py_RETURN_NONE;
 }
 
+/* Whether the session is sending (its `sending` field); -1 on error. */
+static int is_sending(PyObject *s)
+{
+    PyObject *v = peek(s, A_sending);
+    if (v == Py_True)
+        return 1;
+    if (v == Py_False)
+        return 0;
+    if ((v = attr(s, A_sending)) == NULL)
+        return -1;
+    int r = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return r;
+}
+
+/* plan(sessions) -> float | None: the sending sessions' next packets prepared (as prepare),
+ * and the earliest of their send times; None when none is sending. */
+static PyObject *core_plan(PyObject *mod, PyObject *sessions)
+{
+    (void)mod;
+    if (!PyList_Check(sessions)) {
+        PyErr_SetString(PyExc_TypeError, "plan() takes a list of sessions");
+        return NULL;
+    }
+    double due = 0.0;
+    int any = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(sessions); i++) {
+        PyObject *s = PyList_GET_ITEM(sessions, i);
+        Py_INCREF(s);
+        int sending = is_sending(s);
+        int r = sending > 0 ? prepare_one(s) : sending;
+        StateObject *st = r == 0 && sending > 0 ? state_of(s) : NULL;
+        Py_DECREF(s);
+        if (r < 0 || (sending > 0 && st == NULL))
+            return NULL;
+        if (st != NULL && (!any || st->next_send < due)) {
+            due = st->next_send;
+            any = 1;
+        }
+    }
+    if (!any)
+        Py_RETURN_NONE;
+    return PyFloat_FromDouble(due);
+}
+
+/* batch(sessions, due) -> list: the sending sessions whose packet is due; within a
+ * microsecond is the same tick (see RtpEngine._tick). */
+static PyObject *core_batch(PyObject *mod, PyObject *args)
+{
+    (void)mod;
+    PyObject *sessions;
+    double due;
+    if (!PyArg_ParseTuple(args, "O!d", &PyList_Type, &sessions, &due))
+        return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(sessions); i++) {
+        PyObject *s = PyList_GET_ITEM(sessions, i);
+        int sending = is_sending(s);
+        StateObject *st = sending > 0 ? state_of(s) : NULL;
+        if (sending < 0 || (sending > 0 && st == NULL)) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        if (st != NULL && st->next_send <= due + 1e-6 && PyList_Append(out, s) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 /* One session's packet of the tick. */
 typedef struct {
     StateObject *st; /* held */
@@ -1302,8 +1377,9 @@ static int commit_voice(PyObject *s, StateObject *st, double at, int failed, int
     return 0;
 }
 
-/* send(batch, due) -> [sessions that fell behind]: the tick's sends back to back at due
- * (monotonic), then each session's commit and next send time, as RtpEngine._tick. */
+/* send(batch, due) -> ([sessions that fell behind], span): the sends back to back at due
+ * (monotonic), then each session's commit and next send time, as RtpEngine._tick; span is
+ * how long the sends took (seconds). */
 static PyObject *core_send(PyObject *mod, PyObject *args)
 {
     (void)mod;
@@ -1317,6 +1393,7 @@ static PyObject *core_send(PyObject *mod, PyObject *args)
         return PyErr_NoMemory();
     PyObject *items = PyList_GetSlice(batch, 0, n); /* our own references, whatever happens */
     PyObject *behind = NULL;
+    double first = 0.0, span = 0.0;
     if (items == NULL)
         goto cleanup;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -1365,6 +1442,7 @@ static PyObject *core_send(PyObject *mod, PyObject *args)
     }
     while (now_clock(CLOCK_MONOTONIC) < due)
         ;
+    first = now_clock(CLOCK_MONOTONIC);
     for (Py_ssize_t i = 0; i < n; i++) {
         Send *x = &sends[i];
         if (!x->has_remote)
@@ -1395,6 +1473,7 @@ static PyObject *core_send(PyObject *mod, PyObject *args)
         }
     }
     double now = now_clock(CLOCK_MONOTONIC);
+    span = now - first;
     if ((behind = PyList_New(0)) == NULL)
         goto cleanup;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -1433,7 +1512,9 @@ cleanup:
     }
     PyMem_Free(sends);
     Py_XDECREF(items);
-    return behind;
+    if (behind == NULL)
+        return NULL;
+    return Py_BuildValue("(Nd)", behind, span);
 }
 
 static PyMethodDef core_methods[] = {
@@ -1441,10 +1522,14 @@ static PyMethodDef core_methods[] = {
      "read(epoll_fd, by_fd, until, stats_type) -> bool: RtpEngine._read in C."},
     {"receive", core_receive, METH_VARARGS,
      "receive(session, data, src, arrival, stats_type): MediaSession._receive in C."},
+    {"plan", core_plan, METH_O,
+     "plan(sessions) -> float | None: prepare the sending ones; their earliest send time."},
+    {"batch", core_batch, METH_VARARGS,
+     "batch(sessions, due) -> list: the sending sessions whose packet is due."},
     {"prepare", core_prepare, METH_O, "prepare(batch): MediaSession._prepare for each."},
     {"send", core_send, METH_VARARGS,
-     "send(batch, due) -> list: the tick's sends at due, then the commits; the sessions that "
-     "fell behind."},
+     "send(batch, due) -> (list, float): the sends at due, then the commits; the sessions "
+     "that fell behind, and how long the sends took."},
     {NULL, NULL, 0, NULL},
 };
 

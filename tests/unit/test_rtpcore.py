@@ -305,3 +305,41 @@ def test_a_host_name_remote_is_sent_through_the_socket_module() -> None:
         eng.remove(s)
         s.sock.close()
         sink.close()
+
+
+def test_a_large_tick_leaves_in_groups_each_at_its_instant() -> None:
+    """Past GROUP calls, each group of a tick starts its group interval after the one before
+    (never earlier: the sends wait for the instant), and the calls keep their order."""
+    eng = _engine(_rtpcore)
+    sink = open_media_socket(LOOP, PORTS)
+    sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    sessions = [MediaSession(open_media_socket(LOOP, PORTS), pt=8, codec="PCMA",
+                             remote=sink.getsockname()) for _ in range(2 * stream.GROUP + 5)]
+    try:
+        for s in sessions:
+            eng.add(s)
+            s.sending = True
+        for _ in range(3):
+            eng._group_s = 0.002  # 2 ms between groups (learnt from the sends otherwise)
+            _rtpcore.prepare(sessions)  # packets built (the first time, a tone per call)
+            due = time.monotonic() + 0.001
+            for s in sessions:
+                s.next_send = due
+            eng._tick(due, None)
+            left = [s._tx_time[(s.seq - 1) & (TX_WINDOW - 1)] for s in sessions]
+            firsts = left[::stream.GROUP]
+            # Each whole group moves the interval a sixteenth of the way to its own length.
+            assert firsts[1] - firsts[0] >= 0.002 * 15 / 16 - 1e-5
+            assert firsts[2] - firsts[1] >= 0.002 * (15 / 16) ** 2 - 1e-5
+            assert left == sorted(left)
+        ssrcs = [_rtpcore_ssrc(p) for p in _drain(sink)]
+        assert ssrcs == [s.ssrc for s in sessions] * 3
+    finally:
+        for s in sessions:
+            eng.remove(s)
+            s.sock.close()
+        sink.close()
+
+
+def _rtpcore_ssrc(packet: bytes) -> int:
+    return int.from_bytes(packet[8:12], "big")
