@@ -601,10 +601,14 @@ class RtpEngine:
         if target is not None:
             self._learn(time.monotonic() - target)
         at, whole = due, True
+        groups = (len(batch) + GROUP - 1) // GROUP
+        # The groups fit in half a ptime whatever was learnt (a slow machine, 1 000 calls):
+        # the next tick's first group must not wait for this tick's last.
+        step = min(self._group_s, batch[0].ptime_ms / 2000 / max(1, groups - 1)) if batch else 0
         for start in range(0, len(batch), GROUP):
             group = batch[start:start + GROUP]
             if start:
-                at += self._group_s
+                at += step
             whole = self._read(at - CORE_READ_RESERVE_S)
             behind, span = core.send(group, at)
             if len(group) == GROUP:  # learn a whole group's length, with a margin
