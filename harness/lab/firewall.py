@@ -1,4 +1,5 @@
-"""The lab router's nftables ruleset: NAT, the voice port-forward, the firewall, the SIP ALG.
+"""The lab router's nftables ruleset: NAT, the voice port-forward, the firewall, the SIP ALG,
+and the port forwards to the site's IPBX (:data:`IPBX_FORWARDS`).
 
 Rendered as text so the exact rules the lab installs can be shown, audited (router audit
 issue) and compared with what the active probes see.
@@ -14,6 +15,17 @@ from typing import Literal
 FirewallMode = Literal["strict", "registrar-only", "open", "closed"]
 LAB_SERVER = IPv4Address("198.51.100.10")
 LAB_IPBX = IPv4Address("192.168.254.10")
+LAB_PBX = IPv4Address("192.168.254.20")  # topology.PBX_HOST: the site's own IPBX
+
+Forward = tuple[Literal["udp", "tcp"], int]
+# What the router forwards from the WAN to the site's IPBX (harness.lab.ipbx), by its variant:
+# on the weak site, what a careless integrator forwards "so that the phones work from home":
+# SIP on UDP and TCP, the web administration, TFTP provisioning; from anyone.
+IPBX_FORWARDS: dict[str, tuple[Forward, ...]] = {
+    "none": (),
+    "strict": (),
+    "weak": (("udp", 5060), ("tcp", 5060), ("tcp", 80), ("tcp", 8080), ("udp", 69)),
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,8 @@ class RouterPolicy:
     sip_port: int = 5060
     rtp: tuple[int, int] = (10000, 20000)
     lans_open: bool = False  # forward anything between the voice and data LANs
+    pbx: IPv4Address = LAB_PBX
+    forwards: tuple[Forward, ...] = ()  # to ``pbx`` from anyone (see IPBX_FORWARDS)
 
 
 # Who each mode admits on the forwarded ports: these addresses, or None for anyone.
@@ -72,12 +86,16 @@ def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
     inbound = "" if admitted == () else (
         f'    iifname "{wan}" oifname "{voice}" ct status dnat '
         f"{'' if admitted is None else _saddr(admitted)}udp dport {ports} accept\n")
+    forwarded = "".join(
+        f'    iifname "{wan}" oifname "{voice}" ct status dnat ip daddr {policy.pbx} '
+        f"{proto} dport {port} accept\n" for proto, port in policy.forwards)
     return (
         "flush ruleset\n"
         "table ip recette_nat {\n"
         f"{helper}"
         "  chain pre {\n"
         "    type nat hook prerouting priority dstnat; policy accept;\n"
+        f"{_forwards_nat(policy, wan)}"
         f'    iifname "{wan}" udp dport {ports} dnat to {policy.ipbx}\n'
         "  }\n"
         f"{helper_chain}"
@@ -94,6 +112,7 @@ def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
         + (f'    iifname {{ "{voice}", "{data}" }} oifname {{ "{voice}", "{data}" }} accept\n'
            if policy.lans_open else "")
         + f"{inbound}"
+        + f"{forwarded}"
         "  }\n"
         "  chain input {\n"
         "    type filter hook input priority filter; policy drop;\n"
@@ -104,3 +123,17 @@ def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
         "  }\n"
         "}\n"
     )
+
+
+def _forwards_nat(policy: RouterPolicy, wan: str) -> str:
+    """The DNAT rules of the forwards to the IPBX, before the voice forward. One that takes a
+    port of the voice forward (UDP 5060) leaves the operator's own addresses to it: the lab's
+    agent, not the IPBX, plays the trunk's end towards the operator."""
+    lo, hi = policy.rtp
+    operator = tuple(dict.fromkeys((policy.server, *policy.operator)))
+    rules = []
+    for proto, port in policy.forwards:
+        voice = proto == "udp" and (port == policy.sip_port or lo <= port <= hi)
+        spare = f"ip saddr != {{ {', '.join(str(a) for a in operator)} }} " if voice else ""
+        rules.append(f'    iifname "{wan}" {spare}{proto} dport {port} dnat to {policy.pbx}\n')
+    return "".join(rules)
