@@ -61,11 +61,16 @@ ADMITS: dict[FirewallMode, Callable[[RouterPolicy], tuple[IPv4Address, ...] | No
 FIREWALL_MODES: tuple[FirewallMode, ...] = tuple(ADMITS)
 
 
-def _saddr(admitted: tuple[IPv4Address, ...]) -> str:
-    """nft's match for the admitted sources: one address, or an anonymous set of them."""
+def _addresses(admitted: tuple[IPv4Address, ...]) -> str:
+    """nft's form for some addresses: one address, or an anonymous set of them."""
     if len(admitted) == 1:
-        return f"ip saddr {admitted[0]} "
-    return f"ip saddr {{ {', '.join(str(a) for a in admitted)} }} "
+        return str(admitted[0])
+    return f"{{ {', '.join(str(a) for a in admitted)} }}"
+
+
+def _saddr(admitted: tuple[IPv4Address, ...]) -> str:
+    """nft's match for the admitted sources."""
+    return f"ip saddr {_addresses(admitted)} "
 
 
 def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
@@ -95,7 +100,7 @@ def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
         f"{helper}"
         "  chain pre {\n"
         "    type nat hook prerouting priority dstnat; policy accept;\n"
-        f"{_forwards_nat(policy, wan)}"
+        f"{_forwards_nat(policy, wan, ports)}"
         f'    iifname "{wan}" udp dport {ports} dnat to {policy.ipbx}\n'
         "  }\n"
         f"{helper_chain}"
@@ -125,15 +130,18 @@ def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
     )
 
 
-def _forwards_nat(policy: RouterPolicy, wan: str) -> str:
-    """The DNAT rules of the forwards to the IPBX, before the voice forward. One that takes a
-    port of the voice forward (UDP 5060) leaves the operator's own addresses to it: the lab's
-    agent, not the IPBX, plays the trunk's end towards the operator."""
+def _forwards_nat(policy: RouterPolicy, wan: str, ports: str) -> str:
+    """The DNAT rules of the forwards to the IPBX, before the voice forward. When one takes a
+    port of the voice forward (UDP 5060), the operator's own addresses are forwarded to the
+    voice host first: the lab's agent, not the IPBX, plays the trunk's end towards the
+    operator (plain matches, as the router audit reads them)."""
     lo, hi = policy.rtp
     operator = tuple(dict.fromkeys((policy.server, *policy.operator)))
     rules = []
+    if any(proto == "udp" and (port == policy.sip_port or lo <= port <= hi)
+           for proto, port in policy.forwards):
+        rules.append(f'    iifname "{wan}" {_saddr(operator)}udp dport {ports} '
+                     f"dnat to {policy.ipbx}\n")
     for proto, port in policy.forwards:
-        voice = proto == "udp" and (port == policy.sip_port or lo <= port <= hi)
-        spare = f"ip saddr != {{ {', '.join(str(a) for a in operator)} }} " if voice else ""
-        rules.append(f'    iifname "{wan}" {spare}{proto} dport {port} dnat to {policy.pbx}\n')
+        rules.append(f'    iifname "{wan}" {proto} dport {port} dnat to {policy.pbx}\n')
     return "".join(rules)
