@@ -6,6 +6,10 @@ Built from real parts in network namespaces joined by veth pairs::
                           rtr ── 192.0.2.2 ── inet ┤
     data 192.168.1.10  ──┘  NAT, nftables, ALG    └─ out 203.0.113.66 (outsider)
 
+With ``ipbx`` (``strict`` or ``weak``) the voice LAN also holds the site's own IPBX on
+192.168.254.20 (a second address of ``lan``), and on the weak site the router forwards to it
+what a careless integrator forwards: see :mod:`~harness.lab.ipbx`.
+
 With ``operator="field"`` the operator side is a carrier's SBC instead (Kamailio plus rtpengine
 anchoring all media, an announcement test number, no lab caller and no probe beside the SIP
 server): see :mod:`~harness.lab.relay` and :mod:`~harness.lab.announcement`. Its ``shape``

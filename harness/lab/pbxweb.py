@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import socketserver
 import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,9 +68,19 @@ def handler(title: str, server: str) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    """http.server's, without the reverse DNS lookup of its own address at bind (no resolver
+    answers in a lab namespace: it cost five seconds)."""
+
+    def server_bind(self) -> None:
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+
 def serve(ip: str, ports: Sequence[int], title: str, server: str) -> None:
     """Serve the page on ``ip`` at every port until killed."""
-    servers = [ThreadingHTTPServer((ip, port), handler(title, server)) for port in ports]
+    servers = [Server((ip, port), handler(title, server)) for port in ports]
     for srv in servers[1:]:
         threading.Thread(target=srv.serve_forever, daemon=True).start()
     servers[0].serve_forever()
