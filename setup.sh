@@ -17,9 +17,12 @@ fi
 # rtpengine-daemon: the field lab's media relay (run by the lab in a namespace, userspace only;
 # the package's own service is not used). gcc + python3-dev: the media engine's per-packet
 # work in C (sip_checks/toolkit/_rtpcore.c, built by pip; without it calls cost twice the CPU).
+# tftpd-hpa: the lab IPBX's phone provisioning (run by the lab in a namespace; the package's own
+# service is stopped when this script installs it); sipvicious: svmap/svwar, the attacker's
+# tools the lab's IPBX tests and the exposure bench compare against.
 PKGS=(kamailio sip-tester rtpengine-daemon tshark nftables conntrack iproute2 openssh-server
       nmap util-linux libcap2-bin passwd postgresql chromium chromium-driver poppler-utils
-      fonts-dejavu-core python3-venv gcc libc6-dev python3-dev)
+      fonts-dejavu-core python3-venv gcc libc6-dev python3-dev tftpd-hpa sipvicious)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,6 +32,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ " ${missing[*]} " == *" tftpd-hpa "* ]] && command -v systemctl >/dev/null 2>&1; then
+    # Its service would serve /srv/tftp on every address of this machine: the lab needs none.
+    systemctl disable --now tftpd-hpa >/dev/null 2>&1 || true
+    say "stopped and disabled the tftpd-hpa service (the lab runs its own tftpd)"
+  fi
 else
   say "Debian packages already present"
 fi

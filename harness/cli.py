@@ -17,7 +17,7 @@ from harness import __version__
 from harness.errors import RecetteError
 from harness.lab.firewall import FIREWALL_MODES
 from harness.lab.shapes import SHAPES
-from harness.lab.topology import OPERATOR_KINDS
+from harness.lab.topology import IPBX_KINDS, OPERATOR_KINDS
 from harness.probe.deploy import SIGNING_KEY_ENV
 
 if TYPE_CHECKING:
@@ -69,12 +69,13 @@ def cmd_lab_up(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     field = "" if args.operator == "default" else f", operator {args.operator}"
     field += "" if args.shape == "default" else f", shape {args.shape}"
+    field += "" if args.ipbx == "none" else f", {args.ipbx} IPBX"
     print(f"recette: building the lab (firewall {args.firewall}, SIP ALG "
           f"{'on' if args.alg else 'off'}{field})", file=sys.stderr)
     built = lab.Lab.up(prefix=args.prefix, alg=args.alg, firewall=args.firewall,
                        profile_path=args.profile_out, progress=_progress, owned=False,
                        operator=args.operator, media_ip=args.media_ip, shape=args.shape,
-                       declared=not args.undeclared)
+                       declared=not args.undeclared, ipbx=args.ipbx)
     print(f"recette: lab {built.prefix} up in {time.monotonic() - t0:.2f} s; "
           f"profile: {args.profile_out}", file=sys.stderr)
     print(built.prefix)
@@ -124,6 +125,12 @@ def cmd_lab_status(args: argparse.Namespace) -> int:
             relay = "" if st["operator"] != "field" else (
                 f" (media on {st['media_ip']}, rtpengine "
                 f"{'running' if st['rtpengine'] else 'STOPPED'}), shape {st['shape']}")
+            daemons = st.get("ipbx_daemons") or {}
+            assert isinstance(daemons, dict)
+            stopped = [d for d, ok in daemons.items() if not ok]
+            relay += "" if st.get("ipbx", "none") == "none" else (
+                f", {st['ipbx']} IPBX "
+                f"{'running' if not stopped else 'STOPPED: ' + ','.join(stopped)}")
             print(f"{st['prefix']}: operator {st['operator']}{relay}, firewall "
                   f"{st['firewall']}, SIP ALG {'on' if st['alg'] else 'off'}, Kamailio "
                   f"{'running' if st['kamailio'] else 'STOPPED'}, namespaces "
@@ -468,6 +475,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--undeclared", action="store_true",
                     help="field operator: the written profile leaves out the shape's edge "
                          "proxy and media addresses (an integrator who forgot them)")
+    up.add_argument("--ipbx", choices=IPBX_KINDS, default="none",
+                    help="the site's own IPBX on 192.168.254.20: strict (LAN and operator only, "
+                         "every request authenticated, nothing forwarded to it), weak (a "
+                         "FreePBX-like box forwarded from the WAN: SIP UDP/TCP 5060, web 80/8080, "
+                         "TFTP 69; answers anyone, enumerable, routes unauthenticated "
+                         "international calls), none (default: the agent plays the IPBX)")
     up.set_defaults(func=cmd_lab_up)
     down = lab.add_parser("down", help="remove the lab, or every leftover lab (idempotent)")
     down.add_argument("--prefix")

@@ -6,6 +6,10 @@ Built from real parts in network namespaces joined by veth pairs::
                           rtr ── 192.0.2.2 ── inet ┤
     data 192.168.1.10  ──┘  NAT, nftables, ALG    └─ out 203.0.113.66 (outsider)
 
+With ``ipbx`` (``strict`` or ``weak``) the voice LAN also holds the site's own IPBX on
+192.168.254.20 (a second address of ``lan``), and on the weak site the router forwards to it
+what a careless integrator forwards: see :mod:`~harness.lab.ipbx`.
+
 With ``operator="field"`` the operator side is a carrier's SBC instead (Kamailio plus rtpengine
 anchoring all media, an announcement test number, no lab caller and no probe beside the SIP
 server): see :mod:`~harness.lab.relay` and :mod:`~harness.lab.announcement`. Its ``shape``
@@ -41,9 +45,11 @@ from harness.errors import LabError, PreflightError
 from harness.lab import (
     announcement,
     delay,
+    ipbx,
     kamailio,
     latch,
     operator,
+    provisioning,
     relay,
     router,
     shapes,
@@ -70,9 +76,11 @@ from harness.lab.topology import (
     INET_OP,
     INET_OUT,
     INET_WAN,
+    IPBX_KINDS,
     LINKS,
     OP_SERVER,
     OUTSIDER,
+    PBX_HOST,
     PREFIX_RE,
     PROBE,
     PROBE_PORT,
@@ -83,16 +91,19 @@ from harness.lab.topology import (
     SIP_DOMAIN,
     TEST_NUMBER,
     VOICE_HOST,
+    IpbxKind,
     OperatorKind,
 )
 from harness.profile import Profile
 
 __all__ = [
     "DATA_HOST", "ECHO_NUMBER", "FIELD_COMMANDS", "GATEWAYS", "INET_OP", "INET_OUT",
-    "INET_WAN", "LINKS", "OP_SERVER", "OUTSIDER", "PREFIX_RE", "PROBE", "PROBE_PORT",
-    "REQUIRED_COMMANDS", "ROLES", "RTR_DATA", "RTR_VOICE", "RTR_WAN", "SIP_DOMAIN",
-    "TEST_NUMBER", "VOICE_HOST", "Lab", "LabState", "OperatorKind", "Progress", "_ns_pids",
-    "down", "down_all", "existing_prefixes", "owner_alive", "preflight", "profile_data",
+    "INET_WAN", "IPBX_COMMANDS", "IPBX_KINDS", "LINKS", "OP_SERVER", "OUTSIDER", "PBX_HOST",
+    "PREFIX_RE",
+    "PROBE", "PROBE_PORT", "REQUIRED_COMMANDS", "ROLES", "RTR_DATA", "RTR_VOICE", "RTR_WAN",
+    "SIP_DOMAIN", "TEST_NUMBER", "VOICE_HOST", "IpbxKind", "Lab", "LabState", "OperatorKind",
+    "Progress", "_ns_pids", "down", "down_all", "existing_prefixes", "owner_alive", "preflight",
+    "profile_data",
 ]
 
 REQUIRED_COMMANDS = {"ip": "iproute2", "nft": "nftables", "kamailio": "kamailio",
@@ -100,6 +111,8 @@ REQUIRED_COMMANDS = {"ip": "iproute2", "nft": "nftables", "kamailio": "kamailio"
                      "setcap": "libcap2-bin"}
 
 FIELD_COMMANDS = {**REQUIRED_COMMANDS, "rtpengine": "rtpengine-daemon", "sipp": "sip-tester"}
+
+IPBX_COMMANDS = {"in.tftpd": "tftpd-hpa"}  # the site's IPBX (strict or weak) provisions phones
 
 Progress = Callable[[str], None]
 
@@ -157,6 +170,10 @@ def _media_address(operator: OperatorKind, shape: shapes.Shape,
     return media
 
 
+def _forwards(forwards: tuple[tuple[str, int], ...]) -> str:
+    return ", ".join(f"{proto.upper()} {port}" for proto, port in forwards) or "nothing"
+
+
 class Lab:
     """Handle on one built lab; obtain with :meth:`up` or :meth:`attach`.
 
@@ -208,6 +225,7 @@ class Lab:
         media_ip: str | IPv4Address | None = None,
         shape: str = "default",
         declared: bool = True,
+        ipbx: IpbxKind = "none",
     ) -> Lab:
         """Build the lab; on any failure everything built so far is torn down again.
 
@@ -218,8 +236,11 @@ class Lab:
         ``media_ip`` in the default shape (the SIP server's address unless given).
         ``declared`` false: the lab profile leaves out the shape's edge proxy and media
         addresses, as an integrator who forgot them would.
+        ``ipbx``: the site's own IPBX on the voice LAN, ``strict`` or ``weak`` (forwarded to
+        the internet), or ``none`` (see :mod:`~harness.lab.ipbx` and :meth:`set_site`).
         """
-        preflight(FIELD_COMMANDS if operator == "field" else REQUIRED_COMMANDS)
+        preflight({**(FIELD_COMMANDS if operator == "field" else REQUIRED_COMMANDS),
+                   **(IPBX_COMMANDS if ipbx != "none" else {})})
         prefix = prefix or f"rct{secrets.token_hex(2)}"
         topology.check_prefix(prefix)
         form = shapes.get(shape)
@@ -227,11 +248,13 @@ class Lab:
             raise LabError(f"--shape {shape} needs --operator field (the default lab's "
                            "operator has one shape)")
         media = _media_address(operator, form, media_ip)
+        if ipbx not in IPBX_KINDS:
+            raise LabError(f"--ipbx {ipbx}: expected one of {', '.join(IPBX_KINDS)}")
         if any(netns.exists(f"{prefix}-{r}") for r in ROLES):
             raise LabError(f"a lab named {prefix} already exists: run `recette lab down` first")
         state = LabState(prefix, alg, firewall, str(profile_path) if profile_path else None,
                          time.time(), owner_pid=os.getpid() if owned else None,
-                         shape=form.name, declared=declared)
+                         shape=form.name, declared=declared, ipbx=ipbx)
         if operator == "field":
             state.operator, state.media_ip = "field", str(media)
             state.echo_number, state.announcement_number = ECHO_NUMBER, TEST_NUMBER
@@ -285,6 +308,12 @@ class Lab:
                      f"session timer, a re-INVITE moving the media) on {OP_SERVER}:"
                      f"{testline.PORT}")
             self.start_test_line()
+        if self.state.ipbx != "none":
+            progress(f"site: {self.state.ipbx} IPBX on {PBX_HOST} (Kamailio SIP 5060 UDP/TCP, "
+                     f"web administration {'/'.join(map(str, ipbx.WEB_PORTS))}, TFTP "
+                     f"{provisioning.PORT}); forwarded from the WAN: "
+                     f"{_forwards(self.policy.forwards)}")
+            self.start_ipbx()
         progress(f"router: OpenSSH on {RTR_VOICE}:22 for the audit (user {self.prefix})")
         self.start_router_ssh()
         if field:
@@ -332,6 +361,27 @@ class Lab:
     def start_router_ssh(self, timeout: float = 10.0) -> None:
         """OpenSSH on the router for the audit (see :func:`router.start_router_ssh`)."""
         router.start_router_ssh(self.prefix, timeout)
+
+    # -- the site's IPBX -----------------------------------------------------------------------
+    def start_ipbx(self, timeout: float = 10.0) -> None:
+        """Start the site's IPBX of the lab's variant (see :func:`ipbx.start`)."""
+        ipbx.start(self.prefix, self.state.ipbx, self.shape.addresses, timeout)
+
+    def set_site(self, kind: IpbxKind) -> None:
+        """Put a ``kind`` IPBX on the site in place (``none`` removes it): the IPBX stopped,
+        the router's forwards to it changed (conntrack flushed), the new one started."""
+        if kind not in IPBX_KINDS:
+            raise LabError(f"IPBX {kind!r}: expected one of {', '.join(IPBX_KINDS)}")
+        ipbx.stop(self.prefix)
+        self.state.ipbx = kind
+        save_state(self.state)
+        router.apply_policy(self.state)
+        if kind != "none":
+            self.start_ipbx()
+
+    def ipbx_running(self) -> dict[str, bool]:
+        """Which of the IPBX's daemons run (Kamailio, web page, TFTP)."""
+        return ipbx.running(self.prefix)
 
     # -- operator -----------------------------------------------------------------------------
     @property
@@ -444,6 +494,8 @@ class Lab:
             "announcement_number": self.state.announcement_number,
             "alg": self.state.alg,
             "firewall": self.state.firewall,
+            "ipbx": self.state.ipbx,
+            "ipbx_daemons": self.ipbx_running() if self.state.ipbx != "none" else None,
             "rtp": list(self.state.rtp),
             "profile": self.state.profile_path,
         }

@@ -1,4 +1,5 @@
-"""The lab router's nftables ruleset: NAT, the voice port-forward, the firewall, the SIP ALG.
+"""The lab router's nftables ruleset: NAT, the voice port-forward, the firewall, the SIP ALG,
+and the port forwards to the site's IPBX (:data:`IPBX_FORWARDS`).
 
 Rendered as text so the exact rules the lab installs can be shown, audited (router audit
 issue) and compared with what the active probes see.
@@ -14,6 +15,17 @@ from typing import Literal
 FirewallMode = Literal["strict", "registrar-only", "open", "closed"]
 LAB_SERVER = IPv4Address("198.51.100.10")
 LAB_IPBX = IPv4Address("192.168.254.10")
+LAB_PBX = IPv4Address("192.168.254.20")  # topology.PBX_HOST: the site's own IPBX
+
+Forward = tuple[Literal["udp", "tcp"], int]
+# What the router forwards from the WAN to the site's IPBX (harness.lab.ipbx), by its variant:
+# on the weak site, what a careless integrator forwards "so that the phones work from home":
+# SIP on UDP and TCP, the web administration, TFTP provisioning; from anyone.
+IPBX_FORWARDS: dict[str, tuple[Forward, ...]] = {
+    "none": (),
+    "strict": (),
+    "weak": (("udp", 5060), ("tcp", 5060), ("tcp", 80), ("tcp", 8080), ("udp", 69)),
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,8 @@ class RouterPolicy:
     sip_port: int = 5060
     rtp: tuple[int, int] = (10000, 20000)
     lans_open: bool = False  # forward anything between the voice and data LANs
+    pbx: IPv4Address = LAB_PBX
+    forwards: tuple[Forward, ...] = ()  # to ``pbx`` from anyone (see IPBX_FORWARDS)
 
 
 # Who each mode admits on the forwarded ports: these addresses, or None for anyone.
@@ -47,11 +61,16 @@ ADMITS: dict[FirewallMode, Callable[[RouterPolicy], tuple[IPv4Address, ...] | No
 FIREWALL_MODES: tuple[FirewallMode, ...] = tuple(ADMITS)
 
 
-def _saddr(admitted: tuple[IPv4Address, ...]) -> str:
-    """nft's match for the admitted sources: one address, or an anonymous set of them."""
+def _addresses(admitted: tuple[IPv4Address, ...]) -> str:
+    """nft's form for some addresses: one address, or an anonymous set of them."""
     if len(admitted) == 1:
-        return f"ip saddr {admitted[0]} "
-    return f"ip saddr {{ {', '.join(str(a) for a in admitted)} }} "
+        return str(admitted[0])
+    return f"{{ {', '.join(str(a) for a in admitted)} }}"
+
+
+def _saddr(admitted: tuple[IPv4Address, ...]) -> str:
+    """nft's match for the admitted sources."""
+    return f"ip saddr {_addresses(admitted)} "
 
 
 def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
@@ -72,12 +91,16 @@ def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
     inbound = "" if admitted == () else (
         f'    iifname "{wan}" oifname "{voice}" ct status dnat '
         f"{'' if admitted is None else _saddr(admitted)}udp dport {ports} accept\n")
+    forwarded = "".join(
+        f'    iifname "{wan}" oifname "{voice}" ct status dnat ip daddr {policy.pbx} '
+        f"{proto} dport {port} accept\n" for proto, port in policy.forwards)
     return (
         "flush ruleset\n"
         "table ip recette_nat {\n"
         f"{helper}"
         "  chain pre {\n"
         "    type nat hook prerouting priority dstnat; policy accept;\n"
+        f"{_forwards_nat(policy, wan, ports)}"
         f'    iifname "{wan}" udp dport {ports} dnat to {policy.ipbx}\n'
         "  }\n"
         f"{helper_chain}"
@@ -94,6 +117,7 @@ def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
         + (f'    iifname {{ "{voice}", "{data}" }} oifname {{ "{voice}", "{data}" }} accept\n'
            if policy.lans_open else "")
         + f"{inbound}"
+        + f"{forwarded}"
         "  }\n"
         "  chain input {\n"
         "    type filter hook input priority filter; policy drop;\n"
@@ -104,3 +128,20 @@ def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
         "  }\n"
         "}\n"
     )
+
+
+def _forwards_nat(policy: RouterPolicy, wan: str, ports: str) -> str:
+    """The DNAT rules of the forwards to the IPBX, before the voice forward. When one takes a
+    port of the voice forward (UDP 5060), the operator's own addresses are forwarded to the
+    voice host first: the lab's agent, not the IPBX, plays the trunk's end towards the
+    operator (plain matches, as the router audit reads them)."""
+    lo, hi = policy.rtp
+    operator = tuple(dict.fromkeys((policy.server, *policy.operator)))
+    rules = []
+    if any(proto == "udp" and (port == policy.sip_port or lo <= port <= hi)
+           for proto, port in policy.forwards):
+        rules.append(f'    iifname "{wan}" {_saddr(operator)}udp dport {ports} '
+                     f"dnat to {policy.ipbx}\n")
+    for proto, port in policy.forwards:
+        rules.append(f'    iifname "{wan}" {proto} dport {port} dnat to {policy.pbx}\n')
+    return "".join(rules)

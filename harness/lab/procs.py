@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -42,6 +43,17 @@ def udp_port_taken(ns: str, ip: str, port: int) -> bool:
         except OSError:
             return True
     return False
+
+
+def udp_bound(ns: str, ip: str, port: int) -> bool:
+    """True when a socket in ``ns`` is bound to UDP ``ip:port``, read from the namespace's
+    ``/proc/net/udp`` (unlike :func:`udp_port_taken`, no test bind a starting daemon could
+    collide with)."""
+    raw = socket.inet_aton(ip)  # the kernel prints the address as a native-endian word
+    want = f"{(raw[::-1] if sys.byteorder == 'little' else raw).hex().upper()}:{port:04X}"
+    with netns.inside(ns), open("/proc/thread-self/net/udp") as f:
+        rows = f.read().splitlines()[1:]
+    return any(row.split()[1] == want for row in rows if len(row.split()) > 1)
 
 
 def read_pid(pidfile: Path) -> int | None:

@@ -19,20 +19,22 @@ from pathlib import Path
 from harness import netns
 from harness.errors import LabError
 from harness.lab import shapes
-from harness.lab.firewall import FirewallMode, RouterPolicy, ruleset
+from harness.lab.firewall import IPBX_FORWARDS, FirewallMode, RouterPolicy, ruleset
 from harness.lab.procs import sh, tcp_listening
 from harness.lab.profile import lab_password
 from harness.lab.state import LabState, lab_dir, save_state
-from harness.lab.topology import OP_SERVER, RTR_DATA, RTR_VOICE, VOICE_HOST, ns
+from harness.lab.topology import OP_SERVER, PBX_HOST, RTR_DATA, RTR_VOICE, VOICE_HOST, ns
 
 
 def policy(state: LabState) -> RouterPolicy:
     """The router policy ``state`` asks for. ``strict`` admits the addresses of the
     operator's shape, not a relay moved off them with ``--media-ip`` (the firewall an
-    integrator built before the operator moved its media)."""
+    integrator built before the operator moved its media). The site's IPBX gets the forwards
+    its variant calls for (:data:`IPBX_FORWARDS`)."""
     return RouterPolicy(alg=state.alg, mode=state.firewall, server=OP_SERVER,
                         operator=shapes.get(state.shape).addresses, ipbx=VOICE_HOST,
-                        rtp=state.rtp, lans_open=state.lans_open)
+                        rtp=state.rtp, lans_open=state.lans_open, pbx=PBX_HOST,
+                        forwards=IPBX_FORWARDS[state.ipbx])
 
 
 def set_policy(state: LabState, *, alg: bool | None = None,

@@ -20,7 +20,14 @@ from harness.errors import LabError
 from harness.lab import procs
 from harness.lab.firewall import FirewallMode
 from harness.lab.profile import STATE_ROOT
-from harness.lab.topology import PREFIX_RE, ROLES, TEST_NUMBER, OperatorKind, check_prefix
+from harness.lab.topology import (
+    PREFIX_RE,
+    ROLES,
+    TEST_NUMBER,
+    IpbxKind,
+    OperatorKind,
+    check_prefix,
+)
 
 
 @dataclass
@@ -44,6 +51,7 @@ class LabState:
     declared: bool = True  # the lab profile lists the shape's edge proxy and media addresses
     channels: int = 10  # the lab trunk's ordered channels, which Kamailio enforces (486)
     centrex: int = 2  # Centrex accounts centrex101... with DIDs +33199000101...
+    ipbx: IpbxKind = "none"  # the site's own IPBX (harness.lab.ipbx) and the forwards to it
 
 
 def lab_dir(prefix: str) -> Path:

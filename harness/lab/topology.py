@@ -25,8 +25,15 @@ ROLES = ("lan", "data", "rtr", "inet", "op", "out")
 OperatorKind = Literal["default", "field"]
 OPERATOR_KINDS: tuple[OperatorKind, ...] = ("default", "field")
 
+# The site's own IPBX (harness.lab.ipbx): none (the lab as before: the agent plays the IPBX),
+# strict (LAN and operator only, every request authenticated, nothing forwarded to it) or weak
+# (a FreePBX-like box a careless integrator forwarded to the internet).
+IpbxKind = Literal["none", "strict", "weak"]
+IPBX_KINDS: tuple[IpbxKind, ...] = ("none", "strict", "weak")
+
 # Addresses (documentation ranges on the internet side, OpIOS defaults on the LAN side).
 VOICE_HOST = IPv4Address("192.168.254.10")
+PBX_HOST = IPv4Address("192.168.254.20")  # the site's IPBX, a second address of ``lan``
 DATA_HOST = IPv4Address("192.168.1.10")
 RTR_VOICE = IPv4Address("192.168.254.1")
 RTR_DATA = IPv4Address("192.168.1.1")
