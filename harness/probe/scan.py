@@ -157,6 +157,24 @@ def _title(data: bytes) -> str | None:
     return printable(b" ".join(m.group(1).split()))[:200] if m else None
 
 
+def _telnet_text(data: bytes) -> bytes:
+    """A telnet stream without its option negotiation (IAC WILL/WONT/DO/DONT x, IAC SB ...
+    IAC SE, IAC x): what a person would see, the login prompt."""
+    out, i = bytearray(), 0
+    while i < len(data):
+        if data[i] != 0xFF:
+            out.append(data[i])
+            i += 1
+        elif i + 1 < len(data) and 251 <= data[i + 1] <= 254:
+            i += 3
+        elif i + 1 < len(data) and data[i + 1] == 250:
+            end = data.find(b"\xff\xf0", i + 2)
+            i = len(data) if end < 0 else end + 2
+        else:
+            i += 2
+    return bytes(out)
+
+
 TFTP_OPS = {3: "DATA", 5: "ERROR", 6: "OACK"}
 IAX_SUBCLASSES = {3: "PONG", 4: "ACK", 5: "HANGUP", 6: "REJECT", 0x1E: "POKE"}
 
@@ -184,7 +202,7 @@ def describe(protocol: str | None, data: bytes) -> dict[str, Any]:
         sub = data[11] & 0x7F
         out["summary"] = f"IAX2 {IAX_SUBCLASSES.get(sub, f'control {sub}')}"
     elif protocol == "telnet" and data[:1] == b"\xff":
-        said = bytes(b for b in data if 0x20 <= b < 0x7F or b in b"\r\n").strip()
+        said = _telnet_text(data).strip()
         out["summary"] = "telnet negotiation" + (
             f", then {_first_line(said)!r}" if said else "")
     return out
@@ -346,7 +364,6 @@ def _tls_context() -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    ctx.minimum_version = ssl.TLSVersion.TLSv1
     with contextlib.suppress(ssl.SSLError):
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # an old IPBX's certificate is still evidence
     return ctx
@@ -431,7 +448,14 @@ async def _speak(r: PortResult, reader: asyncio.StreamReader, writer: asyncio.St
                  target: str, timeout: float) -> bytes:
     """Send the port's probe on an open connection and read the answer."""
     if r.probe == "banner":
-        return await _read(reader, max(timeout, BANNER_S), b"\n")
+        # A daemon that speaks first (SSH, telnet) does it at once; one that waits is asked
+        # as a web server is, the commonest thing on an IPBX's other ports.
+        said = await _read(reader, min(timeout, BANNER_S), b"\n")
+        if said:
+            return said
+        writer.write(http_get((target, r.port)))
+        await writer.drain()
+        return await _read(reader, timeout, b"</title>")
     if r.probe in ("sip", "sips"):
         local = writer.get_extra_info("sockname")
         writer.write(sip_options((local[0], local[1]), (target, r.port),
