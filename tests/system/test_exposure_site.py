@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from harness import netns
-from harness.attest import Signer, generate, verify
+from harness.attest import generate, verify
 from harness.probe.client import ProbeClient
 from sip_checks import exposure
 from sip_checks.probes import exposure as probe
