@@ -267,6 +267,34 @@ class AddressRow(_Model):
     basis: str | None = None  # operator traffic, server probe sweep, router configuration
 
 
+class ExposurePort(_Model):
+    """One port of the site as the outsider probe found it (``security.exposure``): its
+    state, what answered (status line or banner, product, page title, certificate subject)
+    and, for a port an attacker reaches, the risk in the reader's language."""
+
+    port: int
+    transport: Literal["udp", "tcp"]
+    state: Literal["open", "closed", "filtered", "open|filtered"]
+    protocol: str | None = None
+    answered: str = ""
+    tls_subject: str | None = None
+    risk: Msg | None = None
+    complete: bool = True
+
+
+class ExposureScan(_Model):
+    """One scan of the site's public address by the outsider probe, ``cold`` (no
+    registration of the agent's open) or ``warm`` (while one is), with the probe's
+    attestation of it (None: a probe without a signing key)."""
+
+    phase: Literal["cold", "warm"]
+    source: str
+    to: str
+    seconds: float
+    ports: list[ExposurePort] = Field(default_factory=list)
+    attestation: Attestation | None = None
+
+
 class Figures(_Model):
     """The typed payloads a check leaves for the reports (each optional)."""
 
@@ -285,6 +313,7 @@ class Figures(_Model):
     extra_call_status: int | None = None
     sip_dialogs: list[SipDialog] = Field(default_factory=list)  # in capture.pcapng
     public_address: PublicAddress | None = None
+    exposure: list[ExposureScan] = Field(default_factory=list)  # security.exposure's scans
 
 
 class CheckResult(_Model):

@@ -89,5 +89,14 @@ def firewall(_: Mapping[str, Any], ctx: Context) -> Claims:
     return Claims(site="exclusive", after=("router.audit", "sip.alg"), expect_s=expect)
 
 
+def exposure(_: Mapping[str, Any], ctx: Context) -> Claims:
+    # Two scans of a few seconds around a registration of the first account from the site's
+    # SIP port: alone on the site (a call's pinholes would pass for the site's exposure),
+    # after the firewall check (the same outsider probe, one scan or sweep at a time).
+    first = next(iter(ctx.profile.accounts()), None)
+    return Claims(site="exclusive", lines={first.user: None} if first is not None else {},
+                  after=("firewall.openings",), expect_s=8.0)
+
+
 # Our RTP streams sending now (a call has one, a hairpin two): the view's "calls up".
 GAUGES["RTP streams up"] = stream.streams_up

@@ -974,4 +974,104 @@ TEXTS: Catalog = {
     "AN_L_ELEMENT": {"en": "Element", "fr": "Élément"},
     "AN_L_BEFORE": {"en": "Sent", "fr": "Envoyé"},
     "AN_L_AFTER": {"en": "Received", "fr": "Reçu"},
+    # -- security.exposure: what an internet host reaches (issue 25) --------------------------
+    "EXPO_SIP": {
+        "en": "SIP port {where} answers from the internet ({said}): attackers can guess "
+              "passwords and place calls there; close it or admit only the operator's addresses",
+        "fr": "Le port SIP {where} répond depuis internet ({said}) : les attaquants peuvent y "
+              "essayer des mots de passe et y passer des appels ; le fermer ou le réserver aux "
+              "adresses de l'opérateur",
+    },
+    "EXPO_TFTP_FILE": {
+        "en": "the provisioning server ({where}) hands a phone configuration file to anyone on "
+              "the internet: the phones' SIP passwords are in it; close the port to the "
+              "internet and change those passwords",
+        "fr": "Le serveur de provisionnement ({where}) livre un fichier de configuration des "
+              "postes à n'importe qui sur internet : les mots de passe SIP des postes y "
+              "figurent ; fermer ce port côté internet et changer ces mots de passe",
+    },
+    "EXPO_TFTP": {
+        "en": "the provisioning server ({where}) answers from the internet ({said}): phone "
+              "configuration files and their SIP passwords can be guessed and read there; "
+              "close it to the internet",
+        "fr": "Le serveur de provisionnement ({where}) répond depuis internet ({said}) : les "
+              "fichiers de configuration des postes et leurs mots de passe SIP peuvent y être "
+              "devinés et lus ; le fermer côté internet",
+    },
+    "EXPO_IAX2": {
+        "en": "IAX2 ({where}) answers from the internet ({said}): attackers can guess "
+              "passwords and place calls there; close it",
+        "fr": "IAX2 ({where}) répond depuis internet ({said}) : les attaquants peuvent y "
+              "essayer des mots de passe et y passer des appels ; le fermer",
+    },
+    "EXPO_WEB": {
+        "en": "a web interface ({where}: {said}) is reachable from the internet: attackers "
+              "try administration passwords and read provisioning files there; restrict it to "
+              "the LAN or a VPN",
+        "fr": "Une interface web ({where} : {said}) est accessible depuis internet : les "
+              "attaquants y essaient les mots de passe d'administration et y cherchent les "
+              "fichiers de provisionnement ; la réserver au réseau local ou à un VPN",
+    },
+    "EXPO_SSH": {
+        "en": "SSH ({where}: {said}) answers from the internet: attackers try passwords on "
+              "it; restrict it to the LAN, a VPN or the maintainer's address",
+        "fr": "SSH ({where} : {said}) répond depuis internet : les attaquants y essaient des "
+              "mots de passe ; le réserver au réseau local, à un VPN ou à l'adresse du "
+              "mainteneur",
+    },
+    "EXPO_TELNET": {
+        "en": "telnet ({where}) answers from the internet, unencrypted: passwords can be "
+              "guessed and read on the way; disable it",
+        "fr": "Telnet ({where}) répond depuis internet, sans chiffrement : les mots de passe "
+              "peuvent y être essayés et lus en chemin ; le désactiver",
+    },
+    "EXPO_VOICE_OPEN": {
+        "en": "the {service} port {where} is open from the internet: attackers look there for "
+              "an IPBX to call through; close it",
+        "fr": "Le port {service} {where} est ouvert depuis internet : les attaquants y "
+              "cherchent un IPBX par lequel appeler ; le fermer",
+    },
+    "EXPO_OPEN": {
+        "en": "port {where} ({service}) is open from the internet: close it, or restrict it to "
+              "the addresses that need it",
+        "fr": "Le port {where} ({service}) est ouvert depuis internet : le fermer, ou le "
+              "réserver aux adresses qui en ont besoin",
+    },
+    "EXPO_AFTER_REGISTRATION": {
+        "en": "{risk} (only while an account is registered: the registration opens it)",
+        "fr": "{risk} (seulement pendant qu'un compte est enregistré : l'enregistrement "
+              "l'ouvre)",
+    },
+    "EXPO_INCOMPLETE": {
+        "en": "the outsider probe's scan ended before these ports said whether they are open: "
+              "{ports}; run the check again",
+        "fr": "le balayage de la sonde extérieure s'est arrêté avant que ces ports disent "
+              "s'ils sont ouverts : {ports} ; relancer le contrôle",
+    },
+    "EXPO_NOT_REGISTERED": {
+        "en": "the scan after registration was not made: account {account} could not be "
+              "registered from the site's SIP port ({detail})",
+        "fr": "le balayage après enregistrement n'a pas été fait : le compte {account} n'a "
+              "pas pu s'enregistrer depuis le port SIP du site ({detail})",
+    },
+    "EXPO_OTHER_ADDRESS": {
+        "en": "the outsider probe scanned {scanned}, but the operator sees the site at "
+              "{public}: the agent reaches the probe through another link; run the check from "
+              "the voice link",
+        "fr": "la sonde extérieure a balayé {scanned}, mais l'opérateur voit le site en "
+              "{public} : l'agent joint la sonde par un autre lien ; lancer le contrôle "
+              "depuis le lien voix",
+    },
+    "EXPO_BAD_ANSWER": {
+        "en": "the outsider probe's scan answer is unusable ({detail}): update the probe "
+              "(recette probe serve) to this version",
+        "fr": "la réponse de balayage de la sonde extérieure est inexploitable ({detail}) : "
+              "mettre la sonde (recette probe serve) à jour vers cette version",
+    },
+    "EXPO_ATTESTATION": {
+        "en": "the outsider probe's attestation does not cover the scan it came with "
+              "({detail}): nothing can be concluded from it",
+        "fr": "l'attestation de la sonde extérieure ne couvre pas le balayage qu'elle "
+              "accompagne ({detail}) : rien ne peut en être conclu",
+    },
 }

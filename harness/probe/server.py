@@ -12,6 +12,12 @@ picks towards the requester (which ``/whoami`` and each sweep report). Abuse is 
 - the probe only ever sends to the address the request came from (there is no target field to
   abuse as a reflector), and a request naming another target is refused;
 - sweeps are rate-limited per requester, packet rate is capped;
+- ``/scan`` (:mod:`harness.probe.scan`) looks at a few ports of the requester, TCP and UDP,
+  the way a toll-fraud scanner does: only the requester's address (no field of the request
+  can name another; a request with a field it does not know is refused), at most
+  :data:`~harness.probe.scan.MAX_PORTS` ports, a per-port timeout and a deadline, one scan at a
+  time per requester and :data:`MAX_SCANS` at once; answers come back cut and with password
+  lines replaced, signed like a sweep;
 - every test is logged as one JSON line (to a file, or stdout for journald and containers);
 - with a signing key (``signing_key``, Ed25519, :mod:`harness.attest`), each sweep's answer
   carries the probe's signed attestation of what it sent, to whom, from where and when: the
@@ -48,6 +54,7 @@ from waitress.server import BaseWSGIServer, create_server
 from harness import __version__
 from harness.attest import Signer, sweep_doc
 from harness.portset import ranges
+from harness.probe import scan
 from harness.probe.inbox import MAX_CALL_ID, SipInbox, TooManyRequesters
 from harness.probe.listen import SipListeners
 
@@ -77,6 +84,9 @@ MAX_NONCES = 100_000
 # must stay well inside harness.attest.MAX_DOC.
 MAX_SPANS = 64
 MAX_SITE = 200  # characters of a sweep's site key (the agent's name for the site, attested)
+MAX_SCANS = 4  # scans running at once, all requesters together (each holds a worker thread)
+SCAN_FIELDS = frozenset({"ports", "timeout_s", "deadline_s", "site", "tftp_files", "target"})
+_TFTP_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/")
 
 
 def sign(key: bytes, ts: str, nonce: str, method: str, path: str, body: bytes) -> str:
@@ -122,6 +132,8 @@ class BadRequest(Exception):
 class ProbeState:
     nonces: dict[str, float] = field(default_factory=dict)
     last_sweep: dict[str, float] = field(default_factory=dict)
+    last_scan: dict[str, float] = field(default_factory=dict)
+    scanning: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -305,7 +317,7 @@ class ProbeServer:
                          f"not to {str(target)[:100]}"})
         route = {"/whoami": self._whoami, "/sweep": self._sweep, "/received": self._received,
                  "/send-sip": self._send_sip, "/udp-reflect": self._udp_reflect,
-                 "/expect": self._expect}.get(full)
+                 "/expect": self._expect, "/scan": self._scan}.get(full)
         if route is None:
             return Reply(HTTPStatus.NOT_FOUND, {"error": f"no such test {full}"})
         try:
@@ -402,6 +414,53 @@ class ProbeServer:
                        site=site, attestation=nonce)
         return Reply(HTTPStatus.OK, answer)
 
+    def _scan(self, req: dict[str, Any], requester: str) -> Reply:
+        """Scan the requester's ports (:mod:`harness.probe.scan`); never another address."""
+        ports, timeout, deadline, files, site = _scan_request(req)
+        st = self.state
+        now = time.monotonic()
+        with st.lock:
+            last = st.last_scan.get(requester, -1e9)
+            if requester in st.scanning or len(st.scanning) >= MAX_SCANS \
+                    or now - last < SWEEP_MIN_INTERVAL_S:
+                wait = max(SWEEP_MIN_INTERVAL_S - (now - last), 1.0)
+                return Reply(HTTPStatus.TOO_MANY_REQUESTS,
+                             {"error": f"rate limited: retry in {wait:.1f} s",
+                              "retry_after": round(wait, 3)})
+            st.scanning.add(requester)
+            st.last_scan[requester] = now
+            if len(st.last_scan) > 1000:
+                st.last_scan = {r: t for r, t in st.last_scan.items()
+                                if now - t < SWEEP_MIN_INTERVAL_S}
+        try:
+            source = self.cfg.source_for(requester)
+            results, took = self.run_scan(source, requester, ports, timeout=timeout,
+                                          deadline=deadline, tftp_files=files)
+        finally:
+            with st.lock:
+                st.scanning.discard(requester)
+        answer: dict[str, Any] = {"from": source, "to": requester, "seconds": round(took, 3),
+                                  "results": results}
+        nonce = None
+        if self.cfg.signing_key is not None:
+            doc = scan.scan_doc(target=requester, source=source,
+                                ports=[(p, t) for p, t, _ in ports], results=results,
+                                seconds=took, site=site)
+            answer["attestation"] = self.cfg.signing_key.sign(doc)
+            nonce = doc["nonce"]
+        self.log_event(event="scan", requester=requester, source=source, ports=len(ports),
+                       open=[f"{r['port']}/{r['transport']}" for r in results
+                             if r["state"] == "open"],
+                       seconds=round(took, 3), site=site, attestation=nonce)
+        return Reply(HTTPStatus.OK, answer)
+
+    def run_scan(self, source: str, target: str,
+                 ports: list[tuple[int, scan.Transport, scan.Probe]], *, timeout: float,
+                 deadline: float, tftp_files: list[str]) -> tuple[list[dict[str, Any]], float]:
+        """Every scan goes through here (the tests watch the address it is given)."""
+        return scan.scan(source, target, ports, timeout=timeout, deadline=deadline,
+                         tftp_files=tftp_files)
+
     def _expect(self, req: dict[str, Any], requester: str) -> Reply:
         """Announce Call-IDs the requester is about to send: only these are kept."""
         ids = req.get("call_ids")
@@ -455,6 +514,55 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError("not a string")
     return value
+
+
+def _seconds(req: dict[str, Any], name: str, bounds: tuple[float, float, float]) -> float:
+    lo, hi, default = bounds
+    value = req.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        raise BadRequest(f"{name} must be a number of seconds from {lo} to {hi}")
+    return float(value)
+
+
+def _scan_request(req: dict[str, Any]
+                  ) -> tuple[list[tuple[int, scan.Transport, scan.Probe]], float, float,
+                             list[str], str | None]:
+    """A scan request's ports ([port, "tcp"|"udp"] or [port, transport, probe]), timeouts,
+    TFTP file names and site, bounded; anything else in it is refused, so that no field, under
+    any name, can point the scan at another address."""
+    unknown = sorted(set(req) - SCAN_FIELDS)
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0][:40]!r}: a scan only looks at the "
+                         "requester's own address")
+    raw = req.get("ports")
+    if not isinstance(raw, list) or not 0 < len(raw) <= scan.MAX_PORTS:
+        raise BadRequest(f"expected ports: 1 to {scan.MAX_PORTS} [port, \"tcp\"|\"udp\"]")
+    ports: list[tuple[int, scan.Transport, scan.Probe]] = []
+    for item in raw:
+        if not isinstance(item, list) or len(item) not in (2, 3):
+            raise BadRequest("each port is [port, \"tcp\"|\"udp\"] or [port, transport, probe]")
+        try:
+            port = _int(item[0])
+        except TypeError:
+            raise BadRequest("a port is an integer") from None
+        transport = item[1]
+        if not 0 < port < 65536 or transport not in ("tcp", "udp"):
+            raise BadRequest("a port is 1-65535, its transport tcp or udp")
+        probe = item[2] if len(item) == 3 else scan.default_probe(port, transport)
+        if probe not in scan.PROBES:
+            raise BadRequest(f"a probe is one of {', '.join(scan.PROBES)}")
+        if (port, transport) not in {(p, t) for p, t, _ in ports}:
+            ports.append((port, transport, probe))
+    files = req.get("tftp_files", list(scan.TFTP_FILES))
+    if not isinstance(files, list) or not 0 < len(files) <= scan.MAX_TFTP_FILES or not all(
+            isinstance(f, str) and 0 < len(f) <= 64 and set(f) <= _TFTP_NAME for f in files):
+        raise BadRequest(f"tftp_files: 1 to {scan.MAX_TFTP_FILES} file names of letters, "
+                         "digits and ._-/")
+    site = req.get("site")
+    if site is not None and not (isinstance(site, str) and len(site) <= MAX_SITE):
+        raise BadRequest(f"site must be a string of at most {MAX_SITE} characters")
+    return (ports, _seconds(req, "timeout_s", scan.TIMEOUT_S),
+            _seconds(req, "deadline_s", scan.DEADLINE_S), files, site)
 
 
 def _call_id_field(req: dict[str, Any]) -> str:

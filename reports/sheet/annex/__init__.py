@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reports.sheet.annex import alg, capture, firewall, incidents, ladders, quality, router
+from reports.sheet.annex import (
+    alg,
+    capture,
+    exposure,
+    firewall,
+    incidents,
+    ladders,
+    quality,
+    router,
+)
 from reports.sheet.page import Page
 
 Section = Callable[[Page], str]
@@ -20,6 +29,7 @@ SECTIONS: tuple[Section, ...] = (
     ladders.render,
     alg.render,
     firewall.render,
+    exposure.render,
     router.render,
     incidents.render,
     capture.render,
