@@ -1,11 +1,13 @@
 """Acceptance: ``security.exposure`` on the reference lab, through the lab's real outsider
 probe (in ``out``, signing with the lab's key): the strict lab exposes nothing to the internet,
 cold or while an account is registered, and both scans carry the probe's attestation of the
-site's public address. (The weak IPBX's expectations are in ``WEAK_EXPECTED`` for the lab that
-will have one.)"""
+site's public address; a site whose router forwards SIP, the web administration and TFTP to a
+weak IPBX (``harness/lab/ipbx.py``) fails, port by port, with what answered."""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,17 +15,26 @@ import pytest
 from harness.attest import key_id, verify
 from harness.gate.record import site_key
 from harness.lab import Lab
-from harness.lab.profile import lab_signing_key
+from harness.lab.profile import lab_password, lab_signing_key
+from harness.lab.provisioning import PHONE_ACCOUNT
 from harness.lab.topology import RTR_WAN
 from tests.lab.labrun import run
 
-# What the weak lab IPBX must make security.exposure report (ports forwarded by the lab
-# router to it): (port, transport) -> the risk's code. For the lead to wire in once
-# harness/lab has the weak IPBX; the strict lab must report none of them.
+# What the weak lab IPBX makes security.exposure report (the ports the lab router forwards
+# to it, harness/lab/firewall.py IPBX_FORWARDS): (port, transport) -> the risk's code.
 WEAK_EXPECTED = {
     (5060, "udp"): "EXPO_SIP", (5060, "tcp"): "EXPO_SIP", (69, "udp"): "EXPO_TFTP_FILE",
-    (80, "tcp"): "EXPO_WEB",
+    (80, "tcp"): "EXPO_WEB", (8080, "tcp"): "EXPO_WEB",
 }
+
+
+@pytest.fixture(scope="module")
+def weak_lab() -> Iterator[Lab]:
+    built = Lab.up(prefix=f"rct{secrets.token_hex(2)}", ipbx="weak")
+    try:
+        yield built
+    finally:
+        built.down()
 
 
 @pytest.mark.lab
@@ -47,3 +58,24 @@ def test_strict_lab_exposes_nothing(strict_lab: Lab, tmp_path: Path) -> None:
     assert check.facts["cold outsider"] == check.facts["warm outsider"] == "nothing reached"
     written = b"".join(f.read_bytes() for f in (tmp_path / "out").rglob("*") if f.is_file())
     assert lab_signing_key(strict_lab.prefix, "outsider").encode() not in written
+
+
+@pytest.mark.lab
+def test_a_weak_ipbx_forwarded_to_the_internet_fails_port_by_port(weak_lab: Lab,
+                                                                   tmp_path: Path) -> None:
+    prof = tmp_path / "lab.yaml"
+    weak_lab.write_profile(prof)
+    proc, doc = run(prof, tmp_path / "out", "security.exposure")
+    (check,) = doc.checks
+    assert check.status == "fail", proc.stdout + proc.stderr + repr(check.reasons)
+    for scan in check.figures.exposure:
+        reached = {(p.port, p.transport): p.risk.code for p in scan.ports if p.risk}
+        assert reached == WEAK_EXPECTED, (scan.phase, reached)
+        sip = next(p for p in scan.ports if (p.port, p.transport) == (5060, "tcp"))
+        assert "FPBX" in sip.answered  # what answered: the PBX names itself
+    # Every port is a reason of the check, each a sentence of its own.
+    assert len(check.reasons) >= len(WEAK_EXPECTED)
+    written = b"".join(f.read_bytes() for f in (tmp_path / "out").rglob("*") if f.is_file())
+    # The phone's file the IPBX serves by TFTP holds a Centrex password: it is evidence that
+    # the file is served, never a copy of the password.
+    assert lab_password(weak_lab.prefix, PHONE_ACCOUNT).encode() not in written
