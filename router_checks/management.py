@@ -150,7 +150,7 @@ def _judge(local: list[RuleList], x: Listener, wan: Interface, src: IPv4Address,
         if verdict == "unknown":
             unsure.extend(why)
         else:
-            whys.extend(why)
+            whys.extend([x.allowed.source, *why])
             hows.append(f"its access list {x.allowed.name} admits it")
     elif x.source.lines:
         hows.append(f"'{x.source.text[0]}' with no access-class")
@@ -241,7 +241,7 @@ def exposures(model: RouterModel) -> list[Exposure]:
     if stopped and model.listeners is not None:
         services = list(dict.fromkeys(svc for svc, _, _ in stopped))
         on = [x.source for x in listeners for svc, p, _ in stopped
-              if x.service == svc and x.port == p]
+              if x.service == svc and x.port == p and not x.unsure]
         out.append(Exposure("info", msg(
             "ADMIN_FILTERED", service=[_word(s) for s in services],
             ports=_ports([p for _, p, _ in stopped])),
