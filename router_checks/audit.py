@@ -19,6 +19,7 @@ from harness.messages import Msg, Param, msg
 from harness.portset import fmt
 from harness.profile import Lan, Router
 from router_checks import operator as operator_mod
+from router_checks.management import exposures
 from router_checks.model import PortForward, RouterModel, Rule, RuleList, Source
 from router_checks.operator import RTP, SIP_PORT, VOICE_PORTS, OperatorAddresses, Roles
 
@@ -630,6 +631,12 @@ def has_wan(model: RouterModel) -> bool:
     return any(i.role == "wan" for i in model.interfaces)
 
 
+def audit_management(model: RouterModel) -> list[Finding]:
+    """The router's own administration reachable from the internet
+    (:mod:`router_checks.management` says what each severity means)."""
+    return [_finding(e.severity, e.message, e.sources) for e in exposures(model)]
+
+
 def audit(model: RouterModel, router: Router, operator: IPv4Address | OperatorAddresses,
           plan: LanPlan = "profile") -> tuple[list[Finding], Prediction]:
     """All audits; returns findings and what the configuration predicts open. ``operator``:
@@ -649,5 +656,5 @@ def audit(model: RouterModel, router: Router, operator: IPv4Address | OperatorAd
     lans = [*audit_lans(model, router), *audit_isolation(model, router)] if plan != "none" \
         else []
     findings = [*lans, *audit_dhcp(model, router, plan), *fw,
-                *audit_alg(model), *audit_device(model, router)]
+                *audit_alg(model), *audit_device(model, router), *audit_management(model)]
     return findings, predicted

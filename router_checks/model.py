@@ -70,6 +70,11 @@ class Rule:
     # A zone-based firewall class matching on an access list: the rule matches what that
     # list permits (its deny entries mean "not this class", not "drop").
     match: RuleList | None = field(default=None, compare=False)
+    # Why the rule may or may not match (a matcher or an entry the reader cannot interpret,
+    # a jump): only the lists that guard the router itself (``RouterModel.local``) carry
+    # such rules, and their evaluation (:mod:`router_checks.management`) says "not
+    # evaluated" when one could change the verdict, never guesses.
+    unsure: str = ""
 
     def matches(self, proto: str, src: IPv4Address, dst: IPv4Address | None, port: int,
                 path: tuple[str, str] | None = None) -> bool:
@@ -180,6 +185,27 @@ class PortForward:
         return self.to_port + (port - self.ports[0].lo)
 
 
+Service = Literal["ssh", "telnet", "web"]
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A management service of the router itself, as its configuration turns it on (IOS
+    ``ip http server``, a ``line vty`` block's transports): the TCP port it answers on, the
+    lines that turn it on, and the source filter of its own (IOS ``access-class``,
+    ``ip http access-class``; None: anyone who reaches the port may connect). ``default``
+    says why it is on when no line says so (an IOS release's default); ``unsure`` why it
+    may be on or off (the configuration does not say): then a port the lists leave open
+    is "not evaluated", never "closed"."""
+
+    service: Service
+    port: int
+    source: Source
+    allowed: RuleList | None = None
+    default: str = ""
+    unsure: str = ""
+
+
 @dataclass
 class RouterModel:
     kind: str  # the router-kind table's name for what it was read from (router_checks.kinds)
@@ -208,6 +234,15 @@ class RouterModel:
     # Lines whose address was redacted in a published copy (``x.x.x.x``, ``<removed>``): a
     # forward or a filter entry whose effect is unknown, so "closed" cannot be concluded.
     redacted: list[Source] = field(default_factory=list)
+    # The router's own management services (None: the kind cannot tell what listens, as
+    # a Linux router's ruleset does not say: every administration port is then judged by
+    # the lists alone), the lists that filter new traffic from the internet to the router
+    # itself (IOS: the WAN's ``ip access-group in``, seen before NAT, and a zone pair to
+    # ``self``; nftables: the input chains), each scoped to its WAN (``ingress``); what
+    # the kind cannot read there is a rule marked ``unsure``. None: the kind does not read
+    # them at all (the audit then says the router's administration is not evaluated).
+    listeners: list[Listener] | None = None
+    local: list[RuleList] | None = None
 
     def lan_interfaces(self) -> list[Interface]:
         return [i for i in self.interfaces if i.role == "lan"]

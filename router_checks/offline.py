@@ -21,7 +21,8 @@ from router_checks.model import RouterModel
 from router_checks.operator import OperatorAddresses
 
 # Findings that say a part of the audit could not be evaluated: never a clean result.
-NOT_EVALUATED = ("CONFIG_NO_WAN", "FW_REDACTED_UNKNOWN")
+NOT_EVALUATED = ("CONFIG_NO_WAN", "FW_REDACTED_UNKNOWN", "ADMIN_NOT_EVALUATED",
+                 "ADMIN_NOT_READ")
 
 
 def load_model(path: Path, kind: RouterKind) -> RouterModel:

@@ -273,4 +273,45 @@ TEXTS: Catalog = {
               "du routeur ne les ouvre : c'est le SIP ALG du routeur qui les ouvre (voir "
               "l'audit du routeur)",
     },
+    # -- issue 25: the router's own administration reachable from the internet -----------------
+    # (router_checks/management.py). The French sentence is the customer's reserve; the
+    # English one carries the detail (how, the lines are cited apart).
+    "ADMIN_SVC_TELNET": {"en": "telnet", "fr": "telnet"},
+    "ADMIN_SVC_SSH": {"en": "SSH", "fr": "SSH"},
+    "ADMIN_SVC_WEB": {"en": "web", "fr": "web"},
+    "ADMIN_TELNET_OPEN": {
+        "en": "telnet to the router (TCP {ports}) is reachable from the internet ({who}): "
+              "{how}",
+        "fr": "Le routeur accepte telnet depuis internet : désactiver telnet et limiter "
+              "l'administration au réseau local",
+    },
+    "ADMIN_WEB_OPEN": {
+        "en": "the router's web administration (TCP {ports}) is reachable from the internet "
+              "({who}): {how}",
+        "fr": "L'administration web du routeur est accessible depuis internet : la désactiver "
+              "ou la limiter au réseau local",
+    },
+    "ADMIN_SSH_OPEN": {
+        "en": "SSH to the router (TCP {ports}) is reachable from the internet ({who}): {how}",
+        "fr": "L'administration du routeur (SSH) est accessible depuis internet : la limiter "
+              "au réseau local ou aux adresses de l'intégrateur",
+    },
+    "ADMIN_NOT_EVALUATED": {
+        "en": "whether the router's {service} administration (TCP {ports}) is reachable from "
+              "the internet is not evaluated: {how}",
+        "fr": "L'accès à l'administration {service} du routeur depuis internet n'a pas pu "
+              "être vérifié (TCP {ports}) : le contrôler",
+    },
+    "ADMIN_NOT_READ": {
+        "en": "the router's own administration (telnet, SSH, web) is not evaluated: the "
+              "{kind} reader does not read what guards the router itself",
+        "fr": "L'exposition de l'administration du routeur sur internet n'a pas été évaluée : "
+              "la vérifier",
+    },
+    "ADMIN_FILTERED": {
+        "en": "the router's administration is on ({service}: TCP {ports}), but the WAN's "
+              "filter stops it from the internet",
+        "fr": "L'administration du routeur est active ({service} : TCP {ports}), mais le "
+              "filtre de l'accès internet la bloque",
+    },
 }

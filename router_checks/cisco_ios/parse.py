@@ -5,7 +5,8 @@ The configuration is split by indentation into its blocks (:mod:`.tree`), keepin
 line's position, so each fact cites the 1-based line of the text exactly as collected
 (leading ``!`` lines included). Each section has its reader, because the audits need IOS's
 own semantics (first match, implicit deny, ACL before NAT): :mod:`.interfaces`, :mod:`.nat`,
-:mod:`.filters` (with :mod:`.acl` and :mod:`.zbf`) and :mod:`.dhcp`. This module runs them
+:mod:`.filters` (with :mod:`.acl` and :mod:`.zbf`), :mod:`.dhcp` and :mod:`.mgmt` (the
+router's own management services). This module runs them
 in order and assembles the model.
 
 Only what decides the audits is interpreted. An access-list entry with a qualifier the model
@@ -30,6 +31,7 @@ from router_checks.cisco_ios.interfaces import (
     routed_lans,
 )
 from router_checks.cisco_ios.layout import noise, orphans, renest, unknown
+from router_checks.cisco_ios.mgmt import read_management
 from router_checks.cisco_ios.nat import read_nat
 from router_checks.cisco_ios.sanitize import ios_config
 from router_checks.cisco_ios.tree import Node, Note, source, tree
@@ -126,6 +128,7 @@ def parse(config_text: str, *, version: str | None = None, origin: str = ORIGIN
     model.sip_alg, model.sip_alg_sources = bool(nat.sip_alg), nat.sip_alg
     model.sip_alg_tcp = nat.sip_alg_tcp
     model.sip_inspection = sip_inspection(top, itfs, origin)
+    model.listeners, model.local = read_management(top, itfs, roles, origin)
 
     model.filters = read_filters(top, itfs, roles, nat.statics, origin, note, notes,
                                  tuple(IPv4Network(f.inside) for f in routed if f.inside),

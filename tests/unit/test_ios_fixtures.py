@@ -94,7 +94,29 @@ CLAIMS: dict[str, Claim] = {
     "LANS_NOT_SEPARATED": lambda f, cited, model: _has(cited[0], "interface"),
     "LANS_OPEN_TO_EACH_OTHER": lambda f, cited, model: all(
         _has(c, "permit", "interface", "pass", "inspect") for c in cited),
+    # The router's administration: the lines that turn the service on, and what lets the
+    # internet through (a permit, or the WAN interface with no list) or stops it (a deny).
+    "ADMIN_TELNET_OPEN": lambda f, cited, model: _vty(cited) and _admits(cited),
+    "ADMIN_SSH_OPEN": lambda f, cited, model: _vty(cited) and _admits(cited),
+    "ADMIN_WEB_OPEN": lambda f, cited, model: _web(cited) and _admits(cited),
+    "ADMIN_FILTERED": lambda f, cited, model: (_vty(cited) or _web(cited)) and any(
+        _has(c, "deny", "drop") or c[0].startswith("ip access-group") for c in cited),
+    "ADMIN_NOT_EVALUATED": lambda f, cited, model: "neither" in str(f.message) or any(
+        _has(c, "zone-pair") or any(redacted(w) for x in c for w in x.split())
+        for c in cited),
 }
+
+
+def _vty(cited: list[list[str]]) -> bool:
+    return any(c[0].startswith("line vty") for c in cited)
+
+
+def _web(cited: list[list[str]]) -> bool:
+    return any(x in ("ip http server", "ip http secure-server") for c in cited for x in c)
+
+
+def _admits(cited: list[list[str]]) -> bool:
+    return any(_has(c, "permit") or c[0].startswith("interface ") for c in cited)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -200,7 +222,7 @@ def test_recette_audit_takes_the_operators_addresses_by_role(
     code, out = _audit(c.path, capsys, "--server", SERVER, "--signalling", "198.51.100.20",
                        "--media", "198.51.100.30")
     assert code == 1
-    (line,) = [x for x in out.splitlines() if x.startswith("[")]
+    (line,) = [x for x in out.splitlines() if x.startswith("[") and "ADMIN_" not in x]
     assert line.startswith("[fail] FW_OPEN_TO_OTHERS: UDP 5060 also open to sources other "
                            "than the operator's addresses (198.51.100.10, 198.51.100.20, "
                            "198.51.100.30): 203.0.113.9 (")

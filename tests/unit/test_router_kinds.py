@@ -118,6 +118,9 @@ def test_a_third_kind_audits_offline(toy: RouterKind, tmp_path: Path,
         "[fail] SIP_ALG_ON: the router's SIP ALG is enabled: it rewrites SIP/SDP and breaks "
         "registrations and audio, and opens the ports it reads in the SDP whatever the "
         f"firewall's rules say (disable it) ({config}:7)",
+        # The toy reads nothing of what guards the router itself: said, never a pass.
+        "[warn] ADMIN_NOT_READ: the router's own administration (telnet, SSH, web) is not "
+        "evaluated: the static reader does not read what guards the router itself",
         "LAN plan: no LAN plan (no profile): LANs not compared; the configuration's own: "
         "data0 192.168.1.1/24, voice0 192.168.254.1/24"]
     args = ["audit", "--config", str(config), "--kind", "static", "--server", SERVER]
@@ -148,7 +151,8 @@ def test_a_third_kind_round_trips_through_the_saved_configuration(
         "operator's addresses",
         "[fail] SIP_ALG_ON: the router's SIP ALG is enabled: it rewrites SIP/SDP and breaks "
         "registrations and audio, and opens the ports it reads in the SDP whatever the "
-        "firewall's rules say", "LAN plan: no LAN plan"]
+        "firewall's rules say", "[warn] ADMIN_NOT_READ: the router's own administration",
+        "LAN plan: no LAN plan"]
 
 
 def _router(kind: str) -> dict[str, str]:
