@@ -155,11 +155,34 @@ def sweep_doc(site: str, at: dt.datetime, *, target: str = PUBLIC,
             "nonce": secrets.token_hex(8)}
 
 
+EXPOSURE_PORTS = ["5060/udp", "5060/tcp", "5061/tcp", "5080/udp", "5080/tcp", "5160/udp",
+                  "5160/tcp", "4569/udp", "1720/tcp", "2000/tcp", "69/udp", "80/tcp",
+                  "443/tcp", "8080/tcp", "8088/tcp", "8089/tcp", "22/tcp", "23/tcp"]
+
+
+def scan_doc(site: str, at: dt.datetime, *, target: str = PUBLIC,
+             found_open: list[str] | None = None,
+             ports: list[str] | None = None) -> dict[str, object]:
+    """What the outsider probe signs for one exposure scan (harness.probe.scan.scan_doc),
+    before the signer adds its key id: security.exposure's 18 ports, nothing open."""
+    import secrets
+
+    return {"v": 1, "kind": "scan", "at": at.isoformat(timespec="milliseconds"),
+            "target": target, "source": "203.0.113.66",
+            "ports": EXPOSURE_PORTS if ports is None else ports, "open": found_open or [],
+            "results": secrets.token_hex(32), "seconds": 1.5, "site": site,
+            "nonce": secrets.token_hex(8)}
+
+
 def firewall_results(status: str, sweeps: list[dict[str, object]], *,
                      generated: dt.datetime, public: str | None = PUBLIC,
-                     customer: str = "Boulangerie", site: str = "Lyon") -> bytes:
+                     customer: str = "Boulangerie", site: str = "Lyon",
+                     scans: list[dict[str, object]] | None = None,
+                     exposure: str = "pass") -> bytes:
     """A results.json whose firewall.openings has ``status`` and cites ``sweeps`` (each
-    ``{"phase", "attestation"}``, from the outsider), shaped as the plugin writes it."""
+    ``{"phase", "attestation"}``, from the outsider), shaped as the plugin writes it; with
+    ``scans`` (the same shape), a security.exposure check of status ``exposure`` citing them
+    (a firewall pass starts the wait only beside an attested exposure pass)."""
     import json
 
     fw = {"id": "firewall.openings", "fr": "Pare-feu", "en": "Firewall", "status": status,
@@ -176,7 +199,16 @@ def firewall_results(status: str, sweeps: list[dict[str, object]], *,
         "site": site, "operator_server": "198.51.100.10", "lang": "fr",
         "counts": {"pass": int(status == "pass"), "fail": int(status == "fail"),
                    "error": int(status == "error"), "skip": 0},
-        "checks": [fw], "incidents": []}).encode()
+        "checks": [fw, *([] if scans is None else [{
+            "id": "security.exposure", "fr": "Exposition", "en": "Exposure",
+            "status": exposure, "reserves": [], "facts": {},
+            "reasons": ([] if exposure != "fail" else [
+                {"code": "EXPO_SIP", "params": {}, "text": "SIP 5060/tcp answers"}]),
+            "figures": {"exposure": [{"phase": s["phase"], "source": "203.0.113.66",
+                                      "to": public, "seconds": 1.5, "ports": [],
+                                      "attestation": s.get("attestation")}
+                                     for s in scans]}}])],
+        "incidents": []}).encode()
 
 
 

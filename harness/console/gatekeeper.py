@@ -10,6 +10,12 @@ never used by another run. What the probe cannot see stays the agent's word and 
 as such: which swept ports received the datagrams, the operator's own traffic, the router's
 configuration. A pass that fails any of these is kept in the trail as unattested and starts
 nothing.
+
+What an attacker on the internet reaches weighs as much (issue 25): a run whose
+``security.exposure`` fails is a failure whatever its firewall says, and a firewall pass starts
+the wait only beside an exposure pass whose scans, cold and warm, carry the outsider probe's
+attestation that it found nothing open on the ports an attacker tries first. A pass without
+that is unproven: kept in the trail, it starts nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ SKEW = dt.timedelta(minutes=5)  # a probe's clock ahead of the console's by at m
 CHECK = "firewall.openings"
 NEEDED = frozenset({SIP_PORT, *RTP_RANGE})
 PHASES = ("cold", "warm")
+EXPOSURE = "security.exposure"
+# The ports an exposure scan must have covered for its "nothing open" to back a pass: SIP on
+# every transport, and the provisioning and administration an attacker tries first.
+EXPOSURE_NEEDED = frozenset({"5060/udp", "5060/tcp", "5061/tcp", "69/udp", "80/tcp",
+                             "443/tcp", "22/tcp", "23/tcp"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,7 @@ class Verification:
     declared: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
+    exposure: list[dict[str, Any]] = field(default_factory=list)  # attested exposure scans
     detail: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -69,20 +81,27 @@ def digest_of(att: Mapping[str, Any]) -> str:
 
 
 def candidates(results: Mapping[str, Any]) -> list[str]:
-    """The digests of the attestations the run's firewall check carries: the only rows of
-    the used-attestations table an upload needs to look at."""
-    fw = _firewall(results)
-    figures = fw.get("figures") if fw and isinstance(fw.get("figures"), dict) else {}
-    assert isinstance(figures, dict)
-    return [digest_of(s["attestation"]) for s in figures.get("sweeps") or []
-            if isinstance(s, dict) and isinstance(s.get("attestation"), dict)]
+    """The digests of the attestations the run's firewall and exposure checks carry: the
+    only rows of the used-attestations table an upload needs to look at."""
+    out = []
+    for check_id, key in ((CHECK, "sweeps"), (EXPOSURE, "exposure")):
+        c = _check(results, check_id)
+        figures = c.get("figures") if c and isinstance(c.get("figures"), dict) else {}
+        assert isinstance(figures, dict)
+        out += [digest_of(s["attestation"]) for s in figures.get(key) or []
+                if isinstance(s, dict) and isinstance(s.get("attestation"), dict)]
+    return out
 
 
-def _firewall(results: Mapping[str, Any]) -> dict[str, Any] | None:
+def _check(results: Mapping[str, Any], check_id: str) -> dict[str, Any] | None:
     checks = results.get("checks")
     if not isinstance(checks, list):
         return None
-    return next((c for c in checks if isinstance(c, dict) and c.get("id") == CHECK), None)
+    return next((c for c in checks if isinstance(c, dict) and c.get("id") == check_id), None)
+
+
+def _firewall(results: Mapping[str, Any]) -> dict[str, Any] | None:
+    return _check(results, CHECK)
 
 
 def _ports(spans: object) -> set[int]:
@@ -107,15 +126,17 @@ def _at(doc: Mapping[str, Any]) -> dt.datetime:
     return at.astimezone(dt.UTC)
 
 
-def _check_sweep(sweep: Mapping[str, Any], keys: Mapping[str, ProbeKey], *, site: str,
-                 public: str | None, received: dt.datetime) -> tuple[dict[str, Any], str]:
-    """The attested facts of one sweep and its digest; AttestationError saying why not."""
-    att = sweep.get("attestation")
+def _attested(item: Mapping[str, Any], keys: Mapping[str, ProbeKey], kind: str, *, site: str,
+              public: str | None, received: dt.datetime
+              ) -> tuple[dict[str, Any], dt.datetime, ProbeKey, str]:
+    """The signed document of one sweep or scan, once it is this ``kind``, fresh, for this
+    site and aimed at its public address: (document, its time, the probe's key, target)."""
+    att = item.get("attestation")
     if not isinstance(att, dict):
         raise AttestationError("unsigned (a probe without a signing key, or removed)")
     doc = verify(att, {k: v.public for k, v in keys.items()})
-    if doc.get("kind") != "sweep":
-        raise AttestationError(f"signs a {str(doc.get('kind'))[:20]!r}, not a sweep")
+    if doc.get("kind") != kind:
+        raise AttestationError(f"signs a {str(doc.get('kind'))[:20]!r}, not a {kind}")
     at = _at(doc)
     if at > received + SKEW:
         raise AttestationError(f"dated {at:%Y-%m-%d %H:%M:%S}Z, after its receipt")
@@ -130,18 +151,90 @@ def _check_sweep(sweep: Mapping[str, Any], keys: Mapping[str, ProbeKey], *, site
     if target != public:
         raise AttestationError(f"sent to {target[:64]}, not to the site's public address "
                                f"{public}")
+    return doc, at, keys[str(att.get("key"))], target
+
+
+def _check_sweep(sweep: Mapping[str, Any], keys: Mapping[str, ProbeKey], *, site: str,
+                 public: str | None, received: dt.datetime) -> tuple[dict[str, Any], str]:
+    """The attested facts of one sweep and its digest; AttestationError saying why not."""
+    doc, at, key, target = _attested(sweep, keys, "sweep", site=site, public=public,
+                                     received=received)
     swept = _ports(doc.get("ports"))
     if missing := NEEDED - swept:
         raise AttestationError(f"does not cover UDP {fmt(missing)}")
     sent = doc.get("sent")
     if not isinstance(sent, int) or sent < len(swept):
         raise AttestationError(f"{sent!r} datagrams sent for {len(swept)} ports")
-    key = keys[str(att.get("key"))]
     facts = {"vantage": sweep.get("vantage"), "phase": sweep.get("phase"),
              "probe": f"{key.name} ({key.key_id})", "target": target,
              "source": str(doc.get("source"))[:64], "at": at.isoformat(),
              "ports": fmt(swept), "sent": sent}
-    return facts, digest_of(att)
+    return facts, digest_of(sweep["attestation"])
+
+
+def _check_scan(scan: Mapping[str, Any], keys: Mapping[str, ProbeKey], *, site: str,
+                public: str | None, received: dt.datetime) -> tuple[dict[str, Any], str]:
+    """The attested facts of one exposure scan that found nothing open, and its digest;
+    AttestationError saying why it backs no pass."""
+    doc, at, key, target = _attested(scan, keys, "scan", site=site, public=public,
+                                     received=received)
+    ports = doc.get("ports")
+    scanned = {p for p in ports[:200] if isinstance(p, str)} if isinstance(ports, list) else set()
+    if missing := EXPOSURE_NEEDED - scanned:
+        raise AttestationError(f"does not cover {', '.join(sorted(missing))}")
+    found = doc.get("open")
+    if not isinstance(found, list):
+        raise AttestationError("says nothing of what it found open")
+    if found:
+        raise AttestationError("the probe found open: " + ", ".join(map(str, found))[:200])
+    facts = {"phase": scan.get("phase"), "probe": f"{key.name} ({key.key_id})",
+             "target": target, "at": at.isoformat(), "ports": len(scanned), "open": "none"}
+    return facts, digest_of(scan["attestation"])
+
+
+def _back_exposure(v: Verification, exp: Mapping[str, Any] | None,
+                   keys: Mapping[str, ProbeKey], *, site: str, public: str | None,
+                   received: dt.datetime, used: set[str]) -> None:
+    """What backs a firewall pass from the exposure check: its attested scans into
+    ``v.exposure``, or the reasons it backs nothing into ``v.refused``."""
+    unproven = "what an attacker on the internet reaches is unproven"
+    if exp is None:
+        v.refused.append(f"no {EXPOSURE} check in the run: {unproven}")
+        return
+    if exp.get("status") != "pass":
+        v.refused.append(f"{EXPOSURE}: {str(exp.get('status'))[:20]}: {unproven}")
+        return
+    figures = exp.get("figures") if isinstance(exp.get("figures"), dict) else {}
+    assert isinstance(figures, dict)
+    phases: set[str] = set()
+    for s in [s for s in figures.get("exposure") or [] if isinstance(s, dict)][:10]:
+        label = f"{str(s.get('phase'))[:20]} exposure scan"
+        try:
+            facts, digest = _check_scan(s, keys, site=site, public=public, received=received)
+            if digest in used or digest in v.digests:
+                raise AttestationError("already used by another run")
+        except AttestationError as exc:
+            v.refused.append(f"{label}: {exc}")
+            continue
+        v.exposure.append(facts)
+        v.digests.append(digest)
+        phases.add(str(s.get("phase")))
+    for phase in PHASES:
+        if phase not in phases and not any(r.startswith(f"{phase} exposure scan")
+                                           for r in v.refused):
+            v.refused.append(f"no {phase} exposure scan from the outsider probe in the run")
+
+
+def _exposure_failure(exp: Mapping[str, Any], fw: Mapping[str, Any] | None) -> Verification:
+    """A failing exposure check: believed as declared, like a failing firewall check."""
+    reasons = [str(m.get("text", m.get("code", "")))[:300]
+               for m in exp.get("reasons") or [] if isinstance(m, dict)][:40]
+    v = Verification("verification_fail", "fail",
+                     f"{EXPOSURE} failed: the site answers attackers from the internet; "
+                     "it blocks the option until a new verified pass")
+    v.detail = {"check": "fail", "firewall": str(fw.get("status")) if fw else None,
+                "exposure": reasons, "attested": [], "declared": [], "refused": []}
+    return v
 
 
 def _declared(fw: Mapping[str, Any], public: Mapping[str, Any] | None) -> list[str]:
@@ -161,6 +254,9 @@ def decide(results: Mapping[str, Any], *, site: str, received: dt.datetime,
     """The verification ``results`` (a results.json) brings for ``site``, received now by
     the console. ``used``: digests of attestations other runs already used."""
     fw = _firewall(results)
+    exp = _check(results, EXPOSURE)
+    if exp is not None and exp.get("status") == "fail":
+        return _exposure_failure(exp, fw)
     status = str(fw.get("status")) if fw else None
     if fw is None or status not in ("pass", "fail"):
         note = ("no firewall verification in this run" if fw is None else
@@ -195,6 +291,8 @@ def decide(results: Mapping[str, Any], *, site: str, received: dt.datetime,
         if not seen.get(phase) and not any(f"{phase} sweep from the outsider" in r
                                            for r in v.refused):
             v.refused.append(f"no {phase} sweep from the outsider probe in the run")
+    if status == "pass":
+        _back_exposure(v, exp, keys, site=site, public=address, received=received, used=used)
     if status == "pass" and v.refused:
         v.kind = "verification_unattested"
         v.note = "a pass the probe's signatures do not back: kept in the trail, starts nothing"
@@ -205,7 +303,7 @@ def decide(results: Mapping[str, Any], *, site: str, received: dt.datetime,
         v.refused = []  # a failure is believed as declared: nothing to back
     v.detail = {"check": status, "evidence": str((fw.get("facts") or {}).get("evidence", "")),
                 "public_address": public, "attested": v.attested, "declared": v.declared,
-                "refused": v.refused,
+                "refused": v.refused, "exposure": v.exposure,
                 "addresses": [a for a in figures.get("operator_addresses") or []
                               if isinstance(a, dict)]}
     return v

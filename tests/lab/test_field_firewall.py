@@ -23,7 +23,7 @@ from sip_checks.probes.media_ports import OUTSIDE
 from tests.lab.labrun import assert_sweeps_attested, by_id, codes, run
 from tests.lab.wan import assert_proofs_true, uploaded, wan_capture
 
-CHECKS = ("router.audit", "firewall.openings", "router.crosscheck")
+CHECKS = ("router.audit", "firewall.openings", "router.crosscheck", "security.exposure")
 MEDIA_IP = "198.51.100.30"
 
 

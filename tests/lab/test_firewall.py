@@ -25,12 +25,12 @@ from tests.lab.labrun import assert_sweeps_attested, run
 from tests.lab.wan import uploaded
 
 
-def _verify(lab: Lab, tmp: Path) -> CheckResult:
+def _verify(lab: Lab, tmp: Path, *also: str) -> CheckResult:
+    """firewall.openings (and ``also``: the checks the console wants beside a pass)."""
     prof = tmp / "lab.yaml"
     lab.write_profile(prof)
-    _, doc = run(prof, tmp / "out", "firewall.openings")
-    (check,) = doc.checks
-    return check
+    _, doc = run(prof, tmp / "out", "firewall.openings", *also)
+    return next(c for c in doc.checks if c.id == "firewall.openings")
 
 
 def _openings(check: CheckResult) -> list[tuple[str, object, object, object]]:
@@ -47,7 +47,7 @@ def _openings(check: CheckResult) -> list[tuple[str, object, object, object]]:
 @pytest.mark.lab
 def test_strict_passes_and_is_recorded(strict_lab: Lab, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    check = _verify(strict_lab, tmp_path)
+    check = _verify(strict_lab, tmp_path, "security.exposure")
     assert check.status == "pass", check.reason()
     facts = check.facts
     for phase in ("cold", "warm"):

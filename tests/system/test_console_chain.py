@@ -29,6 +29,7 @@ from tests.console_support import (
     Client,
     Clock,
     firewall_results,
+    scan_doc,
     serving,
     sweep_doc,
 )
@@ -64,6 +65,12 @@ def _send(tmp: Path, base: str, token: str, results: bytes, name: str) -> dict[s
 
 def _signed(probe: Signer, at: dt.datetime, **kw: Any) -> list[dict[str, object]]:
     return [{"phase": p, "attestation": probe.sign(sweep_doc(SITE, at, **kw))}
+            for p in ("cold", "warm")]
+
+
+def _scans(probe: Signer, at: dt.datetime) -> list[dict[str, object]]:
+    """The exposure scans a pass needs beside its sweeps: nothing open, signed."""
+    return [{"phase": p, "attestation": probe.sign(scan_doc(SITE, at))}
             for p in ("cold", "warm")]
 
 
@@ -117,17 +124,20 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
 
     base, store, clock, token, probe = chain
     sweeps = _signed(probe, T0 - dt.timedelta(minutes=4))
+    scans = _scans(probe, T0 - dt.timedelta(minutes=4))
     answer = _send(tmp_path, base, token, firewall_results(
-        "pass", sweeps, generated=T0 - dt.timedelta(minutes=3)), "signed")
+        "pass", sweeps, generated=T0 - dt.timedelta(minutes=3), scans=scans), "signed")
     assert "the 24 h wait starts now" in answer["gate"]
     # The same signatures in another run (a copied results.json, its time changed) back
     # nothing: one attestation, one run.
     copied = _send(tmp_path, base, token, firewall_results(
-        "pass", sweeps, generated=T0 - dt.timedelta(minutes=2)), "copied")
+        "pass", sweeps, generated=T0 - dt.timedelta(minutes=2), scans=scans), "copied")
     run = store.run(copied["id"])
     assert run is not None and run.gate["refused"] == [
         "cold sweep from the outsider: already used by another run",
-        "warm sweep from the outsider: already used by another run"]
+        "warm sweep from the outsider: already used by another run",
+        "cold exposure scan: already used by another run",
+        "warm exposure scan: already used by another run"]
     event, _ = store.gate.history(SITE)
     assert (event.kind, event.at, event.actor) == ("verification_pass", T0, "alpha")
     assert [a["phase"] for a in event.detail["attested"]] == ["cold", "warm"]
@@ -156,9 +166,11 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
         """A run uploaded ``days`` after T0 (signed when it passes), then the sites page's
         row, logged in again (each jump of the clock idles the session out)."""
         clock.at = T0 + dt.timedelta(days=days)
-        sweeps = _signed(probe, clock.at - dt.timedelta(minutes=4)) if status == "pass" else []
+        signed_at = clock.at - dt.timedelta(minutes=4)
+        sweeps = _signed(probe, signed_at) if status == "pass" else []
         _send(tmp_path, base, token, firewall_results(
-            status, sweeps, generated=clock.at - dt.timedelta(minutes=3)), name)
+            status, sweeps, generated=clock.at - dt.timedelta(minutes=3),
+            scans=_scans(probe, signed_at) if status == "pass" else None), name)
         assert client.login("tech", PASSWORD).status == 302
         return _sites_row(client)
 
@@ -203,7 +215,8 @@ def test_a_server_started_with_recette_now_keeps_its_own_clock(
         base = f"http://127.0.0.1:{server.server_port}"
         now = dt.datetime.now(dt.UTC)
         answer = _send(tmp_path, base, token, firewall_results(
-            "pass", _signed(probe, now - dt.timedelta(seconds=30)), generated=now), "run")
+            "pass", _signed(probe, now - dt.timedelta(seconds=30)), generated=now,
+            scans=_scans(probe, now - dt.timedelta(seconds=30))), "run")
         assert "the 24 h wait starts now" in answer["gate"], answer
         (event,) = store.gate.history(SITE)
         assert abs((event.at - now).total_seconds()) < 60  # the machine's time, not +2 days

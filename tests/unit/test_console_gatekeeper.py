@@ -13,7 +13,7 @@ import pytest
 
 from harness.attest import Signer, generate
 from harness.console.gatekeeper import ProbeKey, decide
-from tests.console_support import PUBLIC, firewall_results, sweep_doc
+from tests.console_support import PUBLIC, firewall_results, scan_doc, sweep_doc
 
 SITE = "73282932000074/Lyon"
 NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
@@ -29,12 +29,20 @@ def _keys(*signers: Signer) -> dict[str, ProbeKey]:
 
 
 def _results(signer: Signer, status: str = "pass", *, site: str = SITE,
-             at: dt.datetime = NOW - dt.timedelta(minutes=3), **kw: Any) -> dict[str, Any]:
+             at: dt.datetime = NOW - dt.timedelta(minutes=3), exposure: str = "pass",
+             scan: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    """A run whose firewall check has ``status`` with signed outsider sweeps, beside an
+    exposure check of status ``exposure`` with signed scans (``scan``: scan_doc's options;
+    exposure ``none``: no exposure check in the run)."""
     public = kw.pop("public", PUBLIC)
     phases = kw.pop("phases", ("cold", "warm"))
     sweeps = [{"phase": p, "attestation": signer.sign(sweep_doc(site, at, **kw))}
               for p in phases]
-    return dict(json.loads(firewall_results(status, sweeps, generated=NOW, public=public)))
+    scans = None if exposure == "none" else [
+        {"phase": p, "attestation": signer.sign(scan_doc(site, at, **(scan or {})))}
+        for p in ("cold", "warm")]
+    return dict(json.loads(firewall_results(status, sweeps, generated=NOW, public=public,
+                                            scans=scans, exposure=exposure)))
 
 
 def test_a_signed_fresh_pass_starts_the_clock(probe: Signer) -> None:
@@ -44,7 +52,9 @@ def test_a_signed_fresh_pass_starts_the_clock(probe: Signer) -> None:
         ("cold", PUBLIC, "5060-5061, 9999-20001"), ("warm", PUBLIC, "5060-5061, 9999-20001")]
     assert v.declared[0].startswith("which swept ports received")
     assert "the site's public address as the operator's registrar saw it" in v.declared
-    assert len(v.digests) == 2 and v.detail["attested"] == v.attested
+    assert len(v.digests) == 4 and v.detail["attested"] == v.attested  # 2 sweeps, 2 scans
+    assert [(e["phase"], e["target"], e["ports"], e["open"]) for e in v.exposure] == [
+        ("cold", PUBLIC, 18, "none"), ("warm", PUBLIC, 18, "none")]
 
 
 def _refused(results: dict[str, Any], keys: dict[str, ProbeKey], used: set[str] | None = None
@@ -92,7 +102,9 @@ def test_an_attestation_backs_one_run_only(probe: Signer) -> None:
     assert first.kind == "verification_pass"
     assert _refused(results, _keys(probe), used=set(first.digests)) == [
         "cold sweep from the outsider: already used by another run",
-        "warm sweep from the outsider: already used by another run"]
+        "warm sweep from the outsider: already used by another run",
+        "cold exposure scan: already used by another run",
+        "warm exposure scan: already used by another run"]
 
 
 def test_a_failure_is_believed_and_an_error_records_nothing(probe: Signer) -> None:
@@ -113,3 +125,49 @@ def test_junk_attestations_are_refused_not_raised(probe: Signer, junk: object) -
     for s in results["checks"][0]["figures"]["sweeps"]:
         s["attestation"] = junk
     assert len(_refused(results, _keys(probe))) == 2
+
+
+def test_a_failing_exposure_blocks_whatever_the_firewall_says(probe: Signer) -> None:
+    """An internet host reaching the IPBX is toll fraud's way in: a failure, believed as
+    declared, even beside a signed firewall pass, and even with no firewall check at all."""
+    v = decide(_results(probe, exposure="fail"), site=SITE, received=NOW,
+               keys=_keys(probe), used=set())
+    assert (v.kind, v.status) == ("verification_fail", "fail"), v.note
+    assert "security.exposure" in v.note and v.detail["exposure"] == ["SIP 5060/tcp answers"]
+    alone = _results(probe, exposure="fail")
+    alone["checks"] = [c for c in alone["checks"] if c["id"] == "security.exposure"]
+    assert decide(alone, site=SITE, received=NOW, keys=_keys(probe),
+                  used=set()).kind == "verification_fail"
+
+
+@pytest.mark.parametrize(("exposure", "scan", "why"), [
+    ("none", None, ["no security.exposure check in the run: what an attacker on the internet "
+                    "reaches is unproven"]),
+    ("error", None, ["security.exposure: error: what an attacker on the internet reaches is "
+                     "unproven"]),
+    ("pass", {"found_open": ["5060/tcp sip"]},
+     ["cold exposure scan: the probe found open: 5060/tcp sip",
+      "warm exposure scan: the probe found open: 5060/tcp sip"]),
+    ("pass", {"ports": ["5060/udp"]},
+     ["cold exposure scan: does not cover 22/tcp, 23/tcp, 443/tcp, 5060/tcp, 5061/tcp, "
+      "69/udp, 80/tcp", "warm exposure scan: does not cover 22/tcp, 23/tcp, 443/tcp, "
+      "5060/tcp, 5061/tcp, 69/udp, 80/tcp"]),
+    ("pass", {"target": "198.51.100.99"},
+     ["cold exposure scan: sent to 198.51.100.99, not to the site's public address "
+      "192.0.2.10", "warm exposure scan: sent to 198.51.100.99, not to the site's public "
+      "address 192.0.2.10"]),
+], ids=["no-exposure-check", "exposure-error", "scan-found-open", "scan-too-narrow",
+        "scan-misaimed"])
+def test_a_firewall_pass_without_an_attested_exposure_pass_starts_nothing(
+        probe: Signer, exposure: str, scan: dict[str, Any] | None, why: list[str]) -> None:
+    assert _refused(_results(probe, exposure=exposure, scan=scan), _keys(probe)) == why
+
+
+def test_an_unsigned_exposure_scan_backs_nothing(probe: Signer) -> None:
+    results = _results(probe)
+    (exp,) = [c for c in results["checks"] if c["id"] == "security.exposure"]
+    exp["figures"]["exposure"] = exp["figures"]["exposure"][:1]  # the warm scan removed
+    exp["figures"]["exposure"][0]["attestation"] = None
+    assert _refused(results, _keys(probe)) == [
+        "cold exposure scan: unsigned (a probe without a signing key, or removed)",
+        "no warm exposure scan from the outsider probe in the run"]
