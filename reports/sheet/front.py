@@ -51,6 +51,32 @@ def services(page: Page) -> str:
     return "".join(parts)
 
 
+EXPOSURE = "security.exposure"
+
+
+def fraud(page: Page) -> str:
+    """Toll-fraud exposure in one place: what an attacker on the internet reaches, the thing
+    the operator's technical service enables international calls on (issue 25). Each port
+    reached is the exposure check's own sentence; nothing when the run did not look."""
+    check = next((c for c in page.results.checks if c.id == EXPOSURE), None)
+    if check is None:
+        return ""
+    parts = [f"<section class='fraud'><h2>{page.label('fraud')}</h2>"]
+    reached = {(p.port, p.transport): p for scan in check.figures.exposure
+               for p in scan.ports if p.risk is not None}
+    if check.status == "pass":
+        parts.append(f"<p>{page.label('fraud_none')}</p>")
+    elif reached:
+        items = "".join(f"<li>{mono(f'{port}/{transport.upper()}')} "
+                        f"{page.say(p.risk)}</li>"
+                        for (port, transport), p in sorted(reached.items()) if p.risk)
+        parts.append(f"<p>{page.label('fraud_reached')}</p><ul>{items}</ul>")
+    else:
+        parts.append(f"<p>{page.label('fraud_unproven')}</p>")
+    parts.append(f"<p class='note'>{page.label('fraud_gate')}</p></section>")
+    return "".join(parts)
+
+
 def badge(page: Page, status: str) -> str:
     """A verdict word on its colour."""
     return f"<span class='v v-{e(status)}'>{page.word(STATUS, status)}</span>"
@@ -115,4 +141,5 @@ def signoff(page: Page) -> str:
 
 def render(page: Page) -> str:
     """The whole front page, in reading order."""
-    return "".join([header(page), services(page), verdicts(page), signoff(page)])
+    return "".join([header(page), services(page), fraud(page), verdicts(page),
+                    signoff(page)])

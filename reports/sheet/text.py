@@ -33,6 +33,22 @@ TEXT = _by_lang({
     "technician": ("Technicien", "Technician"),
     "date": ("Date des essais", "Test date"),
     "services": ("Services livrés", "Services delivered"),
+    "fraud": ("Exposition à la fraude", "Toll-fraud exposure"),
+    "fraud_none": ("Depuis internet, aucun des ports qu'un fraudeur essaie ne répond "
+                   "(SIP, IAX2, H.323, SCCP, TFTP, web, SSH, telnet), ni avant ni après "
+                   "l'enregistrement.",
+                   "From the internet, none of the ports a fraudster tries answers (SIP, "
+                   "IAX2, H.323, SCCP, TFTP, web, SSH, telnet), before or after registration."),
+    "fraud_reached": ("Depuis internet, un fraudeur atteint :",
+                      "From the internet, a fraudster reaches:"),
+    "fraud_unproven": ("Ce qu'un fraudeur atteint depuis internet n'a pas pu être vérifié "
+                       "(réserve ci-dessous).",
+                       "What a fraudster reaches from the internet could not be verified "
+                       "(reserve below)."),
+    "fraud_gate": ("L'opérateur n'active les appels internationaux que 24 h après une "
+                   "vérification réussie du pare-feu et de cette exposition.",
+                   "The operator enables international calls only 24 h after a passing "
+                   "verification of the firewall and of this exposure."),
     "trunks": ("Trunks SIP", "SIP trunks"),
     "centrex": ("Comptes Centrex", "Centrex accounts"),
     "name": ("Nom", "Name"),

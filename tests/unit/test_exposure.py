@@ -12,6 +12,7 @@ import pytest
 
 from harness.profile import load_profile
 from harness.results import STATUSES, CheckResult, ExposurePort, ExposureScan, RunResults
+from reports.sheet import front
 from reports.sheet.annex import exposure as annex
 from reports.sheet.page import Page
 from sip_checks import exposure
@@ -123,3 +124,24 @@ def test_annex_is_empty_without_scans() -> None:
     page = _page("fr")
     page.results.checks[0].figures.exposure = []
     assert annex.render(page) == ""
+
+
+def test_the_front_page_says_what_a_fraudster_reaches_in_the_sheets_language() -> None:
+    """The block the customer signs under: each port reached once (not once per phase), with
+    the check's own sentence; a pass says nothing answered; an error says unverified; the
+    gate's rule in every case."""
+    fr = front.fraud(_page("fr"))
+    assert "<h2>Exposition à la fraude</h2>" in fr and fr.count("<li>") == 1
+    assert "22/TCP" in fr and "5060/UDP" not in fr  # no answer on UDP 5060: nothing reached
+    assert "24 h après une vérification réussie" in fr
+    en = front.fraud(_page("en"))
+    assert "From the internet, a fraudster reaches:" in en
+    assert "SSH (22/TCP: SSH-2.0-OpenSSH_9.2p1) answers from the internet" in en
+    page = _page("fr")
+    page.results.checks[0].status = "pass"
+    page.results.checks[0].figures.exposure = []
+    assert "aucun des ports qu&#x27;un fraudeur essaie ne répond" in front.fraud(page)
+    page.results.checks[0].status = "error"
+    assert "pas pu être vérifié" in front.fraud(page)
+    page.results.checks = []
+    assert front.fraud(page) == ""  # the run did not look: the sheet claims nothing
