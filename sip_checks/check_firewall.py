@@ -32,11 +32,12 @@ from harness.messages import Msg, msg
 from harness.plugin import RunState
 from harness.portset import fmt
 from harness.probe.client import ProbeClient
-from harness.profile import Profile
+from harness.profile import SIP_PORT, Profile
 from harness.results import Attestation, OperatorTraffic, PortSets, PublicAddress, SampleRow
 from harness.results import Sweep as SweepRow
 from harness.schedule import run_async
-from sip_checks import claims, openings
+from sip_checks import claims, exposure, openings
+from sip_checks.probes import exposure as exposure_probe
 from sip_checks.probes import media_ports
 from sip_checks.probes.firewall import (
     SWEPT,
@@ -80,7 +81,7 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
         learned = learn_media(profile, site)
     ledger = openings.build(profile.operator, sampling, not_sampled, alg=alg,
                             learned_media=learned)
-    sweeps = _sweeps(site, server_ip, server_probe, outsider_probe, site_key(profile))
+    sweeps, elsewhere = _sweeps(site, server_ip, server_probe, outsider_probe, site_key(profile))
     evidence.add("ports reached", "\n".join(s.line() for s in sweeps))
     evidence.add("sweep attestations", "\n".join(s.attested() for s in sweeps))
     evidence.figures.sweeps = [
@@ -103,7 +104,7 @@ def check_firewall_openings(profile: Profile, site: Site, evidence: Evidence,
                                  ports=fmt(pinholes), source=s.source))
         judged.append(kept)
     by_vantage = {(s.vantage, s.phase): s for s in judged}
-    problems: list[Msg] = []
+    problems: list[Msg] = [elsewhere] if elsewhere is not None else []
     for phase in ("cold", "warm"):
         problems += discrepancies(by_vantage.get(("server", phase)),
                                   by_vantage[("outsider", phase)])
@@ -276,15 +277,17 @@ def learn_media(profile: Profile, site: Site) -> set[str]:
 
 
 def _sweeps(site: Site, server_ip: str, server_probe: ProbeClient | None,
-            outsider_probe: ProbeClient, key: str) -> list[Sweep]:
+            outsider_probe: ProbeClient, key: str) -> tuple[list[Sweep], Msg | None]:
     """Cold then warm: the outsider always, the server's probe when there is one. Warm
     means every listening port has first sent one datagram to the operator (the NAT and
     conntrack state a running IPBX has). Each asks the probe to attest the sweep for the
-    site ``key`` (the gate's name for it)."""
+    site ``key`` (the gate's name for it). With the cold outsider sweep, whether UDP 5060
+    answers the outsider though nothing reached us (:func:`_answered_elsewhere`)."""
     warm_to = server_ip
     if server_probe is not None:
         warm_to = str(server_probe.post("/whoami", {}).get("send_from") or server_ip)
     listener = Listener(site.ip, SWEPT)
+    answered: Msg | None = None
     try:
         if listener.busy:
             raise CheckError(msg("PORTS_BUSY", ports=", ".join(map(str, listener.busy[:5])),
@@ -296,7 +299,9 @@ def _sweeps(site: Site, server_ip: str, server_probe: ProbeClient | None,
             if server_probe is not None:
                 sweeps.append(sweep(listener, server_probe, "server", phase, key))
             sweeps.append(sweep(listener, outsider_probe, "outsider", phase, key))
-        return sweeps
+            if phase == "cold" and SIP_PORT not in sweeps[-1].open_ports:
+                answered = _answered_elsewhere(outsider_probe, key)
+        return sweeps, answered
     finally:
         listener.close()
 
@@ -330,3 +335,19 @@ def _for_console(evidence: Evidence, *, passed: bool) -> None:
                   "by the console, when this run is uploaded ("
                   + ("a pass starts the 24 h wait only with the probe's signed sweeps)"
                      if passed else "a failure blocks the option)"))
+
+
+def _answered_elsewhere(outsider_probe: ProbeClient, key: str) -> Msg | None:
+    """UDP 5060 answering the outsider's OPTIONS while the outsider's sweep reached nothing
+    here: the router forwards the port to another device of the site (an IPBX), from any
+    address. The sweep only sees what reaches this computer, so without this a forward to
+    the IPBX from the whole internet passed (the lab's weak IPBX, issue 25). Asked while
+    the sweep's listener holds this computer's 5060 and answers nothing, so an answer is
+    never ours. A silent device stays unproven here: the router's configuration and
+    ``security.exposure`` speak for it."""
+    scan = exposure_probe.scan(outsider_probe, [(SIP_PORT, "udp")], "cold", key)
+    row = scan.ports[0]
+    if row.state != "open":
+        return None
+    return msg("OPENINGS_ANSWERED_ELSEWHERE", port=SIP_PORT, source=scan.source,
+               answered=exposure.what(row))

@@ -496,6 +496,15 @@ TEXTS: Catalog = {
         "en": "{phase}: UDP {ports} open beyond the operator's openings: close them",
         "fr": "{phase} : UDP {ports} ouverts en plus des ouvertures prévues : les fermer",
     },
+    "OPENINGS_ANSWERED_ELSEWHERE": {
+        "en": "UDP {port} answers any address on the internet (seen from {source}: {answered}) "
+              "though nothing reached this computer: the router forwards it to another device "
+              "of the site; restrict that forward to the operator server only",
+        "fr": "UDP {port} répond à n'importe quelle adresse d'internet (vu depuis {source} : "
+              "{answered}) alors que rien n'arrive à ce poste : le routeur le redirige vers un "
+              "autre équipement du site ; réserver cette redirection au seul serveur de "
+              "l'opérateur",
+    },
     "OPENINGS_TO_OUTSIDER": {
         "en": "{phase}: UDP {ports} open to any address (seen from {source}): restrict them to "
               "the operator server only",

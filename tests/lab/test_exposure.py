@@ -79,3 +79,19 @@ def test_a_weak_ipbx_forwarded_to_the_internet_fails_port_by_port(weak_lab: Lab,
     # The phone's file the IPBX serves by TFTP holds a Centrex password: it is evidence that
     # the file is served, never a copy of the password.
     assert lab_password(weak_lab.prefix, PHONE_ACCOUNT).encode() not in written
+
+
+@pytest.mark.lab
+def test_the_firewall_check_fails_a_forward_to_another_device_of_the_site(
+        weak_lab: Lab, tmp_path: Path) -> None:
+    """The weak site's router forwards UDP 5060 from anyone to the IPBX, not to the agent:
+    the outsider's sweep reaches nothing here, so it once passed. The outsider's OPTIONS,
+    answered by the IPBX while the sweep's listener held the agent's 5060, fails it."""
+    prof = tmp_path / "lab.yaml"
+    weak_lab.write_profile(prof)
+    proc, doc = run(prof, tmp_path / "out", "firewall.openings")
+    (check,) = doc.checks
+    assert check.status == "fail", proc.stdout + proc.stderr
+    assert check.facts["cold outsider"].startswith("none [0 ports")  # the sweep saw nothing
+    (reason,) = [m for m in check.reasons if m.code == "OPENINGS_ANSWERED_ELSEWHERE"]
+    assert reason.params["port"] == 5060 and "FPBX" in str(reason.params["answered"])
