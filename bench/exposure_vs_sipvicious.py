@@ -135,8 +135,9 @@ def recette(lab: Lab, tmp: Path) -> Tool:
                        f"{(proc.stderr or proc.stdout).strip().splitlines()[-1:]}")
         return t
     for c in load_results(results).checks:
-        t.notes.append(f"{c.id}: {c.status}" + (f" ({len(c.reasons)} reasons)"
-                                                 if c.reasons else ""))
+        t.notes.append(f"{c.id}: {c.status} in {c.duration_s:.2f} s of the run's "
+                       f"{wall:.2f} (the rest: Python, pytest, the lab's profile, the report)"
+                       + (f"; {len(c.reasons)} reasons" if c.reasons else ""))
         for scan in c.figures.exposure:
             t.notes.append(f"  {scan.phase} scan {scan.seconds:.1f} s by the probe")
             for p in scan.ports:
