@@ -6,11 +6,20 @@ proxy's 100 Trying before a refusal, and silence."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from harness.profile import load_profile
+from harness.results import CheckResult
+from reports.sheet import front
+from reports.sheet.annex import sip_moves as sip_moves_annex
+from reports.sheet.page import Page
 from sip_checks import sip_from_outside as judge
 from sip_checks.probes.sip_moves import Answer, MoveResult, Moves
 
+PROFILE = load_profile(Path(__file__).resolve().parents[1] / "data" / "profiles" / "good"
+                       / "inline_secrets.yaml")
 NAMED = ("trunk01", "100", "101")
 MADE_UP = ("734019283", "918273645", "561029384")
 KAMAILIO = "kamailio (5.7.4 (x86_64/linux))"
@@ -129,3 +138,46 @@ def test_the_users_asked_are_the_accounts_then_the_first_guesses() -> None:
     assert got[:3] == ["trunk01", "centrex101", "100"] and len(got) == 12
     assert judge.ports() == [(5060, "udp"), (5060, "tcp"), (5080, "udp"), (5080, "tcp"),
                              (5160, "udp"), (5160, "tcp")]
+
+
+# -- on the sheet -----------------------------------------------------------------------------
+
+def _sheet(status: str, moves: Moves) -> Page:
+    from harness.results import RunResults, SipMove, SipMoves
+
+    found = judge.judge(moves)
+    figures = SipMoves(source=moves.source, to=moves.to, seconds=2.0, number=moves.number,
+                       users=list(moves.users), made_up=list(moves.made_up),
+                       enumerated=judge.enumerated(found), findings=[f.reason for f in found],
+                       moves=[SipMove(port=m.port, transport="udp", move=m.move,  # type: ignore[arg-type]
+                                      user=m.user, made_up=m.made_up, got=m.got(),
+                                      ended=m.ended) for m in moves.moves])
+    check = CheckResult.model_validate({
+        "id": "security.sip_from_outside", "fr": "f", "en": "e", "status": status,
+        "reasons": [f.reason for f in found if f.fails], "figures": {"sip_moves": figures}})
+    results = RunResults(generated="2026-11-25T16:50:32+00:00", customer="c", site="s",
+                         operator_server="198.51.100.10", lang="fr", counts={},
+                         checks=[check], incidents=[])
+    return Page(results, PROFILE, "fr")
+
+
+def test_the_sheet_names_what_the_attacker_got() -> None:
+    ext = [_a(401, "asterisk")]
+    moves = _moves([_a(200)], [_a(100), _a(183), _a(200)], {"100": ext, "101": ext},
+                   [_a(404)], ended="ack+bye")
+    page = _sheet("fail", moves)
+    block = front.fraud(page)
+    assert "Exposition à la fraude" in block and "manœuvres SIP" in block
+    assert "Un appel sans authentification vers le numéro international +28900000000 a été "\
+           "accepté" in block
+    assert "Les postes sont énumérables depuis internet" in block
+    html = sip_moves_annex.render(page)
+    assert "Postes énumérables depuis internet" in html and "100, 101" in html
+    assert "ack+bye" in html and "404 Not Found" in html
+    assert "734019283, 918273645, 561029384" in html  # made-up users, in one row
+
+
+def test_the_sheet_says_silence_was_all_the_attacker_got() -> None:
+    page = _sheet("pass", _moves([], [], {}, []))
+    assert "silence ou des refus identiques" in front.fraud(page)
+    assert "Postes énumérables" not in sip_moves_annex.render(page)
