@@ -181,3 +181,14 @@ def test_the_sheet_says_silence_was_all_the_attacker_got() -> None:
     page = _sheet("pass", _moves([], [], {}, []))
     assert "silence ou des refus identiques" in front.fraud(page)
     assert "Postes énumérables" not in sip_moves_annex.render(page)
+
+
+def test_moves_the_deadline_cut_are_unproven_not_silence() -> None:
+    """A move the probe's deadline cut met no answer yet: its port is named unproven (the
+    check's error), never counted as silence (a pass)."""
+    moves = _moves([], [], {}, [])
+    cut = MoveResult(5080, "tcp", "invite", judge.NUMBER, False, (), "silent", "", (), "",
+                     False)
+    moves = Moves(moves.source, moves.to, 15.0, moves.users, moves.made_up, moves.number,
+                  (*moves.moves, cut), None)
+    assert judge.judge(moves) == [] and judge.unproven(moves) == ["5080/TCP"]
