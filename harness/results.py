@@ -295,6 +295,38 @@ class ExposureScan(_Model):
     attestation: Attestation | None = None
 
 
+class SipMove(_Model):
+    """One move of the outsider against the site's public address
+    (``security.sip_from_outside``): which, on which port, for which user, what it got (status
+    lines as received, the product if named) and how the probe ended an INVITE."""
+
+    port: int
+    transport: Literal["udp", "tcp"]
+    move: Literal["options", "register", "invite"]
+    user: str | None = None
+    made_up: bool = False
+    got: str = ""
+    ended: str = ""
+    complete: bool = True
+
+
+class SipMoves(_Model):
+    """The attacker's SIP moves by the outsider probe: from where, against which address,
+    the users named and made up, the international number, each move, the users found
+    enumerable, and the probe's attestation (None: a probe without a signing key)."""
+
+    source: str
+    to: str
+    seconds: float
+    number: str
+    users: list[str] = Field(default_factory=list)
+    made_up: list[str] = Field(default_factory=list)
+    enumerated: list[str] = Field(default_factory=list)
+    findings: list[Msg] = Field(default_factory=list)
+    moves: list[SipMove] = Field(default_factory=list)
+    attestation: Attestation | None = None
+
+
 class Figures(_Model):
     """The typed payloads a check leaves for the reports (each optional)."""
 
@@ -314,6 +346,7 @@ class Figures(_Model):
     sip_dialogs: list[SipDialog] = Field(default_factory=list)  # in capture.pcapng
     public_address: PublicAddress | None = None
     exposure: list[ExposureScan] = Field(default_factory=list)  # security.exposure's scans
+    sip_moves: SipMoves | None = None  # security.sip_from_outside's moves
 
 
 class CheckResult(_Model):

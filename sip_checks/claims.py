@@ -98,5 +98,15 @@ def exposure(_: Mapping[str, Any], ctx: Context) -> Claims:
                   after=("firewall.openings",), expect_s=8.0)
 
 
+def sip_from_outside(_: Mapping[str, Any], ctx: Context) -> Claims:
+    # A few seconds of SIP from the outsider to the site's public address, and perhaps one
+    # registration of the first account to learn that address: alone on the site (strangers'
+    # SIP reaching the site's port must not land in another check's dialogs), after
+    # security.exposure (the same outsider probe, one scan or run of moves at a time).
+    first = next(iter(ctx.profile.accounts()), None)
+    return Claims(site="exclusive", lines={first.user: None} if first is not None else {},
+                  after=("security.exposure",), expect_s=6.0)
+
+
 # Our RTP streams sending now (a call has one, a hairpin two): the view's "calls up".
 GAUGES["RTP streams up"] = stream.streams_up

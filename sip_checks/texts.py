@@ -1083,4 +1083,83 @@ TEXTS: Catalog = {
         "fr": "l'attestation de la sonde extérieure ne couvre pas le balayage qu'elle "
               "accompagne ({detail}) : rien ne peut en être conclu",
     },
+
+    # -- security.sip_from_outside (issue 25): the attacker's SIP moves from the internet --
+    "SIPOUT_OPTIONS": {
+        "en": "The IPBX answers SIP from the internet on {where} ({said}): close SIP to the "
+              "internet or admit only the operator's addresses",
+        "fr": "L'IPBX répond au SIP venu d'internet sur {where} ({said}) : fermer le SIP à "
+              "internet ou le réserver aux adresses de l'opérateur",
+    },
+    "SIPOUT_REGISTER_OPEN": {
+        "en": "Anyone on the internet can register as {users} on {where} without a password: "
+              "require authentication for every registration and close SIP to the internet",
+        "fr": "N'importe qui sur internet peut s'enregistrer comme {users} sur {where} sans "
+              "mot de passe : exiger l'authentification de tout enregistrement et fermer le "
+              "SIP à internet",
+    },
+    "SIPOUT_ENUMERATION": {
+        "en": "Extensions can be enumerated from the internet on {where} ({users} answered "
+              "{existing}, made-up users {unknown}): make the IPBX answer unknown users as "
+              "it answers real ones, and close SIP to the internet",
+        "fr": "Les postes sont énumérables depuis internet sur {where} ({users} répondent "
+              "{existing}, des utilisateurs inventés {unknown}) : faire répondre l'IPBX aux "
+              "inconnus comme aux vrais postes, et fermer le SIP à internet",
+    },
+    "SIPOUT_INVITE_ACCEPTED": {
+        "en": "An unauthenticated call to the international number {number} was accepted on "
+              "{where} ({said}): toll fraud; refuse every call that is not authenticated and "
+              "close SIP to the internet before international calls are enabled",
+        "fr": "Un appel sans authentification vers le numéro international {number} a été "
+              "accepté sur {where} ({said}) : fraude ; refuser tout appel non authentifié et "
+              "fermer le SIP à internet avant l'ouverture de l'international",
+    },
+    "SIPOUT_INVITE_UNFINISHED": {
+        "en": "An unauthenticated call to the international number {number} was taken in on "
+              "{where} and never refused ({said}): the IPBX was routing it; refuse every "
+              "call that is not authenticated",
+        "fr": "Un appel sans authentification vers le numéro international {number} a été "
+              "pris en charge sur {where} sans être refusé ({said}) : l'IPBX l'acheminait ; "
+              "refuser tout appel non authentifié",
+    },
+    "SIPOUT_INVITE_TRYING": {
+        "en": "An unauthenticated international call was refused on {where}, but only after "
+              "being taken in ({said}): an attacker learns that a PBX listens; close SIP to "
+              "the internet",
+        "fr": "Un appel international sans authentification a été refusé sur {where}, mais "
+              "après avoir été pris en charge ({said}) : un attaquant apprend qu'un IPBX "
+              "écoute ; fermer le SIP à internet",
+    },
+    "SIPOUT_INCOMPLETE": {
+        "en": "the outsider probe's SIP moves ended before these ports gave their answers: "
+              "{ports}; run the check again",
+        "fr": "les manœuvres SIP de la sonde extérieure se sont arrêtées avant la réponse de "
+              "ces ports : {ports} ; relancer le contrôle",
+    },
+    "SIPOUT_NO_PUBLIC": {
+        "en": "the site's public address is unknown: no account could be registered to "
+              "learn it ({detail}); nothing can be concluded from the moves",
+        "fr": "l'adresse publique du site est inconnue : aucun compte n'a pu s'enregistrer "
+              "pour l'apprendre ({detail}) ; rien ne peut être conclu des manœuvres",
+    },
+    "SIPOUT_OTHER_ADDRESS": {
+        "en": "the outsider probe played its SIP moves against {played}, but the operator "
+              "sees the site at {public}: the agent reaches the probe through another link; "
+              "run the check from the voice link",
+        "fr": "la sonde extérieure a joué ses manœuvres SIP contre {played}, mais l'opérateur "
+              "voit le site en {public} : l'agent joint la sonde par un autre lien ; lancer "
+              "le contrôle depuis le lien voix",
+    },
+    "SIPOUT_BAD_ANSWER": {
+        "en": "the outsider probe's answer to the SIP moves is unusable ({detail}): update "
+              "the probe (recette probe serve) to this version",
+        "fr": "la réponse de la sonde extérieure aux manœuvres SIP est inexploitable "
+              "({detail}) : mettre la sonde (recette probe serve) à jour vers cette version",
+    },
+    "SIPOUT_ATTESTATION": {
+        "en": "the outsider probe's attestation does not cover the SIP moves it came with "
+              "({detail}): nothing can be concluded from it",
+        "fr": "l'attestation de la sonde extérieure ne couvre pas les manœuvres SIP qu'elle "
+              "accompagne ({detail}) : rien ne peut en être conclu",
+    },
 }

@@ -15,7 +15,9 @@ What an attacker on the internet reaches weighs as much (issue 25): a run whose
 ``security.exposure`` fails is a failure whatever its firewall says, and a firewall pass starts
 the wait only beside an exposure pass whose scans, cold and warm, carry the outsider probe's
 attestation that it found nothing open on the ports an attacker tries first. A pass without
-that is unproven: kept in the trail, it starts nothing.
+that is unproven: kept in the trail, it starts nothing. A failing
+``security.sip_from_outside`` (the site answered the attacker's SIP moves: a PBX answering,
+extensions enumerable, an unauthenticated international call taken) blocks the same way.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ CHECK = "firewall.openings"
 NEEDED = frozenset({SIP_PORT, *RTP_RANGE})
 PHASES = ("cold", "warm")
 EXPOSURE = "security.exposure"
+# The attacker's SIP moves from the internet: a failure blocks like a failing exposure.
+SIP_FROM_OUTSIDE = "security.sip_from_outside"
 # The ports an exposure scan must have covered for its "nothing open" to back a pass: SIP on
 # every transport, and the provisioning and administration an attacker tries first.
 EXPOSURE_NEEDED = frozenset({"5060/udp", "5060/tcp", "5061/tcp", "69/udp", "80/tcp",
@@ -225,12 +229,14 @@ def _back_exposure(v: Verification, exp: Mapping[str, Any] | None,
             v.refused.append(f"no {phase} exposure scan from the outsider probe in the run")
 
 
-def _exposure_failure(exp: Mapping[str, Any], fw: Mapping[str, Any] | None) -> Verification:
-    """A failing exposure check: believed as declared, like a failing firewall check."""
+def _exposure_failure(exp: Mapping[str, Any], fw: Mapping[str, Any] | None,
+                      check_id: str = EXPOSURE) -> Verification:
+    """A failing exposure check (``security.exposure`` or ``security.sip_from_outside``):
+    believed as declared, like a failing firewall check."""
     reasons = [str(m.get("text", m.get("code", "")))[:300]
                for m in exp.get("reasons") or [] if isinstance(m, dict)][:40]
     v = Verification("verification_fail", "fail",
-                     f"{EXPOSURE} failed: the site answers attackers from the internet; "
+                     f"{check_id} failed: the site answers attackers from the internet; "
                      "it blocks the option until a new verified pass")
     v.detail = {"check": "fail", "firewall": str(fw.get("status")) if fw else None,
                 "exposure": reasons, "attested": [], "declared": [], "refused": []}
@@ -257,6 +263,9 @@ def decide(results: Mapping[str, Any], *, site: str, received: dt.datetime,
     exp = _check(results, EXPOSURE)
     if exp is not None and exp.get("status") == "fail":
         return _exposure_failure(exp, fw)
+    moves = _check(results, SIP_FROM_OUTSIDE)
+    if moves is not None and moves.get("status") == "fail":
+        return _exposure_failure(moves, fw, SIP_FROM_OUTSIDE)
     status = str(fw.get("status")) if fw else None
     if fw is None or status not in ("pass", "fail"):
         note = ("no firewall verification in this run" if fw is None else

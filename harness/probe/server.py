@@ -18,6 +18,10 @@ picks towards the requester (which ``/whoami`` and each sweep report). Abuse is 
   :data:`~harness.probe.scan.MAX_PORTS` ports, a per-port timeout and a deadline, one scan at a
   time per requester and :data:`MAX_SCANS` at once; answers come back cut and with password
   lines replaced, signed like a sweep;
+- ``/sip-moves`` (:mod:`harness.probe.sipmoves`) plays a toll-fraud attacker's SIP moves
+  against the requester only (OPTIONS, REGISTER to named and made-up users, an unauthenticated
+  INVITE to an international number that connects nowhere, always ended by the probe), on at
+  most a few ports, bounded in time, signed like a scan;
 - every test is logged as one JSON line (to a file, or stdout for journald and containers);
 - with a signing key (``signing_key``, Ed25519, :mod:`harness.attest`), each sweep's answer
   carries the probe's signed attestation of what it sent, to whom, from where and when: the
@@ -54,7 +58,7 @@ from waitress.server import BaseWSGIServer, create_server
 from harness import __version__
 from harness.attest import Signer, sweep_doc
 from harness.portset import ranges
-from harness.probe import scan
+from harness.probe import scan, sipmoves
 from harness.probe.inbox import MAX_CALL_ID, SipInbox, TooManyRequesters
 from harness.probe.listen import SipListeners
 
@@ -317,7 +321,8 @@ class ProbeServer:
                          f"not to {str(target)[:100]}"})
         route = {"/whoami": self._whoami, "/sweep": self._sweep, "/received": self._received,
                  "/send-sip": self._send_sip, "/udp-reflect": self._udp_reflect,
-                 "/expect": self._expect, "/scan": self._scan}.get(full)
+                 "/expect": self._expect, "/scan": self._scan,
+                 "/sip-moves": self._sip_moves}.get(full)
         if route is None:
             return Reply(HTTPStatus.NOT_FOUND, {"error": f"no such test {full}"})
         try:
@@ -460,6 +465,48 @@ class ProbeServer:
         """Every scan goes through here (the tests watch the address it is given)."""
         return scan.scan(source, target, ports, timeout=timeout, deadline=deadline,
                          tftp_files=tftp_files)
+
+    def _sip_moves(self, req: dict[str, Any], requester: str) -> Reply:
+        """Play the attacker's SIP moves against the requester (:mod:`harness.probe.sipmoves`);
+        never another address. One scan or run of moves at a time per requester."""
+        try:
+            moves = sipmoves.parse_request(req, MAX_SITE)
+        except sipmoves.Refused as exc:
+            raise BadRequest(str(exc)) from None
+        st = self.state
+        now = time.monotonic()
+        with st.lock:
+            last = st.last_scan.get(requester, -1e9)
+            if requester in st.scanning or len(st.scanning) >= MAX_SCANS \
+                    or now - last < SWEEP_MIN_INTERVAL_S:
+                wait = max(SWEEP_MIN_INTERVAL_S - (now - last), 1.0)
+                return Reply(HTTPStatus.TOO_MANY_REQUESTS,
+                             {"error": f"rate limited: retry in {wait:.1f} s",
+                              "retry_after": round(wait, 3)})
+            st.scanning.add(requester)
+            st.last_scan[requester] = now
+        try:
+            source = self.cfg.source_for(requester)
+            played = self.run_sip_moves(source, requester, moves)
+        finally:
+            with st.lock:
+                st.scanning.discard(requester)
+        answer: dict[str, Any] = {"from": source, "to": requester, **played}
+        nonce = None
+        if self.cfg.signing_key is not None:
+            doc = sipmoves.moves_doc(target=requester, source=source, req=moves,
+                                     played=played)
+            answer["attestation"] = self.cfg.signing_key.sign(doc)
+            nonce = doc["nonce"]
+        self.log_event(event="sip-moves", requester=requester, source=source,
+                       ports=len(moves.ports), users=len(moves.users),
+                       seconds=played["seconds"], site=moves.site, attestation=nonce)
+        return Reply(HTTPStatus.OK, answer)
+
+    def run_sip_moves(self, source: str, target: str, req: sipmoves.Request
+                      ) -> dict[str, Any]:
+        """Every run of the moves goes through here (the tests watch the address it gets)."""
+        return sipmoves.play(source, target, req)
 
     def _expect(self, req: dict[str, Any], requester: str) -> Reply:
         """Announce Call-IDs the requester is about to send: only these are kept."""

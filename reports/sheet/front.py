@@ -52,6 +52,7 @@ def services(page: Page) -> str:
 
 
 EXPOSURE = "security.exposure"
+SIP_FROM_OUTSIDE = "security.sip_from_outside"
 
 
 def fraud(page: Page) -> str:
@@ -59,8 +60,12 @@ def fraud(page: Page) -> str:
     the operator's technical service enables international calls on (issue 25). Each port
     reached is the exposure check's own sentence; nothing when the run did not look."""
     check = next((c for c in page.results.checks if c.id == EXPOSURE), None)
+    moves = next((c for c in page.results.checks if c.id == SIP_FROM_OUTSIDE), None)
     if check is None:
-        return ""
+        return "" if moves is None else (f"<section class='fraud'><h2>{page.label('fraud')}"
+                                         f"</h2>{_moves(page, moves)}"
+                                         f"<p class='note'>{page.label('fraud_gate')}</p>"
+                                         "</section>")
     parts = [f"<section class='fraud'><h2>{page.label('fraud')}</h2>"]
     reached = {(p.port, p.transport): p for scan in check.figures.exposure
                for p in scan.ports if p.risk is not None}
@@ -73,8 +78,22 @@ def fraud(page: Page) -> str:
         parts.append(f"<p>{page.label('fraud_reached')}</p><ul>{items}</ul>")
     else:
         parts.append(f"<p>{page.label('fraud_unproven')}</p>")
+    if moves is not None:
+        parts.append(_moves(page, moves))
     parts.append(f"<p class='note'>{page.label('fraud_gate')}</p></section>")
     return "".join(parts)
+
+
+def _moves(page: Page, check: CheckResult) -> str:
+    """security.sip_from_outside's verdict in a line, or its failures one sentence each."""
+    if check.status == "pass":
+        return f"<p>{page.label('fraud_moves_none')}</p>"
+    if check.status == "fail":
+        items = "".join(f"<li>{page.say(m)}</li>" for m in check.reasons)
+        return f"<p>{page.label('fraud_moves')}</p><ul>{items}</ul>"
+    if check.status == "error":
+        return f"<p>{page.label('fraud_moves_unproven')}</p>"
+    return ""
 
 
 def badge(page: Page, status: str) -> str:

@@ -45,6 +45,18 @@ TEXT = _by_lang({
                        "(réserve ci-dessous).",
                        "What a fraudster reaches from the internet could not be verified "
                        "(reserve below)."),
+    "fraud_moves_none": ("Aux manœuvres SIP d'un attaquant (OPTIONS, énumération des postes, "
+                         "appel international sans mot de passe), le site n'a opposé que le "
+                         "silence ou des refus identiques.",
+                         "To an attacker's SIP moves (OPTIONS, extension enumeration, an "
+                         "international call without a password), the site gave only silence "
+                         "or identical refusals."),
+    "fraud_moves": ("Aux manœuvres SIP d'un attaquant depuis internet :",
+                    "To an attacker's SIP moves from the internet:"),
+    "fraud_moves_unproven": ("Les manœuvres SIP d'un attaquant n'ont pas pu être jouées "
+                             "jusqu'au bout (réserve ci-dessous).",
+                             "An attacker's SIP moves could not be played through (reserve "
+                             "below)."),
     "fraud_gate": ("L'opérateur n'active les appels internationaux que 24 h après une "
                    "vérification réussie du pare-feu et de cette exposition.",
                    "The operator enables international calls only 24 h after a passing "

@@ -140,6 +140,24 @@ def test_a_failing_exposure_blocks_whatever_the_firewall_says(probe: Signer) -> 
                   used=set()).kind == "verification_fail"
 
 
+def test_a_failing_sip_from_outside_blocks_like_a_failing_exposure(probe: Signer) -> None:
+    """The site answered the attacker's SIP moves (an unauthenticated international call
+    taken): a failure, even beside a signed firewall pass and an attested exposure pass; an
+    error of the moves changes nothing the firewall and exposure checks decide."""
+    reason = {"code": "SIPOUT_INVITE_ACCEPTED", "params": {},
+              "text": "An unauthenticated call to +28900000000 was accepted on 5060/UDP"}
+    results = _results(probe)
+    results["checks"].append({"id": "security.sip_from_outside", "status": "fail",
+                              "reasons": [reason], "figures": {}})
+    v = decide(results, site=SITE, received=NOW, keys=_keys(probe), used=set())
+    assert (v.kind, v.status) == ("verification_fail", "fail"), v.note
+    assert "security.sip_from_outside failed" in v.note
+    assert v.detail["exposure"] == [reason["text"]]
+    results["checks"][-1]["status"] = "error"
+    assert decide(results, site=SITE, received=NOW, keys=_keys(probe),
+                  used=set()).kind == "verification_pass"
+
+
 @pytest.mark.parametrize(("exposure", "scan", "why"), [
     ("none", None, ["no security.exposure check in the run: what an attacker on the internet "
                     "reaches is unproven"]),

@@ -63,7 +63,7 @@ def _page(*checks: CheckResult, lang: str = "fr",
 
 def test_sections_are_in_reading_order() -> None:
     names = [section.__module__.rsplit(".", 1)[1] for section in annex.SECTIONS]
-    assert names == ["quality", "ladders", "alg", "firewall", "exposure", "router",
+    assert names == ["quality", "ladders", "alg", "firewall", "exposure", "sip_moves", "router",
                      "incidents", "capture"]
     page = _page()  # nothing measured: only the incident table, which is always there
     assert annex.render(page).count("<h3>") == 1

@@ -19,6 +19,7 @@ from reports.sheet.annex import (
     ladders,
     quality,
     router,
+    sip_moves,
 )
 from reports.sheet.page import Page
 
@@ -30,6 +31,7 @@ SECTIONS: tuple[Section, ...] = (
     alg.render,
     firewall.render,
     exposure.render,
+    sip_moves.render,
     router.render,
     incidents.render,
     capture.render,
