@@ -3,7 +3,7 @@
 The field lab's operator runs nothing of ours (Kamailio + rtpengine, an announcement as the
 test number, no probe at the SIP server); the profile has no ``lab:`` section and the run is
 started on the voice LAN (the agent's namespace), as an integrator starts it on a site. With
-the ALG off and the firewall strict, all 18 checks pass: none skips, none errors.
+the ALG off and the firewall strict, all 19 checks pass: none skips, none errors.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def test_every_check_gives_a_verdict_from_a_bare_profile_on_the_voice_lan(
                             "--nat-idle-max", "15")
     assert short_udp_timeouts.profile.vantage_points.server is None
     statuses = {c.id: c.status for c in doc.checks}
-    assert len(statuses) == 18, (statuses, proc.stderr[-3000:])
+    assert len(statuses) == 19, (statuses, proc.stderr[-3000:])
     assert set(statuses.values()) == {"pass"}, [
         (c.id, c.status, c.reason()) for c in doc.checks if c.status != "pass"]
     assert proc.returncode == 0
