@@ -522,9 +522,10 @@ async def _port(port: int, transport: str, source: str, target: str, users: Sequ
             for mv in mine:
                 mv.state, mv.complete = failed, True
             return
-        await options(ch, opt, timeout)
-        await invite(ch, inv, caller, timeout)
-        await asyncio.gather(*(register(ch, mv, timeout) for mv in regs))
+        # All at once, each by its own Call-ID: on a silent site the moves cost one
+        # exchange's timeout, not three in a row (the demo's critical path, issue 25).
+        await asyncio.gather(options(ch, opt, timeout), invite(ch, inv, caller, timeout),
+                             *(register(ch, mv, timeout) for mv in regs))
         if ch.failed and not any(mv.answers for mv in mine):
             for mv in mine:
                 mv.state = ch.failed
