@@ -338,9 +338,11 @@ class Lab:
 
     # -- router -------------------------------------------------------------------------------
     def set_policy(self, *, alg: bool | None = None, firewall: FirewallMode | None = None,
-                   rtp: tuple[int, int] = (10000, 20000), lans_open: bool = False) -> None:
+                   rtp: tuple[int, int] = (10000, 20000), lans_open: bool = False,
+                   admin_wan: bool = False) -> None:
         """Change the router's ALG/firewall in place (see :func:`router.set_policy`)."""
-        router.set_policy(self.state, alg=alg, firewall=firewall, rtp=rtp, lans_open=lans_open)
+        router.set_policy(self.state, alg=alg, firewall=firewall, rtp=rtp, lans_open=lans_open,
+                          admin_wan=admin_wan)
 
     def impair(self, *, loss_pct: float, direction: str = "in") -> None:
         """Drop ``loss_pct`` % of the site's RTP at random (see :func:`router.impair`)."""

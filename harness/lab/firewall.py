@@ -49,6 +49,7 @@ class RouterPolicy:
     lans_open: bool = False  # forward anything between the voice and data LANs
     pbx: IPv4Address = LAB_PBX
     forwards: tuple[Forward, ...] = ()  # to ``pbx`` from anyone (see IPBX_FORWARDS)
+    admin_wan: bool = False  # the router's web administration (TCP 80) open to its WAN
 
 
 # Who each mode admits on the forwarded ports: these addresses, or None for anyone.
@@ -124,7 +125,8 @@ def ruleset(policy: RouterPolicy, *, wan: str, voice: str, data: str) -> str:
         '    iifname "lo" accept\n'
         "    ct state established,related accept\n"
         f'    iifname {{ "{voice}", "{data}" }} accept\n'
-        "    icmp type echo-request accept\n"
+        + (f'    iifname "{wan}" tcp dport 80 accept\n' if policy.admin_wan else "")
+        + "    icmp type echo-request accept\n"
         "  }\n"
         "}\n"
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import time
 from importlib import resources
 from pathlib import Path
@@ -20,10 +21,10 @@ from harness import netns
 from harness.errors import LabError
 from harness.lab import shapes
 from harness.lab.firewall import IPBX_FORWARDS, FirewallMode, RouterPolicy, ruleset
-from harness.lab.procs import sh, tcp_listening
+from harness.lab.procs import kill_all, pid_alive, read_pid, sh, tcp_listening
 from harness.lab.profile import lab_password
 from harness.lab.state import LabState, lab_dir, save_state
-from harness.lab.topology import OP_SERVER, PBX_HOST, RTR_DATA, RTR_VOICE, VOICE_HOST, ns
+from harness.lab.topology import OP_SERVER, PBX_HOST, RTR_DATA, RTR_VOICE, RTR_WAN, VOICE_HOST, ns
 
 
 def policy(state: LabState) -> RouterPolicy:
@@ -34,17 +35,19 @@ def policy(state: LabState) -> RouterPolicy:
     return RouterPolicy(alg=state.alg, mode=state.firewall, server=OP_SERVER,
                         operator=shapes.get(state.shape).addresses, ipbx=VOICE_HOST,
                         rtp=state.rtp, lans_open=state.lans_open, pbx=PBX_HOST,
-                        forwards=IPBX_FORWARDS[state.ipbx])
+                        forwards=IPBX_FORWARDS[state.ipbx], admin_wan=state.admin_wan)
 
 
 def set_policy(state: LabState, *, alg: bool | None = None,
                firewall: FirewallMode | None = None, rtp: tuple[int, int] = (10000, 20000),
-               lans_open: bool = False) -> None:
+               lans_open: bool = False, admin_wan: bool = False) -> None:
     """Change the router's ALG/firewall in place; flushes conntrack so it applies at once.
 
     ``rtp`` narrows the forwarded media range (a half-open firewall a check must catch);
     ``lans_open`` lets the voice and data LANs reach each other (the "permit any" between
-    LANs an isolation audit must catch). Neither is sticky: each call states what it wants.
+    LANs an isolation audit must catch); ``admin_wan`` runs the router's own web
+    administration and lets its WAN reach it (what `router.audit` and `security.exposure`
+    must both catch). None is sticky: each call states what it wants.
     """
     if alg is not None:
         state.alg = alg
@@ -52,8 +55,40 @@ def set_policy(state: LabState, *, alg: bool | None = None,
         state.firewall = firewall
     state.rtp = rtp
     state.lans_open = lans_open
+    state.admin_wan = admin_wan
+    _router_web(state.prefix, admin_wan)
     apply_policy(state)
     save_state(state)
+
+
+ROUTER_WEB_TITLE = "OpIOS - Router administration"
+
+
+def _router_web(prefix: str, on: bool, timeout: float = 10.0) -> None:
+    """The router's own web administration (a login page, :mod:`harness.lab.pbxweb`) on its
+    WAN address's TCP 80, started or stopped (idempotent)."""
+    pidfile = lab_dir(prefix) / "router-web.pid"
+    pid = read_pid(pidfile)
+    if not on:
+        if pid is not None:
+            kill_all([pid])
+        pidfile.unlink(missing_ok=True)
+        return
+    if pid is not None and pid_alive(pidfile):
+        return
+    log = open(lab_dir(prefix) / "router-web.log", "ab")  # noqa: SIM115 - handed over
+    with log:
+        proc = netns.popen(ns(prefix, "rtr"),
+                           [sys.executable, "-m", "harness.lab.pbxweb", str(RTR_WAN), "80",
+                            "--title", ROUTER_WEB_TITLE, "--server", "lighttpd/1.4.69"],
+                           stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    pidfile.write_text(str(proc.pid))
+    deadline = time.monotonic() + timeout
+    while not tcp_listening(ns(prefix, "rtr"), str(RTR_WAN), 80):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise LabError("the router's web administration did not start: see "
+                           f"{lab_dir(prefix) / 'router-web.log'}")
+        time.sleep(0.02)
 
 
 def apply_policy(state: LabState) -> None:

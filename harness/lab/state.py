@@ -43,6 +43,7 @@ class LabState:
     owner_pid: int | None = None  # a test or demo process that will tear it down itself
     digest: str = "MD5"  # the algorithm Kamailio challenges with (MD5 or SHA-256)
     lans_open: bool = False  # the router forwards anything between the voice and data LANs
+    admin_wan: bool = False  # the router's own web administration answers its WAN
     operator: OperatorKind = "default"  # "field": rtpengine, an announcement, no lab caller
     media_ip: str | None = None  # field lab: where rtpengine anchors every call's media
     echo_number: str | None = TEST_NUMBER  # a number whose far end echoes our RTP

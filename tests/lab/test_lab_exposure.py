@@ -95,3 +95,28 @@ def test_the_firewall_check_fails_a_forward_to_another_device_of_the_site(
     assert check.facts["cold outsider"].startswith("none [0 ports")  # the sweep saw nothing
     (reason,) = [m for m in check.reasons if m.code == "OPENINGS_ANSWERED_ELSEWHERE"]
     assert reason.params["port"] == 5060 and "FPBX" in str(reason.params["answered"])
+
+
+@pytest.mark.lab
+def test_a_router_whose_web_administration_answers_its_wan_is_caught_twice(
+        strict_lab: Lab, tmp_path: Path) -> None:
+    """The router's own web administration open to the internet: the audit finds the rule
+    (with its line in the ruleset it pulled over SSH), and the outsider reaches the page."""
+    strict_lab.set_policy(firewall="strict", admin_wan=True)
+    try:
+        prof = tmp_path / "lab.yaml"
+        strict_lab.write_profile(prof)
+        proc, doc = run(prof, tmp_path / "out", "router.audit", "security.exposure")
+        audit = next(c for c in doc.checks if c.id == "router.audit")
+        exposure = next(c for c in doc.checks if c.id == "security.exposure")
+        assert audit.status == "fail", proc.stdout + proc.stderr
+        assert "ADMIN_WEB_OPEN" in [m.code for m in audit.reasons], audit.reasons
+        findings = "\n".join(i.text for i in audit.evidence)
+        assert "ADMIN_WEB_OPEN" in findings and "tcp dport 80 accept" in findings, findings[:3000]
+        assert exposure.status == "fail"
+        for scan in exposure.figures.exposure:
+            reached = {(p.port, p.transport): p for p in scan.ports if p.risk}
+            assert set(reached) == {(80, "tcp")}, (scan.phase, sorted(reached))
+            assert "Router administration" in reached[80, "tcp"].answered
+    finally:
+        strict_lab.set_policy(firewall="strict")
