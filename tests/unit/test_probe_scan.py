@@ -106,9 +106,10 @@ def _udp_answering(reply: Any) -> tuple[int, threading.Event, list[bytes]]:
                     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as t:
                         t.bind((LO, 0))
                         t.sendto(answer, peer)
-                        t.settimeout(3.0)  # a loaded machine answers late
-                        with contextlib.suppress(TimeoutError):  # the abort, on the TID
-                            got.append(t.recvfrom(2048)[0])
+                        if answer[:2] == b"\x00\x03":  # a DATA block: the probe aborts it
+                            t.settimeout(3.0)  # (late on a loaded machine)
+                            with contextlib.suppress(TimeoutError):  # on the TID
+                                got.append(t.recvfrom(2048)[0])
                 else:
                     s.sendto(answer, peer)
 
