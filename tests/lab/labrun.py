@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import threading
@@ -118,3 +119,15 @@ def assert_sweeps_attested(lab: Lab, check: CheckResult, out: Path) -> None:
     written = b"".join(f.read_bytes() for f in out.rglob("*") if f.is_file())
     for name in keys:
         assert lab_signing_key(lab.prefix, name).encode() not in written
+
+
+def sipvicious(lab: Lab, tool: str, *args: str, home: Path) -> str:
+    """svmap or svwar (SIPVicious, the independent peer) from the lab's internet host ``out``
+    against the site's public address, its state under ``home``; never ``-R``, which would
+    send a report outside the lab. Its whole output."""
+    from harness.lab.topology import RTR_WAN
+
+    env = {**os.environ, "HOME": str(home)}
+    done = subprocess.run(["ip", "netns", "exec", lab.ns("out"), tool, *args, str(RTR_WAN)],
+                          capture_output=True, text=True, timeout=60, env=env)
+    return done.stdout + done.stderr

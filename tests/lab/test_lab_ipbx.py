@@ -12,7 +12,6 @@ Silence can only be observed as a wait: one second per question asked of the str
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import socket
@@ -37,6 +36,7 @@ from harness.lab import (
     procs,
     provisioning,
 )
+from tests.lab.labrun import sipvicious
 
 REPO = Path(__file__).resolve().parents[2]
 EXTENSIONS = {str(n) for n in range(100, 110)}
@@ -201,12 +201,7 @@ def _curl(lab: Lab, url: str, role: str = "out") -> subprocess.CompletedProcess[
 
 
 def _sipvicious(lab: Lab, tool: str, *args: str, home: Path) -> str:
-    """svmap or svwar in ``out`` (its state under ``home``; never ``-R``, which would send a
-    report outside): its whole output."""
-    env = {**os.environ, "HOME": str(home)}
-    done = subprocess.run(["ip", "netns", "exec", lab.ns("out"), tool, *args, str(RTR_WAN)],
-                          capture_output=True, text=True, timeout=60, env=env)
-    return done.stdout + done.stderr
+    return sipvicious(lab, tool, *args, home=home)
 
 
 # -- the strict site --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ leaves the lab: every address is the lab's, and the number is in a spare country
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from harness.lab.capture import Wire
 from harness.lab.profile import lab_signing_key
 from harness.lab.topology import RTR_WAN
 from sip_checks import sip_from_outside as judge
-from tests.lab.labrun import run
+from tests.lab.labrun import by_id, run, sipvicious
 
 CHECK = "security.sip_from_outside"
 EXTENSIONS = [str(n) for n in range(100, 110)]
@@ -108,3 +109,26 @@ def test_the_weak_site_fails_and_the_probe_ends_the_call(weak_site: Lab,
                for d in from_pbx)
     assert not [d for d in to_pbx if d.rtp]
     assert not [d for d in to_pbx if d.dst[1] != 5060]
+
+
+@pytest.mark.lab
+def test_recette_finds_at_least_what_sipvicious_finds(weak_site: Lab, tmp_path: Path) -> None:
+    """SIPVicious is the independent peer (issue 25): the SIP servers svmap finds from the
+    internet host and the extensions svwar enumerates there, recette's two checks report
+    too, from the same host (the outsider probe runs in ``out``). Speed is the bench's
+    (bench/exposure_vs_sipvicious.py), not a test's."""
+    svmap = sipvicious(weak_site, "svmap", "-p5060,5080,5160", home=tmp_path)
+    servers = {int(p) for p in re.findall(rf"\|\s*{re.escape(str(RTR_WAN))}:(\d+)\s*\|", svmap)}
+    svwar = sipvicious(weak_site, "svwar", "-e100-120", home=tmp_path)
+    users = set(re.findall(r"^\|\s*(\d+)\s*\|\s*\w+\s*\|", svwar, re.M))
+    assert servers == {5060} and users == set(EXTENSIONS), (svmap, svwar)  # something found
+    prof = tmp_path / "lab.yaml"
+    weak_site.write_profile(prof)
+    proc, doc = run(prof, tmp_path / "out", "security.exposure", CHECK)
+    checks = by_id(doc)
+    assert {c.status for c in checks.values()} == {"fail"}, proc.stdout + proc.stderr
+    reached = {p.port for s in checks["security.exposure"].figures.exposure for p in s.ports
+               if p.risk is not None and p.transport == "udp"}
+    assert servers <= reached
+    moves = checks[CHECK].figures.sip_moves
+    assert moves is not None and users <= set(moves.enumerated)
