@@ -422,28 +422,14 @@ class ProbeServer:
     def _scan(self, req: dict[str, Any], requester: str) -> Reply:
         """Scan the requester's ports (:mod:`harness.probe.scan`); never another address."""
         ports, timeout, deadline, files, site = _scan_request(req)
-        st = self.state
-        now = time.monotonic()
-        with st.lock:
-            last = st.last_scan.get(requester, -1e9)
-            if requester in st.scanning or len(st.scanning) >= MAX_SCANS \
-                    or now - last < SWEEP_MIN_INTERVAL_S:
-                wait = max(SWEEP_MIN_INTERVAL_S - (now - last), 1.0)
-                return Reply(HTTPStatus.TOO_MANY_REQUESTS,
-                             {"error": f"rate limited: retry in {wait:.1f} s",
-                              "retry_after": round(wait, 3)})
-            st.scanning.add(requester)
-            st.last_scan[requester] = now
-            if len(st.last_scan) > 1000:
-                st.last_scan = {r: t for r, t in st.last_scan.items()
-                                if now - t < SWEEP_MIN_INTERVAL_S}
+        if (busy := self._begin_scan(requester)) is not None:
+            return busy
         try:
             source = self.cfg.source_for(requester)
             results, took = self.run_scan(source, requester, ports, timeout=timeout,
                                           deadline=deadline, tftp_files=files)
         finally:
-            with st.lock:
-                st.scanning.discard(requester)
+            self._end_scan(requester)
         answer: dict[str, Any] = {"from": source, "to": requester, "seconds": round(took, 3),
                                   "results": results}
         nonce = None
@@ -459,6 +445,30 @@ class ProbeServer:
                        seconds=round(took, 3), site=site, attestation=nonce)
         return Reply(HTTPStatus.OK, answer)
 
+    def _begin_scan(self, requester: str) -> Reply | None:
+        """Admit a scan or a run of SIP moves (they share the budget): one at a time per
+        requester, a pause between two, MAX_SCANS at once; a 429 saying when to retry."""
+        st = self.state
+        now = time.monotonic()
+        with st.lock:
+            last = st.last_scan.get(requester, -1e9)
+            if requester in st.scanning or len(st.scanning) >= MAX_SCANS \
+                    or now - last < SWEEP_MIN_INTERVAL_S:
+                wait = max(SWEEP_MIN_INTERVAL_S - (now - last), 1.0)
+                return Reply(HTTPStatus.TOO_MANY_REQUESTS,
+                             {"error": f"rate limited: retry in {wait:.1f} s",
+                              "retry_after": round(wait, 3)})
+            st.scanning.add(requester)
+            st.last_scan[requester] = now
+            if len(st.last_scan) > 1000:  # requesters whose pause is over are forgotten
+                st.last_scan = {r: t for r, t in st.last_scan.items()
+                                if now - t < SWEEP_MIN_INTERVAL_S}
+        return None
+
+    def _end_scan(self, requester: str) -> None:
+        with self.state.lock:
+            self.state.scanning.discard(requester)
+
     def run_scan(self, source: str, target: str,
                  ports: list[tuple[int, scan.Transport, scan.Probe]], *, timeout: float,
                  deadline: float, tftp_files: list[str]) -> tuple[list[dict[str, Any]], float]:
@@ -473,24 +483,13 @@ class ProbeServer:
             moves = sipmoves.parse_request(req, MAX_SITE)
         except sipmoves.Refused as exc:
             raise BadRequest(str(exc)) from None
-        st = self.state
-        now = time.monotonic()
-        with st.lock:
-            last = st.last_scan.get(requester, -1e9)
-            if requester in st.scanning or len(st.scanning) >= MAX_SCANS \
-                    or now - last < SWEEP_MIN_INTERVAL_S:
-                wait = max(SWEEP_MIN_INTERVAL_S - (now - last), 1.0)
-                return Reply(HTTPStatus.TOO_MANY_REQUESTS,
-                             {"error": f"rate limited: retry in {wait:.1f} s",
-                              "retry_after": round(wait, 3)})
-            st.scanning.add(requester)
-            st.last_scan[requester] = now
+        if (busy := self._begin_scan(requester)) is not None:
+            return busy
         try:
             source = self.cfg.source_for(requester)
             played = self.run_sip_moves(source, requester, moves)
         finally:
-            with st.lock:
-                st.scanning.discard(requester)
+            self._end_scan(requester)
         answer: dict[str, Any] = {"from": source, "to": requester, **played}
         nonce = None
         if self.cfg.signing_key is not None:
