@@ -29,8 +29,6 @@ alone (``Lab.set_site``).
 from __future__ import annotations
 
 import contextlib
-import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -42,7 +40,15 @@ from pathlib import Path
 from harness import netns
 from harness.errors import LabError
 from harness.lab import kamailio, provisioning
-from harness.lab.procs import kill_all, ns_pids, pid_alive, read_pid, sh, tcp_listening
+from harness.lab.procs import (
+    kill_all,
+    ns_pids,
+    options_ping,
+    pid_alive,
+    read_pid,
+    sh,
+    tcp_listening,
+)
 from harness.lab.profile import lab_password
 from harness.lab.state import lab_dir
 from harness.lab.topology import PBX_HOST, VOICE_HOST, IpbxKind, ns
@@ -128,33 +134,10 @@ def _start_kamailio(prefix: str, kind: IpbxKind, operator: Sequence[IPv4Address]
                        f"{state_dir / 'ipbx-kamailio.log'}")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _options_ping(prefix):
+        if options_ping(ns(prefix, "lan"), str(VOICE_HOST), str(PBX_HOST), SIP_PORT):
             return
     raise LabError(f"the IPBX did not answer within {timeout:.0f} s: see "
                    f"{state_dir / 'ipbx-kamailio.log'}")
-
-
-def _options_ping(prefix: str) -> bool:
-    """An OPTIONS from the LAN host (which both variants answer) got 200."""
-    with netns.inside(ns(prefix, "lan")):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    with s:
-        s.settimeout(0.2)
-        s.bind((str(VOICE_HOST), 0))
-        port = s.getsockname()[1]
-        msg = (
-            f"OPTIONS sip:{PBX_HOST} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP {VOICE_HOST}:{port};branch=z9hG4bK{secrets.token_hex(6)}\r\n"
-            f"From: <sip:ping@{VOICE_HOST}>;tag=1\r\nTo: <sip:{PBX_HOST}>\r\n"
-            f"Call-ID: {secrets.token_hex(8)}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
-            "Content-Length: 0\r\n\r\n"
-        )
-        try:
-            s.sendto(msg.encode(), (str(PBX_HOST), SIP_PORT))
-            return s.recv(4096).startswith(b"SIP/2.0 200")
-        except OSError:
-            time.sleep(0.05)
-            return False
 
 
 def _start_web(prefix: str, kind: IpbxKind, timeout: float) -> None:

@@ -12,8 +12,6 @@ peer; Kamailio can be stopped and restarted (another digest algorithm, an operat
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +21,15 @@ from pathlib import Path
 from harness import netns
 from harness.errors import LabError
 from harness.lab import announcement, farend, kamailio, relay, shapes, testline
-from harness.lab.procs import kill_all, ns_pids, pid_alive, read_pid, tcp_listening, udp_port_taken
+from harness.lab.procs import (
+    kill_all,
+    ns_pids,
+    options_ping,
+    pid_alive,
+    read_pid,
+    tcp_listening,
+    udp_port_taken,
+)
 from harness.lab.profile import lab_password, lab_signing_key
 from harness.lab.shapes import Shape
 from harness.lab.state import lab_dir
@@ -62,32 +68,10 @@ def start_kamailio(prefix: str, profile: Profile, digest: str, timeout: float = 
         raise LabError(f"kamailio exited with {rc}: see {state_dir / 'kamailio.log'}")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _options_ping(prefix):
+        if options_ping(ns(prefix, "op"), str(OP_SERVER), str(OP_SERVER)):
             return
     raise LabError(f"kamailio did not answer within {timeout:.0f} s: see "
                    f"{state_dir / 'kamailio.log'}")
-
-
-def _options_ping(prefix: str) -> bool:
-    with netns.inside(ns(prefix, "op")):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    with s:
-        s.settimeout(0.2)
-        s.bind((str(OP_SERVER), 0))
-        port = s.getsockname()[1]
-        msg = (
-            f"OPTIONS sip:{OP_SERVER} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP {OP_SERVER}:{port};branch=z9hG4bK{secrets.token_hex(6)}\r\n"
-            f"From: <sip:ping@{OP_SERVER}>;tag=1\r\nTo: <sip:{OP_SERVER}>\r\n"
-            f"Call-ID: {secrets.token_hex(8)}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
-            "Content-Length: 0\r\n\r\n"
-        )
-        try:
-            s.sendto(msg.encode(), (str(OP_SERVER), 5060))
-            return s.recv(4096).startswith(b"SIP/2.0 200")
-        except OSError:
-            time.sleep(0.05)
-            return False
 
 
 def start_far_end(prefix: str, timeout: float = 5.0) -> None:
