@@ -22,6 +22,7 @@ from harness.probe.deploy import SIGNING_KEY_ENV
 
 if TYPE_CHECKING:
     from harness.attest import Signer
+    from harness.console.serve import Notifier
 
 DEFAULT_LAB_PROFILE = Path("profiles/lab.yaml")
 DEFAULT_PROBE_PORT = 5099  # harness.profile.VantagePoint.control_port's default
@@ -246,7 +247,10 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     if args.sub == "serve":
         return serve.serve(args.listen, args.db, secure_cookies=not args.insecure_cookies,
-                           proxies=args.proxies, key_file=args.key_file)
+                           proxies=args.proxies, key_file=args.key_file,
+                           notifier=_notifier(args, args.listen) if args.notify else None)
+    if args.sub == "notify":
+        return serve.notify(_notifier(args, None), args.db)
     if args.sub == "probe":
         return serve.probe(args.op, args.db, name=getattr(args, "name", None),
                            public=getattr(args, "public_key", None),
@@ -254,6 +258,27 @@ def cmd_console(args: argparse.Namespace) -> int:
     if args.op == "passwd":
         return serve.user_passwd(args.username, args.db)
     return serve.user_add(args.username, args.role, args.company, args.db)
+
+
+def _notifier(args: argparse.Namespace, listen: str | None) -> Notifier:
+    """The notifications' settings of ``console notify`` or ``console serve --notify``."""
+    from harness.console.serve import Notifier
+
+    base = args.base_url or (f"http://{listen}" if listen else "http://127.0.0.1:8080")
+    return Notifier(args.smtp, args.smtp_from, args.smtp_starttls, args.smtp_user, base,
+                    every=getattr(args, "every", 60.0), once=getattr(args, "once", False))
+
+
+def _notify_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--smtp", metavar="HOST:PORT", help="the SMTP relay for e-mails (none: "
+                   "only webhooks are sent)")
+    p.add_argument("--smtp-from", default="recette@localhost", metavar="ADDRESS",
+                   help="the mails' sender (default recette@localhost)")
+    p.add_argument("--smtp-starttls", action="store_true", help="STARTTLS before sending")
+    p.add_argument("--smtp-user", metavar="NAME", help="SMTP login (password from "
+                   "$RECETTE_SMTP_PASSWORD, never the command line)")
+    p.add_argument("--base-url", metavar="URL", help="the console's address in the mails' "
+                   "links (default http://LISTEN, or http://127.0.0.1:8080)")
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
@@ -586,6 +611,18 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the cookie-signing key, 0600, shared by every instance (default: "
                     "console.key beside the SQLite store, else /var/lib/recette/console.key;"
                     " made when missing)")
+    cs.add_argument("--notify", action="store_true",
+                    help="also run the notifications' loop (as `console notify`) in a thread")
+    _notify_options(cs)
+    cn = con.add_parser("notify", help="send the notifications: sweep for due events, send "
+                        "the outbox by e-mail and webhook (every 60 s, or --once)")
+    cn.add_argument("--once", action="store_true", help="one round, then exit (cron, timer)")
+    cn.add_argument("--every", type=float, default=60.0, metavar="SECONDS",
+                    help="seconds between two rounds (default 60)")
+    cn.add_argument("--db", "--url", dest="db", metavar="URL",
+                    help="SQLAlchemy URL (default $RECETTE_GATE_URL or the gate's SQLite file)")
+    cn.set_defaults(func=cmd_console)
+    _notify_options(cn)
     cu = con.add_parser("user", help="console users").add_subparsers(dest="op", required=True)
     ua = cu.add_parser("add", help="create a user (password from $RECETTE_CONSOLE_PASSWORD "
                        "or asked)")

@@ -158,6 +158,89 @@ LABELS: dict[str, tuple[str, str]] = {
     "done": ("Enregistré.", "Saved."),
     "csrf": ("Formulaire expiré : rechargez la page.", "Form expired: reload the page."),
     "not_found": ("Page introuvable.", "Page not found."),
+    # -- notifications
+    "preferences": ("Notifications", "Notifications"),
+    "notify_intro": ("Choisissez ce que la console vous signale, et comment. Vous ne recevez "
+                     "que ce qui concerne les sites que vous voyez.",
+                     "Choose what the console tells you, and how. You only hear about the "
+                     "sites you can see."),
+    "notify_email": ("Adresse e-mail", "E-mail address"),
+    "notify_by_email": ("Par e-mail", "By e-mail"),
+    "notify_webhook_url": ("URL du webhook (https://)", "Webhook URL (https://)"),
+    "notify_by_webhook": ("Par webhook (POST JSON signé)", "By webhook (signed JSON POST)"),
+    "notify_event_eligible": ("Fin des 24 h : option internationale activable",
+                              "24 h over: the international option may be switched on"),
+    "notify_event_red": ("Site passé au rouge", "Site turned red"),
+    "notify_event_expired": ("Vérification du pare-feu expirée",
+                             "Firewall verification expired"),
+    "notify_save": ("Enregistrer", "Save"),
+    "notify_secret": ("Secret de signature", "Signing secret"),
+    "notify_secret_once": ("Nouveau secret de signature, affiché une seule fois : copiez-le "
+                           "maintenant dans votre récepteur.",
+                           "New signing secret, shown only once: copy it into your receiver "
+                           "now."),
+    "notify_secret_set": ("en place (il n'est plus affiché).",
+                          "in place (no longer shown)."),
+    "notify_secret_none": ("aucun pour l'instant (il sera créé avec la première URL).",
+                           "none yet (made with the first URL)."),
+    "notify_secret_new": ("Générer un nouveau secret", "Make a new secret"),
+    "notify_signature_help": ("Chaque envoi porte X-Recette-Timestamp et X-Recette-Signature "
+                              ": sha256= suivi du HMAC-SHA256 hexadécimal de "
+                              "« horodatage.corps » avec ce secret.",
+                              "Each POST carries X-Recette-Timestamp and X-Recette-Signature: "
+                              "sha256= and the hex HMAC-SHA256 of \"timestamp.body\" with "
+                              "this secret."),
+    "notify_bad_email": ("Adresse e-mail : format invalide (exemple : nom@domaine.fr).",
+                         "E-mail address: not a valid address (e.g. name@example.com)."),
+    "notify_bad_url": ("URL du webhook : https:// exigé (http:// seulement vers cette "
+                       "machine, 127.0.0.1).",
+                       "Webhook URL: https:// required (http:// only to this machine, "
+                       "127.0.0.1)."),
+    "notify_paris_time": ("heure de Paris", "Paris time"),
+    "notify_all_trunks": ("tous les trunks du site", "all the site's trunks"),
+    "notify_hello": ("Bonjour,", "Hello,"),
+    "notify_site_line": ("Site : {site} ({customer}), référence {key}",
+                         "Site: {site} ({customer}), key {key}"),
+    "notify_trunk_line": ("Trunk SIP : {trunk}", "SIP trunk: {trunk}"),
+    "notify_todo": ("Que faire :", "What to do:"),
+    "notify_link": ("Console :", "Console:"),
+    "notify_signature": ("Console recette (message automatique, ne pas répondre)",
+                         "recette console (automatic message, do not reply)"),
+    "notify_eligible_subject": ("[recette] {site} : option internationale activable "
+                                "({trunk})",
+                                "[recette] {site}: international option may be switched on "
+                                "({trunk})"),
+    "notify_eligible_what": ("Le délai de 24 h après la vérification du pare-feu du "
+                             "{verified} est écoulé depuis le {at} : l'option "
+                             "internationale peut être activée sur ce trunk.",
+                             "The 24 h after the firewall verification of {verified} ended "
+                             "on {at}: the international option may be switched on for "
+                             "this trunk."),
+    "notify_eligible_todo": ("le service technique peut activer l'option internationale "
+                             "depuis la page du site (lien ci-dessous).",
+                             "the technical service may switch the international option on "
+                             "from the site's page (link below)."),
+    "notify_red_subject": ("[recette] {site} : le site passe au rouge",
+                           "[recette] {site}: the site turned red"),
+    "notify_red_what": ("Le voyant du site est passé au rouge le {at} : un contrôle a "
+                        "échoué, la vérification du pare-feu a échoué, ou l'option "
+                        "internationale a été bloquée.",
+                        "The site's light turned red on {at}: a check failed, the firewall "
+                        "verification failed, or the international option was blocked."),
+    "notify_red_todo": ("ouvrez la page du site pour en voir la cause, corrigez, puis "
+                        "déposez une nouvelle recette.",
+                        "open the site's page to see why, fix it, then upload a new run."),
+    "notify_expired_subject": ("[recette] {site} : vérification du pare-feu expirée "
+                               "({trunk})",
+                               "[recette] {site}: firewall verification expired ({trunk})"),
+    "notify_expired_what": ("La vérification du pare-feu du {verified} a expiré le {at} "
+                            "sans que l'option internationale ait été activée.",
+                            "The firewall verification of {verified} expired on {at} "
+                            "without the international option being switched on."),
+    "notify_expired_todo": ("refaites une recette avec vérification du pare-feu ; "
+                            "l'activation sera possible 24 h après.",
+                            "run a new acceptance test with the firewall verification; "
+                            "activation is allowed 24 h later."),
 }
 ROLE_LABEL = {"administrator": "administrator", "technical": "technical",
               "integrator": "integrator"}

@@ -1,4 +1,5 @@
-"""``recette console serve``, ``recette console user add`` and ``recette console user passwd``:
+"""``recette console serve``, ``recette console user add``, ``recette console user passwd``
+and ``recette console notify``:
 the command-line side of the console, kept here so that the CLI stays a table of
 subcommands."""
 
@@ -7,19 +8,23 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
-from harness.console.store import open_console
+from harness.console.mailer import PASSWORD_ENV, Mailer
+from harness.console.store import ConsoleStore, open_console
 from harness.errors import RecetteError
 
 
 def serve(listen: str, url: str | None, *, secure_cookies: bool, proxies: int = 0,
-          key_file: Path | None = None) -> int:
+          key_file: Path | None = None, notifier: Notifier | None = None) -> int:
     """Serve the console with Werkzeug's threaded WSGI server: enough for one technical
     service behind a TLS proxy; for more, a WSGI server (gunicorn, uWSGI) can serve
     :data:`harness.console.wsgi.app` on the same database and key file, as many instances
     as needed. ``key_file``: the cookie-signing key (default beside a SQLite store, else
-    ``/var/lib/recette/console.key``; made 0600 when missing)."""
+    ``/var/lib/recette/console.key``; made 0600 when missing). ``notifier``: the
+    notifications' loop (:func:`notify`) in a thread of this process as well."""
     from werkzeug.serving import make_server
 
     from harness.console.app import create_app
@@ -27,15 +32,58 @@ def serve(listen: str, url: str | None, *, secure_cookies: bool, proxies: int = 
     host, sep, port = listen.rpartition(":")
     if not sep or not port.isdigit():
         raise RecetteError(f"--listen: expected HOST:PORT, got {listen!r}")
-    app = create_app(open_console(url), key_file=key_file, secure_cookies=secure_cookies,
-                     proxies=proxies)
+    store = open_console(url)
+    app = create_app(store, key_file=key_file, secure_cookies=secure_cookies, proxies=proxies)
     server = make_server(host.strip("[]"), int(port), app, threaded=True)
     print(f"recette console: http://{listen}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    stop = threading.Event()
+    if notifier is not None:
+        threading.Thread(target=notifier.run, args=(store, stop), daemon=True,
+                         name="recette-notify").start()
     try:
         server.serve_forever()
     finally:
+        stop.set()
         server.server_close()
     return 0
+
+
+@dataclass(frozen=True)
+class Notifier:
+    """The notifications' settings from the command line (``console notify``, ``console
+    serve --notify``); the SMTP password from ``$RECETTE_SMTP_PASSWORD`` only."""
+
+    smtp: str | None
+    smtp_from: str
+    starttls: bool
+    smtp_user: str | None
+    base_url: str
+    every: float = 60.0
+    once: bool = False
+
+    def mailer(self) -> Mailer | None:
+        if not self.smtp:
+            return None
+        return Mailer.parse(self.smtp, self.smtp_from, starttls=self.starttls,
+                            user=self.smtp_user, password=os.environ.get(PASSWORD_ENV))
+
+    def run(self, store: ConsoleStore, stop: threading.Event | None = None) -> int:
+        from harness.console import notify as notifications
+
+        return notifications.run(store, mailer=self.mailer(), base_url=self.base_url,
+                                 every=self.every, once=self.once, stop=stop)
+
+
+def notify(notifier: Notifier, url: str | None) -> int:
+    """``console notify``: sweep for due events and send the outbox, once (cron, a systemd
+    timer) or every ``every`` seconds until stopped."""
+    if notifier.every <= 0:
+        raise RecetteError("--every: expected a number of seconds above 0")
+    notifier.mailer()  # a bad --smtp is said before anything runs
+    try:
+        return notifier.run(open_console(url))
+    except KeyboardInterrupt:
+        return 0
 
 
 def _password(username: str) -> str:

@@ -737,11 +737,15 @@ class ConsoleStore:
                   "last_run": last.id, "last_generated": last.generated,
                   "trunks": last.trunks, "expires": standing.expires(events, states),
                   "checks": checks}
-        if conn.execute(sa.select(SITE_ROWS.c.site)
-                        .where(SITE_ROWS.c.site == site)).first() is None:
+        before = conn.execute(sa.select(SITE_ROWS.c.light)
+                              .where(SITE_ROWS.c.site == site)).first()
+        if before is None:
             conn.execute(SITE_ROWS.insert().values(site=site, **values))
         else:
             conn.execute(SITE_ROWS.update().where(SITE_ROWS.c.site == site).values(**values))
+        from harness.console import notify  # its outbox row in this same transaction
+
+        notify.site_turned(conn, site, before.light if before else None, light, at)
 
     def _listing(self, now: dt.datetime | None) -> Any:
         """Every site as one selectable: the uploaded ones' summary rows (grey from ``at``
