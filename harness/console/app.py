@@ -37,7 +37,17 @@ def create_app(store: ConsoleStore, *, key_file: Path | None = None,
     ``proxies``: how many reverse proxies in front set X-Forwarded-For/-Proto (the client's
     address is what the login rate limit counts; behind a proxy without it, every client
     would share one)."""
-    from harness.console import audit, auth, files, prefs, probes, site, sites, users
+    from harness.console import (
+        audit,
+        auth,
+        files,
+        prefs,
+        probes,
+        site,
+        sites,
+        uploadform,
+        users,
+    )
 
     app = Flask(__name__)
     if proxies:
@@ -60,7 +70,7 @@ def create_app(store: ConsoleStore, *, key_file: Path | None = None,
     app.extensions["recette_now"] = now
     csrf = CSRFProtect(app)
     for bp in (auth.bp, sites.bp, site.bp, users.bp, files.bp, audit.bp, probes.bp,
-               prefs.bp):
+               prefs.bp, uploadform.bp):
         app.register_blueprint(bp)
     csrf.exempt(files.api)  # bearer tokens, no cookie: CSRF cannot ride on them
     app.register_blueprint(files.api)

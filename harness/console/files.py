@@ -2,7 +2,8 @@
 folder with a bearer token. Every download of a stored file and every upload, taken or
 refused, is audit-logged (the administrator's ``/audit``). Files are served from the
 database with their own type and ``nosniff``; a run of a site the user may not see answers
-404 like a missing one."""
+404 like a missing one. :func:`take` is every upload's one path to the store and its audit
+lines, the API's and the browser form's (:mod:`harness.console.uploadform`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
-from harness.console.store import RUN_FILES, UploadForbidden, UploadRefused
+from harness.console.store import RUN_FILES, Run, UploadForbidden, UploadRefused, User
 
 bp = Blueprint("files", __name__)
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -64,15 +65,36 @@ def upload() -> Any:
             if name in files:
                 raise UploadRefused(f"{name}: sent twice")
             files[name] = f.read()
-        run, new = store.add_run(files, uploader=user, at=now())
+    except UploadRefused as exc:
+        refused(user.username, exc)
+        return jsonify(error=str(exc)), 400
+    try:
+        run, new = take(files, user)
     except UploadForbidden as exc:
-        store.audit(user.username, "upload_refused", ip=client_ip(), at=now(),
-                    detail={"reason": str(exc)})
         return jsonify(error=str(exc)), 403
     except UploadRefused as exc:
-        store.audit(user.username, "upload_refused", ip=client_ip(), at=now(),
-                    detail={"reason": str(exc)})
         return jsonify(error=str(exc)), 400
+    return jsonify(id=run.id, run_id=run.run_id, site=run.site, new=new,
+                   gate=run.gate.get("note", "")), 201 if new else 200
+
+
+def refused(username: str, exc: UploadRefused) -> None:
+    """Audit a refused upload (its one line, never a part's content)."""
+    store_of().audit(username, "upload_refused", ip=client_ip(), at=now(),
+                     detail={"reason": str(exc)})
+
+
+def take(files: dict[str, bytes], user: User) -> tuple[Run, bool]:
+    """Store an upload's parts as ``user`` through :meth:`ConsoleStore.add_run` (the
+    intake's checks, the integrator's sites, the same run twice is one run) and audit it,
+    taken or refused: the one path of ``POST /api/runs`` and the browser's form
+    (:mod:`harness.console.uploadform`). A refusal is audited, then raised."""
+    store = store_of()
+    try:
+        run, new = store.add_run(files, uploader=user, at=now())
+    except UploadRefused as exc:  # UploadForbidden too
+        refused(user.username, exc)
+        raise
     if new:
         store.audit(user.username, "upload", site=run.site, ip=client_ip(), at=now(),
                     detail={"run_id": run.run_id, "files": [n for n, _ in run.files]})
@@ -80,5 +102,4 @@ def upload() -> Any:
             store.audit(user.username, str(run.gate["kind"]), site=run.site, ip=client_ip(),
                         at=now(), detail={"run": run.id, "note": run.gate.get("note", ""),
                                           "refused": run.gate.get("refused", [])})
-    return jsonify(id=run.id, run_id=run.run_id, site=run.site, new=new,
-                   gate=run.gate.get("note", "")), 201 if new else 200
+    return run, new

@@ -241,6 +241,86 @@ LABELS: dict[str, tuple[str, str]] = {
                             "l'activation sera possible 24 h après.",
                             "run a new acceptance test with the firewall verification; "
                             "activation is allowed 24 h later."),
+    # -- browser upload form
+    "upload_link": ("Envoyer une recette", "Upload a run"),
+    "colon": (" : ", ": "),  # French puts a space before the colon
+    "upload_title": ("Envoyer une recette depuis le navigateur",
+                     "Upload a run from the browser"),
+    "upload_intro": ("Choisissez le dossier de sortie de « recette run » compressé en ZIP, "
+                     "avec ou sans son dossier, par Windows, macOS ou zip. Les contrôles sont "
+                     "ceux de « recette upload » ; les fichiers que la console ne garde pas "
+                     "sont ignorés.",
+                     "Choose the output folder of \"recette run\" zipped, with or without its "
+                     "folder, by Windows, macOS or zip. The checks are those of \"recette "
+                     "upload\"; files the console does not keep are ignored."),
+    "upload_file": ("Archive ZIP du dossier", "ZIP of the folder"),
+    "upload_submit": ("Envoyer", "Upload"),
+    "upload_choose": ("Choisir l'archive…", "Choose the archive…"),
+    "upload_no_file": ("Aucun fichier choisi", "No file chosen"),
+    "upload_sizes": ("Tailles acceptées", "Accepted sizes"),
+    "upload_size": ("Taille maximale", "Largest size"),
+    "upload_archive": ("l'archive entière", "the whole archive"),
+    "upload_entries": ("fichiers dans l'archive, au plus", "files in the archive, at most"),
+    "unit_mb": ("Mo", "MB"),
+    "unit_kb": ("Ko", "kB"),
+    "upload_none": ("Choisissez l'archive ZIP du dossier de recette.",
+                    "Choose the ZIP of the run's folder."),
+    "upload_bad_zip": ("Archive refusée", "Archive refused"),
+    "upload_bad_part": ("Recette refusée : un fichier ne passe pas les contrôles de la "
+                        "console. Détail",
+                        "Run refused: a file fails the console's checks. Detail"),
+    "upload_forbidden": ("Envoi refusé : ce site n'est pas attribué à votre société. Détail",
+                         "Upload refused: this site is not granted to your company. Detail"),
+    "upload_too_large": ("Archive refusée : elle dépasse {size}.",
+                         "Archive refused: it is larger than {size}."),
+    "upload_taken": ("Recette reçue pour le site {site}.", "Run taken for the site {site}."),
+    "upload_known": ("Cette recette était déjà connue (envoyée par {who} le {at}) : rien "
+                     "de nouveau n'est enregistré.",
+                     "This run was already known (uploaded by {who} on {at}): nothing new "
+                     "is recorded."),
+    "upload_gate": ("Option internationale", "International option"),
+    "upload_gate_none": ("rien d'enregistré, la recette ne tranche pas sur le pare-feu",
+                         "nothing recorded, the run does not decide on the firewall"),
+    "upload_gate_verification_pass": ("réussite couverte par les signatures de la sonde : "
+                                      "l'attente de 24 h commence maintenant",
+                                      "a pass backed by the probe's signatures: the 24 h "
+                                      "wait starts now"),
+    "upload_gate_verification_unattested": ("réussite que les signatures de la sonde ne "
+                                            "couvrent pas : gardée au journal, elle ne "
+                                            "déclenche rien",
+                                            "a pass the probe's signatures do not back: kept "
+                                            "in the trail, starts nothing"),
+    "upload_gate_verification_fail": ("échec : l'option reste bloquée jusqu'à une nouvelle "
+                                      "réussite vérifiée",
+                                      "a failure: it blocks the option until a new verified "
+                                      "pass"),
+    "upload_ignored": ("Fichiers ignorés", "Files ignored"),
+    "zip_not_zip": ("ce fichier n'est pas une archive ZIP lisible.",
+                    "this file is not a readable ZIP archive."),
+    "zip_too_many": ("l'archive contient plus de {name} fichiers.",
+                     "the archive holds more than {name} files."),
+    "zip_bad_name": ("{name} : nom de fichier interdit (chemin absolu, « .. », lecteur, "
+                     "barre oblique inverse ou caractère de contrôle).",
+                     "{name}: forbidden file name (absolute path, '..', drive letter, "
+                     "backslash or control character)."),
+    "zip_link": ("{name} : lien symbolique ou fichier spécial, refusé.",
+                 "{name}: a symbolic link or special file, refused."),
+    "zip_encrypted": ("{name} : fichier chiffré, refusé (compressez sans mot de passe).",
+                      "{name}: encrypted, refused (zip without a password)."),
+    "zip_method": ("{name} : méthode de compression non prise en charge (seules « stockée » "
+                   "et « deflate » le sont).",
+                   "{name}: compression method not supported (only stored and deflated)."),
+    "zip_nested": ("{name} : archive dans l'archive, refusée (décompressez-la d'abord).",
+                   "{name}: an archive inside the archive, refused (unzip it first)."),
+    "zip_duplicate": ("{name} : présent deux fois dans l'archive.",
+                      "{name}: twice in the archive."),
+    "zip_too_big": ("{name} : plus grand que ce que la console accepte pour ce fichier.",
+                    "{name}: larger than the console takes for this file."),
+    "zip_total": ("les fichiers gardés dépassent {name} au total.",
+                  "the kept files exceed {name} in all."),
+    "zip_damaged": ("{name} : fichier endommagé (son contenu ne correspond pas à sa somme "
+                    "de contrôle).",
+                    "{name}: damaged (its content does not match its checksum)."),
 }
 ROLE_LABEL = {"administrator": "administrator", "technical": "technical",
               "integrator": "integrator"}
