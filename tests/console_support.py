@@ -112,6 +112,20 @@ class Client:
         return self.request("POST", path, {**form, "csrf_token":
                                            self.csrf(token_from or path)})
 
+    def confirmed(self, path: str, form: dict[str, str], *, token_from: str | None = None
+                  ) -> Reply:
+        """POST the site page's ``form`` to ``path`` (``/sites/<key>/activate`` or
+        ``/revoke``), then the confirmation page's confirm button: the second answer (or
+        the first when no confirmation page came, e.g. a refusal)."""
+        first = self.post(path, form, token_from=token_from)
+        found = re.search(r'name="token" value="([^"]+)"', first.text)
+        if first.status != 200 or not found:
+            return first
+        fields = dict(re.findall(r'name="(csrf_token|trunk|action)" value="([^"]+)"',
+                                 first.text))
+        return self.request("POST", path.rsplit("/", 1)[0] + "/confirm",
+                            {**fields, "token": found.group(1), "choice": "confirm"})
+
     def login(self, user: str, password: str) -> Reply:
         return self.post("/login", {"username": user, "password": password})
 

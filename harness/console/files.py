@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, make_response, render_template, request
 
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
+from harness.console.report_view import REPORT_CSP, served
 from harness.console.store import RUN_FILES, Run, UploadForbidden, UploadRefused, User
 
 bp = Blueprint("files", __name__)
@@ -21,7 +22,8 @@ TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf",
          ".json": "application/json", ".csv": "text/csv; charset=utf-8",
          ".pcapng": "application/vnd.tcpdump.pcap", ".xml": "application/xml"}
 # The stored reports are the harness's own HTML, but a run comes from a laptop: a strict
-# policy keeps any script in them from reaching the console's origin.
+# policy keeps any script in them from reaching the console's origin. The pytest-html report
+# needs its scripts: it runs them in an opaque origin (harness/console/report_view.py).
 SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
@@ -38,10 +40,28 @@ def download(pk: int, name: str) -> Response:
     store.audit(current_user().username, "download", site=run.site, ip=client_ip(), at=now(),
                 detail={"run_id": run.run_id, "file": name})
     kind = next((v for k, v in TYPES.items() if name.endswith(k)), "application/octet-stream")
-    resp = Response(data, mimetype=kind.split(";")[0], content_type=kind)
-    resp.headers["Content-Security-Policy"] = SANDBOX
+    report = name == "report.html"
+    resp = Response(served(data) if report else data, mimetype=kind.split(";")[0],
+                    content_type=kind)
+    resp.headers["Content-Security-Policy"] = REPORT_CSP if report else SANDBOX
     if not name.endswith((".html", ".pdf")):
         resp.headers["Content-Disposition"] = f"attachment; filename={name}"
+    return resp
+
+
+@bp.route("/runs/<int:pk>/report")
+@login_required
+def report(pk: int) -> Response:
+    """The run's pytest-html report inside a console page (header, back to the site): an
+    iframe ``sandbox="allow-scripts"`` on top of the file's own policy, so its scripts run
+    as nobody, never as the console."""
+    store = store_of()
+    run = store.run(pk)
+    if (run is None or not store.can_see(current_user(), run.site)
+            or "report.html" not in dict(run.files)):
+        abort(404)
+    resp = make_response(render_template("report_frame.html", run=run))
+    resp.headers["X-Frame-Options"] = "DENY"  # the console page itself is never framed
     return resp
 
 

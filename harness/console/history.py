@@ -1,14 +1,17 @@
 """What a site's page draws from its runs' digests (:func:`harness.console.store.digest_of`):
 the check-by-check history of state changes, the incident rows across runs, and a small chart
-of MOS and loss per run (inline SVG drawn here: no script, nothing fetched, printable)."""
+of MOS and loss per run on a date axis (inline SVG drawn here: no script, nothing fetched,
+printable)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup, escape
 
+from harness.console.labels import label
 from harness.console.store import Run
 from harness.messages import Msg, catalog
 
@@ -104,43 +107,109 @@ def points(runs: Runs) -> list[Point]:
     return out
 
 
-def chart(pts: list[Point], *, mos_label: str, loss_label: str) -> Markup:
-    """MOS (1 to 5, left axis, blue) and loss (0 to 10 % and above, right axis, red) per run,
-    as inline SVG; empty without a measured call."""
-    if not pts:
-        return Markup("")
-    w, h, pad = 560, 160, 36
-    step = (w - 2 * pad) / max(1, len(pts) - 1)
+def _moment(when: str) -> dt.datetime | None:
+    """A run's ``generated`` as an aware time (UTC when it says no zone); None when it is
+    not a date (a stored run must not make the page fail)."""
+    try:
+        t = dt.datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
-    def x(i: int) -> float:
-        return pad + i * step if len(pts) > 1 else w / 2
+
+def ticks(first: dt.datetime, last: dt.datetime, most: int = 4) -> list[tuple[dt.datetime, str]]:
+    """At most ``most`` evenly spaced dates between ``first`` and ``last`` with their labels:
+    days over a span of two days or more, else days and hours. Few and short, so that they
+    do not overlap when the chart is shrunk to a phone's width (they scale with it)."""
+    span = last - first
+    fmt = "%Y-%m-%d" if span >= dt.timedelta(days=2) else "%m-%d %H:%M"
+    if span <= dt.timedelta(0):
+        return [(first, first.strftime(fmt))]
+    out: list[tuple[dt.datetime, str]] = []
+    for k in range(most):
+        t = first + span * k / (most - 1)
+        text = t.strftime(fmt)
+        if not out or out[-1][1] != text:
+            out.append((t, text))
+    return out
+
+
+def chart(pts: list[Point], lang: str) -> Markup:
+    """MOS (1 to 5, left axis, blue) and loss (0 to 10 % and above, right axis, red) per run,
+    as inline SVG; empty without a measured call. Runs are placed by their date, not their
+    rank (three runs in a week then one a month later must look so), under a date axis;
+    the title, the legend and a text alternative (``<title>``/``<desc>`` and a table of the
+    values) are in the page's language, for a screen reader and for whoever prints it."""
+    timed = [(t, p) for p in pts if (t := _moment(p.when)) is not None]
+    if not timed:
+        return Markup("")
+    w, h, pad, top = 560, 200, 40, 26
+    bottom = h - 46  # room for the date labels and the legend
+    first, last = timed[0][0], timed[-1][0]
+    span = (last - first).total_seconds()
+
+    def x(t: dt.datetime) -> float:
+        if span <= 0:
+            return w / 2
+        return pad + (t - first).total_seconds() / span * (w - 2 * pad)
 
     def y_mos(m: float) -> float:
-        return pad / 2 + (5 - max(1.0, min(5.0, m))) / 4 * (h - pad)
+        return top + (5 - max(1.0, min(5.0, m))) / 4 * (bottom - top)
 
     def y_loss(loss: float) -> float:
-        return pad / 2 + (1 - min(loss, 10.0) / 10) * (h - pad)
+        return top + (1 - min(loss, 10.0) / 10) * (bottom - top)
 
-    mos = " ".join(f"{x(i):.1f},{y_mos(p.mos):.1f}" for i, p in enumerate(pts))
-    loss = " ".join(f"{x(i):.1f},{y_loss(p.loss):.1f}" for i, p in enumerate(pts))
+    def stamp(t: dt.datetime) -> str:
+        return f"{t:%Y-%m-%d %H:%M} UTC"
+
+    mos = " ".join(f"{x(t):.1f},{y_mos(p.mos):.1f}" for t, p in timed)
+    loss = " ".join(f"{x(t):.1f},{y_loss(p.loss):.1f}" for t, p in timed)
     dots = "".join(
-        f'<circle cx="{x(i):.1f}" cy="{y_mos(p.mos):.1f}" r="3" fill="#1f5fbf">'
-        f"<title>{escape(p.when[:16])} MOS {p.mos:.2f}</title></circle>"
-        f'<circle cx="{x(i):.1f}" cy="{y_loss(p.loss):.1f}" r="3" fill="#d12f2f">'
-        f"<title>{escape(p.when[:16])} {p.loss:.2f} %</title></circle>"
-        for i, p in enumerate(pts))
-    axis = (f'<text x="2" y="{y_mos(5) + 4:.0f}" font-size="10">5</text>'
-            f'<text x="2" y="{y_mos(1) + 4:.0f}" font-size="10">1</text>'
-            f'<text x="{w - pad + 4}" y="{y_loss(10) + 4:.0f}" font-size="10">10 %</text>'
-            f'<text x="{w - pad + 4}" y="{y_loss(0) + 4:.0f}" font-size="10">0 %</text>'
-            f'<line x1="{pad}" y1="{y_mos(1):.0f}" x2="{w - pad}" y2="{y_mos(1):.0f}" '
-            'stroke="#ccc"/>')
-    legend = (f'<text x="{pad}" y="{h - 2}" font-size="11" fill="#1f5fbf">'
-              f"{escape(mos_label)}</text><text x=\"{pad + 200}\" y=\"{h - 2}\" "
-              f'font-size="11" fill="#d12f2f">{escape(loss_label)}</text>')
+        f'<circle class="run" data-when="{t.isoformat()}" cx="{x(t):.1f}" '
+        f'cy="{y_mos(p.mos):.1f}" r="3" fill="#1f5fbf">'
+        f"<title>{stamp(t)} MOS {p.mos:.2f}</title></circle>"
+        f'<circle cx="{x(t):.1f}" cy="{y_loss(p.loss):.1f}" r="3" fill="#d12f2f">'
+        f"<title>{stamp(t)} {p.loss:.2f} %</title></circle>"
+        for t, p in timed)
+    marks = []
+    shown = ticks(first, last)
+    for k, (t, text) in enumerate(shown):
+        anchor = ("middle" if len(shown) == 1 else
+                  "start" if k == 0 else "end" if k == len(shown) - 1 else "middle")
+        marks.append(f'<line x1="{x(t):.1f}" y1="{bottom}" x2="{x(t):.1f}" y2="{bottom + 5}" '
+                     f'stroke="#777"/><text class="tick" x="{x(t):.1f}" y="{bottom + 19}" '
+                     f'font-size="15" text-anchor="{anchor}">{escape(text)}</text>')
+    axis = (f'<text x="4" y="{y_mos(5) + 4:.0f}" font-size="12">5</text>'
+            f'<text x="4" y="{y_mos(1) + 4:.0f}" font-size="12">1</text>'
+            f'<text x="{w - pad + 4}" y="{y_loss(10) + 4:.0f}" font-size="12">10 %</text>'
+            f'<text x="{w - pad + 4}" y="{y_loss(0) + 4:.0f}" font-size="12">0 %</text>'
+            f'<line x1="{pad}" y1="{bottom}" x2="{w - pad}" y2="{bottom}" stroke="#999"/>'
+            + "".join(marks))
+    title, tid = label("chart_title", lang), "quality-chart-title"
+    desc = label("chart_desc", lang).format(
+        n=len(timed), first=stamp(first), last=stamp(last),
+        mos_min=f"{min(p.mos for _, p in timed):.2f}",
+        mos_max=f"{max(p.mos for _, p in timed):.2f}",
+        loss_min=f"{min(p.loss for _, p in timed):.2f}",
+        loss_max=f"{max(p.loss for _, p in timed):.2f}")
+    legend = (f'<text x="{pad}" y="{h - 4}" font-size="14" fill="#1f5fbf">'
+              f'\u25cf {escape(label("chart_mos", lang))}</text>'
+              f'<text x="{w / 2 + 10:.0f}" y="{h - 4}" font-size="14" fill="#d12f2f">'
+              f'\u25cf {escape(label("chart_loss", lang))}</text>')
+    rows = "".join(f"<tr><td>{stamp(t)}</td><td>{p.mos:.2f}</td><td>{p.loss:.2f}</td></tr>"
+                   for t, p in timed)
+    table = (f'<details><summary>{escape(label("chart_table", lang))}</summary>'
+             f'<table class="chart-values" id="quality-values"><thead><tr>'
+             f'<th>{escape(label("when", lang))}</th><th>MOS</th>'
+             f'<th>{escape(label("chart_loss", lang))}</th></tr></thead>'
+             f"<tbody>{rows}</tbody></table></details>")
     return Markup(
-        f'<svg id="quality-chart" xmlns="http://www.w3.org/2000/svg" width="{w}" '
-        f'height="{h + 12}" viewBox="0 0 {w} {h + 12}" role="img">{axis}'
+        f'<svg id="quality-chart" class="chart" xmlns="http://www.w3.org/2000/svg" '
+        f'width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+        f'aria-labelledby="{tid} quality-chart-desc"><title id="{tid}">{escape(title)}'
+        f'</title><desc id="quality-chart-desc">{escape(desc)}</desc>'
+        f'<text x="{w / 2:.0f}" y="16" font-size="16" font-weight="bold" '
+        f'text-anchor="middle">{escape(title)}</text>{axis}'
         f'<polyline points="{mos}" fill="none" stroke="#1f5fbf" stroke-width="2"/>'
         f'<polyline points="{loss}" fill="none" stroke="#d12f2f" stroke-width="2"/>'
-        f"{dots}{legend}</svg>")
+        f"{dots}{legend}</svg>{table}")

@@ -321,6 +321,58 @@ LABELS: dict[str, tuple[str, str]] = {
     "zip_damaged": ("{name} : fichier endommagé (son contenu ne correspond pas à sa somme "
                     "de contrôle).",
                     "{name}: damaged (its content does not match its checksum)."),
+    # -- confirmation and small screens
+    "confirm_activate_title": ("Confirmer l'activation", "Confirm the activation"),
+    "confirm_revoke_title": ("Confirmer la révocation", "Confirm the revocation"),
+    "confirm_activate": ("Les appels internationaux seront autorisés sur le trunk {trunk} du "
+                         "site {site} dès maintenant ; la porte internationale s'ouvre pour "
+                         "ce trunk jusqu'à une révocation.",
+                         "International calls will be allowed on trunk {trunk} of site "
+                         "{site} from now on; the international gate stays open for this "
+                         "trunk until a revocation."),
+    "confirm_verified": ("Pare-feu vérifié le {when} ({run}, enregistré par {actor}), il y a "
+                         "plus de 24 h.",
+                         "Firewall verified on {when} ({run}, recorded by {actor}), more "
+                         "than 24 h ago."),
+    "confirm_recheck": ("Les règles de la porte seront vérifiées de nouveau au moment de "
+                        "confirmer.",
+                        "The gate's rules are checked again when you confirm."),
+    "confirm_revoke": ("Les appels internationaux du trunk {trunk} seront refusés dès "
+                       "maintenant ; une nouvelle vérification du pare-feu sera nécessaire "
+                       "(puis 24 h d'attente) pour les rétablir.",
+                       "International calls of trunk {trunk} will be refused from now on; "
+                       "a new firewall verification (then a 24 h wait) will be needed to "
+                       "restore them."),
+    "confirm_destinations": ("Destinations signalées : {destinations}",
+                             "Destinations reported: {destinations}"),
+    "confirm_no_destinations": ("aucune saisie", "none given"),
+    "confirm_activate_button": ("Confirmer l'activation", "Confirm the activation"),
+    "confirm_revoke_button": ("Confirmer la révocation", "Confirm the revocation"),
+    "confirm_cancel": ("Annuler", "Cancel"),
+    "confirm_ttl": ("Cette confirmation vaut pour 5 minutes et une seule fois.",
+                    "This confirmation is valid for 5 minutes, once."),
+    "confirm_cancelled": ("Annulé : rien n'a été modifié.", "Cancelled: nothing was changed."),
+    "confirm_expired": ("Confirmation expirée (plus de 5 minutes) : rien n'a été modifié, "
+                        "recommencez depuis la page du site.",
+                        "Confirmation expired (over 5 minutes): nothing was changed, start "
+                        "again from the site page."),
+    "confirm_used": ("Confirmation déjà utilisée : rien n'a été modifié une seconde fois.",
+                     "Confirmation already used: nothing was changed a second time."),
+    "confirm_unknown": ("Confirmation inconnue : rien n'a été modifié, recommencez depuis la "
+                        "page du site.",
+                        "Unknown confirmation: nothing was changed, start again from the "
+                        "site page."),
+    "confirm_mismatch": ("Cette confirmation ne correspond pas à cette action : rien n'a été "
+                         "modifié.",
+                         "This confirmation does not match this action: nothing was "
+                         "changed."),
+    "chart_title": ("Qualité des appels dans le temps", "Call quality over time"),
+    "chart_desc": ("{n} recettes du {first} au {last} ; MOS le plus bas de {mos_min} à "
+                   "{mos_max}, perte la plus haute de {loss_min} à {loss_max} %.",
+                   "{n} runs from {first} to {last}; lowest MOS {mos_min} to {mos_max}, "
+                   "highest loss {loss_min} to {loss_max} %."),
+    "chart_table": ("Valeurs du graphique", "Chart values"),
+    "report_frame": ("Rapport détaillé", "Detailed report"),
 }
 ROLE_LABEL = {"administrator": "administrator", "technical": "technical",
               "integrator": "integrator"}

@@ -27,6 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
 from harness.console import gatekeeper, policy, standing
+from harness.console.confirm import ConfirmStore
 from harness.console.intake import RUN_FILES as RUN_FILES
 from harness.console.intake import UploadForbidden as UploadForbidden
 from harness.console.intake import UploadRefused as UploadRefused
@@ -275,6 +276,7 @@ class ConsoleStore:
         self.gate = gate
         self.engine: Engine = gate.engine
         self.sessions = SessionStore(self.engine)
+        self.confirmations = ConfirmStore(self.engine)
 
     # -- users ----------------------------------------------------------------------------
 

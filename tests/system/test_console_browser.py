@@ -1,9 +1,9 @@
 """The console in a real headless Chromium (Debian's, driven by Selenium through Debian's
 chromedriver): an integrator logs in and sees only its sites, opens a sheet, gets 404 on
 another integrator's site; the technical service tries to activate too early and sees the
-refusal, activates after 24 h (injected clock) and revokes with a reason; an administrator
-is refused a weak administrator's password on the users form, changes its own password on
-the password form (a weak one refused first) and reads it all on the audit page."""
+refusal, activates after 24 h (injected clock) and revokes with a reason, each confirmed;
+an administrator is refused a weak administrator's password on the users form, changes its
+own password on the password form (a weak one refused first) and reads it all on the audit page."""
 
 from __future__ import annotations
 
@@ -142,10 +142,13 @@ def test_integrator_then_technical_service(console: tuple[str, ConsoleStore, Clo
     _login(d, base, "tech")
     _submit(d, "Lyon", By.LINK_TEXT)
     _submit(d, "button.activate")
+    assert "seront autorisés sur le trunk trunk01" in d.find_element(By.ID, "sentence").text
+    _submit(d, "confirm", By.ID)
     assert "activée" in _flash(d, "ok")
     assert "active" in d.find_element(By.ID, "options").text
     d.find_element(By.CSS_SELECTOR, "input.reason").send_keys("fraude suspectée")
     _submit(d, "button.revoke")
+    _submit(d, "confirm", By.ID)
     assert "révoquée" in _flash(d, "ok")
     assert "révoquée" in d.find_element(By.ID, "options").text
     assert store.gate.status("11111111100014/Lyon", "trunk01", at=clock.at).state == "revoked"

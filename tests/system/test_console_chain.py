@@ -154,6 +154,7 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
     assert "reste 0 h 01" in d.find_element(By.ID, "options").text
     clock.at = T0 + dt.timedelta(hours=24)
     _submit(d, "button.activate")
+    _submit(d, "confirm", By.ID)
     assert "activée" in _flash(d, "ok")
     assert store.gate.status(SITE, "trunk01", at=clock.at).state == "active"
 
@@ -179,9 +180,9 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
     # A new signed pass: green and waiting again; then a revocation: red and revoked.
     row = later(3, "pass", "fixed")
     assert "light green" in row and "en attente" in row
-    revoked = client.post(f"/sites/{SITE}/revoke", {"trunk": "trunk01",
-                                                    "reason": "fraude suspectée"},
-                          token_from=f"/sites/{SITE}")
+    revoked = client.confirmed(f"/sites/{SITE}/revoke", {"trunk": "trunk01",
+                                                         "reason": "fraude suspectée"},
+                               token_from=f"/sites/{SITE}")
     assert revoked.status == 302
     row = _sites_row(client)
     assert "light red" in row and "révoquée" in row

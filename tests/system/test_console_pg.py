@@ -119,7 +119,14 @@ def test_upload_and_activation_on_postgresql(served: tuple[str, ConsoleStore, Cl
     login()
     text = page(path)
     text = page(path + "/activate", {"trunk": "trunk01", "csrf_token": token_of(text)})
+    assert "Les appels internationaux seront autorisés sur le trunk trunk01" in text
+    confirmation = re.search(r'name="token" value="([^"]+)"', text)
+    assert confirmation  # the one-time token, a row of migration 0010 on PostgreSQL
+    form = {"trunk": "trunk01", "action": "activate", "choice": "confirm",
+            "token": confirmation.group(1), "csrf_token": token_of(text)}
+    text = page(path + "/confirm", form)
     assert "Option internationale activée" in text
+    assert "Confirmation déjà utilisée" in page(path + "/confirm", form)
     assert store.gate.status(site, "trunk01", at=clock.at).state == "active"
     actions = [a.action for a in store.audit_log()]
     assert {"upload", "login", "activate", "activate_refused", "upload_refused"} <= \

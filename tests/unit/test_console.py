@@ -93,6 +93,21 @@ def login(client: FlaskClient, user: str, password: str = PASSWORD) -> Any:
                                        "csrf_token": csrf(client)})
 
 
+def confirmed(client: FlaskClient, path: str, form: dict[str, str]) -> str:
+    """POST the site page's form, then its confirmation page's confirm button; the page the
+    redirect led to (or the first answer when it was not a confirmation page)."""
+    first = client.post(path, data=form, follow_redirects=True).get_data(as_text=True)
+    found = re.search(r'name="token" value="([^"]+)"', first)
+    if not found:
+        return first
+    key = path.rsplit("/", 1)[0]
+    fields = {n: v for n, v in re.findall(r'name="(csrf_token|trunk|action)" value="([^"]+)"',
+                                          first)}
+    return client.post(f"{key}/confirm", data={**fields, "token": found.group(1),
+                                               "choice": "confirm"},
+                       follow_redirects=True).get_data(as_text=True)
+
+
 def seeded(store: ConsoleStore, clock: Clock) -> tuple[str, str]:
     """Two sites, one per integrator, uploaded with tokens; the first verified at T0."""
     alpha, beta = store.user_by_name("alpha"), store.user_by_name("beta")
@@ -234,18 +249,17 @@ def test_activation_obeys_the_gate(client: FlaskClient, store: ConsoleStore,
     clock.at = T0 + dt.timedelta(hours=24, minutes=1)
     login(client, "tech")
     token = csrf(client, f"/sites/{site_a}")
-    page = client.post(f"/sites/{site_a}/activate", data={"trunk": "trunk01",
-                                                          "csrf_token": token},
-                       follow_redirects=True).get_data(as_text=True)
+    page = confirmed(client, f"/sites/{site_a}/activate", {"trunk": "trunk01",
+                                                          "csrf_token": token})
     assert "Option internationale activée" in page
     assert store.gate.status(site_a, "trunk01", at=clock.at).state == "active"
     # revocation needs a reason
-    client.post(f"/sites/{site_a}/revoke", data={"trunk": "trunk01", "reason": "",
-                                                 "csrf_token": token})
+    confirmed(client, f"/sites/{site_a}/revoke", {"trunk": "trunk01", "reason": "",
+                                                  "csrf_token": token})
     assert store.gate.status(site_a, "trunk01", at=clock.at).state == "active"
-    client.post(f"/sites/{site_a}/revoke", data={"trunk": "trunk01", "reason": "fraude",
-                                                 "destinations": "+882 +225",
-                                                 "csrf_token": token})
+    confirmed(client, f"/sites/{site_a}/revoke", {"trunk": "trunk01", "reason": "fraude",
+                                                  "destinations": "+882 +225",
+                                                  "csrf_token": token})
     st = store.gate.status(site_a, "trunk01", at=clock.at)
     assert st.state == "revoked" and "fraude" in st.reason
     actions = [a.action for a in store.audit_log(site_a)]
@@ -312,8 +326,8 @@ def test_two_instances_share_sessions_and_data(store: ConsoleStore, clock: Clock
     cookie = c1.get_cookie("recette_console")  # one browser, one cookie jar
     assert cookie is not None
     c2.set_cookie("recette_console", cookie.value)
-    c2.post(f"/sites/{site_a}/revoke", data={"trunk": "trunk01", "reason": "test",
-                                             "csrf_token": token})
+    confirmed(c2, f"/sites/{site_a}/revoke", {"trunk": "trunk01", "reason": "test",
+                                              "csrf_token": token})
     assert store.gate.status(site_a, "trunk01", at=clock.at).state == "revoked"
 
 

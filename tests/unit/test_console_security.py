@@ -386,9 +386,10 @@ def test_audit_page_shows_filters_and_exports_every_kind(
     t.post(f"/sites/{site}/activate", {"trunk": "trunk01"}, token_from=f"/sites/{site}")
     clock.at = T0 + dt.timedelta(hours=25)
     t = logged_in(base, "tech")
-    t.post(f"/sites/{site}/activate", {"trunk": "trunk01"}, token_from=f"/sites/{site}")
-    t.post(f"/sites/{site}/revoke", {"trunk": "trunk01", "reason": "fraude"},
-           token_from=f"/sites/{site}")
+    t.confirmed(f"/sites/{site}/activate", {"trunk": "trunk01"},
+                token_from=f"/sites/{site}")
+    t.confirmed(f"/sites/{site}/revoke", {"trunk": "trunk01", "reason": "fraude"},
+                token_from=f"/sites/{site}")
     admin = logged_in(base, "admin")
 
     page = admin.get("/audit").text
