@@ -12,6 +12,15 @@ shared 2-core VM (2026-11-30, other work running; median / p90 of 15, ms): tech 
 80 / 86, light=red 89 / 109, search 38 / 40, sorted by since 70 / 85, page 50 by customer
 76 / 82, a site page 19 / 21; integrator first page 70 / 75, sorted by light 72 / 75, its
 site page 24 / 26. Exit 1 when a median reaches 200 ms.
+
+With files (the default; ``--no-files`` skips them), each run also gets the file rows of an
+upload with captures (results.json, sheet.html 200 kB, sheet.pdf, report.html 1 MB,
+capture.pcapng 15 MB) whose bytes are a few real blobs shared by content address, so the
+bench stays small on disk; the same rows are loaded a second time, in a second database,
+with every file said to weigh 1 kB, and both databases' ``pg_database_size`` is reported:
+the database must not depend on the files' sizes (within 5 %). Then a 50 MB capture is
+downloaded through the app (test client, the response consumed chunk by chunk) while
+tracemalloc and the process's RSS are watched: the peak must stay far below 50 MB.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import statistics
 import sys
@@ -29,9 +39,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.console.app import create_app
+from harness.console.blobs import FileBlobs
 from harness.console.store import FILES, GRANTS, RUNS, SITE_ROWS, digest_of, open_console
 from harness.gate.store import EVENTS, SITES
-from tests.pg import throwaway_postgres
+from tests.pg import fresh_database, throwaway_postgres
 
 T0 = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery"
@@ -54,9 +65,26 @@ def results(site: str, fw: str, reserves: bool, mos: float, when: str) -> str:
                        "incidents": []})
 
 
-def load(url: str, n_sites: int, per_site: int) -> None:
+# An upload with captures: each file's name and realistic size (bytes).
+REAL_SIZES = {"results.json": 300_000, "sheet.html": 200_000, "sheet.pdf": 400_000,
+              "report.html": 1_000_000, "capture.pcapng": 15_000_000}
+
+
+def blobs_for(folder: Path, sizes: dict[str, int]) -> dict[str, str]:
+    """One real blob per file name (its stated size, zeros and the name), stored once by
+    content address and shared by every run: their digests by name."""
+    import io
+
+    blobs = FileBlobs(folder)
+    return {name: blobs.put(io.BytesIO(name.encode() + bytes(size - len(name)))).sha256
+            for name, size in sizes.items()}
+
+
+def load(url: str, n_sites: int, per_site: int, *,
+         files: dict[str, tuple[int, str]] | None = None) -> None:
     """Bulk rows straight into the tables (the upload path would take hours for 200 000
-    runs, and what is measured is reading them)."""
+    runs, and what is measured is reading them). ``files``: each run's file rows, name ->
+    (size, sha256); None: only the last site's runs get a sheet.html."""
     store = open_console(url)
     store.add_user("tech", PASSWORD, "technical")
     alpha = store.add_user("alpha", PASSWORD, "integrator", "Integrator 007")
@@ -109,8 +137,24 @@ def load(url: str, n_sites: int, per_site: int) -> None:
                             (EVENTS, events), (GRANTS, grants)):
             for start in range(0, len(rows), 5000):
                 conn.execute(table.insert(), rows[start:start + 5000])
-        conn.execute(FILES.insert(), [{"run": r["id"], "name": "sheet.html", "size": 5,
-                                       "data": b"<p/>"} for r in runs[-per_site:]])
+        if files is None:
+            conn.execute(FILES.insert(), [{"run": r["id"], "name": "sheet.html", "size": 5,
+                                           "data": b"<p/>"} for r in runs[-per_site:]])
+        else:
+            rows_f = []
+            for r in runs:
+                for name, (size, sha) in files.items():
+                    rows_f.append({"run": r["id"], "name": name, "size": size,
+                                   "sha256": sha, "backend": "file",
+                                   "kind": "capture" if name.startswith("capture")
+                                   else "report" if name == "report.html" else "sheet",
+                                   "stored_at": r["uploaded_at"],
+                                   "expires_at": r["uploaded_at"] + dt.timedelta(days=90)})
+                if len(rows_f) >= 10_000:
+                    conn.execute(FILES.insert(), rows_f)
+                    rows_f = []
+            if rows_f:
+                conn.execute(FILES.insert(), rows_f)
         conn.exec_driver_sql("SELECT setval('console_runs_id_seq', (SELECT max(id) FROM "
                              "console_runs))")
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -148,23 +192,108 @@ def measure(url: str, n_sites: int, repeat: int) -> list[tuple[str, float, float
     return out
 
 
+def db_size(url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("CHECKPOINT")
+        size = int(conn.exec_driver_sql("SELECT pg_database_size(current_database())")
+                   .scalar_one())
+    engine.dispose()
+    return size
+
+
+def download(url: str, folder: Path, size: int = 50_000_000) -> tuple[int, float, float]:
+    """A ``size``-byte capture uploaded through the store (a file object, not bytes) and
+    downloaded through the app, the body consumed chunk by chunk: (bytes read, tracemalloc
+    peak MB, RSS growth MB) of the download alone."""
+    import tracemalloc
+
+    store = open_console(url)
+    store._blobs = FileBlobs(folder)
+    tech = store.user_by_name("tech")
+    assert tech is not None
+    big = folder / "upload.pcapng"
+    with open(big, "wb") as f:
+        for _ in range(size // 1_000_000):
+            f.write(b"\x0a" * 1_000_000)
+    when = (T0 + dt.timedelta(days=399)).isoformat()
+    with open(big, "rb") as capture:
+        run, _ = store.add_run({"results.json": results("s", "pass", False, 4.2, when)
+                                .encode(), "capture.pcapng": capture}, uploader=tech,
+                               at=T0 + dt.timedelta(days=400))
+    key = Path(tempfile.mkdtemp(prefix="recette-bench-")) / "console.key"
+    app = create_app(store, key_file=key, now=lambda: T0 + dt.timedelta(days=400),
+                     secure_cookies=False)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    client.post("/login", data={"username": "tech", "password": PASSWORD})
+    def rss_now() -> int:  # the resident set now (ru_maxrss is the whole life's peak)
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf(
+            "SC_PAGE_SIZE")
+
+    rss0 = top = rss_now()
+    tracemalloc.start()
+    resp = client.get(f"/runs/{run.id}/capture.pcapng", buffered=False)
+    got = 0
+    for chunk in resp.response:
+        got += len(chunk)
+        top = max(top, rss_now())
+    resp.close()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    rss = (top - rss0) / 1e3
+    store.engine.dispose()
+    return got, peak / 1e6, rss / 1e3
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sites", type=int, default=10_000)
     ap.add_argument("--runs-per-site", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--no-files", action="store_true",
+                    help="no file rows (the pages only, as before the files left the "
+                    "database)")
     args = ap.parse_args()
+    sizes: list[tuple[str, int]] = []
+    folder = Path(tempfile.mkdtemp(prefix="recette-bench-files-"))
     try:
         with throwaway_postgres(prefix="recette-pg-bench-", timeout=300,
                                 settings="-c fsync=off") as url:
-            load(url, args.sites, args.runs_per_site)
+            if args.no_files:
+                load(url, args.sites, args.runs_per_site)
+            else:
+                real = blobs_for(folder / "blobs", REAL_SIZES)
+                small = blobs_for(folder / "blobs", dict.fromkeys(REAL_SIZES, 1000))
+                load(url, args.sites, args.runs_per_site,
+                     files={n: (REAL_SIZES[n], real[n]) for n in REAL_SIZES})
+                other = fresh_database(url, "bench_small")
+                load(other, args.sites, args.runs_per_site,
+                     files={n: (1000, small[n]) for n in REAL_SIZES})
+                sizes = [("files of 1 kB", db_size(other)),
+                         ("files of realistic sizes (capture 15 MB)", db_size(url))]
             rows = measure(url, args.sites, args.repeat)
+            got, peak, rss = (0, 0.0, 0.0) if args.no_files else download(
+                url, folder / "download")
     except FileNotFoundError as exc:  # no PostgreSQL server: one line, as before
         sys.exit(str(exc))
     print(f"{'page':<58} {'median ms':>10} {'p90 ms':>8}")
     for name, med, p90 in rows:
         print(f"{name:<58} {med:>10.1f} {p90:>8.1f}")
-    return 0 if all(med < 200 for _, med, _ in rows) else 1
+    ok = all(med < 200 for _, med, _ in rows)
+    if sizes:
+        runs = args.sites * args.runs_per_site
+        for name, size in sizes:
+            print(f"pg_database_size, {runs} runs x {len(REAL_SIZES)} files, {name}: "
+                  f"{size / 1e6:.1f} MB")
+        apart = abs(sizes[1][1] - sizes[0][1]) / sizes[0][1]
+        print(f"difference: {apart:.2%} (files outside the database: target < 5 %)")
+        print(f"50 MB capture download: {got} bytes read by chunks, tracemalloc peak "
+              f"{peak:.1f} MB, RSS growth {rss:.1f} MB (target: far below 50 MB)")
+        ok = ok and apart < 0.05 and got == 50_000_000 and peak < 10 and rss < 25
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

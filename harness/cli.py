@@ -251,6 +251,12 @@ def cmd_console(args: argparse.Namespace) -> int:
                            notifier=_notifier(args, args.listen) if args.notify else None)
     if args.sub == "notify":
         return serve.notify(_notifier(args, None), args.db)
+    if args.sub in ("retention", "files"):
+        from harness.console import filecmds
+
+        if args.sub == "retention":
+            return filecmds.retention(args.db, dry_run=args.dry_run, settings=args.set or [])
+        return filecmds.migrate(args.db)
     if args.sub == "probe":
         return serve.probe(args.op, args.db, name=getattr(args, "name", None),
                            public=getattr(args, "public_key", None),
@@ -642,7 +648,18 @@ def build_parser() -> argparse.ArgumentParser:
     pl = cp.add_parser("list", help="the registered probe keys")
     pr = cp.add_parser("revoke", help="retire a probe key: it backs no upload from now")
     pr.add_argument("key_id")
-    for c in (cs, ua, up, pa, pl, pr):
+    rt = con.add_parser("retention", help="purge the stored files whose retention ended "
+                        "(capture 90 days, report 1 year, sheet 10 years unless --set); "
+                        "cron-friendly")
+    rt.add_argument("--dry-run", action="store_true", help="count, purge nothing")
+    rt.add_argument("--set", action="append", metavar="KIND=DAYS",
+                    help="keep KIND (capture, report, sheet) DAYS days from now on (kept in "
+                    "the console's settings table)")
+    fm = con.add_parser("files", help="the stored files").add_subparsers(dest="op",
+                                                                         required=True)
+    fmm = fm.add_parser("migrate", help="move files stored in the database (before 0008) "
+                        "to the blob store ($RECETTE_FILES); idempotent, progress on stderr")
+    for c in (cs, ua, up, pa, pl, pr, rt, fmm):
         c.add_argument("--db", help="SQLAlchemy URL (default $RECETTE_GATE_URL or the gate's "
                        "SQLite file)")
         c.set_defaults(func=cmd_console)

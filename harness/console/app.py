@@ -41,6 +41,7 @@ def create_app(store: ConsoleStore, *, key_file: Path | None = None,
         audit,
         auth,
         files,
+        housekeeping,
         prefs,
         probes,
         site,
@@ -70,7 +71,7 @@ def create_app(store: ConsoleStore, *, key_file: Path | None = None,
     app.extensions["recette_now"] = now
     csrf = CSRFProtect(app)
     for bp in (auth.bp, sites.bp, site.bp, users.bp, files.bp, audit.bp, probes.bp,
-               prefs.bp, uploadform.bp):
+               prefs.bp, uploadform.bp, housekeeping.bp):
         app.register_blueprint(bp)
     csrf.exempt(files.api)  # bearer tokens, no cookie: CSRF cannot ride on them
     app.register_blueprint(files.api)

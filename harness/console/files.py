@@ -1,20 +1,43 @@
 """A run's stored files, and ``POST /api/runs``, where ``recette upload`` sends an output
 folder with a bearer token. Every download of a stored file and every upload, taken or
-refused, is audit-logged (the administrator's ``/audit``). Files are served from the
-database with their own type and ``nosniff``; a run of a site the user may not see answers
-404 like a missing one. :func:`take` is every upload's one path to the store and its audit
-lines, the API's and the browser form's (:mod:`harness.console.uploadform`)."""
+refused, is audit-logged (the administrator's ``/audit``). Files are served from the blob
+store (:mod:`harness.console.blobs`) at constant memory, a file on disk with Range and ETag,
+an S3 object by chunks, with their own type and ``nosniff``; a run of a site the user may
+not see answers 404 like a missing one, a purged file 410 with a sentence saying when and
+why. Uploads are handed on as werkzeug's spooled files: a capture is never read whole.
+:func:`take` is every upload's one path to the store and its audit lines, the API's and the
+browser form's (:mod:`harness.console.uploadform`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, Any
 
-from flask import Blueprint, Response, abort, jsonify, make_response, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    send_file,
+)
 
+from harness.console import keeping
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
-from harness.console.report_view import REPORT_CSP, served
-from harness.console.store import RUN_FILES, Run, UploadForbidden, UploadRefused, User
+from harness.console.labels import label
+from harness.console.report_view import REPORT_CSP, served, served_chunks
+from harness.console.store import (
+    RUN_FILES,
+    Run,
+    StoredFile,
+    UploadForbidden,
+    UploadRefused,
+    User,
+)
 
 bp = Blueprint("files", __name__)
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -34,18 +57,43 @@ def download(pk: int, name: str) -> Response:
     run = store.run(pk)
     if run is None or not store.can_see(current_user(), run.site) or name not in RUN_FILES:
         abort(404)
-    data = store.file(pk, name)
-    if data is None:
+    stored = store.file(pk, name)
+    if stored is None:
         abort(404)
+    if stored.purged_at is not None:
+        return Response(gone(run, stored, g.get("lang", "fr")), 410,
+                        content_type="text/plain; charset=utf-8")
     store.audit(current_user().username, "download", site=run.site, ip=client_ip(), at=now(),
                 detail={"run_id": run.run_id, "file": name})
     kind = next((v for k, v in TYPES.items() if name.endswith(k)), "application/octet-stream")
     report = name == "report.html"
-    resp = Response(served(data) if report else data, mimetype=kind.split(";")[0],
-                    content_type=kind)
+    attach = not name.endswith((".html", ".pdf"))
+    path = (store.blobs.path(stored.sha256)
+            if stored.sha256 and stored.backend == store.blobs.backend else None)
+    resp: Response
+    if stored.data is not None:  # a row of before migration 0008, not yet moved out
+        resp = Response(served(stored.data) if report else stored.data,
+                        mimetype=kind.split(";")[0], content_type=kind)
+    elif report and stored.sha256 and stored.backend == store.blobs.backend:
+        # the shim goes in front of the report's own scripts: streamed, never whole
+        resp = Response(served_chunks(store.blobs.chunks(stored.sha256)), content_type=kind)
+    elif path is not None:
+        if not path.is_file():
+            abort(404)
+        resp = send_file(path, mimetype=kind.split(";")[0], conditional=True,
+                         etag=stored.sha256 or True, max_age=0)
+        resp.content_type = kind
+    elif stored.sha256 and stored.backend == store.blobs.backend:
+        resp = Response(store.blobs.chunks(stored.sha256), content_type=kind)
+        resp.headers["Content-Length"] = str(stored.size)
+        resp.set_etag(stored.sha256)
+    else:
+        abort(404)
     resp.headers["Content-Security-Policy"] = REPORT_CSP if report else SANDBOX
-    if not name.endswith((".html", ".pdf")):
+    if attach:
         resp.headers["Content-Disposition"] = f"attachment; filename={name}"
+    else:
+        resp.headers.pop("Content-Disposition", None)
     return resp
 
 
@@ -65,6 +113,19 @@ def report(pk: int) -> Response:
     return resp
 
 
+def gone(run: Run, stored: StoredFile, lang: str) -> str:
+    """Why a file is no longer there, in the user's language: a deleted run (who, when) or
+    its kind's retention (when, how long)."""
+    assert stored.purged_at is not None
+    when = f"{stored.purged_at:%Y-%m-%d}"
+    if run.deleted_at is not None:
+        return label("files_gone_deleted", lang).format(name=stored.name, when=when,
+                                                        who=run.deleted_by or "?")
+    days = keeping.retention_days(store_of().engine)[stored.kind]
+    return label("files_gone_retention", lang).format(name=stored.name, when=when,
+                                                      days=days)
+
+
 @api.route("/runs", methods=["POST"])
 def upload() -> Any:
     """Multipart upload of an output folder's files (field name = file name)."""
@@ -78,13 +139,13 @@ def upload() -> Any:
         return jsonify(error="missing, unknown or revoked token"), 401
     # The masked profile.yaml names the site (as the gate does) and is not kept. A part
     # sent twice under one name is refused (the multipart reader would keep one silently).
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes | IO[bytes]] = {}
     try:
         for key, f in request.files.items(multi=True):
             name = (f.filename or key).rsplit("/", 1)[-1]
             if name in files:
                 raise UploadRefused(f"{name}: sent twice")
-            files[name] = f.read()
+            files[name] = f.stream  # spooled to disk by werkzeug past 500 kB
     except UploadRefused as exc:
         refused(user.username, exc)
         return jsonify(error=str(exc)), 400
@@ -104,7 +165,7 @@ def refused(username: str, exc: UploadRefused) -> None:
                      detail={"reason": str(exc)})
 
 
-def take(files: dict[str, bytes], user: User) -> tuple[Run, bool]:
+def take(files: Mapping[str, bytes | IO[bytes]], user: User) -> tuple[Run, bool]:
     """Store an upload's parts as ``user`` through :meth:`ConsoleStore.add_run` (the
     intake's checks, the integrator's sites, the same run twice is one run) and audit it,
     taken or refused: the one path of ``POST /api/runs`` and the browser's form

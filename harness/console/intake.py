@@ -19,8 +19,9 @@ import hashlib
 import json
 import math
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import yaml
 from pydantic import ValidationError
@@ -76,7 +77,9 @@ class Intake:
     integrator: str | None
     trunks: list[str]
     generated: dt.datetime     # the run's own time, aware
-    files: dict[str, bytes]    # the files kept (RUN_FILES only; never the profile)
+    # the files kept (RUN_FILES only; never the profile): bytes, or a seekable binary file
+    # (a capture streamed from the request, never read whole)
+    files: dict[str, bytes | IO[bytes]]
 
     @property
     def run_id(self) -> str:
@@ -321,23 +324,46 @@ def _generated(results: dict[str, Any], now: dt.datetime) -> dt.datetime:
     return when
 
 
-def read(files: dict[str, bytes], *, now: dt.datetime) -> Intake:
+def size_of(part: bytes | IO[bytes]) -> int:
+    """A part's length: bytes, or a seekable file measured by seeking (not read)."""
+    if isinstance(part, bytes):
+        return len(part)
+    here = part.tell()
+    try:
+        return part.seek(0, 2)
+    finally:
+        part.seek(here)
+
+
+def _small(part: bytes | IO[bytes]) -> bytes:
+    """A part parsed here (results.json, profile.yaml; bounded above) as bytes."""
+    if isinstance(part, bytes):
+        return part
+    part.seek(0)
+    return part.read()
+
+
+def read(files: Mapping[str, bytes | IO[bytes]], *, now: dt.datetime) -> Intake:
     """The upload's parts checked, or :class:`UploadRefused` with one line; ``now`` is the
     console's clock (a run dated more than :data:`FUTURE` after it is refused, since the
     site's latest run is chosen by its own time). Old runs are taken: a laptop may stay
-    offline for weeks, and an old run never becomes the latest ahead of a newer one."""
+    offline for weeks, and an old run never becomes the latest ahead of a newer one.
+    A part is bytes or a seekable binary file: only results.json and profile.yaml are read
+    here (after their size is checked); the others are only measured."""
     for name, data in files.items():
         if name not in LIMITS:
             raise UploadRefused(f"{_show(name)}: not a file the console takes "
                                 f"({', '.join((*RUN_FILES, PROFILE))})")
-        if len(data) > LIMITS[name]:
-            raise _refuse(name, "", f"{len(data)} bytes, more than {LIMITS[name]}")
-    raw = files.get("results.json")
-    if raw is None:
+        size = size_of(data)
+        if size > LIMITS[name]:
+            raise _refuse(name, "", f"{size} bytes, more than {LIMITS[name]}")
+    part = files.get("results.json")
+    if part is None:
         raise UploadRefused("results.json: missing from the upload")
+    raw = _small(part)
     results = _results(raw)
     generated = _generated(results, now)
-    prof = _profile(files[PROFILE]) if PROFILE in files else {}
+    prof = _profile(_small(files[PROFILE])) if PROFILE in files else {}
     customer_part = _mapping(prof, "customer")
     site_part = _mapping(prof, "site")
     if prof:

@@ -28,6 +28,7 @@ certificate at every operator; the opaque origin needs nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 REPORT_CSP = ("sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; "
               "style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'; "
@@ -50,3 +51,17 @@ def served(data: bytes) -> bytes:
         if found:
             return data[:found.end()] + SHIM + data[found.end():]
     return SHIM + data
+
+
+def served_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """:func:`served` over a stream (a report read from the blob store by chunks): the first
+    4 kB, where the shim's place is looked for, are gathered, the rest passes as it comes,
+    so a 128 MB report is never held whole."""
+    it = iter(chunks)
+    head = b""
+    for chunk in it:
+        head += chunk
+        if len(head) >= 4096:
+            break
+    yield served(head)
+    yield from it

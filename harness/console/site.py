@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 
-from harness.console import consequence, csvsafe, history
+from harness.console import consequence, csvsafe, history, keeping
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
 from harness.console.confirm import ConfirmRefused
@@ -51,8 +51,13 @@ def _visible(key: str) -> SiteRow:
 def page(key: str) -> Any:
     row, store = _visible(key), store_of()
     done = store.digests(key)
+    show_archived = request.args.get("archived") == "1"
     return render_template("site.html", row=row, options=option_states([row], now())[0],
-                           runs=store.runs(key), trail=store.gate.history(key),
+                           runs=store.runs(key, archived=show_archived),
+                           show_archived=show_archived,
+                           site_archived=keeping.site_archived(store, key),
+                           retention=keeping.retention_days(store.engine),
+                           kind_of=keeping.kind_of, trail=store.gate.history(key),
                            audit=store.audit_log(key), technical=current_user().technical,
                            changes=history.changes(done, g.lang),
                            incidents=history.incidents(done, g.lang),

@@ -73,7 +73,8 @@ def _query() -> dict[str, Any]:
     sort = request.args.get("sort", "site")
     return {"q": request.args.get("q", "").strip(), "light": request.args.get("light", ""),
             "sort": sort if sort in SORTS else "site",
-            "dir": "desc" if request.args.get("dir") == "desc" else "asc"}
+            "dir": "desc" if request.args.get("dir") == "desc" else "asc",
+            "archived": request.args.get("archived") == "1"}
 
 
 @bp.route("/")
@@ -89,7 +90,8 @@ def index() -> Any:
     def fetch(p: int) -> tuple[list[SiteRow], int]:
         return store.page(current_user(), q=query["q"], light=query["light"],
                           sort=query["sort"], desc=query["dir"] == "desc",
-                          offset=(p - 1) * PER_PAGE, limit=PER_PAGE, at=now())
+                          offset=(p - 1) * PER_PAGE, limit=PER_PAGE, at=now(),
+                          archived=query["archived"])
     rows, total = fetch(page)
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
     if page > pages:
@@ -105,7 +107,8 @@ def index() -> Any:
 def export() -> Response:
     query, at, lang = _query(), now(), g.lang
     rows, _ = store_of().page(current_user(), q=query["q"], light=query["light"],
-                              sort=query["sort"], desc=query["dir"] == "desc", at=at)
+                              sort=query["sort"], desc=query["dir"] == "desc", at=at,
+                              archived=query["archived"])
     w = csvsafe.Writer()
     w.row([label(k, lang) for k in ("site", "light", "since", "customer", "integrator",
                                     "last_run", "option")])

@@ -15,19 +15,24 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import io
 import json
 import secrets
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
-from harness.console import gatekeeper, policy, standing
+from harness.console import blobs as blobs_mod
+from harness.console import gatekeeper, keeping, policy, standing
+from harness.console.blobs import Blobs, default_url, open_blobs
 from harness.console.confirm import ConfirmStore
+from harness.console.intake import LIMITS, Intake
 from harness.console.intake import RUN_FILES as RUN_FILES
 from harness.console.intake import UploadForbidden as UploadForbidden
 from harness.console.intake import UploadRefused as UploadRefused
@@ -96,7 +101,11 @@ RUNS = sa.Table("console_runs", _meta,
                 sa.Column("light", sa.String(10), nullable=False),
                 sa.Column("trunks", sa.Text, nullable=False),
                 sa.Column("digest", sa.Text, nullable=False),
-                sa.Column("gate", sa.Text))
+                sa.Column("gate", sa.Text),
+                sa.Column("archived_at", sa.DateTime(timezone=True)),
+                sa.Column("archived_by", sa.String(200)),
+                sa.Column("deleted_at", sa.DateTime(timezone=True)),
+                sa.Column("deleted_by", sa.String(200)))
 SITE_ROWS = sa.Table("console_sites", _meta,
                      sa.Column("site", sa.String(200), primary_key=True),
                      sa.Column("site_name", sa.String(200), nullable=False),
@@ -108,13 +117,22 @@ SITE_ROWS = sa.Table("console_sites", _meta,
                      sa.Column("last_generated", sa.String(40), nullable=False),
                      sa.Column("trunks", sa.Text, nullable=False),
                      sa.Column("expires", sa.DateTime(timezone=True)),
-                     sa.Column("checks", sa.String(10)))
+                     sa.Column("checks", sa.String(10)),
+                     sa.Column("archived_at", sa.DateTime(timezone=True)))
 SORTS = ("site", "customer", "integrator", "light", "since", "last_run")
 FILES = sa.Table("console_files", _meta,
                  sa.Column("run", sa.Integer, primary_key=True),
                  sa.Column("name", sa.String(200), primary_key=True),
                  sa.Column("size", sa.Integer, nullable=False),
-                 sa.Column("data", sa.LargeBinary, nullable=False))
+                 # the bytes of rows written before migration 0008 (files migrate moves
+                 # them out); new rows keep only metadata, the bytes are in the blob store
+                 sa.Column("data", sa.LargeBinary),
+                 sa.Column("sha256", sa.String(64)),
+                 sa.Column("backend", sa.String(10)),
+                 sa.Column("kind", sa.String(20)),
+                 sa.Column("stored_at", sa.DateTime(timezone=True)),
+                 sa.Column("expires_at", sa.DateTime(timezone=True)),
+                 sa.Column("purged_at", sa.DateTime(timezone=True)))
 AUDIT = sa.Table("console_audit", _meta,
                  sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
                  sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -195,6 +213,26 @@ class Run:
     files: list[tuple[str, int]]
     # What the console recorded of its firewall verification (gatekeeper.Verification.summary)
     gate: dict[str, Any] = field(default_factory=dict)
+    # Files whose bytes retention or a deletion removed: name -> when (the row stays)
+    purged: dict[str, dt.datetime] = field(default_factory=dict)
+    archived_at: dt.datetime | None = None
+    deleted_at: dt.datetime | None = None
+    deleted_by: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file row: metadata, and the bytes only for a row of before migration 0008."""
+
+    run: int
+    name: str
+    size: int
+    sha256: str | None
+    backend: str | None
+    kind: str
+    stored_at: dt.datetime | None
+    purged_at: dt.datetime | None
+    data: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -272,11 +310,20 @@ def digest_of(results: dict[str, Any]) -> dict[str, Any]:
 class ConsoleStore:
     """The console's API over its tables; the gate itself stays :class:`GateStore`."""
 
-    def __init__(self, gate: GateStore) -> None:
+    def __init__(self, gate: GateStore, blobs: Blobs | None = None) -> None:
         self.gate = gate
         self.engine: Engine = gate.engine
         self.sessions = SessionStore(self.engine)
         self.confirmations = ConfirmStore(self.engine)
+        self._blobs = blobs
+
+    @property
+    def blobs(self) -> Blobs:
+        """Where the files' bytes live (:mod:`harness.console.blobs`), opened on first use:
+        ``$RECETTE_FILES``, else beside a SQLite database, else /var/lib/recette/files."""
+        if self._blobs is None:
+            self._blobs = open_blobs(default_url(self.engine.url))
+        return self._blobs
 
     # -- users ----------------------------------------------------------------------------
 
@@ -511,15 +558,45 @@ class ConsoleStore:
 
     # -- runs -----------------------------------------------------------------------------
 
-    def add_run(self, files: dict[str, bytes], *, uploader: User,
+    def add_run(self, files: Mapping[str, bytes | IO[bytes]], *, uploader: User,
                 at: dt.datetime | None = None) -> tuple[Run, bool]:
         """Store an uploaded output folder; (the run, True when it was new). The run's id is
         the SHA-256 of its results.json, so the same run sent twice is one run. Every part is
         read and checked first (:func:`harness.console.intake.read`, against ``at``, the
-        console's clock): a refused part stores nothing."""
+        console's clock): a refused part stores nothing. Parts are bytes or seekable binary
+        files (the API passes werkzeug's spooled uploads: a capture is copied to the blob
+        store by chunks, never read whole). The blobs are written before the rows, in one
+        transaction; blobs this upload created that no row came to reference (a refusal
+        after intake, the same run sent twice) are removed at once."""
         at = at or now_utc()
         up = read_upload(files, now=at)
+        written: list[blobs_mod.Stored] = []
+        try:
+            for name, part in up.files.items():
+                stream = io.BytesIO(part) if isinstance(part, bytes) else part
+                stream.seek(0)
+                written.append(self.blobs.put(stream, limit=LIMITS[name]))
+            return self._add_rows(up, dict(zip(up.files, written, strict=True)),
+                                  uploader=uploader, at=at)
+        finally:
+            self._drop_orphans([w.sha256 for w in written if w.created])
+
+    def _drop_orphans(self, shas: list[str]) -> None:
+        """Remove blobs no live file row references (written by an upload that was refused
+        or was already stored)."""
+        if not shas:
+            return
+        with self.engine.connect() as conn:
+            used = {r.sha256 for r in conn.execute(
+                sa.select(FILES.c.sha256).where(FILES.c.sha256.in_(shas),
+                                                FILES.c.purged_at.is_(None)))}
+        for sha in set(shas) - used:
+            self.blobs.delete(sha)
+
+    def _add_rows(self, up: Intake, stored: dict[str, blobs_mod.Stored], *, uploader: User,
+                  at: dt.datetime) -> tuple[Run, bool]:
         key, results, run_id = up.site, up.results, up.run_id
+        days = keeping.retention_days(self.engine)
         counts = {s: int(results["counts"].get(s, 0)) for s in ("pass", "fail", "error",
                                                                   "skip")}
         with self.gate._tx() as conn:
@@ -539,9 +616,12 @@ class ConsoleStore:
                 trunks=json.dumps(up.trunks),
                 digest=json.dumps(digest_of(results), ensure_ascii=False))
             ).inserted_primary_key[0]
-            for name, data in up.files.items():
-                conn.execute(FILES.insert().values(run=pk, name=name, size=len(data),
-                                                   data=data))
+            for name, blob in stored.items():
+                kind = keeping.kind_of(name)
+                conn.execute(FILES.insert().values(
+                    run=pk, name=name, size=blob.size, sha256=blob.sha256,
+                    backend=self.blobs.backend, kind=kind, stored_at=_utc(at),
+                    expires_at=_utc(at) + dt.timedelta(days=days[kind])))
             received = _utc(at)
             self._verify(conn, pk, key, results, run_id=run_id, generated=up.generated_text,
                          uploader=uploader, received=received)
@@ -654,34 +734,41 @@ class ConsoleStore:
         r = conn.execute(sa.select(RUNS).where(RUNS.c.id == pk)).first()
         if r is None:
             return None
-        files = [(f.name, f.size) for f in conn.execute(
-            sa.select(FILES.c.name, FILES.c.size).where(FILES.c.run == pk)
-            .order_by(FILES.c.name))]
+        files = conn.execute(sa.select(FILES.c.name, FILES.c.size, FILES.c.purged_at)
+                             .where(FILES.c.run == pk).order_by(FILES.c.name)).all()
         return self._to_run(r, files)
 
     @staticmethod
-    def _to_run(r: Any, files: list[tuple[str, int]]) -> Run:
+    def _to_run(r: Any, files: Sequence[Any]) -> Run:
         return Run(r.id, r.run_id, r.site, r.site_name, r.customer, r.integrator,
                    r.generated, _utc(r.uploaded_at), r.uploader,
                    {"pass": r.n_pass, "fail": r.n_fail, "error": r.n_error, "skip": r.n_skip},
-                   r.light, json.loads(r.trunks), files,
-                   json.loads(r.gate) if getattr(r, "gate", None) else {})
+                   r.light, json.loads(r.trunks), [(f.name, f.size) for f in files],
+                   json.loads(r.gate) if getattr(r, "gate", None) else {},
+                   {f.name: _utc(f.purged_at) for f in files if f.purged_at is not None},
+                   _utc(r.archived_at) if r.archived_at else None,
+                   _utc(r.deleted_at) if r.deleted_at else None, r.deleted_by)
 
     def run(self, pk: int) -> Run | None:
         with self.engine.connect() as conn:
             return self._run(conn, pk)
 
-    def runs(self, site: str) -> list[Run]:
-        """The site's runs, newest first."""
+    def runs(self, site: str, *, archived: bool = True) -> list[Run]:
+        """The site's runs, newest first (``archived`` False: without the archived ones,
+        the site page's default list)."""
+        cond = [RUNS.c.site == site]
+        if not archived:
+            cond.append(RUNS.c.archived_at.is_(None))
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(RUNS).where(RUNS.c.site == site)
+            rows = conn.execute(sa.select(RUNS).where(*cond)
                                 .order_by(RUNS.c.generated.desc(), RUNS.c.id.desc())).all()
-            files: dict[int, list[tuple[str, int]]] = {}
+            files: dict[int, list[Any]] = {}
             if rows:
-                for f in conn.execute(sa.select(FILES.c.run, FILES.c.name, FILES.c.size)
+                for f in conn.execute(sa.select(FILES.c.run, FILES.c.name, FILES.c.size,
+                                                FILES.c.purged_at)
                                       .where(FILES.c.run.in_([r.id for r in rows]))
                                       .order_by(FILES.c.name)):
-                    files.setdefault(f.run, []).append((f.name, f.size))
+                    files.setdefault(f.run, []).append(f)
         return [self._to_run(r, files.get(r.id, [])) for r in rows]
 
     def digests(self, site: str, limit: int = 100) -> list[tuple[Run, dict[str, Any]]]:
@@ -696,11 +783,19 @@ class ConsoleStore:
                 .where(RUNS.c.id.in_([r.id for r in runs])))}
         return [(r, json.loads(texts[r.id])) for r in runs]
 
-    def file(self, pk: int, name: str) -> bytes | None:
+    def file(self, pk: int, name: str) -> StoredFile | None:
+        """A run's file: its metadata, and where its bytes are (the blob store, or the row
+        itself for a file stored before migration 0008 and not yet moved out)."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(FILES.c.data).where(FILES.c.run == pk,
-                                                             FILES.c.name == name)).first()
-        return bytes(row.data) if row else None
+            row = conn.execute(sa.select(FILES).where(FILES.c.run == pk,
+                                                      FILES.c.name == name)).first()
+        if row is None:
+            return None
+        return StoredFile(row.run, row.name, row.size, row.sha256, row.backend,
+                          row.kind or keeping.kind_of(row.name),
+                          _utc(row.stored_at) if row.stored_at else None,
+                          _utc(row.purged_at) if row.purged_at else None,
+                          bytes(row.data) if row.data is not None else None)
 
     def refresh_site(self, site: str, at: dt.datetime) -> None:
         """Recompute the site's row after a gate event outside an upload (an activation, a
@@ -769,7 +864,7 @@ class ConsoleStore:
         uploaded = sa.select(SITE_ROWS.c.site, SITE_ROWS.c.site_name, SITE_ROWS.c.customer,
                              SITE_ROWS.c.integrator, light.label("light"), SITE_ROWS.c.since,
                              SITE_ROWS.c.last_generated, SITE_ROWS.c.trunks,
-                             SITE_ROWS.c.checks)
+                             SITE_ROWS.c.checks, SITE_ROWS.c.archived_at)
         gate_only = sa.select(
             SITES.c.site, SITES.c.site.label("site_name"),
             sa.literal("", sa.String).label("customer"),
@@ -779,18 +874,21 @@ class ConsoleStore:
             at.label("since"), sa.cast(sa.null(), sa.String).label("last_generated"),
             sa.literal("[]", sa.String).label("trunks"),
             sa.cast(sa.null(), sa.String).label("checks"),
+            sa.cast(sa.null(), sa.DateTime(timezone=True)).label("archived_at"),
         ).where(SITES.c.site.not_in(sa.select(SITE_ROWS.c.site)))
         return sa.union_all(uploaded, gate_only).subquery("listing")
 
     def page(self, user: User | None, *, q: str = "", light: str = "",
                   sort: str = "site", desc: bool = False, offset: int = 0,
-                  limit: int | None = None, at: dt.datetime | None = None
-             ) -> tuple[list[SiteRow], int]:
+                  limit: int | None = None, at: dt.datetime | None = None,
+                  archived: bool = False) -> tuple[list[SiteRow], int]:
         """The sites page's rows (``user`` None: every site) after search, light filter and
         sort, one page of them, and how many match: one query for the rows, one count.
-        ``at``: the console's now (an expired verification is grey from then)."""
+        ``at``: the console's now (an expired verification is grey from then).
+        ``archived``: the archived sites only (hidden otherwise)."""
         s = self._listing(at)
-        cond: list[Any] = []
+        cond: list[Any] = [s.c.archived_at.is_not(None) if archived
+                           else s.c.archived_at.is_(None)]
         if user is not None and user.role == "integrator":
             cond.append(s.c.site.in_(self._visible(user)))
         if q:
