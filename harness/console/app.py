@@ -48,6 +48,7 @@ def create_app(store: ConsoleStore, *, key_file: Path | None = None,
         sites,
         uploadform,
         users,
+        wording,
     )
 
     app = Flask(__name__)
@@ -86,15 +87,16 @@ def create_app(store: ConsoleStore, *, key_file: Path | None = None,
     @app.context_processor
     def _helpers() -> dict[str, Any]:
         return {"t": lambda key: label(key, g.get("lang", "fr")), "lang": g.get("lang", "fr"),
-                "me": g.get("user")}
+                "me": g.get("user"), "tz": wording.zone_of()}
 
     @app.errorhandler(CSRFError)
     def _csrf(_: CSRFError) -> tuple[str, int]:
         return label("csrf", g.get("lang", "fr")), 400
 
-    @app.errorhandler(404)
-    def _missing(_: Exception) -> tuple[str, int]:
-        return label("not_found", g.get("lang", "fr")), 404
+    wording.install(app)
+    for code, key in ((400, "bad_request"), (403, "forbidden"), (404, "not_found"),
+                      (405, "not_allowed"), (413, "too_large")):
+        app.register_error_handler(code, _error_page(code, key))
 
     @app.after_request
     def _headers(resp: Any) -> Any:
@@ -105,6 +107,14 @@ def create_app(store: ConsoleStore, *, key_file: Path | None = None,
         return resp
 
     return app
+
+
+def _error_page(code: int, key: str) -> Callable[[Exception], tuple[str, int]]:
+    """An error's one line in the page's language (Flask's own pages are English)."""
+    def page(_: Exception) -> tuple[str, int]:
+        api = request.path.startswith("/api/")  # `recette upload` reads English
+        return label(key, "en" if api else g.get("lang", "fr")), code
+    return page
 
 
 def store_of() -> ConsoleStore:

@@ -8,14 +8,14 @@ page: this is where they are read. Others get 404, as for the users page."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 
-from harness.console import csvsafe
+from harness.console import csvsafe, localtime, wording
 from harness.console.app import store_of
 from harness.console.auth import role_required
+from harness.console.labels import label
 from harness.console.store import AuditFilter
 
 bp = Blueprint("audit", __name__)
@@ -42,10 +42,6 @@ def _filters() -> tuple[AuditFilter, dict[str, str]]:
                        until=until + dt.timedelta(days=1) if until else None), args
 
 
-def _detail(detail: dict[str, Any]) -> str:
-    return json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else ""
-
-
 @bp.route("/audit")
 @role_required("administrator")
 def index() -> Any:
@@ -59,8 +55,7 @@ def index() -> Any:
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
     return render_template("audit.html", entries=entries, total=total, page=page,
                            pages=pages, args=args, actions=store.audit_actions(),
-                           links={k: v for k, v in args.items() if v},
-                           detail=_detail)
+                           links={k: v for k, v in args.items() if v})
 
 
 @bp.route("/audit.csv")
@@ -68,10 +63,13 @@ def index() -> Any:
 def export() -> Response:
     wanted, _ = _filters()
     entries, _ = store_of().audit_page(wanted, limit=None)
+    lang, tz = g.lang, wording.zone_of()
     w = csvsafe.Writer()
-    w.row(["at", "actor", "action", "site", "ip", "detail"])
+    w.row([f"{label('when', lang)} ({localtime.zone_label(tz, lang)})",
+           *(label(k, lang) for k in ("actor", "action", "site", "address", "detail"))])
     for e in entries:
-        w.row([f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.site or "", e.ip or "",
-               _detail(e.detail)])
+        w.row([localtime.bare(e.at, lang, tz, seconds=True), e.actor,
+               wording.action(e.action, lang), e.site or "", e.ip or "",
+               wording.detail_text(e.action, e.detail, lang, tz)])
     return Response(w.text(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=audit.csv"})

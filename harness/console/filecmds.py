@@ -15,7 +15,7 @@ import sys
 import sqlalchemy as sa
 
 from harness.console import keeping
-from harness.console.housekeeping import size_text
+from harness.console.localtime import size as size_text
 from harness.console.store import FILES, RUNS, ConsoleStore, open_console
 from harness.gate.store import _utc, now_utc
 

@@ -25,7 +25,7 @@ from flask import (
     send_file,
 )
 
-from harness.console import keeping
+from harness.console import keeping, localtime, wording
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
 from harness.console.labels import label
@@ -117,7 +117,7 @@ def gone(run: Run, stored: StoredFile, lang: str) -> str:
     """Why a file is no longer there, in the user's language: a deleted run (who, when) or
     its kind's retention (when, how long)."""
     assert stored.purged_at is not None
-    when = f"{stored.purged_at:%Y-%m-%d}"
+    when = localtime.when(stored.purged_at, lang, wording.zone_of())
     if run.deleted_at is not None:
         return label("files_gone_deleted", lang).format(name=stored.name, when=when,
                                                         who=run.deleted_by or "?")
@@ -182,5 +182,7 @@ def take(files: Mapping[str, bytes | IO[bytes]], user: User) -> tuple[Run, bool]
         if run.gate.get("kind"):  # the gate event the upload made, on the audit page too
             store.audit(user.username, str(run.gate["kind"]), site=run.site, ip=client_ip(),
                         at=now(), detail={"run": run.id, "note": run.gate.get("note", ""),
+                                          "note_code": run.gate.get("note_code", ""),
+                                          "note_params": run.gate.get("note_params", {}),
                                           "refused": run.gate.get("refused", [])})
     return run, new

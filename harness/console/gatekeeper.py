@@ -71,10 +71,15 @@ class Verification:
     digests: list[str] = field(default_factory=list)
     exposure: list[dict[str, Any]] = field(default_factory=list)  # attested exposure scans
     detail: dict[str, Any] = field(default_factory=dict)
+    # ``note`` as a code and its parameters: the console says it in the page's language
+    # (harness.console.wording); ``note`` stays English for the API and the CLI.
+    note_code: str = ""
+    note_params: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """What the run's row keeps (the site page's "recorded as" column)."""
         return {"kind": self.kind, "status": self.status, "note": self.note,
+                "note_code": self.note_code, "note_params": self.note_params,
                 "refused": self.refused, "attested": len(self.attested)}
 
 
@@ -237,7 +242,8 @@ def _exposure_failure(exp: Mapping[str, Any], fw: Mapping[str, Any] | None,
                for m in exp.get("reasons") or [] if isinstance(m, dict)][:40]
     v = Verification("verification_fail", "fail",
                      f"{check_id} failed: the site answers attackers from the internet; "
-                     "it blocks the option until a new verified pass")
+                     "it blocks the option until a new verified pass",
+                     note_code="exposure_failed", note_params={"check": check_id})
     v.detail = {"check": "fail", "firewall": str(fw.get("status")) if fw else None,
                 "exposure": reasons, "attested": [], "declared": [], "refused": []}
     return v
@@ -270,7 +276,10 @@ def decide(results: Mapping[str, Any], *, site: str, received: dt.datetime,
     if fw is None or status not in ("pass", "fail"):
         note = ("no firewall verification in this run" if fw is None else
                 f"{CHECK}: {status}: nothing proven either way, nothing recorded")
-        return Verification(None, status, note)
+        return Verification(None, status, note,
+                            note_code="none" if fw is None else "nothing_proven",
+                            note_params={} if fw is None else {"check": CHECK,
+                                                                "status": str(status)})
     figures = fw.get("figures") if isinstance(fw.get("figures"), dict) else {}
     assert isinstance(figures, dict)
     public = figures.get("public_address") if isinstance(figures.get("public_address"),
@@ -305,10 +314,13 @@ def decide(results: Mapping[str, Any], *, site: str, received: dt.datetime,
     if status == "pass" and v.refused:
         v.kind = "verification_unattested"
         v.note = "a pass the probe's signatures do not back: kept in the trail, starts nothing"
+        v.note_code = "unattested"
     elif status == "pass":
         v.note = "a pass backed by the probe's signatures: the 24 h wait starts now"
+        v.note_code = "backed"
     else:
         v.note = "a failure: it blocks the option until a new verified pass"
+        v.note_code = "failure"
         v.refused = []  # a failure is believed as declared: nothing to back
     v.detail = {"check": status, "evidence": str((fw.get("facts") or {}).get("evidence", "")),
                 "public_address": public, "attested": v.attested, "declared": v.declared,

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from harness.console import keeping
+from harness.console import keeping, localtime, wording
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
 from harness.console.labels import label
@@ -24,16 +24,6 @@ SITE_ACTIONS = ("archive_site", "unarchive_site", "delete_site")
 AUDIT = {"archive_run": "run_archive", "unarchive_run": "run_unarchive",
          "delete_run": "run_delete", "archive_site": "site_archive",
          "unarchive_site": "site_unarchive", "delete_site": "site_files_delete"}
-
-
-def size_text(size: int, lang: str) -> str:
-    """Bytes as a person reads them, in French (ko, Mo, Go; decimal comma) or English."""
-    units = ("o", "ko", "Mo", "Go", "To") if lang != "en" else ("B", "kB", "MB", "GB", "TB")
-    value, unit = float(size), 0
-    while value >= 1000 and unit < len(units) - 1:
-        value, unit = value / 1000, unit + 1
-    text = f"{value:.0f}" if unit == 0 else f"{value:.1f}"
-    return (text if lang == "en" else text.replace(".", ",")) + "\u00a0" + units[unit]
 
 
 def _run(key: str) -> Run:
@@ -65,8 +55,8 @@ def act(key: str, action: str) -> Any:
     runs = [run] if run is not None else store.runs(key)
     n, size = _live(runs)
     what = label("files_what_" + action, lang).format(
-        when=run.generated[:16].replace("T", " ") if run else "", n=n,
-        size=size_text(size, lang), site=row.site_name, runs=len(runs))
+        when=localtime.when(run.generated, lang, wording.zone_of()) if run else "", n=n,
+        size=localtime.size(size, lang), site=row.site_name, runs=len(runs))
     if request.method == "GET":
         return render_template("files_confirm.html", row=row, action=action, what=what,
                                run=run, danger=action.startswith("delete"))
@@ -89,7 +79,7 @@ def act(key: str, action: str) -> Any:
         if run is None:
             detail["runs"] = len(runs)
         done = label("files_done_" + action, lang).format(
-            n=purged.files, size=size_text(purged.size, lang))
+            n=purged.files, size=localtime.size(purged.size, lang))
     store.audit(user.username, AUDIT[action], site=key, ip=client_ip(), at=at,
                 detail=detail)
     flash(done, "ok")

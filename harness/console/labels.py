@@ -159,7 +159,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "csrf": ("Formulaire expiré : rechargez la page.", "Form expired: reload the page."),
     "not_found": ("Page introuvable.", "Page not found."),
     # -- notifications
-    "preferences": ("Notifications", "Notifications"),
+    "notifications": ("Notifications", "Notifications"),
     "notify_intro": ("Choisissez ce que la console vous signale, et comment. Vous ne recevez "
                      "que ce qui concerne les sites que vous voyez.",
                      "Choose what the console tells you, and how. You only hear about the "
@@ -436,6 +436,174 @@ LABELS: dict[str, tuple[str, str]] = {
     "files_done_unarchive_site": ("Site désarchivé.", "Site unarchived."),
     "files_done_delete_site": ("Fichiers du site supprimés : {n} fichiers effacés ({size}).",
                                "Site's files deleted: {n} files erased ({size})."),
+    # -- language and time zone
+    "gate_no_verification": ("aucune vérification du pare-feu réussie et attestée par la "
+                             "sonde pour ce site",
+                             "no firewall verification has passed, attested by the probe, "
+                             "for this site"),
+    "gate_blocked": ("la vérification du pare-feu du {failed_at} a échoué après la réussite "
+                     "du {passed_at} ({evidence})",
+                     "the firewall verification of {failed_at} failed after the pass of "
+                     "{passed_at} ({evidence})"),
+    "gate_revoked": ("révoquée le {revoked_at} (motif : {reason}) : une nouvelle vérification "
+                     "du pare-feu est nécessaire",
+                     "revoked {revoked_at} (reason: {reason}): a new firewall verification "
+                     "is needed"),
+    "gate_active": ("active depuis le {since}", "active since {since}"),
+    "gate_expired": ("la vérification du {passed_at} ({evidence}) date de plus de {days} jours "
+                     "sans que l'option ait été activée : une nouvelle vérification du "
+                     "pare-feu est nécessaire",
+                     "the verification of {passed_at} ({evidence}) is older than {days} days "
+                     "and the option was not activated: a new firewall verification is "
+                     "needed"),
+    "gate_waiting": ("pare-feu vérifié le {passed_at} ({evidence}) ; activable à partir du "
+                     "{eligible_at}, reste {left}",
+                     "firewall verified {passed_at} ({evidence}); allowed from "
+                     "{eligible_at}, {left} left"),
+    "gate_eligible": ("pare-feu vérifié le {passed_at} ({evidence}) : activation possible",
+                      "firewall verified {passed_at} ({evidence}): activation allowed"),
+    "evidence_run": ("recette n° {n}", "run {n}"),
+    "evidence_none": ("sans référence", "no reference"),
+    "note_none": ("aucune vérification du pare-feu dans cette recette",
+                  "no firewall verification in this run"),
+    "note_nothing_proven": ("{check} : {status} : rien de prouvé, rien d'enregistré",
+                            "{check}: {status}: nothing proven either way, nothing recorded"),
+    "note_exposure_failed": ("{check} en échec : le site répond aux attaquants depuis "
+                             "internet ; l'option reste bloquée jusqu'à une nouvelle réussite "
+                             "vérifiée",
+                             "{check} failed: the site answers attackers from the internet; "
+                             "it blocks the option until a new verified pass"),
+    "note_unattested": ("réussite que les signatures de la sonde ne confirment pas : gardée "
+                        "au journal, elle ne déclenche rien",
+                        "a pass the probe's signatures do not back: kept in the trail, "
+                        "starts nothing"),
+    "note_backed": ("réussite confirmée par les signatures de la sonde : le délai de 24 h "
+                    "commence",
+                    "a pass backed by the probe's signatures: the 24 h wait starts now"),
+    "note_failure": ("échec : l'option est bloquée jusqu'à une nouvelle réussite vérifiée",
+                     "a failure: it blocks the option until a new verified pass"),
+    "note_older": ("antérieure à la vérification enregistrée le {at} ({evidence}) : non "
+                   "enregistrée",
+                   "older than the verification recorded {at} ({evidence}): not recorded"),
+    "phase_cold": ("à froid", "cold"),
+    "phase_warm": ("à chaud", "warm"),
+    "vantage_outsider": ("sonde extérieure", "outsider probe"),
+    "vantage_server": ("sonde côté serveur", "server probe"),
+    "refused_no_sweep": ("aucun balayage {phase} de la sonde extérieure dans la recette",
+                         "no {phase} sweep from the outsider probe in the run"),
+    "refused_no_scan": ("aucun scan d'exposition {phase} de la sonde extérieure dans la "
+                        "recette",
+                        "no {phase} exposure scan from the outsider probe in the run"),
+    "refused_no_exposure": ("pas de contrôle {check} dans la recette : ce qu'un attaquant "
+                            "atteint depuis internet n'est pas prouvé",
+                            "no {check} check in the run: what an attacker on the internet "
+                            "reaches is unproven"),
+    "refused_exposure_status": ("{check} : {status} : ce qu'un attaquant atteint depuis "
+                                "internet n'est pas prouvé",
+                                "{check}: {status}: what an attacker on the internet reaches "
+                                "is unproven"),
+    "refused_sweep": ("balayage {phase} de la {vantage} : {why}",
+                      "{phase} sweep from the {vantage}: {why}"),
+    "refused_scan": ("scan d'exposition {phase} : {why}", "{phase} exposure scan: {why}"),
+    "why_unsigned": ("non signé (sonde sans clé de signature, ou clé retirée)",
+                     "unsigned (a probe without a signing key, or removed)"),
+    "why_used": ("déjà utilisé par une autre recette", "already used by another run"),
+    "why_unknown_key": ("clé de sonde inconnue {key}", "unknown probe key {key}"),
+    "why_bad_signature": ("signature invalide pour la clé de sonde {key}",
+                          "bad signature for probe key {key}"),
+    "why_stale": ("trop ancien : fait le {at}", "stale: made {at}"),
+    "why_not_covered": ("ne couvre pas {what}", "does not cover {what}"),
+    "why_found_open": ("la sonde a trouvé ouverts : {what}", "the probe found open: {what}"),
+    "why_other": ("refusé ({detail})", "refused ({detail})"),
+    "declared_listener": ("les ports balayés ayant reçu les datagrammes des sondes (écoute de "
+                          "l'agent)",
+                          "which swept ports received the probes' datagrams (the agent's "
+                          "listener)"),
+    "declared_operator": ("le trafic propre de l'opérateur (son INVITE, ses médias sur des "
+                          "ports échantillonnés)",
+                          "the operator's own traffic (its INVITE, its media on sampled "
+                          "ports)"),
+    "declared_config": ("la configuration du routeur", "the router's configuration"),
+    "declared_registrar": ("l'adresse publique du site telle que le registrar de l'opérateur "
+                           "l'a vue",
+                           "the site's public address as the operator's registrar saw it"),
+    "attested_line": ("balayage {phase} de la {vantage}, {probe}, vers {target} : UDP, "
+                      "{ports} ports ({sent} datagrammes), le {at}",
+                      "{phase} sweep from the {vantage}, {probe}, to {target}: UDP, {ports} "
+                      "ports ({sent} datagrams), {at}"),
+    "act_login": ("connexion", "log in"),
+    "act_login_failed": ("connexion refusée", "log in refused"),
+    "act_login_blocked": ("connexion bloquée (trop d'essais)",
+                          "log in blocked (too many attempts)"),
+    "act_logout": ("déconnexion", "log out"),
+    "act_password_changed": ("mot de passe changé", "password changed"),
+    "act_password_failed": ("changement de mot de passe refusé", "password change refused"),
+    "act_password_blocked": ("changement de mot de passe bloqué (trop d'essais)",
+                             "password change blocked (too many attempts)"),
+    "act_password_reset": ("mot de passe réinitialisé", "password reset"),
+    "act_download": ("téléchargement", "download"),
+    "act_upload": ("envoi d'une recette", "run uploaded"),
+    "act_upload_refused": ("envoi refusé", "upload refused"),
+    "act_verification_pass": ("vérification du pare-feu réussie",
+                              "firewall verification passed"),
+    "act_verification_fail": ("vérification du pare-feu en échec",
+                              "firewall verification failed"),
+    "act_verification_unattested": ("réussite non attestée par la sonde",
+                                    "pass not attested by the probe"),
+    "act_activate": ("activation de l'option internationale",
+                     "international option activated"),
+    "act_activate_refused": ("activation refusée", "activation refused"),
+    "act_revoke": ("révocation de l'option internationale", "international option revoked"),
+    "act_user_add": ("création d'utilisateur", "user created"),
+    "act_user_enable": ("compte réactivé", "account enabled"),
+    "act_user_disable": ("compte désactivé", "account disabled"),
+    "act_grant": ("site accordé", "site granted"),
+    "act_ungrant": ("site retiré", "site withdrawn"),
+    "act_token_add": ("jeton d'envoi créé", "upload token created"),
+    "act_token_revoke": ("jeton d'envoi révoqué", "upload token revoked"),
+    "act_probe_key_add": ("clé de sonde enregistrée", "probe key registered"),
+    "act_probe_key_revoke": ("clé de sonde retirée", "probe key retired"),
+    "act_tz_set": ("fuseau horaire choisi", "time zone chosen"),
+    "key_trunk": ("trunk", "trunk"),
+    "key_state": ("état", "state"),
+    "key_reason": ("motif", "reason"),
+    "key_why": ("motif", "reason"),
+    "key_destinations": ("destinations", "destinations"),
+    "key_run_id": ("recette", "run"),
+    "key_run": ("recette n°", "run"),
+    "key_file": ("fichier", "file"),
+    "key_files": ("fichiers", "files"),
+    "key_note": ("bilan", "note"),
+    "key_refused": ("refusé", "refused"),
+    "key_user": ("utilisateur", "user"),
+    "key_user_id": ("n° d'utilisateur", "user id"),
+    "key_role": ("rôle", "role"),
+    "key_name": ("nom", "name"),
+    "key_key_id": ("identifiant de clé", "key id"),
+    "key_token_id": ("n° de jeton", "token id"),
+    "key_via": ("par", "via"),
+    "key_site": ("site", "site"),
+    "key_tz": ("fuseau", "zone"),
+    "key_company": ("société", "company"),
+    "via_cli": ("ligne de commande", "command line"),
+    "bad_token": ("jeton absent, inconnu ou révoqué", "missing, unknown or revoked token"),
+    "preferences": ("Préférences", "Preferences"),
+    "time_zone": ("Fuseau horaire", "Time zone"),
+    "tz_help": ("Toutes les heures de la console sont données dans ce fuseau.",
+                "Every time the console shows is given in this zone."),
+    "tz_saved": ("Fuseau horaire enregistré.", "Time zone saved."),
+    "tz_unknown": ("Fuseau horaire inconnu : choisissez-en un dans la liste (par exemple "
+                   "Europe/Paris).",
+                   "Unknown time zone: choose one from the list (for example Europe/Paris)."),
+    "save": ("Enregistrer", "Save"),
+    "times_in": ("Heures", "Times"),
+    "bad_request": ("Requête invalide.", "Bad request."),
+    "too_large": ("Envoi trop volumineux.", "Upload too large."),
+    "forbidden": ("Accès refusé.", "Access denied."),
+    "not_allowed": ("Méthode non autorisée.", "Method not allowed."),
+    "csv_run": ("Recette", "Run"),
+    "csv_date": ("Date", "Date"),
+    "csv_time": ("Heure", "Time"),
 }
 ROLE_LABEL = {"administrator": "administrator", "technical": "technical",
               "integrator": "integrator"}

@@ -1,5 +1,6 @@
 """Each user's notification choices and their page (``/preferences``): an e-mail address,
-a webhook URL, and which events go to each (migration 0007).
+a webhook URL, and which events go to each (migration 0007); the same page holds the time zone
+(:mod:`harness.console.tzprefs`).
 
 The webhook secret signs every POST (:mod:`harness.console.webhook`), so it is stored as it
 is (a hash could not sign), generated here, shown once on the page that made it (never
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.engine import Connection, Engine
 
+from harness.console import tzprefs
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
 from harness.console.labels import label
@@ -184,7 +186,8 @@ bp = Blueprint("prefs", __name__)
 
 
 def _page(p: Prefs, new: str | None = None) -> Any:
-    page = render_template("preferences.html", p=p, events=NOTIFY_EVENTS, new_secret=new)
+    page = render_template("preferences.html", p=p, events=NOTIFY_EVENTS, new_secret=new,
+                           **tzprefs.context())
     return page, 200, {"Cache-Control": "no-store"}  # a new secret is shown once
 
 
@@ -198,6 +201,8 @@ def index() -> Any:
 @login_required
 def save_form() -> Any:
     store, user, f = store_of(), current_user(), request.form
+    if "tz" in f:  # the page's time-zone form
+        return tzprefs.save(f.get("tz", ""))
     try:
         p, made = save(store.engine, user.id, email=f.get("email", ""),
                        email_events=f.getlist("email_events"),

@@ -10,6 +10,7 @@ button acts, with a one-time token; plain forms, so it works without JavaScript.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import (
@@ -25,14 +26,14 @@ from flask import (
     url_for,
 )
 
-from harness.console import consequence, csvsafe, history, keeping
+from harness.console import consequence, csvsafe, history, keeping, localtime, wording
 from harness.console.app import now, store_of
 from harness.console.auth import client_ip, current_user, login_required
 from harness.console.confirm import ConfirmRefused
 from harness.console.labels import label
 from harness.console.sites import option_states
 from harness.console.store import SiteRow
-from harness.gate.store import GateRefused
+from harness.gate.store import GateRefused, Status
 
 bp = Blueprint("site", __name__)
 
@@ -71,9 +72,13 @@ def incidents_csv(key: str) -> Response:
     run), semicolon-separated as ``incidents.csv`` is."""
     _visible(key)
     w = csvsafe.Writer()
-    w.row(["run", "date", "hh:mm:ss", "calling", "called", "symptom"])
-    for i in history.incidents(store_of().digests(key), g.lang):
-        w.row([i.run, i.date, i.time, i.calling, i.called, i.symptom])
+    lang, tz = g.lang, wording.zone_of()
+    w.row([f"{label('csv_run', lang)} ({localtime.zone_label(tz, lang)})",
+           *(label(k, lang) for k in ("csv_date", "csv_time", "calling", "called",
+                                      "symptom"))])
+    for i in history.incidents(store_of().digests(key), lang):
+        w.row([localtime.bare(i.run, lang, tz), i.date, i.time, i.calling, i.called,
+               i.symptom])
     return Response(w.text(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=incidents.csv"})
 
@@ -87,14 +92,20 @@ def _trunk(key: str) -> str:
     return trunk
 
 
-def _refuse_activation(key: str, trunk: str, why_en: str) -> None:
-    """Flash the gate's refusal in the page's language and audit it."""
+def _refuse_activation(key: str, trunk: str, refusal: Status | None, why_en: str) -> None:
+    """Flash the gate's refusal in the page's language and audit it (its state and the
+    gate's reason as a code, so the audit pages say it in their reader's language)."""
     store, user, at = store_of(), current_user(), now()
     store.audit(user.username, "activate_refused", site=key, ip=client_ip(), at=at,
-                detail={"trunk": trunk, "reason": why_en})
+                detail={"trunk": trunk, "reason": why_en,
+                        **({"state": refusal.state, "why": {
+                            "code": refusal.code,
+                            "params": {k: v.isoformat() if isinstance(v, dt.datetime)
+                                       else v for k, v in refusal.params.items()}}}
+                           if refusal is not None else {})})
     row = store.site_row(key, at)
     assert row is not None
-    why = next((o.explain(g.lang) for o in option_states([row], at)[0]
+    why = next((o.explain(g.lang, wording.zone_of()) for o in option_states([row], at)[0]
                 if o.trunk == trunk), why_en)
     flash(f"{label('refused', g.lang)} ({trunk}) : {why}", "error")
 
@@ -115,7 +126,8 @@ def activate(key: str) -> Any:
     trunk, store, at = _trunk(key), store_of(), now()
     st = store.gate.status(key, trunk, at=at)
     if st.state not in ("eligible", "active"):
-        _refuse_activation(key, trunk, f"activation refused for {key} / {trunk}: {st.reason}")
+        _refuse_activation(key, trunk, st,
+                           f"activation refused for {key} / {trunk}: {st.reason}")
         return redirect(url_for("site.page", key=key))
     token = store.confirmations.issue(user_id=current_user().id, site=key, trunk=trunk,
                                       action="activate", detail={}, at=at)
@@ -180,7 +192,7 @@ def confirm(key: str) -> Any:
         try:
             st = store.gate.activate(key, trunk, actor=user.username, at=at)
         except GateRefused as exc:
-            _refuse_activation(key, trunk, str(exc))
+            _refuse_activation(key, trunk, exc.status, str(exc))
         else:
             store.refresh_site(key, at)
             store.audit(user.username, "activate", site=key, ip=client_ip(), at=at,

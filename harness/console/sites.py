@@ -6,12 +6,13 @@ and the option states of a page come from one query over the gate's events."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, g, render_template, request
 
-from harness.console import csvsafe
+from harness.console import csvsafe, localtime, wording
 from harness.console.app import now, store_of
 from harness.console.auth import current_user, login_required
 from harness.console.labels import label
@@ -32,17 +33,14 @@ class OptionState:
     left: str | None
     eligible_at: dt.datetime | None = None
     light: str = "grey"  # this trunk's light (harness.console.standing.trunk_light)
+    code: str = ""  # the gate's reason as a code and parameters (Status.code, .params)
+    params: dict[str, Any] = field(default_factory=dict)
 
-    def explain(self, lang: str) -> str:
-        """The reason in the page's language: the gate words its reasons in English (its
-        CLI's), so the common states are said again here; the others keep the gate's
-        details (dates, references, the revocation's reason)."""
-        if self.state == "waiting" and self.eligible_at is not None:
-            return (f"{label('allowed_from', lang)} {self.eligible_at:%Y-%m-%d %H:%M} UTC "
-                    f"({label('left', lang)} {self.left})")
-        if self.state in ("no-verification", "eligible"):
-            return label("why_" + self.state, lang)
-        return self.reason
+    def explain(self, lang: str, tz: ZoneInfo | None = None) -> str:
+        """The reason in the page's language, its times in ``tz`` (the user's zone): the
+        gate words its reasons in English (its CLI's) and gives their code beside them."""
+        return wording.gate_reason(self.code, self.params, lang,
+                                   tz or localtime.zone_or_default(None), self.reason)
 
 
 def _trunks(row: SiteRow) -> list[str | None]:
@@ -64,7 +62,8 @@ def option_states(rows: list[SiteRow], at: dt.datetime) -> list[list[OptionState
                 left = f"{secs // 3600} h {secs % 3600 // 60:02d}"
             light = (trunk_light(r.checks, st.state) if r.checks is not None
                      else r.light)  # a site known only to the gate: its listing light
-            mine.append(OptionState(trunk, st.state, st.reason, left, st.eligible_at, light))
+            mine.append(OptionState(trunk, st.state, st.reason, left, st.eligible_at, light,
+                                    st.code, st.params))
         out.append(mine)
     return out
 
@@ -105,18 +104,20 @@ def index() -> Any:
 @bp.route("/sites.csv")
 @login_required
 def export() -> Response:
-    query, at, lang = _query(), now(), g.lang
+    query, at, lang, tz = _query(), now(), g.lang, wording.zone_of()
     rows, _ = store_of().page(current_user(), q=query["q"], light=query["light"],
                               sort=query["sort"], desc=query["dir"] == "desc", at=at,
                               archived=query["archived"])
     w = csvsafe.Writer()
-    w.row([label(k, lang) for k in ("site", "light", "since", "customer", "integrator",
-                                    "last_run", "option")])
+    zone = f" ({localtime.zone_label(tz, lang, at)})"
+    w.row([label(k, lang) + (zone if k in ("since", "last_run") else "")
+           for k in ("site", "light", "since", "customer", "integrator", "last_run",
+                     "option")])
     for r, opts in zip(rows, option_states(rows, at), strict=True):
         text = " | ".join(f"{o.trunk or '-'}: {label('state_' + o.state, lang)}"
                           + (f" ({o.left})" if o.left else "") for o in opts)
         w.row([r.site, label("light_" + r.light, lang),
-               f"{r.since:%Y-%m-%d %H:%M}" if r.since else "", r.customer,
-               r.integrator or "", r.last_run or "", text])
+               localtime.bare(r.since, lang, tz), r.customer, r.integrator or "",
+               localtime.bare(r.last_run, lang, tz), text])
     return Response(w.text(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=sites.csv"})

@@ -13,6 +13,7 @@ cannot be guessed, and a stolen database does not give them away).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -72,7 +73,8 @@ USERS = sa.Table("console_users", _meta,
                  sa.Column("role", sa.String(40), nullable=False),
                  sa.Column("company", sa.String(200)),
                  sa.Column("active", sa.Boolean, nullable=False),
-                 sa.Column("created_at", sa.DateTime(timezone=True), nullable=False))
+                 sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+                 sa.Column("tz", sa.String(64)))  # migration 0009; None: the default zone
 GRANTS = sa.Table("console_grants", _meta,
                   sa.Column("user_id", sa.Integer, primary_key=True),
                   sa.Column("site", sa.String(200), primary_key=True))
@@ -188,6 +190,7 @@ class User:
     role: Role
     company: str | None
     active: bool
+    tz: str | None = None  # the user's time zone (harness.console.localtime); None: default
 
     @property
     def technical(self) -> bool:
@@ -348,7 +351,7 @@ class ConsoleStore:
         return user
 
     def _user(self, row: Any) -> User:
-        return User(row.id, row.username, row.role, row.company, bool(row.active))
+        return User(row.id, row.username, row.role, row.company, bool(row.active), row.tz)
 
     def user_by_name(self, username: str) -> User | None:
         with self.engine.connect() as conn:
@@ -364,6 +367,12 @@ class ConsoleStore:
         with self.engine.connect() as conn:
             return [self._user(r) for r in conn.execute(sa.select(USERS)
                                                         .order_by(USERS.c.username))]
+
+    def set_tz(self, user_id: int, tz: str | None) -> None:
+        """The user's time zone (None: the console's default); the caller validated it
+        (:func:`harness.console.localtime.zone`)."""
+        with self.engine.begin() as conn:
+            conn.execute(USERS.update().where(USERS.c.id == user_id).values(tz=tz))
 
     def set_active(self, user_id: int, active: bool, *, at: dt.datetime | None = None
                    ) -> None:
@@ -652,6 +661,9 @@ class ConsoleStore:
         if v.kind is not None and newer:
             v.note = (f"older than the verification recorded {newer[-1].at:%Y-%m-%d %H:%M}Z "
                       f"({newer[-1].evidence}): not recorded")
+            v.note_code = "older"
+            v.note_params = {"at": newer[-1].at.isoformat(),
+                             "evidence": newer[-1].evidence or ""}
             v.kind = None
         if v.kind is not None:
             ref = f"run {pk}"
@@ -937,8 +949,8 @@ class ConsoleStore:
                                             json.loads(r.detail) if r.detail else {}))
         out = {}
         for site, trunk in wanted:
-            st = decide(events[site], trunk, _utc(at))
-            out[(site, trunk)] = Status(site, trunk, st.state, st.reason, st.eligible_at)
+            out[(site, trunk)] = dataclasses.replace(decide(events[site], trunk, _utc(at)),
+                                                     site=site)
         return out
 
     # -- audit ----------------------------------------------------------------------------

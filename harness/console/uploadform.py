@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from harness.console import runzip
+from harness.console import localtime, runzip, wording
 from harness.console.app import MAX_UPLOAD
 from harness.console.auth import current_user, login_required
 from harness.console.files import refused, take
@@ -56,7 +56,7 @@ def _taken(run: Run, new: bool, ignored: list[str], lang: str) -> str:
                 f"{label('upload_gate', lang)}{label('colon', lang)}{gate}.")
     else:
         text = label("upload_known", lang).format(
-            who=run.uploader, at=run.uploaded_at.strftime("%Y-%m-%d %H:%M"))
+            who=run.uploader, at=localtime.when(run.uploaded_at, lang, wording.zone_of()))
     if ignored:
         text += f" {label('upload_ignored', lang)}{label('colon', lang)}{', '.join(ignored)}."
     return text

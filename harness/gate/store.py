@@ -14,12 +14,13 @@ activating at once cannot both win, and a process killed mid-transaction leaves 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
 import stat
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,7 +53,12 @@ EVENTS = sa.Table(
 
 
 class GateRefused(RecetteError):
-    """An activation the rules refuse; the message says why and, if so, how long to wait."""
+    """An activation the rules refuse; the message says why and, if so, how long to wait;
+    ``status`` is the state that refused it (its code for the console's languages)."""
+
+    def __init__(self, message: str, status: Status | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,10 @@ class Status:
                    "expired"]
     reason: str
     eligible_at: dt.datetime | None
+    # The reason as a message code and its parameters (times as aware datetimes), so the
+    # console says it in the reader's language and time zone; ``reason`` stays the CLI's.
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> str:
         return f"{self.site}{f' / {self.trunk}' if self.trunk else ''}: {self.state}: {self.reason}"
@@ -110,40 +120,49 @@ def decide(events: list[Event], trunk: str | None, now: dt.datetime) -> Status:
     passes = [e for e in events if e.kind == "verification_pass"]
     if not passes:
         return Status(site, trunk, "no-verification",
-                      "no firewall verification has passed for this site", None)
+                      "no firewall verification has passed for this site", None,
+                      "GATE_NO_VERIFICATION")
     last_pass = passes[-1]
+    verified = {"passed_at": last_pass.at, "evidence": last_pass.evidence or ""}
     later_fail = [e for e in events if e.kind == "verification_fail" and
                   (e.at, e.id) > (last_pass.at, last_pass.id)]
     if later_fail:
         f = later_fail[-1]
         return Status(site, trunk, "blocked",
                       f"the firewall verification of {f.at:%Y-%m-%d %H:%M}Z failed after the "
-                      f"pass of {last_pass.at:%Y-%m-%d %H:%M}Z ({f.evidence or 'no ref'})", None)
+                      f"pass of {last_pass.at:%Y-%m-%d %H:%M}Z ({f.evidence or 'no ref'})", None,
+                      "GATE_BLOCKED", {"failed_at": f.at, "passed_at": last_pass.at,
+                                       "evidence": f.evidence or ""})
     mine = [e for e in events if e.trunk == trunk and e.kind in ("activate", "revoke")]
     revokes = [e for e in mine if e.kind == "revoke"]
     if revokes and (revokes[-1].at, revokes[-1].id) > (last_pass.at, last_pass.id):
         r = revokes[-1]
         return Status(site, trunk, "revoked",
                       f"revoked {r.at:%Y-%m-%d %H:%M}Z ({r.detail.get('reason', '')}): a new "
-                      "firewall verification is needed", None)
+                      "firewall verification is needed", None,
+                      "GATE_REVOKED", {"revoked_at": r.at,
+                                       "reason": str(r.detail.get("reason", ""))})
     eligible = last_pass.at + WAIT
     if mine and mine[-1].kind == "activate" and (mine[-1].at, mine[-1].id) > (last_pass.at,
                                                                                last_pass.id):
         return Status(site, trunk, "active", f"active since {mine[-1].at:%Y-%m-%d %H:%M}Z",
-                      eligible)
+                      eligible, "GATE_ACTIVE", {"since": mine[-1].at})
     if now >= last_pass.at + VALID:
         return Status(site, trunk, "expired",
                       f"the verification of {last_pass.at:%Y-%m-%d %H:%M}Z "
                       f"({last_pass.evidence}) is older than {VALID.days} days and the option "
-                      "was not activated: a new firewall verification is needed", None)
+                      "was not activated: a new firewall verification is needed", None,
+                      "GATE_EXPIRED", {**verified, "days": VALID.days})
     if now < eligible:
         return Status(site, trunk, "waiting",
                       f"verified {last_pass.at:%Y-%m-%d %H:%M}Z ({last_pass.evidence}); "
                       f"activation allowed from {eligible:%Y-%m-%d %H:%M}Z, in "
-                      f"{_left(eligible - now)}", eligible)
+                      f"{_left(eligible - now)}", eligible,
+                      "GATE_WAITING", {**verified, "eligible_at": eligible,
+                                       "left": _left(eligible - now)})
     return Status(site, trunk, "eligible",
                   f"verified {last_pass.at:%Y-%m-%d %H:%M}Z ({last_pass.evidence}); activation "
-                  "allowed", eligible)
+                  "allowed", eligible, "GATE_ELIGIBLE", verified)
 
 
 class GateStore:
@@ -217,7 +236,7 @@ class GateStore:
             if st.state == "active":
                 return st
             if st.state != "eligible":
-                raise GateRefused(f"activation refused for {site} / {trunk}: {st.reason}")
+                raise GateRefused(f"activation refused for {site} / {trunk}: {st.reason}", st)
             self._append(conn, site, trunk, "activate", when, actor, None, None)
             return decide(self._events(conn, site), trunk, when)
 
@@ -235,8 +254,7 @@ class GateStore:
                ) -> Status:
         with self.engine.connect() as conn:
             events = self._events(conn, site)
-        st = decide(events, trunk, _utc(at or now_utc()))
-        return Status(site, st.trunk, st.state, st.reason, st.eligible_at)
+        return dataclasses.replace(decide(events, trunk, _utc(at or now_utc())), site=site)
 
     def history(self, site: str) -> list[Event]:
         with self.engine.connect() as conn:

@@ -190,7 +190,7 @@ def test_administrator_forms_and_audit_page(console: tuple[str, ConsoleStore, Cl
     _submit(d, "audit-link", By.ID)
     actions = [td.text for td in d.find_elements(By.CSS_SELECTOR,
                                                  "#audit tr.audit-row td:nth-child(3)")]
-    assert actions[0] == "password_changed" and "login" in actions
+    assert actions[0] == "mot de passe changé" and "connexion" in actions  # said in French
     d.find_element(By.ID, "action").find_element(
         By.CSS_SELECTOR, "option[value=password_changed]").click()
     _submit(d, "#audit-filter button")

@@ -147,7 +147,8 @@ def test_a_signed_pass_waits_24_hours_then_light_and_gate_turn_together(
     _login(d, base, "tech", PASSWORD)  # (a session idles out in 30 min: log in at 23:59)
     _submit(d, "Lyon", By.LINK_TEXT)
     assert "en attente" in d.find_element(By.ID, "options").text
-    assert "Attesté par la sonde : cold outsider" in d.find_element(By.ID, "trail").text
+    assert ("Attesté par la sonde : balayage à froid de la sonde extérieure"
+            in d.find_element(By.ID, "trail").text)
     assert "Déclaré par l'agent" in d.find_element(By.ID, "trail").text
     _submit(d, "button.activate")
     assert "Activation refusée" in _flash(d, "error")

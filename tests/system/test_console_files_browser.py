@@ -104,8 +104,8 @@ def test_archive_then_delete_a_run(console: tuple[str, ConsoleStore, Path], brow
     assert _flash(d, "ok").startswith("Essai supprimé : 3 fichiers effacés")
     d.get(base + "/sites/11111111100014/Lyon?archived=1")
     row = d.find_element(By.CSS_SELECTOR, "#runs tr.run.deleted")
-    assert "Essai supprimé le 2026-11-02 par tech" in row.text
-    assert "sheet.html (supprimé le 2026-11-02" in row.text
+    assert "Essai supprimé le 02/11/2026 10:30 (heure de Paris) par tech" in row.text
+    assert "sheet.html (supprimé le 02/11/2026" in row.text
     assert not row.find_elements(By.CSS_SELECTOR, "a.delete-run")
     assert list(folder.rglob("*/*/*")) == []
     if width < 500:

@@ -59,7 +59,7 @@ def test_preferences_then_mail_and_webhook(width: int, browser: Any, tmp_path: P
         d.find_element(By.ID, "submit").click()
         WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "sites"))
         _submit(d, "prefs-link")
-        assert d.find_element(By.TAG_NAME, "h1").text == "Notifications"
+        assert d.find_element(By.TAG_NAME, "h2").text == "Notifications"
         _usable(d, "email").send_keys("technicien@operateur.example")
         _usable(d, "email-eligible").click()
         _usable(d, "webhook_url").send_keys(hook)

@@ -243,8 +243,9 @@ def test_activation_obeys_the_gate(client: FlaskClient, store: ConsoleStore,
     page = client.post(f"/sites/{site_a}/activate", data={"trunk": "trunk01",
                                                           "csrf_token": token},
                        follow_redirects=True).get_data(as_text=True)
-    assert ("Activation refusée (trunk01) : activable à partir du 2026-11-03 09:30 UTC "
-            "(reste 4 h 00)") in page
+    assert "Activation refusée (trunk01) : pare-feu vérifié le 02/11/2026 10:30" in page
+    assert ("activable à partir du 03/11/2026 10:30 (heure de Paris), reste 4 h 00 min"
+            in page)  # Paris time (CET, UTC+1 in November), labelled
     assert store.gate.status(site_a, "trunk01", at=clock.at).state == "waiting"
     clock.at = T0 + dt.timedelta(hours=24, minutes=1)
     login(client, "tech")

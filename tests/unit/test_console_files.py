@@ -287,10 +287,10 @@ def test_retention_purges_only_expired_kinds(store: ConsoleStore, folder: Path,
     login(client, "tech")
     gone = client.get(f"/runs/{run.id}/capture.pcapng")
     assert gone.status_code == 410
-    assert gone.get_data(as_text=True) == ("capture.pcapng : supprimé le 2027-02-01 "
-                                           "(conservation 90 jours).")
+    assert gone.get_data(as_text=True) == ("capture.pcapng : supprimé le 01/02/2027 10:30 "
+                                           "(heure de Paris) (conservation 90 jours).")
     page = client.get(f"/sites/{run.site}").get_data(as_text=True)
-    assert "supprimé le 2027-02-01, conservation 90 jours" in page
+    assert "supprimé le 01/02/2027 10:30 (heure de Paris), conservation 90 jours" in page
     keeping.retention(store, T0 + dt.timedelta(days=366))
     assert store.file(run.id, "report.html").purged_at is not None  # type: ignore[union-attr]
     assert store.file(run.id, "sheet.html").purged_at is None  # type: ignore[union-attr]
@@ -375,7 +375,7 @@ def test_archive_then_delete_a_run(store: ConsoleStore, client: FlaskClient,
     assert lines["run_delete"].detail["bytes"] == sum(s for _, s in gone.files)
     resp = client.get(f"/runs/{run.id}/sheet.html")
     assert resp.status_code == 410
-    assert "supprimé le 2026-11-02 par tech" in resp.get_data(as_text=True)
+    assert "supprimé le 02/11/2026 10:30 (heure de Paris) par tech" in resp.get_data(as_text=True)
 
 
 def test_archive_a_site_and_delete_its_files(store: ConsoleStore,

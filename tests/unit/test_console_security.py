@@ -21,12 +21,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
+from markupsafe import escape
 
 import harness.console.store as console_store
 from harness.cli import main as cli_main
 from harness.console import policy
 from harness.console.csvsafe import cell
 from harness.console.keyfile import default_key_file, load_key
+from harness.console.labels import label
 from harness.console.sessions import ABSOLUTE, IDLE
 from harness.console.store import ConsoleStore, open_console
 from harness.errors import RecetteError
@@ -397,8 +399,9 @@ def test_audit_page_shows_filters_and_exports_every_kind(
              "password_changed", "password_reset", "user_add", "user_disable", "user_enable",
              "grant", "ungrant", "token_add", "token_revoke", "upload", "upload_refused",
              "download", "activate", "activate_refused", "revoke"}
-    shown = {a for a in every if f"<td>{a}</td>" in page}
-    assert shown == every
+    shown = {a for a in every
+             if f'data-action="{a}">{escape(label("act_" + a))}</td>' in page}
+    assert shown == every  # each action said in French, its code kept for the filter
     assert 'id="audit-link"' in page
     assert 'id="audit-link"' not in logged_in(base, "tech").get("/").text
     assert logged_in(base, "tech").get("/audit").status == 404
@@ -408,16 +411,18 @@ def test_audit_page_shows_filters_and_exports_every_kind(
     assert downloads.count('class="audit-row"') == 1 and "sheet.html" in downloads
     assert site in downloads and "127.0.0.1" in downloads
     by_actor = admin.get("/audit?actor=tech").text
-    assert "activate_refused" in by_actor and "<td>upload</td>" not in by_actor
+    assert 'data-action="activate_refused"' in by_actor
+    assert 'data-action="upload"' not in by_actor
     by_site = admin.get(f"/audit?site={site}").text
-    assert "<td>login</td>" not in by_site and "<td>revoke</td>" in by_site
+    assert 'data-action="login"' not in by_site and 'data-action="revoke"' in by_site
     assert admin.get("/audit?from=2026-11-03").text.count('class="audit-row"') == \
         len([a for a in store.audit_log(limit=1000) if a.at >= T0 + dt.timedelta(hours=14,
                                                                                   minutes=30)])
     assert admin.get("/audit?to=2026-11-01").text.count('class="audit-row"') == 0
 
     exported = rows_of(admin.get("/audit.csv?action=login_failed").text)
-    assert exported[0] == ["at", "actor", "action", "site", "ip", "detail"]
+    assert exported[0] == ["Date (heure de Paris)", "Auteur", "Action", "Site", "Adresse",
+                           "Détail"]
     actors = [r[1] for r in exported[1:]]
     assert "'" + HYPERLINK in actors and HYPERLINK not in actors
     sites = rows_of(admin.get("/sites.csv").text)
@@ -432,7 +437,7 @@ def test_audit_paging(base: str, store: ConsoleStore) -> None:
     first = admin.get("/audit?action=test_entry").text
     second = admin.get("/audit?action=test_entry&page=2").text
     assert first.count('class="audit-row"') == 100 and second.count('class="audit-row"') == 30
-    assert "&#34;i&#34;: 0}" in first and "&#34;i&#34;: 129}" in second  # newest first
+    assert "i : 0</td>" in first and "i : 129</td>" in second  # newest first
     assert len(rows_of(admin.get("/audit.csv?action=test_entry").text)) == 131
 
 

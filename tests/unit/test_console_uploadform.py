@@ -103,7 +103,7 @@ def test_a_zip_is_taken_as_the_api_takes_the_folder(client: FlaskClient,
     assert [(a.actor, a.action) for a in log][::-1] == [("alpha", "upload"),
                                                         ("alpha", "verification_fail")]
     assert sorted(log[-1].detail) == ["files", "run_id"] and sorted(log[0].detail) == [
-        "note", "refused", "run"]
+        "note", "note_code", "note_params", "refused", "run"]
 
     again = send(client, runzips.zipped(runzips.folder(fw="fail")))  # no top folder now
     page = client.get(again.headers["Location"]).get_data(True)
@@ -186,4 +186,4 @@ def test_the_form_and_the_api_write_the_same_audit_lines(client: FlaskClient,
         ("alpha", "upload", ["files", "run_id"], ""),
         ("alpha", "upload_refused", ["reason"],
          "results.json: schema_version: expected 2, got 1"),
-        ("alpha", "verification_fail", ["note", "refused", "run"], "")]
+        ("alpha", "verification_fail", ["note", "note_code", "note_params", "refused", "run"], "")]

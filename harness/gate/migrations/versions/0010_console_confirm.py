@@ -3,14 +3,14 @@ action of an activation or a revocation, kept as their SHA-256 with a short expi
 (harness/console/confirm.py).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 
 
 def upgrade() -> None:
