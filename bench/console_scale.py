@@ -21,6 +21,19 @@ with every file said to weigh 1 kB, and both databases' ``pg_database_size`` is 
 the database must not depend on the files' sizes (within 5 %). Then a 50 MB capture is
 downloaded through the app (test client, the response consumed chunk by chunk) while
 tracemalloc and the process's RSS are watched: the peak must stay far below 50 MB.
+
+Since the sites page's search (migration 0006) each site also has 1 to 40 DIDs over its two
+trunks, written as profiles write them (national or E.164, compact or spaced; 206 667 numbers
+in all) and its trunks' gate facts; one site in ten was verified again in the last three days
+(waiting or activable). Load: 31–182 s (the VM's load). Figures of 2026-12-06 (the same VM,
+load average 4–5 from other work; median / p90 of 15, ms): first page 86 / 117; a full DID
+in national form (``03 00 20 00 80``) 122 / 133, in E.164 form 118 / 132, partial national
+(``03 00 2``) 123 / 175, the last six digits (``200080``) 137 / 148; "activable maintenant"
+(``now=1``) 85 / 120, gate state waiting 99 / 127, text ``Site 04242`` 82 / 101,
+``client 0042`` 94 / 146, trunk and activable 136 / 162; the integrator's number search
+112 / 124 and its ``now=1`` 88 / 98. A number is an index range on the terms (the suffix on
+the reversed digits); what the search adds to the first page is the listing's name
+substrings and the count, both over 10 000 rows.
 """
 
 from __future__ import annotations
@@ -38,18 +51,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from harness.console import numbers
 from harness.console.app import create_app
 from harness.console.blobs import FileBlobs
+from harness.console.search import PENDING, TERMS, TRUNK_GATE
 from harness.console.store import FILES, GRANTS, RUNS, SITE_ROWS, digest_of, open_console
-from harness.gate.store import EVENTS, SITES
+from harness.gate.store import EVENTS, SITES, VALID, WAIT
 from tests.pg import fresh_database, throwaway_postgres
 
 T0 = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
+NOW = T0 + dt.timedelta(days=400)  # the console's clock while measuring
 PASSWORD = "correct horse battery"
 
 
 def results(site: str, fw: str, reserves: bool, mos: float, when: str) -> str:
-    quality = {"direction": {"code": "DIR_FAR_TO_SITE", "params": {}, "text": "far end→site"},
+    quality: dict[str, object] = {
+               "direction": {"code": "DIR_FAR_TO_SITE", "params": {}, "text": "far end→site"},
                "sent": None, "received": 500, "expected": 500, "loss_pct": round(5 - mos, 2),
                "jitter_ms": 1.0, "jitter_max_ms": 3.0, "rtt_ms": 20.0, "one_way_ms": 10.0,
                "r": 90.0, "mos": mos, "grade": "good", "problems": []}
@@ -63,6 +80,49 @@ def results(site: str, fw: str, reserves: bool, mos: float, when: str) -> str:
                                                 "fail": int(fw == "fail"), "error": 0,
                                                 "skip": 0}, "checks": checks,
                        "incidents": []})
+
+
+def did_forms(i: int, n: int) -> list[str]:
+    """Site ``i``'s ``n`` numbers as profiles write them: national or E.164, compact or
+    spaced (each site its own block of numbers, so a full number finds one site)."""
+    out = []
+    for k in range(n):
+        national = f"0{1 + i % 5}{(i * 40 + k) % 10**8:08d}"
+        e164 = "+33" + national[1:]
+        out.append((national, " ".join(national[j:j + 2] for j in range(0, 10, 2)), e164,
+                    f"+33 {national[1]} " + " ".join(national[j:j + 2]
+                                                     for j in range(2, 10, 2)))[k % 4])
+    return out
+
+
+def terms_and_gate(i: int, key: str, customer: str, fresh: dt.datetime | None,
+                   last_at: dt.datetime, light: str, rnd: random.Random
+                   ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Site ``i``'s search terms (1 to 40 DIDs over its two trunks) and its trunks' gate
+    facts as ``_refresh_site`` writes them."""
+    siret = key.split("/")[0]
+    texts = [("customer", customer), ("site", f"Site {i:05d}"), ("siret", siret),
+             ("trunk", "trunk01"), ("trunk", "trunk02")]
+    terms: list[dict[str, object]] = [
+        {"site": key, "kind": kind, "value": text.lower(), "rev": None, "owner": None,
+         "shown": text} for kind, text in texts]
+    for k, form in enumerate(did_forms(i, rnd.randint(1, 40))):
+        digits = numbers.canonical(form)
+        assert digits is not None, form
+        terms.append({"site": key, "kind": "did", "value": digits, "rev": digits[::-1],
+                      "owner": ("trunk01", "trunk02")[k % 2], "shown": numbers.shown(digits)})
+    passed = fresh or (last_at if light != "red" else None)
+    gate: list[dict[str, object]] = []
+    for trunk in ("trunk01", "trunk02"):
+        if passed is None:
+            state, eligible, expires = "no-verification", None, None
+        elif trunk == "trunk01" and i % 4 == 0 and fresh is None:
+            state, eligible, expires = "active", None, None
+        else:
+            state, eligible, expires = PENDING, passed + WAIT, passed + VALID
+        gate.append({"site": key, "trunk": trunk, "state": state, "eligible_at": eligible,
+                     "expires": expires})
+    return terms, gate
 
 
 # An upload with captures: each file's name and realistic size (bytes).
@@ -92,6 +152,8 @@ def load(url: str, n_sites: int, per_site: int, *,
     t = time.monotonic()
     with store.engine.begin() as conn:
         sites, runs, events, gate_sites, grants = [], [], [], [], []
+        terms: list[dict[str, object]] = []
+        gates: list[dict[str, object]] = []
         run_id = 0
         for i in range(n_sites):
             key = f"{10000000000000 + i}/Site {i:05d}"
@@ -131,10 +193,20 @@ def load(url: str, n_sites: int, per_site: int, *,
                 events.append({"site": key, "trunk": "trunk01", "kind": "activate",
                                "at": last[2] + dt.timedelta(days=1), "actor": "tech",
                                "evidence": None, "detail": None})
+            # one site in ten verified again in the last three days: waiting or activable
+            fresh = NOW - dt.timedelta(hours=i % 72) if i % 10 == 1 else None
+            if fresh is not None:
+                events.append({"site": key, "trunk": None, "at": fresh, "actor": "agent",
+                               "kind": "verification_pass", "evidence": f"fw2-{i}",
+                               "detail": None})
+            mine, gate = terms_and_gate(i, key, customer, fresh, last[2], last[1], rnd)
+            terms += mine
+            gates += gate
             if integrator == "Integrator 007":
                 grants.append({"user_id": alpha.id, "site": key})
         for table, rows in ((RUNS, runs), (SITE_ROWS, sites), (SITES, gate_sites),
-                            (EVENTS, events), (GRANTS, grants)):
+                            (EVENTS, events), (GRANTS, grants), (TERMS, terms),
+                            (TRUNK_GATE, gates)):
             for start in range(0, len(rows), 5000):
                 conn.execute(table.insert(), rows[start:start + 5000])
         if files is None:
@@ -159,7 +231,8 @@ def load(url: str, n_sites: int, per_site: int, *,
                              "console_runs))")
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE")
-    print(f"loaded {n_sites} sites, {len(runs)} runs, {len(events)} gate events in "
+    print(f"loaded {n_sites} sites, {len(runs)} runs, {len(events)} gate events, "
+          f"{sum(t['kind'] == 'did' for t in terms)} numbers in "
           f"{time.monotonic() - t:.0f} s", flush=True)
     store.engine.dispose()
 
@@ -167,15 +240,22 @@ def load(url: str, n_sites: int, per_site: int, *,
 def measure(url: str, n_sites: int, repeat: int) -> list[tuple[str, float, float]]:
     store = open_console(url)
     key = Path(tempfile.mkdtemp(prefix="recette-bench-")) / "console.key"
-    app = create_app(store, key_file=key, now=lambda: T0 + dt.timedelta(days=400),
-                     secure_cookies=False)
+    app = create_app(store, key_file=key, now=lambda: NOW, secure_cookies=False)
     app.config["WTF_CSRF_ENABLED"] = False
     out = []
     last_site = f"/sites/{10000000000000 + n_sites - 1}/Site {n_sites - 1:05d}"
+    probe = n_sites // 2 + 2  # a site in the middle; its first number is national
+    national = did_forms(probe, 1)[0]
+    spaced = " ".join(national[j:j + 2] for j in range(0, 10, 2))
+    e164 = f"+33 {national[1]} " + " ".join(national[j:j + 2] for j in range(2, 10, 2))
+    searches = [f"/?q={spaced}", f"/?q={e164}", f"/?q={spaced[:7]}",
+                f"/?q={national[-6:]}", "/?now=1", "/?gate=waiting", "/?q=Site 04242",
+                "/?q=trunk02&now=1"]
     for user, paths in (("tech", ["/", "/?light=red", "/?q=client 0042",
                                   "/?sort=since&dir=desc", "/?sort=customer&page=50",
-                                  last_site]),
-                        ("alpha", ["/", "/?sort=light", "/sites/10000000000007/Site 00007"])):
+                                  last_site, *searches]),
+                        ("alpha", ["/", "/?sort=light", "/sites/10000000000007/Site 00007",
+                                   f"/?q={spaced}", "/?now=1"])):
         client = app.test_client()
         client.post("/login", data={"username": user, "password": PASSWORD})
         for path in paths:
@@ -185,6 +265,8 @@ def measure(url: str, n_sites: int, repeat: int) -> list[tuple[str, float, float
                 resp = client.get(path)
                 times.append((time.perf_counter() - t) * 1000)
                 assert resp.status_code == 200, (path, resp.status_code)
+            if user == "tech" and path in searches[:2]:  # the number finds its site
+                assert f"Site {probe:05d}" in resp.get_data(as_text=True), path
             times.sort()
             out.append((f"{user} {path}", statistics.median(times),
                         times[int(len(times) * 0.9) - 1]))

@@ -26,6 +26,7 @@ from typing import IO, Any
 import yaml
 from pydantic import ValidationError
 
+from harness.console import numbers
 from harness.errors import RecetteError
 from harness.messages import Msg
 from harness.profile import normalise_siret, siret_is_valid
@@ -48,6 +49,9 @@ LIMITS: dict[str, int] = {
 MAX_DEPTH = 64        # nesting of results.json and profile.yaml (a real results.json: 8)
 MAX_TEXT = 200        # characters of a kept name or title (the columns are String(200))
 MAX_TRUNKS = 64
+MAX_CENTREX = 1000    # Centrex accounts of one site
+MAX_NUMBERS = 10_000  # DIDs of one site, all trunks and accounts (the search index's rows)
+MAX_NUMBER_TEXT = 40  # characters of one number as written (``+33 (0)1 23 45 67 89``)
 MAX_CHECKS = 1000
 MAX_INCIDENTS = 10_000
 MAX_MSG = 4096        # characters of a kept message (an incident's symptom) as JSON
@@ -80,6 +84,9 @@ class Intake:
     # the files kept (RUN_FILES only; never the profile): bytes, or a seekable binary file
     # (a capture streamed from the request, never read whole)
     files: dict[str, bytes | IO[bytes]]
+    siret: str | None = None   # normalised, checked
+    # (E.164 digits, trunk or account name): every number the profile gives the site
+    numbers: tuple[tuple[str, str], ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -390,4 +397,43 @@ def read(files: Mapping[str, bytes | IO[bytes]], *, now: dt.datetime) -> Intake:
         raise _refuse(PROFILE, "site.name", f"the site's key is more than {MAX_TEXT} "
                       "characters")
     return Intake(results, raw, key, site_name, customer, integrator, trunks, generated,
-                  {n: d for n, d in files.items() if n in RUN_FILES})
+                  {n: d for n, d in files.items() if n in RUN_FILES},
+                  siret(number) if number not in (None, "") else None,
+                  tuple(_numbers(prof, trunks)))
+
+
+def _numbers(prof: dict[str, Any], trunks: list[str]) -> list[tuple[str, str]]:
+    """Every DID of the profile's trunks (``trunks[].dids``) and Centrex accounts
+    (``centrex[].did``) as (E.164 digits, trunk or account name), for the sites page's
+    search; a number that is not one (the agent's profile checks them: an edited upload) is
+    refused, at most :data:`MAX_NUMBERS` are taken."""
+    out: list[tuple[str, str]] = []
+
+    def add(value: Any, owner: str, where: str) -> None:
+        if len(out) >= MAX_NUMBERS:
+            raise _refuse(PROFILE, where, f"more than {MAX_NUMBERS} numbers for one site")
+        written = text(value, PROFILE, where, limit=MAX_NUMBER_TEXT)
+        digits = numbers.canonical(written)
+        if digits is None:
+            raise _refuse(PROFILE, where, f"{_show(written)} is not a phone number "
+                          "(E.164 +33123456789 or national 0123456789)")
+        out.append((digits, owner))
+
+    for i, t in enumerate(prof.get("trunks") or []):
+        dids = t.get("dids") or []
+        if not isinstance(dids, list):
+            raise _refuse(PROFILE, f"trunks[{i}].dids", "expected a list")
+        for j, d in enumerate(dids):
+            add(d, trunks[i], f"trunks[{i}].dids[{j}]")
+    accounts = prof.get("centrex") or []
+    if not isinstance(accounts, list):
+        raise _refuse(PROFILE, "centrex", "expected a list")
+    if len(accounts) > MAX_CENTREX:
+        raise _refuse(PROFILE, "centrex", f"{len(accounts)} accounts, more than {MAX_CENTREX}")
+    for i, a in enumerate(accounts):
+        if not isinstance(a, dict):
+            raise _refuse(PROFILE, f"centrex[{i}]", "expected a mapping with a name")
+        name = text(a.get("name"), PROFILE, f"centrex[{i}].name")
+        if a.get("did") not in (None, ""):
+            add(a.get("did"), name, f"centrex[{i}].did")
+    return out

@@ -604,6 +604,22 @@ LABELS: dict[str, tuple[str, str]] = {
     "csv_run": ("Recette", "Run"),
     "csv_date": ("Date", "Date"),
     "csv_time": ("Heure", "Time"),
+    # -- search and filters
+    "search_hint": ("Numéro, SIRET, client, site ou trunk",
+                    "Number, SIRET, customer, site or trunk"),
+    "search_label": ("Recherche", "Search"),
+    "filter_gate": ("Option internationale", "International option"),
+    "any_state": ("Tous les états", "Any state"),
+    "eligible_now": ("Activable maintenant", "Eligible now"),
+    "clear_filters": ("Effacer", "Clear"),
+    "matched": ("Trouvé par", "Matched"),
+    "match_did": ("numéro", "number"),
+    "match_trunk": ("trunk", "trunk"),
+    "match_siret": ("SIRET", "SIRET"),
+    "match_customer": ("client", "customer"),
+    "match_site": ("site", "site"),
+    "match_integrator": ("intégrateur", "integrator"),
+    "match_key": ("clé du site", "site key"),
 }
 ROLE_LABEL = {"administrator": "administrator", "technical": "technical",
               "integrator": "integrator"}

@@ -1,7 +1,10 @@
 """The sites page: one row per site the user may see, with its light and since when, the
-customer, integrator, last run and the international option's state per trunk; search,
-filter by light, sort, paging, and the same list as CSV. The store pages and sorts in SQL
-and the option states of a page come from one query over the gate's events."""
+customer, integrator, last run and the international option's state per trunk; search (a
+number in any form, a SIRET, a trunk, a name: :mod:`harness.console.search`), filters by
+light, by a trunk's option state and "activable maintenant", sort, paging, and the same list
+as CSV. Every choice is in the URL (GET), so a search is bookmarked or sent as a link. The
+store pages and sorts in SQL and the option states of a page come from one query over the
+gate's events."""
 
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, g, render_template, request, url_for
 
 from harness.console import csvsafe, localtime, wording
 from harness.console.app import now, store_of
 from harness.console.auth import current_user, login_required
 from harness.console.labels import label
+from harness.console.search import GATE_FILTERS
 from harness.console.standing import trunk_light
 from harness.console.store import SORTS, SiteRow
 
@@ -68,12 +72,55 @@ def option_states(rows: list[SiteRow], at: dt.datetime) -> list[list[OptionState
     return out
 
 
+MAX_QUERY = 200  # characters of a search kept (a site's key is at most 200)
+
+
 def _query() -> dict[str, Any]:
-    sort = request.args.get("sort", "site")
-    return {"q": request.args.get("q", "").strip(), "light": request.args.get("light", ""),
+    """The page's choices from the URL; anything unknown falls back to no filter."""
+    sort, gate = request.args.get("sort", "site"), request.args.get("gate", "")
+    return {"q": request.args.get("q", "").strip()[:MAX_QUERY],
+            "light": request.args.get("light", ""),
+            "gate": gate if gate in GATE_FILTERS else "",
+            "now": "1" if request.args.get("now") == "1" else "",
             "sort": sort if sort in SORTS else "site",
             "dir": "desc" if request.args.get("dir") == "desc" else "asc",
-            "archived": request.args.get("archived") == "1"}
+            "archived": "1" if request.args.get("archived") == "1" else ""}
+
+
+def _rows(query: dict[str, Any], at: dt.datetime, offset: int = 0,
+          limit: int | None = None) -> tuple[list[SiteRow], int]:
+    return store_of().page(current_user(), q=query["q"], light=query["light"],
+                           gate=query["gate"], eligible_now=query["now"] == "1",
+                           sort=query["sort"], desc=query["dir"] == "desc",
+                           offset=offset, limit=limit, at=at,
+                           archived=query["archived"] == "1")
+
+
+def link(endpoint: str, query: dict[str, Any], **changes: Any) -> str:
+    """The URL of ``endpoint`` with the page's choices and ``changes`` (empty ones left
+    out, so a shared link is short)."""
+    merged = {**query, **changes}
+    return url_for(endpoint, **{k: v for k, v in merged.items() if v not in ("", None)})
+
+
+def matched(row: SiteRow, q: str, lang: str) -> list[str]:
+    """What found the row, said as the technician reads it: the number and its trunk
+    (``numéro +33 1 23 45 67 89 (trunk01)``), the SIRET, the trunk, or the name that
+    holds the query."""
+    if not q:
+        return []
+    out = []
+    for t in row.matched:
+        text = f"{label('match_' + t.kind, lang)} {t.shown}"
+        out.append(text + (f" ({t.owner})" if t.kind == "did" and t.owner else ""))
+    low = q.lower()
+    for kind, value in (("customer", row.customer), ("site", row.site_name),
+                        ("integrator", row.integrator or "")):
+        if low in value.lower() and not any(t.kind == kind for t in row.matched):
+            out.append(f"{label('match_' + kind, lang)} {value}")
+    if not out and low in row.site.lower():
+        out.append(f"{label('match_key', lang)} {row.site}")
+    return out
 
 
 @bp.route("/")
@@ -84,30 +131,25 @@ def index() -> Any:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    store = store_of()
-
-    def fetch(p: int) -> tuple[list[SiteRow], int]:
-        return store.page(current_user(), q=query["q"], light=query["light"],
-                          sort=query["sort"], desc=query["dir"] == "desc",
-                          offset=(p - 1) * PER_PAGE, limit=PER_PAGE, at=now(),
-                          archived=query["archived"])
-    rows, total = fetch(page)
+    at = now()
+    rows, total = _rows(query, at, (page - 1) * PER_PAGE, PER_PAGE)
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
     if page > pages:
         page = pages
-        rows, total = fetch(page)
-    return render_template("sites.html", rows=list(zip(rows, option_states(rows, now()),
+        rows, total = _rows(query, at, (page - 1) * PER_PAGE, PER_PAGE)
+    found = [matched(r, query["q"], g.lang) for r in rows]
+    return render_template("sites.html", rows=list(zip(rows, option_states(rows, at), found,
                                                        strict=True)),
-                           query=query, page=page, pages=pages, total=total)
+                           query=query, page=page, pages=pages, total=total,
+                           gate_filters=GATE_FILTERS,
+                           link=lambda endpoint, **kw: link(endpoint, query, **kw))
 
 
 @bp.route("/sites.csv")
 @login_required
 def export() -> Response:
     query, at, lang, tz = _query(), now(), g.lang, wording.zone_of()
-    rows, _ = store_of().page(current_user(), q=query["q"], light=query["light"],
-                              sort=query["sort"], desc=query["dir"] == "desc", at=at,
-                              archived=query["archived"])
+    rows, _ = _rows(query, at)
     w = csvsafe.Writer()
     zone = f" ({localtime.zone_label(tz, lang, at)})"
     w.row([label(k, lang) + (zone if k in ("since", "last_run") else "")

@@ -30,7 +30,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
 from harness.console import blobs as blobs_mod
-from harness.console import gatekeeper, keeping, policy, standing
+from harness.console import gatekeeper, keeping, policy, search, standing
 from harness.console.blobs import Blobs, default_url, open_blobs
 from harness.console.confirm import ConfirmStore
 from harness.console.intake import LIMITS, Intake
@@ -252,6 +252,7 @@ class SiteRow:
     last_run: str | None  # the latest run's ``generated`` time; None: no run uploaded
     trunks: list[str]
     checks: Light | None = None  # the latest run's checks alone (standing.checks_light)
+    matched: tuple[search.Term, ...] = ()  # the search's terms that found it
 
 
 @dataclass(frozen=True)
@@ -635,6 +636,11 @@ class ConsoleStore:
             self._verify(conn, pk, key, results, run_id=run_id, generated=up.generated_text,
                          uploader=uploader, received=received)
             self._refresh_site(conn, key, received)
+            if conn.execute(sa.select(SITE_ROWS.c.last_run)
+                            .where(SITE_ROWS.c.site == key)).scalar_one() == pk:
+                search.replace_terms(conn, key, search.terms_of(
+                    siret=up.siret, customer=up.customer, site_name=up.site_name,
+                    trunks=up.trunks, dids=list(up.numbers)))
             if uploader.role == "integrator" and not conn.execute(
                     sa.select(GRANTS).where(GRANTS.c.user_id == uploader.id,
                                             GRANTS.c.site == key)).first():
@@ -831,6 +837,7 @@ class ConsoleStore:
         last = series[0]
         events = self.gate.events_in(conn, site)
         states = [decide(events, t, at) for t in (json.loads(last.trunks) or [None])]
+        search.write_gate(conn, site, events, states)
         checks = standing.checks_light(json.loads(last.digest))
         light = standing.worst(standing.trunk_light(checks, st.state) for st in states)
         if light == checks:
@@ -890,13 +897,18 @@ class ConsoleStore:
         ).where(SITES.c.site.not_in(sa.select(SITE_ROWS.c.site)))
         return sa.union_all(uploaded, gate_only).subquery("listing")
 
-    def page(self, user: User | None, *, q: str = "", light: str = "",
-                  sort: str = "site", desc: bool = False, offset: int = 0,
-                  limit: int | None = None, at: dt.datetime | None = None,
-                  archived: bool = False) -> tuple[list[SiteRow], int]:
-        """The sites page's rows (``user`` None: every site) after search, light filter and
-        sort, one page of them, and how many match: one query for the rows, one count.
-        ``at``: the console's now (an expired verification is grey from then).
+    def page(self, user: User | None, *, q: str = "", light: str = "", gate: str = "",
+             eligible_now: bool = False, sort: str = "site", desc: bool = False,
+             offset: int = 0, limit: int | None = None, at: dt.datetime | None = None,
+             archived: bool = False) -> tuple[list[SiteRow], int]:
+        """The sites page's rows (``user`` None: every site) after search, light filter,
+        gate filter and sort, one page of them, and how many match: one query for the rows,
+        one count. ``q`` matches the listing's names (substring) or the site's terms
+        (:mod:`harness.console.search`: a number in any form, a SIRET, a trunk's name);
+        ``gate``: sites with a trunk in that state at ``at``
+        (:data:`search.GATE_FILTERS`); ``eligible_now``: sites with a trunk whose option
+        may be switched on at ``at`` (the 24 h are up, not expired, not active, not
+        blocked). ``at``: the console's now (an expired verification is grey from then).
         ``archived``: the archived sites only (hidden otherwise)."""
         s = self._listing(at)
         cond: list[Any] = [s.c.archived_at.is_not(None) if archived
@@ -904,11 +916,20 @@ class ConsoleStore:
         if user is not None and user.role == "integrator":
             cond.append(s.c.site.in_(self._visible(user)))
         if q:
-            like = f"%{q.lower()}%"
-            cond.append(sa.or_(*(sa.func.lower(c).like(like) for c in
-                                 (s.c.site, s.c.site_name, s.c.customer, s.c.integrator))))
+            like = f"%{search.escape_like(q.lower())}%"
+            either: list[Any] = [sa.func.lower(c).like(like, escape="\\") for c in
+                                 (s.c.site, s.c.site_name, s.c.customer, s.c.integrator)]
+            terms = search.sites_matching(q)
+            if terms is not None:
+                either.append(s.c.site.in_(terms))
+            cond.append(sa.or_(*either))
         if light in LIGHT_ORDER:
             cond.append(s.c.light == light)
+        when = _utc(at or now_utc())
+        if gate in search.GATE_FILTERS:
+            cond.append(s.c.site.in_(search.sites_in_gate_state(gate, when)))
+        if eligible_now:
+            cond.append(s.c.site.in_(search.sites_in_gate_state("eligible", when)))
         col = {"site": sa.func.lower(s.c.site_name), "customer": sa.func.lower(s.c.customer),
                "integrator": sa.func.lower(sa.func.coalesce(s.c.integrator, "")),
                "light": sa.case(*((s.c.light == k, v) for k, v in LIGHT_ORDER.items()),
@@ -923,9 +944,10 @@ class ConsoleStore:
             rows = conn.execute(query).all()
             total = int(conn.execute(sa.select(sa.func.count()).select_from(s)
                                      .where(*cond)).scalar_one())
+            found = search.matches(conn, [r.site for r in rows], q) if q else {}
         out = []
         for r in rows:
-            out.append(_site_row(r))
+            out.append(_site_row(r, tuple(found.get(r.site, ()))))
         return out, total
 
     def site_row(self, site: str, at: dt.datetime | None = None) -> SiteRow | None:
@@ -1019,7 +1041,7 @@ def _when(run: Any) -> dt.datetime:
         return _utc(run.uploaded_at)
 
 
-def _site_row(r: Any) -> SiteRow:
+def _site_row(r: Any, matched: tuple[search.Term, ...] = ()) -> SiteRow:
     """A listing row as a SiteRow; a gate-only site (no run, no customer known) is named by
     its key, ``SIRET or customer/site name``."""
     if r.customer:
@@ -1028,7 +1050,7 @@ def _site_row(r: Any) -> SiteRow:
         customer, _, name = r.site.partition("/")
     return SiteRow(r.site, name or r.site, customer, r.integrator, r.light,
                    _utc(r.since) if r.since is not None else None, r.last_generated,
-                   json.loads(r.trunks), r.checks)
+                   json.loads(r.trunks), r.checks, matched)
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))

@@ -6,14 +6,14 @@ let the sweep read only what fell due since the previous one (passes by time, si
 expiry), never every site.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 
 
 def upgrade() -> None:

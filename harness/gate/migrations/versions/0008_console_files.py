@@ -43,13 +43,21 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("console_sites") as batch:
-        batch.drop_column("archived_at")
-    with op.batch_alter_table("console_runs") as batch:
-        for c in ("deleted_by", "deleted_at", "archived_by", "archived_at"):
-            batch.drop_column(c)
+    _drop("console_sites", ("archived_at",))
+    _drop("console_runs", ("deleted_by", "deleted_at", "archived_by", "archived_at"))
     op.drop_index("console_files_expires", "console_files")
     op.drop_index("console_files_sha256", "console_files")
-    with op.batch_alter_table("console_files") as batch:
-        for c in ("purged_at", "expires_at", "stored_at", "kind", "backend", "sha256"):
+    _drop("console_files", ("purged_at", "expires_at", "stored_at", "kind", "backend", "sha256"))
+
+
+def _drop(table: str, columns: tuple[str, ...]) -> None:
+    """Drop columns; on SQLite with its own ALTER TABLE DROP COLUMN (3.35+): a batch copy
+    would drop and recreate the table, which the foreign keys of the tables referencing it
+    refuse once they hold rows."""
+    if op.get_bind().dialect.name == "sqlite":
+        for c in columns:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {c}")
+        return
+    with op.batch_alter_table(table) as batch:
+        for c in columns:
             batch.drop_column(c)

@@ -20,5 +20,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("console_users") as batch:
-        batch.drop_column("tz")
+    _drop("console_users", ("tz",))
+
+
+def _drop(table: str, columns: tuple[str, ...]) -> None:
+    """Drop columns; on SQLite with its own ALTER TABLE DROP COLUMN (3.35+): a batch copy
+    would drop and recreate the table, which the foreign keys of the tables referencing it
+    refuse once they hold rows."""
+    if op.get_bind().dialect.name == "sqlite":
+        for c in columns:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {c}")
+        return
+    with op.batch_alter_table(table) as batch:
+        for c in columns:
+            batch.drop_column(c)
