@@ -144,7 +144,7 @@ def upload() -> Any:
         for key, f in request.files.items(multi=True):
             name = (f.filename or key).rsplit("/", 1)[-1]
             if name in files:
-                raise UploadRefused(f"{name}: sent twice")
+                raise UploadRefused(name, "", "sent_twice")
             files[name] = f.stream  # spooled to disk by werkzeug past 500 kB
     except UploadRefused as exc:
         refused(user.username, exc)
@@ -162,7 +162,7 @@ def upload() -> Any:
 def refused(username: str, exc: UploadRefused) -> None:
     """Audit a refused upload (its one line, never a part's content)."""
     store_of().audit(username, "upload_refused", ip=client_ip(), at=now(),
-                     detail={"reason": str(exc)})
+                     detail={"reason": str(exc), "why": exc.why()})
 
 
 def take(files: Mapping[str, bytes | IO[bytes]], user: User) -> tuple[Run, bool]:

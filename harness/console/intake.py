@@ -27,6 +27,7 @@ import yaml
 from pydantic import ValidationError
 
 from harness.console import numbers
+from harness.console.labels import label
 from harness.errors import RecetteError
 from harness.messages import Msg
 from harness.profile import normalise_siret, siret_is_valid
@@ -61,7 +62,23 @@ SCHEMA_VERSION = 2
 
 
 class UploadRefused(RecetteError):
-    """An upload the console cannot take; its text is one line naming the part and field."""
+    """An upload the console cannot take; its text is one line naming the part and field.
+
+    The line is English (the API's answer, which ``recette upload`` prints and scripts may
+    read); the refusal also keeps its ``code`` and ``params`` so the browser's form and the
+    audit page say it in their reader's language (:mod:`harness.console.refusals`). The
+    English is made from the same table as the French (``refusal_<code>`` in
+    :mod:`harness.console.labels`): one sentence per code, never two that drift apart."""
+
+    def __init__(self, part: str, where: str, code: str, **params: str | int) -> None:
+        self.part, self.where, self.code, self.params = part, where, code, params
+        why = label(f"refusal_{code}", "en").format_map(params)
+        super().__init__(": ".join(p for p in (part, where, why) if p))
+
+    def why(self) -> dict[str, Any]:
+        """What an audit line keeps beside the English (JSON: texts and numbers only)."""
+        return {"part": self.part, "where": self.where, "code": self.code,
+                "params": dict(self.params)}
 
 
 class UploadForbidden(UploadRefused):
@@ -105,8 +122,8 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _refuse(part: str, where: str, why: str) -> UploadRefused:
-    return UploadRefused(f"{part}: {where}: {why}" if where else f"{part}: {why}")
+def _refuse(part: str, where: str, code: str, **params: str | int) -> UploadRefused:
+    return UploadRefused(part, where, code, **params)
 
 
 def text(value: Any, part: str, where: str, *, limit: int = MAX_TEXT,
@@ -121,12 +138,12 @@ def text(value: Any, part: str, where: str, *, limit: int = MAX_TEXT,
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise _refuse(part, where, f"expected a text, got {type(value).__name__}")
+        raise _refuse(part, where, "not_text", kind=type(value).__name__)
     out = value.strip()
     if len(out) > limit:
-        raise _refuse(part, where, f"{len(out)} characters, more than {limit}")
+        raise _refuse(part, where, "too_long", n=len(out), limit=limit)
     if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in out):
-        raise _refuse(part, where, f"{_show(out)} holds control characters")
+        raise _refuse(part, where, "control", value=_show(out))
     if required and not out:
         raise _refuse(part, where, "missing")
     return out
@@ -146,8 +163,16 @@ def _depth_ok(doc: Any, limit: int) -> bool:
     return True
 
 
+class _Constant(ValueError):
+    """NaN or Infinity in results.json (JSON has no such numbers)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"{name} is not a number")
+
+
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
+    raise _Constant(name)
 
 
 def _results(raw: bytes) -> dict[str, Any]:
@@ -155,43 +180,47 @@ def _results(raw: bytes) -> dict[str, Any]:
     try:
         doc = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
-        raise _refuse(part, "", "not UTF-8") from None
+        raise _refuse(part, "", "not_utf8") from None
     except RecursionError:
-        raise _refuse(part, "", f"nested deeper than {MAX_DEPTH}") from None
-    except ValueError as exc:  # JSONDecodeError, NaN/Infinity
-        raise _refuse(part, "", f"not JSON ({str(exc).splitlines()[0]})") from None
+        raise _refuse(part, "", "too_deep", limit=MAX_DEPTH) from None
+    except _Constant as exc:
+        raise _refuse(part, "", "json_constant", name=exc.name) from None
+    except json.JSONDecodeError as exc:
+        raise _refuse(part, "", "not_json", detail=str(exc).splitlines()[0],
+                      line=exc.lineno, col=exc.colno) from None
     if not _depth_ok(doc, MAX_DEPTH):
-        raise _refuse(part, "", f"nested deeper than {MAX_DEPTH}")
+        raise _refuse(part, "", "too_deep", limit=MAX_DEPTH)
     if not isinstance(doc, dict):
-        raise _refuse(part, "", "not a recette results document (not an object)")
+        raise _refuse(part, "", "not_results")
     if doc.get("schema_version") != SCHEMA_VERSION:
-        raise _refuse(part, "schema_version",
-                      f"expected {SCHEMA_VERSION}, got {_show(doc.get('schema_version'))}")
+        raise _refuse(part, "schema_version", "schema", expected=SCHEMA_VERSION,
+                      value=_show(doc.get("schema_version")))
     counts = doc.get("counts")
     if not isinstance(counts, dict):
-        raise _refuse(part, "counts", "expected an object of numbers")
+        raise _refuse(part, "counts", "not_counts")
     for key, n in counts.items():
         if key not in STATUSES:
-            raise _refuse(part, "counts", f"{_show(key)} is not one of {', '.join(STATUSES)}")
+            raise _refuse(part, "counts", "not_one_of", value=_show(key),
+                              allowed=", ".join(STATUSES))
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise _refuse(part, f"counts.{key}", f"{_show(n)} is not a count")
+            raise _refuse(part, f"counts.{key}", "not_count", value=_show(n))
     checks = doc.get("checks")
     if not isinstance(checks, list):
-        raise _refuse(part, "checks", "expected a list")
+        raise _refuse(part, "checks", "not_list")
     if len(checks) > MAX_CHECKS:
-        raise _refuse(part, "checks", f"{len(checks)} checks, more than {MAX_CHECKS}")
+        raise _refuse(part, "checks", "too_many_checks", n=len(checks), limit=MAX_CHECKS)
     for i, c in enumerate(checks):
         _check(c, f"checks[{i}]")
     incidents = doc.get("incidents", [])
     if not isinstance(incidents, list):
-        raise _refuse(part, "incidents", "expected a list")
+        raise _refuse(part, "incidents", "not_list")
     if len(incidents) > MAX_INCIDENTS:
-        raise _refuse(part, "incidents",
-                      f"{len(incidents)} rows, more than {MAX_INCIDENTS}")
+        raise _refuse(part, "incidents", "too_many_rows", n=len(incidents),
+                      limit=MAX_INCIDENTS)
     for i, row in enumerate(incidents):
         where = f"incidents[{i}]"
         if not isinstance(row, dict):
-            raise _refuse(part, where, "expected an object")
+            raise _refuse(part, where, "not_object")
         for key in ("date", "time", "calling", "called"):
             text(row.get(key), part, f"{where}.{key}", limit=64, required=False)
         message(row.get("symptom"), part, f"{where}.symptom", kept=True)
@@ -203,33 +232,33 @@ def _check(c: Any, where: str) -> None:
     the quality rows whose worst MOS and loss the chart draws."""
     part = "results.json"
     if not isinstance(c, dict):
-        raise _refuse(part, where, "expected an object")
+        raise _refuse(part, where, "not_object")
     text(c.get("id"), part, f"{where}.id")
     for lang in ("fr", "en"):
         text(c.get(lang), part, f"{where}.{lang}", required=False)
     if c.get("status") not in STATUSES:
-        raise _refuse(part, f"{where}.status",
-                      f"{_show(c.get('status'))} is not one of {', '.join(STATUSES)}")
+        raise _refuse(part, f"{where}.status", "not_one_of", value=_show(c.get("status")),
+                      allowed=", ".join(STATUSES))
     for key in ("reasons", "reserves"):
         items = c.get(key, [])
         if not isinstance(items, list):
-            raise _refuse(part, f"{where}.{key}", "expected a list")
+            raise _refuse(part, f"{where}.{key}", "not_list")
         for j, m in enumerate(items):
             message(m, part, f"{where}.{key}[{j}]")
     figures = c.get("figures", {})
     if not isinstance(figures, dict):
-        raise _refuse(part, f"{where}.figures", "expected an object")
+        raise _refuse(part, f"{where}.figures", "not_object")
     rows = figures.get("quality", [])
     if not isinstance(rows, list):
-        raise _refuse(part, f"{where}.figures.quality", "expected a list")
+        raise _refuse(part, f"{where}.figures.quality", "not_list")
     for j, q in enumerate(rows):
         if not isinstance(q, dict):
-            raise _refuse(part, f"{where}.figures.quality[{j}]", "expected an object")
+            raise _refuse(part, f"{where}.figures.quality[{j}]", "not_object")
         for key in ("mos", "loss_pct"):
             v = q.get(key)
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                raise _refuse(part, f"{where}.figures.quality[{j}].{key}",
-                              f"{_show(v)} is not a number")
+                raise _refuse(part, f"{where}.figures.quality[{j}].{key}", "not_number",
+                              value=_show(v))
 
 
 def message(value: Any, part: str, where: str, *, kept: bool = False) -> Msg:
@@ -240,15 +269,19 @@ def message(value: Any, part: str, where: str, *, kept: bool = False) -> Msg:
     try:
         m = Msg.model_validate(value)
     except (ValidationError, RecursionError):
-        raise _refuse(part, where, "not a message (code, params, text)") from None
+        raise _refuse(part, where, "not_message") from None
     text(m.code, part, f"{where}.code", limit=100)
     if kept and len(json.dumps(value, ensure_ascii=False)) > MAX_MSG:
-        raise _refuse(part, where, f"more than {MAX_MSG} characters")
+        raise _refuse(part, where, "msg_too_long", limit=MAX_MSG)
     return m
 
 
 class _Refused(yaml.YAMLError):
-    """A profile.yaml construct this reader does not take (the reason is the message)."""
+    """A profile.yaml construct this reader does not take: a refusal's code and params."""
+
+    def __init__(self, code: str, **params: str | int) -> None:
+        self.code, self.params = code, params
+        super().__init__(code)
 
 
 class _PlainLoader(yaml.SafeLoader):
@@ -261,11 +294,11 @@ class _PlainLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _Refused("YAML aliases are not accepted")
+            raise _Refused("yaml_aliases")
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _Refused(f"nested deeper than {MAX_DEPTH}")
+                raise _Refused("too_deep", limit=MAX_DEPTH)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -276,18 +309,20 @@ def _profile(raw: bytes) -> dict[str, Any]:
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise _refuse(part, "", "not UTF-8") from None
+        raise _refuse(part, "", "not_utf8") from None
     try:
         doc = yaml.load(source, Loader=_PlainLoader)  # a SafeLoader
     except _Refused as exc:
-        raise _refuse(part, "", str(exc)) from None
+        raise _refuse(part, "", exc.code, **exc.params) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "unreadable"
-        raise _refuse(part, "", f"not YAML ({at}{problem})") from None
+        problem = str(getattr(exc, "problem", None) or "unreadable")
+        if mark is not None:
+            raise _refuse(part, "", "not_yaml_at", line=mark.line + 1,
+                          problem=problem) from None
+        raise _refuse(part, "", "not_yaml", problem=problem) from None
     if not isinstance(doc, dict):
-        raise _refuse(part, "", "expected a mapping (a masked recette profile)")
+        raise _refuse(part, "", "not_profile")
     return doc
 
 
@@ -296,7 +331,7 @@ def _mapping(doc: dict[str, Any], key: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise _refuse(PROFILE, key, "expected a mapping")
+        raise _refuse(PROFILE, key, "not_mapping")
     return value
 
 
@@ -305,29 +340,27 @@ def siret(value: Any) -> str:
     raw = text(value, PROFILE, "customer.siret", limit=40)
     digits = normalise_siret(raw)
     if len(digits) != 14 or not digits.isdigit():
-        raise _refuse(PROFILE, "customer.siret", f"{_show(raw)} is not 14 digits")
+        raise _refuse(PROFILE, "customer.siret", "siret_digits", value=_show(raw))
     if not siret_is_valid(digits):
-        rule = ("La Poste's digit sum" if digits.startswith("356000000")
-                else "the Luhn check")
-        raise _refuse(PROFILE, "customer.siret", f"{digits} fails {rule}")
+        rule = "siret_la_poste" if digits.startswith("356000000") else "siret_luhn"
+        raise _refuse(PROFILE, "customer.siret", rule, digits=digits)
     return digits
 
 
 def _generated(results: dict[str, Any], now: dt.datetime) -> dt.datetime:
     value = results.get("generated")
     if not isinstance(value, str) or len(value) > 40:
-        raise _refuse("results.json", "generated", f"{_show(value)} is not a date")
+        raise _refuse("results.json", "generated", "not_date", value=_show(value))
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise _refuse("results.json", "generated",
-                      f"{_show(value)} is not an ISO 8601 date") from None
+        raise _refuse("results.json", "generated", "not_iso",
+                      value=_show(value)) from None
     if when.tzinfo is None or when.utcoffset() is None:
-        raise _refuse("results.json", "generated", f"{_show(value)} has no time zone")
+        raise _refuse("results.json", "generated", "no_zone", value=_show(value))
     if when > now + FUTURE:
-        raise _refuse("results.json", "generated",
-                      f"{value} is in the future (the console's clock: "
-                      f"{now.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ})")
+        raise _refuse("results.json", "generated", "future", value=value,
+                      now=f"{now.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}")
     return when
 
 
@@ -359,14 +392,14 @@ def read(files: Mapping[str, bytes | IO[bytes]], *, now: dt.datetime) -> Intake:
     here (after their size is checked); the others are only measured."""
     for name, data in files.items():
         if name not in LIMITS:
-            raise UploadRefused(f"{_show(name)}: not a file the console takes "
-                                f"({', '.join((*RUN_FILES, PROFILE))})")
+            raise UploadRefused(_show(name), "", "not_taken",
+                                names=", ".join((*RUN_FILES, PROFILE)))
         size = size_of(data)
         if size > LIMITS[name]:
-            raise _refuse(name, "", f"{size} bytes, more than {LIMITS[name]}")
+            raise _refuse(name, "", "too_big", size=size, limit=LIMITS[name])
     part = files.get("results.json")
     if part is None:
-        raise UploadRefused("results.json: missing from the upload")
+        raise UploadRefused("results.json", "", "absent")
     raw = _small(part)
     results = _results(raw)
     generated = _generated(results, now)
@@ -385,17 +418,16 @@ def read(files: Mapping[str, bytes | IO[bytes]], *, now: dt.datetime) -> Intake:
                       required=False) or None
     listed = prof.get("trunks") or []
     if not isinstance(listed, list):
-        raise _refuse(PROFILE, "trunks", "expected a list")
+        raise _refuse(PROFILE, "trunks", "not_list")
     if len(listed) > MAX_TRUNKS:
-        raise _refuse(PROFILE, "trunks", f"{len(listed)} trunks, more than {MAX_TRUNKS}")
+        raise _refuse(PROFILE, "trunks", "too_many_trunks", n=len(listed), limit=MAX_TRUNKS)
     trunks = []
     for i, t in enumerate(listed):
         if not isinstance(t, dict):
-            raise _refuse(PROFILE, f"trunks[{i}]", "expected a mapping with a name")
+            raise _refuse(PROFILE, f"trunks[{i}]", "not_trunk")
         trunks.append(text(t.get("name"), PROFILE, f"trunks[{i}].name"))
     if len(key) > MAX_TEXT:
-        raise _refuse(PROFILE, "site.name", f"the site's key is more than {MAX_TEXT} "
-                      "characters")
+        raise _refuse(PROFILE, "site.name", "key_too_long", limit=MAX_TEXT)
     return Intake(results, raw, key, site_name, customer, integrator, trunks, generated,
                   {n: d for n, d in files.items() if n in RUN_FILES},
                   siret(number) if number not in (None, "") else None,
@@ -411,28 +443,28 @@ def _numbers(prof: dict[str, Any], trunks: list[str]) -> list[tuple[str, str]]:
 
     def add(value: Any, owner: str, where: str) -> None:
         if len(out) >= MAX_NUMBERS:
-            raise _refuse(PROFILE, where, f"more than {MAX_NUMBERS} numbers for one site")
+            raise _refuse(PROFILE, where, "too_many_numbers", limit=MAX_NUMBERS)
         written = text(value, PROFILE, where, limit=MAX_NUMBER_TEXT)
         digits = numbers.canonical(written)
         if digits is None:
-            raise _refuse(PROFILE, where, f"{_show(written)} is not a phone number "
-                          "(E.164 +33123456789 or national 0123456789)")
+            raise _refuse(PROFILE, where, "not_phone", value=_show(written))
         out.append((digits, owner))
 
     for i, t in enumerate(prof.get("trunks") or []):
         dids = t.get("dids") or []
         if not isinstance(dids, list):
-            raise _refuse(PROFILE, f"trunks[{i}].dids", "expected a list")
+            raise _refuse(PROFILE, f"trunks[{i}].dids", "not_list")
         for j, d in enumerate(dids):
             add(d, trunks[i], f"trunks[{i}].dids[{j}]")
     accounts = prof.get("centrex") or []
     if not isinstance(accounts, list):
-        raise _refuse(PROFILE, "centrex", "expected a list")
+        raise _refuse(PROFILE, "centrex", "not_list")
     if len(accounts) > MAX_CENTREX:
-        raise _refuse(PROFILE, "centrex", f"{len(accounts)} accounts, more than {MAX_CENTREX}")
+        raise _refuse(PROFILE, "centrex", "too_many_accounts", n=len(accounts),
+                      limit=MAX_CENTREX)
     for i, a in enumerate(accounts):
         if not isinstance(a, dict):
-            raise _refuse(PROFILE, f"centrex[{i}]", "expected a mapping with a name")
+            raise _refuse(PROFILE, f"centrex[{i}]", "not_trunk")
         name = text(a.get("name"), PROFILE, f"centrex[{i}].name")
         if a.get("did") not in (None, ""):
             add(a.get("did"), name, f"centrex[{i}].did")

@@ -26,9 +26,10 @@ import stat
 import struct
 import zipfile
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from harness.console.intake import LIMITS, MAX_UPLOAD, UploadRefused
+from harness.errors import RecetteError
 
 MAX_ENTRIES = 256          # a run folder: about ten files, twice that from Finder
 MAX_DIRECTORY = 256 * 1024  # bytes of central directory (256 entries of long names)
@@ -66,8 +67,15 @@ class ZipRefused(UploadRefused):
     key of :data:`ENGLISH`), ``name`` the entry, shown as sent (escaped, cut short)."""
 
     def __init__(self, code: str, name: str = "") -> None:
+        # Not UploadRefused's table: the archive's reasons have their own (``zip_<code>``
+        # in the labels), which the form already said before the intake's had codes.
+        RecetteError.__init__(self, f"ZIP: {ENGLISH[code].format(name=name)}")
+        self.part, self.where, self.params = "ZIP", "", {"name": name}
         self.code, self.name = code, name
-        super().__init__(f"ZIP: {ENGLISH[code].format(name=name)}")
+
+    def why(self) -> dict[str, Any]:
+        return {"part": "ZIP", "where": "", "code": f"zip_{self.code}",
+                "params": {"name": self.name}}
 
 
 @dataclass

@@ -611,7 +611,8 @@ class ConsoleStore:
                                                                   "skip")}
         with self.gate._tx() as conn:
             if uploader.role == "integrator" and not self._may_upload(conn, uploader, key):
-                raise UploadForbidden(f"site {key} is not granted to {uploader.username}")
+                raise UploadForbidden("", "", "not_granted", site=key,
+                                      user=uploader.username)
             old = conn.execute(sa.select(RUNS.c.id).where(RUNS.c.run_id == run_id)).first()
             if old is not None:
                 existing = self._run(conn, old.id)

@@ -3,7 +3,8 @@ or the technical service without ``recette upload`` at hand. The archive is open
 :mod:`harness.console.runzip` (its bounds checked before anything is inflated), and its
 parts take the API's one path, :func:`harness.console.files.take`: the intake's checks, the
 integrator's sites, the same audit lines, the same run twice is one run. A refusal is shown
-on the form in the page's language (the intake's English line after a French lead); a run
+on the form in the page's language (the intake's code said by
+:mod:`harness.console.refusals`); a run
 taken leads to its site's page with what the gate recorded."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from harness.console import localtime, runzip, wording
+from harness.console import localtime, refusals, runzip, wording
 from harness.console.app import MAX_UPLOAD
 from harness.console.auth import current_user, login_required
 from harness.console.files import refused, take
@@ -83,9 +84,11 @@ def upload() -> Any:
     try:
         run, new = take(parts.files, user)
     except UploadForbidden as exc:
-        return _form(label("upload_forbidden", lang) + label("colon", lang) + str(exc), 403)
+        return _form(label("upload_forbidden", lang) + label("colon", lang)
+                     + refusals.say(exc.why(), lang, wording.zone_of(), str(exc)), 403)
     except UploadRefused as exc:
-        return _form(label("upload_bad_part", lang) + label("colon", lang) + str(exc), 400)
+        return _form(label("upload_bad_part", lang) + label("colon", lang)
+                     + refusals.say(exc.why(), lang, wording.zone_of(), str(exc)), 400)
     flash(_taken(run, new, parts.ignored, lang), "ok")
     return redirect(url_for("site.page", key=run.site))
 

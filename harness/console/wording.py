@@ -7,7 +7,9 @@ alone turns them into the reader's words, and the templates reach it through the
 
 The gatekeeper's refused and declared lines are read back from their stored English by a
 few patterns, not from new codes: runs stored before this module keep only the English,
-and both old and new runs must read alike. A line no pattern knows is shown as stored.
+and both old and new runs must read alike. Every cause the gatekeeper and
+:mod:`harness.attest` write has its pattern (:data:`_WHY`); a line no pattern knows (a newer
+console's) is shown as stored. An upload's refusal is said by :mod:`harness.console.refusals`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 
-from harness.console import localtime
+from harness.console import localtime, refusals
 from harness.console.labels import LABELS, label
 
 
@@ -35,7 +37,7 @@ def zone_of() -> ZoneInfo:
     return localtime.zone_or_default(getattr(user, "tz", None))
 
 
-def _fill(key: str, lang: str, **params: str) -> str:
+def _fill(key: str, lang: str, /, **params: str) -> str:
     return label(key, lang).format_map(params)
 
 
@@ -91,25 +93,55 @@ def _phase(p: str, lang: str) -> str:
     return label(f"phase_{p}", lang) if f"phase_{p}" in LABELS else p
 
 
+# Every cause gatekeeper.py and harness.attest write for refusing an attestation: its
+# pattern, its label, the names of its groups. A time group (``at``) is said in the zone.
+_WHY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (r"already used by another run", "why_used", ()),
+    (r"unsigned\b.*", "why_unsigned", ()),
+    (r"unknown probe key (.+)", "why_unknown_key", ("key",)),
+    (r"bad signature for probe key (.+)", "why_bad_signature", ("key",)),
+    (r"does not cover (.+)", "why_not_covered", ("what",)),
+    (r"the probe found open: (.+)", "why_found_open", ("what",)),
+    (r"stale: made (\S+ \S+?)Z, .*", "why_stale", ("at",)),
+    (r"its time is not ISO 8601", "why_time_not_iso", ()),
+    (r"its time has no time zone", "why_time_no_zone", ()),
+    (r"signs a (.+), not a (sweep|scan)", "why_wrong_kind", ("kind", "expected")),
+    (r"dated (\S+ \S+?)Z, after its receipt", "why_ahead", ("at",)),
+    (r"made for site (.+), not (.+)", "why_other_site", ("other", "site")),
+    (r"the run names no public address of the site to compare with", "why_no_public", ()),
+    (r"sent to (.+), not to the site's public address (.+)", "why_misaimed",
+     ("target", "public")),
+    (r"(.+) datagrams sent for (\d+) ports", "why_too_few", ("sent", "n")),
+    (r"says nothing of what it found open", "why_silent_open", ()),
+    (r"unreadable attestation \((\w+)\)", "why_unreadable", ("error",)),
+    (r"attestation is not an object", "why_not_object", ()),
+    (r"attestation needs doc, sig and key strings", "why_fields", ()),
+    (r"attestation too long", "why_att_too_long", ()),
+    (r"malformed registered public key (\S+): .*", "why_bad_public", ("key",)),
+    (r"signature is not base64", "why_sig_base64", ()),
+    (r"signature is not 64 bytes", "why_sig_length", ()),
+    (r"doc is not UTF-8 text", "why_doc_utf8", ()),
+    (r"doc is not JSON", "why_doc_json", ()),
+    (r"doc is not a JSON object", "why_doc_object", ()),
+    (r"doc names another probe than key (.+)", "why_doc_probe", ("key",)),
+    (r"unsupported attestation version \(expected (\d+)\)", "why_version", ("expected",)),
+)
+
+
 def _why(text: str, lang: str, tz: ZoneInfo) -> str:
-    """An attestation's refusal cause (harness.attest, gatekeeper), the frequent ones."""
-    fixed = {"already used by another run": "why_used"}
-    if text in fixed:
-        return label(fixed[text], lang)
-    if text.startswith("unsigned"):
-        return label("why_unsigned", lang)
-    for pattern, key, name in ((r"unknown probe key (.+)", "why_unknown_key", "key"),
-                               (r"bad signature for probe key (.+)", "why_bad_signature",
-                                "key"),
-                               (r"does not cover (.+)", "why_not_covered", "what"),
-                               (r"the probe found open: (.+)", "why_found_open", "what")):
-        found = re.fullmatch(pattern, text)
-        if found:
-            return _fill(key, lang, **{name: found.group(1)})
-    found = re.fullmatch(r"stale: made (\S+ \S+?)Z, .*", text)
-    if found:
-        return _fill("why_stale", lang, at=localtime.when(
-            found.group(1).replace(" ", "T") + "+00:00", lang, tz))
+    """An attestation's refusal cause (harness.attest, gatekeeper) from its pattern in
+    :data:`_WHY`; one no pattern knows (a newer console's) keeps its English in brackets."""
+    for pattern, key, names in _WHY:
+        found = re.fullmatch(pattern, text, re.S)
+        if not found:
+            continue
+        params = dict(zip(names, found.groups(), strict=True))
+        if "at" in params:
+            params["at"] = localtime.when(params["at"].replace(" ", "T") + "+00:00", lang,
+                                          tz, seconds=key == "why_ahead")
+        if key == "why_wrong_kind":
+            params["expected"] = label(f"doc_{params['expected']}", lang)
+        return _fill(key, lang, **params)
     return _fill("why_other", lang, detail=text) if lang != "en" else text
 
 
@@ -123,7 +155,7 @@ def refused(line: str, lang: str, tz: ZoneInfo) -> str:
         return _fill("refused_no_scan", lang, phase=_phase(found.group(1), lang))
     if found := re.fullmatch(r"no (\S+) check in the run: .*", text):
         return _fill("refused_no_exposure", lang, check=found.group(1))
-    if found := re.fullmatch(r"(security\.\w+): (\w+): what an attacker .*", text):
+    if found := re.fullmatch(r"(security\.\w+): (.*?): what an attacker .*", text, re.S):
         return _fill("refused_exposure_status", lang, check=found.group(1),
                      status=_param("status", found.group(2), lang, tz))
     if found := re.fullmatch(r"(\w+) sweep from the (\w+): (.*)", text, re.S):
@@ -202,7 +234,10 @@ def detail(act: str, d: Mapping[str, Any], lang: str, tz: ZoneInfo) -> list[tupl
             continue
         text = note(d, lang, tz) if k == "note" else _value(k, v, lang, tz)
         out.append((label(f"key_{k}", lang) if f"key_{k}" in LABELS else k, text))
-    if why is not None:
+    if why is not None and act == "upload_refused":
+        out.append((label("key_why", lang),
+                    refusals.say(why, lang, tz, str(d.get("reason", "")))))
+    elif why is not None:
         out.append((label("key_why", lang),
                     gate_reason(str(why.get("code", "")), why.get("params") or {}, lang, tz,
                                 str(d.get("reason", "")))))

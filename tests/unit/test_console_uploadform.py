@@ -120,7 +120,7 @@ def test_another_integrators_site_is_refused(client: FlaskClient,
     resp = send(client, runzips.zipped(runzips.folder(fw="fail")))
     assert resp.status_code == 403
     assert error(resp) == ("Envoi refusé : ce site n'est pas attribué à votre société. "
-                           f"Détail : site {SITE} is not granted to beta")
+                           f"Détail : le site {SITE} n'est pas attribué à beta")
     assert len(store.runs(SITE)) == 1
     assert ("beta", "upload_refused") in actions(store)
 
@@ -131,8 +131,8 @@ def test_refusals_on_the_form_in_the_pages_language(client: FlaskClient,
     resp = send(client, runzips.zipped(runzips.folder(schema=1)))
     assert resp.status_code == 400
     assert error(resp) == ("Recette refusée : un fichier ne passe pas les contrôles de la "
-                           "console. Détail : results.json: schema_version: expected 2, "
-                           "got 1")
+                           "console. Détail : results.json : schema_version : version 2 "
+                           "attendue, 1 reçue")
     resp = send(client, runzips.entries(("../results.json", runzips.results())))
     assert error(resp) == ("Archive refusée : ../results.json : nom de fichier interdit "
                            "(chemin absolu, « .. », lecteur, barre oblique inverse ou "
@@ -184,6 +184,6 @@ def test_the_form_and_the_api_write_the_same_audit_lines(client: FlaskClient,
 
     assert shape(by_form) == shape(by_api) == [
         ("alpha", "upload", ["files", "run_id"], ""),
-        ("alpha", "upload_refused", ["reason"],
+        ("alpha", "upload_refused", ["reason", "why"],
          "results.json: schema_version: expected 2, got 1"),
         ("alpha", "verification_fail", ["note", "note_code", "note_params", "refused", "run"], "")]
