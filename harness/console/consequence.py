@@ -10,7 +10,9 @@ the page shows what the gate will re-check at confirmation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from harness.console import localtime, wording
 from harness.console.labels import label
 from harness.gate.store import Event
 
@@ -24,18 +26,16 @@ class Consequence:
     grounds: list[str]
 
 
-def _when(e: Event) -> str:
-    return f"{e.at:%Y-%m-%d %H:%M} UTC"
-
-
-def activation(trunk: str, site_name: str, trail: list[Event], lang: str) -> Consequence:
+def activation(trunk: str, site_name: str, trail: list[Event], lang: str,
+               tz: ZoneInfo | None = None) -> Consequence:
     """Activation: international calls allowed at once; grounded on the last verified pass."""
     passes = [e for e in trail if e.kind == "verification_pass"]
     grounds = []
     if passes:
         last = passes[-1]
         grounds.append(label("confirm_verified", lang).format(
-            when=_when(last), run=last.evidence or "?", actor=last.actor))
+            when=localtime.when(last.at, lang, tz or localtime.zone_or_default(None)),
+            run=wording.evidence(last.evidence, lang), actor=last.actor))
     grounds.append(label("confirm_recheck", lang))
     return Consequence(label("confirm_activate_title", lang),
                        label("confirm_activate", lang).format(trunk=trunk, site=site_name),

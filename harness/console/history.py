@@ -8,12 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from harness.console import localtime
 from harness.console.labels import label
 from harness.console.store import Run
 from harness.messages import Msg, catalog
+
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -117,24 +121,30 @@ def _moment(when: str) -> dt.datetime | None:
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
-def ticks(first: dt.datetime, last: dt.datetime, most: int = 4) -> list[tuple[dt.datetime, str]]:
-    """At most ``most`` evenly spaced dates between ``first`` and ``last`` with their labels:
-    days over a span of two days or more, else days and hours. Few and short, so that they
-    do not overlap when the chart is shrunk to a phone's width (they scale with it)."""
+def ticks(first: dt.datetime, last: dt.datetime, most: int = 4, *, lang: str = "en",
+          tz: ZoneInfo = UTC_ZONE) -> list[tuple[dt.datetime, str]]:
+    """At most ``most`` evenly spaced dates between ``first`` and ``last`` with their labels
+    in ``tz``, written as ``lang`` writes dates: days over a span of two days or more, else
+    days and hours. Few and short, so that they do not overlap when the chart is shrunk to
+    a phone's width (they scale with it)."""
     span = last - first
-    fmt = "%Y-%m-%d" if span >= dt.timedelta(days=2) else "%m-%d %H:%M"
+    days = span >= dt.timedelta(days=2)
+    if lang == "en":
+        fmt = "%Y-%m-%d" if days else "%m-%d %H:%M"
+    else:
+        fmt = "%d/%m/%Y" if days else "%d/%m %H:%M"
     if span <= dt.timedelta(0):
-        return [(first, first.strftime(fmt))]
+        return [(first, first.astimezone(tz).strftime(fmt))]
     out: list[tuple[dt.datetime, str]] = []
     for k in range(most):
         t = first + span * k / (most - 1)
-        text = t.strftime(fmt)
+        text = t.astimezone(tz).strftime(fmt)
         if not out or out[-1][1] != text:
             out.append((t, text))
     return out
 
 
-def chart(pts: list[Point], lang: str) -> Markup:
+def chart(pts: list[Point], lang: str, tz: ZoneInfo = UTC_ZONE) -> Markup:
     """MOS (1 to 5, left axis, blue) and loss (0 to 10 % and above, right axis, red) per run,
     as inline SVG; empty without a measured call. Runs are placed by their date, not their
     rank (three runs in a week then one a month later must look so), under a date axis;
@@ -160,19 +170,22 @@ def chart(pts: list[Point], lang: str) -> Markup:
         return top + (1 - min(loss, 10.0) / 10) * (bottom - top)
 
     def stamp(t: dt.datetime) -> str:
-        return f"{t:%Y-%m-%d %H:%M} UTC"
+        return localtime.when(t, lang, tz)
+
+    def num(v: float) -> str:
+        return localtime.number(v, lang, 2)
 
     mos = " ".join(f"{x(t):.1f},{y_mos(p.mos):.1f}" for t, p in timed)
     loss = " ".join(f"{x(t):.1f},{y_loss(p.loss):.1f}" for t, p in timed)
     dots = "".join(
         f'<circle class="run" data-when="{t.isoformat()}" cx="{x(t):.1f}" '
         f'cy="{y_mos(p.mos):.1f}" r="3" fill="#1f5fbf">'
-        f"<title>{stamp(t)} MOS {p.mos:.2f}</title></circle>"
+        f"<title>{escape(stamp(t))} MOS {num(p.mos)}</title></circle>"
         f'<circle cx="{x(t):.1f}" cy="{y_loss(p.loss):.1f}" r="3" fill="#d12f2f">'
-        f"<title>{stamp(t)} {p.loss:.2f} %</title></circle>"
+        f"<title>{escape(stamp(t))} {num(p.loss)} %</title></circle>"
         for t, p in timed)
     marks = []
-    shown = ticks(first, last)
+    shown = ticks(first, last, lang=lang, tz=tz)
     for k, (t, text) in enumerate(shown):
         anchor = ("middle" if len(shown) == 1 else
                   "start" if k == 0 else "end" if k == len(shown) - 1 else "middle")
@@ -188,15 +201,15 @@ def chart(pts: list[Point], lang: str) -> Markup:
     title, tid = label("chart_title", lang), "quality-chart-title"
     desc = label("chart_desc", lang).format(
         n=len(timed), first=stamp(first), last=stamp(last),
-        mos_min=f"{min(p.mos for _, p in timed):.2f}",
-        mos_max=f"{max(p.mos for _, p in timed):.2f}",
-        loss_min=f"{min(p.loss for _, p in timed):.2f}",
-        loss_max=f"{max(p.loss for _, p in timed):.2f}")
+        mos_min=num(min(p.mos for _, p in timed)), mos_max=num(max(p.mos for _, p in timed)),
+        loss_min=num(min(p.loss for _, p in timed)),
+        loss_max=num(max(p.loss for _, p in timed)))
     legend = (f'<text x="{pad}" y="{h - 4}" font-size="14" fill="#1f5fbf">'
               f'\u25cf {escape(label("chart_mos", lang))}</text>'
               f'<text x="{w / 2 + 10:.0f}" y="{h - 4}" font-size="14" fill="#d12f2f">'
               f'\u25cf {escape(label("chart_loss", lang))}</text>')
-    rows = "".join(f"<tr><td>{stamp(t)}</td><td>{p.mos:.2f}</td><td>{p.loss:.2f}</td></tr>"
+    rows = "".join(f"<tr><td>{escape(stamp(t))}</td><td>{num(p.mos)}</td>"
+                   f"<td>{num(p.loss)}</td></tr>"
                    for t, p in timed)
     table = (f'<details><summary>{escape(label("chart_table", lang))}</summary>'
              f'<table class="chart-values" id="quality-values"><thead><tr>'

@@ -62,7 +62,8 @@ def page(key: str) -> Any:
                            audit=store.audit_log(key), technical=current_user().technical,
                            changes=history.changes(done, g.lang),
                            incidents=history.incidents(done, g.lang),
-                           chart=history.chart(history.points(done), g.lang))
+                           chart=history.chart(history.points(done), g.lang,
+                                               wording.zone_of()))
 
 
 @bp.route("/sites/<path:key>/incidents.csv")
@@ -132,7 +133,7 @@ def activate(key: str) -> Any:
     token = store.confirmations.issue(user_id=current_user().id, site=key, trunk=trunk,
                                       action="activate", detail={}, at=at)
     return _confirm_page(row, trunk, "activate", token, consequence.activation(
-        trunk, row.site_name, store.gate.history(key), g.lang))
+        trunk, row.site_name, store.gate.history(key), g.lang, wording.zone_of()))
 
 
 @bp.route("/sites/<path:key>/revoke", methods=["POST"])

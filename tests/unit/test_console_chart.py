@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 import re
 import xml.etree.ElementTree as ET
+from zoneinfo import ZoneInfo
 
 from harness.console.history import Point, chart, ticks
 
@@ -35,8 +36,8 @@ def test_date_ticks_on_the_axis_few_and_apart() -> None:
            Point("2026-12-01T09:00:00+02:00", 3.6, 2.0)]  # another zone: read as UTC
     svg = _svg(chart(pts, "fr"))
     labels = [(float(t.get("x", "")), t.text) for t in svg.iterfind("s:text[@class='tick']", NS)]
-    assert [text for _, text in labels] == ["2026-11-01", "2026-11-11", "2026-11-21",
-                                            "2026-12-01"]
+    assert [text for _, text in labels] == ["01/11/2026", "11/11/2026", "21/11/2026",
+                                            "01/12/2026"]
     xs = [x for x, _ in labels]
     # 13-unit glyphs, 10 characters: at most ~80 units wide, centred; 4 ticks on 480 units
     assert min(b - a for a, b in itertools.pairwise(xs)) > 140
@@ -57,10 +58,12 @@ def test_title_legend_and_text_alternative_in_the_page_language() -> None:
     assert svg.find("s:title", NS) is not None
     assert svg.findtext("s:title", namespaces=NS) == "Qualité des appels dans le temps"
     assert (svg.findtext("s:desc", namespaces=NS) ==
-            "2 recettes du 2026-11-01 09:00 UTC au 2026-11-02 09:00 UTC ; MOS le plus bas "
-            "de 3.60 à 4.20, perte la plus haute de 0.50 à 2.00 %.")
+            "2 recettes du 01/11/2026 09:00 (UTC) au 02/11/2026 09:00 (UTC) ; MOS le plus "
+            "bas de 3,60 à 4,20, perte la plus haute de 0,50 à 2,00 %.")
     assert "MOS le plus bas (1 à 5)" in fr and "Valeurs du graphique" in fr
-    assert len(re.findall(r"<tr><td>2026-11-0\d 09:00 UTC</td>", fr)) == 2
+    assert len(re.findall(r"<tr><td>0\d/11/2026 09:00 \(UTC\)</td>", fr)) == 2
+    paris = str(chart(pts, "fr", ZoneInfo("Europe/Paris")))  # the user's zone, labelled
+    assert len(re.findall(r"<tr><td>0\d/11/2026 10:00 \(heure de Paris\)</td>", paris)) == 2
     assert "Call quality over time" in en and "Lowest MOS (1 to 5)" in en
     assert "Qualité" not in en and "recettes" not in en
     assert chart([], "fr") == "" and chart([Point("not a date", 4.0, 0.0)], "fr") == ""
