@@ -81,6 +81,10 @@ def test_login_csrf_and_the_bounds_on_the_form(client: FlaskClient) -> None:
     for shown in ("results.json</td><td>64 Mo", "profile.yaml</td><td>256 Ko",
                   "l'archive entière</td><td>512 Mo", "<td>256</td>"):
         assert shown in page
+    # the page's title is its name alone (a script once sat in the title block)
+    assert re.search(r"<title>([^<]*)</title>", page).group(1) == (  # type: ignore[union-attr]
+        "Envoyer une recette depuis le navigateur · Console recette")
+    assert page.count("<script>") == 1
     assert send(client, runzips.zipped(runzips.folder()), token="forged").status_code == 400
 
 
