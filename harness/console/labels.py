@@ -330,9 +330,9 @@ LABELS: dict[str, tuple[str, str]] = {
                          "International calls will be allowed on trunk {trunk} of site "
                          "{site} from now on; the international gate stays open for this "
                          "trunk until a revocation."),
-    "confirm_verified": ("Pare-feu vérifié le {when} ({run}, enregistré par {actor}), il y a "
-                         "plus de 24 h.",
-                         "Firewall verified on {when} ({run}, recorded by {actor}), more "
+    "confirm_verified": ("Pare-feu vérifié par la {run} le {when}, enregistrée par {actor}, il "
+                         "y a plus de 24 h.",
+                         "Firewall verified by {run} on {when}, recorded by {actor}, more "
                          "than 24 h ago."),
     "confirm_recheck": ("Les règles de la porte seront vérifiées de nouveau au moment de "
                         "confirmer.",
@@ -376,12 +376,12 @@ LABELS: dict[str, tuple[str, str]] = {
     # -- files on disk
     "files_gone_retention": ("{name} : supprimé le {when} (conservation {days} jours).",
                              "{name}: deleted on {when} ({days}-day retention)."),
-    "files_gone_deleted": ("{name} : supprimé le {when} par {who} (essai supprimé).",
+    "files_gone_deleted": ("{name} : supprimé le {when} par {who} (recette supprimée).",
                            "{name}: deleted on {when} by {who} (run deleted)."),
     "files_purged": ("supprimé le", "deleted on"),
     "files_kept_days": ("conservation {days} jours", "{days}-day retention"),
-    "files_run_deleted": ("Essai supprimé le {when} par {who} : fichiers effacés, "
-                          "l'essai reste cité dans le journal de la porte internationale.",
+    "files_run_deleted": ("Recette supprimée le {when} par {who} : fichiers effacés, "
+                          "la recette reste citée dans le journal de la porte internationale.",
                           "Run deleted on {when} by {who}: files erased, the run stays in "
                           "the gate's trail."),
     "files_archived": ("archivé", "archived"),
@@ -392,30 +392,30 @@ LABELS: dict[str, tuple[str, str]] = {
     "files_archive_site": ("Archiver le site", "Archive the site"),
     "files_unarchive_site": ("Désarchiver le site", "Unarchive the site"),
     "files_delete_site": ("Supprimer les fichiers du site", "Delete the site's files"),
-    "files_show_archived": ("Afficher les essais archivés", "Show archived runs"),
-    "files_hide_archived": ("Masquer les essais archivés", "Hide archived runs"),
+    "files_show_archived": ("Afficher les recettes archivées", "Show archived runs"),
+    "files_hide_archived": ("Masquer les recettes archivées", "Hide archived runs"),
     "files_sites_archived": ("Sites archivés", "Archived sites"),
     "files_confirm_title": ("Confirmation", "Confirmation"),
     "files_confirm": ("Confirmer", "Confirm"),
     "files_cancel": ("Annuler", "Cancel"),
     "files_what_archive_run": (
-        "Archiver l'essai du {when} : il disparaît de la liste des essais du site, ses "
-        "{n} fichiers ({size}) sont conservés. Vous pourrez le désarchiver.",
+        "Archiver la recette du {when} : elle disparaît de la liste des recettes du site, "
+        "ses {n} fichiers ({size}) sont conservés. Vous pourrez la désarchiver.",
         "Archive the run of {when}: it leaves the site's run list, its {n} files ({size}) "
         "are kept. You can unarchive it."),
     "files_what_unarchive_run": (
-        "Désarchiver l'essai du {when} : il revient dans la liste des essais du site.",
+        "Désarchiver la recette du {when} : elle revient dans la liste des recettes du site.",
         "Unarchive the run of {when}: it comes back to the site's run list."),
     "files_what_delete_run": (
-        "Supprimer l'essai du {when} : ses {n} fichiers ({size}) seront effacés "
-        "définitivement. L'essai reste cité dans le journal de la porte "
+        "Supprimer la recette du {when} : ses {n} fichiers ({size}) seront effacés "
+        "définitivement. La recette reste citée dans le journal de la porte "
         "internationale, qui n'est jamais effacé. Cette action est irréversible.",
         "Delete the run of {when}: its {n} files ({size}) will be erased for good. The run "
         "stays in the international option's gate trail, which is never erased. This "
         "cannot be undone."),
     "files_what_archive_site": (
         "Archiver le site {site} : il disparaît de la liste des sites (un filtre l'affiche "
-        "encore), ses essais et fichiers sont conservés. Vous pourrez le désarchiver.",
+        "encore), ses recettes et fichiers sont conservés. Vous pourrez le désarchiver.",
         "Archive the site {site}: it leaves the sites list (a filter still shows it), its "
         "runs and files are kept. You can unarchive it."),
     "files_what_unarchive_site": (
@@ -423,14 +423,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "Unarchive the site {site}: it comes back to the sites list."),
     "files_what_delete_site": (
         "Supprimer les fichiers du site {site} : les {n} fichiers ({size}) de ses {runs} "
-        "essais seront effacés définitivement. Les essais et le journal de la porte "
+        "recettes seront effacés définitivement. Les recettes et le journal de la porte "
         "internationale restent. Cette action est irréversible.",
         "Delete the files of site {site}: the {n} files ({size}) of its {runs} runs will be "
         "erased for good. The runs and the international option's gate trail stay. This "
         "cannot be undone."),
-    "files_done_archive_run": ("Essai archivé.", "Run archived."),
-    "files_done_unarchive_run": ("Essai désarchivé.", "Run unarchived."),
-    "files_done_delete_run": ("Essai supprimé : {n} fichiers effacés ({size}).",
+    "files_done_archive_run": ("Recette archivée.", "Run archived."),
+    "files_done_unarchive_run": ("Recette désarchivée.", "Run unarchived."),
+    "files_done_delete_run": ("Recette supprimée : {n} fichiers effacés ({size}).",
                               "Run deleted: {n} files erased ({size})."),
     "files_done_archive_site": ("Site archivé.", "Site archived."),
     "files_done_unarchive_site": ("Site désarchivé.", "Site unarchived."),

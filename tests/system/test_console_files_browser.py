@@ -81,12 +81,12 @@ def test_archive_then_delete_a_run(console: tuple[str, ConsoleStore, Path], brow
 
     _click(d, By.CSS_SELECTOR, "a.archive-run")
     consequence = d.find_element(By.ID, "consequence").text
-    assert "disparaît de la liste des essais" in consequence
+    assert "disparaît de la liste des recettes" in consequence
     assert "sont conservés" in consequence
     if width < 500:
         _fits(d)
     _click(d, By.ID, "confirm-button")
-    assert _flash(d, "ok") == "Essai archivé."
+    assert _flash(d, "ok") == "Recette archivée."
     assert d.find_elements(By.CSS_SELECTOR, "#runs tr.run") == []
     assert len(list(folder.rglob("*/*/*"))) == 3  # archived: the files stay
 
@@ -95,16 +95,16 @@ def test_archive_then_delete_a_run(console: tuple[str, ConsoleStore, Path], brow
     _click(d, By.CSS_SELECTOR, "a.delete-run")
     consequence = d.find_element(By.ID, "consequence").text
     assert "seront effacés définitivement" in consequence
-    assert "reste cité dans le journal de la porte internationale" in consequence
+    assert "reste citée dans le journal de la porte internationale" in consequence
     assert "irréversible" in consequence
     if width < 500:
         _fits(d)
     d.save_screenshot(str(shots / f"files-confirm-delete-{width}.png"))
     _click(d, By.ID, "confirm-button")
-    assert _flash(d, "ok").startswith("Essai supprimé : 3 fichiers effacés")
+    assert _flash(d, "ok").startswith("Recette supprimée : 3 fichiers effacés")
     d.get(base + "/sites/11111111100014/Lyon?archived=1")
     row = d.find_element(By.CSS_SELECTOR, "#runs tr.run.deleted")
-    assert "Essai supprimé le 02/11/2026 10:30 (heure de Paris) par tech" in row.text
+    assert "Recette supprimée le 02/11/2026 10:30 (heure de Paris) par tech" in row.text
     assert "sheet.html (supprimé le 02/11/2026" in row.text
     assert not row.find_elements(By.CSS_SELECTOR, "a.delete-run")
     assert list(folder.rglob("*/*/*")) == []

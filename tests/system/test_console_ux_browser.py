@@ -147,8 +147,8 @@ def test_activate_and_revoke_with_confirmation(console: tuple[str, ConsoleStore,
     usable(d, "quality-chart", width)
     shoot(d, "chart", width, tmp_path)
     ticks = d.find_elements(By.CSS_SELECTOR, "#quality-chart text.tick")
-    assert [t.text for t in ticks] == ["2026-10-01", "2026-10-10", "2026-10-20",
-                                       "2026-10-29"]
+    assert [t.text for t in ticks] == ["01/10/2026", "10/10/2026", "20/10/2026",
+                                       "29/10/2026"]
     boxes = [t.rect for t in ticks]
     for a, b in itertools.pairwise(boxes):
         assert a["x"] + a["width"] <= b["x"], (a, b)  # no tick label overlaps the next
@@ -157,7 +157,7 @@ def test_activate_and_revoke_with_confirmation(console: tuple[str, ConsoleStore,
     sentence = d.find_element(By.ID, "sentence").text
     assert ("Les appels internationaux seront autorisés sur le trunk trunk01 du site Lyon "
             "dès maintenant") in sentence
-    assert "Pare-feu vérifié le 2026-11-02 09:30 UTC (run 4" in d.find_element(
+    assert "Pare-feu vérifié par la recette n° 4 le 02/11/2026 10:30 (heure de Paris)" in d.find_element(
         By.ID, "grounds").text
     no_sideways_scroll(d, width)
     usable(d, "confirm", width)

@@ -357,7 +357,7 @@ def test_site_history_incidents_and_quality_chart(client: FlaskClient, store: Co
     history = page[page.index('id="history"'):page.index('id="incidents"')]
     assert history.count("<tr>") == 2  # the header and one change: first passes are not
     assert "réussi → <strong>échec</strong>" in history and "firewall.openings" in history
-    assert 'id="quality-chart"' in page and "MOS 3.60" in page
+    assert 'id="quality-chart"' in page and "MOS 3,60" in page
     assert "no audio from the site" in page
     csv_text = client.get(f"/sites/{site}/incidents.csv").get_data(as_text=True)
     assert csv_text.splitlines()[1].endswith("0400000000;0899000000;no audio from the site")

@@ -85,7 +85,7 @@ def test_activate_cancel_then_confirm_revoke_and_refusals(store: ConsoleStore,
     assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
     assert ("Les appels internationaux seront autorisés sur le trunk trunk01 du site Lyon "
             "dès maintenant") in page
-    assert "Pare-feu vérifié le 02/11/2026 10:30 (heure de Paris) (recette n° 1" in page
+    assert "Pare-feu vérifié par la recette n° 1 le 02/11/2026 10:30 (heure de Paris)" in page
     assert store.gate.status(site, "trunk01", at=clock.at).state == "eligible"  # asked only
     form = _confirm_form(page)
     gone = client.post(f"/sites/{site}/confirm", data={**form, "choice": "cancel"},
