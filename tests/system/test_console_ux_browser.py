@@ -157,8 +157,8 @@ def test_activate_and_revoke_with_confirmation(console: tuple[str, ConsoleStore,
     sentence = d.find_element(By.ID, "sentence").text
     assert ("Les appels internationaux seront autorisés sur le trunk trunk01 du site Lyon "
             "dès maintenant") in sentence
-    assert "Pare-feu vérifié par la recette n° 4 le 02/11/2026 10:30 (heure de Paris)" in d.find_element(
-        By.ID, "grounds").text
+    grounds = d.find_element(By.ID, "grounds").text
+    assert "Pare-feu vérifié par la recette n° 4 le 02/11/2026 10:30 (heure de Paris)" in grounds
     no_sideways_scroll(d, width)
     usable(d, "confirm", width)
     usable(d, "cancel", width)
