@@ -7,9 +7,11 @@ a run whose checks did not all pass exits 1.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import sys
 from collections.abc import Sequence
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -272,10 +274,22 @@ def _notifier(args: argparse.Namespace, listen: str | None) -> Notifier:
 
     base = args.base_url or (f"http://{listen}" if listen else "http://127.0.0.1:8080")
     return Notifier(args.smtp, args.smtp_from, args.smtp_starttls, args.smtp_user, base,
-                    every=getattr(args, "every", 60.0), once=getattr(args, "once", False))
+                    every=getattr(args, "every", 60.0), once=getattr(args, "once", False),
+                    webhook_allow=tuple(args.webhook_allow or ()))
+
+
+def _network(text: str) -> IPv4Network | IPv6Network:
+    """A ``--webhook-allow`` value: an address or a network (``10.1.2.0/24``)."""
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an address or a network: {text!r}") from None
 
 
 def _notify_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--webhook-allow", type=_network, action="append", metavar="NETWORK",
+                   help="an internal network a webhook may reach (repeatable; by default "
+                   "webhooks go to public addresses only, never to this host or its LAN)")
     p.add_argument("--smtp", metavar="HOST:PORT", help="the SMTP relay for e-mails (none: "
                    "only webhooks are sent)")
     p.add_argument("--smtp-from", default="recette@localhost", metavar="ADDRESS",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import http.server
+import ipaddress
 import json
 import socket
 import threading
@@ -21,6 +22,8 @@ from harness.console.store import ConsoleStore, open_console
 from tests.console_support import T0
 
 PASSWORD = "correct horse battery"
+# the tests' receivers are on loopback: what an administrator allows with --webhook-allow
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
 LYON, NANTES = "11111111100014/Lyon", "22222222200028/Nantes"
 
 

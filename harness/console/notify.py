@@ -22,7 +22,7 @@ import json
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,7 +36,7 @@ from harness.console.labels import label
 from harness.console.mailer import Mail, Mailer, MailError
 from harness.console.outbox import CHANNELS, Channel, Item, NotifyEvent
 from harness.console.store import SETTINGS, SITE_ROWS, USERS, ConsoleStore, User
-from harness.console.webhook import WebhookError
+from harness.console.webhook import IPNetwork, WebhookError
 from harness.console.webhook import post as post_webhook
 from harness.gate.store import EVENTS, WAIT, Event, _utc, decide, now_utc
 
@@ -222,9 +222,11 @@ def payload_of(item: Item, base_url: str) -> dict[str, Any]:
 # -- sending ----------------------------------------------------------------------------------
 
 def deliver(store: ConsoleStore, now: dt.datetime, *, mailer: Mailer | None,
-            base_url: str, limit: int = 50) -> dict[str, int]:
+            base_url: str, limit: int = 50,
+            webhook_allow: Sequence[IPNetwork] = ()) -> dict[str, int]:
     """Claim and send the due rows (e-mail only when a mailer is configured); counts of
-    ``sent``, ``retry`` (failed, to be tried again or given up) and ``dropped``."""
+    ``sent``, ``retry`` (failed, to be tried again or given up) and ``dropped``. Webhooks
+    go to public addresses only, or to the networks of ``webhook_allow``."""
     counts = {"sent": 0, "retry": 0, "dropped": 0}
     channels: tuple[Channel, ...] = CHANNELS if mailer else ("webhook",)
     items = outbox.claim(store.engine, now, channels=channels, limit=limit)
@@ -244,7 +246,8 @@ def deliver(store: ConsoleStore, now: dt.datetime, *, mailer: Mailer | None,
             secret = prefs.secret(store.engine, item.user_id)
             assert p.webhook_url is not None and secret is not None
             try:
-                post_webhook(p.webhook_url, secret, payload_of(item, base_url), now)
+                post_webhook(p.webhook_url, secret, payload_of(item, base_url), now,
+                             allowed=webhook_allow)
             except WebhookError as exc:
                 outbox.failed(store.engine, item, now, str(exc))
                 counts["retry"] += 1
@@ -269,7 +272,8 @@ def deliver(store: ConsoleStore, now: dt.datetime, *, mailer: Mailer | None,
 
 def run(store: ConsoleStore, *, mailer: Mailer | None, base_url: str, every: float = EVERY,
         once: bool = False, stop: threading.Event | None = None,
-        clock: Callable[[], dt.datetime] = now_utc) -> int:
+        clock: Callable[[], dt.datetime] = now_utc,
+        webhook_allow: Sequence[IPNetwork] = ()) -> int:
     """Sweep then deliver, every ``every`` seconds until ``stop`` (or once). A round that
     fails (the database away) is said in one line on stderr and the loop goes on."""
     stop = stop or threading.Event()
@@ -277,7 +281,8 @@ def run(store: ConsoleStore, *, mailer: Mailer | None, base_url: str, every: flo
         try:
             at = clock()
             sweep(store, at)
-            counts = deliver(store, at, mailer=mailer, base_url=base_url)
+            counts = deliver(store, at, mailer=mailer, base_url=base_url,
+                             webhook_allow=webhook_allow)
             if any(counts.values()):
                 print(f"recette notify: {counts['sent']} sent, {counts['retry']} to retry, "
                       f"{counts['dropped']} dropped", file=sys.stderr, flush=True)

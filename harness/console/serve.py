@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.console.mailer import PASSWORD_ENV, Mailer
 from harness.console.store import ConsoleStore, open_console
+from harness.console.webhook import IPNetwork
 from harness.errors import RecetteError
 
 
@@ -60,6 +61,8 @@ class Notifier:
     base_url: str
     every: float = 60.0
     once: bool = False
+    # internal networks a webhook may reach (a receiver on the operator's own network)
+    webhook_allow: tuple[IPNetwork, ...] = ()
 
     def mailer(self) -> Mailer | None:
         if not self.smtp:
@@ -71,7 +74,8 @@ class Notifier:
         from harness.console import notify as notifications
 
         return notifications.run(store, mailer=self.mailer(), base_url=self.base_url,
-                                 every=self.every, once=self.once, stop=stop)
+                                 every=self.every, once=self.once, stop=stop,
+                                 webhook_allow=self.webhook_allow)
 
 
 def notify(notifier: Notifier, url: str | None) -> int:

@@ -15,11 +15,16 @@ import datetime as dt
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
+import socket
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
 from harness.errors import RecetteError
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 TIMEOUT = 5.0
 SIGNATURE = "X-Recette-Signature"
@@ -53,11 +58,32 @@ def body_of(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
 
 
+def check_address(host: str, port: int, allowed: Sequence[IPNetwork] = ()) -> None:
+    """Refuse a receiver whose address is not a public one (loopback, private, link-local,
+    reserved...) unless it lies in ``allowed`` (the administrator's ``--webhook-allow``).
+    Any console user, an integrator too, chooses a webhook's URL: without this, the console
+    would POST for them to services of its own network (SSRF). Every address the name
+    resolves to is checked; :class:`WebhookError` names the one refused."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise WebhookError(f"webhook {host}: {exc}") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if address.is_global or any(address in net for net in allowed):
+            continue
+        raise WebhookError(f"webhook {host}: {address} is not a public address (the "
+                           "console's administrator allows an internal receiver with "
+                           "--webhook-allow NETWORK)")
+
+
 def post(url: str, secret: str, payload: dict[str, Any], when: dt.datetime,
-         *, timeout: float = TIMEOUT) -> int:
+         *, timeout: float = TIMEOUT, allowed: Sequence[IPNetwork] = ()) -> int:
     """POST ``payload`` signed with ``secret`` as of ``when``; the 2xx status, else
-    :class:`WebhookError`."""
+    :class:`WebhookError`. The receiver's address must be public or in ``allowed``
+    (:func:`check_address`)."""
     u = urllib.parse.urlsplit(url)
+    check_address(u.hostname or "", u.port or (443 if u.scheme == "https" else 80), allowed)
     body = body_of(payload)
     stamp = str(int(when.timestamp()))
     conn_type = (http.client.HTTPSConnection if u.scheme == "https"

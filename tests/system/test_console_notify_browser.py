@@ -19,7 +19,7 @@ import pytest
 from harness.console import notify
 from harness.console.mailer import Mailer
 from tests.console_support import T0, Clock, serving
-from tests.notify_support import LYON, PASSWORD, receiver, smtp_server, two_sites
+from tests.notify_support import LOOPBACK, LYON, PASSWORD, receiver, smtp_server, two_sites
 
 pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By
@@ -88,7 +88,7 @@ def test_preferences_then_mail_and_webhook(width: int, browser: Any, tmp_path: P
         clock.at = T0 + dt.timedelta(hours=24, minutes=1)
         notify.sweep(store, clock())
         notify.deliver(store, clock(), mailer=Mailer("127.0.0.1", port, "recette@op.example"),
-                       base_url=base)
+                       base_url=base, webhook_allow=LOOPBACK)
         d.save_screenshot(str(shots / f"notify-after-{width}.png"))
 
     lyon = [m for rcpt, m in inbox.mails if "Lyon" in m["Subject"]]

@@ -7,9 +7,11 @@ down then up; a receiver refusing; giving up after MAX_TRIES with the reason kep
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,11 +19,12 @@ from harness.console import notify, outbox, prefs, webhook
 from harness.console.mailer import Mailer
 from harness.console.store import SETTINGS, ConsoleStore, open_console
 from tests.console_support import T0
-from tests.notify_support import LYON, NANTES, receiver, smtp_server, two_sites, upload
+from tests.notify_support import LOOPBACK, LYON, NANTES, receiver, smtp_server, two_sites, upload
 
 DAY = dt.timedelta(hours=24)
 MIN = dt.timedelta(minutes=1)
 BASE = "https://console.example.fr"
+TO: dict[str, Any] = {"base_url": BASE, "webhook_allow": LOOPBACK}  # the receivers: loopback
 
 
 @pytest.fixture
@@ -59,7 +62,7 @@ def test_eligible_mail_arrives_in_french(store: ConsoleStore) -> None:
     assert notify.sweep(store, T0 + DAY - MIN) == 0
     assert notify.sweep(store, T0 + DAY + MIN) == 3  # tech: Lyon, Nantes; alpha: Lyon
     with smtp_server() as (port, inbox):
-        counts = notify.deliver(store, T0 + DAY + MIN, mailer=_mailer(port), base_url=BASE)
+        counts = notify.deliver(store, T0 + DAY + MIN, mailer=_mailer(port), **TO)
     assert counts == {"sent": 3, "retry": 0, "dropped": 0}
     to_alpha = [m for rcpt, m in inbox.mails if rcpt == ["a@alpha.example"]]
     assert len(to_alpha) == 1
@@ -86,7 +89,7 @@ def test_integrator_is_not_told_of_another_integrators_site(store: ConsoleStore)
     notify.sweep(store, T0 + DAY + MIN)
     upload(store, "alpha", "fail", T0 + DAY + 2 * MIN)  # Lyon (alpha's) turns red
     with smtp_server() as (port, inbox):
-        notify.deliver(store, T0 + DAY + 3 * MIN, mailer=_mailer(port), base_url=BASE)
+        notify.deliver(store, T0 + DAY + 3 * MIN, mailer=_mailer(port), **TO)
     subjects = [m["Subject"] for _, m in inbox.mails]
     assert subjects == ["[recette] Nantes : option internationale activable (trunk01)"]
 
@@ -101,7 +104,7 @@ def test_red_is_enqueued_in_the_upload_transaction(store: ConsoleStore) -> None:
     upload(store, "alpha", "fail", T0 + 2 * MIN)  # still red: no new turn, nothing more
     assert len(outbox.rows(store.engine)) == 1
     with smtp_server() as (port, inbox):
-        notify.deliver(store, T0 + 3 * MIN, mailer=_mailer(port), base_url=BASE)
+        notify.deliver(store, T0 + 3 * MIN, mailer=_mailer(port), **TO)
     (_, msg), = inbox.mails
     assert msg["Subject"] == "[recette] Lyon : le site passe au rouge"
     assert "Trunk SIP : tous les trunks du site" in msg.get_content()
@@ -139,9 +142,9 @@ def test_once_across_sweeps_and_two_instances(store: ConsoleStore, url: str) -> 
     assert not errors
     assert len(outbox.rows(store.engine)) == 2  # Lyon and Nantes, once each
     with smtp_server() as (port, inbox):
-        notify.deliver(store, at + MIN, mailer=_mailer(port), base_url=BASE)
-        notify.deliver(other, at + MIN, mailer=_mailer(port), base_url=BASE)
-        notify.deliver(store, at + 10 * MIN, mailer=_mailer(port), base_url=BASE)
+        notify.deliver(store, at + MIN, mailer=_mailer(port), **TO)
+        notify.deliver(other, at + MIN, mailer=_mailer(port), **TO)
+        notify.deliver(store, at + 10 * MIN, mailer=_mailer(port), **TO)
     assert len(inbox.mails) == 2
 
 
@@ -152,7 +155,7 @@ def test_retry_after_smtp_was_down(store: ConsoleStore) -> None:
     port = notify_port = _closed_port()
     at = T0 + DAY + MIN
     started = time.monotonic()
-    counts = notify.deliver(store, at, mailer=_mailer(port), base_url=BASE)
+    counts = notify.deliver(store, at, mailer=_mailer(port), **TO)
     assert time.monotonic() - started < 15  # a refused connection does not hang
     assert counts["retry"] == 2
     rows = outbox.rows(store.engine)
@@ -160,9 +163,9 @@ def test_retry_after_smtp_was_down(store: ConsoleStore) -> None:
     assert all(f"SMTP 127.0.0.1:{notify_port}" in (r.last_error or "") for r in rows)
     with smtp_server(port) as (_, inbox):
         assert notify.deliver(store, at + 30 * dt.timedelta(seconds=1), mailer=_mailer(port),
-                              base_url=BASE)["sent"] == 0  # the backoff's minute not over
+                              **TO)["sent"] == 0  # the backoff's minute not over
         assert notify.deliver(store, at + 2 * MIN, mailer=_mailer(port),
-                              base_url=BASE)["sent"] == 2
+                              **TO)["sent"] == 2
     assert len(inbox.mails) == 2
     assert {r.state for r in outbox.rows(store.engine)} == {"sent"}
 
@@ -173,7 +176,7 @@ def test_gives_up_after_max_tries_and_keeps_the_reason(store: ConsoleStore) -> N
     notify.sweep(store, T0 + DAY + MIN)
     port, at = _closed_port(), T0 + DAY + MIN
     for _ in range(outbox.MAX_TRIES + 2):
-        notify.deliver(store, at, mailer=_mailer(port), base_url=BASE)
+        notify.deliver(store, at, mailer=_mailer(port), **TO)
         at += outbox.LAST_RETRY
     rows = outbox.rows(store.engine)
     assert {(r.state, r.tries) for r in rows} == {("failed", outbox.MAX_TRIES)}
@@ -191,14 +194,14 @@ def test_webhook_is_signed_and_a_wrong_secret_refused(store: ConsoleStore) -> No
         got.secret = secret
         notify.sweep(store, T0)
         notify.sweep(store, at)
-        assert notify.deliver(store, at, mailer=None, base_url=BASE)["sent"] == 1
+        assert notify.deliver(store, at, mailer=None, **TO)["sent"] == 1
         assert got.good == [{"event": "eligible", "site": LYON, "trunk": "trunk01",
                              "at": "2026-11-03T09:30:00Z", "site_name": "Lyon",
                              "customer": "Boulangerie", "occurrence": got.good[0]["occurrence"],
                              "link": f"{BASE}/sites/11111111100014/Lyon"}]
         prefs.regenerate(store.engine, uid, at)  # the receiver still holds the old secret
         upload(store, "alpha", "fail", at + MIN)
-        counts = notify.deliver(store, at + 2 * MIN, mailer=None, base_url=BASE)
+        counts = notify.deliver(store, at + 2 * MIN, mailer=None, **TO)
         assert counts["retry"] == 1 and got.refused == 1 and len(got.good) == 1
         red = [r for r in outbox.rows(store.engine) if r.event == "red"]
         assert red[0].state == "pending" and "HTTP 401" in (red[0].last_error or "")
@@ -236,7 +239,7 @@ def test_webhook_redirect_is_not_followed() -> None:
     try:
         with pytest.raises(webhook.WebhookError, match=r"HTTP 307.*not followed"):
             webhook.post(f"http://127.0.0.1:{server.server_address[1]}/hook", "k",
-                         {"event": "red"}, T0)
+                         {"event": "red"}, T0, allowed=LOOPBACK)
     finally:
         server.shutdown()
         server.server_close()
@@ -366,3 +369,36 @@ def test_preferences_page_refuses_bad_input_in_one_line(store: ConsoleStore) -> 
     assert [e.action for e in entries] == ["notify_prefs"]
     assert entries[0].detail["email"] == "tech@operateur.example"
     assert secret not in repr(entries)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.1.2.3", "192.168.1.20",
+                                  "169.254.169.254", "::1", "fd00::1", "0.0.0.0"])
+def test_a_webhook_to_an_internal_address_is_refused_unless_allowed(host: str) -> None:
+    """Any user, an integrator too, chooses a webhook's URL: the console must not POST for
+    it to its own host or its network (SSRF). Refused before any packet; allowed only in a
+    network the administrator names (``--webhook-allow``)."""
+    with pytest.raises(webhook.WebhookError, match="not a public address"):
+        webhook.check_address(host, 443)
+    webhook.check_address(host, 443, [ipaddress.ip_network("0.0.0.0/0"),
+                                      ipaddress.ip_network("::/0")])
+    webhook.check_address("8.8.8.8", 443)  # a public address: a literal, nothing is sent
+
+
+def test_deliver_refuses_a_loopback_receiver_by_default(store: ConsoleStore) -> None:
+    """Without ``--webhook-allow``, a receiver on the console's own host gets nothing and
+    the row waits for a retry with the reason."""
+    at = T0 + DAY + MIN
+    uid = _uid(store, "alpha")
+    with receiver("unknown yet", lambda: at) as (hook, got):
+        _, secret = prefs.save(store.engine, uid, email="", email_events=[],
+                               webhook_url=hook, webhook_events=["eligible"],
+                               lang="fr", now=T0)
+        assert secret is not None
+        got.secret = secret
+        notify.sweep(store, T0)
+        notify.sweep(store, at)
+        counts = notify.deliver(store, at, mailer=None, base_url=BASE)
+        assert counts == {"sent": 0, "retry": 1, "dropped": 0}
+        assert got.good == [] and got.refused == 0
+        row = outbox.rows(store.engine)[0]
+        assert "127.0.0.1 is not a public address" in (row.last_error or "")
