@@ -43,9 +43,9 @@ from harness.lab import kamailio, provisioning
 from harness.lab.procs import (
     kill_all,
     ns_pids,
-    options_ping,
     pid_alive,
     read_pid,
+    run_kamailio,
     sh,
     tcp_listening,
 )
@@ -113,31 +113,11 @@ def start(prefix: str, kind: IpbxKind, operator: Sequence[IPv4Address],
 def _start_kamailio(prefix: str, kind: IpbxKind, operator: Sequence[IPv4Address],
                     timeout: float) -> None:
     state_dir = lab_dir(prefix)
-    cfg = state_dir / "ipbx-kamailio.cfg"
-    cfg.write_text(render(kind, prefix, operator))
-    cfg.chmod(0o600)  # the extensions' passwords
-    check = netns.run(None, ["kamailio", "-c", "-f", str(cfg)], check=False)
-    if check.returncode != 0:
-        lines = (check.stderr or "").strip().splitlines()
-        why = [ln.split(": ", 2)[-1] for ln in lines if "CRITICAL" in ln or "ERROR" in ln]
-        raise LabError(f"kamailio rejected {cfg}: {' | '.join(why[:2] or lines[-2:])}")
-    log = open(state_dir / "ipbx-kamailio.log", "ab")  # noqa: SIM115 - handed to the daemon
-    with log:
-        rc = netns.popen(
-            ns(prefix, "lan"),
-            ["kamailio", "-f", str(cfg), "-P", str(pidfile(prefix, "kamailio")),
-             "-w", str(state_dir), "-m", "16", "-M", "4"],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-        ).wait(timeout)
-    if rc != 0:
-        raise LabError(f"the IPBX's kamailio exited with {rc}: see "
-                       f"{state_dir / 'ipbx-kamailio.log'}")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if options_ping(ns(prefix, "lan"), str(VOICE_HOST), str(PBX_HOST), SIP_PORT):
-            return
-    raise LabError(f"the IPBX did not answer within {timeout:.0f} s: see "
-                   f"{state_dir / 'ipbx-kamailio.log'}")
+    run_kamailio(ns(prefix, "lan"), state_dir / "ipbx-kamailio.cfg",
+                 render(kind, prefix, operator), pidfile=pidfile(prefix, "kamailio"),
+                 log=state_dir / "ipbx-kamailio.log", memory=(16, 4),
+                 ping=(str(VOICE_HOST), str(PBX_HOST), SIP_PORT), timeout=timeout,
+                 name="the IPBX's kamailio")
 
 
 def _start_web(prefix: str, kind: IpbxKind, timeout: float) -> None:

@@ -24,9 +24,9 @@ from harness.lab import announcement, farend, kamailio, relay, shapes, testline
 from harness.lab.procs import (
     kill_all,
     ns_pids,
-    options_ping,
     pid_alive,
     read_pid,
+    run_kamailio,
     tcp_listening,
     udp_port_taken,
 )
@@ -48,30 +48,11 @@ def start_kamailio(prefix: str, profile: Profile, digest: str, timeout: float = 
     """Start the operator's Kamailio in ``op`` (the field lab's SBC when ``field``, with the
     sockets of ``shape``) and wait until it answers OPTIONS."""
     state_dir = lab_dir(prefix)
-    cfg = state_dir / "kamailio.cfg"
-    cfg.write_text(kamailio.render(profile, algorithm=digest, field=field, shape=shape))
-    cfg.chmod(0o600)
-    check = netns.run(None, ["kamailio", "-c", "-f", str(cfg)], check=False)
-    if check.returncode != 0:
-        lines = (check.stderr or "").strip().splitlines()
-        why = [ln.split(": ", 2)[-1] for ln in lines if "CRITICAL" in ln or "ERROR" in ln]
-        raise LabError(f"kamailio rejected {cfg}: {' | '.join(why[:2] or lines[-2:])}")
-    log = open(state_dir / "kamailio.log", "ab")  # noqa: SIM115 - handed to the daemon
-    with log:
-        rc = netns.popen(
-            ns(prefix, "op"),
-            ["kamailio", "-f", str(cfg), "-P", str(kamailio_pidfile(prefix)),
-             "-w", str(state_dir), "-m", "32", "-M", "8"],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-        ).wait(timeout)
-    if rc != 0:
-        raise LabError(f"kamailio exited with {rc}: see {state_dir / 'kamailio.log'}")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if options_ping(ns(prefix, "op"), str(OP_SERVER), str(OP_SERVER)):
-            return
-    raise LabError(f"kamailio did not answer within {timeout:.0f} s: see "
-                   f"{state_dir / 'kamailio.log'}")
+    run_kamailio(ns(prefix, "op"), state_dir / "kamailio.cfg",
+                 kamailio.render(profile, algorithm=digest, field=field, shape=shape),
+                 pidfile=kamailio_pidfile(prefix), log=state_dir / "kamailio.log",
+                 memory=(32, 8), ping=(str(OP_SERVER), str(OP_SERVER), 5060),
+                 timeout=timeout, name="kamailio")
 
 
 def start_far_end(prefix: str, timeout: float = 5.0) -> None:

@@ -139,3 +139,35 @@ def options_ping(namespace: str, src: str, dst: str, port: int = 5060) -> bool:
         except OSError:
             time.sleep(0.05)
             return False
+
+
+def run_kamailio(namespace: str, cfg: Path, text: str, *, pidfile: Path, log: Path,
+                 memory: tuple[int, int], ping: tuple[str, str, int], timeout: float,
+                 name: str) -> None:
+    """Write ``text`` to ``cfg`` (0600: it holds passwords), have Kamailio check it, start
+    it as a daemon in ``namespace`` (``memory``: its shared and private MB) and wait until
+    an OPTIONS from ``ping``'s source to its address and port gets 200. The lab's two
+    Kamailios (the operator's, the site's IPBX) start this way; ``name`` says which in the
+    one-line errors, which point at ``log``."""
+    cfg.write_text(text)
+    cfg.chmod(0o600)
+    check = netns.run(None, ["kamailio", "-c", "-f", str(cfg)], check=False)
+    if check.returncode != 0:
+        lines = (check.stderr or "").strip().splitlines()
+        why = [ln.split(": ", 2)[-1] for ln in lines if "CRITICAL" in ln or "ERROR" in ln]
+        raise LabError(f"kamailio rejected {cfg}: {' | '.join(why[:2] or lines[-2:])}")
+    out = open(log, "ab")  # noqa: SIM115 - handed to the daemon
+    with out:
+        rc = netns.popen(
+            namespace,
+            ["kamailio", "-f", str(cfg), "-P", str(pidfile), "-w", str(cfg.parent),
+             "-m", str(memory[0]), "-M", str(memory[1])],
+            stdout=out, stderr=out, stdin=subprocess.DEVNULL,
+        ).wait(timeout)
+    if rc != 0:
+        raise LabError(f"{name} exited with {rc}: see {log}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if options_ping(namespace, *ping):
+            return
+    raise LabError(f"{name} did not answer within {timeout:.0f} s: see {log}")
