@@ -68,15 +68,17 @@ class TooLarge(RecetteError):
     """A stream longer than the limit given to :meth:`Blobs.put` (nothing is kept)."""
 
 
-def _copy(src: IO[bytes], dst: IO[bytes], limit: int | None) -> tuple[str, int]:
-    """Copy by chunks while hashing: (sha256, size); :class:`TooLarge` past ``limit``."""
+def _copy(src: IO[bytes], dst: IO[bytes] | None, limit: int | None) -> tuple[str, int]:
+    """Copy by chunks while hashing (``dst`` None: hash only): (sha256, size);
+    :class:`TooLarge` past ``limit``."""
     h, size = hashlib.sha256(), 0
     while chunk := src.read(CHUNK):
         size += len(chunk)
         if limit is not None and size > limit:
             raise TooLarge(f"{size} bytes, more than {limit}")
         h.update(chunk)
-        dst.write(chunk)
+        if dst is not None:
+            dst.write(chunk)
     return h.hexdigest(), size
 
 
@@ -173,13 +175,7 @@ class S3Blobs:
                 _copy(stream, spool, limit)
                 stream = spool
             stream.seek(0)
-            h, size = hashlib.sha256(), 0
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if limit is not None and size > limit:
-                    raise TooLarge(f"{size} bytes, more than {limit}")
-                h.update(chunk)
-            sha = h.hexdigest()
+            sha, size = _copy(stream, None, limit)
             if self.exists(sha):
                 return Stored(sha, size, False)
             stream.seek(0)
