@@ -11,6 +11,7 @@ labs.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -61,7 +62,12 @@ def lab_dir(prefix: str) -> Path:
 
 
 def save_state(state: LabState) -> None:
-    (lab_dir(state.prefix) / "state.json").write_text(json.dumps(asdict(state)))
+    """Write the lab's state whole or not at all (a temporary file renamed over it): another
+    process's ``lab status`` reads it at any moment, and a half-written file is not a lab."""
+    path = lab_dir(state.prefix) / "state.json"
+    tmp = path.with_name(f".state.{os.getpid()}.json")
+    tmp.write_text(json.dumps(asdict(state)))
+    os.replace(tmp, path)
 
 
 def load_state(prefix: str) -> LabState:
@@ -72,6 +78,8 @@ def load_state(prefix: str) -> LabState:
         state = LabState(**{**raw, "rtp": tuple(raw.get("rtp", (10000, 20000)))})
     except FileNotFoundError:
         raise LabError(f"no lab named {prefix} (no {path})") from None
+    except (ValueError, TypeError) as exc:
+        raise LabError(f"lab {prefix}: {path} is damaged ({exc})") from None
     return state
 
 
