@@ -3,8 +3,12 @@ behaves like a carrier's SBC), always torn down."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import secrets
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +62,41 @@ def strict_lab(lab: Lab) -> Lab:
     if not lab.kamailio_running():
         lab.start_kamailio()
     return lab
+
+
+# A lab built by `recette lab up` has no live owner once the command returns, so a `recette
+# lab down` without --prefix removes it, by design. The one test of that global down takes
+# this lock exclusively; every test holding a CLI-built lab holds it shared, so the global
+# down never runs while another worker's CLI-built lab is up.
+CLI_LABS_LOCK = Path(tempfile.gettempdir()) / "recette-tests-cli-labs.lock"
+
+
+@contextlib.contextmanager
+def _cli_labs(mode: int) -> Iterator[None]:
+    with open(CLI_LABS_LOCK, "a") as f:
+        fcntl.flock(f, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def cli_lab() -> Iterator[None]:
+    """Held by a test that builds a lab with `recette lab up` (shared)."""
+    with _cli_labs(fcntl.LOCK_SH):
+        yield
+
+
+@pytest.fixture(scope="module")
+def cli_lab_module() -> Iterator[None]:
+    """:func:`cli_lab` for a module-scoped lab built with `recette lab up`."""
+    with _cli_labs(fcntl.LOCK_SH):
+        yield
+
+
+@pytest.fixture
+def every_cli_lab() -> Iterator[None]:
+    """Held (exclusively) by the test of `recette lab down` without --prefix."""
+    with _cli_labs(fcntl.LOCK_EX):
+        yield

@@ -380,7 +380,7 @@ def _leftovers(prefix: str) -> list[str]:
 
 
 @pytest.mark.lab
-def test_cli_media_ip_status_and_down(tmp_path: Path) -> None:
+def test_cli_media_ip_status_and_down(tmp_path: Path, cli_lab: None) -> None:
     """``lab up --operator field --media-ip``: media comes from that address; ``lab status``
     names the operator; ``lab down`` leaves no namespace and no rtpengine, Kamailio or SIPp."""
     prefix = f"rct{secrets.token_hex(2)}"

@@ -396,7 +396,7 @@ def test_a_registrar_only_firewall_drops_the_edge_proxys_invite(shaped: Lab) -> 
 
 # -- the command line ---------------------------------------------------------------------------
 @pytest.mark.lab
-def test_cli_shape_undeclared_status_and_refusals(tmp_path: Path) -> None:
+def test_cli_shape_undeclared_status_and_refusals(tmp_path: Path, cli_lab: None) -> None:
     """``lab up --operator field --shape three-address --undeclared``: the profile lists no
     edge proxy and no media address (an integrator who forgot them) while the operator uses
     both; ``lab status`` names the shape; a shape needs the field operator, and only the

@@ -27,7 +27,7 @@ def _lab_pids(prefix: str) -> list[int]:
 
 
 @pytest.mark.lab
-def test_up_status_down_round_trip(tmp_path: Path) -> None:
+def test_up_status_down_round_trip(tmp_path: Path, cli_lab: None) -> None:
     prefix = f"rct{secrets.token_hex(2)}"
     prof = tmp_path / "lab.yaml"
     try:
@@ -54,7 +54,8 @@ def test_up_status_down_round_trip(tmp_path: Path) -> None:
 
 
 @pytest.mark.lab
-def test_down_cleans_what_a_killed_run_left_and_spares_live_runs(tmp_path: Path) -> None:
+def test_down_cleans_what_a_killed_run_left_and_spares_live_runs(tmp_path: Path,
+                                                                 every_cli_lab: None) -> None:
     """A lab whose building process was SIGKILLed, plus a half-built one: `lab down`
     removes both; a lab whose owner is alive (another test session) is kept."""
     dead = f"rct{secrets.token_hex(2)}"

@@ -60,7 +60,8 @@ def strict_site() -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="module")
-def weak_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def weak_site(tmp_path_factory: pytest.TempPathFactory, cli_lab_module: None
+              ) -> Iterator[Lab]:
     """A lab whose site has the weak IPBX, built as a user would: ``recette lab up --ipbx
     weak`` (the last test takes it down with ``recette lab down``; this is the safety net)."""
     prefix = f"rct{secrets.token_hex(2)}"
